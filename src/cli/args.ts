@@ -1,0 +1,152 @@
+/** A CLI command: parses its own flags and calls library code; returns the exit code. */
+export interface CliCommand {
+  readonly summary: string;
+  run(argv: readonly string[]): Promise<number>;
+}
+
+/** An error the user caused (bad flag, missing file): printed as one clear line, never as a stack trace. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+export type FlagKind = 'string' | 'number' | 'int' | 'boolean' | 'list';
+
+export interface FlagSpec {
+  readonly kind: FlagKind;
+  readonly help: string;
+  readonly default?: string | number | boolean | readonly string[];
+  /** Allowed values for a string flag. */
+  readonly choices?: readonly string[];
+  readonly required?: boolean;
+  /** May be given several times (string flags); the values are collected into a list. */
+  readonly repeat?: boolean;
+}
+
+export type FlagSpecs = Readonly<Record<string, FlagSpec>>;
+
+type ValueOf<S extends FlagSpec> = S['kind'] extends 'number' | 'int'
+  ? number
+  : S['kind'] extends 'boolean'
+    ? boolean
+    : S['kind'] extends 'list'
+      ? string[]
+      : S['repeat'] extends true
+        ? string[]
+        : string;
+
+export type ParsedFlags<S extends FlagSpecs> = {
+  [K in keyof S]: S[K] extends { required: true } | { default: unknown } | { kind: 'boolean' } | { kind: 'list' } | { repeat: true }
+    ? ValueOf<S[K]>
+    : ValueOf<S[K]> | undefined;
+} & { readonly _: string[] };
+
+const camel = (flag: string): string => flag.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+export function helpText(command: string, summary: string, specs: FlagSpecs, positional?: string): string {
+  const lines = [`usage: toolken ${command}${positional ? ' ' + positional : ''} [options]`, '', summary, '', 'options:'];
+  for (const [name, spec] of Object.entries(specs)) {
+    const kebab = name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+    const value = spec.kind === 'boolean' ? '' : spec.choices ? ` <${spec.choices.join('|')}>` : ` <${spec.kind}>`;
+    const dflt = spec.default !== undefined && spec.kind !== 'boolean' ? ` (default: ${String(spec.default)})` : '';
+    lines.push(`  --${kebab}${value}`.padEnd(34) + ` ${spec.help}${spec.required ? ' (required)' : ''}${dflt}`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Parses `--flag value`, `--flag=value` and boolean `--flag` / `--no-flag` against a spec keyed by camelCase name.
+ * Unknown flags, missing values, bad numbers and values outside `choices` raise a CliError naming the flag.
+ */
+export function parseFlags<S extends FlagSpecs>(argv: readonly string[], specs: S): ParsedFlags<S> {
+  const out: Record<string, unknown> = { _: [] as string[] };
+  for (const [name, spec] of Object.entries(specs)) {
+    if (spec.default !== undefined) out[name] = Array.isArray(spec.default) ? [...spec.default] : spec.default;
+    else if (spec.kind === 'boolean') out[name] = false;
+    else if (spec.kind === 'list' || spec.repeat) out[name] = [];
+  }
+  const seenRepeat = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--') || arg === '--') {
+      if (arg === '--') {
+        (out._ as string[]).push(...argv.slice(i + 1));
+        break;
+      }
+      (out._ as string[]).push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const rawName = arg.slice(2, eq === -1 ? undefined : eq);
+    const name = camel(rawName);
+    const spec = specs[name];
+    if (spec === undefined && rawName.startsWith('no-')) {
+      const positive = camel(rawName.slice(3));
+      if (specs[positive]?.kind === 'boolean' && eq === -1) {
+        out[positive] = false;
+        continue;
+      }
+    }
+    if (spec === undefined) {
+      const known = Object.keys(specs).map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()));
+      throw new CliError(`unknown option --${rawName} (known: ${known.join(', ')})`);
+    }
+    if (spec.kind === 'boolean') {
+      if (eq !== -1) {
+        const v = arg.slice(eq + 1);
+        if (v !== 'true' && v !== 'false') throw new CliError(`--${rawName} takes no value or true/false, got '${v}'`);
+        out[name] = v === 'true';
+      } else out[name] = true;
+      continue;
+    }
+    let value: string;
+    if (eq !== -1) value = arg.slice(eq + 1);
+    else {
+      const next = argv[i + 1];
+      if (next === undefined || (next.startsWith('--') && next.length > 2)) throw new CliError(`--${rawName} needs a value`);
+      value = next;
+      i++;
+    }
+    if (spec.kind === 'number' || spec.kind === 'int') {
+      const n = Number(value);
+      if (value.trim() === '' || !Number.isFinite(n)) throw new CliError(`--${rawName} must be a number, got '${value}'`);
+      if (spec.kind === 'int' && !Number.isInteger(n)) throw new CliError(`--${rawName} must be an integer, got '${value}'`);
+      out[name] = n;
+    } else if (spec.kind === 'list') {
+      out[name] = value
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
+      if (spec.choices) {
+        for (const v of out[name] as string[]) {
+          if (!spec.choices.includes(v)) throw new CliError(`--${rawName}: '${v}' is not one of ${spec.choices.join(', ')}`);
+        }
+      }
+    } else {
+      if (spec.choices && !spec.choices.includes(value)) {
+        throw new CliError(`--${rawName} must be one of ${spec.choices.join(', ')}, got '${value}'`);
+      }
+      if (spec.repeat) {
+        if (!seenRepeat.has(name)) {
+          out[name] = [];
+          seenRepeat.add(name);
+        }
+        (out[name] as string[]).push(value);
+      } else out[name] = value;
+    }
+  }
+  for (const [name, spec] of Object.entries(specs)) {
+    if (spec.required && out[name] === undefined) {
+      throw new CliError(`--${name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} is required`);
+    }
+  }
+  return out as ParsedFlags<S>;
+}
+
+/** True when argv asks for help; commands print their helpText and exit 0. */
+export const wantsHelp = (argv: readonly string[]): boolean => argv.includes('--help') || argv.includes('-h');

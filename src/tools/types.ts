@@ -1,0 +1,85 @@
+/** The one typed model of a tool that every importer produces and every other part of toolken consumes. */
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+export type JsonSchemaType = 'object' | 'array' | 'string' | 'number' | 'integer' | 'boolean' | 'null';
+
+/** The subset of JSON Schema (draft 2020-12 vocabulary) that tool parameters use. */
+export interface JsonSchema {
+  type?: JsonSchemaType | JsonSchemaType[];
+  description?: string;
+  enum?: JsonValue[];
+  const?: JsonValue;
+  default?: JsonValue;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  additionalProperties?: boolean | JsonSchema;
+  items?: JsonSchema;
+  minItems?: number;
+  maxItems?: number;
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  format?: string;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+}
+
+/** Parameters are always an object schema (possibly with no properties). */
+export interface ObjectSchema extends JsonSchema {
+  type: 'object';
+  properties: Record<string, JsonSchema>;
+  required: string[];
+}
+
+/** Where a tool came from, so that a bad entry can be reported by file and JSON pointer / line. */
+export interface ToolOrigin {
+  format: CatalogFormat;
+  file: string;
+  /** JSON pointer (e.g. `/tools/3`) or `line 12` for JSON-lines files. */
+  location: string;
+}
+
+export type CatalogFormat =
+  | 'toolbench'
+  | 'openai'
+  | 'bfcl'
+  | 'seal-tools'
+  | 'metatool'
+  | 'beir'
+  | 'mcp'
+  | 'openapi'
+  | 'toolken';
+
+/** How to call a tool over HTTP (OpenAPI / ToolBench / RapidAPI style). */
+export interface HttpEndpoint {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
+  /** Absolute URL template; `{name}` segments are filled from path parameters. */
+  url: string;
+  /** Where each parameter goes; parameters not listed go to the query (GET/DELETE) or the JSON body. */
+  parameterLocations?: Record<string, 'path' | 'query' | 'header' | 'body'>;
+  headers?: Record<string, string>;
+}
+
+export interface Tool {
+  /** Stable unique id, derived from the source (e.g. `weather&&get_forecast` for a ToolBench API). */
+  id: string;
+  /** The name a model calls it by (function / API name). */
+  name: string;
+  description: string;
+  parameters: ObjectSchema;
+  returns?: JsonSchema;
+  /** Domain / category, used for in-domain retrieval and per-domain constraints. */
+  category?: string;
+  /** ToolBench groups several APIs under one tool; `group` names that tool. */
+  group?: { name: string; description?: string };
+  endpoint?: HttpEndpoint;
+  origin?: ToolOrigin;
+}
+
+export interface ToolCatalog {
+  version: 1;
+  tools: Tool[];
+}
