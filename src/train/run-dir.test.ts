@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RunDirectory } from './run-dir.js';
+
+const fresh = (): string => join(mkdtempSync(join(tmpdir(), 'toolken-run-')), 'run');
+
+test('a run directory refuses to overwrite an existing run unless resuming', () => {
+  const path = fresh();
+  RunDirectory.open(path, { resume: false }).writeConfig({ lr: 1 });
+  assert.throws(() => RunDirectory.open(path, { resume: false }), /already holds a run.*--resume/);
+  assert.deepEqual(RunDirectory.open(path, { resume: true }).readConfig(), { lr: 1 });
+});
+
+test('metrics append as JSON lines; a line cut short by a crash is ignored', () => {
+  const run = RunDirectory.open(fresh(), { resume: false });
+  run.appendMetric({ step: 1, loss: 2.5 });
+  run.appendMetric({ step: 2, loss: 2.0 });
+  appendFileSync(run.file('metrics.jsonl'), '{"step": 3, "lo');
+  assert.deepEqual(
+    run.readMetrics().map((r) => [r.step, r.loss]),
+    [
+      [1, 2.5],
+      [2, 2.0],
+    ],
+  );
+  run.truncateMetrics(1);
+  assert.deepEqual(run.readMetrics().map((r) => r.step), [1]);
+});
+
+test('a corrupt metrics line in the middle is reported with its line number', () => {
+  const run = RunDirectory.open(fresh(), { resume: false });
+  writeFileSync(run.file('metrics.jsonl'), '{"step":1}\nnot json\n{"step":2}\n');
+  assert.throws(() => run.readMetrics(), /metrics\.jsonl: line 2 is not valid JSON/);
+});
+
+test('checkpoints appear atomically, latest points at the newest, and old ones are pruned', () => {
+  const run = RunDirectory.open(fresh(), { resume: false });
+  for (const step of [10, 20, 30]) run.saveCheckpoint(step, (dir) => writeFileSync(join(dir, 'state.json'), String(step)), 2);
+  const latest = run.latestCheckpoint();
+  assert.equal(latest?.step, 30);
+  assert.equal(readFileSync(join(latest!.dir, 'state.json'), 'utf8'), '30');
+  assert.deepEqual(
+    readdirSync(run.file('checkpoints')).filter((n) => n.startsWith('step-')),
+    ['step-00000020', 'step-00000030'],
+  );
+  assert.throws(() => run.saveCheckpoint(40, () => { throw new Error('disk full'); }), /disk full/);
+  assert.equal(run.latestCheckpoint()?.step, 30);
+  assert.equal(existsSync(run.file('checkpoints', 'step-00000040')), false);
+  assert.deepEqual(readdirSync(run.file('checkpoints')).filter((n) => n.includes('tmp')), []);
+});
