@@ -1,0 +1,151 @@
+/**
+ * Small, dependency-free SVG charts for run reports: grouped bars (e.g. retrievers x metrics) and line charts
+ * (e.g. loss curves). Output is a standalone SVG string that embeds in HTML or is saved as a .svg file.
+ */
+
+const PALETTE = ['#4C78A8', '#F58518', '#54A24B', '#E45756', '#72B7B2', '#B279A2', '#FF9DA6', '#9D755D'];
+
+const escapeXml = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+export interface GroupedBarChart {
+  readonly title: string;
+  /** Category labels along the x axis (e.g. metric names). */
+  readonly categories: readonly string[];
+  /** One series per group member (e.g. retriever), one value per category. */
+  readonly series: readonly { readonly name: string; readonly values: readonly number[] }[];
+  /** Fixed y range; defaults to [0, max]. */
+  readonly yMax?: number;
+  readonly width?: number;
+  readonly height?: number;
+}
+
+export function groupedBarSvg(chart: GroupedBarChart): string {
+  const width = chart.width ?? 720;
+  const height = chart.height ?? 360;
+  const margin = { top: 40, right: 20, bottom: 70, left: 50 };
+  const plotW = width - margin.left - margin.right;
+  const plotH = height - margin.top - margin.bottom;
+  for (const s of chart.series) {
+    if (s.values.length !== chart.categories.length) {
+      throw new Error(`groupedBarSvg: series '${s.name}' has ${s.values.length} values for ${chart.categories.length} categories`);
+    }
+  }
+  const dataMax = Math.max(0, ...chart.series.flatMap((s) => s.values.filter(Number.isFinite)));
+  const yMax = chart.yMax ?? (dataMax > 0 ? niceCeil(dataMax) : 1);
+  const groupW = plotW / Math.max(1, chart.categories.length);
+  const barW = (groupW * 0.8) / Math.max(1, chart.series.length);
+  const y = (v: number): number => margin.top + plotH - (Math.max(0, Math.min(v, yMax)) / yMax) * plotH;
+  const parts: string[] = [];
+  parts.push(axes(width, height, margin, plotW, plotH, yMax, chart.title));
+  chart.categories.forEach((cat, ci) => {
+    const gx = margin.left + ci * groupW + groupW * 0.1;
+    chart.series.forEach((s, si) => {
+      const v = s.values[ci]!;
+      const x = gx + si * barW;
+      const top = y(v);
+      parts.push(
+        `<rect x="${x.toFixed(1)}" y="${top.toFixed(1)}" width="${(barW - 1).toFixed(1)}" height="${(margin.top + plotH - top).toFixed(1)}" fill="${PALETTE[si % PALETTE.length]}"><title>${escapeXml(`${s.name} ${cat}: ${v.toFixed(4)}`)}</title></rect>`,
+      );
+      parts.push(`<text x="${(x + barW / 2).toFixed(1)}" y="${(top - 3).toFixed(1)}" font-size="9" text-anchor="middle">${v.toFixed(2)}</text>`);
+    });
+    parts.push(
+      `<text x="${(margin.left + ci * groupW + groupW / 2).toFixed(1)}" y="${margin.top + plotH + 16}" font-size="12" text-anchor="middle">${escapeXml(cat)}</text>`,
+    );
+  });
+  parts.push(legend(chart.series.map((s) => s.name), margin.left, height - 24));
+  return wrapSvg(width, height, parts);
+}
+
+export interface LineChart {
+  readonly title: string;
+  readonly xLabel: string;
+  readonly series: readonly { readonly name: string; readonly points: readonly (readonly [number, number])[] }[];
+  readonly width?: number;
+  readonly height?: number;
+  readonly logY?: boolean;
+}
+
+export function lineSvg(chart: LineChart): string {
+  const width = chart.width ?? 720;
+  const height = chart.height ?? 320;
+  const margin = { top: 40, right: 20, bottom: 60, left: 60 };
+  const plotW = width - margin.left - margin.right;
+  const plotH = height - margin.top - margin.bottom;
+  const all = chart.series.flatMap((s) => s.points).filter(([x, v]) => Number.isFinite(x) && Number.isFinite(v));
+  const tf = (v: number): number => (chart.logY ? Math.log10(Math.max(v, 1e-12)) : v);
+  const xs = all.map(([x]) => x);
+  const ys = all.map(([, v]) => tf(v));
+  const xMin = xs.length ? Math.min(...xs) : 0;
+  const xMax = xs.length ? Math.max(...xs) : 1;
+  const yMin = ys.length ? Math.min(...ys) : 0;
+  const yMaxRaw = ys.length ? Math.max(...ys) : 1;
+  const yMax = yMaxRaw === yMin ? yMin + 1 : yMaxRaw;
+  const px = (x: number): number => margin.left + ((x - xMin) / (xMax - xMin || 1)) * plotW;
+  const py = (v: number): number => margin.top + plotH - ((tf(v) - yMin) / (yMax - yMin)) * plotH;
+  const parts: string[] = [];
+  parts.push(`<text x="${width / 2}" y="22" font-size="15" text-anchor="middle" font-weight="bold">${escapeXml(chart.title)}</text>`);
+  parts.push(`<line x1="${margin.left}" y1="${margin.top + plotH}" x2="${margin.left + plotW}" y2="${margin.top + plotH}" stroke="#333"/>`);
+  parts.push(`<line x1="${margin.left}" y1="${margin.top}" x2="${margin.left}" y2="${margin.top + plotH}" stroke="#333"/>`);
+  for (let i = 0; i <= 4; i++) {
+    const v = yMin + ((yMax - yMin) * i) / 4;
+    const yy = margin.top + plotH - (plotH * i) / 4;
+    const label = chart.logY ? (10 ** v).toPrecision(2) : v.toPrecision(3);
+    parts.push(`<text x="${margin.left - 6}" y="${yy + 4}" font-size="10" text-anchor="end">${label}</text>`);
+    parts.push(`<line x1="${margin.left}" y1="${yy}" x2="${margin.left + plotW}" y2="${yy}" stroke="#eee"/>`);
+  }
+  parts.push(`<text x="${margin.left}" y="${margin.top + plotH + 16}" font-size="10">${xMin}</text>`);
+  parts.push(`<text x="${margin.left + plotW}" y="${margin.top + plotH + 16}" font-size="10" text-anchor="end">${xMax}</text>`);
+  parts.push(`<text x="${margin.left + plotW / 2}" y="${margin.top + plotH + 30}" font-size="12" text-anchor="middle">${escapeXml(chart.xLabel)}</text>`);
+  chart.series.forEach((s, si) => {
+    const pts = s.points.filter(([x, v]) => Number.isFinite(x) && Number.isFinite(v));
+    if (pts.length === 0) return;
+    const d = pts.map(([x, v], i) => `${i === 0 ? 'M' : 'L'}${px(x).toFixed(1)},${py(v).toFixed(1)}`).join(' ');
+    parts.push(`<path d="${d}" fill="none" stroke="${PALETTE[si % PALETTE.length]}" stroke-width="1.5"/>`);
+  });
+  parts.push(legend(chart.series.map((s) => s.name), margin.left, height - 14));
+  return wrapSvg(width, height, parts);
+}
+
+function niceCeil(v: number): number {
+  const p = 10 ** Math.floor(Math.log10(v));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+  return 10 * p;
+}
+
+function axes(
+  width: number,
+  _height: number,
+  margin: { top: number; left: number },
+  plotW: number,
+  plotH: number,
+  yMax: number,
+  title: string,
+): string {
+  const out: string[] = [`<text x="${width / 2}" y="22" font-size="15" text-anchor="middle" font-weight="bold">${escapeXml(title)}</text>`];
+  for (let i = 0; i <= 5; i++) {
+    const v = (yMax * i) / 5;
+    const yy = margin.top + plotH - (plotH * i) / 5;
+    out.push(`<line x1="${margin.left}" y1="${yy}" x2="${margin.left + plotW}" y2="${yy}" stroke="${i === 0 ? '#333' : '#eee'}"/>`);
+    out.push(`<text x="${margin.left - 6}" y="${yy + 4}" font-size="10" text-anchor="end">${Number(v.toPrecision(3))}</text>`);
+  }
+  out.push(`<line x1="${margin.left}" y1="${margin.top}" x2="${margin.left}" y2="${margin.top + plotH}" stroke="#333"/>`);
+  return out.join('');
+}
+
+function legend(names: readonly string[], x: number, y: number): string {
+  let cx = x;
+  return names
+    .map((name, i) => {
+      const item = `<rect x="${cx}" y="${y - 10}" width="12" height="12" fill="${PALETTE[i % PALETTE.length]}"/><text x="${cx + 16}" y="${y}" font-size="12">${escapeXml(name)}</text>`;
+      cx += 28 + name.length * 7;
+      return item;
+    })
+    .join('');
+}
+
+function wrapSvg(width: number, height: number, parts: string[]): string {
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif"><rect width="100%" height="100%" fill="white"/>${parts.join('')}</svg>`;
+}
+
+export { escapeXml };
