@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { categoryOfId, resolveCategories } from '../../eval/bfcl/evaluate.js';
+import { CliError } from '../args.js';
+import { command } from './eval.js';
+
+const root = mkdtempSync(join(tmpdir(), 'toolken-eval-bfcl-'));
+const data = join(root, 'bfcl');
+mkdirSync(join(data, 'possible_answer'), { recursive: true });
+const doc = { name: 'add', description: 'Adds.', parameters: { type: 'dict', properties: { a: { type: 'integer' }, b: { type: 'integer' } }, required: ['a', 'b'] } };
+const lines = (rows: unknown[]): string => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+writeFileSync(
+  join(data, 'BFCL_v4_simple_python.json'),
+  lines([0, 1].map((i) => ({ id: `simple_python_${i}`, question: [[{ role: 'user', content: 'add' }]], function: [doc] }))),
+);
+writeFileSync(
+  join(data, 'possible_answer', 'BFCL_v4_simple_python.json'),
+  lines([0, 1].map((i) => ({ id: `simple_python_${i}`, ground_truth: [{ add: { a: [i], b: [2] } }] }))),
+);
+writeFileSync(join(data, 'BFCL_v4_irrelevance.json'), lines([{ id: 'irrelevance_0', question: [[{ role: 'user', content: 'hi' }]], function: [doc] }]));
+const predictions = join(root, 'predictions.jsonl');
+writeFileSync(
+  predictions,
+  lines([
+    { id: 'simple_python_0', result: '[add(a=0, b=2)]' },
+    { id: 'simple_python_1', result: [{ name: 'add', arguments: '{"a": 1, "b": 3}' }] },
+    { id: 'irrelevance_0', result: 'No tool fits.' },
+  ]),
+);
+after(() => rmSync(root, { recursive: true, force: true }));
+
+/** Runs the command with stdout silenced (the table is covered by formatReport's own test). */
+async function runQuiet(argv: string[]): Promise<number> {
+  const write = process.stdout.write;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  const stderr = process.stderr.write;
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    return await command.run(argv);
+  } finally {
+    process.stdout.write = write;
+    process.stderr.write = stderr;
+  }
+}
+
+describe('toolken eval bfcl', () => {
+  test('scores the categories the predictions cover and writes every verdict with its reason', async () => {
+    const out = join(root, 'score.json');
+    assert.equal(await runQuiet(['bfcl', '--predictions', predictions, '--data', data, '--json', out]), 0);
+    const report = JSON.parse(readFileSync(out, 'utf8'));
+    assert.deepEqual(report.categories, {
+      simple_python: { accuracy: 0.5, correct: 1, total: 2 },
+      irrelevance: { accuracy: 1, correct: 1, total: 1 },
+    });
+    assert.deepEqual(
+      report.verdicts.map((v: { id: string; valid: boolean; reason: string }) => [v.id, v.valid, v.reason]),
+      [
+        ['simple_python_0', true, 'ok'],
+        ['simple_python_1', false, "value_error:others: Invalid value for parameter 'b': 3. Expected one of [2]."],
+        ['irrelevance_0', true, 'ok'],
+      ],
+    );
+  });
+
+  test('--ground-truth-as-predictions scores the possible answers themselves', async () => {
+    const out = join(root, 'self.json');
+    assert.equal(await runQuiet(['bfcl', '--ground-truth-as-predictions', '--data', data, '--category', 'simple_python', '--json', out]), 0);
+    assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')).categories, { simple_python: { accuracy: 1, correct: 2, total: 2 } });
+  });
+
+  test('the JSON report defaults to <predictions>.bfcl.json', async () => {
+    assert.equal(await runQuiet(['bfcl', '--predictions', predictions, '--data', data]), 0);
+    assert.equal(JSON.parse(readFileSync(predictions + '.bfcl.json', 'utf8')).verdicts.length, 3);
+  });
+
+  test('user errors are CliErrors naming the problem', async () => {
+    await assert.rejects(runQuiet(['bfcl', '--data', data]), (e: unknown) => e instanceof CliError && /--predictions/.test(e.message));
+    await assert.rejects(runQuiet(['bfcl', '--predictions', predictions, '--data', data, '--category', 'simple']), /unknown BFCL category 'simple'/);
+    await assert.rejects(runQuiet(['bfcl', '--predictions', predictions, '--data', data, '--category', 'multiple']), /no BFCL_v4_multiple\.json/);
+    await assert.rejects(runQuiet(['retrieval']), /unknown benchmark 'retrieval'/);
+  });
+});
+
+describe('category names', () => {
+  test('entry ids map to categories, v3 names included', () => {
+    assert.equal(categoryOfId('live_parallel_multiple_3-2-1'), 'live_parallel_multiple');
+    assert.equal(categoryOfId('simple_javascript_10'), 'simple_javascript');
+    assert.equal(categoryOfId('java_4'), 'simple_java');
+    assert.equal(categoryOfId('simple_7'), 'simple_python');
+    assert.equal(categoryOfId('multi_turn_base_0'), undefined);
+  });
+
+  test('groups expand in leaderboard order', () => {
+    assert.deepEqual(resolveCategories(['irrelevance', 'live']), ['irrelevance', 'live_simple', 'live_multiple', 'live_parallel', 'live_parallel_multiple', 'live_irrelevance', 'live_relevance']);
+  });
+});

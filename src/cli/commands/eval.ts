@@ -1,0 +1,83 @@
+import { resolve } from 'node:path';
+import { BFCL_CATEGORIES, BFCL_CATEGORY_GROUPS, BfclEvaluation, evaluateBfcl, formatReport } from '../../eval/bfcl/index.js';
+import { writeJsonAtomic } from '../../util/fs.js';
+import { CliCommand, CliError, helpText, parseFlags, wantsHelp } from '../args.js';
+
+const bfclFlags = {
+  predictions: { kind: 'string', help: 'JSON lines of {"id": ..., "result": <model text or tool_calls>}' },
+  data: { kind: 'string', help: 'BFCL data folder (question files and possible_answer/)', default: '../shared/datasets/bfcl' },
+  category: { kind: 'list', help: `comma-separated categories or groups (${Object.keys(BFCL_CATEGORY_GROUPS).join(', ')}); default: those the predictions cover` },
+  groundTruthAsPredictions: { kind: 'boolean', help: 'score the possible answers themselves, rendered as model output (self-check)' },
+  json: { kind: 'string', help: 'write {categories, aggregates, verdicts} here (default: <predictions>.bfcl.json)' },
+  underscoreToDot: { kind: 'boolean', help: "accept a_b for a documented function a.b (for APIs that forbid '.' in tool names)" },
+} as const;
+
+const bfclSummary = 'Score predictions with the Berkeley Function Calling Leaderboard AST checker';
+
+const bfcl: CliCommand = {
+  summary: bfclSummary,
+  async run(argv) {
+    if (wantsHelp(argv)) {
+      process.stdout.write(helpText('eval bfcl', `${bfclSummary}.\ncategories: ${BFCL_CATEGORIES.join(', ')}`, bfclFlags) + '\n');
+      return 0;
+    }
+    const flags = parseFlags(argv, bfclFlags);
+    if (flags._.length > 0) throw new CliError(`unexpected argument '${flags._[0]}'`);
+    if (flags.predictions === undefined && !flags.groundTruthAsPredictions) throw new CliError('give --predictions <file.jsonl> or --ground-truth-as-predictions');
+    if (flags.predictions !== undefined && flags.groundTruthAsPredictions) throw new CliError('--predictions and --ground-truth-as-predictions exclude each other');
+    const started = performance.now();
+    let evaluation: BfclEvaluation;
+    try {
+      evaluation = evaluateBfcl({
+        dataDir: resolve(flags.data),
+        predictions: flags.predictions !== undefined ? resolve(flags.predictions) : 'ground-truth',
+        categories: flags.category,
+        underscoreToDot: flags.underscoreToDot,
+      });
+    } catch (err) {
+      if (err instanceof Error && ['BfclDataError', 'PredictionsError'].includes(err.name)) throw new CliError(err.message);
+      throw err;
+    }
+    const { report, unmatchedIds } = evaluation;
+    process.stdout.write(formatReport(report) + '\n');
+    if (unmatchedIds.length > 0) process.stderr.write(`${unmatchedIds.length} prediction ids match no scored entry (first: ${unmatchedIds[0]})\n`);
+    const byRule = new Map<string, number>();
+    for (const v of report.verdicts) if (v.rule !== undefined) byRule.set(v.rule, (byRule.get(v.rule) ?? 0) + 1);
+    if (byRule.size > 0) {
+      process.stdout.write('\nfailures by rule:\n');
+      for (const [rule, n] of [...byRule].sort((a, b) => b[1] - a[1])) process.stdout.write(`  ${String(n).padStart(6)}  ${rule}\n`);
+    }
+    if (flags.groundTruthAsPredictions) {
+      const failures = report.verdicts.filter((v) => !v.valid);
+      process.stdout.write(`\n${failures.length} ground-truth entries fail their own check:\n`);
+      for (const v of failures) process.stdout.write(`  ${v.id}: ${v.reason}\n`);
+    }
+    const jsonPath = flags.json ?? (flags.predictions !== undefined ? resolve(flags.predictions) + '.bfcl.json' : undefined);
+    if (jsonPath !== undefined) {
+      writeJsonAtomic(resolve(jsonPath), report);
+      process.stderr.write(`verdicts written to ${resolve(jsonPath)}\n`);
+    }
+    process.stderr.write(`scored ${report.verdicts.length} entries in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
+    return 0;
+  },
+};
+
+/** Sub-commands of `toolken eval`, by name; a new benchmark adds one line here. */
+const evaluations: Readonly<Record<string, CliCommand>> = {
+  bfcl,
+};
+
+export const command: CliCommand = {
+  summary: `Evaluate predictions on a benchmark (${Object.keys(evaluations).join(', ')})`,
+  async run(argv) {
+    const [name, ...rest] = argv;
+    const usage = ['usage: toolken eval <benchmark> [options]', '', 'benchmarks:', ...Object.entries(evaluations).map(([n, c]) => `  ${n.padEnd(12)} ${c.summary}`)].join('\n');
+    if (name === undefined || name === '--help' || name === '-h') {
+      process.stdout.write(usage + '\n');
+      return name === undefined ? 2 : 0;
+    }
+    const evaluation = evaluations[name];
+    if (evaluation === undefined) throw new CliError(`unknown benchmark '${name}' (known: ${Object.keys(evaluations).join(', ')})`);
+    return evaluation.run(rest);
+  },
+};

@@ -1,0 +1,108 @@
+/**
+ * Turns a model's answer into calls. Text answers are read in the category's call syntax (Python, Java or
+ * JavaScript) or as JSON tool calls; structured answers are OpenAI `tool_calls`, `{"name", "arguments"}` lists or
+ * the leaderboard's own `{function: {args}}` form. Wrappers models commonly emit are removed on purpose: Markdown
+ * code fences (```python, ```json, ...), `<tool_call>...</tool_call>` blocks and the leaderboard's `<TOOLCALL>` tag.
+ * Anything unreadable is a decode error value, never an exception.
+ */
+import { CLikeLanguage, decodeCLikeCalls } from './c-like-syntax.js';
+import type { BfclLanguage } from './dataset.js';
+import { parseJson } from './json.js';
+import { DecodeError, DecodedCall, decodePythonCalls } from './python-syntax.js';
+import { PyValue, isPyDict, isPyList, pyRepr } from './values.js';
+
+export type DecodeFormat = BfclLanguage | 'json' | 'tool_calls';
+
+export type DecodeOutcome =
+  | { readonly ok: true; readonly calls: readonly DecodedCall[]; readonly format: DecodeFormat }
+  | { readonly ok: false; readonly error: string };
+
+const FENCE = /^```[\w+-]*[ \t]*\n?([\s\S]*?)\n?```$/;
+const TOOL_CALL_BLOCK = /<tool_call>([\s\S]*?)(?:<\/tool_call>|$)/g;
+const BFCL_TAG = /<TOOLCALL>([\s\S]*?)<\/TOOLCALL>/;
+
+/** Removes one wrapper layer at a time until none is left. */
+function unwrap(text: string): { body: string; toolCallBlocks?: string[] } {
+  let body = text.trim();
+  for (;;) {
+    const fence = FENCE.exec(body);
+    if (fence !== null) {
+      body = fence[1]!.trim();
+      continue;
+    }
+    const tag = BFCL_TAG.exec(body);
+    if (tag !== null) {
+      body = tag[1]!.trim();
+      continue;
+    }
+    if (body.includes('<tool_call>')) {
+      return { body, toolCallBlocks: [...body.matchAll(TOOL_CALL_BLOCK)].map((m) => m[1]!.trim()) };
+    }
+    return { body };
+  }
+}
+
+function argumentsOf(raw: PyValue | undefined, where: string): Map<string, PyValue> {
+  const value = typeof raw === 'string' ? parseJson(raw.trim() === '' ? '{}' : raw) : (raw ?? new Map());
+  if (!isPyDict(value)) throw new DecodeError(`${where}: arguments must be an object, got ${pyRepr(value)}`);
+  const args = new Map<string, PyValue>();
+  for (const [key, v] of value) {
+    if (typeof key !== 'string') throw new DecodeError(`${where}: argument names must be strings`);
+    args.set(key, v);
+  }
+  return args;
+}
+
+/** One structured call in any of the accepted shapes. */
+function structuredCall(item: PyValue, where: string): DecodedCall {
+  if (!isPyDict(item)) throw new DecodeError(`${where}: expected a call object, got ${pyRepr(item)}`);
+  const fn = item.get('function');
+  if (isPyDict(fn)) return structuredCall(fn, where);
+  const name = item.get('name');
+  if (typeof name === 'string') {
+    const args = item.get('arguments') ?? item.get('parameters') ?? item.get('args');
+    return { name, args: argumentsOf(args, `${where} (${name})`) };
+  }
+  if (item.size === 1) {
+    const [key, args] = [...item][0]!;
+    if (typeof key === 'string' && (isPyDict(args) || typeof args === 'string')) return { name: key, args: argumentsOf(args, `${where} (${key})`) };
+  }
+  throw new DecodeError(`${where}: a call needs "name" and "arguments" (or {function: {args}}), got ${pyRepr(item)}`);
+}
+
+/** Structured tool calls: a message with `tool_calls`, a list of calls, or a single call object. */
+export function decodeToolCalls(value: PyValue): DecodedCall[] {
+  if (isPyDict(value) && value.has('tool_calls')) {
+    const calls = value.get('tool_calls');
+    if (calls === null || calls === undefined) return [];
+    return decodeToolCalls(calls);
+  }
+  if (isPyList(value)) return value.flatMap((item, i) => (isPyList(item) ? decodeToolCalls(item) : [structuredCall(item, `call ${i}`)]));
+  return [structuredCall(value, 'call 0')];
+}
+
+const looksLikeJson = (body: string): boolean => body.startsWith('{') || /^\[\s*\{/.test(body);
+
+function decodeText(text: string, language: BfclLanguage): { calls: DecodedCall[]; format: DecodeFormat } {
+  const { body, toolCallBlocks } = unwrap(text);
+  if (toolCallBlocks !== undefined) return { calls: toolCallBlocks.flatMap((block) => decodeToolCalls(parseJson(block))), format: 'json' };
+  if (looksLikeJson(body)) return { calls: decodeToolCalls(parseJson(body)), format: 'json' };
+  if (language === 'python') return { calls: decodePythonCalls(body), format: 'python' };
+  return { calls: decodeCLikeCalls(body, language as CLikeLanguage), format: language };
+}
+
+/**
+ * Decodes one prediction (`result` of a predictions line) for a category of the given language. Text is read as
+ * described above; lists and objects as structured tool calls.
+ */
+export function decodeModelOutput(result: PyValue, language: BfclLanguage): DecodeOutcome {
+  try {
+    if (typeof result === 'string') return { ok: true, ...decodeText(result, language) };
+    if (isPyList(result) || isPyDict(result)) return { ok: true, calls: decodeToolCalls(result), format: 'tool_calls' };
+    return { ok: false, error: `expected model text or tool calls, got ${pyRepr(result)}` };
+  } catch (err) {
+    // SyntaxError and RangeError come from BigInt on malformed number text; all four are facts about the input.
+    if (err instanceof Error && ['DecodeError', 'JsonSyntaxError', 'SyntaxError', 'RangeError'].includes(err.name)) return { ok: false, error: err.message };
+    throw err;
+  }
+}
