@@ -83,3 +83,23 @@ export interface ToolCatalog {
   version: 1;
   tools: Tool[];
 }
+
+/** Why a tool call failed; lets a caller count failures by cause without parsing messages. */
+export type ToolFailureKind = 'invalid-arguments' | 'unknown-tool' | 'timeout' | 'too-large' | 'failed';
+
+/**
+ * What a tool call gives back to the model. A failure is a value, not an exception: its `error` is written for the
+ * model to read and recover from, so one bad tool never ends a run.
+ */
+export type ToolObservation =
+  | { ok: true; content: string; value?: JsonValue }
+  | { ok: false; error: string; kind: ToolFailureKind };
+
+export interface ToolCallOptions {
+  signal?: AbortSignal;
+}
+
+/** Anything that can run tools by id: built-in functions, HTTP APIs, MCP servers, recorded responses. */
+export interface ToolExecutor {
+  call(toolId: string, args: JsonValue, opts?: ToolCallOptions): Promise<ToolObservation>;
+}

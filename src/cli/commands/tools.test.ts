@@ -1,0 +1,82 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { command } from './tools.js';
+import { CliError } from '../args.js';
+import { loadCatalog } from '../../tools/catalog.js';
+
+const FIXTURES = fileURLToPath(new URL('../../tools/fixtures/', import.meta.url));
+
+/** Runs the command with stdout and stderr captured. */
+async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string) => ((stdout += chunk), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof process.stderr.write;
+  try {
+    return { code: await command.run(argv), stdout, stderr };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}
+
+test('tools import writes a catalog, reports skipped entries, and tools stats summarizes it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'toolken-cli-tools-'));
+  try {
+    const out = join(dir, 'catalog.json');
+    const imported = await run(['import', join(FIXTURES, 'openapi.json'), join(FIXTURES, 'seal-tools.jsonl'), '--out', out]);
+    assert.equal(imported.code, 0);
+    assert.equal(imported.stdout, `wrote 5 tools to ${out} (0 duplicates merged, 0 conflicts, 2 invalid skipped)\n`);
+    assert.match(imported.stderr, /invalid entries skipped: 2\n/);
+    assert.match(imported.stderr, /seal-tools\.jsonl line 3 \/api_name: missing "api_name"/);
+    assert.equal(loadCatalog(out).tools.length, 5);
+
+    const stats = await run(['stats', out]);
+    assert.equal(stats.code, 0);
+    assert.equal(
+      stats.stdout,
+      [
+        'tools:        5',
+        'groups:       1',
+        'categories:   4 (top: books 2, Finance 1, Food 1, loans 1)',
+        'formats:      openapi 3, seal-tools 2',
+        'parameters:   9 (6 required, max 3 per tool, 0 tools without)',
+        'endpoints:    3',
+        'returns:      2',
+        'descriptions: mean 14.8 chars, 0 empty',
+        '',
+      ].join('\n'),
+    );
+    const json = await run(['stats', out, '--json']);
+    assert.equal(JSON.parse(json.stdout).tools, 5);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('tools import with --on-invalid reject fails without writing and names the entry', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'toolken-cli-tools-'));
+  try {
+    await assert.rejects(
+      run(['import', join(FIXTURES, 'corpus.jsonl'), '--out', join(dir, 'c.json'), '--on-invalid', 'reject']),
+      (err: Error) => err instanceof CliError && err.message.includes(`corpus.jsonl line 3: record 'empty' has neither "title" nor "text"`),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('bad usage is a CliError naming the problem', async () => {
+  await assert.rejects(run(['import', '--out', 'x.json']), new CliError('tools import needs at least one input file'));
+  await assert.rejects(run(['import', 'a.json']), new CliError('--out is required'));
+  await assert.rejects(run(['import', 'a.json', '--out', 'x.json', '--format', 'yaml']), /--format must be one of auto, toolbench/);
+  await assert.rejects(run(['stats']), new CliError('tools stats takes exactly one catalog file, got 0'));
+  await assert.rejects(run(['stats', '/nonexistent/catalog.json']), /cannot read catalog \/nonexistent\/catalog\.json/);
+  await assert.rejects(run(['export']), new CliError("unknown sub-command 'export' (expected import or stats)"));
+});

@@ -1,0 +1,95 @@
+/** `toolken tools import|stats`: build a tool catalog from tool files, and summarize one. */
+import { CliError, helpText, parseFlags, wantsHelp, type CliCommand, type FlagSpecs } from '../args.js';
+import { CatalogError, catalogStats, loadCatalog, saveCatalog } from '../../tools/catalog.js';
+import { IMPORT_FORMATS, ImportError, importToolFiles, type ImportFormat, type ImportIssue } from '../../tools/import/index.js';
+
+const importFlags = {
+  out: { kind: 'string', help: 'catalog file to write', required: true },
+  format: { kind: 'string', help: 'input format', default: 'auto', choices: ['auto', ...IMPORT_FORMATS] },
+  onInvalid: { kind: 'string', help: 'invalid entries: skip them (reported) or fail the import', default: 'skip', choices: ['skip', 'reject'] },
+  maxReported: { kind: 'int', help: 'issues printed per kind (all are counted)', default: 20 },
+} as const satisfies FlagSpecs;
+
+const statsFlags = {
+  json: { kind: 'boolean', help: 'print the statistics as JSON' },
+} as const satisfies FlagSpecs;
+
+const SUMMARY = 'import tool definitions into a catalog (import), or summarize a catalog (stats)';
+
+function printIssues(title: string, issues: readonly ImportIssue[], max: number): void {
+  if (issues.length === 0) return;
+  process.stderr.write(`${title}: ${issues.length}\n`);
+  for (const issue of issues.slice(0, max)) process.stderr.write(`  ${issue.file} ${issue.location}: ${issue.reason}\n`);
+  if (issues.length > max) process.stderr.write(`  ... and ${issues.length - max} more\n`);
+}
+
+async function runImport(argv: readonly string[]): Promise<number> {
+  if (wantsHelp(argv)) {
+    process.stdout.write(helpText('tools import', 'Import tool files (format detected per file) into one catalog, merging duplicates by id.', importFlags, '<file...>') + '\n');
+    return 0;
+  }
+  const flags = parseFlags(argv, importFlags);
+  if (flags._.length === 0) throw new CliError('tools import needs at least one input file');
+  let report;
+  try {
+    report = importToolFiles(flags._, { format: flags.format as ImportFormat | 'auto', onInvalid: flags.onInvalid as 'skip' | 'reject' });
+  } catch (err) {
+    if (err instanceof ImportError) throw new CliError(err.message, 1);
+    throw err;
+  }
+  for (const file of report.files) process.stderr.write(`${file.file}: ${file.format}, ${file.tools} tools, ${file.invalid} invalid\n`);
+  printIssues('invalid entries skipped', report.invalid, flags.maxReported);
+  printIssues('conflicting definitions (first kept)', report.conflicts, flags.maxReported);
+  saveCatalog(flags.out, report.catalog);
+  process.stdout.write(`wrote ${report.catalog.tools.length} tools to ${flags.out} (${report.duplicates} duplicates merged, ${report.conflicts.length} conflicts, ${report.invalid.length} invalid skipped)\n`);
+  return 0;
+}
+
+async function runStats(argv: readonly string[]): Promise<number> {
+  if (wantsHelp(argv)) {
+    process.stdout.write(helpText('tools stats', 'Summarize a tool catalog.', statsFlags, '<catalog.json>') + '\n');
+    return 0;
+  }
+  const flags = parseFlags(argv, statsFlags);
+  if (flags._.length !== 1) throw new CliError(`tools stats takes exactly one catalog file, got ${flags._.length}`);
+  let stats;
+  try {
+    stats = catalogStats(loadCatalog(flags._[0]!));
+  } catch (err) {
+    if (err instanceof CatalogError) throw new CliError(err.message, 1);
+    throw err;
+  }
+  if (flags.json) {
+    process.stdout.write(JSON.stringify(stats, null, 2) + '\n');
+    return 0;
+  }
+  const topCategories = Object.entries(stats.byCategory)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, 10);
+  const lines = [
+    `tools:        ${stats.tools}`,
+    `groups:       ${stats.groups}`,
+    `categories:   ${stats.categories}${topCategories.length > 0 ? ` (top: ${topCategories.map(([c, n]) => `${c} ${n}`).join(', ')})` : ''}`,
+    `formats:      ${Object.entries(stats.byFormat).map(([f, n]) => `${f} ${n}`).join(', ') || '-'}`,
+    `parameters:   ${stats.parameters.total} (${stats.parameters.required} required, max ${stats.parameters.maxPerTool} per tool, ${stats.parameters.withoutParameters} tools without)`,
+    `endpoints:    ${stats.withEndpoint}`,
+    `returns:      ${stats.withReturns}`,
+    `descriptions: mean ${stats.descriptionChars.mean} chars, ${stats.descriptionChars.empty} empty`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}
+
+export const command: CliCommand = {
+  summary: SUMMARY,
+  async run(argv) {
+    const [sub, ...rest] = argv;
+    if (sub === 'import') return runImport(rest);
+    if (sub === 'stats') return runStats(rest);
+    if (sub === undefined || sub === '--help' || sub === '-h') {
+      process.stdout.write(['usage: toolken tools <import|stats> [options]', '', SUMMARY, '', '  import <file...> --out catalog.json', '  stats <catalog.json>'].join('\n') + '\n');
+      return sub === undefined ? 2 : 0;
+    }
+    throw new CliError(`unknown sub-command '${sub}' (expected import or stats)`);
+  },
+};

@@ -1,0 +1,114 @@
+/**
+ * What every importer shares: reading JSON or JSON-lines documents, and turning a failure to read one entry into an
+ * issue that names the file, the entry's location and the reason, instead of an exception or a silent drop.
+ */
+import { SchemaError } from '../schema.js';
+import type { CatalogFormat, Tool } from '../types.js';
+
+export interface ImportIssue {
+  file: string;
+  /** JSON pointer (`/tools/3/parameters`) or `line 12` (JSON lines, possibly followed by a pointer). */
+  location: string;
+  reason: string;
+}
+
+export interface ImportResult {
+  tools: Tool[];
+  issues: ImportIssue[];
+}
+
+/** One parsed document: a whole-file JSON value, or the values of a JSON-lines file with their line numbers. */
+export type ParsedDocument = { kind: 'json'; value: unknown } | { kind: 'jsonl'; lines: { line: number; value: unknown }[]; issues: ImportIssue[] };
+
+/** An entry-level problem raised while building a tool; `pointer` is relative to the entry. */
+export class EntryError extends Error {
+  constructor(
+    readonly pointer: string,
+    readonly reason: string,
+  ) {
+    super(`${pointer || '(entry)'}: ${reason}`);
+    this.name = 'EntryError';
+  }
+}
+
+/** A file that cannot be imported at all (unreadable, not JSON, unknown format). */
+export class ImportError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ImportError';
+  }
+}
+
+/**
+ * Parses a file as one JSON value, or failing that as JSON lines (BFCL's `.json` files are JSON lines). A JSON-lines
+ * file whose every line fails is reported as not JSON at all.
+ */
+export function parseDocument(text: string, file: string): ParsedDocument {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  try {
+    return { kind: 'json', value: JSON.parse(body) };
+  } catch (wholeError) {
+    const lines: { line: number; value: unknown }[] = [];
+    const issues: ImportIssue[] = [];
+    body.split('\n').forEach((content, i) => {
+      if (content.trim() === '') return;
+      try {
+        lines.push({ line: i + 1, value: JSON.parse(content) });
+      } catch (err) {
+        issues.push({ file, location: `line ${i + 1}`, reason: `not valid JSON: ${(err as Error).message}` });
+      }
+    });
+    if (lines.length === 0) throw new ImportError(`${file} is neither JSON nor JSON lines: ${(wholeError as Error).message}`);
+    return { kind: 'jsonl', lines, issues };
+  }
+}
+
+/** The entries of a document with their locations: array elements of a JSON file, or the lines of a JSON-lines file. */
+export function documentEntries(doc: ParsedDocument, arrayPointer = ''): { location: string; value: unknown }[] {
+  if (doc.kind === 'jsonl') return doc.lines.map(({ line, value }) => ({ location: `line ${line}`, value }));
+  if (!Array.isArray(doc.value)) return [{ location: arrayPointer || '/', value: doc.value }];
+  return doc.value.map((value, i) => ({ location: `${arrayPointer}/${i}`, value }));
+}
+
+/**
+ * Builds tools from entries, converting each entry's SchemaError / EntryError into an issue at `location + pointer`.
+ * Other exceptions are bugs and propagate.
+ */
+export function buildEach<E>(
+  file: string,
+  entries: readonly { location: string; value: E }[],
+  build: (value: E, location: string) => Tool[],
+  issues: ImportIssue[] = [],
+): ImportResult {
+  const tools: Tool[] = [];
+  for (const { location, value } of entries) {
+    try {
+      tools.push(...build(value, location));
+    } catch (err) {
+      if (err instanceof SchemaError || err instanceof EntryError) {
+        const at = err.pointer === '' ? location : location.startsWith('line') ? `${location} ${err.pointer}` : `${location}${err.pointer}`;
+        issues.push({ file, location: at, reason: err.reason });
+      } else throw err;
+    }
+  }
+  return { tools, issues };
+}
+
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** Reads a string field, optional or required; wrong types raise an EntryError naming the field. */
+export function stringField(entry: Record<string, unknown>, key: string, pointer: string, required: true): string;
+export function stringField(entry: Record<string, unknown>, key: string, pointer: string, required: false): string | undefined;
+export function stringField(entry: Record<string, unknown>, key: string, pointer: string, required: boolean): string | undefined {
+  const value = entry[key];
+  if (value === undefined || value === null) {
+    if (required) throw new EntryError(`${pointer}/${key}`, `missing "${key}"`);
+    return undefined;
+  }
+  if (typeof value !== 'string') throw new EntryError(`${pointer}/${key}`, `"${key}" must be a string, got ${typeof value}`);
+  if (required && value.trim() === '') throw new EntryError(`${pointer}/${key}`, `"${key}" is empty`);
+  return value;
+}
+
+export const origin = (format: CatalogFormat, file: string, location: string): Tool['origin'] => ({ format, file, location });

@@ -1,0 +1,81 @@
+/**
+ * Function-schema formats, which all describe a tool as a name, a description and a parameter schema:
+ * - OpenAI: `{"tools": [{"type": "function", "function": {...}}]}`, a bare array of those, `{"functions": [...]}`
+ *   (the legacy field), or bare function objects;
+ * - BFCL: JSON lines whose `function` array holds function docs with `type: "dict"` and Python / Java type names,
+ *   or (multi-turn function docs) one function per line with a `response` schema;
+ * - MCP: a `tools/list` result `{"tools": [{name, description, inputSchema, outputSchema}]}`, or the JSON-RPC
+ *   response that wraps it.
+ * In all three the tool id is the function name.
+ */
+import { normalizeParameters, normalizeSchema } from '../schema.js';
+import type { CatalogFormat, Tool } from '../types.js';
+import { buildEach, documentEntries, EntryError, isRecord, origin, stringField, type ImportResult, type ParsedDocument } from './entries.js';
+
+export interface FunctionFields {
+  parametersKey: 'parameters' | 'inputSchema';
+  returnsKey?: 'response' | 'outputSchema';
+}
+
+export function functionTool(raw: unknown, fields: FunctionFields, format: CatalogFormat, file: string, location: string): Tool {
+  if (!isRecord(raw)) throw new EntryError('', 'expected a function object');
+  const name = stringField(raw, 'name', '', true);
+  const description = (stringField(raw, 'description', '', false) ?? '').trim();
+  const tool: Tool = { id: name, name, description, parameters: normalizeParameters(raw[fields.parametersKey], `/${fields.parametersKey}`) };
+  if (fields.returnsKey !== undefined && raw[fields.returnsKey] !== undefined) {
+    tool.returns = normalizeSchema(raw[fields.returnsKey], `/${fields.returnsKey}`);
+  }
+  tool.origin = origin(format, file, location);
+  return tool;
+}
+
+/** An MCP tool as `tools/list` returns it; `location` names the server. */
+export const mcpTool = (raw: unknown, file: string, location: string): Tool =>
+  functionTool(raw, { parametersKey: 'inputSchema', returnsKey: 'outputSchema' }, 'mcp', file, location);
+
+/** OpenAI tool lists: unwraps `{type: "function", function: {...}}` where present. */
+export function importOpenAI(doc: ParsedDocument, file: string): ImportResult {
+  let entries = documentEntries(doc);
+  if (doc.kind === 'json' && isRecord(doc.value)) {
+    const key = Array.isArray(doc.value.tools) ? 'tools' : Array.isArray(doc.value.functions) ? 'functions' : undefined;
+    if (key !== undefined) entries = documentEntries({ kind: 'json', value: doc.value[key] }, `/${key}`);
+  }
+  return buildEach(file, entries, (value, location) => {
+    if (isRecord(value) && value.type === 'function') {
+      if (!isRecord(value.function)) throw new EntryError('/function', 'a "function" tool needs a "function" object');
+      const tool = functionTool(value.function, { parametersKey: 'parameters' }, 'openai', file, `${location}/function`);
+      return [tool];
+    }
+    return [functionTool(value, { parametersKey: 'parameters' }, 'openai', file, location)];
+  });
+}
+
+/** BFCL question files (`function` arrays per line) and multi-turn function docs (one function per line). */
+export function importBfcl(doc: ParsedDocument, file: string): ImportResult {
+  const entries: { location: string; value: unknown }[] = [];
+  for (const { location, value } of documentEntries(doc)) {
+    if (isRecord(value) && Array.isArray(value.function)) {
+      const sep = location.startsWith('line') ? ' ' : '';
+      value.function.forEach((fn, i) => entries.push({ location: `${location}${sep}/function/${i}`, value: fn }));
+    } else entries.push({ location, value });
+  }
+  return buildEach(file, entries, (value, location) => [
+    functionTool(value, { parametersKey: 'parameters', returnsKey: 'response' }, 'bfcl', file, location),
+  ]);
+}
+
+/** MCP `tools/list` results, bare or inside a JSON-RPC response. */
+export function importMcp(doc: ParsedDocument, file: string): ImportResult {
+  if (doc.kind !== 'json') return { tools: [], issues: [{ file, location: '/', reason: 'an MCP tools/list result is one JSON document, not JSON lines' }] };
+  let value = doc.value;
+  let pointer = '';
+  if (isRecord(value) && isRecord(value.result)) {
+    value = value.result;
+    pointer = '/result';
+  }
+  if (!isRecord(value) || !Array.isArray(value.tools)) {
+    return { tools: [], issues: [{ file, location: pointer || '/', reason: 'expected a tools/list result with a "tools" array' }] };
+  }
+  const entries = documentEntries({ kind: 'json', value: value.tools }, `${pointer}/tools`);
+  return buildEach(file, entries, (entry, location) => [mcpTool(entry, file, location)]);
+}

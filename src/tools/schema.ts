@@ -1,0 +1,187 @@
+/**
+ * Turns the parameter schemas found in the wild into our JSON Schema subset. Sources disagree on type names: BFCL
+ * writes Python and Java names (`dict`, `float`, `tuple`, `HashMap`), ToolBench writes `STRING` / `NUMBER` /
+ * `DATE (YYYY-MM-DD)`, Seal-Tools writes `str` / `int`. Everything maps onto the seven JSON types here, once, so the
+ * rest of toolken only sees standard schemas. Keywords outside the subset (`title`, `examples`, ...) are dropped.
+ */
+import type { JsonSchema, JsonSchemaType, JsonValue, ObjectSchema } from './types.js';
+import { isJsonValue } from './validate.js';
+import { escapePointer } from './pointer.js';
+
+/** Thrown for a schema that cannot be understood; `pointer` locates it inside the document being read. */
+export class SchemaError extends Error {
+  constructor(
+    readonly pointer: string,
+    readonly reason: string,
+  ) {
+    super(`${pointer || '(root)'}: ${reason}`);
+    this.name = 'SchemaError';
+  }
+}
+
+const JSON_TYPES: readonly JsonSchemaType[] = ['object', 'array', 'string', 'number', 'integer', 'boolean', 'null'];
+
+/** Non-standard type names (lower-cased) and the JSON type they mean; `null` marks names that accept anything. */
+const TYPE_ALIASES: Readonly<Record<string, JsonSchemaType | null>> = {
+  dict: 'object',
+  hashmap: 'object',
+  map: 'object',
+  float: 'number',
+  double: 'number',
+  long: 'integer',
+  int: 'integer',
+  str: 'string',
+  char: 'string',
+  enum: 'string',
+  binary: 'string',
+  bool: 'boolean',
+  list: 'array',
+  tuple: 'array',
+  arraylist: 'array',
+  any: null,
+  '': null,
+};
+
+/** ToolBench decorates some names with a format hint: `DATE (YYYY-MM-DD)`, `TIME (24-hour HH:MM)`. */
+const DECORATED_TYPES: ReadonlyArray<{ prefix: string; type: JsonSchemaType; format: string }> = [
+  { prefix: 'date', type: 'string', format: 'date' },
+  { prefix: 'time', type: 'string', format: 'time' },
+];
+
+/** Maps one type name to a JSON type (`undefined` when the name means "any value"), plus a format when implied. */
+export function resolveTypeName(name: string, pointer: string): { type?: JsonSchemaType; format?: string } {
+  const lower = name.trim().toLowerCase();
+  if ((JSON_TYPES as readonly string[]).includes(lower)) return { type: lower as JsonSchemaType };
+  if (Object.prototype.hasOwnProperty.call(TYPE_ALIASES, lower)) {
+    const alias = TYPE_ALIASES[lower];
+    return alias === null || alias === undefined ? {} : { type: alias };
+  }
+  for (const d of DECORATED_TYPES) {
+    if (lower === d.prefix || lower.startsWith(d.prefix + ' ')) return { type: d.type, format: d.format };
+  }
+  throw new SchemaError(pointer, `unknown type name '${name}' (expected a JSON Schema type or a known alias such as dict, float, str)`);
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+function nonNegativeInteger(value: unknown, pointer: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new SchemaError(pointer, `expected a non-negative integer, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function finiteNumber(value: unknown, pointer: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new SchemaError(pointer, `expected a number, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function jsonValue(value: unknown, pointer: string): JsonValue {
+  if (!isJsonValue(value)) throw new SchemaError(pointer, 'expected a JSON value');
+  return value;
+}
+
+/** Reads a schema node (any dialect) into the JSON Schema subset; throws SchemaError naming the pointer on bad input. */
+export function normalizeSchema(raw: unknown, pointer = ''): JsonSchema {
+  if (raw === true || (isRecord(raw) && Object.keys(raw).length === 0)) return {};
+  if (!isRecord(raw)) throw new SchemaError(pointer, `expected a schema object, got ${raw === null ? 'null' : Array.isArray(raw) ? 'array' : typeof raw}`);
+  const out: JsonSchema = {};
+
+  if (raw.type !== undefined) {
+    const names = Array.isArray(raw.type) ? raw.type : [raw.type];
+    const types: JsonSchemaType[] = [];
+    let anyType = false;
+    names.forEach((name, i) => {
+      if (typeof name !== 'string') throw new SchemaError(`${pointer}/type${Array.isArray(raw.type) ? '/' + i : ''}`, 'type must be a string');
+      const resolved = resolveTypeName(name, `${pointer}/type`);
+      if (resolved.type === undefined) anyType = true;
+      else if (!types.includes(resolved.type)) types.push(resolved.type);
+      if (resolved.format !== undefined && out.format === undefined) out.format = resolved.format;
+    });
+    if (!anyType && types.length > 0) out.type = types.length === 1 ? types[0]! : types;
+  }
+  if (raw.description !== undefined) {
+    if (typeof raw.description !== 'string') throw new SchemaError(`${pointer}/description`, 'description must be a string');
+    out.description = raw.description;
+  }
+  if (raw.enum !== undefined) {
+    if (!Array.isArray(raw.enum)) throw new SchemaError(`${pointer}/enum`, 'enum must be an array');
+    out.enum = raw.enum.map((v, i) => jsonValue(v, `${pointer}/enum/${i}`));
+  }
+  if (raw.const !== undefined) out.const = jsonValue(raw.const, `${pointer}/const`);
+  if (raw.default !== undefined) out.default = jsonValue(raw.default, `${pointer}/default`);
+  if (typeof raw.format === 'string') out.format = raw.format;
+
+  if (raw.properties !== undefined) {
+    if (!isRecord(raw.properties)) throw new SchemaError(`${pointer}/properties`, 'properties must be an object');
+    out.properties = {};
+    for (const [name, child] of Object.entries(raw.properties)) {
+      out.properties[name] = normalizeSchema(child, `${pointer}/properties/${escapePointer(name)}`);
+    }
+    // Nested `dict` parameters in BFCL omit the type; properties make them objects.
+    if (out.type === undefined && raw.type === undefined) out.type = 'object';
+  }
+  if (raw.required !== undefined) {
+    // Some sources write `required: true` on a property (draft 3 style); only the array form is meaningful here.
+    if (Array.isArray(raw.required)) {
+      raw.required.forEach((name, i) => {
+        if (typeof name !== 'string') throw new SchemaError(`${pointer}/required/${i}`, 'required entries must be strings');
+      });
+      out.required = [...new Set(raw.required as string[])];
+    }
+  }
+  if (raw.additionalProperties !== undefined) {
+    out.additionalProperties =
+      typeof raw.additionalProperties === 'boolean' ? raw.additionalProperties : normalizeSchema(raw.additionalProperties, `${pointer}/additionalProperties`);
+  }
+  if (raw.items !== undefined) {
+    // Tuple-style `items: [a, b]` is approximated by the first entry's schema.
+    const items = Array.isArray(raw.items) ? raw.items[0] ?? {} : raw.items;
+    out.items = normalizeSchema(items, `${pointer}/items`);
+  }
+  for (const key of ['minItems', 'maxItems', 'minLength', 'maxLength'] as const) {
+    if (raw[key] !== undefined) out[key] = nonNegativeInteger(raw[key], `${pointer}/${key}`);
+  }
+  for (const key of ['minimum', 'maximum'] as const) {
+    if (raw[key] !== undefined) out[key] = finiteNumber(raw[key], `${pointer}/${key}`);
+  }
+  if (raw.pattern !== undefined) {
+    if (typeof raw.pattern !== 'string') throw new SchemaError(`${pointer}/pattern`, 'pattern must be a string');
+    try {
+      new RegExp(raw.pattern, 'u');
+    } catch {
+      throw new SchemaError(`${pointer}/pattern`, `pattern ${JSON.stringify(raw.pattern)} is not a valid regular expression`);
+    }
+    out.pattern = raw.pattern;
+  }
+  for (const key of ['anyOf', 'oneOf'] as const) {
+    const branches = raw[key];
+    if (branches === undefined) continue;
+    if (!Array.isArray(branches) || branches.length === 0) throw new SchemaError(`${pointer}/${key}`, `${key} must be a non-empty array`);
+    out[key] = branches.map((b, i) => normalizeSchema(b, `${pointer}/${key}/${i}`));
+  }
+  return out;
+}
+
+/**
+ * Reads a tool's parameter schema, which must describe an object. A missing schema means "no parameters". Required
+ * names must be declared properties, otherwise a model could never satisfy the schema.
+ */
+export function normalizeParameters(raw: unknown, pointer = ''): ObjectSchema {
+  if (raw === undefined || raw === null) return emptyParameters();
+  const schema = normalizeSchema(raw, pointer);
+  if (schema.type !== undefined && schema.type !== 'object') {
+    throw new SchemaError(`${pointer}/type`, `parameters must be an object schema, got type ${JSON.stringify(schema.type)}`);
+  }
+  const properties = schema.properties ?? {};
+  const required = schema.required ?? [];
+  for (const name of required) {
+    if (!Object.prototype.hasOwnProperty.call(properties, name)) {
+      throw new SchemaError(`${pointer}/required`, `required parameter '${name}' is not declared in properties`);
+    }
+  }
+  return { ...schema, type: 'object', properties, required };
+}
+
+export const emptyParameters = (): ObjectSchema => ({ type: 'object', properties: {}, required: [] });
+
