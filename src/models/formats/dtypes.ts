@@ -1,0 +1,92 @@
+// Scalar conversions between float32 and the 16-bit float formats stored in checkpoints.
+
+const f32Scratch = new Float32Array(1);
+const u32Scratch = new Uint32Array(f32Scratch.buffer);
+
+/** IEEE half (binary16) bits -> float32 value, including subnormals, infinities and NaN. */
+export function f16ToF32(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exponent = (h >> 10) & 0x1f;
+  const mantissa = h & 0x3ff;
+  if (exponent === 0) return sign * mantissa * 2 ** -24;
+  if (exponent === 0x1f) return mantissa ? NaN : sign * Infinity;
+  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+}
+
+/** float32 value -> IEEE half bits, rounding to nearest even; overflow becomes infinity. */
+export function f32ToF16(value: number): number {
+  f32Scratch[0] = value;
+  const x = u32Scratch[0]!;
+  const sign = (x >>> 16) & 0x8000;
+  const exponent = (x >>> 23) & 0xff;
+  let mantissa = x & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
+  const e = exponent - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    // Subnormal half: shift the mantissa (with its implicit leading 1) right, rounding to nearest even.
+    if (e < -10) return sign;
+    mantissa |= 0x800000;
+    const shift = 14 - e;
+    const halfway = 1 << (shift - 1);
+    const rest = mantissa & ((1 << shift) - 1);
+    let m = mantissa >>> shift;
+    if (rest > halfway || (rest === halfway && m & 1)) m++;
+    return sign | m;
+  }
+  const rest = mantissa & 0x1fff;
+  let bits = (e << 10) | (mantissa >>> 13);
+  // A carry out of the mantissa correctly bumps the exponent (and may round up to infinity).
+  if (rest > 0x1000 || (rest === 0x1000 && bits & 1)) bits++;
+  return sign | bits;
+}
+
+/** bfloat16 bits -> float32 value (bf16 is the top half of a float32). */
+export function bf16ToF32(b: number): number {
+  u32Scratch[0] = b << 16;
+  return f32Scratch[0]!;
+}
+
+/** float32 value -> bfloat16 bits, rounding to nearest even; NaN stays NaN. */
+export function f32ToBf16(value: number): number {
+  f32Scratch[0] = value;
+  const x = u32Scratch[0]!;
+  if ((x & 0x7f800000) === 0x7f800000 && x & 0x7fffff) return ((x >>> 16) | 0x40) & 0xffff;
+  return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** Decodes little-endian f16 values from `bytes` into float32. */
+export function decodeF16(bytes: Uint8Array): Float32Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Float32Array(bytes.byteLength >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = f16ToF32(view.getUint16(2 * i, true));
+  return out;
+}
+
+/** Decodes little-endian bf16 values from `bytes` into float32. */
+export function decodeBf16(bytes: Uint8Array): Float32Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Float32Array(bytes.byteLength >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = bf16ToF32(view.getUint16(2 * i, true));
+  return out;
+}
+
+/**
+ * Little-endian f32 values of `bytes` as a Float32Array: a view sharing `bytes`' memory when it is 4-byte aligned
+ * (no second copy of a large tensor), a copy otherwise.
+ */
+export function decodeF32(bytes: Uint8Array): Float32Array {
+  if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
+  const copy = new Uint8Array(bytes);
+  return new Float32Array(copy.buffer, 0, copy.byteLength >> 2);
+}
+
+/** Encodes float32 values as little-endian bytes of the given 16/32-bit float type. */
+export function encodeFloats(data: Float32Array, dtype: 'F32' | 'F16' | 'BF16'): Uint8Array {
+  if (dtype === 'F32') return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+  const out = new Uint8Array(data.length * 2);
+  const view = new DataView(out.buffer);
+  const convert = dtype === 'F16' ? f32ToF16 : f32ToBf16;
+  for (let i = 0; i < data.length; i++) view.setUint16(2 * i, convert(data[i]!), true);
+  return out;
+}

@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { f32ToF16 } from './dtypes.js';
+import { GgufFile, writeGguf, type GgufMetadataEntry } from './gguf.js';
+import type { WeightTensor } from './types.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'toolken-gguf-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const tensors: WeightTensor[] = [
+  { name: 'token_embd.weight', shape: [5, 3], data: Float32Array.from({ length: 15 }, (_, i) => Math.sin(i) * 3) },
+  { name: 'output_norm.weight', shape: [3], data: Float32Array.from([1, 0.5, -0.25]) },
+];
+
+const metadata: Record<string, GgufMetadataEntry> = {
+  'general.architecture': { type: 'string', value: 'llama' },
+  'general.alignment': { type: 'u32', value: 64 },
+  'llama.block_count': { type: 'u32', value: 2 },
+  'llama.rope.freq_base': { type: 'f32', value: 500000 },
+  'test.i8': { type: 'i8', value: -5 },
+  'test.i16': { type: 'i16', value: -300 },
+  'test.u16': { type: 'u16', value: 60000 },
+  'test.u8': { type: 'u8', value: 200 },
+  'test.i32': { type: 'i32', value: -70000 },
+  'test.u64': { type: 'u64', value: 2n ** 60n },
+  'test.i64': { type: 'i64', value: -12 },
+  'test.f64': { type: 'f64', value: 0.1 },
+  'test.bool': { type: 'bool', value: true },
+  'tokenizer.ggml.tokens': { type: 'array', itemType: 'string', value: ['<unk>', 'héllo', '▁wörld'] },
+  'tokenizer.ggml.scores': { type: 'array', itemType: 'f32', value: [0, -1.5, -2] },
+};
+
+/** A hand-assembled GGUF v2 file with one quantised tensor of 32 elements. */
+function quantisedGguf(typeCode: number, block: Uint8Array): Buffer {
+  const parts: Buffer[] = [];
+  const u32 = (v: number): void => void parts.push(Buffer.from(new Uint32Array([v]).buffer));
+  const u64 = (v: number): void => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt(v));
+    parts.push(b);
+  };
+  u32(0x46554747);
+  u32(2);
+  u64(1);
+  u64(0);
+  u64(1);
+  parts.push(Buffer.from('q'));
+  u32(1);
+  u64(32);
+  u32(typeCode);
+  u64(0);
+  const headerLength = parts.reduce((n, p) => n + p.length, 0);
+  parts.push(Buffer.alloc(Math.ceil(headerLength / 32) * 32 - headerLength), Buffer.from(block));
+  return Buffer.concat(parts);
+}
+
+describe('GGUF', () => {
+  test('F32 write -> read returns exact tensors and every metadata type unchanged', () => {
+    const path = join(dir, 'f32.gguf');
+    writeGguf(path, tensors, metadata);
+    const gguf = new GgufFile(path);
+    assert.equal(gguf.version, 3);
+    assert.equal(gguf.alignment, 64);
+    assert.deepEqual(gguf.names(), ['token_embd.weight', 'output_norm.weight']);
+    assert.deepEqual(gguf.shape('token_embd.weight'), [5, 3]);
+    for (const t of tensors) assert.deepEqual(gguf.read(t.name), t.data);
+    for (const info of gguf.tensors.values()) assert.equal(info.offset % 64, 0, `${info.name} is aligned`);
+    assert.deepEqual(Object.fromEntries(gguf.metadata), metadata);
+    gguf.close();
+  });
+
+  test('F16 output stores matrices as F16 (within rounding) and keeps vectors F32', () => {
+    const path = join(dir, 'f16.gguf');
+    writeGguf(path, tensors, { 'general.architecture': { type: 'string', value: 'llama' } }, { dtype: 'F16' });
+    const gguf = new GgufFile(path);
+    assert.equal(gguf.dtype('token_embd.weight'), 'F16');
+    assert.equal(gguf.dtype('output_norm.weight'), 'F32');
+    gguf.read('token_embd.weight').forEach((v, i) => assert.ok(Math.abs(v - tensors[0]!.data[i]!) <= 3 * 2 ** -11));
+    gguf.close();
+  });
+
+  test('dequantises Q8_0 and Q4_0 blocks (v2 file)', () => {
+    const q8 = new Uint8Array(34);
+    new DataView(q8.buffer).setUint16(0, f32ToF16(0.5), true);
+    for (let j = 0; j < 32; j++) q8[2 + j] = (j - 16) & 0xff;
+    const q8Path = join(dir, 'q8.gguf');
+    writeFileSync(q8Path, quantisedGguf(8, q8));
+    const g8 = new GgufFile(q8Path);
+    assert.equal(g8.version, 2);
+    assert.deepEqual([...g8.read('q')], Array.from({ length: 32 }, (_, j) => (j - 16) * 0.5));
+    g8.close();
+
+    const q4 = new Uint8Array(18);
+    new DataView(q4.buffer).setUint16(0, f32ToF16(2), true);
+    for (let j = 0; j < 16; j++) q4[2 + j] = j | ((15 - j) << 4);
+    const q4Path = join(dir, 'q4.gguf');
+    writeFileSync(q4Path, quantisedGguf(2, q4));
+    const g4 = new GgufFile(q4Path);
+    const expected = [...Array.from({ length: 16 }, (_, j) => (j - 8) * 2), ...Array.from({ length: 16 }, (_, j) => (7 - j) * 2)];
+    assert.deepEqual([...g4.read('q')], expected);
+    g4.close();
+  });
+
+  test('truncated data, a bad magic, an impossible count and an unsupported tensor type fail with the file named', () => {
+    const path = join(dir, 'cut.gguf');
+    writeGguf(path, tensors, metadata);
+    truncateSync(path, readFileSync(path).length - 8);
+    assert.throws(() => new GgufFile(path), (err: Error) => err.message.startsWith(path) && /tensor "output_norm.weight" data ends at byte \d+ but the file has \d+ bytes \(truncated GGUF\)/.test(err.message));
+
+    truncateSync(path, 40);
+    assert.throws(() => new GgufFile(path), (err: Error) => err.message.startsWith(path) && err.message.includes('truncated GGUF'));
+
+    const bad = join(dir, 'bad.gguf');
+    writeFileSync(bad, Buffer.from('GGML and more bytes here'));
+    assert.throws(() => new GgufFile(bad), /not a GGUF file \(magic 0x4c4d4747, expected "GGUF"\)/);
+
+    const huge = join(dir, 'huge-count.gguf');
+    const header = Buffer.alloc(24);
+    header.writeUInt32LE(0x46554747, 0);
+    header.writeUInt32LE(3, 4);
+    header.writeBigUInt64LE(0n, 8);
+    header.writeBigUInt64LE(2n ** 40n, 16);
+    writeFileSync(huge, header);
+    assert.throws(() => new GgufFile(huge), /metadata count 1099511627776 exceeds the remaining 0 bytes \(corrupt or truncated GGUF\)/);
+
+    const q5 = join(dir, 'q5.gguf');
+    writeFileSync(q5, quantisedGguf(6, new Uint8Array(22)));
+    assert.throws(() => new GgufFile(q5), /tensor "q" has ggml type 6, which is not supported/);
+  });
+});

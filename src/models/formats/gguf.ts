@@ -1,0 +1,435 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { writeStreamingAtomic } from './atomic-file.js';
+import { decodeBf16, decodeF16, decodeF32, encodeFloats, f16ToF32 } from './dtypes.js';
+import { CheckpointError } from './errors.js';
+import { elementCount, type WeightReader, type WeightTensor } from './types.js';
+
+// GGUF layout (little-endian): magic "GGUF", u32 version, u64 tensor count, u64 metadata count, the metadata
+// key/values, the tensor infos, padding to `general.alignment`, then the tensor data (each tensor aligned).
+
+const GGUF_MAGIC = 0x46554747;
+const DEFAULT_ALIGNMENT = 32;
+
+/** Metadata value types, by their GGUF type code. */
+export type GgufValueType = 'u8' | 'i8' | 'u16' | 'i16' | 'u32' | 'i32' | 'f32' | 'bool' | 'string' | 'array' | 'u64' | 'i64' | 'f64';
+const VALUE_TYPES: readonly GgufValueType[] = ['u8', 'i8', 'u16', 'i16', 'u32', 'i32', 'f32', 'bool', 'string', 'array', 'u64', 'i64', 'f64'];
+
+/** A metadata value; 64-bit integers are numbers when they fit exactly, bigints otherwise. */
+export type GgufValue = number | bigint | boolean | string | GgufValue[];
+
+/** A metadata entry with its stored type (`itemType` for arrays), so a file can be rewritten unchanged. */
+export interface GgufMetadataEntry {
+  type: GgufValueType;
+  itemType?: GgufValueType;
+  value: GgufValue;
+}
+
+/** Tensor element types this module reads (and for F32/F16, writes), by ggml type code. */
+const TENSOR_TYPES: Readonly<Record<number, { name: string; blockElements: number; blockBytes: number }>> = {
+  0: { name: 'F32', blockElements: 1, blockBytes: 4 },
+  1: { name: 'F16', blockElements: 1, blockBytes: 2 },
+  2: { name: 'Q4_0', blockElements: 32, blockBytes: 18 },
+  8: { name: 'Q8_0', blockElements: 32, blockBytes: 34 },
+  30: { name: 'BF16', blockElements: 1, blockBytes: 2 },
+};
+
+export interface GgufTensorInfo {
+  name: string;
+  /** Outermost dimension first (PyTorch order); GGUF itself stores the innermost (ne[0]) first. */
+  shape: number[];
+  type: string;
+  /** Absolute file offset of the data. */
+  offset: number;
+  byteLength: number;
+}
+
+/** Reads the header sequentially through a small window, so a large vocabulary never needs the whole file in memory. */
+class HeaderCursor {
+  private buf = new Uint8Array(0);
+  private bufStart = 0;
+  pos = 0;
+
+  constructor(
+    private readonly fd: number,
+    private readonly fileSize: number,
+    private readonly file: string,
+  ) {}
+
+  private view(n: number, what: string): DataView {
+    if (this.pos + n > this.fileSize) throw new CheckpointError(`${this.file}: file ends inside ${what} at byte ${this.pos} (truncated GGUF)`);
+    if (this.pos < this.bufStart || this.pos + n > this.bufStart + this.buf.byteLength) {
+      const size = Math.min(Math.max(n, 1 << 20), this.fileSize - this.pos);
+      this.buf = new Uint8Array(size);
+      let got = 0;
+      while (got < size) {
+        const n = readSync(this.fd, this.buf, got, size - got, this.pos + got);
+        if (n === 0) throw new CheckpointError(`${this.file}: file shrank while reading ${what}`);
+        got += n;
+      }
+      this.bufStart = this.pos;
+    }
+    const view = new DataView(this.buf.buffer, this.pos - this.bufStart, n);
+    this.pos += n;
+    return view;
+  }
+
+  u32(what: string): number {
+    return this.view(4, what).getUint32(0, true);
+  }
+
+  u64(what: string): number {
+    const v = this.view(8, what).getBigUint64(0, true);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new CheckpointError(`${this.file}: ${what} ${v} is implausibly large (corrupt GGUF)`);
+    return Number(v);
+  }
+
+  /** An element count: each element takes at least one byte, so a count beyond the remaining bytes is corruption. */
+  count(what: string): number {
+    const n = this.u64(what);
+    if (n > this.fileSize - this.pos) throw new CheckpointError(`${this.file}: ${what} ${n} exceeds the remaining ${this.fileSize - this.pos} bytes (corrupt or truncated GGUF)`);
+    return n;
+  }
+
+  string(what: string): string {
+    const n = this.u64(`${what} length`);
+    const v = this.view(n, what);
+    return Buffer.from(v.buffer, v.byteOffset, n).toString('utf8');
+  }
+
+  scalar(type: GgufValueType, what: string): GgufValue {
+    switch (type) {
+      case 'u8':
+        return this.view(1, what).getUint8(0);
+      case 'i8':
+        return this.view(1, what).getInt8(0);
+      case 'u16':
+        return this.view(2, what).getUint16(0, true);
+      case 'i16':
+        return this.view(2, what).getInt16(0, true);
+      case 'u32':
+        return this.view(4, what).getUint32(0, true);
+      case 'i32':
+        return this.view(4, what).getInt32(0, true);
+      case 'f32':
+        return this.view(4, what).getFloat32(0, true);
+      case 'bool':
+        return this.view(1, what).getUint8(0) !== 0;
+      case 'string':
+        return this.string(what);
+      case 'u64':
+      case 'i64': {
+        const v = type === 'u64' ? this.view(8, what).getBigUint64(0, true) : this.view(8, what).getBigInt64(0, true);
+        return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+      }
+      case 'f64':
+        return this.view(8, what).getFloat64(0, true);
+      case 'array':
+        throw new CheckpointError(`${this.file}: nested array in ${what} is not supported`);
+    }
+  }
+
+  valueType(what: string): GgufValueType {
+    const code = this.u32(what);
+    const type = VALUE_TYPES[code];
+    if (!type) throw new CheckpointError(`${this.file}: unknown metadata value type ${code} for ${what}`);
+    return type;
+  }
+}
+
+function dequantizeQ8_0(bytes: Uint8Array, count: number): Float32Array {
+  // Block of 32: f16 scale d, then 32 int8 quants; x = d * q.
+  const out = new Float32Array(count);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let b = 0; b < count / 32; b++) {
+    const base = b * 34;
+    const d = f16ToF32(view.getUint16(base, true));
+    for (let j = 0; j < 32; j++) out[b * 32 + j] = d * view.getInt8(base + 2 + j);
+  }
+  return out;
+}
+
+function dequantizeQ4_0(bytes: Uint8Array, count: number): Float32Array {
+  // Block of 32: f16 scale d, then 16 bytes; the low nibbles hold elements 0..15, the high nibbles 16..31, offset by 8.
+  const out = new Float32Array(count);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let b = 0; b < count / 32; b++) {
+    const base = b * 18;
+    const d = f16ToF32(view.getUint16(base, true));
+    for (let j = 0; j < 16; j++) {
+      const q = bytes[base + 2 + j]!;
+      out[b * 32 + j] = d * ((q & 0x0f) - 8);
+      out[b * 32 + j + 16] = d * ((q >> 4) - 8);
+    }
+  }
+  return out;
+}
+
+/** A lazily read GGUF file (v2 or v3): metadata and tensor infos are parsed on open, tensor data on `read`. */
+export class GgufFile implements WeightReader {
+  private fd: number | undefined;
+  readonly version: number;
+  readonly metadata = new Map<string, GgufMetadataEntry>();
+  readonly tensors = new Map<string, GgufTensorInfo>();
+  readonly alignment: number;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'r');
+    try {
+      const fileSize = fstatSync(this.fd).size;
+      const cur = new HeaderCursor(this.fd, fileSize, path);
+      const magic = cur.u32('magic');
+      if (magic !== GGUF_MAGIC) throw new CheckpointError(`${path}: not a GGUF file (magic 0x${magic.toString(16)}, expected "GGUF")`);
+      this.version = cur.u32('version');
+      if (this.version !== 2 && this.version !== 3) throw new CheckpointError(`${path}: GGUF version ${this.version} is not supported (only 2 and 3)`);
+      const tensorCount = cur.count('tensor count');
+      const kvCount = cur.count('metadata count');
+      for (let i = 0; i < kvCount; i++) {
+        const key = cur.string(`metadata key #${i}`);
+        const type = cur.valueType(`metadata "${key}"`);
+        if (type === 'array') {
+          const itemType = cur.valueType(`metadata "${key}" item type`);
+          const n = cur.count(`metadata "${key}" length`);
+          const items: GgufValue[] = new Array<GgufValue>(n);
+          for (let j = 0; j < n; j++) items[j] = cur.scalar(itemType, `metadata "${key}"[${j}]`);
+          this.metadata.set(key, { type, itemType, value: items });
+        } else {
+          this.metadata.set(key, { type, value: cur.scalar(type, `metadata "${key}"`) });
+        }
+      }
+      const alignment = this.metadata.get('general.alignment')?.value ?? DEFAULT_ALIGNMENT;
+      if (typeof alignment !== 'number' || alignment <= 0 || alignment % 8 !== 0) {
+        throw new CheckpointError(`${path}: general.alignment ${String(alignment)} is not a positive multiple of 8`);
+      }
+      this.alignment = alignment;
+      const infos: { name: string; shape: number[]; type: string; relOffset: number; byteLength: number }[] = [];
+      for (let i = 0; i < tensorCount; i++) {
+        const name = cur.string(`tensor #${i} name`);
+        const nDims = cur.u32(`tensor "${name}" rank`);
+        if (nDims > 8) throw new CheckpointError(`${path}: tensor "${name}" has rank ${nDims} (corrupt GGUF)`);
+        const ne: number[] = [];
+        for (let d = 0; d < nDims; d++) ne.push(cur.u64(`tensor "${name}" dimension`));
+        const code = cur.u32(`tensor "${name}" type`);
+        const type = TENSOR_TYPES[code];
+        if (!type) throw new CheckpointError(`${path}: tensor "${name}" has ggml type ${code}, which is not supported (F32, F16, BF16, Q8_0, Q4_0)`);
+        const relOffset = cur.u64(`tensor "${name}" offset`);
+        const count = elementCount(ne);
+        if (count % type.blockElements !== 0) throw new CheckpointError(`${path}: tensor "${name}" has ${count} elements, not a multiple of the ${type.name} block size`);
+        infos.push({ name, shape: ne.reverse(), type: type.name, relOffset, byteLength: (count / type.blockElements) * type.blockBytes });
+      }
+      const dataStart = Math.ceil(cur.pos / alignment) * alignment;
+      for (const info of infos) {
+        const offset = dataStart + info.relOffset;
+        if (info.relOffset % alignment !== 0) throw new CheckpointError(`${path}: tensor "${info.name}" offset ${info.relOffset} is not aligned to ${alignment}`);
+        if (offset + info.byteLength > fileSize) {
+          throw new CheckpointError(`${path}: tensor "${info.name}" data ends at byte ${offset + info.byteLength} but the file has ${fileSize} bytes (truncated GGUF)`);
+        }
+        this.tensors.set(info.name, { name: info.name, shape: info.shape, type: info.type, offset, byteLength: info.byteLength });
+      }
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+  }
+
+  /** The metadata value under `key`, or undefined. */
+  get(key: string): GgufValue | undefined {
+    return this.metadata.get(key)?.value;
+  }
+
+  names(): string[] {
+    return [...this.tensors.keys()];
+  }
+
+  private info(name: string): GgufTensorInfo {
+    const info = this.tensors.get(name);
+    if (!info) throw new CheckpointError(`${this.path}: no tensor named "${name}"`);
+    return info;
+  }
+
+  shape(name: string): number[] {
+    return [...this.info(name).shape];
+  }
+
+  dtype(name: string): string {
+    return this.info(name).type;
+  }
+
+  read(name: string): Float32Array {
+    const info = this.info(name);
+    if (this.fd === undefined) throw new CheckpointError(`${this.path}: read of "${name}" after close()`);
+    const bytes = new Uint8Array(info.byteLength);
+    let got = 0;
+    while (got < bytes.byteLength) {
+      const n = readSync(this.fd, bytes, got, bytes.byteLength - got, info.offset + got);
+      if (n === 0) throw new CheckpointError(`${this.path}: file ends inside tensor "${name}"`);
+      got += n;
+    }
+    const count = elementCount(info.shape);
+    switch (info.type) {
+      case 'F32':
+        return decodeF32(bytes);
+      case 'F16':
+        return decodeF16(bytes);
+      case 'BF16':
+        return decodeBf16(bytes);
+      case 'Q8_0':
+        return dequantizeQ8_0(bytes, count);
+      case 'Q4_0':
+        return dequantizeQ4_0(bytes, count);
+      default:
+        throw new CheckpointError(`${this.path}: tensor "${name}" has type ${info.type}, which has no decoder`);
+    }
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+/** A growable little-endian byte buffer for the GGUF header. */
+class ByteSink {
+  private buf = Buffer.alloc(1 << 16);
+  length = 0;
+
+  /** Appends `width` bytes written by `write(buffer, offset)`, growing the buffer first when needed. */
+  private put(width: number, write: (buf: Buffer, at: number) => void): void {
+    if (this.length + width > this.buf.length) {
+      const grown = Buffer.alloc(Math.max(this.buf.length * 2, this.length + width));
+      this.buf.copy(grown, 0, 0, this.length);
+      this.buf = grown;
+    }
+    write(this.buf, this.length);
+    this.length += width;
+  }
+
+  zeros(n: number): void {
+    this.put(n, () => undefined);
+  }
+
+  u32(v: number): void {
+    this.put(4, (b, at) => b.writeUInt32LE(v, at));
+  }
+
+  u64(v: number | bigint): void {
+    this.put(8, (b, at) => b.writeBigUInt64LE(BigInt(v), at));
+  }
+
+  string(s: string): void {
+    const n = Buffer.byteLength(s, 'utf8');
+    this.u64(n);
+    this.put(n, (b, at) => b.write(s, at, 'utf8'));
+  }
+
+  scalar(type: GgufValueType, v: GgufValue, key: string): void {
+    const num = (): number => {
+      if (typeof v !== 'number') throw new CheckpointError(`GGUF metadata "${key}": ${type} value must be a number, got ${typeof v}`);
+      return v;
+    };
+    switch (type) {
+      case 'u8':
+        return this.put(1, (b, at) => b.writeUInt8(num(), at));
+      case 'i8':
+        return this.put(1, (b, at) => b.writeInt8(num(), at));
+      case 'u16':
+        return this.put(2, (b, at) => b.writeUInt16LE(num(), at));
+      case 'i16':
+        return this.put(2, (b, at) => b.writeInt16LE(num(), at));
+      case 'u32':
+        return this.put(4, (b, at) => b.writeUInt32LE(num(), at));
+      case 'i32':
+        return this.put(4, (b, at) => b.writeInt32LE(num(), at));
+      case 'f32':
+        return this.put(4, (b, at) => b.writeFloatLE(num(), at));
+      case 'bool':
+        return this.put(1, (b, at) => b.writeUInt8(v ? 1 : 0, at));
+      case 'string':
+        if (typeof v !== 'string') throw new CheckpointError(`GGUF metadata "${key}": string value must be a string, got ${typeof v}`);
+        return this.string(v);
+      case 'u64':
+        return this.put(8, (b, at) => b.writeBigUInt64LE(BigInt(v as number | bigint), at));
+      case 'i64':
+        return this.put(8, (b, at) => b.writeBigInt64LE(BigInt(v as number | bigint), at));
+      case 'f64':
+        return this.put(8, (b, at) => b.writeDoubleLE(num(), at));
+      case 'array':
+        throw new CheckpointError(`GGUF metadata "${key}": nested arrays are not supported`);
+    }
+  }
+
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
+}
+
+export interface GgufWriteOptions {
+  /** Storage type of matrices; vectors (norm weights, biases) always stay F32 as llama.cpp expects. */
+  dtype?: 'F32' | 'F16';
+}
+
+/**
+ * Writes a GGUF v3 file atomically from tensors already named and laid out the GGUF way. Metadata keeps the
+ * given types; `general.alignment` (default 32) sets the data alignment.
+ */
+export function writeGguf(
+  path: string,
+  source: readonly WeightTensor[] | WeightReader,
+  metadata: Readonly<Record<string, GgufMetadataEntry>>,
+  options: GgufWriteOptions = {},
+): void {
+  const isReader = !Array.isArray(source);
+  const list = source as readonly WeightTensor[];
+  const reader = source as WeightReader;
+  const names = isReader ? reader.names() : list.map((t) => t.name);
+  const shapes = isReader ? names.map((n) => reader.shape(n)) : list.map((t) => t.shape);
+  const types = shapes.map((s) => (options.dtype === 'F16' && s.length >= 2 ? 'F16' : 'F32') as 'F16' | 'F32');
+  const alignmentValue = metadata['general.alignment']?.value ?? DEFAULT_ALIGNMENT;
+  if (typeof alignmentValue !== 'number' || alignmentValue <= 0 || alignmentValue % 8 !== 0) {
+    throw new CheckpointError(`${path}: general.alignment ${String(alignmentValue)} is not a positive multiple of 8`);
+  }
+  const alignment = alignmentValue;
+
+  const sink = new ByteSink();
+  sink.u32(GGUF_MAGIC);
+  sink.u32(3);
+  sink.u64(names.length);
+  sink.u64(Object.keys(metadata).length);
+  for (const [key, entry] of Object.entries(metadata)) {
+    sink.string(key);
+    sink.u32(VALUE_TYPES.indexOf(entry.type));
+    if (entry.type === 'array') {
+      if (!Array.isArray(entry.value) || !entry.itemType) throw new CheckpointError(`GGUF metadata "${key}": an array entry needs an itemType and a list value`);
+      sink.u32(VALUE_TYPES.indexOf(entry.itemType));
+      sink.u64(entry.value.length);
+      for (const item of entry.value) sink.scalar(entry.itemType, item, key);
+    } else {
+      sink.scalar(entry.type, entry.value, key);
+    }
+  }
+  const padded = (n: number): number => Math.ceil(n / alignment) * alignment;
+  let offset = 0;
+  const offsets: number[] = [];
+  names.forEach((name, i) => {
+    sink.string(name);
+    sink.u32(shapes[i]!.length);
+    for (const d of [...shapes[i]!].reverse()) sink.u64(d);
+    sink.u32(types[i] === 'F32' ? 0 : 1);
+    sink.u64(offset);
+    offsets.push(offset);
+    offset = padded(offset + elementCount(shapes[i]!) * (types[i] === 'F32' ? 4 : 2));
+  });
+  sink.zeros(padded(sink.length) - sink.length);
+
+  writeStreamingAtomic(path, (write) => {
+    write(sink.bytes());
+    let written = 0;
+    names.forEach((name, i) => {
+      if (written < offsets[i]!) write(new Uint8Array(offsets[i]! - written));
+      const data = isReader ? reader.read(name) : list[i]!.data;
+      if (data.length !== elementCount(shapes[i]!)) throw new CheckpointError(`${path}: tensor "${name}" has ${data.length} values but shape ${JSON.stringify(shapes[i])}`);
+      const bytes = encodeFloats(data, types[i]!);
+      write(bytes);
+      written = offsets[i]! + bytes.byteLength;
+    });
+  });
+}

@@ -1,0 +1,277 @@
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { writeStreamingAtomic } from './atomic-file.js';
+import { decodeBf16, decodeF16, decodeF32, encodeFloats } from './dtypes.js';
+import { CheckpointError } from './errors.js';
+import { elementCount, type WeightReader, type WeightTensor } from './types.js';
+
+/** Stored element types this reader converts to float32, with their byte widths. */
+const DTYPE_BYTES: Readonly<Record<string, number>> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4 };
+
+/** A JSON header larger than this is treated as corruption rather than parsed (the reference library's bound). */
+const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+
+export type SafetensorsWriteDtype = 'F32' | 'F16' | 'BF16';
+
+interface TensorEntry {
+  dtype: string;
+  shape: number[];
+  /** Absolute byte range in the file. */
+  begin: number;
+  end: number;
+}
+
+function readExactly(fd: number, length: number, position: number, file: string, what: string): Uint8Array {
+  const buf = new Uint8Array(length);
+  let got = 0;
+  while (got < length) {
+    const n = readSync(fd, buf, got, length - got, position + got);
+    if (n === 0) throw new CheckpointError(`${file}: file ends while reading ${what} (${got} of ${length} bytes)`);
+    got += n;
+  }
+  return buf;
+}
+
+function isShape(value: unknown): value is number[] {
+  return Array.isArray(value) && value.every((d) => Number.isSafeInteger(d) && (d as number) >= 0);
+}
+
+/** Parses and validates a safetensors header: every tensor's byte range lies in the file, matches its shape, and none overlap. */
+function parseHeader(fd: number, file: string): { entries: Map<string, TensorEntry>; metadata: Record<string, string> } {
+  const fileSize = fstatSync(fd).size;
+  if (fileSize < 8) throw new CheckpointError(`${file}: not a safetensors file (${fileSize} bytes, shorter than the 8-byte header length)`);
+  const headerLen = Number(new DataView(readExactly(fd, 8, 0, file, 'header length').buffer).getBigUint64(0, true));
+  if (headerLen > MAX_HEADER_BYTES || 8 + headerLen > fileSize) {
+    throw new CheckpointError(`${file}: header length ${headerLen} exceeds the file size ${fileSize} (truncated or not a safetensors file)`);
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(Buffer.from(readExactly(fd, headerLen, 8, file, 'header')).toString('utf8'));
+  } catch (err) {
+    throw new CheckpointError(`${file}: header is not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new CheckpointError(`${file}: header is not a JSON object`);
+  const dataStart = 8 + headerLen;
+  const dataSize = fileSize - dataStart;
+  const entries = new Map<string, TensorEntry>();
+  let metadata: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      metadata = raw as Record<string, string>;
+      continue;
+    }
+    const info = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (typeof info !== 'object' || info === null) throw new CheckpointError(`${file}: tensor "${name}": entry is not an object`);
+    if (typeof info.dtype !== 'string' || !(info.dtype in DTYPE_BYTES)) {
+      throw new CheckpointError(`${file}: tensor "${name}": unsupported dtype ${JSON.stringify(info.dtype)} (supported: ${Object.keys(DTYPE_BYTES).join(', ')})`);
+    }
+    if (!isShape(info.shape)) throw new CheckpointError(`${file}: tensor "${name}": shape ${JSON.stringify(info.shape)} is not a list of non-negative integers`);
+    const offsets = info.data_offsets;
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && (o as number) >= 0)) {
+      throw new CheckpointError(`${file}: tensor "${name}": data_offsets ${JSON.stringify(offsets)} is not [begin, end]`);
+    }
+    const [begin, end] = offsets as [number, number];
+    const expected = elementCount(info.shape) * DTYPE_BYTES[info.dtype]!;
+    if (end < begin || end - begin !== expected) {
+      throw new CheckpointError(`${file}: tensor "${name}": data_offsets [${begin}, ${end}] hold ${end - begin} bytes but ${info.dtype}${JSON.stringify(info.shape)} needs ${expected}`);
+    }
+    if (end > dataSize) {
+      throw new CheckpointError(`${file}: tensor "${name}": data ends at byte ${end} of the data section but the file has only ${dataSize} (truncated file)`);
+    }
+    entries.set(name, { dtype: info.dtype, shape: info.shape, begin: dataStart + begin, end: dataStart + end });
+  }
+  const sorted = [...entries.entries()].sort((a, b) => a[1].begin - b[1].begin);
+  for (let i = 1; i < sorted.length; i++) {
+    const [prevName, prev] = sorted[i - 1]!;
+    const [name, cur] = sorted[i]!;
+    if (cur.begin < prev.end) throw new CheckpointError(`${file}: tensor "${name}" overlaps tensor "${prevName}" in the data section`);
+  }
+  return { entries, metadata };
+}
+
+function toFloat32(bytes: Uint8Array, dtype: string): Float32Array {
+  switch (dtype) {
+    case 'F32':
+      return decodeF32(bytes);
+    case 'F16':
+      return decodeF16(bytes);
+    case 'BF16':
+      return decodeBf16(bytes);
+    default: {
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const width = DTYPE_BYTES[dtype]!;
+      const out = new Float32Array(bytes.byteLength / width);
+      for (let i = 0; i < out.length; i++) {
+        if (dtype === 'F64') out[i] = view.getFloat64(8 * i, true);
+        else if (dtype === 'I64') out[i] = Number(view.getBigInt64(8 * i, true));
+        else out[i] = view.getInt32(4 * i, true);
+      }
+      return out;
+    }
+  }
+}
+
+/** A lazily read single safetensors file. */
+export class SafetensorsFile implements WeightReader {
+  private fd: number | undefined;
+  private readonly entries: Map<string, TensorEntry>;
+  readonly metadata: Record<string, string>;
+
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'r');
+    try {
+      ({ entries: this.entries, metadata: this.metadata } = parseHeader(this.fd, path));
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+  }
+
+  names(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  private entry(name: string): TensorEntry {
+    const entry = this.entries.get(name);
+    if (!entry) throw new CheckpointError(`${this.path}: no tensor named "${name}"`);
+    return entry;
+  }
+
+  shape(name: string): number[] {
+    return [...this.entry(name).shape];
+  }
+
+  dtype(name: string): string {
+    return this.entry(name).dtype;
+  }
+
+  read(name: string): Float32Array {
+    const entry = this.entry(name);
+    if (this.fd === undefined) throw new CheckpointError(`${this.path}: read of "${name}" after close()`);
+    return toFloat32(readExactly(this.fd, entry.end - entry.begin, entry.begin, this.path, `tensor "${name}"`), entry.dtype);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+/** A checkpoint split into shards by `model.safetensors.index.json`; shards are opened on first use. */
+export class ShardedSafetensors implements WeightReader {
+  private readonly weightMap: Map<string, string>;
+  private readonly shards = new Map<string, SafetensorsFile>();
+
+  constructor(readonly indexPath: string) {
+    let index: { weight_map?: unknown };
+    try {
+      index = JSON.parse(readFileSync(indexPath, 'utf8')) as { weight_map?: unknown };
+    } catch (err) {
+      throw new CheckpointError(`${indexPath}: cannot read the shard index (${(err as Error).message})`);
+    }
+    const map = index.weight_map;
+    if (typeof map !== 'object' || map === null || Object.values(map).some((f) => typeof f !== 'string')) {
+      throw new CheckpointError(`${indexPath}: "weight_map" must map tensor names to shard file names`);
+    }
+    this.weightMap = new Map(Object.entries(map as Record<string, string>));
+    for (const shard of new Set(this.weightMap.values())) {
+      if (!existsSync(join(dirname(indexPath), shard))) throw new CheckpointError(`${indexPath}: shard "${shard}" is missing`);
+    }
+  }
+
+  private shardOf(name: string): SafetensorsFile {
+    const file = this.weightMap.get(name);
+    if (file === undefined) throw new CheckpointError(`${this.indexPath}: no tensor named "${name}"`);
+    let shard = this.shards.get(file);
+    if (!shard) {
+      shard = new SafetensorsFile(join(dirname(this.indexPath), file));
+      this.shards.set(file, shard);
+    }
+    if (!shard.names().includes(name)) throw new CheckpointError(`${shard.path}: the index places tensor "${name}" here but the shard lacks it`);
+    return shard;
+  }
+
+  names(): string[] {
+    return [...this.weightMap.keys()];
+  }
+
+  shape(name: string): number[] {
+    return this.shardOf(name).shape(name);
+  }
+
+  dtype(name: string): string {
+    return this.shardOf(name).dtype(name);
+  }
+
+  read(name: string): Float32Array {
+    return this.shardOf(name).read(name);
+  }
+
+  close(): void {
+    for (const shard of this.shards.values()) shard.close();
+    this.shards.clear();
+  }
+}
+
+/**
+ * Opens safetensors weights: a `.safetensors` file, a `model.safetensors.index.json`, or a directory holding
+ * either (the index wins when both exist).
+ */
+export function openSafetensors(path: string): WeightReader {
+  if (!existsSync(path)) throw new CheckpointError(`${path}: no such file or directory`);
+  if (statSync(path).isDirectory()) {
+    const index = join(path, 'model.safetensors.index.json');
+    if (existsSync(index)) return new ShardedSafetensors(index);
+    const single = join(path, 'model.safetensors');
+    if (existsSync(single)) return new SafetensorsFile(single);
+    throw new CheckpointError(`${path}: directory has neither model.safetensors nor model.safetensors.index.json`);
+  }
+  return path.endsWith('.json') ? new ShardedSafetensors(path) : new SafetensorsFile(path);
+}
+
+export interface SafetensorsWriteOptions {
+  dtype?: SafetensorsWriteDtype;
+  /** Extra string metadata; `format: "pt"` is always set so PyTorch loaders accept the file. */
+  metadata?: Record<string, string>;
+}
+
+/**
+ * Writes tensors as one safetensors file, atomically. With a WeightReader as the source, tensors are read and
+ * written one at a time, so converting a large checkpoint needs memory for one tensor only.
+ */
+export function writeSafetensors(path: string, source: readonly WeightTensor[] | WeightReader, options: SafetensorsWriteOptions = {}): void {
+  const dtype = options.dtype ?? 'F32';
+  const width = dtype === 'F32' ? 4 : 2;
+  const isReader = !Array.isArray(source);
+  const list = source as readonly WeightTensor[];
+  const reader = source as WeightReader;
+  const names = isReader ? reader.names() : list.map((t) => t.name);
+  const shapes = isReader ? names.map((n) => reader.shape(n)) : list.map((t) => t.shape);
+  if (new Set(names).size !== names.length) throw new CheckpointError(`${path}: duplicate tensor names in the input`);
+
+  const header: Record<string, unknown> = { __metadata__: { ...options.metadata, format: 'pt' } };
+  let offset = 0;
+  names.forEach((name, i) => {
+    const bytes = elementCount(shapes[i]!) * width;
+    header[name] = { dtype, shape: shapes[i], data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  });
+  // The data section starts 8-byte aligned, as the reference writer pads the JSON with spaces.
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
+  const jsonBytes = Buffer.from(json, 'utf8');
+  const lengthBytes = new Uint8Array(8);
+  new DataView(lengthBytes.buffer).setBigUint64(0, BigInt(jsonBytes.byteLength), true);
+
+  writeStreamingAtomic(path, (write) => {
+    write(lengthBytes);
+    write(jsonBytes);
+    names.forEach((name, i) => {
+      const data = isReader ? reader.read(name) : list[i]!.data;
+      if (data.length !== elementCount(shapes[i]!)) {
+        throw new CheckpointError(`${path}: tensor "${name}" has ${data.length} values but shape ${JSON.stringify(shapes[i])}`);
+      }
+      write(encodeFloats(data, dtype));
+    });
+  });
+}

@@ -1,0 +1,189 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Tokenizer as HfLibraryTokenizer } from '@huggingface/tokenizers';
+import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
+import { addedTokenJson, type HfAddedTokenJson } from './hf-files.js';
+import { fromByteChars } from './byte-level.js';
+import type { AddTokensOptions, DecodeOptions, EncodeOptions, Tokenizer } from './types.js';
+
+/** How a vocabulary entry maps to bytes, read off the tokenizer.json decoder. */
+type TokenTextForm = 'byte-level' | 'sentencepiece' | 'plain';
+
+/** A parsed Hugging Face `tokenizer.json` (only the parts read here are typed). */
+export interface HfTokenizerJson {
+  added_tokens?: (HfAddedTokenJson & { id: number })[];
+  decoder?: unknown;
+  model?: { vocab?: Record<string, number> | [string, number][] };
+  [key: string]: unknown;
+}
+
+/** A parsed `tokenizer_config.json`. */
+export interface HfTokenizerConfigJson {
+  bos_token?: unknown;
+  eos_token?: unknown;
+  chat_template?: unknown;
+  added_tokens_decoder?: Record<string, HfAddedTokenJson>;
+  [key: string]: unknown;
+}
+
+const utf8 = new TextEncoder();
+const BYTE_PIECE = /^<0x([0-9A-Fa-f]{2})>$/;
+
+/** A special token in tokenizer_config.json is a string or an AddedToken object with `content`. */
+function tokenContent(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null && typeof (value as { content?: unknown }).content === 'string') return (value as { content: string }).content;
+  return undefined;
+}
+
+/** `chat_template` is a string, or a list of named templates of which "default" (else the first) is used. */
+function chatTemplateOf(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) {
+    const named = value as { name?: string; template?: string }[];
+    return (named.find((t) => t.name === 'default') ?? named[0])?.template;
+  }
+  return undefined;
+}
+
+/**
+ * A Hugging Face `tokenizer.json` tokenizer run by @huggingface/tokenizers. Added tokens are written into the
+ * tokenizer.json itself (and the library rebuilt), so what `save` writes is exactly what encodes here.
+ */
+export class HfTokenizer implements Tokenizer {
+  private built: HfLibraryTokenizer | undefined;
+  private readonly form: TokenTextForm;
+  private readonly modelVocabSize: number;
+  private readonly added = new Map<number, HfAddedTokenJson & { id: number }>();
+  readonly bosId: number | undefined;
+  readonly eosId: number | undefined;
+  readonly chatTemplate: string | undefined;
+
+  constructor(
+    private readonly tokenizerJson: HfTokenizerJson,
+    private readonly config: HfTokenizerConfigJson = {},
+  ) {
+    this.built = new HfLibraryTokenizer(tokenizerJson, config);
+    for (const t of tokenizerJson.added_tokens ?? []) this.added.set(t.id, t);
+    const vocab = tokenizerJson.model?.vocab ?? {};
+    this.modelVocabSize = Array.isArray(vocab) ? vocab.length : Object.values(vocab).reduce((m, id) => Math.max(m, id + 1), 0);
+    const decoder = JSON.stringify(tokenizerJson.decoder ?? null);
+    this.form = decoder.includes('"ByteLevel"') ? 'byte-level' : decoder.includes('"ByteFallback"') || decoder.includes('"Metaspace"') ? 'sentencepiece' : 'plain';
+    const id = (value: unknown): number | undefined => {
+      const content = tokenContent(value);
+      return content === undefined ? undefined : this.impl.token_to_id(content);
+    };
+    this.bosId = id(config.bos_token);
+    this.eosId = id(config.eos_token);
+    this.chatTemplate = chatTemplateOf(config.chat_template);
+  }
+
+  /** The library tokenizer, rebuilt after tokens were added (once for a batch of addTokens calls). */
+  private get impl(): HfLibraryTokenizer {
+    this.built ??= new HfLibraryTokenizer(this.tokenizerJson, this.config);
+    return this.built;
+  }
+
+  get vocabSize(): number {
+    let size = this.modelVocabSize;
+    for (const id of this.added.keys()) size = Math.max(size, id + 1);
+    return size;
+  }
+
+  encode(text: string, options: EncodeOptions = {}): number[] {
+    const ids = this.impl.encode(text, { add_special_tokens: false }).ids;
+    if (options.addBos && this.bosId !== undefined) ids.unshift(this.bosId);
+    if (options.addEos && this.eosId !== undefined) ids.push(this.eosId);
+    return ids;
+  }
+
+  decode(ids: readonly number[], options: DecodeOptions = {}): string {
+    return this.impl.decode([...ids], { skip_special_tokens: options.skipSpecial ?? false, clean_up_tokenization_spaces: false });
+  }
+
+  tokenToId(token: string): number | undefined {
+    return this.impl.token_to_id(token);
+  }
+
+  idToToken(id: number): string | undefined {
+    return this.added.get(id)?.content ?? this.impl.id_to_token(id);
+  }
+
+  tokenBytes(id: number): Uint8Array {
+    const added = this.added.get(id);
+    if (added) return added.special ? new Uint8Array(0) : utf8.encode(added.content);
+    const token = this.impl.id_to_token(id);
+    if (token === undefined) return new Uint8Array(0);
+    if (this.form === 'byte-level') return fromByteChars(token) ?? utf8.encode(token);
+    if (this.form === 'sentencepiece') {
+      const byte = BYTE_PIECE.exec(token);
+      return byte ? Uint8Array.of(parseInt(byte[1]!, 16)) : utf8.encode(token.replaceAll('\u2581', ' '));
+    }
+    return utf8.encode(token);
+  }
+
+  isSpecial(id: number): boolean {
+    return this.added.get(id)?.special ?? false;
+  }
+
+  addTokens(tokens: readonly string[], options: AddTokensOptions = {}): number[] {
+    const byContent = new Map([...this.added.values()].map((t) => [t.content, t.id]));
+    const ids: number[] = [];
+    let changed = false;
+    for (const content of tokens) {
+      const existing = byContent.get(content);
+      if (existing !== undefined) {
+        ids.push(existing);
+        continue;
+      }
+      if (content.length === 0) throw new Error('an added token cannot be the empty string');
+      const token = addedTokenJson({ id: this.vocabSize, content, special: options.special ?? false });
+      this.added.set(token.id, token);
+      byContent.set(content, token.id);
+      ids.push(token.id);
+      changed = true;
+    }
+    if (changed) {
+      const list = [...this.added.values()].sort((a, b) => a.id - b.id);
+      this.tokenizerJson.added_tokens = list;
+      this.config.added_tokens_decoder = Object.fromEntries(list.map(({ id, ...rest }) => [String(id), rest]));
+      this.built = undefined;
+    }
+    return ids;
+  }
+
+  save(dir: string): void {
+    // Compact: indenting a 150k-entry vocabulary and merge list only makes the file several times larger.
+    writeFileAtomic(join(dir, 'tokenizer.json'), JSON.stringify(this.tokenizerJson));
+    const config: HfTokenizerConfigJson = { ...this.config, added_tokens_decoder: Object.fromEntries([...this.added.values()].sort((a, b) => a.id - b.id).map(({ id, ...rest }) => [String(id), rest])) };
+    if (this.chatTemplate !== undefined) config.chat_template = this.chatTemplate;
+    writeJsonAtomic(join(dir, 'tokenizer_config.json'), config);
+  }
+}
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`${path}: cannot read tokenizer file (${(err as Error).message})`);
+  }
+}
+
+/**
+ * Loads `tokenizer.json` (+ `tokenizer_config.json`, and `chat_template.jinja` when present) from a model
+ * directory, or a tokenizer.json path.
+ */
+export function loadHfTokenizer(path: string): HfTokenizer {
+  const dir = existsSync(path) && statSync(path).isDirectory() ? path : join(path, '..');
+  const file = dir === path ? join(dir, 'tokenizer.json') : path;
+  if (!existsSync(file)) throw new Error(`${file}: no tokenizer.json (a Hugging Face tokenizer directory needs one)`);
+  const tokenizerJson = readJson(file);
+  if (typeof tokenizerJson !== 'object' || tokenizerJson === null || typeof (tokenizerJson as HfTokenizerJson).model !== 'object') {
+    throw new Error(`${file}: not a Hugging Face tokenizer.json (no "model" object)`);
+  }
+  const configPath = join(dir, 'tokenizer_config.json');
+  const config = (existsSync(configPath) ? readJson(configPath) : {}) as HfTokenizerConfigJson;
+  const templatePath = join(dir, 'chat_template.jinja');
+  if (config.chat_template === undefined && existsSync(templatePath)) config.chat_template = readFileSync(templatePath, 'utf8');
+  return new HfTokenizer(tokenizerJson as HfTokenizerJson, config);
+}
