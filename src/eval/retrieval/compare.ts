@@ -1,0 +1,129 @@
+/**
+ * The generative retriever against the classic baselines on the same test queries: BM25 over the tool documents,
+ * and the dense dual encoder trained on the training queries. Adds ToolGen's other claim, that the constrained
+ * decoder never names a tool that does not exist, as hallucination rates with and without the constraint.
+ */
+import type { RetrievalQuery } from '../../data/types.js';
+import { groupedBarSvg } from '../../report/charts.js';
+import { formatTable, renderHtmlReport, type ReportBlock } from '../../report/html.js';
+import type { Tool } from '../../tools/types.js';
+import { Bm25Index, toolSearchText } from './bm25.js';
+import { defaultDenseOptions, DenseRetriever, type DenseRetrieverOptions } from './dense.js';
+import { bm25Retriever, evaluateRetrieval, type RetrievalReport, type RetrievalSetting, type Retriever } from './evaluate.js';
+import { GenerativeRetriever, type GenerativeModel, type GenerativeRetrieverOptions } from './generative.js';
+
+export type Baseline = 'bm25' | 'dense';
+export const BASELINES: readonly Baseline[] = ['bm25', 'dense'];
+
+/** The name the generative retriever has in reports. */
+export const GENERATIVE = 'toolgen';
+
+export interface ComparisonOptions {
+  readonly setting: RetrievalSetting;
+  readonly baselines: readonly Baseline[];
+  /** Training queries of the dense baseline (required when it is compared). */
+  readonly train?: readonly RetrievalQuery[];
+  readonly dense?: Partial<DenseRetrieverOptions>;
+  readonly generative?: GenerativeRetrieverOptions;
+  /** Test queries whose free and constrained answers are checked for hallucinated tools (default 200). */
+  readonly hallucinationQueries?: number;
+  readonly onProgress?: (retriever: string, done: number, total: number) => void;
+}
+
+export interface HallucinationRates {
+  /** Queries checked. */
+  readonly queries: number;
+  /** Share of greedy answers naming no existing tool, with the trie constraint (0 by construction). */
+  readonly constrained: number;
+  /** The same without the constraint. */
+  readonly unconstrained: number;
+}
+
+/** The `--json` file of `toolken eval retrieval`. */
+export interface RetrievalComparison extends RetrievalReport {
+  readonly hallucination: HallucinationRates;
+  /** Seconds each retriever took: training (dense) and ranking every test query. */
+  readonly seconds: Record<string, number>;
+}
+
+export async function compareRetrievers(
+  tg: GenerativeModel,
+  tools: readonly Tool[],
+  test: readonly RetrievalQuery[],
+  options: ComparisonOptions,
+): Promise<RetrievalComparison> {
+  const generative = new GenerativeRetriever(tg, options.generative);
+  const retrievers: Record<string, Retriever> = { [GENERATIVE]: generative };
+  const seconds: Record<string, number> = {};
+  for (const baseline of options.baselines) {
+    const started = performance.now();
+    if (baseline === 'bm25') retrievers.bm25 = bm25Retriever(new Bm25Index(tools.map((t) => ({ id: t.id, text: toolSearchText(t) }))));
+    else {
+      const train = options.train ?? [];
+      if (train.length === 0) throw new Error('the dense baseline needs training queries');
+      const dense = new DenseRetriever({ ...defaultDenseOptions, ...options.dense });
+      dense.fit(tools, train);
+      retrievers.dense = dense;
+    }
+    seconds[`${baseline} training`] = (performance.now() - started) / 1000;
+  }
+  const report: RetrievalReport = { setting: options.setting, queries: 0, skipped: 0, retrievers: {} };
+  for (const [name, retriever] of Object.entries(retrievers)) {
+    const started = performance.now();
+    const one = await evaluateRetrieval({ [name]: retriever }, tools, test, {
+      setting: options.setting,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    seconds[name] = (performance.now() - started) / 1000;
+    report.queries = one.queries;
+    report.skipped = one.skipped;
+    report.retrievers[name] = one.retrievers[name]!;
+  }
+  const sample = test.slice(0, options.hallucinationQueries ?? 200);
+  const hallucination: HallucinationRates = {
+    queries: sample.length,
+    constrained: generative.hallucinationRate(sample, true),
+    unconstrained: generative.hallucinationRate(sample, false),
+  };
+  return { ...report, hallucination, seconds };
+}
+
+/** The metrics shown in tables and charts, in order. */
+export const HEADLINE_METRICS = ['ndcg@1', 'ndcg@3', 'ndcg@5', 'recall@5', 'mrr'] as const;
+
+export function comparisonTable(c: RetrievalReport): string {
+  return formatTable(
+    ['retriever', ...HEADLINE_METRICS],
+    Object.entries(c.retrievers).map(([name, m]) => [name, ...HEADLINE_METRICS.map((k) => m[k] ?? NaN)]),
+  );
+}
+
+/** A self-contained HTML page: the table, a grouped bar chart of the metrics, and the hallucination rates. */
+export function comparisonHtml(title: string, c: RetrievalComparison): string {
+  const names = Object.keys(c.retrievers);
+  const blocks: ReportBlock[] = [
+    { kind: 'text', text: `Setting: ${c.setting}; ${c.queries} test queries${c.skipped > 0 ? ` (${c.skipped} without a domain left out)` : ''}.` },
+    { kind: 'table', columns: ['retriever', ...HEADLINE_METRICS], rows: names.map((n) => [n, ...HEADLINE_METRICS.map((k) => c.retrievers[n]![k] ?? NaN)]) },
+    {
+      kind: 'svg',
+      svg: groupedBarSvg({
+        title: 'Retrieval quality',
+        categories: [...HEADLINE_METRICS],
+        series: names.map((n) => ({ name: n, values: HEADLINE_METRICS.map((k) => c.retrievers[n]![k] ?? 0) })),
+        yMax: 1,
+      }),
+    },
+    { kind: 'heading', text: 'Hallucinated tools' },
+    {
+      kind: 'table',
+      columns: ['decoding', 'share of answers naming no existing tool'],
+      rows: [
+        ['constrained (tool trie)', c.hallucination.constrained],
+        ['unconstrained (free greedy)', c.hallucination.unconstrained],
+      ],
+    },
+    { kind: 'text', text: `Checked on the first ${c.hallucination.queries} test queries.` },
+    { kind: 'table', columns: ['step', 'seconds'], rows: Object.entries(c.seconds).map(([k, v]) => [k, v]) },
+  ];
+  return renderHtmlReport(title, blocks);
+}

@@ -1,0 +1,81 @@
+/**
+ * The retrieval evaluation harness: every retriever ranks the tools for every test query, and the metrics of
+ * `metrics.ts` are averaged per retriever.
+ *
+ * Settings (as in ToolGen):
+ * - `multi-domain`: the candidates are the whole catalog;
+ * - `in-domain`: the candidates are the tools whose `category` equals the query's `domain`. Queries without a
+ *   domain cannot be evaluated in this setting and are counted in `skipped`.
+ */
+import type { Tool } from '../../tools/types.js';
+import type { RetrievalQuery } from '../../data/types.js';
+import { Bm25Index } from './bm25.js';
+import { averageMetrics, DEFAULT_CUTOFFS, queryMetrics, type Cutoffs, type MetricScores } from './metrics.js';
+
+export interface Retriever {
+  /** The best k tool ids for the query, best first, drawn from `candidates` when given. */
+  retrieve(query: RetrievalQuery, k: number, candidates?: ReadonlySet<string>): Promise<string[]> | string[];
+}
+
+export type RetrievalSetting = 'in-domain' | 'multi-domain';
+
+export interface EvaluateRetrievalOptions {
+  setting: RetrievalSetting;
+  cutoffs?: Cutoffs;
+  /** Called after each query of each retriever. */
+  onProgress?: (retriever: string, done: number, total: number) => void;
+}
+
+/** The `--json` output of `toolken eval retrieval`. */
+export interface RetrievalReport {
+  setting: RetrievalSetting;
+  /** Queries scored. */
+  queries: number;
+  /** Queries left out (no domain in the in-domain setting). */
+  skipped: number;
+  retrievers: Record<string, MetricScores>;
+}
+
+/** The candidate set for each domain: ids of the tools in that category. */
+export function toolsByDomain(tools: readonly Tool[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const tool of tools) {
+    if (tool.category === undefined) continue;
+    let set = out.get(tool.category);
+    if (!set) out.set(tool.category, (set = new Set()));
+    set.add(tool.id);
+  }
+  return out;
+}
+
+export async function evaluateRetrieval(
+  retrievers: Readonly<Record<string, Retriever>>,
+  tools: readonly Tool[],
+  queries: readonly RetrievalQuery[],
+  options: EvaluateRetrievalOptions,
+): Promise<RetrievalReport> {
+  const cutoffs = options.cutoffs ?? DEFAULT_CUTOFFS;
+  const depth = Math.max(...cutoffs.ndcg, ...cutoffs.recall, ...cutoffs.comp);
+  const domains = toolsByDomain(tools);
+  const scored: { query: RetrievalQuery; candidates?: ReadonlySet<string> }[] = [];
+  for (const query of queries) {
+    if (options.setting === 'multi-domain') scored.push({ query });
+    else if (query.domain !== undefined) scored.push({ query, candidates: domains.get(query.domain) ?? new Set() });
+  }
+  const report: RetrievalReport = { setting: options.setting, queries: scored.length, skipped: queries.length - scored.length, retrievers: {} };
+  for (const [name, retriever] of Object.entries(retrievers)) {
+    const perQuery: MetricScores[] = [];
+    for (const { query, candidates } of scored) {
+      const ranked = await retriever.retrieve(query, depth, candidates);
+      perQuery.push(queryMetrics(ranked, new Set(query.relevant), cutoffs));
+      options.onProgress?.(name, perQuery.length, scored.length);
+    }
+    report.retrievers[name] = averageMetrics(perQuery);
+  }
+  return report;
+}
+
+/** BM25 as a `Retriever`. */
+export function bm25Retriever(index: Bm25Index): Retriever {
+  return { retrieve: (query, k, candidates) => index.rank(query.query, k, candidates ? { candidates } : {}).map((hit) => hit.id) };
+}

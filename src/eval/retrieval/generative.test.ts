@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { demoCatalog } from '../../data/demo/catalog.js';
+import { generateDemoQueries } from '../../data/demo/queries.js';
+import type { IndexScheme } from '../../indexing/schemes.js';
+import { toolDocument } from '../../tools/catalog.js';
+import { attachToolIndex } from '../../train/toolgen.js';
+import { scratchModel, trainScratchTokenizer } from '../../train/scratch.js';
+import { assistantTurnEnd, GenerativeRetriever } from './generative.js';
+
+const tools = demoCatalog().slice(0, 24);
+const queries = generateDemoQueries({ seed: 1, perTool: 1 }).filter((q) => q.relevant.every((id) => tools.some((t) => t.id === id)));
+
+/** A random-weight scratch model that knows the 24 tools under `scheme`. */
+async function randomToolGenModel(scheme: IndexScheme): Promise<GenerativeRetriever> {
+  const tokenizer = trainScratchTokenizer([...tools.map(toolDocument), ...queries.map((q) => q.query)], 400);
+  const model = scratchModel(tokenizer, { vocabSize: 400, dim: 32, layers: 1, heads: 2, kvHeads: 1, hiddenDim: 64, maxPositions: 512, seed: 5 });
+  const tg = await attachToolIndex(model, tokenizer, tools, scheme);
+  return new GenerativeRetriever(tg);
+}
+
+test('the answer ends at <|im_end|>, the ChatML end of an assistant turn', () => {
+  const tokenizer = trainScratchTokenizer(['a few words to learn from'], 300);
+  assert.equal(tokenizer.idToToken(assistantTurnEnd(tokenizer)), '<|im_end|>');
+});
+
+test('constrained retrieval on a random model returns k distinct catalog tools, best score first', async () => {
+  const retriever = await randomToolGenModel('atomic');
+  const catalogIds = new Set(tools.map((t) => t.id));
+  for (const q of queries.slice(0, 3)) {
+    const ranked = retriever.rank(q.query, 5);
+    assert.equal(ranked.length, 5);
+    assert.equal(new Set(ranked.map((r) => r.toolId)).size, 5);
+    for (const r of ranked) assert.ok(catalogIds.has(r.toolId), `${r.toolId} is not a catalog tool`);
+    for (let i = 1; i < ranked.length; i++) assert.ok(ranked[i - 1]!.score >= ranked[i]!.score);
+    assert.deepEqual(retriever.retrieve(q, 5), ranked.map((r) => r.toolId));
+  }
+});
+
+test('multi-token indices (semantic scheme) are searched through the trie and stay inside the catalog', async () => {
+  const retriever = await randomToolGenModel('semantic');
+  const catalogIds = new Set(tools.map((t) => t.id));
+  const found = retriever.retrieve(queries[0]!, 4);
+  assert.equal(found.length, 4);
+  assert.equal(new Set(found).size, 4);
+  for (const id of found) assert.ok(catalogIds.has(id));
+});
+
+test('in-domain candidates restrict the results to that set, and fewer than k candidates give all of them', async () => {
+  const retriever = await randomToolGenModel('atomic');
+  const candidates = new Set(tools.slice(10, 13).map((t) => t.id));
+  const found = retriever.retrieve(queries[0]!, 5, candidates);
+  assert.deepEqual([...found].sort(), [...candidates].sort());
+  assert.deepEqual(retriever.retrieve(queries[0]!, 5, new Set(['not-a-tool'])), []);
+});
+
+test('with the trie constraint a random model never names a tool that does not exist; without it, it does', async () => {
+  const retriever = await randomToolGenModel('atomic');
+  const sample = queries.slice(0, 8);
+  assert.equal(retriever.hallucinationRate(sample, true), 0);
+  assert.equal(retriever.hallucinationRate(sample, false), 1);
+  const free = retriever.generateTool(sample[0]!.query, false);
+  assert.equal(free.toolId, undefined);
+  assert.ok(tools.some((t) => t.id === retriever.generateTool(sample[0]!.query, true).toolId));
+});

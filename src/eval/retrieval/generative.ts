@@ -1,0 +1,144 @@
+/**
+ * ToolGen's generative retrieval: the model reads the query as a user turn and writes a tool's index text as its
+ * answer. Ranking runs a beam search constrained by a trie of the candidate tools' token sequences, so every
+ * result is a real, distinct tool; the unconstrained mode lets the model write freely and maps its text back to a
+ * tool, which is where hallucinated tools come from.
+ *
+ * The prompt is exactly the one the retrieval stage trains on (`retrievalExamples` rendered by the chat template):
+ * the query as the only user message, followed by the generation prompt of the assistant turn.
+ */
+import type { RetrievalQuery } from '../../data/types.js';
+import { generate } from '../../generate/generate.js';
+import { ModelBeamSession } from '../../generate/beam-session.js';
+import { searchTools, type ToolCandidate } from '../../generate/constraints/beam-search.js';
+import { ToolTrie } from '../../generate/constraints/tool-trie.js';
+import type { ToolIndex } from '../../indexing/tool-index.js';
+import type { DecoderModel } from '../../models/decoder.js';
+import { applyChatTemplate } from '../../tokenizer/chat-template.js';
+import type { Tokenizer } from '../../tokenizer/types.js';
+import type { Retriever } from './evaluate.js';
+
+/** The parts of a ToolGen model that retrieval needs. */
+export interface GenerativeModel {
+  readonly model: DecoderModel;
+  readonly tokenizer: Tokenizer;
+  readonly index: ToolIndex;
+}
+
+export interface GenerativeRetrieverOptions {
+  /** Live beams of the constrained search; raised to k when smaller (default: k). */
+  readonly beamWidth?: number;
+  /** 'sum' ranks by sequence log-probability, 'mean' by log-probability per token (see ToolSearchOptions). */
+  readonly scoring?: 'sum' | 'mean';
+}
+
+/** A ranked tool with the search's score (log-probability, or per token under 'mean'). */
+export interface RankedTool {
+  readonly toolId: string;
+  readonly score: number;
+}
+
+/** What one free (unconstrained) generation produced. */
+export interface FreeGeneration {
+  readonly text: string;
+  /** The tool the text names, or undefined when it names none (a hallucination). */
+  readonly toolId: string | undefined;
+}
+
+/**
+ * The id that ends an assistant turn: `<|im_end|>` when the vocabulary has it (ChatML), else the tokenizer's EOS.
+ * The constrained search uses it as the trie's terminator, so a tool counts only when the model would also stop.
+ */
+export function assistantTurnEnd(tokenizer: Tokenizer): number {
+  const imEnd = tokenizer.tokenToId('<|im_end|>');
+  if (imEnd !== undefined) return imEnd;
+  if (tokenizer.eosId === undefined) throw new Error('generative retrieval: the tokenizer has neither <|im_end|> nor an EOS token to end the answer');
+  return tokenizer.eosId;
+}
+
+export class GenerativeRetriever implements Retriever {
+  readonly terminator: number;
+  private readonly fullTrie: ToolTrie;
+  /** Tries of candidate subsets, by the set object the caller passes (the harness reuses one set per domain). */
+  private readonly subsetTries = new WeakMap<ReadonlySet<string>, ToolTrie>();
+  /** Longest tool sequence, in tokens: bounds the positions a search appends. */
+  private readonly longestTool: number;
+
+  constructor(
+    private readonly tg: GenerativeModel,
+    private readonly options: GenerativeRetrieverOptions = {},
+  ) {
+    this.terminator = assistantTurnEnd(tg.tokenizer);
+    const sequences = tg.index.sequences(tg.tokenizer);
+    this.fullTrie = new ToolTrie(sequences, this.terminator);
+    this.longestTool = Math.max(1, ...sequences.map((s) => s.tokens.length));
+  }
+
+  /** The prompt ids of a query: the query as the user turn, then the assistant's generation prompt. */
+  promptIds(query: string): number[] {
+    const { tokenizer } = this.tg;
+    const special = (id: number | undefined): string => (id === undefined ? '' : (tokenizer.idToToken(id) ?? ''));
+    const text = applyChatTemplate(tokenizer.chatTemplate, [{ role: 'user', content: query }], {
+      addGenerationPrompt: true,
+      bosToken: special(tokenizer.bosId),
+      eosToken: special(tokenizer.eosId),
+    });
+    return tokenizer.encode(text);
+  }
+
+  /** The trie of the candidates that the index knows (the whole index when no candidates are given). */
+  trieFor(candidates?: ReadonlySet<string>): ToolTrie | undefined {
+    if (candidates === undefined) return this.fullTrie;
+    let trie = this.subsetTries.get(candidates);
+    if (trie === undefined) {
+      const known = new Set(this.tg.index.toolIds());
+      const ids = [...candidates].filter((id) => known.has(id));
+      if (ids.length === 0) return undefined;
+      trie = new ToolTrie(this.tg.index.sequences(this.tg.tokenizer, ids), this.terminator);
+      this.subsetTries.set(candidates, trie);
+    }
+    return trie;
+  }
+
+  /** The k best tools for the query by constrained beam search, best first, with their scores. */
+  rank(query: string, k: number, candidates?: ReadonlySet<string>): RankedTool[] {
+    const trie = this.trieFor(candidates);
+    if (trie === undefined) return [];
+    const promptIds = this.promptIds(query);
+    const beamWidth = Math.max(k, this.options.beamWidth ?? k);
+    // One state per live beam and one per child being stepped, plus the prompt's.
+    const session = new ModelBeamSession(this.tg.model, { maxStates: 2 * beamWidth + 1, capacity: promptIds.length + this.longestTool + 1 });
+    const found: ToolCandidate[] = searchTools(session, promptIds, trie, { k, beamWidth, scoring: this.options.scoring ?? 'sum' });
+    return found.map(({ toolId, score }) => ({ toolId, score }));
+  }
+
+  retrieve(query: RetrievalQuery, k: number, candidates?: ReadonlySet<string>): string[] {
+    return this.rank(query.query, k, candidates).map((r) => r.toolId);
+  }
+
+  /**
+   * Greedy generation of the assistant's answer, with (`constrained`) or without the trie as a logits mask, read
+   * back as a tool through the index. Unconstrained answers may name no tool.
+   */
+  generateTool(query: string, constrained: boolean): FreeGeneration {
+    const { tokenizer, index, model } = this.tg;
+    const mask = constrained ? this.fullTrie.processor() : undefined;
+    const [result] = generate(model, [this.promptIds(query)], {
+      temperature: 0,
+      // Room for the longest tool plus a few tokens, so that a rambling answer ends instead of running on.
+      maxTokens: this.longestTool + 8,
+      stopTokens: [this.terminator],
+      ...(mask ? { logitsHook: (logits: Float32Array, generated: readonly number[]) => mask(logits, generated) } : {}),
+    });
+    const text = tokenizer.decode(result!.tokens).trim();
+    return { text, toolId: index.textToTool(text) };
+  }
+
+  /** Share of queries whose greedy answer names a tool that does not exist, with or without the trie constraint. */
+  hallucinationRate(queries: readonly RetrievalQuery[], constrained: boolean): number {
+    if (queries.length === 0) return 0;
+    let hallucinated = 0;
+    for (const q of queries) if (this.generateTool(q.query, constrained).toolId === undefined) hallucinated++;
+    return hallucinated / queries.length;
+  }
+}
