@@ -54,9 +54,9 @@ export interface AttentionParams {
   readonly pastLength: number;
   readonly causal: boolean;
   readonly scale: number;
-  /** Row stride (elements) between consecutive key/value positions of one head; default headDim. Lets a
-   * preallocated KV cache of capacity C (tk <= C) be read in place with kvPositionStride = headDim and
-   * kvHeadStride = C * headDim. */
+  /** Elements between consecutive kv heads of k and v (dk and dv use the same layout); default tk * headDim.
+   * Positions within a head are always headDim apart and batches kvHeads * kvHeadStride apart, so a
+   * preallocated KV cache of capacity C (tk <= C) is read in place with kvHeadStride = C * headDim. */
   readonly kvHeadStride?: number;
 }
 

@@ -1,0 +1,43 @@
+/** Normalisation layers over the last dimension: RMSNorm (Llama) and LayerNorm (GPT-2, BERT). */
+import { layernorm } from '../tensor/ops/layernorm.js';
+import { rmsnorm } from '../tensor/ops/rmsnorm.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { ones, zeros } from '../tensor/tensor.js';
+import { Module } from './module.js';
+import { Parameter } from './parameter.js';
+
+export class RMSNorm extends Module {
+  readonly weight: Parameter;
+
+  constructor(
+    readonly dim: number,
+    readonly eps = 1e-5,
+  ) {
+    super();
+    this.weight = Parameter.from(ones([dim]));
+  }
+
+  forward(x: Tensor): Tensor {
+    return rmsnorm(x, this.weight, this.eps);
+  }
+}
+
+export class LayerNorm extends Module {
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+  readonly eps: number;
+
+  constructor(
+    readonly dim: number,
+    { eps = 1e-5, bias = true }: { eps?: number; bias?: boolean } = {},
+  ) {
+    super();
+    this.eps = eps;
+    this.weight = Parameter.from(ones([dim]));
+    this.bias = bias ? Parameter.from(zeros([dim])) : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    return layernorm(x, this.weight, this.bias, this.eps);
+  }
+}

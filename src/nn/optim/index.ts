@@ -1,0 +1,10 @@
+export { Optimizer } from './optimizer.js';
+export type { NamedParameters, OptimizerOptions, OptimizerState, ParamGroup, UpdateTarget } from './optimizer.js';
+export { AdamW } from './adamw.js';
+export type { AdamWOptions } from './adamw.js';
+export { SGD } from './sgd.js';
+export type { SgdOptions } from './sgd.js';
+export { clipGradNorm } from './clip.js';
+export { accumulateGradients } from './accumulate.js';
+export { constantSchedule, cosineSchedule, linearSchedule } from './schedule.js';
+export type { LrSchedule, ScheduleOptions } from './schedule.js';

@@ -1,0 +1,49 @@
+/**
+ * The LM head fused with cross-entropy: hidden (rows, dim) (or (..., dim)), weight (vocab, dim), targets (rows)
+ * -> scalar weighted mean loss, computed over vocabulary chunks so the (rows x vocab) logits never exist in full.
+ * Same row rules as crossEntropy: ignoreIndex and weight-0 rows carry no loss.
+ */
+import { record } from '../autograd.js';
+import type { Ids, Tensor } from '../tensor.js';
+import { empty, formatShape } from '../tensor.js';
+import { lossRows } from './crossEntropy.js';
+import { leadingRows } from './common.js';
+
+export interface LinearCrossEntropyOptions {
+  readonly ignoreIndex?: number;
+  readonly weights?: Float32Array;
+  /** Vocabulary columns per chunk (scratch memory rows * chunk floats). Default 4096. */
+  readonly chunk?: number;
+}
+
+export function linearCrossEntropy(
+  hidden: Tensor, weight: Tensor, targets: Ids | Int32Array, options: LinearCrossEntropyOptions = {},
+): Tensor {
+  const dim = hidden.shape[hidden.rank - 1];
+  if (weight.rank !== 2 || dim === undefined || weight.shape[1] !== dim) {
+    throw new Error(`linearCrossEntropy: cannot apply weight ${formatShape(weight.shape)} to hidden ${formatShape(hidden.shape)}: weight must be (vocab, ${dim ?? '?'})`);
+  }
+  const vocab = weight.shape[0]!;
+  const rows = leadingRows(hidden);
+  const targetData = targets instanceof Int32Array ? targets : targets.data;
+  const ignoreIndex = options.ignoreIndex ?? -100;
+  const chunk = options.chunk ?? 4096;
+  if (!Number.isInteger(chunk) || chunk <= 0) throw new Error(`linearCrossEntropy: chunk must be a positive integer, got ${chunk}`);
+  // Validates targets and weights with the same messages as crossEntropy.
+  lossRows('linearCrossEntropy', targetData, rows, vocab, ignoreIndex, options.weights);
+  const p = { rows, dim, vocab, ignoreIndex, chunk, ...(options.weights === undefined ? {} : { rowWeights: options.weights }) };
+  const lse = empty([rows]);
+  const out = empty([]);
+  const be = out.backend;
+  const { loss, weightTotal } = be.linearCrossEntropy(hidden.storage, weight.storage, targetData, lse.storage, p);
+  be.fill(out.storage, weightTotal > 0 ? loss / weightTotal : 0);
+  record(out, 'linearCrossEntropy', [hidden, weight], (dy, grads) => {
+    if (weightTotal === 0) return;
+    const dHidden = grads(0);
+    const dWeight = grads(1);
+    // The kernel takes the scale as a number: the upstream gradient of a scalar is read back once.
+    const scale = dy.item() / weightTotal;
+    be.linearCrossEntropyBackward(hidden.storage, weight.storage, targetData, lse.storage, scale, dHidden?.storage ?? null, dWeight?.storage ?? null, p);
+  }, [lse]);
+  return out;
+}
