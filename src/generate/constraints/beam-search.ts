@@ -1,0 +1,92 @@
+import type { DecoderSession } from './decoder-session.js';
+import { logSumExp } from './logits-processor.js';
+import type { ToolTrie, ToolTrieNode } from './tool-trie.js';
+
+export interface ToolSearchOptions {
+  /** How many distinct tools to return. */
+  readonly k: number;
+  /** Live beams kept per step (at least k; default k). */
+  readonly beamWidth?: number;
+  /**
+   * 'sum': rank by the sequence log-probability (tool tokens plus the terminator); 'mean': by that sum divided
+   * by the number of tokens, so long indices (hierarchical, semantic) are not penalised for their length.
+   */
+  readonly scoring?: 'sum' | 'mean';
+}
+
+/** One tool found by the search. */
+export interface ToolCandidate {
+  readonly toolId: string;
+  /** The tool's tokens, without the terminator. */
+  readonly tokens: readonly number[];
+  /** Sum of the model's log-probabilities of the tokens and the terminator (full-vocabulary softmax). */
+  readonly logProb: number;
+  /** The ranking score: logProb, or logProb per token under 'mean' scoring. */
+  readonly score: number;
+}
+
+interface Beam<State> {
+  readonly state: State;
+  readonly logits: Float32Array;
+  readonly node: ToolTrieNode;
+  readonly tokens: readonly number[];
+  readonly logProb: number;
+}
+
+/**
+ * Trie-constrained beam search: the k best distinct tools of `trie` as continuations of `promptIds`.
+ *
+ * The prompt is run once and every beam forks from its state, so beams share the prompt's KV cache; at each depth
+ * all surviving beams advance in one batched `step`. Only trie children and, after a complete tool, the terminator
+ * are ever expanded, so no result can lie outside the trie. Each tool has one token path, hence results are
+ * distinct. Under 'sum' scoring the search stops as soon as no live beam can beat the k-th finished tool (log-probs
+ * only decrease). States of one depth are released once the next depth is stepped, so at most 2 * beamWidth are
+ * alive at once, and every state the search creates is released before it returns.
+ */
+export function searchTools<State>(
+  session: DecoderSession<State>,
+  promptIds: readonly number[],
+  trie: ToolTrie,
+  options: ToolSearchOptions,
+): ToolCandidate[] {
+  const { k } = options;
+  const beamWidth = options.beamWidth ?? k;
+  const scoring = options.scoring ?? 'sum';
+  if (!Number.isInteger(k) || k < 1) throw new Error(`tool search: k must be a positive integer, got ${k}`);
+  if (!Number.isInteger(beamWidth) || beamWidth < k) throw new Error(`tool search: beamWidth must be an integer >= k (${k}), got ${beamWidth}`);
+  if (trie.terminator < 0 || trie.terminator >= session.vocabSize) {
+    throw new Error(`tool search: terminator id ${trie.terminator} is outside the model's vocabulary (${session.vocabSize})`);
+  }
+
+  const rank = (logProb: number, length: number): number => (scoring === 'mean' ? logProb / length : logProb);
+  const finished: ToolCandidate[] = [];
+  const prompt = session.prefill(promptIds);
+  let beams: Beam<State>[] = [{ ...prompt, node: trie.root, tokens: [], logProb: 0 }];
+
+  while (beams.length > 0) {
+    // Expand every beam by its allowed ids: the terminator finishes a tool, children continue it.
+    const continuations: { beam: Beam<State>; token: number; logProb: number }[] = [];
+    for (const beam of beams) {
+      const normaliser = logSumExp(beam.logits);
+      if (beam.node.toolId !== undefined) {
+        const logProb = beam.logProb + beam.logits[trie.terminator]! - normaliser;
+        finished.push({ toolId: beam.node.toolId, tokens: beam.tokens, logProb, score: rank(logProb, beam.tokens.length + 1) });
+      }
+      for (const token of beam.node.children.keys()) {
+        continuations.push({ beam, token, logProb: beam.logProb + beam.logits[token]! - normaliser });
+      }
+    }
+    continuations.sort((a, b) => b.logProb - a.logProb);
+    const kept = continuations.slice(0, beamWidth).filter((c) => c.logProb > -Infinity);
+
+    finished.sort((a, b) => b.score - a.score);
+    const settled = scoring === 'sum' && finished.length >= k && (kept.length === 0 || kept[0]!.logProb <= finished[k - 1]!.score);
+    const next = settled || kept.length === 0 ? [] : session.step(kept.map((c) => c.beam.state), kept.map((c) => c.token));
+    for (const beam of beams) session.release(beam.state);
+    beams = next.map((stepped, i) => {
+      const { beam, token, logProb } = kept[i]!;
+      return { ...stepped, node: beam.node.children.get(token)!, tokens: [...beam.tokens, token], logProb };
+    });
+  }
+  return finished.slice(0, k);
+}
