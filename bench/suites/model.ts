@@ -1,0 +1,192 @@
+/**
+ * Decoder throughput on the native cpu backend, beside the PyTorch CPU anchor (../shared/anchors/torch_llama.py in
+ * the tuned environment of ../shared/anchors/README.md) measured in the same run, on the anchor's shapes and
+ * workloads, random weights, 2 threads:
+ *   train S   : forward + fused LM-head cross-entropy + backward + AdamW, batch 8 x 256 tokens (tokens/s)
+ *   prefill   : one 128-token prompt, LM head on the last position (tokens/s), S and M
+ *   decode    : 64 single-token steps with the KV cache, LM head + greedy each (tokens/s), S and M
+ *   profile   : milliseconds per kernel of one S training step and of one S decode step (where the time goes)
+ * The ref backend is far too slow for these shapes; without the native addon our side is skipped and said so.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadCpuBackend } from '../../src/tensor/backends/cpu.js';
+import { setBackend } from '../../src/tensor/backends/index.js';
+import { DecoderModel } from '../../src/models/decoder.js';
+import type { DecoderConfig } from '../../src/models/config.js';
+import type { Backend } from '../../src/tensor/backend.js';
+import { trainingStep } from '../../src/models/training.js';
+import { AdamW } from '../../src/nn/optim/adamw.js';
+import { Rng } from '../../src/tensor/random.js';
+import { argmax } from '../../src/generate/sampling.js';
+import { median, timeIt, type BenchRecord } from '../lib.js';
+
+const THREADS = 2;
+const PYTHON = '/usr/bin/python3';
+const ANCHOR = fileURLToPath(new URL('../../../shared/anchors/torch_llama.py', import.meta.url));
+const TUNED_ENV = {
+  LD_LIBRARY_PATH: '/usr/lib/x86_64-linux-gnu/openblas-openmp',
+  LD_PRELOAD: '/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4',
+};
+
+function shape(dim: number, layers: number, heads: number, kvHeads: number, hiddenDim: number, vocabSize: number): DecoderConfig {
+  return {
+    family: 'llama', vocabSize, dim, layers, heads, kvHeads, headDim: dim / heads, hiddenDim, normEps: 1e-5, ropeTheta: 10000,
+    ropeScaling: null, qkvBias: false, outputBias: false, qkNorm: false, tieWordEmbeddings: false, maxPositions: 512,
+    bosTokenId: null, eosTokenIds: [],
+  };
+}
+const SHAPES = { S: shape(288, 6, 6, 6, 768, 32000), M: shape(576, 30, 9, 3, 1536, 49152) } as const;
+
+function randomIds(count: number, vocab: number, seed: number): Int32Array {
+  const rng = new Rng(seed);
+  return Int32Array.from({ length: count }, () => rng.int(vocab));
+}
+
+async function trainThroughput(name: keyof typeof SHAPES, batch: number, seq: number): Promise<BenchRecord> {
+  const config = SHAPES[name];
+  const model = DecoderModel.random(config, 1234);
+  const optimizer = new AdamW(model.trainableParameters(), { lr: 1e-4, weightDecay: 0.01 });
+  const ids = randomIds(batch * (seq + 1), config.vocabSize, 42);
+  const inputIds = new Int32Array(batch * seq);
+  const targets = new Int32Array(batch * seq);
+  for (let r = 0; r < batch; r++) {
+    inputIds.set(ids.subarray(r * (seq + 1), r * (seq + 1) + seq), r * seq);
+    targets.set(ids.subarray(r * (seq + 1) + 1, (r + 1) * (seq + 1)), r * seq);
+  }
+  const t = await timeIt(() => void trainingStep(model, optimizer, { inputIds, targets, batch, t: seq }), { warmup: 2, runs: 5 });
+  return {
+    name: `toolken train ${name}`, value: (batch * seq) / t.median, unit: 'tokens/s',
+    params: { batch, seq, threads: THREADS, best: Math.round((batch * seq) / t.min) },
+  };
+}
+
+function inferThroughput(name: keyof typeof SHAPES, promptLength: number, generated: number, runs: number): BenchRecord[] {
+  const config = SHAPES[name];
+  const model = DecoderModel.random(config, 1234);
+  const prompt = [...randomIds(promptLength, config.vocabSize, 7)];
+  const prefill: number[] = [];
+  const decode: number[] = [];
+  for (let r = 0; r < runs + 1; r++) {
+    const session = model.createSession(1, promptLength + generated);
+    const t0 = performance.now();
+    let token = argmax(session.prefill(0, prompt));
+    const t1 = performance.now();
+    for (let i = 0; i < generated; i++) token = argmax(session.decode([0], [token]));
+    const t2 = performance.now();
+    if (r === 0) continue; // warm-up
+    prefill.push((promptLength * 1000) / (t1 - t0));
+    decode.push((generated * 1000) / (t2 - t1));
+  }
+  const params = { prompt: promptLength, generated, threads: THREADS, runs };
+  return [
+    { name: `toolken prefill ${name}`, value: median(prefill), unit: 'tokens/s', params },
+    { name: `toolken decode ${name}`, value: median(decode), unit: 'tokens/s', params },
+  ];
+}
+
+/** Wraps a backend so that every kernel call adds its wall time to `times` (by kernel name). */
+function timedBackend(backend: Backend, times: Map<string, number>): Backend {
+  return new Proxy(backend, {
+    get(target, key, receiver) {
+      const value: unknown = Reflect.get(target, key, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const start = performance.now();
+        const out: unknown = value.apply(target, args);
+        times.set(String(key), (times.get(String(key)) ?? 0) + performance.now() - start);
+        return out;
+      };
+    },
+  });
+}
+
+/** Where the time of one training step and of one decode step goes, kernel by kernel (ms), for the S shape. */
+function kernelProfile(backend: Backend): BenchRecord[] {
+  const times = new Map<string, number>();
+  const timed = timedBackend(backend, times);
+  setBackend(timed);
+  try {
+    const config = SHAPES.S;
+    const model = DecoderModel.random(config, 1234, 0.02, timed);
+    const optimizer = new AdamW(model.trainableParameters(), { lr: 1e-4, weightDecay: 0.01 });
+    const [batch, seq] = [8, 256];
+    const data = { inputIds: randomIds(batch * seq, config.vocabSize, 1), targets: randomIds(batch * seq, config.vocabSize, 2), batch, t: seq };
+    trainingStep(model, optimizer, data);
+    times.clear();
+    trainingStep(model, optimizer, data);
+    const train = [...times].sort((a, b) => b[1] - a[1]).slice(0, 8);
+    const session = model.createSession(1, 192);
+    let token = argmax(session.prefill(0, [...randomIds(128, config.vocabSize, 7)]));
+    times.clear();
+    for (let i = 0; i < 64; i++) token = argmax(session.decode([0], [token]));
+    const decode = [...times].sort((a, b) => b[1] - a[1]).slice(0, 5);
+    return [
+      ...train.map(([kernel, ms]) => ({ name: `profile train S: ${kernel}`, value: ms, unit: 'ms/step', params: { batch, seq } })),
+      ...decode.map(([kernel, ms]) => ({ name: `profile decode S: ${kernel}`, value: ms / 64, unit: 'ms/token', params: { prompt: 128 } })),
+    ];
+  } finally {
+    setBackend(backend);
+  }
+}
+
+interface TorchSpread {
+  median: number;
+}
+interface TorchResult {
+  tokens_per_s?: TorchSpread;
+  prefill_tok_s?: TorchSpread;
+  decode_tok_s?: TorchSpread;
+}
+
+/** Runs the PyTorch anchor in the tuned environment; null (with a note on stderr) when it cannot run. */
+function torchAnchor(args: readonly string[]): TorchResult | null {
+  if (!existsSync(PYTHON) || !existsSync(ANCHOR)) {
+    process.stderr.write(`bench model: PyTorch anchor unavailable (${PYTHON} or ${ANCHOR} missing)\n`);
+    return null;
+  }
+  const env = { ...process.env, ...(existsSync(TUNED_ENV.LD_PRELOAD) ? TUNED_ENV : {}) };
+  const run = spawnSync(PYTHON, [ANCHOR, ...args, '--threads', String(THREADS)], { encoding: 'utf8', env, timeout: 600_000 });
+  const line = run.stdout?.split('\n').find((l) => l.startsWith('RESULT '));
+  if (run.status !== 0 || line === undefined) {
+    process.stderr.write(`bench model: torch_llama.py ${args.join(' ')} failed: ${(run.stderr ?? '').trim().split('\n').pop() ?? run.error?.message}\n`);
+    return null;
+  }
+  return JSON.parse(line.slice('RESULT '.length)) as TorchResult;
+}
+
+function torchRecords(): BenchRecord[] {
+  const records: BenchRecord[] = [];
+  const environment = existsSync(TUNED_ENV.LD_PRELOAD) ? 'tuned' : 'default';
+  const train = torchAnchor(['train', '--config', 'S', '--batch', '8', '--seq', '256', '--warmup', '2', '--steps', '5']);
+  if (train?.tokens_per_s) {
+    records.push({ name: 'torch train S', value: train.tokens_per_s.median, unit: 'tokens/s', params: { batch: 8, seq: 256, threads: THREADS, environment } });
+  }
+  for (const name of ['S', 'M'] as const) {
+    const infer = torchAnchor(['infer', '--config', name, '--prompt', '128', '--gen', '64', '--runs', '3']);
+    if (infer?.prefill_tok_s && infer.decode_tok_s) {
+      const params = { prompt: 128, generated: 64, threads: THREADS, environment };
+      records.push({ name: `torch prefill ${name}`, value: infer.prefill_tok_s.median, unit: 'tokens/s', params });
+      records.push({ name: `torch decode ${name}`, value: infer.decode_tok_s.median, unit: 'tokens/s', params });
+    }
+  }
+  return records;
+}
+
+export async function run(): Promise<BenchRecord[]> {
+  const records: BenchRecord[] = [];
+  const loaded = loadCpuBackend();
+  if ('error' in loaded) {
+    process.stderr.write(`bench model: skipping toolken (the native cpu backend is needed at these sizes): ${loaded.error}\n`);
+  } else {
+    loaded.backend.setThreads(THREADS);
+    setBackend(loaded.backend);
+    records.push(await trainThroughput('S', 8, 256));
+    records.push(...inferThroughput('S', 128, 64, 3));
+    records.push(...inferThroughput('M', 128, 64, 3));
+    records.push(...kernelProfile(loaded.backend));
+  }
+  records.push(...torchRecords());
+  return records;
+}

@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { command } from './generate.js';
+import { CliError } from '../args.js';
+
+const stories = fileURLToPath(new URL('../../../../shared/models/stories260K/', import.meta.url));
+const present = existsSync(stories + 'reference.json');
+
+/** Runs the command in-process, capturing what it writes to stdout and stderr. */
+async function toolkenGenerate(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = { stdout: '', stderr: '' };
+  const writeOut = process.stdout.write.bind(process.stdout);
+  const writeErr = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string) => ((out.stdout += chunk), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string) => ((out.stderr += chunk), true)) as typeof process.stderr.write;
+  try {
+    return { code: await command.run(argv), ...out };
+  } finally {
+    process.stdout.write = writeOut;
+    process.stderr.write = writeErr;
+  }
+}
+
+test('generate prints only the greedy continuation of the prompt on stdout (llama2.c checkpoint, tokenizer found beside it)', async (t) => {
+  if (!present) return t.skip('../shared absent');
+  const reference = (JSON.parse(readFileSync(stories + 'reference.json', 'utf8')) as { cases: { prompt: string; text: string }[] }).cases[0]!;
+  const r = await toolkenGenerate('--model', stories + 'stories260K.bin', '--prompt', reference.prompt, '--max-tokens', '30');
+  assert.equal(r.code, 0);
+  assert.ok(r.stdout.length > 60);
+  assert.ok(reference.text.startsWith(reference.prompt + r.stdout.replace(/\n$/, '')), JSON.stringify(r.stdout));
+  assert.match(r.stderr, /30 tokens in .* s \(length\)/);
+});
+
+test('generate reports bad input as a CliError naming the input', async (t) => {
+  if (!present) return t.skip('../shared absent');
+  const cases: [string[], RegExp][] = [
+    [['--model', '/nonexistent/model.bin', '--prompt', 'x'], /"\/nonexistent\/model\.bin" is neither an existing file or directory nor a Hugging Face model id/],
+    [['--model', stories + 'stories260K.bin', '--prompt', 'x', '--temperature', '-1'], /temperature must be >= 0, got -1/],
+    [['--model', stories + 'stories260K.bin', '--prompt', 'x', '--chat'], /--chat: .*stories260K\.bin has no chat template/],
+    [['--model', stories + 'stories260K.bin'], /--prompt is required/],
+  ];
+  for (const [argv, message] of cases) {
+    await assert.rejects(toolkenGenerate(...argv), (err: unknown) => err instanceof CliError && message.test(err.message) && err.exitCode === 2);
+  }
+});

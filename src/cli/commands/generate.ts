@@ -1,0 +1,80 @@
+import { CliError, helpText, parseFlags, wantsHelp, type CliCommand } from '../args.js';
+import { loadModel, ModelLoadError } from '../../models/load.js';
+import { ModelConfigError } from '../../models/config.js';
+import { CheckpointError } from '../../models/formats/errors.js';
+import { HubError } from '../../models/formats/hub.js';
+import { WeightMismatchError } from '../../models/decoder.js';
+import { generateText } from '../../generate/text.js';
+import { applyChatTemplate } from '../../tokenizer/chat-template.js';
+import type { Tokenizer } from '../../tokenizer/types.js';
+
+const summary = 'Generate text from a model (Hugging Face directory, .gguf or llama2.c .bin); prints only the generated text.';
+
+const flags = {
+  model: { kind: 'string', help: 'model directory or checkpoint file', required: true },
+  prompt: { kind: 'string', help: 'the prompt text', required: true },
+  maxTokens: { kind: 'int', help: 'most tokens to generate', default: 128 },
+  temperature: { kind: 'number', help: 'sampling temperature; 0 is greedy', default: 0 },
+  topP: { kind: 'number', help: 'nucleus sampling threshold in (0, 1]', default: 1 },
+  topK: { kind: 'int', help: 'sample among the k most likely tokens; 0 is all', default: 0 },
+  repetitionPenalty: { kind: 'number', help: 'penalty > 1 for tokens already present', default: 1 },
+  seed: { kind: 'int', help: 'random seed for sampling', default: 0 },
+  stop: { kind: 'string', help: 'stop string (repeatable)', repeat: true },
+  chat: { kind: 'boolean', help: "wrap the prompt as a user turn in the model's chat template" },
+  tokenizer: { kind: 'string', help: 'tokenizer file (default: the one with the model; llama2.c: tok*.bin beside it)' },
+} as const;
+
+export const command: CliCommand = {
+  summary,
+  async run(argv) {
+    if (wantsHelp(argv)) {
+      process.stdout.write(helpText('generate', summary, flags) + '\n');
+      return 0;
+    }
+    const options = parseFlags(argv, flags);
+    if (options._.length > 0) throw new CliError(`unexpected argument '${options._[0]}'`);
+    let loaded;
+    try {
+      loaded = await loadModel(options.model, options.tokenizer === undefined ? {} : { tokenizer: options.tokenizer });
+    } catch (err) {
+      const userErrors = [ModelLoadError, ModelConfigError, CheckpointError, HubError, WeightMismatchError];
+      if (userErrors.some((kind) => err instanceof kind)) throw new CliError((err as Error).message);
+      throw err;
+    }
+    process.stderr.write(`loaded ${options.model} (${loaded.source}, ${loaded.config.family}, ${loaded.config.layers} layers)\n`);
+    const started = Date.now();
+    let result;
+    try {
+      result = generateText(loaded, options.chat ? chatPrompt(loaded.tokenizer, options.prompt, options.model) : options.prompt, {
+        maxTokens: options.maxTokens,
+        temperature: options.temperature,
+        topP: options.topP,
+        topK: options.topK,
+        repetitionPenalty: options.repetitionPenalty,
+        seed: options.seed,
+        stopStrings: options.stop,
+        onText: (text) => process.stdout.write(text),
+      });
+    } catch (err) {
+      // Out-of-range sampling options and prompts longer than the model's context are the user's to fix.
+      if (err instanceof RangeError) throw new CliError(err.message);
+      throw err;
+    }
+    process.stdout.write('\n');
+    const seconds = (Date.now() - started) / 1000;
+    process.stderr.write(`${result.tokens.length} tokens in ${seconds.toFixed(2)} s (${result.finishReason})\n`);
+    return 0;
+  },
+};
+
+/** The prompt as one user turn of the tokenizer's chat template, ready for the assistant's reply. */
+function chatPrompt(tokenizer: Tokenizer, prompt: string, model: string): number[] {
+  if (tokenizer.chatTemplate === undefined) throw new CliError(`--chat: ${model} has no chat template`);
+  const special = (id: number | undefined): string => (id === undefined ? '' : (tokenizer.idToToken(id) ?? ''));
+  const text = applyChatTemplate(tokenizer.chatTemplate, [{ role: 'user', content: prompt }], {
+    addGenerationPrompt: true,
+    bosToken: special(tokenizer.bosId),
+    eosToken: special(tokenizer.eosId),
+  });
+  return tokenizer.encode(text);
+}

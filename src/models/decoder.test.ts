@@ -1,0 +1,125 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DecoderModel, WeightMismatchError, decoderWeightShapes, ropeFrequencies } from './decoder.js';
+import { parseHfConfig } from './config.js';
+import type { DecoderConfig } from './config.js';
+import { generate } from '../generate/generate.js';
+import { refBackend } from '../tensor/backends/ref.js';
+
+const tiny: DecoderConfig = {
+  family: 'llama', vocabSize: 37, dim: 16, layers: 2, heads: 4, kvHeads: 2, headDim: 4, hiddenDim: 24, normEps: 1e-5,
+  ropeTheta: 10000, ropeScaling: null, qkvBias: false, outputBias: false, qkNorm: false, tieWordEmbeddings: false,
+  maxPositions: 64, bosTokenId: 1, eosTokenIds: [2],
+};
+const variants: Record<string, DecoderConfig> = {
+  'llama (GQA, untied)': tiny,
+  'llama 3 rope scaling, tied': {
+    ...tiny, tieWordEmbeddings: true,
+    ropeScaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 16 },
+  },
+  'qwen2 (q/k/v bias)': { ...tiny, family: 'qwen2', qkvBias: true },
+  'qwen3 (q/k norm, head_dim != dim/heads)': { ...tiny, family: 'qwen3', qkNorm: true, headDim: 8 },
+};
+
+/** Random weights with random (non-zero) biases and norms, so every switch affects the output. */
+function randomModel(config: DecoderConfig, seed = 1): DecoderModel {
+  const base = DecoderModel.random(config, seed, 0.3, refBackend);
+  let state = seed;
+  const tensors = new Map(base.tensors().map((t) => {
+    if (t.name.endsWith('.bias') || t.name.endsWith('norm.weight')) {
+      for (let i = 0; i < t.data.length; i++) t.data[i] = (t.name.endsWith('.bias') ? 0 : 1) + 0.5 * Math.sin(++state);
+    }
+    return [t.name, t.data] as const;
+  }));
+  return new DecoderModel(config, tensors, refBackend);
+}
+
+function maxDiff(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+const prompt = [1, 5, 9, 3, 30, 7];
+
+for (const [name, config] of Object.entries(variants)) {
+  test(`${name}: KV-cached prefill + decode reproduce the full-sequence logits at every position`, () => {
+    const model = randomModel(config);
+    const full = model.logitsAt(prompt);
+    const session = model.createSession(1, prompt.length);
+    const V = config.vocabSize;
+    assert.ok(maxDiff(session.prefill(0, prompt.slice(0, 3)), full.subarray(2 * V, 3 * V)) < 1e-5);
+    for (let i = 3; i < prompt.length; i++) {
+      assert.ok(maxDiff(session.decode([0], [prompt[i]!]), full.subarray(i * V, (i + 1) * V)) < 1e-5, `position ${i}`);
+    }
+  });
+}
+
+test('each family switch changes the computation (the weights it adds are really used)', () => {
+  const plain = randomModel(tiny).logitsAt(prompt);
+  const biased = randomModel({ ...tiny, family: 'qwen2', qkvBias: true }).logitsAt(prompt);
+  const scaled = randomModel({ ...variants['llama 3 rope scaling, tied']!, tieWordEmbeddings: false }).logitsAt(prompt);
+  assert.ok(maxDiff(plain, biased) > 1e-3);
+  assert.ok(maxDiff(plain, scaled) > 1e-3);
+});
+
+test('batched generation of prompts of different lengths equals generating each alone', () => {
+  const model = randomModel(tiny, 3);
+  const prompts = [[1, 4, 4, 8, 20], [1, 11], [1, 30, 2]];
+  const options = { maxTokens: 8, temperature: 0 };
+  const together = generate(model, prompts, options).map((r) => r.tokens);
+  const alone = prompts.map((p) => generate(model, [p], options)[0]!.tokens);
+  assert.deepEqual(together, alone);
+  assert.equal(together[0]!.length, 8);
+});
+
+test('weight shapes follow the Hugging Face names of the config', () => {
+  const shapes = decoderWeightShapes(variants['qwen3 (q/k norm, head_dim != dim/heads)']!);
+  assert.deepEqual(shapes.get('model.layers.1.self_attn.q_proj.weight'), [32, 16]);
+  assert.deepEqual(shapes.get('model.layers.1.self_attn.k_norm.weight'), [8]);
+  assert.deepEqual(shapes.get('model.layers.0.self_attn.o_proj.weight'), [16, 32]);
+  assert.equal(decoderWeightShapes({ ...tiny, tieWordEmbeddings: true }).has('lm_head.weight'), false);
+});
+
+test('a missing or misshapen tensor is reported by name', () => {
+  const tensors = new Map(DecoderModel.random(tiny, 0, 0.02, refBackend).tensors().map((t) => [t.name, t.data] as const));
+  tensors.delete('model.layers.1.mlp.up_proj.weight');
+  assert.throws(() => new DecoderModel(tiny, tensors, refBackend), (e: unknown) =>
+    e instanceof WeightMismatchError && /missing tensor "model.layers.1.mlp.up_proj.weight" \(shape \[24, 16\]\)/.test(e.message));
+  tensors.set('model.layers.1.mlp.up_proj.weight', new Float32Array(5));
+  assert.throws(() => new DecoderModel(tiny, tensors, refBackend), /"model.layers.1.mlp.up_proj.weight" has 5 values/);
+});
+
+test('token ids outside the vocabulary and overfull sessions are refused', () => {
+  const model = randomModel(tiny);
+  assert.throws(() => model.logitsAt([1, 37]), /token id 37 is outside the vocabulary \(0..36\)/);
+  const session = model.createSession(1, 2);
+  session.prefill(0, [1, 2]);
+  assert.throws(() => session.decode([0], [3]), /2 \+ 1 positions exceed the session capacity 2/);
+  assert.throws(() => model.createSession(1, 65), /exceeds the model's maximum of 64/);
+});
+
+// Llama 3.1's rotary settings as published in its config.json.
+const llama31Fields = {
+  model_type: 'llama', hidden_size: 4096, intermediate_size: 14336, num_hidden_layers: 32, num_attention_heads: 32,
+  num_key_value_heads: 8, vocab_size: 128256, rope_theta: 500000,
+  rope_scaling: { factor: 8.0, low_freq_factor: 1.0, high_freq_factor: 4.0, original_max_position_embeddings: 8192, rope_type: 'llama3' },
+};
+
+test('rope inverse frequencies follow theta^(-2i/d); llama3 scaling keeps high, divides low, blends the middle', () => {
+  const plain = ropeFrequencies({ headDim: 4, ropeTheta: 10000, ropeScaling: null });
+  assert.deepEqual([...plain], [1, Math.fround(0.01)]);
+
+  const c = parseHfConfig(llama31Fields);
+  const scaled = ropeFrequencies(c);
+  const unscaled = ropeFrequencies({ ...c, ropeScaling: null });
+  assert.equal(scaled[0], 1);
+  // Pair 63: wavelength 2pi * 500000^(126/128) is far beyond 8192 -> divided by the factor 8.
+  assert.ok(Math.abs(scaled[63]! - unscaled[63]! / 8) < 1e-12);
+  // Pair 32: frequency 500000^-0.5, wavelength 4442.88, smooth = (8192 / 4442.88 - 1) / 3 = 0.281283.
+  const f = 500000 ** -0.5;
+  const smooth = (8192 / ((2 * Math.PI) / f) - 1) / 3;
+  assert.ok(Math.abs(smooth - 0.281283) < 1e-6);
+  assert.ok(Math.abs(scaled[32]! - ((1 - smooth) * (f / 8) + smooth * f)) < 1e-9);
+});

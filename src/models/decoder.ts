@@ -1,0 +1,655 @@
+/**
+ * The decoder: one implementation for Llama 2/3, Mistral, Qwen2/2.5, Qwen3 and SmolLM, with the family
+ * differences read from `DecoderConfig` switches (q/k/v bias, q/k RMSNorm, rope scaling, tied embeddings,
+ * grouped-query attention). Read top to bottom in data-flow order:
+ *
+ *   weights (names and shapes) -> projection, norm -> attention (RoPE, KV cache) -> MLP -> block -> model -> sessions.
+ *
+ * Every layer has two paths over the same parameters: `forward` builds the autograd graph from tensor ops
+ * (training), and `run` calls the backend's kernels directly over buffers allocated once per session with a KV
+ * cache (generation), so a decode step allocates nothing. The model is a Module tree, so freezing, LoRA wrappers
+ * and trainable rows are parameter-selection decisions made outside it. Weights use Hugging Face names and the
+ * rotate-half RoPE layout, whatever file they came from.
+ */
+import type { Backend, Storage } from '../tensor/backend.js';
+import { getBackend } from '../tensor/backends/index.js';
+import { Rng } from '../tensor/random.js';
+import { ids, type Tensor } from '../tensor/tensor.js';
+import { attention } from '../tensor/ops/attention.js';
+import { add } from '../tensor/ops/elementwise.js';
+import { embedding } from '../tensor/ops/embedding.js';
+import { permute, reshape } from '../tensor/ops/layout.js';
+import { linearCrossEntropy } from '../tensor/ops/linearCrossEntropy.js';
+import { matmul } from '../tensor/ops/matmul.js';
+import { rmsnorm } from '../tensor/ops/rmsnorm.js';
+import { rope, ropeInvFreq } from '../tensor/ops/rope.js';
+import { swiglu } from '../tensor/ops/swiglu.js';
+import { Module } from '../nn/module.js';
+import { Parameter } from '../nn/parameter.js';
+import type { ForkableSession, SessionFactory } from '../generate/generate.js';
+import type { WeightReader, WeightTensor } from './formats/types.js';
+import type { DecoderConfig } from './config.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Weights: the Hugging Face tensor names and shapes a config implies, the single source of truth for loading,
+// random initialisation and saving.
+
+/** Every tensor the model holds, by Hugging Face name, with its shape (PyTorch order: out features first). */
+export function decoderWeightShapes(config: DecoderConfig): Map<string, number[]> {
+  const { dim, heads, kvHeads, headDim, hiddenDim, vocabSize } = config;
+  const shapes = new Map<string, number[]>();
+  shapes.set('model.embed_tokens.weight', [vocabSize, dim]);
+  for (let l = 0; l < config.layers; l++) {
+    const p = `model.layers.${l}.`;
+    shapes.set(p + 'input_layernorm.weight', [dim]);
+    shapes.set(p + 'self_attn.q_proj.weight', [heads * headDim, dim]);
+    shapes.set(p + 'self_attn.k_proj.weight', [kvHeads * headDim, dim]);
+    shapes.set(p + 'self_attn.v_proj.weight', [kvHeads * headDim, dim]);
+    if (config.qkvBias) {
+      shapes.set(p + 'self_attn.q_proj.bias', [heads * headDim]);
+      shapes.set(p + 'self_attn.k_proj.bias', [kvHeads * headDim]);
+      shapes.set(p + 'self_attn.v_proj.bias', [kvHeads * headDim]);
+    }
+    if (config.qkNorm) {
+      shapes.set(p + 'self_attn.q_norm.weight', [headDim]);
+      shapes.set(p + 'self_attn.k_norm.weight', [headDim]);
+    }
+    shapes.set(p + 'self_attn.o_proj.weight', [dim, heads * headDim]);
+    if (config.outputBias) shapes.set(p + 'self_attn.o_proj.bias', [dim]);
+    shapes.set(p + 'post_attention_layernorm.weight', [dim]);
+    shapes.set(p + 'mlp.gate_proj.weight', [hiddenDim, dim]);
+    shapes.set(p + 'mlp.up_proj.weight', [hiddenDim, dim]);
+    shapes.set(p + 'mlp.down_proj.weight', [dim, hiddenDim]);
+  }
+  shapes.set('model.norm.weight', [dim]);
+  if (!config.tieWordEmbeddings) shapes.set('lm_head.weight', [vocabSize, dim]);
+  return shapes;
+}
+
+/** A checkpoint that does not match its config; the message names the tensor. */
+export class WeightMismatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WeightMismatchError';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Layers, in data-flow order. Each has two paths over the same parameters: `forward` on tensors with autograd
+// (training), and `run` on the kernels with a KV cache and preallocated buffers (generation).
+
+/** A linear map y = x W^T (+ b) as the decoder uses it; LoRA wraps one (src/models/lora.ts). */
+export interface Projection extends Module {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  /** x (rows, inFeatures) -> (rows, outFeatures), recorded for autograd. */
+  forward(x: Tensor): Tensor;
+  /** The same map on the kernels: out (rows, outFeatures) = x (rows, inFeatures) W^T (+ b). */
+  run(x: Storage, out: Storage, rows: number): void;
+}
+
+/** The plain projection: a weight (out, in) as stored in Hugging Face checkpoints, and an optional bias. */
+export class Dense extends Module implements Projection {
+  constructor(
+    readonly weight: Parameter,
+    readonly bias: Parameter | null,
+  ) {
+    super();
+  }
+
+  get outFeatures(): number {
+    return this.weight.shape[0]!;
+  }
+
+  get inFeatures(): number {
+    return this.weight.shape[1]!;
+  }
+
+  forward(x: Tensor): Tensor {
+    const y = matmul(x, this.weight, { transB: true });
+    return this.bias === null ? y : add(y, this.bias);
+  }
+
+  run(x: Storage, out: Storage, rows: number): void {
+    const b = this.weight.backend;
+    b.matmul(x, this.weight.storage, out, { batch: 1, m: rows, n: this.outFeatures, k: this.inFeatures, transA: false, transB: true });
+    if (this.bias !== null) b.binary('add', out, this.bias.storage, out, rows * this.outFeatures, this.outFeatures);
+  }
+}
+
+/** RMSNorm over the last dimension. */
+export class Norm extends Module {
+  constructor(
+    readonly weight: Parameter,
+    readonly eps: number,
+  ) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return rmsnorm(x, this.weight, this.eps);
+  }
+
+  /** out (rows, dim) = x / rms(x) * weight; rstd (rows) is scratch. */
+  run(x: Storage, out: Storage, rstd: Storage, rows: number): void {
+    this.weight.backend.rmsnorm(x, this.weight.storage, out, rstd, rows, this.weight.shape[0]!, this.eps);
+  }
+}
+
+/** RoPE inverse frequencies (headDim / 2) for the config: theta^(-2i/headDim), with Llama-3 scaling when set. */
+export function ropeFrequencies(config: Pick<DecoderConfig, 'headDim' | 'ropeTheta' | 'ropeScaling'>): Float32Array {
+  const s = config.ropeScaling;
+  const scaling = s === null
+    ? undefined
+    : { factor: s.factor, lowFreqFactor: s.lowFreqFactor, highFreqFactor: s.highFreqFactor, originalMaxPositions: s.originalMaxPositionEmbeddings };
+  return ropeInvFreq(config.headDim, config.ropeTheta, scaling);
+}
+
+/**
+ * Causal self-attention with grouped KV heads, RoPE, and (Qwen3) RMSNorm on each query and key head. The
+ * projections are replaceable (LoRA wraps them through DecoderModel.mapProjections).
+ */
+export class Attention extends Module {
+  constructor(
+    public qProj: Projection,
+    public kProj: Projection,
+    public vProj: Projection,
+    public oProj: Projection,
+    readonly qNorm: Norm | null,
+    readonly kNorm: Norm | null,
+    private readonly config: DecoderConfig,
+    private readonly invFreq: Float32Array,
+  ) {
+    super();
+  }
+
+  /** x (batch * t, dim) -> (batch * t, dim), every sequence attending causally over itself. */
+  forward(x: Tensor, batch: number, t: number): Tensor {
+    const { heads, kvHeads, headDim } = this.config;
+    const n = batch * t;
+    let q = this.qProj.forward(x); // (n, heads * headDim)
+    let k = this.kProj.forward(x); // (n, kvHeads * headDim)
+    const v = this.vProj.forward(x);
+    if (this.qNorm && this.kNorm) {
+      q = reshape(this.qNorm.forward(reshape(q, [n * heads, headDim])), [n, heads * headDim]);
+      k = reshape(this.kNorm.forward(reshape(k, [n * kvHeads, headDim])), [n, kvHeads * headDim]);
+    }
+    // (batch, t, h, headDim) -> (batch, h, t, headDim)
+    const split = (y: Tensor, h: number): Tensor => permute(reshape(y, [batch, t, h, headDim]), [0, 2, 1, 3]);
+    // RoPE: queries and keys rotate by their position; values do not.
+    const qh = rope(split(q, heads), { invFreq: this.invFreq });
+    const kh = rope(split(k, kvHeads), { invFreq: this.invFreq });
+    const attended = attention(qh, kh, split(v, kvHeads), { causal: true }); // (batch, heads, t, headDim)
+    return this.oProj.forward(reshape(permute(attended, [0, 2, 1, 3]), [n, heads * headDim]));
+  }
+
+  /** ws.h (rows) -> ws.proj (rows, dim), appending the rows' keys and values to this layer's cache slots. */
+  run(rows: Batch, keys: readonly Storage[], values: readonly Storage[], capacity: number, ws: Workspace): void {
+    const b = ws.backend;
+    const { heads, kvHeads, headDim } = this.config;
+    const n = rows.batch * rows.t;
+    this.qProj.run(ws.h, ws.q, n);
+    this.kProj.run(ws.h, ws.k, n);
+    this.vProj.run(ws.h, ws.v, n);
+    if (this.qNorm && this.kNorm) {
+      this.qNorm.run(ws.q, ws.q, ws.rstd, n * heads);
+      this.kNorm.run(ws.k, ws.k, ws.rstd, n * kvHeads);
+    }
+    // (batch, t, heads, headDim) -> (batch, heads, t, headDim), the layout of the rope and attention kernels.
+    splitHeads(b, ws.q, ws.qHeads, rows, heads, headDim);
+    splitHeads(b, ws.k, ws.kHeads, rows, kvHeads, headDim);
+    splitHeads(b, ws.v, ws.vHeads, rows, kvHeads, headDim);
+
+    // RoPE: rotate queries and keys by their absolute positions (each sequence has its own).
+    const rotation = { batch: rows.batch, t: rows.t, headDim, startPosition: 0, invFreq: this.invFreq, positions: rows.positions };
+    b.rope(ws.qHeads, ws.qHeads, { ...rotation, heads }, false);
+    b.rope(ws.kHeads, ws.kHeads, { ...rotation, heads: kvHeads }, false);
+
+    for (let s = 0; s < rows.batch; s++) {
+      const slot = rows.slots[s]!;
+      const past = rows.starts[s]!;
+      // Append this sequence's new keys and values at positions past .. past+t of its cache slot.
+      for (let h = 0; h < kvHeads; h++) {
+        const from = (s * kvHeads + h) * rows.t * headDim;
+        b.copy(ws.kHeads, from, keys[slot]!, (h * capacity + past) * headDim, rows.t * headDim);
+        b.copy(ws.vHeads, from, values[slot]!, (h * capacity + past) * headDim, rows.t * headDim);
+      }
+      const params = {
+        batch: 1, heads, kvHeads, tq: rows.t, tk: past + rows.t, headDim, pastLength: past, causal: true,
+        scale: 1 / Math.sqrt(headDim), kvHeadStride: capacity * headDim,
+      };
+      if (rows.batch === 1) {
+        b.attention(ws.qHeads, keys[slot]!, values[slot]!, ws.attended, ws.lse, params);
+      } else {
+        // Kernels read from offset 0, so each sequence's query goes through a one-sequence buffer.
+        const size = heads * rows.t * headDim;
+        b.copy(ws.qHeads, s * size, ws.qOne, 0, size);
+        b.attention(ws.qOne, keys[slot]!, values[slot]!, ws.attendedOne, ws.lseOne, params);
+        b.copy(ws.attendedOne, 0, ws.attended, s * size, size);
+      }
+    }
+    // (batch, heads, t, headDim) -> (batch, t, heads * headDim), then the output projection.
+    const { batch, t } = rows;
+    b.copyStrided(ws.attended, 0, [batch, t, heads, headDim], [heads * t * headDim, headDim, t * headDim, 1], ws.merged);
+    this.oProj.run(ws.merged, ws.proj, n);
+  }
+}
+
+function splitHeads(b: Backend, x: Storage, out: Storage, rows: Batch, heads: number, headDim: number): void {
+  const { batch, t } = rows;
+  b.copyStrided(x, 0, [batch, heads, t, headDim], [t * heads * headDim, headDim, heads * headDim, 1], out);
+}
+
+/** SwiGLU feed-forward: down(silu(gate(x)) * up(x)); the projections are replaceable like attention's. */
+export class Mlp extends Module {
+  constructor(
+    public gateProj: Projection,
+    public upProj: Projection,
+    public downProj: Projection,
+  ) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.downProj.forward(swiglu(this.gateProj.forward(x), this.upProj.forward(x)));
+  }
+
+  /** ws.h (n, dim) -> ws.proj (n, dim). */
+  run(n: number, ws: Workspace): void {
+    this.gateProj.run(ws.h, ws.gate, n);
+    this.upProj.run(ws.h, ws.up, n);
+    ws.backend.swiglu(ws.gate, ws.up, ws.gate, n * this.gateProj.outFeatures);
+    this.downProj.run(ws.gate, ws.proj, n);
+  }
+}
+
+/** A pre-norm residual block: x + attention(norm(x)), then x + mlp(norm(x)). */
+export class DecoderLayer extends Module {
+  constructor(
+    readonly inputLayernorm: Norm,
+    readonly selfAttn: Attention,
+    readonly postAttentionLayernorm: Norm,
+    readonly mlp: Mlp,
+  ) {
+    super();
+  }
+
+  forward(x: Tensor, batch: number, t: number): Tensor {
+    const h = add(x, this.selfAttn.forward(this.inputLayernorm.forward(x), batch, t));
+    return add(h, this.mlp.forward(this.postAttentionLayernorm.forward(h)));
+  }
+
+  /** Updates the residual stream ws.x (rows, dim) in place. */
+  run(rows: Batch, keys: readonly Storage[], values: readonly Storage[], capacity: number, ws: Workspace): void {
+    const n = rows.batch * rows.t;
+    const size = n * ws.dim;
+    this.inputLayernorm.run(ws.x, ws.h, ws.rstd, n);
+    this.selfAttn.run(rows, keys, values, capacity, ws);
+    ws.backend.axpby(1, ws.proj, 1, ws.x, size);
+    this.postAttentionLayernorm.run(ws.x, ws.h, ws.rstd, n);
+    this.mlp.run(n, ws);
+    ws.backend.axpby(1, ws.proj, 1, ws.x, size);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Scratch buffers for a forward pass over up to `rows` token rows; grown on demand, reused across steps.
+
+export class Workspace {
+  rows = 0;
+  x!: Storage; // (rows, dim) the residual stream
+  h!: Storage; // (rows, dim) normalised input of a sub-layer
+  rstd!: Storage; // (rows * heads) RMSNorm statistics (unused at inference, required by the kernel)
+  q!: Storage; // (rows, heads * headDim)
+  k!: Storage; // (rows, kvHeads * headDim)
+  v!: Storage;
+  qHeads!: Storage; // (rows, heads * headDim) reordered to (batch, heads, t, headDim)
+  kHeads!: Storage;
+  vHeads!: Storage;
+  attended!: Storage; // (batch, heads, t, headDim) attention output
+  lse!: Storage; // (rows * heads)
+  merged!: Storage; // (rows, heads * headDim) heads back side by side
+  proj!: Storage; // (rows, dim) output of a projection into the residual stream
+  gate!: Storage; // (rows, hiddenDim)
+  up!: Storage;
+  logits!: Storage; // (logitRows, vocab)
+  logitRows = 0;
+  // One sequence's query/output when several sequences decode together (kernels read storages from offset 0).
+  qOne!: Storage;
+  attendedOne!: Storage;
+  lseOne!: Storage;
+
+  constructor(
+    readonly backend: Backend,
+    private readonly config: DecoderConfig,
+  ) {}
+
+  get dim(): number {
+    return this.config.dim;
+  }
+
+  ensure(rows: number, logitRows: number): void {
+    const b = this.backend;
+    const { dim, heads, kvHeads, headDim, hiddenDim, vocabSize } = this.config;
+    if (rows > this.rows) {
+      this.rows = rows;
+      this.x = b.alloc(rows * dim);
+      this.h = b.alloc(rows * dim);
+      this.rstd = b.alloc(rows * heads);
+      this.q = b.alloc(rows * heads * headDim);
+      this.k = b.alloc(rows * kvHeads * headDim);
+      this.v = b.alloc(rows * kvHeads * headDim);
+      this.qHeads = b.alloc(rows * heads * headDim);
+      this.kHeads = b.alloc(rows * kvHeads * headDim);
+      this.vHeads = b.alloc(rows * kvHeads * headDim);
+      this.attended = b.alloc(rows * heads * headDim);
+      this.lse = b.alloc(rows * heads);
+      this.merged = b.alloc(rows * heads * headDim);
+      this.proj = b.alloc(rows * dim);
+      this.gate = b.alloc(rows * hiddenDim);
+      this.up = b.alloc(rows * hiddenDim);
+      this.qOne = b.alloc(heads * headDim);
+      this.attendedOne = b.alloc(heads * headDim);
+      this.lseOne = b.alloc(heads);
+    }
+    if (logitRows > this.logitRows) {
+      this.logitRows = logitRows;
+      this.logits = b.alloc(logitRows * vocabSize);
+    }
+  }
+}
+
+/** Per layer and sequence slot: keys and values as (kvHeads, capacity, headDim), read in place by attention. */
+export class KvCache {
+  readonly keys: Storage[][];
+  readonly values: Storage[][];
+  /** Positions filled so far, per slot. */
+  readonly lengths: number[];
+
+  constructor(backend: Backend, config: DecoderConfig, readonly slots: number, readonly capacity: number) {
+    const size = config.kvHeads * capacity * config.headDim;
+    this.keys = Array.from({ length: config.layers }, () => Array.from({ length: slots }, () => backend.alloc(size)));
+    this.values = Array.from({ length: config.layers }, () => Array.from({ length: slots }, () => backend.alloc(size)));
+    this.lengths = new Array<number>(slots).fill(0);
+  }
+}
+
+/**
+ * The rows of one forward pass: `batch` sequences of `t` new tokens each (prefill: one sequence, many tokens;
+ * decode: many sequences, one token), with each sequence's slot and the position of its first new token.
+ */
+export interface Batch {
+  readonly batch: number;
+  readonly t: number;
+  readonly slots: readonly number[];
+  readonly starts: readonly number[];
+  /** Absolute position of every row (batch * t), for RoPE. */
+  readonly positions: Int32Array;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The model: token embedding, the blocks, a final norm and the LM head (the embedding matrix when tied).
+
+export class DecoderModel extends Module implements SessionFactory {
+  readonly embedTokens: Parameter;
+  readonly layers: DecoderLayer[];
+  readonly norm: Norm;
+  readonly lmHead: Dense | null;
+  /** Every parameter by its Hugging Face tensor name (the base weights, whatever wraps the projections). */
+  private readonly byHfName = new Map<string, Parameter>();
+  private readonly invFreq: Float32Array;
+
+  /** Builds the model from tensors in Hugging Face naming; every tensor the config implies must be present. */
+  constructor(
+    readonly config: DecoderConfig,
+    tensors: ReadonlyMap<string, Float32Array>,
+    readonly backend: Backend = getBackend(),
+  ) {
+    super();
+    for (const [name, shape] of decoderWeightShapes(config)) {
+      const data = tensors.get(name);
+      if (data === undefined) throw new WeightMismatchError(`missing tensor "${name}" (shape [${shape.join(', ')}])`);
+      const expected = shape.reduce((a, b) => a * b, 1);
+      if (data.length !== expected) {
+        throw new WeightMismatchError(`tensor "${name}" has ${data.length} values, the config implies [${shape.join(', ')}] = ${expected}`);
+      }
+      this.byHfName.set(name, new Parameter(backend.upload(data), shape, backend));
+    }
+    const w = (name: string): Parameter => this.byHfName.get(name)!;
+    const optional = (name: string): Parameter | null => this.byHfName.get(name) ?? null;
+    const dense = (name: string): Dense => new Dense(w(name + '.weight'), optional(name + '.bias'));
+    const norm = (name: string): Norm => new Norm(w(name + '.weight'), config.normEps);
+    this.invFreq = ropeFrequencies(config);
+
+    this.embedTokens = w('model.embed_tokens.weight');
+    this.layers = Array.from({ length: config.layers }, (_, l) => {
+      const p = `model.layers.${l}.`;
+      const selfAttn = new Attention(
+        dense(p + 'self_attn.q_proj'), dense(p + 'self_attn.k_proj'), dense(p + 'self_attn.v_proj'), dense(p + 'self_attn.o_proj'),
+        config.qkNorm ? norm(p + 'self_attn.q_norm') : null, config.qkNorm ? norm(p + 'self_attn.k_norm') : null,
+        config, this.invFreq,
+      );
+      const mlp = new Mlp(dense(p + 'mlp.gate_proj'), dense(p + 'mlp.up_proj'), dense(p + 'mlp.down_proj'));
+      return new DecoderLayer(norm(p + 'input_layernorm'), selfAttn, norm(p + 'post_attention_layernorm'), mlp);
+    });
+    this.norm = norm('model.norm');
+    this.lmHead = config.tieWordEmbeddings ? null : dense('lm_head');
+  }
+
+  /** Loads every tensor the config needs from a checkpoint reader (extra tensors, e.g. a tied lm_head, are ignored). */
+  static fromReader(config: DecoderConfig, reader: WeightReader, backend?: Backend): DecoderModel {
+    const available = new Set(reader.names());
+    const tensors = new Map<string, Float32Array>();
+    for (const [name, shape] of decoderWeightShapes(config)) {
+      if (!available.has(name)) throw new WeightMismatchError(`checkpoint has no tensor "${name}" (shape [${shape.join(', ')}])`);
+      const stored = reader.shape(name);
+      if (stored.join(',') !== shape.join(',')) {
+        throw new WeightMismatchError(`tensor "${name}" has shape [${stored.join(', ')}], the config implies [${shape.join(', ')}]`);
+      }
+      tensors.set(name, reader.read(name));
+    }
+    return new DecoderModel(config, tensors, backend);
+  }
+
+  /** Random weights: N(0, std) matrices, unit norms, zero biases (benchmarks and training from scratch). */
+  static random(config: DecoderConfig, seed = 0, std = 0.02, backend?: Backend): DecoderModel {
+    const rng = new Rng(seed);
+    const tensors = new Map<string, Float32Array>();
+    for (const [name, shape] of decoderWeightShapes(config)) {
+      const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+      if (name.endsWith('norm.weight')) data.fill(1);
+      else if (!name.endsWith('.bias')) for (let i = 0; i < data.length; i++) data[i] = std * rng.normal();
+      tensors.set(name, data);
+    }
+    return new DecoderModel(config, tensors, backend);
+  }
+
+  /** The parameter behind a Hugging Face tensor name (e.g. `model.layers.0.self_attn.q_proj.weight`). */
+  parameter(hfName: string): Parameter {
+    const p = this.byHfName.get(hfName);
+    if (p === undefined) throw new WeightMismatchError(`the model has no tensor "${hfName}"`);
+    return p;
+  }
+
+  /** The model's base tensors in Hugging Face naming (host copies), in a stable order, for saving. */
+  tensors(): WeightTensor[] {
+    return [...decoderWeightShapes(this.config)].map(([name, shape]) => ({ name, shape, data: this.parameter(name).toArray() }));
+  }
+
+  /** The LM head matrix (vocab, dim): its own, or the embedding when tied. */
+  get outputWeight(): Parameter {
+    return this.lmHead?.weight ?? this.embedTokens;
+  }
+
+  /**
+   * Replaces projections: `wrap` sees each one with its Hugging Face module name (`model.layers.3.self_attn.q_proj`)
+   * and returns it or a replacement (a LoRA wrapper). Returns how many were replaced.
+   */
+  mapProjections(wrap: (name: string, projection: Projection) => Projection): number {
+    let replaced = 0;
+    this.layers.forEach((layer, l) => {
+      const swap = (name: string, current: Projection): Projection => {
+        const next = wrap(`model.layers.${l}.${name}`, current);
+        if (next !== current) replaced++;
+        return next;
+      };
+      const { selfAttn: attn, mlp } = layer;
+      attn.qProj = swap('self_attn.q_proj', attn.qProj);
+      attn.kProj = swap('self_attn.k_proj', attn.kProj);
+      attn.vProj = swap('self_attn.v_proj', attn.vProj);
+      attn.oProj = swap('self_attn.o_proj', attn.oProj);
+      mlp.gateProj = swap('mlp.gate_proj', mlp.gateProj);
+      mlp.upProj = swap('mlp.up_proj', mlp.upProj);
+      mlp.downProj = swap('mlp.down_proj', mlp.downProj);
+    });
+    return replaced;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Training path (tensors, autograd).
+
+  /** Final hidden states (batch * t, dim) after the last norm, for ids (batch * t) of `batch` sequences of length t. */
+  forward(inputIds: Int32Array, batch: number, t: number): Tensor {
+    if (inputIds.length !== batch * t) throw new RangeError(`forward: ${inputIds.length} ids do not fill batch ${batch} x t ${t}`);
+    let x = embedding(this.embedTokens, ids(inputIds)); // (batch * t, dim)
+    for (const layer of this.layers) x = layer.forward(x, batch, t);
+    return this.norm.forward(x);
+  }
+
+  /** Mean next-token cross-entropy over rows whose target is not `ignoreIndex` (-100), through the fused LM head. */
+  loss(inputIds: Int32Array, targets: Int32Array, batch: number, t: number, ignoreIndex = IGNORE_INDEX): Tensor {
+    return linearCrossEntropy(this.forward(inputIds, batch, t), this.outputWeight, targets, { ignoreIndex });
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Generation path (kernels, KV cache).
+
+  createSession(sequences: number, capacity: number): ForkableSession {
+    return new ModelSession(this.config, this.backend, sequences, capacity, (tokenIds, rows, cache, ws) => this.run(tokenIds, rows, cache, ws));
+  }
+
+  /** Logits (tokens.length, vocab) at every position of one sequence, through the generation path. */
+  logitsAt(tokens: readonly number[]): Float32Array {
+    const cache = new KvCache(this.backend, this.config, 1, tokens.length);
+    const workspace = new Workspace(this.backend, this.config);
+    const batch: Batch = { batch: 1, t: tokens.length, slots: [0], starts: [0], positions: positionsFrom(0, tokens.length) };
+    return new Float32Array(this.run(Int32Array.from(tokens), batch, cache, workspace, true));
+  }
+
+  /**
+   * Runs the rows through the model, appending to the cache. Returns logits for every row (`allRows`) or for the
+   * last row of each sequence, as a host view of the workspace (valid until the next run).
+   */
+  private run(tokenIds: Int32Array, rows: Batch, cache: KvCache, ws: Workspace, allRows = false): Float32Array {
+    const b = this.backend;
+    const { dim, vocabSize } = this.config;
+    const n = rows.batch * rows.t;
+    for (const id of tokenIds) {
+      if (id < 0 || id >= vocabSize) throw new RangeError(`token id ${id} is outside the vocabulary (0..${vocabSize - 1})`);
+    }
+    const logitRows = allRows ? n : rows.batch;
+    ws.ensure(n, logitRows);
+
+    b.embedding(this.embedTokens.storage, tokenIds, ws.x, dim);
+    this.layers.forEach((layer, l) => layer.run(rows, cache.keys[l]!, cache.values[l]!, cache.capacity, ws));
+    for (let s = 0; s < rows.batch; s++) cache.lengths[rows.slots[s]!] = rows.starts[s]! + rows.t;
+
+    if (allRows) {
+      this.norm.run(ws.x, ws.h, ws.rstd, n);
+    } else {
+      // Only each sequence's last row needs logits: gather them, normalise, project.
+      for (let s = 0; s < rows.batch; s++) b.copy(ws.x, (s * rows.t + rows.t - 1) * dim, ws.proj, s * dim, dim);
+      this.norm.run(ws.proj, ws.h, ws.rstd, rows.batch);
+    }
+    b.matmul(ws.h, this.outputWeight.storage, ws.logits, { batch: 1, m: logitRows, n: vocabSize, k: dim, transA: false, transB: true });
+    return b.download(ws.logits).subarray(0, logitRows * vocabSize);
+  }
+}
+
+/** The label of positions that carry no loss (PyTorch's and Hugging Face's convention). */
+export const IGNORE_INDEX = -100;
+
+function positionsFrom(start: number, count: number): Int32Array {
+  const positions = new Int32Array(count);
+  for (let i = 0; i < count; i++) positions[i] = start + i;
+  return positions;
+}
+
+/** Runs rows through the model's generation path; returns the logits of each sequence's last row. */
+type RunRows = (tokenIds: Int32Array, rows: Batch, cache: KvCache, ws: Workspace) => Float32Array;
+
+/** A generation session: a KV cache with `sequences` slots of `capacity` positions and reusable buffers. */
+class ModelSession implements ForkableSession {
+  readonly vocabSize: number;
+  private readonly cache: KvCache;
+  private readonly workspace: Workspace;
+  private decodeIds = new Int32Array(0);
+  private decodePositions = new Int32Array(0);
+
+  constructor(
+    private readonly config: DecoderConfig,
+    private readonly backend: Backend,
+    sequences: number,
+    readonly capacity: number,
+    private readonly runRows: RunRows,
+  ) {
+    if (capacity > config.maxPositions) {
+      throw new RangeError(`a session of ${capacity} positions exceeds the model's maximum of ${config.maxPositions}`);
+    }
+    this.vocabSize = config.vocabSize;
+    this.cache = new KvCache(backend, config, sequences, capacity);
+    this.workspace = new Workspace(backend, config);
+  }
+
+  prefill(sequence: number, tokens: readonly number[]): Float32Array {
+    const start = this.reserve(sequence, tokens.length);
+    const rows: Batch = { batch: 1, t: tokens.length, slots: [sequence], starts: [start], positions: positionsFrom(start, tokens.length) };
+    return this.runRows(Int32Array.from(tokens), rows, this.cache, this.workspace);
+  }
+
+  decode(sequences: readonly number[], tokens: readonly number[]): Float32Array {
+    if (sequences.length !== tokens.length) throw new RangeError(`decode: ${sequences.length} sequences but ${tokens.length} tokens`);
+    const n = sequences.length;
+    if (this.decodeIds.length !== n) {
+      this.decodeIds = new Int32Array(n);
+      this.decodePositions = new Int32Array(n);
+    }
+    const starts = sequences.map((s) => this.reserve(s, 1));
+    for (let i = 0; i < n; i++) {
+      this.decodeIds[i] = tokens[i]!;
+      this.decodePositions[i] = starts[i]!;
+    }
+    const rows: Batch = { batch: n, t: 1, slots: sequences, starts, positions: this.decodePositions };
+    return this.runRows(this.decodeIds, rows, this.cache, this.workspace);
+  }
+
+  copySequence(from: number, to: number): void {
+    const length = this.reserve(from, 0);
+    this.reserve(to, 0);
+    const { keys, values } = this.cache;
+    const { kvHeads, headDim } = this.config;
+    for (let l = 0; l < keys.length; l++) {
+      for (let h = 0; h < kvHeads; h++) {
+        const at = h * this.capacity * headDim;
+        this.backend.copy(keys[l]![from]!, at, keys[l]![to]!, at, length * headDim);
+        this.backend.copy(values[l]![from]!, at, values[l]![to]!, at, length * headDim);
+      }
+    }
+    this.cache.lengths[to] = length;
+  }
+
+  resetSequence(sequence: number): void {
+    this.reserve(sequence, 0);
+    this.cache.lengths[sequence] = 0;
+  }
+
+  /** Checks that `count` more positions fit in the slot; returns the slot's current length. */
+  private reserve(sequence: number, count: number): number {
+    const length = this.cache.lengths[sequence];
+    if (length === undefined) throw new RangeError(`sequence ${sequence} is not a slot of this session (0..${this.cache.slots - 1})`);
+    if (length + count > this.capacity) {
+      throw new RangeError(`sequence ${sequence}: ${length} + ${count} positions exceed the session capacity ${this.capacity}`);
+    }
+    return length;
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * `loadModel(pathOrId)`: a Hugging Face directory, a GGUF file or a llama2.c `.bin` checkpoint, with its tokenizer,
+ * as one `DecoderModel`. The format readers deliver Hugging Face names and the rotate-half RoPE layout, so the model
+ * never knows which file it came from.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { Backend } from '../tensor/backend.js';
+import type { Tokenizer } from '../tokenizer/types.js';
+import { loadLlama2cTokenizer } from '../tokenizer/llama2c-tokenizer.js';
+import { tokenizerFromGguf } from '../tokenizer/gguf-tokenizer.js';
+import { loadHfTokenizer } from '../tokenizer/hf.js';
+import { GgufFile } from './formats/gguf.js';
+import { resolveModelPath } from './formats/hub.js';
+import { openModel } from './formats/load.js';
+import { parseHfConfig, type DecoderConfig } from './config.js';
+import { DecoderModel } from './decoder.js';
+
+export type ModelSource = 'huggingface' | 'gguf' | 'llama2c';
+
+export interface LoadedModel {
+  readonly model: DecoderModel;
+  readonly tokenizer: Tokenizer;
+  readonly config: DecoderConfig;
+  readonly source: ModelSource;
+}
+
+export interface LoadModelOptions {
+  /** A tokenizer file to use instead of the one found with the checkpoint (llama2.c: a `tok*.bin`). */
+  readonly tokenizer?: string;
+  readonly backend?: Backend;
+}
+
+/** A model path that cannot be loaded; the message names the path and what is wrong. */
+export class ModelLoadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelLoadError';
+  }
+}
+
+export interface LoadedDecoder {
+  readonly model: DecoderModel;
+  readonly config: DecoderConfig;
+  readonly source: ModelSource;
+}
+
+/**
+ * Loads a checkpoint with its tokenizer. `pathOrId` is a local Hugging Face directory, a .gguf or llama2.c .bin
+ * file, or a Hugging Face model id (`org/name`), downloaded once into the cache.
+ */
+export async function loadModel(pathOrId: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
+  const path = await resolveModelPath(pathOrId);
+  const loaded = loadDecoder(path, options);
+  const { config, source } = loaded;
+  let tokenizerPath = options.tokenizer;
+  if (tokenizerPath === undefined) {
+    if (source === 'huggingface') tokenizerPath = join(path, 'tokenizer.json');
+    else if (source === 'gguf') tokenizerPath = path;
+    else tokenizerPath = findLlama2cTokenizer(path, config.vocabSize);
+  }
+  return { ...loaded, tokenizer: loadTokenizerFile(tokenizerPath, config.vocabSize) };
+}
+
+const SOURCES = { safetensors: 'huggingface', gguf: 'gguf', llama2c: 'llama2c' } as const;
+
+/** Loads only the model of a local checkpoint (no tokenizer): a Hugging Face directory, a .gguf or a llama2.c .bin. */
+export function loadDecoder(path: string, options: Pick<LoadModelOptions, 'backend'> = {}): LoadedDecoder {
+  const opened = openModel(path);
+  const source = SOURCES[opened.format];
+  try {
+    // A directory's config.json is parsed whole, so that options this decoder lacks are refused by name.
+    const config = source === 'huggingface' ? readHuggingFaceConfig(path) : parseHfConfig(opened.config, path);
+    return { model: DecoderModel.fromReader(config, opened.weights, options.backend), config, source };
+  } finally {
+    opened.weights.close();
+  }
+}
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  } catch (err) {
+    throw new ModelLoadError(`${path}: cannot read JSON (${(err as Error).message})`);
+  }
+}
+
+function readHuggingFaceConfig(dir: string): DecoderConfig {
+  const configPath = join(dir, 'config.json');
+  if (!existsSync(configPath)) throw new ModelLoadError(`${dir}: no config.json (not a Hugging Face model directory)`);
+  const config = parseHfConfig(readJson(configPath), configPath);
+  // generation_config.json is where chat models list the extra end-of-turn ids generation must stop on.
+  const generationPath = join(dir, 'generation_config.json');
+  if (!existsSync(generationPath)) return config;
+  const extra = generationEosIds(readJson(generationPath), generationPath);
+  return { ...config, eosTokenIds: [...new Set([...config.eosTokenIds, ...extra])] };
+}
+
+function generationEosIds(json: unknown, path: string): number[] {
+  const eos = typeof json === 'object' && json !== null ? (json as Record<string, unknown>)['eos_token_id'] : undefined;
+  if (eos === undefined || eos === null) return [];
+  const ids = Array.isArray(eos) ? eos : [eos];
+  if (!ids.every((id) => Number.isInteger(id) && (id as number) >= 0)) {
+    throw new ModelLoadError(`${path}: "eos_token_id" must be a token id or a list of ids, got ${JSON.stringify(eos)}`);
+  }
+  return ids as number[];
+}
+
+/** The `tok<vocab>.bin` beside a llama2.c checkpoint, or the only `tok*.bin` there. */
+function findLlama2cTokenizer(checkpoint: string, vocabSize: number): string {
+  const dir = dirname(checkpoint);
+  const exact = join(dir, `tok${vocabSize}.bin`);
+  if (existsSync(exact)) return exact;
+  const candidates = readdirSync(dir).filter((f) => /^tok.*\.bin$/.test(f) && f !== basename(checkpoint));
+  if (candidates.length === 1) return join(dir, candidates[0]!);
+  throw new ModelLoadError(
+    `${checkpoint}: cannot tell which tokenizer to use (${candidates.length === 0 ? 'no tok*.bin' : candidates.join(', ')} in ${dir}); name one with --tokenizer`,
+  );
+}
+
+/** Loads a tokenizer by file kind: Hugging Face tokenizer.json, llama2.c `tok*.bin`, or the vocabulary inside a GGUF file. */
+function loadTokenizerFile(path: string, vocabSize: number): Tokenizer {
+  if (!existsSync(path)) throw new ModelLoadError(`${path}: tokenizer file not found`);
+  if (path.endsWith('.bin')) return loadLlama2cTokenizer(path, vocabSize);
+  if (path.endsWith('.gguf')) {
+    const gguf = new GgufFile(path);
+    try {
+      return tokenizerFromGguf(gguf);
+    } finally {
+      gguf.close();
+    }
+  }
+  if (path.endsWith('.json')) return loadHfTokenizer(path);
+  throw new ModelLoadError(`${path}: unknown tokenizer format (expected tokenizer.json, a llama2.c tok*.bin or a .gguf)`);
+}
