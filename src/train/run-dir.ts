@@ -20,10 +20,11 @@ export class RunDirectory {
     this.path = path;
   }
 
-  /** Opens (creating when needed) a run directory. With `resume: false` an existing non-empty run is refused
-   * rather than overwritten. */
-  static open(path: string, options: { resume: boolean }): RunDirectory {
+  /** Opens (creating when needed) a run directory. With `resume: false` an existing run is refused rather than
+   * overwritten, unless `replace` says to delete it first. */
+  static open(path: string, options: { resume: boolean; replace?: boolean }): RunDirectory {
     const abs = resolve(path);
+    if (options.replace === true && !options.resume) rmSync(abs, { recursive: true, force: true });
     if (existsSync(abs) && !options.resume && existsSync(join(abs, 'config.json'))) {
       throw new Error(`run directory ${abs} already holds a run (config.json exists); pass --resume to continue it or choose another --out`);
     }

@@ -1,0 +1,24 @@
+import { runDemo } from '../../demo/demo.js';
+import { CliError, helpText, parseFlags, wantsHelp, type CliCommand } from '../args.js';
+
+const summary = 'Run ToolGen end to end on the built-in catalog: train from scratch, evaluate against BM25 and a dense retriever, answer requests, write a report.';
+const flags = {
+  out: { kind: 'string', help: 'output directory (model, runs, report.json, report.html)', default: './toolken-demo' },
+  seed: { kind: 'int', help: 'seed for data, tokenizer and model (the run is deterministic for a seed)', default: 0 },
+  quick: { kind: 'boolean', help: 'a much shorter run with a tiny model (a smoke test, not for the numbers)' },
+} as const;
+
+export const command: CliCommand = {
+  summary,
+  async run(argv) {
+    if (wantsHelp(argv)) {
+      process.stdout.write(helpText('demo', summary, flags) + '\n');
+      return 0;
+    }
+    const f = parseFlags(argv, flags);
+    if (f._.length > 0) throw new CliError(`unexpected argument '${f._[0]}' (demo takes only options)`);
+    const { outDir } = await runDemo({ out: f.out, seed: f.seed, quick: f.quick });
+    process.stdout.write(`report: ${outDir}/report.html\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,111 @@
+/**
+ * Turning tokenized examples into training batches: next-token targets, padding or packing, and a deterministic,
+ * resumable order (an epoch's order depends only on the seed and the epoch number).
+ */
+import { Rng } from '../tensor/random.js';
+
+/** The label of positions that carry no loss. */
+export const IGNORE_INDEX = -100;
+
+/** One tokenized example. `labels` is aligned with `inputIds` (Hugging Face style, not shifted): labels[i] is the
+ * token at position i when it carries loss, IGNORE_INDEX otherwise. */
+export interface TokenizedExample {
+  readonly inputIds: readonly number[] | Int32Array;
+  readonly labels: readonly number[] | Int32Array;
+}
+
+/** `batch` rows of `t` positions: inputs and next-token targets (IGNORE_INDEX where no loss). */
+export interface TrainBatch {
+  readonly batch: number;
+  readonly t: number;
+  readonly inputIds: Int32Array;
+  readonly targets: Int32Array;
+  /** Positions that carry loss. */
+  readonly lossTokens: number;
+}
+
+export interface BatchingOptions {
+  readonly batchSize: number;
+  /** Longer examples are truncated to this many positions. */
+  readonly maxLength: number;
+  /** Pack several examples into each row of maxLength positions instead of padding each one to the batch's longest. */
+  readonly packing: boolean;
+  readonly padId: number;
+}
+
+/** Shifts one example into (inputs, targets) of length n - 1, truncated to maxLength. */
+export function shiftExample(example: TokenizedExample, maxLength: number): { inputs: number[]; targets: number[] } {
+  const { inputIds, labels } = example;
+  if (inputIds.length !== labels.length) {
+    throw new Error(`example has ${inputIds.length} input ids but ${labels.length} labels`);
+  }
+  const n = Math.min(inputIds.length, maxLength + 1);
+  const inputs: number[] = [];
+  const targets: number[] = [];
+  for (let i = 0; i + 1 < n; i++) {
+    inputs.push(inputIds[i]!);
+    targets.push(labels[i + 1]!);
+  }
+  return { inputs, targets };
+}
+
+/** A seeded permutation of 0..n-1 for one epoch. */
+export function epochOrder(n: number, seed: number, epoch: number): number[] {
+  const rng = new Rng(seed * 1000003 + epoch);
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}
+
+/**
+ * The batches of one epoch, in order. Padding: each batch is `batchSize` examples padded to the longest.
+ * Packing: examples are concatenated (in order) into rows of exactly maxLength positions; attention is causal over
+ * the whole row, so a later example can see an earlier one — the usual trade of naive packing for no padding.
+ */
+export function makeBatches(examples: readonly TokenizedExample[], order: readonly number[], o: BatchingOptions): TrainBatch[] {
+  if (o.batchSize < 1 || !Number.isInteger(o.batchSize)) throw new Error(`batch size must be a positive integer, got ${o.batchSize}`);
+  const shifted = order.map((i) => {
+    const ex = examples[i];
+    if (ex === undefined) throw new Error(`example index ${i} is out of range (0..${examples.length - 1})`);
+    return shiftExample(ex, o.maxLength);
+  });
+  const usable = shifted.filter((s) => s.inputs.length > 0);
+  const rows: { inputs: number[]; targets: number[] }[] = [];
+  if (o.packing) {
+    let cur = { inputs: [] as number[], targets: [] as number[] };
+    for (const s of usable) {
+      let k = 0;
+      while (k < s.inputs.length) {
+        const room = o.maxLength - cur.inputs.length;
+        const take = Math.min(room, s.inputs.length - k);
+        cur.inputs.push(...s.inputs.slice(k, k + take));
+        cur.targets.push(...s.targets.slice(k, k + take));
+        k += take;
+        if (cur.inputs.length === o.maxLength) {
+          rows.push(cur);
+          cur = { inputs: [], targets: [] };
+        }
+      }
+    }
+    if (cur.inputs.length > 0) rows.push(cur);
+  } else rows.push(...usable);
+
+  const batches: TrainBatch[] = [];
+  for (let b = 0; b < rows.length; b += o.batchSize) {
+    const group = rows.slice(b, b + o.batchSize);
+    const t = o.packing ? o.maxLength : Math.max(...group.map((r) => r.inputs.length));
+    const inputIds = new Int32Array(group.length * t).fill(o.padId);
+    const targets = new Int32Array(group.length * t).fill(IGNORE_INDEX);
+    let lossTokens = 0;
+    group.forEach((r, i) => {
+      inputIds.set(r.inputs, i * t);
+      targets.set(r.targets, i * t);
+      for (const x of r.targets) if (x !== IGNORE_INDEX) lossTokens++;
+    });
+    batches.push({ batch: group.length, t, inputIds, targets, lossTokens });
+  }
+  return batches;
+}

@@ -1,0 +1,61 @@
+/**
+ * A model trained from scratch where no pretrained model exists (the demo, the retrieval benchmarks on this
+ * machine): a byte-level BPE tokenizer learned from the task's own text, saved as a standard `tokenizer.json`, with
+ * ChatML role markers, and a randomly initialised Llama-style decoder sized for a 2-core CPU.
+ */
+import { parseHfConfig } from '../models/config.js';
+import { DecoderModel } from '../models/decoder.js';
+import { trainByteLevelBpe } from '../tokenizer/bpe-trainer.js';
+import { CHATML_TEMPLATE } from '../tokenizer/chat-template.js';
+import type { Tokenizer } from '../tokenizer/types.js';
+
+export const CHATML_SPECIAL_TOKENS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>'] as const;
+
+export interface ScratchModelOptions {
+  /** BPE vocabulary size before tool tokens are added. */
+  readonly vocabSize: number;
+  readonly dim: number;
+  readonly layers: number;
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly hiddenDim: number;
+  readonly maxPositions: number;
+  readonly seed: number;
+}
+
+export const defaultScratchOptions: ScratchModelOptions = {
+  vocabSize: 2048, dim: 192, layers: 4, heads: 6, kvHeads: 2, hiddenDim: 512, maxPositions: 512, seed: 0,
+};
+
+/** A BPE tokenizer for `texts` whose end of turn (`<|im_end|>`) is the end-of-sequence token, with ChatML. */
+export function trainScratchTokenizer(texts: Iterable<string>, vocabSize: number): Tokenizer {
+  return trainByteLevelBpe(texts, {
+    vocabSize,
+    specialTokens: CHATML_SPECIAL_TOKENS,
+    eosToken: '<|im_end|>',
+    chatTemplate: CHATML_TEMPLATE,
+    minFrequency: 2,
+  });
+}
+
+/** A random-weight decoder whose vocabulary matches the tokenizer. */
+export function scratchModel(tokenizer: Tokenizer, o: ScratchModelOptions): DecoderModel {
+  const config = parseHfConfig(
+    {
+      model_type: 'llama',
+      vocab_size: tokenizer.vocabSize,
+      hidden_size: o.dim,
+      num_hidden_layers: o.layers,
+      num_attention_heads: o.heads,
+      num_key_value_heads: o.kvHeads,
+      intermediate_size: o.hiddenDim,
+      max_position_embeddings: o.maxPositions,
+      rms_norm_eps: 1e-5,
+      rope_theta: 10000,
+      tie_word_embeddings: true,
+      eos_token_id: tokenizer.eosId,
+    },
+    'scratch model config',
+  );
+  return DecoderModel.random(config, o.seed, 0.02);
+}

@@ -1,0 +1,45 @@
+/**
+ * A small, fully deterministic SFT run used by the resume test: run as a child process so that the test can kill
+ * it at an arbitrary moment. Usage: node --import tsx tiny-run.ts <run-dir>. Prints "STEP <n> <loss>" per step.
+ */
+import { DecoderModel } from '../../models/decoder.js';
+import { parseHfConfig } from '../../models/config.js';
+import { Rng } from '../../tensor/random.js';
+import { IGNORE_INDEX } from '../batches.js';
+import type { TokenizedExample } from '../batches.js';
+import { RunDirectory } from '../run-dir.js';
+import { trainSft, defaultSftConfig } from '../sft.js';
+import type { SftConfig } from '../sft.js';
+
+export const tinyConfig = parseHfConfig({
+  model_type: 'llama', vocab_size: 48, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4,
+  num_key_value_heads: 2, intermediate_size: 64, max_position_embeddings: 64, rms_norm_eps: 1e-5, tie_word_embeddings: false,
+});
+
+/** 20 examples: a 4-token "prompt" without loss, then a continuation that depends on it. */
+export function tinyExamples(): TokenizedExample[] {
+  const rng = new Rng(7);
+  return Array.from({ length: 20 }, () => {
+    const prompt = Array.from({ length: 4 }, () => 2 + rng.int(40));
+    const answer = prompt.map((x) => ((x * 3) % 40) + 2);
+    const inputIds = [1, ...prompt, ...answer];
+    const labels = inputIds.map((x, i) => (i <= prompt.length ? IGNORE_INDEX : x));
+    return { inputIds, labels };
+  });
+}
+
+export const tinySftConfig: SftConfig = {
+  ...defaultSftConfig, epochs: 3, batchSize: 4, gradAccumulation: 2, lr: 3e-3, warmup: 2, checkpointEvery: 2, seed: 11,
+};
+
+if (process.argv[1]?.endsWith('tiny-run.ts')) {
+  const runDir = process.argv[2];
+  if (runDir === undefined) throw new Error('usage: tiny-run.ts <run-dir>');
+  const model = DecoderModel.random(tinyConfig, 3);
+  const run = RunDirectory.open(runDir, { resume: true });
+  const result = trainSft({
+    model, train: tinyExamples(), config: tinySftConfig, run, showProgress: false,
+    onStep: (step, loss) => process.stdout.write(`STEP ${step} ${loss}\n`),
+  });
+  process.stdout.write(`DONE ${result.steps} resumed=${result.resumedFrom ?? 'none'}\n`);
+}
