@@ -1,7 +1,7 @@
 /** Public API of toolken's data layer: dataset loaders, splits, ToolGen training examples and the demo catalog. */
 export type { ChatExample, ChatMessage, RetrievalDataset, RetrievalQuery, ToolCall } from './types.js';
 export { CsvError, parseCsv, type CsvRecord } from './csv.js';
-export { seededRandom, shuffled, type Random } from './random.js';
+export { seededRandom, shuffled, type Random } from '../util/random.js';
 export {
   loadRetrievalBenchmark,
   RETRIEVAL_BENCHMARKS,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { seededRandom, shuffled } from './random.js';
+import { seededRandom, shuffled } from '../util/random.js';
 import { splitQueries } from './split.js';
 import type { RetrievalQuery } from './types.js';
 

@@ -5,7 +5,7 @@
  * both sides. With `unseenToolFraction`, that fraction of the tools is held out: every query that needs one of
  * them goes to the test split, so the test split measures tools the model never saw in training.
  */
-import { seededRandom, shuffled } from './random.js';
+import { seededRandom, shuffled } from '../util/random.js';
 import type { RetrievalQuery } from './types.js';
 
 export interface SplitOptions {

@@ -1,4 +1,4 @@
-import { hashString } from './random.js';
+import { hashString } from '../util/random.js';
 
 /** Turns tool documents into fixed-size vectors; a real sentence-embedding model can be passed instead. */
 export type Embedder = (texts: readonly string[]) => Float32Array[] | Promise<Float32Array[]>;

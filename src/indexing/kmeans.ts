@@ -1,4 +1,4 @@
-import { seededRandom } from './random.js';
+import { seededRandom } from '../util/random.js';
 
 function squaredDistance(a: Float32Array, b: Float32Array): number {
   let s = 0;

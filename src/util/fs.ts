@@ -1,20 +1,23 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync, mkdirSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
+/** Appends bytes to the file being written. */
+export type ChunkWriter = (chunk: Uint8Array) => void;
+
 /**
- * Writes a file so that readers only ever see the old or the new content: the data goes to a temporary file in
- * the same directory, is flushed, and is renamed over the target. A crash mid-write leaves the target untouched.
+ * Writes a file so that readers only ever see the old or the new content: `produce` streams the data to a
+ * temporary file in the same directory, which is flushed and renamed over the target. A crash mid-write leaves the
+ * target untouched, and a large file (a checkpoint) never has to exist in memory as one buffer.
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array | readonly Uint8Array[]): void {
+export function writeStreamingAtomic(path: string, produce: (write: ChunkWriter) => void): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   const fd = openSync(tmp, 'w');
   try {
-    const chunks = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
-    for (const chunk of chunks) {
+    produce((chunk) => {
       let off = 0;
       while (off < chunk.byteLength) off += writeSync(fd, chunk, off, chunk.byteLength - off);
-    }
+    });
     fsyncSync(fd);
   } catch (err) {
     closeSync(fd);
@@ -23,6 +26,12 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | readon
   }
   closeSync(fd);
   renameSync(tmp, path);
+}
+
+/** Writes a string or bytes atomically (see writeStreamingAtomic). */
+export function writeFileAtomic(path: string, data: string | Uint8Array | readonly Uint8Array[]): void {
+  const chunks = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
+  writeStreamingAtomic(path, (write) => chunks.forEach(write));
 }
 
 /** Writes JSON (2-space indented, trailing newline) atomically. */

@@ -3,7 +3,7 @@
  * words), a real implementation, and query templates whose `{name}` slots name the arguments the query states.
  */
 import type { JsonSchema, JsonValue, ObjectSchema, Tool } from '../../tools/types.js';
-import { pick, randomInt, type Random } from '../random.js';
+import { pick, randomInt, type Random } from '../../util/random.js';
 
 export type Args = Record<string, JsonValue>;
 export type Implementation = (args: Args) => JsonValue;

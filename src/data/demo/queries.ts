@@ -4,7 +4,7 @@
  * arguments the text states. The same seed gives the same queries.
  */
 import type { JsonValue } from '../../tools/types.js';
-import { pick, seededRandom, type Random } from '../random.js';
+import { pick, seededRandom, type Random } from '../../util/random.js';
 import { splitQueries } from '../split.js';
 import type { RetrievalQuery } from '../types.js';
 import type { DemoTool } from './define.js';

@@ -26,6 +26,7 @@ import type { RetrievalQuery } from '../../data/types.js';
 import { toolSearchText } from './bm25.js';
 import type { Retriever } from './evaluate.js';
 import { tokenize } from './tokenize.js';
+import { hashString } from '../../util/random.js';
 
 export interface DenseRetrieverOptions {
   readonly dim: number;
@@ -43,15 +44,7 @@ export const defaultDenseOptions: DenseRetrieverOptions = {
   dim: 128, buckets: 1 << 15, epochs: 8, batchSize: 64, lr: 3e-3, temperature: 0.05, seed: 0,
 };
 
-/** FNV-1a over a string, into [0, buckets). */
-function hashFeature(s: string, buckets: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h % buckets;
-}
+const hashFeature = (s: string, buckets: number): number => hashString(s) % buckets;
 
 /** The hashed features of a text: words, adjacent word pairs and character trigrams of each word. */
 export function textFeatures(text: string, buckets: number): number[] {

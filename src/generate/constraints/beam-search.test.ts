@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Tool } from '../../tools/types.js';
 import { INDEX_SCHEMES, ToolIndex, type TokenSequence } from '../../indexing/index.js';
-import { seededRandom } from '../../indexing/random.js';
+import { seededRandom } from '../../util/random.js';
 import { syntheticCatalog } from '../../indexing/test-utils/synthetic-catalog.js';
 import { ToyVocabulary } from '../../indexing/test-utils/toy-vocabulary.js';
 import { searchTools } from './beam-search.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JsonSchema } from '../../tools/types.js';
 import { validateJson } from '../../tools/validate.js';
-import { seededRandom } from '../../indexing/random.js';
+import { seededRandom } from '../../util/random.js';
 import { ToyVocabulary } from '../../indexing/test-utils/toy-vocabulary.js';
 import { HashDecoder } from './test-utils/hash-decoder.js';
 import { JsonAutomaton, type JsonState } from './json-automaton.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { validateJson } from '../../tools/validate.js';
-import { seededRandom } from '../../indexing/random.js';
+import { seededRandom } from '../../util/random.js';
 import { readByteLevelVocabulary } from './byte-level-vocabulary.js';
 import { HashDecoder } from './test-utils/hash-decoder.js';
 import { JsonAutomaton } from './json-automaton.js';

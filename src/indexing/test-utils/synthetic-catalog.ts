@@ -1,5 +1,5 @@
 import type { Tool } from '../../tools/types.js';
-import { seededRandom } from '../random.js';
+import { seededRandom } from '../../util/random.js';
 
 const DOMAINS = ['weather', 'finance', 'sports', 'music', 'travel', 'food', 'news', 'maps', 'movies', 'health', 'jobs', 'crypto'];
 const VERBS = ['get', 'search', 'list', 'create', 'update', 'delete', 'find', 'fetch', 'lookup', 'convert'];

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { writeStreamingAtomic } from './atomic-file.js';
+import { writeStreamingAtomic } from '../../util/fs.js';
 import { decodeBf16, decodeF16, decodeF32, encodeFloats } from './dtypes.js';
 import { CheckpointError } from './errors.js';
 import { elementCount, type WeightReader, type WeightTensor } from './types.js';

@@ -1,4 +1,4 @@
-/** A small seeded PRNG (mulberry32) so that splits and generated data are the same on every machine. */
+/** A small seeded PRNG (mulberry32) so that splits, generated data and indexing are the same on every machine. */
 export type Random = () => number;
 
 /** Returns a generator of floats in [0, 1) fully determined by `seed` (any 32-bit integer). */
@@ -32,4 +32,14 @@ export function pick<T>(items: readonly T[], random: Random): T {
 /** A uniformly chosen integer in [min, max]. */
 export function randomInt(min: number, max: number, random: Random): number {
   return min + Math.floor(random() * (max - min + 1));
+}
+
+/** 32-bit FNV-1a hash of a string; cheap and stable across runs (feature hashing, seeds from names). */
+export function hashString(text: string, seed = 0x811c9dc5): number {
+  let h = seed >>> 0;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
 }
