@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Backend, MatmulParams } from '../backend.js';
 import { Rng } from '../random.js';
@@ -272,25 +275,55 @@ test('cpu kernels reject short arrays and bad indices with an error naming the k
   assert.throws(() => c.setThreads(0), { message: 'cpu.setThreads: threads must be a positive integer, got 0' });
 });
 
+test('loadCpuBackend returns an error naming the file when the addon is missing or is not an addon', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'toolken-cpu-'));
+  try {
+    const missing = join(dir, 'missing.node');
+    assert.deepEqual(loadCpuBackend(missing), {
+      error: `the native CPU backend is not built (${missing} is missing); run \`npm run build\` with a C++ compiler installed`,
+    });
+    const broken = join(dir, 'broken.node');
+    writeFileSync(broken, 'not a shared library');
+    const result = loadCpuBackend(broken);
+    assert.ok('error' in result);
+    assert.ok(result.error.startsWith(`the native CPU backend at ${broken} failed to load: `), result.error);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Runs `body` (module code; `backend` is the loaded cpu backend) in a child process with extra environment. */
+function inChild(env: Record<string, string>, body: string): unknown {
+  const script = [
+    "import { loadCpuBackend } from './src/tensor/backends/cpu.ts';",
+    "import { checkConformance } from './src/tensor/testing/conformance.ts';",
+    'const r = loadCpuBackend();',
+    "if (!('backend' in r)) throw new Error(r.error);",
+    'const backend = r.backend;',
+    body,
+  ].join('\n');
+  const root = fileURLToPath(new URL('../../..', import.meta.url));
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  });
+  assert.equal(child.status, 0, child.stderr);
+  return JSON.parse(child.stdout.trim().split('\n').at(-1)!);
+}
+
+test('TOOLKEN_THREADS sets the size of the thread pool', { skip: skipReason }, () => {
+  assert.deepEqual(inChild({ TOOLKEN_THREADS: '3' }, 'console.log(JSON.stringify({ threads: backend.threads }));'), { threads: 3 });
+});
+
 for (const [cap, path] of [['avx2', 'avx2-fma'], ['portable', 'scalar']] as const) {
   const unavailable = cpu !== null && cap === 'avx2' && cpu.features.path === 'scalar' ? 'this CPU has no AVX2+FMA' : false;
   test(`the ${path} kernel path (TOOLKEN_NATIVE_KERNELS=${cap}) also conforms to ref`, { skip: skipReason || unavailable }, () => {
     // The path is fixed when the addon loads, so the check runs in a child process with the cap set.
-    const script = [
-      "import { loadCpuBackend } from './src/tensor/backends/cpu.ts';",
-      "import { checkConformance } from './src/tensor/testing/conformance.ts';",
-      'const r = loadCpuBackend();',
-      "if (!('backend' in r)) throw new Error(r.error);",
-      'const bad = checkConformance(r.backend).filter((x) => !x.ok);',
-      'console.log(JSON.stringify({ path: r.backend.features.path, failures: bad.map((x) => x.kernel + " " + x.label) }));',
-    ].join('\n');
-    const root = fileURLToPath(new URL('../../..', import.meta.url));
-    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      cwd: root,
-      env: { ...process.env, TOOLKEN_NATIVE_KERNELS: cap },
-      encoding: 'utf8',
-    });
-    assert.equal(child.status, 0, child.stderr);
-    assert.deepEqual(JSON.parse(child.stdout.trim().split('\n').at(-1)!), { path, failures: [] });
+    const result = inChild(
+      { TOOLKEN_NATIVE_KERNELS: cap },
+      'console.log(JSON.stringify({ path: backend.features.path, failures: checkConformance(backend).filter((x) => !x.ok).map((x) => x.kernel + " " + x.label) }));',
+    );
+    assert.deepEqual(result, { path, failures: [] });
   });
 }

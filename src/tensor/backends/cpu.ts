@@ -261,23 +261,26 @@ function createBackend(addon: NativeAddon): CpuBackend {
   };
 }
 
-let cached: { backend: CpuBackend } | { error: string } | undefined;
+const loaded = new Map<string, { backend: CpuBackend } | { error: string }>();
 
 /**
- * Loads the native backend once per process. Returns `{ error }` (never throws) when the addon was not built or
- * cannot be loaded here, so callers can fall back to the `ref` backend and say why.
+ * Loads the native backend (once per process and path). Returns `{ error }` (never throws) when the addon was not
+ * built or cannot be loaded here, so callers can fall back to the `ref` backend and say why.
  */
-export function loadCpuBackend(): { backend: CpuBackend } | { error: string } {
-  if (cached) return cached;
-  if (!existsSync(nativeAddonPath)) {
-    cached = { error: `the native CPU backend is not built (${nativeAddonPath} is missing); run \`npm run build\` with a C++ compiler installed` };
-    return cached;
+export function loadCpuBackend(addonPath: string = nativeAddonPath): { backend: CpuBackend } | { error: string } {
+  const known = loaded.get(addonPath);
+  if (known) return known;
+  let result: { backend: CpuBackend } | { error: string };
+  if (!existsSync(addonPath)) {
+    result = { error: `the native CPU backend is not built (${addonPath} is missing); run \`npm run build\` with a C++ compiler installed` };
+  } else {
+    try {
+      const addon = createRequire(import.meta.url)(addonPath) as NativeAddon;
+      result = { backend: createBackend(addon) };
+    } catch (err) {
+      result = { error: `the native CPU backend at ${addonPath} failed to load: ${err instanceof Error ? err.message : String(err)}` };
+    }
   }
-  try {
-    const addon = createRequire(import.meta.url)(nativeAddonPath) as NativeAddon;
-    cached = { backend: createBackend(addon) };
-  } catch (err) {
-    cached = { error: `the native CPU backend at ${nativeAddonPath} failed to load: ${err instanceof Error ? err.message : String(err)}` };
-  }
-  return cached;
+  loaded.set(addonPath, result);
+  return result;
 }

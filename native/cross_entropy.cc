@@ -1,0 +1,98 @@
+// Linear layer fused with cross-entropy over vocabulary chunks: logits for `chunk` classes at a time come from the
+// SGEMM, feed a running (online) log-sum-exp per row, and are dropped; the full rows x vocab matrix never exists.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "gemm.h"
+#include "kernels.h"
+#include "thread_pool.h"
+#include "vec.h"
+
+namespace toolken {
+namespace {
+
+inline double row_weight(const CrossEntropyGeometry& g, int64_t r) { return g.row_weights == nullptr ? 1.0 : g.row_weights[r]; }
+
+inline bool carries_loss(const CrossEntropyGeometry& g, const int32_t* targets, int64_t r) {
+  return targets[r] != g.ignore_index && row_weight(g, r) != 0.0;
+}
+
+// logits (rows, cs) = hidden (rows, dim) @ weight[v0 : v0 + cs]^T
+void chunk_logits(const float* hidden, const float* weight, float* logits, const CrossEntropyGeometry& g, int64_t v0, int64_t cs) {
+  sgemm(GemmArgs{hidden, weight + v0 * g.dim, logits, g.rows, cs, g.dim, cs, false, true, 1.0f, false});
+}
+
+}  // namespace
+
+CrossEntropyTotals linear_cross_entropy(const float* hidden, const float* weight, const int32_t* targets, float* lse,
+                                        const CrossEntropyGeometry& g) {
+  const int64_t chunk = std::min(g.chunk, g.vocab);
+  std::vector<float> logits(static_cast<size_t>(g.rows * chunk));
+  std::vector<float> running_max(static_cast<size_t>(g.rows), -std::numeric_limits<float>::infinity());
+  std::vector<double> running_sum(static_cast<size_t>(g.rows), 0.0);
+  std::vector<float> target_logit(static_cast<size_t>(g.rows), 0.0f);
+  for (int64_t v0 = 0; v0 < g.vocab; v0 += chunk) {
+    const int64_t cs = std::min(chunk, g.vocab - v0);
+    chunk_logits(hidden, weight, logits.data(), g, v0, cs);
+    parallel_for(g.rows, std::max<int64_t>(1, 8192 / cs), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; r++) {
+        float* lr = logits.data() + r * cs;
+        float chunk_max = -std::numeric_limits<float>::infinity();
+        for (int64_t c = 0; c < cs; c++) chunk_max = std::max(chunk_max, lr[c]);
+        const float new_max = std::max(running_max[r], chunk_max);
+        const int64_t t = targets[r];
+        if (t >= v0 && t < v0 + cs) target_logit[r] = lr[t - v0];
+        // The logits are not needed after this, so their exponentials overwrite them.
+        running_sum[r] = running_sum[r] * std::exp(static_cast<double>(running_max[r]) - new_max) + exp_shifted_sum(lr, new_max, lr, cs);
+        running_max[r] = new_max;
+      }
+    });
+  }
+  CrossEntropyTotals totals{0.0, 0.0};
+  for (int64_t r = 0; r < g.rows; r++) {
+    if (!carries_loss(g, targets, r)) {
+      lse[r] = 0.0f;
+      continue;
+    }
+    const double row_lse = running_max[r] + std::log(running_sum[r]);
+    lse[r] = static_cast<float>(row_lse);
+    totals.loss += row_weight(g, r) * (row_lse - target_logit[r]);
+    totals.weight_total += row_weight(g, r);
+  }
+  return totals;
+}
+
+// dlogits_rv = scale w_r (softmax_rv - [v = target_r]);  d_hidden += dlogits @ W;  d_weight += dlogits^T @ hidden
+void linear_cross_entropy_backward(const float* hidden, const float* weight, const int32_t* targets, const float* lse, float scale,
+                                   float* d_hidden, float* d_weight, const CrossEntropyGeometry& g) {
+  const int64_t chunk = std::min(g.chunk, g.vocab);
+  std::vector<float> dlogits(static_cast<size_t>(g.rows * chunk));
+  for (int64_t v0 = 0; v0 < g.vocab; v0 += chunk) {
+    const int64_t cs = std::min(chunk, g.vocab - v0);
+    chunk_logits(hidden, weight, dlogits.data(), g, v0, cs);
+    parallel_for(g.rows, std::max<int64_t>(1, 8192 / cs), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; r++) {
+        float* lr = dlogits.data() + r * cs;
+        if (!carries_loss(g, targets, r)) {
+          std::fill(lr, lr + cs, 0.0f);
+          continue;
+        }
+        const float row_scale = static_cast<float>(scale * row_weight(g, r));
+        exp_shifted_sum(lr, lse[r], lr, cs);
+        for (int64_t c = 0; c < cs; c++) lr[c] *= row_scale;
+        const int64_t t = targets[r];
+        if (t >= v0 && t < v0 + cs) lr[t - v0] -= row_scale;
+      }
+    });
+    // d_hidden (rows, dim) += dlogits (rows, cs) @ W[v0 : v0 + cs] (cs, dim)
+    if (d_hidden != nullptr)
+      sgemm(GemmArgs{dlogits.data(), weight + v0 * g.dim, d_hidden, g.rows, g.dim, cs, g.dim, false, false, 1.0f, true});
+    // d_weight[v0 : v0 + cs] (cs, dim) += dlogits^T (cs, rows) @ hidden (rows, dim)
+    if (d_weight != nullptr)
+      sgemm(GemmArgs{dlogits.data(), hidden, d_weight + v0 * g.dim, cs, g.dim, g.rows, g.dim, true, false, 1.0f, true});
+  }
+}
+
+}  // namespace toolken
