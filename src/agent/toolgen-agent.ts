@@ -14,8 +14,8 @@ import { VocabularyTrie } from '../generate/constraints/vocabulary-trie.js';
 import { ModelBeamSession } from '../generate/beam-session.js';
 import { applyChatTemplate } from '../tokenizer/chat-template.js';
 import type { Tokenizer } from '../tokenizer/types.js';
-import type { JsonValue, Tool, ToolExecutor, ToolObservation } from '../tools/types.js';
-import { argumentDocumentation, type ToolGenModel } from '../train/toolgen.js';
+import type { JsonSchema, JsonValue, Tool, ToolExecutor, ToolObservation } from '../tools/types.js';
+import { AGENT_SYSTEM_PROMPT, argumentDocumentation, type ToolGenModel } from '../train/toolgen.js';
 
 export interface AgentOptions {
   /** Tools returned by the search (the first is called). */
@@ -47,6 +47,24 @@ export function promptIds(tokenizer: Tokenizer, messages: readonly ChatMessage[]
 export function turnEndId(tokenizer: Tokenizer): number {
   if (tokenizer.eosId === undefined) throw new Error('the tokenizer has no end-of-sequence token to end a tool token or arguments with');
   return tokenizer.eosId;
+}
+
+/**
+ * The schema the argument decoder enforces: the tool's, less `pattern` (a regular expression cannot be enforced
+ * token by token). Arguments still validate against the full schema when the executor runs the tool, so a value
+ * that misses a pattern comes back as an invalid-arguments observation rather than a call.
+ */
+export function decodableSchema(schema: JsonSchema): JsonSchema {
+  const { pattern: _pattern, properties, items, anyOf, oneOf, additionalProperties, ...rest } = schema;
+  const out: JsonSchema = { ...rest };
+  if (properties) out.properties = Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, decodableSchema(v)]));
+  if (items) out.items = decodableSchema(items);
+  if (anyOf) out.anyOf = anyOf.map(decodableSchema);
+  if (oneOf) out.oneOf = oneOf.map(decodableSchema);
+  if (additionalProperties !== undefined) {
+    out.additionalProperties = typeof additionalProperties === 'boolean' ? additionalProperties : decodableSchema(additionalProperties);
+  }
+  return out;
 }
 
 export class ToolGenAgent {
@@ -88,6 +106,7 @@ export class ToolGenAgent {
     if (best === undefined) throw new Error(`no tool could be selected for ${JSON.stringify(query)}`);
     const tool = this.tools.get(best.toolId)!;
     const messages: ChatMessage[] = [
+      { role: 'system', content: AGENT_SYSTEM_PROMPT },
       { role: 'user', content: query },
       { role: 'assistant', content: `Thought: I should use ${tool.name} to ${tool.description.charAt(0).toLowerCase()}${tool.description.slice(1)}` },
       { role: 'user', content: 'Generate the action.' },
@@ -103,7 +122,8 @@ export class ToolGenAgent {
   private masker(tool: Tool): JsonTokenMasker {
     let masker = this.maskers.get(tool.id);
     if (masker === undefined) {
-      masker = new JsonTokenMasker(new JsonAutomaton(tool.parameters, { maxStringLength: 48, maxArrayItems: 8 }), this.vocabulary, turnEndId(this.tg.tokenizer));
+      const automaton = new JsonAutomaton(decodableSchema(tool.parameters), { maxStringLength: 48, maxArrayItems: 8 });
+      masker = new JsonTokenMasker(automaton, this.vocabulary, turnEndId(this.tg.tokenizer));
       this.maskers.set(tool.id, masker);
     }
     return masker;

@@ -124,7 +124,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const tokenizer = trainScratchTokenizer(texts, o.quick ? 1024 : 2048);
   const modelOptions: ScratchModelOptions = o.quick
     ? { vocabSize: 1024, dim: 64, layers: 2, heads: 4, kvHeads: 2, hiddenDim: 128, maxPositions: 512, seed: o.seed }
-    : { vocabSize: 2048, dim: 192, layers: 4, heads: 6, kvHeads: 2, hiddenDim: 512, maxPositions: 512, seed: o.seed };
+    : { vocabSize: 2048, dim: 128, layers: 2, heads: 4, kvHeads: 2, hiddenDim: 256, maxPositions: 512, seed: o.seed };
   tokenizer.addTokens([FINISH_TOKEN], { special: true });
   const tg = await attachToolIndex(scratchModel(tokenizer, modelOptions), tokenizer, tools, 'atomic');
   selectTrainable(tg, { kind: 'full' });
@@ -135,14 +135,17 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const execute = (toolId: string, args: JsonValue): string => JSON.stringify(implementations.get(toolId)!(args));
   const memorization = stageConversations('memorization', tg, tools, train);
   const retrieval = stageConversations('retrieval', tg, tools, train);
-  const agentAll = agentExamplesFromCalls(train, byId, tg.index, execute, FINISH_TOKEN);
-  const agent = agentAll.filter((_, i) => i % 2 === 0);
+  // Two worked calls per tool teach the argument format; the retrieval share keeps tool choice sharp meanwhile.
+  const agentQueries = firstPerTool(train, 2);
+  const agent = agentExamplesFromCalls(agentQueries, byId, tg.index, execute, FINISH_TOKEN);
   const repeat = (xs: readonly ChatExample[], n: number): ChatExample[] => Array.from({ length: n }, () => xs).flat();
-  const epochs = o.quick ? { memorization: 2, retrieval: 2, agent: 1 } : { memorization: 6, retrieval: 5, agent: 2 };
+  // From scratch, a small model needs many passes to tie queries to tool tokens; 1.5e-3 is about the largest
+  // learning rate at which it leaves the "predict the tool prior" plateau quickly.
+  const epochs = o.quick ? { memorization: 2, retrieval: 2, agent: 1 } : { memorization: 10, retrieval: 14, agent: 2 };
   const stages: { name: string; conversations: ChatExample[]; epochs: number; lr: number }[] = [
-    { name: 'memorization', conversations: memorization, epochs: epochs.memorization, lr: 3e-3 },
-    { name: 'retrieval', conversations: [...retrieval, ...repeat(memorization, 2)], epochs: epochs.retrieval, lr: 2e-3 },
-    { name: 'agent', conversations: [...agent, ...retrieval.filter((_, i) => i % 3 === 0)], epochs: epochs.agent, lr: 1e-3 },
+    { name: 'memorization', conversations: memorization, epochs: epochs.memorization, lr: 1.5e-3 },
+    { name: 'retrieval', conversations: [...retrieval, ...repeat(memorization, 2)], epochs: epochs.retrieval, lr: 1.5e-3 },
+    { name: 'agent', conversations: [...agent, ...retrieval.filter((_, i) => i % 3 === 0)], epochs: epochs.agent, lr: 5e-4 },
   ];
   const training: DemoReport['training'] = {};
   const curves: { name: string; points: [number, number][] }[] = [];
@@ -151,7 +154,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const examples = tokenizeConversations(tokenizer, stage.conversations, 384);
     const run = RunDirectory.open(join(outDir, 'runs', stage.name), { resume: false, replace: true });
     const config: SftConfig = {
-      ...defaultSftConfig, epochs: stage.epochs, batchSize: 32, lr: stage.lr, warmup: 0.05, maxLength: 384, seed: o.seed + i, padId: 0,
+      ...defaultSftConfig, epochs: stage.epochs, batchSize: 16, lr: stage.lr, warmup: 0.05, maxLength: 384, seed: o.seed + i, padId: 0,
       weightDecay: 0.01,
     };
     run.writeConfig({ stage: stage.name, sft: config, model: modelOptions, tools: tools.length });
@@ -217,6 +220,17 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   log(`[6/6] wrote ${join(outDir, 'report.json')} and report.html in ${report.seconds.toFixed(0)} s`);
   log('\n' + retrievalTable(report));
   return { report, outDir };
+}
+
+/** At most `n` queries per (first) relevant tool, in order. */
+function firstPerTool(queries: readonly RetrievalQuery[], n: number): RetrievalQuery[] {
+  const seen = new Map<string, number>();
+  return queries.filter((q) => {
+    const tool = q.relevant[0] ?? '';
+    const count = seen.get(tool) ?? 0;
+    seen.set(tool, count + 1);
+    return count < n;
+  });
 }
 
 function constrainedHallucination(agent: ToolGenAgent, queries: readonly RetrievalQuery[], tools: ReadonlyMap<string, Tool>): number {

@@ -75,6 +75,13 @@ export function selectTrainable(tg: ToolGenModel, selection: TrainableSelection)
 export const toolTextOf = (index: ToolIndex) => (toolId: string): string => index.toolToText(toolId);
 
 /**
+ * The system turn that opens every agent conversation. It is what tells the model "act as an agent (think, then
+ * act)" apart from "retrieve" (a bare user query, answered with the tool token), so agent tuning does not teach
+ * the model to answer retrieval prompts with a Thought.
+ */
+export const AGENT_SYSTEM_PROMPT = 'You are an agent. Think, then call tools by their tokens; finish with the answer.';
+
+/**
  * Agent-tuning conversations for queries whose gold calls are known (the demo, Seal-Tools): ToolGen's turn
  * structure — Thought; "Generate the action."; the tool token; "Please give the input. Here is the documentation:
  * {...}"; the JSON arguments; the tool's result; ...; finally the finish token and the answer. Results come from
@@ -90,7 +97,10 @@ export function agentExamplesFromCalls(
   const out: ChatExample[] = [];
   for (const q of queries) {
     if (!q.calls || q.calls.length === 0) continue;
-    const messages: ChatExample['messages'] = [{ role: 'user', content: q.query }];
+    const messages: ChatExample['messages'] = [
+      { role: 'system', content: AGENT_SYSTEM_PROMPT },
+      { role: 'user', content: q.query },
+    ];
     const results: string[] = [];
     for (const call of q.calls) {
       const tool = tools.get(call.tool);

@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { demoCatalog, demoImplementations } from '../data/demo/catalog.js';
+import { toolDocument } from '../indexing/schemes.js';
+import { FunctionExecutor } from '../tools/executors/registry.js';
+import { validateJson } from '../tools/validate.js';
+import type { JsonValue } from '../tools/types.js';
+import { scratchModel, trainScratchTokenizer } from '../train/scratch.js';
+import { attachToolIndex } from '../train/toolgen.js';
+import { ToolGenAgent, decodableSchema } from './toolgen-agent.js';
+
+test('decodableSchema drops pattern at every depth and keeps everything else', () => {
+  const schema = decodableSchema({
+    type: 'object',
+    properties: { date: { type: 'string', pattern: '^\\d{4}$', description: 'd' }, list: { type: 'array', items: { type: 'string', pattern: 'x' } } },
+    required: ['date'],
+  });
+  assert.deepEqual(schema, {
+    type: 'object',
+    properties: { date: { type: 'string', description: 'd' }, list: { type: 'array', items: { type: 'string' } } },
+    required: ['date'],
+  });
+});
+
+test('an untrained ToolGen agent still only calls catalog tools, with arguments that satisfy the schema', async () => {
+  const tools = demoCatalog().slice(0, 24);
+  const tokenizer = trainScratchTokenizer(tools.map(toolDocument), 400);
+  const tg = await attachToolIndex(
+    scratchModel(tokenizer, { vocabSize: 400, dim: 32, layers: 1, heads: 2, kvHeads: 1, hiddenDim: 64, maxPositions: 512, seed: 5 }),
+    tokenizer,
+    tools,
+    'atomic',
+  );
+  const run = demoImplementations();
+  const executor = new FunctionExecutor();
+  for (const tool of tools) executor.register(tool, (args) => JSON.stringify(run.get(tool.id)!(args as JsonValue)));
+  const agent = new ToolGenAgent(tg, tools, executor, { beams: 3, maxArgumentTokens: 40 });
+  const ids = new Set(tools.map((t) => t.id));
+  for (const query of ['add 2 and 3', 'what is the area of a circle of radius 2?']) {
+    const answer = await agent.answer(query);
+    assert.equal(answer.candidates.length, 3);
+    for (const c of answer.candidates) assert.ok(ids.has(c.toolId), `${c.toolId} is a catalog tool`);
+    assert.deepEqual(validateJson(decodableSchema(answer.tool.parameters), answer.arguments), []);
+    assert.equal(JSON.stringify(JSON.parse(answer.argumentsText)), JSON.stringify(answer.arguments));
+    if (!answer.observation.ok) assert.notEqual(answer.observation.kind, 'unknown-tool');
+  }
+  const domain = tools.filter((t) => t.category === tools[0]!.category).map((t) => t.id);
+  for (const c of agent.selectTools('anything at all', domain)) assert.ok(domain.includes(c.toolId));
+});
