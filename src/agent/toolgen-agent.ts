@@ -15,7 +15,7 @@ import { ModelBeamSession } from '../generate/beam-session.js';
 import { applyChatTemplate } from '../tokenizer/chat-template.js';
 import type { Tokenizer } from '../tokenizer/types.js';
 import type { JsonSchema, JsonValue, Tool, ToolExecutor, ToolObservation } from '../tools/types.js';
-import { AGENT_SYSTEM_PROMPT, argumentDocumentation, type ToolGenModel } from '../train/toolgen.js';
+import { argumentsRequest, type ToolGenModel } from '../train/toolgen.js';
 
 export interface AgentOptions {
   /** Tools returned by the search (the first is called). */
@@ -105,14 +105,7 @@ export class ToolGenAgent {
     const best = ranked[0];
     if (best === undefined) throw new Error(`no tool could be selected for ${JSON.stringify(query)}`);
     const tool = this.tools.get(best.toolId)!;
-    const messages: ChatMessage[] = [
-      { role: 'system', content: AGENT_SYSTEM_PROMPT },
-      { role: 'user', content: query },
-      { role: 'assistant', content: `Thought: I should use ${tool.name} to ${tool.description.charAt(0).toLowerCase()}${tool.description.slice(1)}` },
-      { role: 'user', content: 'Generate the action.' },
-      { role: 'assistant', content: this.tg.index.toolToText(tool.id) },
-      { role: 'user', content: `Please give the input. Here is the documentation: ${JSON.stringify(argumentDocumentation(tool))}` },
-    ];
+    const messages = argumentsRequest(query, this.tg.index.toolToText(tool.id), tool);
     const prompt = this.fit(promptIds(this.tg.tokenizer, messages), this.options.maxArgumentTokens);
     const decoded = decodeJson(this.session, prompt, this.masker(tool), this.options.maxArgumentTokens);
     const observation = await this.executor.call(tool.id, decoded.value);

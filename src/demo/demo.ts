@@ -5,7 +5,7 @@
  *  2. a byte-level BPE tokenizer learned from that text, a small Llama-style model from scratch, and one atomic
  *     tool token per tool (initialised from the tool name's sub-token embeddings);
  *  3. training: memorization (document -> token), retrieval (query -> token, with memorization mixed in so the
- *     tokens keep their documents), agent tuning (query -> Thought -> token -> JSON arguments -> result);
+ *     tokens keep their documents), argument filling (query + chosen token + documentation -> JSON arguments);
  *  4. evaluation on held-out queries against BM25 and the trained dense retriever, in both settings, and the
  *     hallucination rate of free generation against the trie-constrained one;
  *  5. three requests answered end to end (tool by constrained search, arguments by schema-constrained decoding,
@@ -36,7 +36,7 @@ import { scratchModel, trainScratchTokenizer, type ScratchModelOptions } from '.
 import { defaultSftConfig, trainSft, type SftConfig } from '../train/sft.js';
 import {
   TOOL_INDEX_FILE,
-  agentExamplesFromCalls,
+  argumentExamples,
   attachToolIndex,
   selectTrainable,
   stageConversations,
@@ -75,7 +75,6 @@ export interface DemoReport {
   readonly seconds: number;
 }
 
-const FINISH_TOKEN = '<<Finish>>';
 const EXAMPLE_QUERIES = [
   'Convert 37 degrees Celsius to Fahrenheit please.',
   'What is the greatest common divisor of 84 and 126?',
@@ -125,7 +124,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const modelOptions: ScratchModelOptions = o.quick
     ? { vocabSize: 1024, dim: 64, layers: 2, heads: 4, kvHeads: 2, hiddenDim: 128, maxPositions: 512, seed: o.seed }
     : { vocabSize: 2048, dim: 128, layers: 2, heads: 4, kvHeads: 2, hiddenDim: 256, maxPositions: 512, seed: o.seed };
-  tokenizer.addTokens([FINISH_TOKEN], { special: true });
   const tg = await attachToolIndex(scratchModel(tokenizer, modelOptions), tokenizer, tools, 'atomic');
   selectTrainable(tg, { kind: 'full' });
   log(`[2/6] tokenizer: ${tokenizer.vocabSize} tokens (incl. ${tools.length} tool tokens); model: ${modelOptions.layers} layers x ${modelOptions.dim}`);
@@ -135,17 +133,16 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const execute = (toolId: string, args: JsonValue): string => JSON.stringify(implementations.get(toolId)!(args));
   const memorization = stageConversations('memorization', tg, tools, train);
   const retrieval = stageConversations('retrieval', tg, tools, train);
-  // Two worked calls per tool teach the argument format; the retrieval share keeps tool choice sharp meanwhile.
-  const agentQueries = firstPerTool(train, 2);
-  const agent = agentExamplesFromCalls(agentQueries, byId, tg.index, execute, FINISH_TOKEN);
+  // Argument filling: two worked calls per tool; the tool token is context only, so retrieval is not unlearned.
+  const argumentsStage = argumentExamples(firstPerTool(train, 2), byId, tg.index);
   const repeat = (xs: readonly ChatExample[], n: number): ChatExample[] => Array.from({ length: n }, () => xs).flat();
   // From scratch, a small model needs many passes to tie queries to tool tokens; 1.5e-3 is about the largest
   // learning rate at which it leaves the "predict the tool prior" plateau quickly.
-  const epochs = o.quick ? { memorization: 2, retrieval: 2, agent: 1 } : { memorization: 10, retrieval: 14, agent: 2 };
+  const epochs = o.quick ? { memorization: 2, retrieval: 2, arguments: 1 } : { memorization: 10, retrieval: 14, arguments: 3 };
   const stages: { name: string; conversations: ChatExample[]; epochs: number; lr: number }[] = [
     { name: 'memorization', conversations: memorization, epochs: epochs.memorization, lr: 1.5e-3 },
     { name: 'retrieval', conversations: [...retrieval, ...repeat(memorization, 2)], epochs: epochs.retrieval, lr: 1.5e-3 },
-    { name: 'agent', conversations: [...agent, ...retrieval.filter((_, i) => i % 3 === 0)], epochs: epochs.agent, lr: 5e-4 },
+    { name: 'arguments', conversations: [...argumentsStage, ...retrieval.filter((_, i) => i % 2 === 0)], epochs: epochs.arguments, lr: 1e-3 },
   ];
   const training: DemoReport['training'] = {};
   const curves: { name: string; points: [number, number][] }[] = [];

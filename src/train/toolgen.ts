@@ -75,72 +75,48 @@ export function selectTrainable(tg: ToolGenModel, selection: TrainableSelection)
 export const toolTextOf = (index: ToolIndex) => (toolId: string): string => index.toolToText(toolId);
 
 /**
- * The system turn that opens every agent conversation. It is what tells the model "act as an agent (think, then
- * act)" apart from "retrieve" (a bare user query, answered with the tool token), so agent tuning does not teach
- * the model to answer retrieval prompts with a Thought.
+ * The system turn of argument filling. It tells "fill in the arguments of this action" apart from "retrieve" (a
+ * bare user query, answered with the tool token), so learning one does not unlearn the other.
  */
-export const AGENT_SYSTEM_PROMPT = 'You are an agent. Think, then call tools by their tokens; finish with the answer.';
+export const ARGUMENTS_SYSTEM_PROMPT = 'You are an agent. Give the input of the action as JSON.';
 
 /**
- * Agent-tuning conversations for queries whose gold calls are known (the demo, Seal-Tools): ToolGen's turn
- * structure — Thought; "Generate the action."; the tool token; "Please give the input. Here is the documentation:
- * {...}"; the JSON arguments; the tool's result; ...; finally the finish token and the answer. Results come from
- * `execute` (e.g. the demo's real implementations) so the final answer quotes them.
+ * The request for a tool's arguments, in ToolGen's words ("Please give the input. Here is the documentation:"),
+ * after the user's query and the chosen action token.
  */
-export function agentExamplesFromCalls(
-  queries: readonly RetrievalQuery[],
-  tools: ReadonlyMap<string, Tool>,
-  index: ToolIndex,
-  execute: (toolId: string, args: JsonValue) => string,
-  finishText: string,
-): ChatExample[] {
-  const out: ChatExample[] = [];
-  for (const q of queries) {
-    if (!q.calls || q.calls.length === 0) continue;
-    const messages: ChatExample['messages'] = [
-      { role: 'system', content: AGENT_SYSTEM_PROMPT },
-      { role: 'user', content: q.query },
-    ];
-    const results: string[] = [];
-    for (const call of q.calls) {
+export function argumentsRequest(query: string, toolText: string, tool: Tool): ChatExample['messages'] {
+  return [
+    { role: 'system', content: ARGUMENTS_SYSTEM_PROMPT },
+    { role: 'user', content: `${query}\nAction: ${toolText}\nPlease give the input. Here is the documentation: ${JSON.stringify(argumentDocumentation(tool))}` },
+  ];
+}
+
+/**
+ * Argument-filling conversations for queries whose gold calls are known (the demo, Seal-Tools): the request
+ * above, answered with the call's JSON arguments. Only the arguments carry loss; the tool token is context, so
+ * this stage teaches argument filling without moving the tool tokens' output rows away from retrieval.
+ */
+export function argumentExamples(queries: readonly RetrievalQuery[], tools: ReadonlyMap<string, Tool>, index: ToolIndex): ChatExample[] {
+  return queries.flatMap((q) =>
+    (q.calls ?? []).flatMap((call) => {
       const tool = tools.get(call.tool);
-      if (tool === undefined) continue;
-      const result = execute(call.tool, call.arguments);
-      results.push(result);
-      messages.push(
-        { role: 'assistant', content: `Thought: I should use ${tool.name} to ${lowerFirst(tool.description)}` },
-        { role: 'user', content: 'Generate the action.' },
-        { role: 'assistant', content: index.toolToText(call.tool) },
-        { role: 'user', content: `Please give the input. Here is the documentation: ${JSON.stringify(argumentDocumentation(tool))}` },
-        { role: 'assistant', content: JSON.stringify(call.arguments) },
-        { role: 'tool', content: result },
-      );
-    }
-    if (results.length === 0) continue;
-    messages.push(
-      { role: 'assistant', content: 'Thought: I have the result and can answer.' },
-      { role: 'user', content: 'Generate the action.' },
-      { role: 'assistant', content: finishText },
-      { role: 'user', content: 'Please give the input. Here is the documentation: {"final_answer": "string"}' },
-      { role: 'assistant', content: JSON.stringify({ final_answer: results.join('; ') }) },
-    );
-    out.push({ messages });
-  }
-  return out;
+      if (tool === undefined) return [];
+      return [{ messages: [...argumentsRequest(q.query, index.toolToText(call.tool), tool), { role: 'assistant' as const, content: JSON.stringify(call.arguments) }] }];
+    }),
+  );
 }
 
-/** The parameter documentation ToolGen shows before the model writes the arguments. */
+/** The parameter documentation shown before the model writes the arguments: names, types, enums, requiredness. */
 export function argumentDocumentation(tool: Tool): Record<string, JsonValue> {
-  return {
-    name: tool.name,
-    description: tool.description,
-    required: tool.parameters.required,
-    optional: Object.keys(tool.parameters.properties).filter((p) => !tool.parameters.required.includes(p)),
-    parameters: tool.parameters.properties as unknown as JsonValue,
-  };
+  const parameters: Record<string, JsonValue> = {};
+  for (const [name, schema] of Object.entries(tool.parameters.properties)) {
+    const entry: Record<string, JsonValue> = { type: (schema.type ?? 'any') as JsonValue };
+    if (schema.enum) entry.enum = schema.enum;
+    if (tool.parameters.required.includes(name)) entry.required = true;
+    parameters[name] = entry;
+  }
+  return { name: tool.name, parameters };
 }
-
-const lowerFirst = (s: string): string => (s.length > 0 ? s[0]!.toLowerCase() + s.slice(1) : s);
 
 /** Examples of the first two stages. */
 export function stageConversations(stage: Exclude<ToolGenStage, 'agent'>, tg: ToolGenModel, tools: readonly Tool[], queries: readonly RetrievalQuery[]): ChatExample[] {

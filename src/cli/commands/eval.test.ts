@@ -80,7 +80,7 @@ describe('toolken eval bfcl', () => {
     await assert.rejects(runQuiet(['bfcl', '--data', data]), (e: unknown) => e instanceof CliError && /--predictions/.test(e.message));
     await assert.rejects(runQuiet(['bfcl', '--predictions', predictions, '--data', data, '--category', 'simple']), /unknown BFCL category 'simple'/);
     await assert.rejects(runQuiet(['bfcl', '--predictions', predictions, '--data', data, '--category', 'multiple']), /no BFCL_v4_multiple\.json/);
-    await assert.rejects(runQuiet(['retrieval']), /unknown benchmark 'retrieval'/);
+    await assert.rejects(runQuiet(['leaderboard']), /unknown benchmark 'leaderboard'/);
   });
 });
 

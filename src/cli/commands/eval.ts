@@ -65,6 +65,7 @@ const bfcl: CliCommand = {
 /** Sub-commands of `toolken eval`, by name; a new benchmark adds one line here. */
 const evaluations: Readonly<Record<string, CliCommand>> = {
   bfcl,
+  retrieval: (await import('./eval-retrieval.js')).command,
 };
 
 export const command: CliCommand = {

@@ -19,7 +19,8 @@ export const BASELINES: readonly Baseline[] = ['bm25', 'dense'];
 export const GENERATIVE = 'toolgen';
 
 export interface ComparisonOptions {
-  readonly setting: RetrievalSetting;
+  /** Each setting is scored on the same retrievers (the dense baseline trains once). */
+  readonly settings: readonly RetrievalSetting[];
   readonly baselines: readonly Baseline[];
   /** Training queries of the dense baseline (required when it is compared). */
   readonly train?: readonly RetrievalQuery[];
@@ -46,15 +47,16 @@ export interface RetrievalComparison extends RetrievalReport {
   readonly seconds: Record<string, number>;
 }
 
+/** One comparison per setting, in the order of `options.settings`. */
 export async function compareRetrievers(
   tg: GenerativeModel,
   tools: readonly Tool[],
   test: readonly RetrievalQuery[],
   options: ComparisonOptions,
-): Promise<RetrievalComparison> {
+): Promise<RetrievalComparison[]> {
   const generative = new GenerativeRetriever(tg, options.generative);
   const retrievers: Record<string, Retriever> = { [GENERATIVE]: generative };
-  const seconds: Record<string, number> = {};
+  const trainingSeconds: Record<string, number> = {};
   for (const baseline of options.baselines) {
     const started = performance.now();
     if (baseline === 'bm25') retrievers.bm25 = bm25Retriever(new Bm25Index(tools.map((t) => ({ id: t.id, text: toolSearchText(t) }))));
@@ -65,19 +67,7 @@ export async function compareRetrievers(
       dense.fit(tools, train);
       retrievers.dense = dense;
     }
-    seconds[`${baseline} training`] = (performance.now() - started) / 1000;
-  }
-  const report: RetrievalReport = { setting: options.setting, queries: 0, skipped: 0, retrievers: {} };
-  for (const [name, retriever] of Object.entries(retrievers)) {
-    const started = performance.now();
-    const one = await evaluateRetrieval({ [name]: retriever }, tools, test, {
-      setting: options.setting,
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    });
-    seconds[name] = (performance.now() - started) / 1000;
-    report.queries = one.queries;
-    report.skipped = one.skipped;
-    report.retrievers[name] = one.retrievers[name]!;
+    trainingSeconds[`${baseline} training`] = (performance.now() - started) / 1000;
   }
   const sample = test.slice(0, options.hallucinationQueries ?? 200);
   const hallucination: HallucinationRates = {
@@ -85,7 +75,24 @@ export async function compareRetrievers(
     constrained: generative.hallucinationRate(sample, true),
     unconstrained: generative.hallucinationRate(sample, false),
   };
-  return { ...report, hallucination, seconds };
+  const out: RetrievalComparison[] = [];
+  for (const setting of options.settings) {
+    const report: RetrievalReport = { setting, queries: 0, skipped: 0, retrievers: {} };
+    const seconds = { ...trainingSeconds };
+    for (const [name, retriever] of Object.entries(retrievers)) {
+      const started = performance.now();
+      const one = await evaluateRetrieval({ [name]: retriever }, tools, test, {
+        setting,
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      });
+      seconds[name] = (performance.now() - started) / 1000;
+      report.queries = one.queries;
+      report.skipped = one.skipped;
+      report.retrievers[name] = one.retrievers[name]!;
+    }
+    out.push({ ...report, hallucination, seconds });
+  }
+  return out;
 }
 
 /** The metrics shown in tables and charts, in order. */

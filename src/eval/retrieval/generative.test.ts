@@ -63,3 +63,12 @@ test('with the trie constraint a random model never names a tool that does not e
   assert.equal(free.toolId, undefined);
   assert.ok(tools.some((t) => t.id === retriever.generateTool(sample[0]!.query, true).toolId));
 });
+
+test('a query longer than the context keeps its beginning, so retrieval still answers', async () => {
+  const retriever = await randomToolGenModel('atomic');
+  const long = 'please convert this number and then add it to the total '.repeat(120);
+  const prompt = retriever.promptIds(long);
+  assert.ok(prompt.length <= 512 - 2 && prompt.length > 400, `prompt of ${prompt.length} tokens`);
+  assert.deepEqual(prompt.slice(0, 20), retriever.promptIds(long.slice(0, 300)).slice(0, 20));
+  assert.equal(retriever.retrieve({ id: 'long', query: long, relevant: [] }, 3).length, 3);
+});

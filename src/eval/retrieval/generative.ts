@@ -74,8 +74,23 @@ export class GenerativeRetriever implements Retriever {
     this.longestTool = Math.max(1, ...sequences.map((s) => s.tokens.length));
   }
 
-  /** The prompt ids of a query: the query as the user turn, then the assistant's generation prompt. */
+  /**
+   * The prompt ids of a query: the query as the user turn, then the assistant's generation prompt. A query too long
+   * for the model's context (with room for the longest tool and the terminator) keeps its beginning.
+   */
   promptIds(query: string): number[] {
+    const limit = this.tg.model.config.maxPositions - this.longestTool - 1;
+    let text = query;
+    let ids = this.render(text);
+    while (ids.length > limit && text.length > 0) {
+      text = text.slice(0, Math.floor((text.length * limit) / ids.length) - 1);
+      ids = this.render(text);
+    }
+    if (ids.length > limit) throw new Error(`generative retrieval: the chat prompt alone needs ${ids.length} positions; the model has ${this.tg.model.config.maxPositions}`);
+    return ids;
+  }
+
+  private render(query: string): number[] {
     const { tokenizer } = this.tg;
     const special = (id: number | undefined): string => (id === undefined ? '' : (tokenizer.idToToken(id) ?? ''));
     const text = applyChatTemplate(tokenizer.chatTemplate, [{ role: 'user', content: query }], {
@@ -125,8 +140,8 @@ export class GenerativeRetriever implements Retriever {
     const mask = constrained ? this.fullTrie.processor() : undefined;
     const [result] = generate(model, [this.promptIds(query)], {
       temperature: 0,
-      // Room for the longest tool plus a few tokens, so that a rambling answer ends instead of running on.
-      maxTokens: this.longestTool + 8,
+      // Room for the longest tool and the terminator; a rambling answer is cut there and names no tool.
+      maxTokens: this.longestTool + 1,
       stopTokens: [this.terminator],
       ...(mask ? { logitsHook: (logits: Float32Array, generated: readonly number[]) => mask(logits, generated) } : {}),
     });

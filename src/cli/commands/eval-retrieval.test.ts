@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { demoCatalog } from '../../data/demo/catalog.js';
+import { generateDemoQueries } from '../../data/demo/queries.js';
+import type { RetrievalComparison } from '../../eval/retrieval/compare.js';
+import { saveModel } from '../../models/save.js';
+import { saveCatalog, toolDocument } from '../../tools/catalog.js';
+import { scratchModel, trainScratchTokenizer } from '../../train/scratch.js';
+import { attachToolIndex, TOOL_INDEX_FILE } from '../../train/toolgen.js';
+import { CliError } from '../args.js';
+import { command as evalCommand } from './eval.js';
+
+const tools = demoCatalog().slice(0, 12);
+const queries = generateDemoQueries({ seed: 2, perTool: 3 }).filter((q) => q.relevant.every((id) => tools.some((t) => t.id === id)));
+
+/** A random-weight ToolGen model directory (with its catalog) and a queries file whose first half is marked train. */
+async function fixture(): Promise<{ dir: string; model: string; data: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'toolken-eval-retrieval-'));
+  const tokenizer = trainScratchTokenizer([...tools.map(toolDocument), ...queries.map((q) => q.query)], 400);
+  const tg = await attachToolIndex(scratchModel(tokenizer, { vocabSize: 400, dim: 32, layers: 1, heads: 2, kvHeads: 1, hiddenDim: 64, maxPositions: 512, seed: 3 }), tokenizer, tools, 'atomic');
+  const model = join(dir, 'model');
+  saveModel(tg.model, tg.tokenizer, model);
+  tg.index.save(join(model, TOOL_INDEX_FILE));
+  saveCatalog(join(model, 'catalog.json'), { version: 1, tools });
+  const data = join(dir, 'queries.jsonl');
+  const half = Math.floor(queries.length / 2);
+  writeFileSync(data, queries.map((q, i) => JSON.stringify({ id: q.id, query: q.query, relevant: q.relevant, ...(i < half ? { split: 'train' } : {}) })).join('\n') + '\n');
+  return { dir, model, data };
+}
+
+async function quietly<T>(fn: () => Promise<T>): Promise<{ value: T; stdout: string }> {
+  let stdout = '';
+  const writeOut = process.stdout.write.bind(process.stdout);
+  const writeErr = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string) => ((stdout += chunk), true)) as typeof process.stdout.write;
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    return { value: await fn(), stdout };
+  } finally {
+    process.stdout.write = writeOut;
+    process.stderr.write = writeErr;
+  }
+}
+
+test('eval retrieval scores toolgen, bm25 and dense on the untagged queries and writes the JSON and HTML report', async () => {
+  const { dir, model, data } = await fixture();
+  const json = join(dir, 'scores.json');
+  const report = join(dir, 'report');
+  const { value: code, stdout } = await quietly(() =>
+    evalCommand.run(['retrieval', '--model', model, '--data', data, '--json', json, '--report', report, '--dense-epochs', '1', '--hallucination-queries', '5']),
+  );
+  assert.equal(code, 0);
+  const scores = JSON.parse(readFileSync(json, 'utf8')) as RetrievalComparison;
+  assert.deepEqual(Object.keys(scores.retrievers), ['toolgen', 'bm25', 'dense']);
+  assert.equal(scores.queries, queries.length - Math.floor(queries.length / 2));
+  for (const metrics of Object.values(scores.retrievers)) {
+    for (const key of ['ndcg@1', 'ndcg@3', 'ndcg@5', 'recall@5', 'mrr']) assert.ok(metrics[key]! >= 0 && metrics[key]! <= 1, key);
+  }
+  assert.deepEqual([scores.hallucination.queries, scores.hallucination.constrained], [5, 0]);
+  assert.match(stdout, /^retriever\s+ndcg@1\s+ndcg@3\s+ndcg@5\s+recall@5\s+mrr$/m);
+  assert.match(stdout, /hallucinated tools \(5 greedy answers\): constrained 0\.000, unconstrained/);
+  const html = readFileSync(join(report, 'index.html'), 'utf8');
+  assert.match(html, /<svg/);
+  assert.match(html, /Hallucinated tools/);
+});
+
+test('eval retrieval refuses a dense baseline without training queries, in-domain without domains and a plain model', async () => {
+  const { dir, model, data } = await fixture();
+  const untagged = join(dir, 'untagged.jsonl');
+  writeFileSync(untagged, queries.map((q) => JSON.stringify({ query: q.query, relevant: q.relevant })).join('\n') + '\n');
+  const rejects = (argv: string[], message: RegExp) =>
+    assert.rejects(quietly(() => evalCommand.run(['retrieval', ...argv])), (err: unknown) => err instanceof CliError && message.test(err.message));
+  await rejects(['--model', model, '--data', untagged], /the dense baseline needs training queries: mark some in --data with "split": "train" or give --train/);
+  await rejects(['--model', model, '--data', data, '--setting', 'in-domain'], /--setting in-domain: no test query of .* has a "domain"/);
+  await rejects(['--model', model, '--data', data, '--baselines', 'bm25,sparse'], /--baselines: 'sparse' is not one of bm25, dense/);
+  await rejects(['--model', dir, '--data', data, '--catalog', join(model, 'catalog.json')], /no tool-index\.json/);
+});

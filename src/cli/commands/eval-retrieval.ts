@@ -1,0 +1,114 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { RetrievalQuery } from '../../data/types.js';
+import { BASELINES, compareRetrievers, comparisonHtml, comparisonTable, type Baseline } from '../../eval/retrieval/compare.js';
+import type { RetrievalSetting } from '../../eval/retrieval/evaluate.js';
+import type { Tool } from '../../tools/types.js';
+import { writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
+import { CliCommand, CliError, helpText, parseFlags, wantsHelp } from '../args.js';
+import { readCatalogFlag, readQueriesFlag, readToolGenModelFlag } from './toolgen-inputs.js';
+
+const flags = {
+  model: { kind: 'string', required: true, help: 'a ToolGen model directory (with tool-index.json)' },
+  data: {
+    kind: 'string',
+    required: true,
+    help: 'queries (JSON lines, docs/data-format.md); a "split": "train" field marks training queries of the dense baseline, the others are tested',
+  },
+  train: { kind: 'string', help: 'training queries of the dense baseline, instead of the "split": "train" entries of --data' },
+  catalog: { kind: 'string', help: 'catalog.json (default: the catalog saved with the model, <model>/catalog.json)' },
+  setting: { kind: 'string', choices: ['multi-domain', 'in-domain'], default: 'multi-domain', help: 'candidates: the whole catalog, or the query\'s domain' },
+  baselines: { kind: 'list', choices: BASELINES, default: ['bm25', 'dense'], help: 'baselines compared with the generative retriever (comma-separated; "" for none)' },
+  denseEpochs: { kind: 'int', default: 8, help: 'training epochs of the dense baseline' },
+  hallucinationQueries: { kind: 'int', default: 200, help: 'test queries whose greedy answers are checked for non-existent tools' },
+  json: { kind: 'string', help: 'write {retrievers: {name: {ndcg@1, ...}}, hallucination, ...} here' },
+  report: { kind: 'string', help: 'write an HTML report (index.html, with SVG charts) into this folder' },
+} as const;
+
+const summary = 'Score a ToolGen model\'s generative retrieval against BM25 and a dense retriever';
+
+/** The query ids of a queries file marked `"split": "train"` (ids as the queries loader gives them). */
+function trainIds(path: string): Set<string> {
+  const text = readFileSync(path, 'utf8');
+  const records: unknown[] = text.trimStart().startsWith('[')
+    ? (JSON.parse(text) as unknown[])
+    : text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as unknown);
+  const ids = new Set<string>();
+  records.forEach((record, i) => {
+    const r = record as { id?: unknown; split?: unknown };
+    if (r.split === 'train') ids.add(r.id === undefined ? String(i) : String(r.id));
+  });
+  return ids;
+}
+
+/** Splits the queries of --data by their `split` field: "train" entries train the dense baseline, the rest are tested. */
+function splitByField(path: string, queries: readonly RetrievalQuery[]): { train: RetrievalQuery[]; test: RetrievalQuery[] } {
+  const marked = trainIds(path);
+  const train = queries.filter((q) => marked.has(q.id));
+  const test = queries.filter((q) => !marked.has(q.id));
+  if (test.length === 0) throw new CliError(`--data ${path}: every query is marked "split": "train"; nothing is left to test`);
+  return { train, test };
+}
+
+export const command: CliCommand = {
+  summary,
+  async run(argv) {
+    if (wantsHelp(argv)) {
+      process.stdout.write(helpText('eval retrieval', summary + '.', flags) + '\n');
+      return 0;
+    }
+    const f = parseFlags(argv, flags);
+    if (f._.length > 0) throw new CliError(`unexpected argument '${f._[0]}'`);
+    if (f.denseEpochs < 1) throw new CliError(`--dense-epochs must be at least 1, got ${f.denseEpochs}`);
+    if (f.hallucinationQueries < 0) throw new CliError(`--hallucination-queries must be >= 0, got ${f.hallucinationQueries}`);
+    const baselines = f.baselines as Baseline[];
+
+    const tools: Tool[] = readCatalogFlag(f.catalog ?? join(f.model, 'catalog.json'));
+    const queries = readQueriesFlag('--data', f.data, tools);
+    const { train, test } = f.train !== undefined
+      ? { train: readQueriesFlag('--train', f.train, tools), test: queries }
+      : splitByField(f.data, queries);
+    if (baselines.includes('dense') && train.length === 0) {
+      throw new CliError(`the dense baseline needs training queries: mark some in --data with "split": "train" or give --train (or drop it: --baselines bm25)`);
+    }
+    const setting = f.setting as RetrievalSetting;
+    if (setting === 'in-domain' && !test.some((q) => q.domain !== undefined)) throw new CliError(`--setting in-domain: no test query of ${f.data} has a "domain"`);
+
+    const loaded = await readToolGenModelFlag(f.model);
+    const indexed = new Set(loaded.index.toolIds());
+    const unknown = tools.filter((t) => !indexed.has(t.id));
+    if (unknown.length > 0) throw new CliError(`--model ${f.model}: ${unknown.length} catalog tools are not in its tool index (first: '${unknown[0]!.id}')`);
+
+    let lastShown = 0;
+    const [comparison] = await compareRetrievers({ model: loaded.model, tokenizer: loaded.tokenizer, index: loaded.index }, tools, test, {
+      settings: [setting],
+      baselines,
+      train,
+      dense: { epochs: f.denseEpochs },
+      hallucinationQueries: f.hallucinationQueries,
+      onProgress: (name, done, total) => {
+        const now = performance.now();
+        if (done === total || now - lastShown > 2000) {
+          process.stderr.write(`${name}: ${done}/${total} queries\n`);
+          lastShown = now;
+        }
+      },
+    });
+    if (comparison === undefined) throw new Error('compareRetrievers returned no comparison for the setting');
+    process.stdout.write(`${setting}: ${comparison.queries} test queries${comparison.skipped > 0 ? ` (${comparison.skipped} without a domain skipped)` : ''}\n`);
+    process.stdout.write(comparisonTable(comparison) + '\n');
+    const h = comparison.hallucination;
+    process.stdout.write(`hallucinated tools (${h.queries} greedy answers): constrained ${h.constrained.toFixed(3)}, unconstrained ${h.unconstrained.toFixed(3)}\n`);
+    if (f.json !== undefined) {
+      writeJsonAtomic(resolve(f.json), comparison);
+      process.stderr.write(`scores written to ${resolve(f.json)}\n`);
+    }
+    if (f.report !== undefined) {
+      const dir = resolve(f.report);
+      mkdirSync(dir, { recursive: true });
+      writeFileAtomic(join(dir, 'index.html'), comparisonHtml(`Retrieval: ${f.model}`, comparison));
+      process.stderr.write(`report written to ${join(dir, 'index.html')}\n`);
+    }
+    return 0;
+  },
+};

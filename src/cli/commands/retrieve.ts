@@ -1,0 +1,53 @@
+import { toolsByDomain } from '../../eval/retrieval/evaluate.js';
+import { GenerativeRetriever } from '../../eval/retrieval/generative.js';
+import { formatTable } from '../../report/html.js';
+import { CliCommand, CliError, helpText, parseFlags, wantsHelp } from '../args.js';
+import { readCatalogFlag, readToolGenModelFlag } from './toolgen-inputs.js';
+
+const flags = {
+  model: { kind: 'string', required: true, help: 'a ToolGen model directory (with tool-index.json), e.g. a run\'s final/' },
+  query: { kind: 'string', required: true, help: 'the request to find tools for' },
+  k: { kind: 'int', default: 5, help: 'tools to list' },
+  domain: { kind: 'string', help: 'only tools of this category (needs --catalog)' },
+  catalog: { kind: 'string', help: 'catalog.json giving the tools\' categories' },
+  beamWidth: { kind: 'int', help: 'beams of the constrained search (default: k)' },
+  scoring: { kind: 'string', choices: ['sum', 'mean'], default: 'sum', help: 'rank by log-probability or by log-probability per token' },
+} as const;
+
+const summary = 'Rank the tools a ToolGen model would call for a query (trie-constrained beam search)';
+
+export const command: CliCommand = {
+  summary,
+  async run(argv) {
+    if (wantsHelp(argv)) {
+      process.stdout.write(helpText('retrieve', summary + '.', flags) + '\n');
+      return 0;
+    }
+    const f = parseFlags(argv, flags);
+    if (f._.length > 0) throw new CliError(`unexpected argument '${f._[0]}'`);
+    if (f.k < 1) throw new CliError(`--k must be at least 1, got ${f.k}`);
+    if (f.beamWidth !== undefined && f.beamWidth < f.k) throw new CliError(`--beam-width must be at least --k (${f.k}), got ${f.beamWidth}`);
+    if (f.domain !== undefined && f.catalog === undefined) throw new CliError('--domain needs --catalog (the catalog gives the tools\' categories)');
+    if (f.query.trim() === '') throw new CliError('--query is empty');
+
+    let candidates: Set<string> | undefined;
+    if (f.domain !== undefined) {
+      const domains = toolsByDomain(readCatalogFlag(f.catalog!));
+      candidates = domains.get(f.domain);
+      if (candidates === undefined) {
+        const known = [...domains.keys()].sort();
+        throw new CliError(`--domain '${f.domain}' has no tools in ${f.catalog} (domains: ${known.length > 0 ? known.join(', ') : 'none, the catalog has no categories'})`);
+      }
+    }
+    const loaded = await readToolGenModelFlag(f.model);
+    const retriever = new GenerativeRetriever(
+      { model: loaded.model, tokenizer: loaded.tokenizer, index: loaded.index },
+      { scoring: f.scoring as 'sum' | 'mean', ...(f.beamWidth !== undefined ? { beamWidth: f.beamWidth } : {}) },
+    );
+    const ranked = retriever.rank(f.query, f.k, candidates);
+    if (candidates !== undefined && ranked.length === 0) throw new CliError(`--domain '${f.domain}': none of its tools is in the model's tool index`);
+    const score = f.scoring === 'mean' ? 'log-prob/token' : 'log-prob';
+    process.stdout.write(formatTable(['rank', 'tool', score], ranked.map((r, i) => [i + 1, r.toolId, r.score])) + '\n');
+    return 0;
+  },
+};

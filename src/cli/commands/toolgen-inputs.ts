@@ -1,0 +1,69 @@
+/**
+ * The inputs the ToolGen commands (`train`, `retrieve`, `eval retrieval`) share — a model directory, a catalog, a
+ * queries file — read once at the edge, with every failure turned into a one-line CliError naming the input.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { DataFileError } from '../../data/loaders/files.js';
+import { loadQueriesFile } from '../../data/loaders/user.js';
+import type { RetrievalQuery } from '../../data/types.js';
+import { ToolIndex } from '../../indexing/tool-index.js';
+import { ModelConfigError } from '../../models/config.js';
+import { WeightMismatchError } from '../../models/decoder.js';
+import { CheckpointError } from '../../models/formats/errors.js';
+import { HubError } from '../../models/formats/hub.js';
+import { loadModel, ModelLoadError, type LoadedModel } from '../../models/load.js';
+import { CatalogError, loadCatalog } from '../../tools/catalog.js';
+import type { Tool } from '../../tools/types.js';
+import { loadToolIndex } from '../../train/toolgen.js';
+import { CliError } from '../args.js';
+
+/** Runs `fn`, turning the error kinds a user causes into a CliError prefixed by `what`. */
+export function userInput<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    const kinds = [CatalogError, DataFileError, ModelLoadError, ModelConfigError, CheckpointError, HubError, WeightMismatchError];
+    if (kinds.some((kind) => err instanceof kind)) throw new CliError((err as Error).message);
+    if (err instanceof Error) throw new CliError(`${what}: ${err.message}`);
+    throw err;
+  }
+}
+
+export function readCatalogFlag(path: string): Tool[] {
+  const tools = userInput(`--catalog ${path}`, () => loadCatalog(path).tools);
+  if (tools.length === 0) throw new CliError(`--catalog ${path}: the catalog has no tools`);
+  return tools;
+}
+
+export function readQueriesFlag(flag: string, path: string, tools: readonly Tool[]): RetrievalQuery[] {
+  const queries = userInput(`${flag} ${path}`, () => loadQueriesFile(path, tools));
+  if (queries.length === 0) throw new CliError(`${flag} ${path}: no queries in the file`);
+  return queries;
+}
+
+export async function readModelFlag(pathOrId: string): Promise<LoadedModel> {
+  try {
+    return await loadModel(pathOrId);
+  } catch (err) {
+    const kinds = [ModelLoadError, ModelConfigError, CheckpointError, HubError, WeightMismatchError];
+    if (kinds.some((kind) => err instanceof kind)) throw new CliError(`--model ${pathOrId}: ${(err as Error).message}`);
+    throw err;
+  }
+}
+
+/** The tool index saved beside a local model directory, if any. */
+export function readSavedIndex(modelPath: string): ToolIndex | undefined {
+  if (!existsSync(modelPath) || !statSync(modelPath).isDirectory()) return undefined;
+  return userInput(`--model ${modelPath}`, () => loadToolIndex(modelPath));
+}
+
+/** A ToolGen model directory: the model, its tokenizer and its tool index, which must exist. */
+export async function readToolGenModelFlag(modelPath: string): Promise<LoadedModel & { index: ToolIndex }> {
+  if (!existsSync(modelPath)) throw new CliError(`--model ${modelPath}: no such directory`);
+  const index = readSavedIndex(modelPath);
+  if (index === undefined) throw new CliError(`--model ${modelPath}: no tool-index.json; train it with \`toolken train\` first`);
+  const loaded = await readModelFlag(modelPath);
+  return { ...loaded, index };
+}
+

@@ -1,0 +1,183 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { demoCatalog } from '../../data/demo/catalog.js';
+import { ToolIndex } from '../../indexing/tool-index.js';
+import { loadModel } from '../../models/load.js';
+import { saveModel } from '../../models/save.js';
+import { saveCatalog, toolDocument } from '../../tools/catalog.js';
+import { scratchModel, trainScratchTokenizer } from '../../train/scratch.js';
+import { CliError } from '../args.js';
+import { command as retrieve } from './retrieve.js';
+import { command as train } from './train.js';
+import type { CliCommand } from '../args.js';
+import type { Tool } from '../../tools/types.js';
+
+/** Two tools from each of three domains. */
+const tools = [...new Set(demoCatalog().map((t) => t.category))]
+  .slice(0, 3)
+  .flatMap((category) => demoCatalog().filter((t) => t.category === category).slice(0, 2));
+
+/** A catalog of six demo tools and an untrained scratch model, in a fresh folder. */
+function fixture(): { dir: string; catalog: string; model: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'toolken-train-cli-'));
+  const catalog = join(dir, 'catalog.json');
+  saveCatalog(catalog, { version: 1, tools });
+  const tokenizer = trainScratchTokenizer(tools.map(toolDocument), 320);
+  const model = join(dir, 'base');
+  saveModel(scratchModel(tokenizer, { vocabSize: 320, dim: 32, layers: 1, heads: 2, kvHeads: 1, hiddenDim: 64, maxPositions: 512, seed: 1 }), tokenizer, model);
+  return { dir, catalog, model };
+}
+
+/** Runs a command in-process, capturing stdout and stderr. */
+async function capture(cmd: CliCommand, ...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = { stdout: '', stderr: '' };
+  const writeOut = process.stdout.write.bind(process.stdout);
+  const writeErr = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string) => ((out.stdout += chunk), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string) => ((out.stderr += chunk), true)) as typeof process.stderr.write;
+  try {
+    return { code: await cmd.run(argv), ...out };
+  } finally {
+    process.stdout.write = writeOut;
+    process.stderr.write = writeErr;
+  }
+}
+
+const rejectsWith = (promise: Promise<unknown>, message: RegExp) =>
+  assert.rejects(promise, (err: unknown) => err instanceof CliError && message.test(err.message));
+
+test('train memorization writes a run whose final/ loads with its tool index, and retrieve ranks its tools', async () => {
+  const { dir, catalog, model } = fixture();
+  const out = join(dir, 'run');
+  const trained = await capture(train, '--stage', 'memorization', '--model', model, '--catalog', catalog, '--out', out, '--epochs', '10', '--lr', '1e-2', '--batch-size', '3', '--checkpoint-every', '0');
+  assert.equal(trained.code, 0);
+  assert.equal(trained.stdout.trim(), join(out, 'final'));
+  assert.match(trained.stderr, /memorization: 20 steps in/);
+
+  const final = join(out, 'final');
+  await rejectsWith(
+    capture(train, '--stage', 'memorization', '--model', model, '--catalog', catalog, '--out', out),
+    /already holds a run \(config\.json exists\); pass --resume to continue it or choose another --out/,
+  );
+  await rejectsWith(
+    capture(train, '--stage', 'memorization', '--model', model, '--catalog', catalog, '--out', out, '--resume', '--epochs', '3'),
+    /--resume: .* was started with different options/,
+  );
+  const index = ToolIndex.load(join(final, 'tool-index.json'));
+  assert.deepEqual(index.toolIds(), tools.map((t) => t.id));
+  const loaded = await loadModel(final);
+  assert.equal(loaded.tokenizer.encode(index.toolToText(tools[0]!.id)).length, 1);
+  const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { stage: string; index: string; sft: { epochs: number } };
+  assert.deepEqual([config.stage, config.index, config.sft.epochs], ['memorization', 'atomic', 10]);
+  const trainLines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n');
+  assert.equal(trainLines.length, 20);
+  const losses = trainLines.map((l) => (JSON.parse(l) as { loss: number }).loss);
+  assert.ok(losses[19]! < losses[0]! / 2, `loss ${losses[0]} -> ${losses[19]}`);
+
+  const ranked = await capture(retrieve, '--model', final, '--query', toolDocument(tools[2]!), '--k', '3');
+  const rows = ranked.stdout.trim().split('\n').slice(2).map((line) => line.split(/\s+/));
+  assert.deepEqual(rows.map((r) => r[0]), ['1', '2', '3']);
+  assert.equal(new Set(rows.map((r) => r[1])).size, 3);
+  for (const r of rows) assert.ok(tools.some((t) => t.id === r[1]), `${r[1]} is not a catalog tool`);
+  const scores = rows.map((r) => Number(r[2]));
+  assert.ok(scores[0]! >= scores[1]! && scores[1]! >= scores[2]! && scores[0]! < 0);
+
+  assert.deepEqual(JSON.parse(readFileSync(join(final, 'catalog.json'), 'utf8')), { version: 1, tools });
+
+  // The retrieval stage continues from final/: the saved index and its tool tokens are reused, not added again.
+  const queries = join(dir, 'queries.jsonl');
+  writeFileSync(queries, tools.map((t, i) => JSON.stringify({ id: `q${i}`, query: `please ${t.description}`, relevant: [t.id] })).join('\n') + '\n');
+  const second = await capture(train, '--stage', 'retrieval', '--model', final, '--catalog', catalog, '--data', queries, '--out', join(dir, 'run2'), '--epochs', '2', '--batch-size', '2', '--val-fraction', '0.34');
+  assert.equal(second.code, 0);
+  assert.match(second.stderr, /retrieval: 4 training and 2 validation examples/);
+  const validations = readFileSync(join(dir, 'run2', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.split === 'validation');
+  assert.equal(validations.length, 1);
+  assert.ok([0, 0.5, 1].includes(validations[0]!.val_top1 as number) && typeof validations[0]!.val_loss === 'number');
+  const reloaded = await loadModel(join(dir, 'run2', 'final'));
+  assert.equal(reloaded.tokenizer.vocabSize, loaded.tokenizer.vocabSize);
+  assert.deepEqual(ToolIndex.load(join(dir, 'run2', 'final', 'tool-index.json')).toJSON(), index.toJSON());
+  await rejectsWith(
+    capture(train, '--stage', 'retrieval', '--model', final, '--catalog', catalog, '--data', queries, '--out', join(dir, 'run3'), '--index', 'semantic'),
+    /tool-index\.json uses the atomic scheme, not semantic/,
+  );
+
+  const category = tools[0]!.category!;
+  const inDomain = await capture(retrieve, '--model', final, '--query', 'anything', '--k', '10', '--domain', category, '--catalog', catalog);
+  const domainIds = inDomain.stdout.trim().split('\n').slice(2).map((line) => line.split(/\s+/)[1]);
+  assert.deepEqual(domainIds.sort(), tools.filter((t) => t.category === category).map((t) => t.id).sort());
+});
+
+test('train refuses bad flags, files and runs with one clear message', async () => {
+  const { dir, catalog, model } = fixture();
+  const badCatalog = join(dir, 'bad.json');
+  writeFileSync(badCatalog, '{"version": 1, "tools": 3}');
+  const base = ['--model', model, '--catalog', catalog, '--out', join(dir, 'r')];
+  await rejectsWith(capture(train, '--stage', 'pretraining', ...base), /--stage must be one of memorization, retrieval, agent, got 'pretraining'/);
+  await rejectsWith(capture(train, '--stage', 'retrieval', ...base), /--stage retrieval needs --data/);
+  await rejectsWith(capture(train, '--stage', 'memorization', ...base, '--epochs', '0'), /--epochs must be > 0, got 0/);
+  await rejectsWith(capture(train, '--stage', 'memorization', ...base, '--lr', 'fast'), /--lr must be a number, got 'fast'/);
+  await rejectsWith(capture(train, '--stage', 'memorization', '--model', model, '--catalog', join(dir, 'none.json'), '--out', join(dir, 'r')), /cannot read catalog .*none\.json/);
+  await rejectsWith(capture(train, '--stage', 'memorization', '--model', model, '--catalog', badCatalog, '--out', join(dir, 'r')), /"tools" must be an array/);
+  await rejectsWith(capture(train, '--stage', 'retrieval', ...base, '--data', join(dir, 'missing.jsonl')), /missing\.jsonl: file not found/);
+  await rejectsWith(capture(train, '--stage', 'memorization', '--catalog', catalog, '--out', join(dir, 'r')), /--model is required/);
+  assert.equal(existsSync(join(dir, 'r', 'config.json')), false);
+});
+
+test('retrieve refuses a model without a tool index, a domain without a catalog and an unknown domain', async () => {
+  const { dir, catalog, model } = fixture();
+  await rejectsWith(capture(retrieve, '--model', model, '--query', 'x'), /no tool-index\.json; train it with `toolken train` first/);
+  await rejectsWith(capture(retrieve, '--model', model, '--query', 'x', '--domain', 'math'), /--domain needs --catalog/);
+  await rejectsWith(capture(retrieve, '--model', model, '--query', 'x', '--domain', 'astrology', '--catalog', catalog), /--domain 'astrology' has no tools in .* \(domains: /);
+  await rejectsWith(capture(retrieve, '--model', join(dir, 'nowhere'), '--query', 'x'), /--model .*nowhere: no such directory/);
+  await rejectsWith(capture(retrieve, '--model', model, '--query', 'x', '--k', '0'), /--k must be at least 1, got 0/);
+});
+
+test('train agent rewrites ToolBench answers with tool tokens, indexing a Finish action beside the catalog', async () => {
+  const { dir, model } = fixture();
+  const weather: Tool = {
+    id: 'Weather&&forecast', name: 'forecast', description: 'Daily forecast', category: 'Weather',
+    parameters: { type: 'object', properties: { city: { type: 'string', description: 'City name' } }, required: ['city'] },
+  };
+  const catalog = join(dir, 'weather.json');
+  saveCatalog(catalog, { version: 1, tools: [weather] });
+  const answers = join(dir, 'answers');
+  mkdirSync(answers);
+  const functions = [
+    { name: 'forecast_for_weather', description: 'The description of this function is: "Daily forecast"', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+    { name: 'Finish', description: 'finish', parameters: { type: 'object', properties: {} } },
+  ];
+  const chain = [
+    { role: 'system', content: 'You have access of the following tools: weather' },
+    { role: 'user', content: '\nWill it rain in Oslo?\nBegin!\n' },
+    { role: 'assistant', content: 'I should call forecast_for_weather.', function_call: { name: 'forecast_for_weather', arguments: '{"city": "Oslo"}' } },
+    { role: 'function', name: 'forecast_for_weather', content: '{"rain": true}' },
+    { role: 'assistant', content: null, function_call: { name: 'Finish', arguments: '{"return_type": "give_answer", "final_answer": "Yes"}' } },
+  ];
+  for (const name of ['a.json', 'b.json']) {
+    writeFileSync(join(answers, name), JSON.stringify({ answer_generation: { valid_data: true, finish_type: 'give_answer', query: 'q', function: functions, train_messages: [chain] } }));
+  }
+  const out = join(dir, 'agent');
+  const r = await capture(train, '--stage', 'agent', '--model', model, '--catalog', catalog, '--data', answers, '--out', out, '--val-fraction', '0', '--max-steps', '2', '--batch-size', '1');
+  assert.equal(r.code, 0);
+  assert.match(r.stderr, /agent: 2 training and 0 validation examples/);
+  const index = ToolIndex.load(join(out, 'final', 'tool-index.json'));
+  assert.deepEqual(index.toolIds(), ['Weather&&forecast', 'Finish']);
+  assert.equal(index.toolToText('Finish'), '<<Finish>>');
+});
+
+test('train with --lora-rank merges the adapters, so final/ is a plain model that differs from the base', async () => {
+  const { dir, catalog, model } = fixture();
+  const out = join(dir, 'lora');
+  const r = await capture(train, '--stage', 'memorization', '--model', model, '--catalog', catalog, '--out', out, '--lora-rank', '4', '--max-steps', '3', '--lr', '1e-2', '--batch-size', '2');
+  assert.equal(r.code, 0);
+  assert.match(r.stderr, /memorization: 3 steps in/);
+  const base = await loadModel(model);
+  const tuned = await loadModel(join(out, 'final'));
+  const weight = (m: typeof base, name: string): Float32Array => m.model.tensors().find((t) => t.name === name)!.data;
+  const q = 'model.layers.0.self_attn.q_proj.weight';
+  assert.notDeepEqual(weight(tuned, q), weight(base, q));
+  assert.deepEqual(weight(tuned, 'model.norm.weight'), weight(base, 'model.norm.weight'));
+});

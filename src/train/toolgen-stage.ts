@@ -1,0 +1,210 @@
+/**
+ * One ToolGen training stage as a resumable run: the model learns its catalog's tools as tokens (memorization),
+ * to answer queries with them (retrieval) or to act with them (agent tuning); the run directory keeps the config,
+ * metrics, checkpoints and, in `final/`, a loadable model directory with its `tool-index.json`.
+ *
+ * The retrieval stage validates on held-out queries by top-1 accuracy of the constrained generative retriever,
+ * the quantity the stage exists for; the best validated weights are restored before `final/` is written.
+ */
+import { join } from 'node:path';
+import { seededRandom, shuffled } from '../util/random.js';
+import { splitQueries } from '../data/split.js';
+import { agentTuningExample, FINISH_FUNCTION, type ToolBenchTrajectory } from '../data/toolgen.js';
+import type { ChatExample, RetrievalQuery } from '../data/types.js';
+import { toolBenchFunctionName } from '../data/loaders/toolbench-names.js';
+import { GenerativeRetriever } from '../eval/retrieval/generative.js';
+import { ToolIndex } from '../indexing/tool-index.js';
+import type { IndexScheme } from '../indexing/schemes.js';
+import type { DecoderModel } from '../models/decoder.js';
+import { mergeLora } from '../models/lora.js';
+import { saveModel } from '../models/save.js';
+import type { Tokenizer } from '../tokenizer/types.js';
+import { saveCatalog } from '../tools/catalog.js';
+import type { Tool } from '../tools/types.js';
+import type { RunDirectory } from './run-dir.js';
+import { restoreBest, trainSft, type Evaluation, type SftConfig, type SftResult } from './sft.js';
+import {
+  attachToolIndex,
+  selectTrainable,
+  stageConversations,
+  TOOL_INDEX_FILE,
+  tokenizeConversations,
+  type ToolGenModel,
+  type ToolGenStage,
+} from './toolgen.js';
+
+/** The finish action of agent tuning; indexed like a tool so that it has a token of its own. */
+export const FINISH_TOOL: Tool = {
+  id: FINISH_FUNCTION,
+  name: FINISH_FUNCTION,
+  description: 'Ends the task with the final answer for the user, or gives up.',
+  parameters: {
+    type: 'object',
+    properties: { return_type: { type: 'string', enum: ['give_answer', 'give_up_and_restart'] }, final_answer: { type: 'string' } },
+    required: ['return_type'],
+  },
+};
+
+/**
+ * The model with its catalog as tool tokens: a model directory's saved index when it has one (the catalog must
+ * be covered by it), else a new index under `scheme` (atomic: the vocabulary grows by one token per tool).
+ */
+export async function prepareToolGenModel(
+  model: DecoderModel,
+  tokenizer: Tokenizer,
+  tools: readonly Tool[],
+  scheme: IndexScheme,
+  saved: ToolIndex | undefined,
+): Promise<ToolGenModel> {
+  if (saved === undefined) return attachToolIndex(model, tokenizer, tools, scheme);
+  if (saved.scheme !== scheme) throw new Error(`the model's ${TOOL_INDEX_FILE} uses the ${saved.scheme} scheme, not ${scheme}`);
+  const indexed = new Set(saved.toolIds());
+  const missing = tools.filter((t) => !indexed.has(t.id));
+  if (missing.length > 0) {
+    throw new Error(`the model's ${TOOL_INDEX_FILE} lacks ${missing.length} catalog tools (first: '${missing[0]!.id}'); train from the base model with this catalog`);
+  }
+  // The atomic tool tokens are already in the tokenizer; their rows are where the index says.
+  const ids = saved.newTokens().map(({ token }) => tokenizer.tokenToId(token));
+  if (ids.some((id) => id === undefined)) throw new Error(`the model's tokenizer lacks tokens of its ${TOOL_INDEX_FILE}`);
+  const rows = ids as number[];
+  const newRows = rows.length > 0 ? { start: Math.min(...rows), end: Math.max(...rows) + 1 } : null;
+  return { model, tokenizer, index: saved, newRows };
+}
+
+export interface ToolGenStageOptions {
+  readonly stage: ToolGenStage;
+  readonly tg: ToolGenModel;
+  readonly tools: readonly Tool[];
+  /** Retrieval stage: the training queries. */
+  readonly queries?: readonly RetrievalQuery[];
+  /** Agent stage: ToolBench answer trajectories. */
+  readonly trajectories?: readonly ToolBenchTrajectory[];
+  /** Retrieval stage: also replay the memorization examples, so tools no query names are not forgotten. */
+  readonly withMemorization?: boolean;
+  /** LoRA rank (the adapters and the new tool-token rows train; merged before saving); full fine-tuning without. */
+  readonly loraRank?: number;
+  /** Share of the data held out for validation and best-checkpoint selection. */
+  readonly valFraction: number;
+  readonly sft: SftConfig;
+  readonly run: RunDirectory;
+  readonly showProgress?: boolean;
+  /** Called with each line worth telling the user (examples, skipped trajectories). */
+  readonly log?: (line: string) => void;
+}
+
+export interface ToolGenStageResult {
+  readonly sft: SftResult;
+  readonly trainExamples: number;
+  readonly validationExamples: number;
+  /** The loadable model directory written at the end. */
+  readonly finalDir: string;
+}
+
+/** The catalog saved beside a trained model. */
+export const CATALOG_FILE = 'catalog.json';
+
+/** ToolGen-style LoRA covers every projection of attention and MLP. */
+const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
+
+/** Most validation queries ranked at each validation (a beam search each). */
+const MAX_VALIDATION_QUERIES = 200;
+
+/** The conversations of a stage, split into train and validation. */
+function stageData(o: ToolGenStageOptions): { train: ChatExample[]; validation: ChatExample[]; validationQueries: RetrievalQuery[] } {
+  const { stage, tg, tools, sft } = o;
+  const memorization = stageConversations('memorization', tg, tools, []);
+  if (stage === 'memorization') {
+    // Every tool must be memorized, so validation (if asked for) draws from the same documents.
+    const held = shuffled(memorization, seededRandom(sft.seed)).slice(0, Math.round(memorization.length * o.valFraction));
+    return { train: memorization, validation: held, validationQueries: [] };
+  }
+  if (stage === 'retrieval') {
+    const queries = o.queries ?? [];
+    if (queries.length === 0) throw new Error('the retrieval stage needs training queries');
+    const split = splitQueries(queries, { seed: sft.seed, validation: o.valFraction, test: 0 });
+    const train = stageConversations('retrieval', tg, tools, split.train);
+    return {
+      train: o.withMemorization ? [...train, ...memorization] : train,
+      validation: stageConversations('retrieval', tg, tools, split.validation),
+      validationQueries: split.validation.slice(0, MAX_VALIDATION_QUERIES),
+    };
+  }
+  const conversations = agentConversations(o);
+  const order = shuffled(conversations, seededRandom(sft.seed));
+  const held = Math.round(order.length * o.valFraction);
+  return { train: order.slice(held), validation: order.slice(0, held), validationQueries: [] };
+}
+
+/** ToolBench trajectories rewritten with tool tokens; those that cannot be used are logged and left out. */
+function agentConversations(o: ToolGenStageOptions): ChatExample[] {
+  const { index } = o.tg;
+  if (!index.toolIds().includes(FINISH_FUNCTION)) {
+    throw new Error(`the agent stage needs a '${FINISH_FUNCTION}' tool in the index; index the catalog with it (train the first stage with --stage agent, or add it to the catalog)`);
+  }
+  const byFunctionName = new Map<string, string>();
+  for (const tool of o.tools) {
+    const [toolName, apiName] = tool.id.split('&&');
+    if (toolName !== undefined && apiName !== undefined) byFunctionName.set(toolBenchFunctionName(toolName, apiName), tool.id);
+    byFunctionName.set(tool.name, tool.id);
+  }
+  const out: ChatExample[] = [];
+  let skipped = 0;
+  for (const trajectory of o.trajectories ?? []) {
+    const converted = agentTuningExample(trajectory, {
+      toolText: (id) => index.toolToText(id),
+      toolIdOf: (name) => byFunctionName.get(name),
+      finishText: index.toolToText(FINISH_FUNCTION),
+    });
+    if (converted.ok) out.push(converted.example);
+    else {
+      skipped++;
+      if (skipped <= 5) o.log?.(`skipped ${converted.reason}`);
+    }
+  }
+  if (skipped > 5) o.log?.(`skipped ${skipped} trajectories in all`);
+  if (out.length === 0) throw new Error('the agent stage has no usable trajectory');
+  return out;
+}
+
+/** Trains one stage and writes `final/` (model, tokenizer, tool index). Resumes when the run has checkpoints. */
+export function trainToolGenStage(o: ToolGenStageOptions): ToolGenStageResult {
+  const { tg, run, sft } = o;
+  const data = stageData(o);
+  const maxLength = sft.maxLength;
+  const train = tokenizeConversations(tg.tokenizer, data.train, maxLength);
+  const validation = tokenizeConversations(tg.tokenizer, data.validation, maxLength);
+  o.log?.(`${o.stage}: ${train.length} training and ${validation.length} validation examples`);
+
+  if (o.loraRank === undefined) selectTrainable(tg, { kind: 'full' });
+  else selectTrainable(tg, { kind: 'lora', lora: { rank: o.loraRank, alpha: 2 * o.loraRank, targetModules: LORA_TARGETS, seed: sft.seed } });
+
+  let evaluate: (() => Evaluation) | undefined;
+  if (data.validationQueries.length > 0) {
+    const retriever = new GenerativeRetriever(tg);
+    evaluate = () => {
+      let hits = 0;
+      for (const q of data.validationQueries) if (q.relevant.includes(retriever.rank(q.query, 1)[0]?.toolId ?? '')) hits++;
+      const accuracy = hits / data.validationQueries.length;
+      // trainSft logs the validation loss beside it; the checkpoint is chosen by what the stage is for.
+      return { metrics: { val_top1: accuracy }, score: accuracy };
+    };
+  }
+
+  const result = trainSft({
+    model: tg.model,
+    train,
+    ...(validation.length > 0 ? { validation } : {}),
+    ...(evaluate ? { evaluate } : {}),
+    config: sft,
+    run,
+    ...(o.showProgress !== undefined ? { showProgress: o.showProgress } : {}),
+  });
+  restoreBest(run, tg.model);
+  if (o.loraRank !== undefined) mergeLora(tg.model);
+  const finalDir = run.file('final');
+  saveModel(tg.model, tg.tokenizer, finalDir);
+  tg.index.save(join(finalDir, TOOL_INDEX_FILE));
+  // The catalog travels with the model, so evaluation and serving know the tools' documents and domains.
+  saveCatalog(join(finalDir, CATALOG_FILE), { version: 1, tools: [...o.tools] });
+  return { sft: result, trainExamples: train.length, validationExamples: validation.length, finalDir };
+}
