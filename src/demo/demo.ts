@@ -14,14 +14,14 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ToolGenAgent, promptIds, turnEndId, type AgentAnswer } from '../agent/toolgen-agent.js';
+import { ToolGenAgent, type AgentAnswer } from '../agent/toolgen-agent.js';
 import { demoCatalog, demoImplementations } from '../data/demo/catalog.js';
 import { demoQuerySplit } from '../data/demo/queries.js';
 import type { ChatExample, RetrievalQuery } from '../data/types.js';
 import { DenseRetriever, defaultDenseOptions } from '../eval/retrieval/dense.js';
 import { Bm25Index, toolSearchText } from '../eval/retrieval/bm25.js';
 import { bm25Retriever, evaluateRetrieval, type RetrievalReport, type Retriever } from '../eval/retrieval/evaluate.js';
-import { generate } from '../generate/generate.js';
+import { GenerativeRetriever } from '../eval/retrieval/generative.js';
 import { toolDocument } from '../indexing/schemes.js';
 import { saveModel } from '../models/save.js';
 import { groupedBarSvg, lineSvg } from '../report/charts.js';
@@ -29,7 +29,7 @@ import { ProgressBar } from '../report/progress.js';
 import { formatTable, renderHtmlReport, type ReportBlock } from '../report/html.js';
 import { getBackend } from '../tensor/backends/index.js';
 import { FunctionExecutor } from '../tools/executors/registry.js';
-import type { JsonValue, Tool } from '../tools/types.js';
+import type { JsonValue } from '../tools/types.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { RunDirectory } from '../train/run-dir.js';
 import { scratchModel, trainScratchTokenizer, type ScratchModelOptions } from '../train/scratch.js';
@@ -41,7 +41,6 @@ import {
   selectTrainable,
   stageConversations,
   tokenizeConversations,
-  type ToolGenModel,
 } from '../train/toolgen.js';
 
 export interface DemoOptions {
@@ -80,23 +79,6 @@ const EXAMPLE_QUERIES = [
   'What is the greatest common divisor of 84 and 126?',
   'How many days are there between 2024-01-15 and 2024-03-01?',
 ];
-
-/** A constrained-search retriever over the agent's model, for the evaluation harness. */
-function generativeRetriever(agent: ToolGenAgent): Retriever {
-  return { retrieve: (query, k, candidates) => agent.selectTools(query.query, candidates ? [...candidates] : undefined).slice(0, k).map((c) => c.toolId) };
-}
-
-/** Share of free (unconstrained, greedy) generations that name no tool of the catalog. */
-function unconstrainedHallucination(tg: ToolGenModel, queries: readonly RetrievalQuery[]): number {
-  const eos = turnEndId(tg.tokenizer);
-  let missing = 0;
-  for (const q of queries) {
-    const [result] = generate(tg.model, [promptIds(tg.tokenizer, [{ role: 'user', content: q.query }])], { maxTokens: 12, stopTokens: [eos] });
-    const text = tg.tokenizer.decode(result!.tokens).trim();
-    if (tg.index.textToTool(text) === undefined) missing++;
-  }
-  return queries.length > 0 ? missing / queries.length : 0;
-}
 
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const started = performance.now();
@@ -172,7 +154,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const dense = new DenseRetriever({ ...defaultDenseOptions, epochs: o.quick ? 1 : defaultDenseOptions.epochs, seed: o.seed });
   dense.fit(tools, train);
   const bm25 = bm25Retriever(new Bm25Index(tools.map((t) => ({ id: t.id, text: toolSearchText(t) })), { stopwords: true }));
-  const retrievers: Record<string, Retriever> = { toolgen: generativeRetriever(agentRunner), bm25, dense };
+  const toolgen = new GenerativeRetriever(tg);
+  const retrievers: Record<string, Retriever> = { toolgen, bm25, dense };
   const settings: Record<string, RetrievalReport> = {};
   for (const setting of ['multi-domain', 'in-domain'] as const) {
     log(`[4/6] evaluating ${Object.keys(retrievers).join(', ')} on ${evalQueries.length} held-out queries (${setting})`);
@@ -182,8 +165,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   }
   const hallucinationQueries = evalQueries.slice(0, o.quick ? 12 : 100);
   const hallucination = {
-    unconstrained: unconstrainedHallucination(tg, hallucinationQueries),
-    constrained: constrainedHallucination(agentRunner, hallucinationQueries, byId),
+    unconstrained: toolgen.hallucinationRate(hallucinationQueries, false),
+    constrained: toolgen.hallucinationRate(hallucinationQueries, true),
     queries: hallucinationQueries.length,
   };
   log(`      hallucinated tools: ${(hallucination.unconstrained * 100).toFixed(1)}% free, ${(hallucination.constrained * 100).toFixed(1)}% constrained`);
@@ -228,12 +211,6 @@ function firstPerTool(queries: readonly RetrievalQuery[], n: number): RetrievalQ
     seen.set(tool, count + 1);
     return count < n;
   });
-}
-
-function constrainedHallucination(agent: ToolGenAgent, queries: readonly RetrievalQuery[], tools: ReadonlyMap<string, Tool>): number {
-  let missing = 0;
-  for (const q of queries) if (agent.selectTools(q.query).some((c) => !tools.has(c.toolId))) missing++;
-  return queries.length > 0 ? missing / queries.length : 0;
 }
 
 const METRICS = ['ndcg@1', 'ndcg@3', 'ndcg@5', 'recall@5', 'mrr', 'comp@5'] as const;

@@ -1,3 +1,4 @@
+import type { Tokenizer } from './types.js';
 import { Template } from '@huggingface/jinja';
 import type { JsonValue } from '../tools/types.js';
 
@@ -65,4 +66,15 @@ export function applyChatTemplate(template: string | undefined, messages: readon
   } catch (err) {
     throw new Error(`chat template failed to render: ${(err as Error).message}`);
   }
+}
+
+/** The ids of a conversation rendered with the tokenizer's chat template, ending with an open assistant turn. */
+export function chatPromptIds(tokenizer: Tokenizer, messages: readonly ChatMessage[]): number[] {
+  const special = (id: number | undefined): string => (id === undefined ? '' : (tokenizer.idToToken(id) ?? ''));
+  const text = applyChatTemplate(tokenizer.chatTemplate, messages, {
+    addGenerationPrompt: true,
+    bosToken: special(tokenizer.bosId),
+    eosToken: special(tokenizer.eosId),
+  });
+  return tokenizer.encode(text);
 }

@@ -14,7 +14,7 @@ import { searchTools, type ToolCandidate } from '../../generate/constraints/beam
 import { ToolTrie } from '../../generate/constraints/tool-trie.js';
 import type { ToolIndex } from '../../indexing/tool-index.js';
 import type { DecoderModel } from '../../models/decoder.js';
-import { applyChatTemplate } from '../../tokenizer/chat-template.js';
+import { chatPromptIds } from '../../tokenizer/chat-template.js';
 import type { Tokenizer } from '../../tokenizer/types.js';
 import type { Retriever } from './evaluate.js';
 
@@ -91,14 +91,7 @@ export class GenerativeRetriever implements Retriever {
   }
 
   private render(query: string): number[] {
-    const { tokenizer } = this.tg;
-    const special = (id: number | undefined): string => (id === undefined ? '' : (tokenizer.idToToken(id) ?? ''));
-    const text = applyChatTemplate(tokenizer.chatTemplate, [{ role: 'user', content: query }], {
-      addGenerationPrompt: true,
-      bosToken: special(tokenizer.bosId),
-      eosToken: special(tokenizer.eosId),
-    });
-    return tokenizer.encode(text);
+    return chatPromptIds(this.tg.tokenizer, [{ role: 'user', content: query }]);
   }
 
   /** The trie of the candidates that the index knows (the whole index when no candidates are given). */
