@@ -6,6 +6,8 @@
  *   prefill   : one 128-token prompt, LM head on the last position (tokens/s), S and M
  *   decode    : 64 single-token steps with the KV cache, LM head + greedy each (tokens/s), S and M
  *   profile   : milliseconds per kernel of one S training step and of one S decode step (where the time goes)
+ *   llama.cpp : prefill and decode S and M through the anchors' llama_bench.mjs, on toolken's own F32 GGUF export of
+ *               the same random models, when TOOLKEN_LLAMA_DIR names a node-llama-cpp install (docs/llama-cpp.md)
  * The ref backend is far too slow for these shapes; without the native addon our side is skipped and said so.
  */
 import { spawnSync } from 'node:child_process';
@@ -21,6 +23,7 @@ import { AdamW } from '../../src/nn/optim/adamw.js';
 import { Rng } from '../../src/tensor/random.js';
 import { argmax } from '../../src/generate/sampling.js';
 import { median, timeIt, type BenchRecord } from '../lib.js';
+import { LLAMA_DIR_ENV, llamaCppThroughput } from '../llama-cpp.js';
 
 const THREADS = 2;
 const PYTHON = '/usr/bin/python3';
@@ -37,7 +40,8 @@ function shape(dim: number, layers: number, heads: number, kvHeads: number, hidd
     bosTokenId: null, eosTokenIds: [],
   };
 }
-const SHAPES = { S: shape(288, 6, 6, 6, 768, 32000), M: shape(576, 30, 9, 3, 1536, 49152) } as const;
+/** The anchors' model shapes (../shared/anchors/README.md). */
+export const SHAPES = { S: shape(288, 6, 6, 6, 768, 32000), M: shape(576, 30, 9, 3, 1536, 49152) } as const;
 
 function randomIds(count: number, vocab: number, seed: number): Int32Array {
   const rng = new Rng(seed);
@@ -174,6 +178,27 @@ function torchRecords(): BenchRecord[] {
   return records;
 }
 
+/** llama.cpp on toolken's GGUF export (F32, random weights) of the S and M shapes; none without TOOLKEN_LLAMA_DIR. */
+function llamaCppRecords(): BenchRecord[] {
+  const dir = process.env[LLAMA_DIR_ENV];
+  if (!dir) {
+    process.stderr.write(`bench model: llama.cpp anchor skipped (${LLAMA_DIR_ENV} not set)\n`);
+    return [];
+  }
+  return (['S', 'M'] as const).flatMap((name) => {
+    const figures = llamaCppThroughput(dir, SHAPES[name], THREADS);
+    if ('error' in figures) {
+      process.stderr.write(`bench model: llama.cpp ${name}: ${figures.error}\n`);
+      return [];
+    }
+    const params = { prompt: 128, generated: 64, threads: THREADS, weights: 'F32', flashAttention: false, release: figures.release };
+    return [
+      { name: `llama.cpp prefill ${name}`, value: figures.prefill, unit: 'tokens/s', params },
+      { name: `llama.cpp decode ${name}`, value: figures.decode, unit: 'tokens/s', params },
+    ];
+  });
+}
+
 export async function run(): Promise<BenchRecord[]> {
   const records: BenchRecord[] = [];
   const loaded = loadCpuBackend();
@@ -188,5 +213,6 @@ export async function run(): Promise<BenchRecord[]> {
     records.push(...kernelProfile(loaded.backend));
   }
   records.push(...torchRecords());
+  records.push(...llamaCppRecords());
   return records;
 }

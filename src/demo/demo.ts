@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { ToolGenAgent, type AgentAnswer } from '../agent/toolgen-agent.js';
 import { demoCatalog, demoImplementations } from '../data/demo/catalog.js';
 import { demoQuerySplit } from '../data/demo/queries.js';
-import type { ChatExample, RetrievalQuery } from '../data/types.js';
+import type { ChatExample } from '../data/types.js';
 import { DenseRetriever, defaultDenseOptions } from '../eval/retrieval/dense.js';
 import { Bm25Index, toolSearchText } from '../eval/retrieval/bm25.js';
 import { bm25Retriever, evaluateRetrieval, type RetrievalReport, type Retriever } from '../eval/retrieval/evaluate.js';
@@ -115,12 +115,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const execute = (toolId: string, args: JsonValue): string => JSON.stringify(implementations.get(toolId)!(args));
   const memorization = stageConversations('memorization', tg, tools, train);
   const retrieval = stageConversations('retrieval', tg, tools, train);
-  // Argument filling: two worked calls per tool; the tool token is context only, so retrieval is not unlearned.
-  const argumentsStage = argumentExamples(firstPerTool(train, 2), byId, tg.index);
+  // Argument filling on every training call; the tool token is context only, so retrieval is not unlearned.
+  const argumentsStage = argumentExamples(train, byId, tg.index);
   const repeat = (xs: readonly ChatExample[], n: number): ChatExample[] => Array.from({ length: n }, () => xs).flat();
   // From scratch, a small model needs many passes to tie queries to tool tokens; 1.5e-3 is about the largest
   // learning rate at which it leaves the "predict the tool prior" plateau quickly.
-  const epochs = o.quick ? { memorization: 2, retrieval: 2, arguments: 1 } : { memorization: 10, retrieval: 14, arguments: 3 };
+  const epochs = o.quick ? { memorization: 2, retrieval: 2, arguments: 1 } : { memorization: 10, retrieval: 14, arguments: 5 };
   const stages: { name: string; conversations: ChatExample[]; epochs: number; lr: number }[] = [
     { name: 'memorization', conversations: memorization, epochs: epochs.memorization, lr: 1.5e-3 },
     { name: 'retrieval', conversations: [...retrieval, ...repeat(memorization, 2)], epochs: epochs.retrieval, lr: 1.5e-3 },
@@ -200,17 +200,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   log(`[6/6] wrote ${join(outDir, 'report.json')} and report.html in ${report.seconds.toFixed(0)} s`);
   log('\n' + retrievalTable(report));
   return { report, outDir };
-}
-
-/** At most `n` queries per (first) relevant tool, in order. */
-function firstPerTool(queries: readonly RetrievalQuery[], n: number): RetrievalQuery[] {
-  const seen = new Map<string, number>();
-  return queries.filter((q) => {
-    const tool = q.relevant[0] ?? '';
-    const count = seen.get(tool) ?? 0;
-    seen.set(tool, count + 1);
-    return count < n;
-  });
 }
 
 const METRICS = ['ndcg@1', 'ndcg@3', 'ndcg@5', 'recall@5', 'mrr', 'comp@5'] as const;

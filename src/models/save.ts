@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../util/fs.js';
 import type { Tokenizer } from '../tokenizer/types.js';
+import { ggufTokenizerMetadata } from '../tokenizer/gguf-tokenizer.js';
 import type { GgufMetadataEntry } from './formats/gguf.js';
 import { writeGguf } from './formats/gguf.js';
 import { hfConfigToGgufMetadata, huggingFaceAsGguf } from './formats/llama-mapping.js';
@@ -37,16 +38,22 @@ export function saveModel(model: DecoderModel, tokenizer: Tokenizer | null, dir:
 export interface ExportGgufOptions {
   /** Storage type of the matrices (norms and biases stay F32, as llama.cpp expects). Default f32. */
   readonly dtype?: 'f32' | 'f16';
-  /** GGUF `tokenizer.*` metadata, so llama.cpp can tokenize; without it the file holds only the model. */
+  /** The model's tokenizer, written as GGUF `tokenizer.*` metadata so llama.cpp can tokenize. */
+  readonly tokenizer?: Tokenizer;
+  /** Ready-made `tokenizer.*` metadata, written instead of (or on top of) the tokenizer's. */
   readonly tokenizerMetadata?: Readonly<Record<string, GgufMetadataEntry>>;
   readonly name?: string;
 }
 
-/** Writes `model` as a GGUF v3 file in llama.cpp's naming and rotary layout. */
+/**
+ * Writes `model` as a GGUF v3 file in llama.cpp's naming and rotary layout, with its tokenizer when given (without
+ * one, or tokenizer metadata, the file holds only the model and llama.cpp refuses to load it).
+ */
 export function exportGguf(model: DecoderModel, path: string, options: ExportGgufOptions = {}): void {
   const hf = ggufConfigView(model);
   const weights = huggingFaceAsGguf(new TensorListReader(model.tensors()), hf);
-  const metadata = { ...hfConfigToGgufMetadata(hf, options.name), ...options.tokenizerMetadata };
+  const tokenizerMetadata = options.tokenizer ? ggufTokenizerMetadata(options.tokenizer, model.config.vocabSize) : {};
+  const metadata = { ...hfConfigToGgufMetadata(hf, options.name), ...tokenizerMetadata, ...options.tokenizerMetadata };
   writeGguf(path, weights, metadata, { dtype: options.dtype === 'f16' ? 'F16' : 'F32' });
 }
 

@@ -2,7 +2,7 @@ import { AddedTokenSet, type AddedToken } from './added-tokens.js';
 import { fromByteChars, PRETOKENIZE_PATTERNS, toByteChars } from './byte-level.js';
 import { writeTokenizerFiles } from './hf-files.js';
 import { mergeSymbols } from './merge.js';
-import type { AddTokensOptions, DecodeOptions, EncodeOptions, Tokenizer } from './types.js';
+import { GGUF_TOKEN_TYPE, type AddTokensOptions, type DecodeOptions, type EncodeOptions, type GgufVocabulary, type Tokenizer } from './types.js';
 
 export interface ByteLevelBpeModel {
   /** Token strings in byte-level characters, by id. */
@@ -18,6 +18,9 @@ export interface ByteLevelBpeModel {
   eosId?: number | undefined;
   chatTemplate?: string | undefined;
 }
+
+/** Our pre-tokenizer names -> the `tokenizer.ggml.pre` name under which llama.cpp splits text the same way. */
+const LLAMA_CPP_PRETOKENIZERS: Readonly<Record<string, string>> = { gpt2: 'gpt-2', 'llama-bpe': 'llama-bpe', qwen2: 'qwen2' };
 
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
@@ -132,6 +135,26 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
       this.cache.clear();
       return id;
     });
+  }
+
+  ggufVocabulary(): GgufVocabulary {
+    const pre = LLAMA_CPP_PRETOKENIZERS[this.pretokenizer];
+    if (pre === undefined) throw new Error(`pre-tokenizer "${this.pretokenizer}" has no llama.cpp equivalent (supported: ${Object.keys(LLAMA_CPP_PRETOKENIZERS).join(', ')})`);
+    const tokenTypes = this.tokens.map((_, id) => {
+      const added = this.added.byTokenId(id);
+      if (!added) return GGUF_TOKEN_TYPE.normal;
+      return added.special ? GGUF_TOKEN_TYPE.control : GGUF_TOKEN_TYPE.userDefined;
+    });
+    return {
+      model: 'gpt2',
+      pre,
+      tokens: [...this.tokens],
+      merges: this.merges.map(([a, b]) => `${a} ${b}`),
+      tokenTypes,
+      bosId: this.bosId,
+      eosId: this.eosId,
+      addBos: false,
+    };
   }
 
   save(dir: string): void {

@@ -1,15 +1,12 @@
-import type { GgufFile, GgufValue } from '../models/formats/gguf.js';
+import type { GgufFile, GgufMetadataEntry, GgufValue } from '../models/formats/gguf.js';
 import { ByteLevelBpeTokenizer } from './byte-level-bpe.js';
 import { SentencePieceTokenizer } from './sentencepiece.js';
-import type { Tokenizer } from './types.js';
+import { GGUF_TOKEN_TYPE, type Tokenizer } from './types.js';
 
-// llama.cpp token types (tokenizer.ggml.token_type).
-const UNKNOWN = 2;
-const CONTROL = 3;
-const USER_DEFINED = 4;
+const { unknown: UNKNOWN, control: CONTROL, userDefined: USER_DEFINED } = GGUF_TOKEN_TYPE;
 
 /** llama.cpp pre-tokenizer names (tokenizer.ggml.pre) -> our split pattern names. */
-const PRETOKENIZERS: Readonly<Record<string, string>> = { default: 'gpt2', gpt2: 'gpt2', 'llama-bpe': 'llama-bpe', llama3: 'llama-bpe', qwen2: 'qwen2' };
+const PRETOKENIZERS: Readonly<Record<string, string>> = { default: 'gpt2', gpt2: 'gpt2', 'gpt-2': 'gpt2', 'llama-bpe': 'llama-bpe', llama3: 'llama-bpe', qwen2: 'qwen2' };
 
 function list<T extends GgufValue>(gguf: GgufFile, key: string, check: (v: GgufValue) => v is T): T[] {
   const value = gguf.get(key);
@@ -70,4 +67,36 @@ export function tokenizerFromGguf(gguf: GgufFile): Tokenizer {
     });
   }
   throw new Error(`${gguf.path}: tokenizer model ${JSON.stringify(model)} is not supported (supported: "llama", "gpt2")`);
+}
+
+const stringArray = (value: string[]): GgufMetadataEntry => ({ type: 'array', itemType: 'string', value });
+
+/**
+ * GGUF `tokenizer.*` metadata for `tokenizer`, so llama.cpp tokenizes as toolken does. llama.cpp sizes the
+ * embedding by the token list, so a vocabulary smaller than the model's `vocabSize` rows is padded with unused
+ * `[PAD<id>]` tokens (as llama.cpp's own converter does).
+ */
+export function ggufTokenizerMetadata(tokenizer: Tokenizer, vocabSize = tokenizer.vocabSize): Record<string, GgufMetadataEntry> {
+  if (!tokenizer.ggufVocabulary) throw new Error(`${tokenizer.constructor.name} cannot be written as GGUF tokenizer metadata (only SentencePiece and byte-level BPE vocabularies can)`);
+  const vocab = tokenizer.ggufVocabulary();
+  if (vocab.tokens.length > vocabSize) throw new Error(`the tokenizer has ${vocab.tokens.length} tokens but the model only ${vocabSize} embedding rows`);
+  const padding = Array.from({ length: vocabSize - vocab.tokens.length }, (_, i) => vocab.tokens.length + i);
+  const meta: Record<string, GgufMetadataEntry> = {
+    'tokenizer.ggml.model': { type: 'string', value: vocab.model },
+    'tokenizer.ggml.tokens': stringArray([...vocab.tokens, ...padding.map((id) => `[PAD${id}]`)]),
+    'tokenizer.ggml.token_type': { type: 'array', itemType: 'i32', value: [...vocab.tokenTypes, ...padding.map(() => GGUF_TOKEN_TYPE.unused)] },
+  };
+  if (vocab.model === 'llama') {
+    meta['tokenizer.ggml.scores'] = { type: 'array', itemType: 'f32', value: [...vocab.scores, ...padding.map(() => 0)] };
+    if (vocab.unkId !== undefined) meta['tokenizer.ggml.unknown_token_id'] = { type: 'u32', value: vocab.unkId };
+  } else {
+    meta['tokenizer.ggml.pre'] = { type: 'string', value: vocab.pre };
+    meta['tokenizer.ggml.merges'] = stringArray(vocab.merges);
+  }
+  if (vocab.bosId !== undefined) meta['tokenizer.ggml.bos_token_id'] = { type: 'u32', value: vocab.bosId };
+  if (vocab.eosId !== undefined) meta['tokenizer.ggml.eos_token_id'] = { type: 'u32', value: vocab.eosId };
+  meta['tokenizer.ggml.add_bos_token'] = { type: 'bool', value: vocab.addBos };
+  meta['tokenizer.ggml.add_eos_token'] = { type: 'bool', value: false };
+  if (tokenizer.chatTemplate !== undefined) meta['tokenizer.chat_template'] = { type: 'string', value: tokenizer.chatTemplate };
+  return meta;
 }

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { Tokenizer as HfLibraryTokenizer } from '@huggingface/tokenizers';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { addedTokenJson, type HfAddedTokenJson } from './hf-files.js';
-import { fromByteChars } from './byte-level.js';
-import type { AddTokensOptions, DecodeOptions, EncodeOptions, Tokenizer } from './types.js';
+import { fromByteChars, PRETOKENIZE_PATTERNS } from './byte-level.js';
+import { GGUF_TOKEN_TYPE, type AddTokensOptions, type DecodeOptions, type EncodeOptions, type GgufVocabulary, type Tokenizer } from './types.js';
 
 /** How a vocabulary entry maps to bytes, read off the tokenizer.json decoder. */
 type TokenTextForm = 'byte-level' | 'sentencepiece' | 'plain';
@@ -13,7 +13,7 @@ type TokenTextForm = 'byte-level' | 'sentencepiece' | 'plain';
 export interface HfTokenizerJson {
   added_tokens?: (HfAddedTokenJson & { id: number })[];
   decoder?: unknown;
-  model?: { vocab?: Record<string, number> | [string, number][] };
+  model?: { type?: string; vocab?: Record<string, number> | [string, number][]; merges?: (string | [string, string])[] };
   [key: string]: unknown;
 }
 
@@ -24,6 +24,27 @@ export interface HfTokenizerConfigJson {
   chat_template?: unknown;
   added_tokens_decoder?: Record<string, HfAddedTokenJson>;
   [key: string]: unknown;
+}
+
+/**
+ * Split regexes of byte-level pre-tokenizers -> the `tokenizer.ggml.pre` name under which llama.cpp splits the
+ * same way: as Hugging Face ships them, and as our own ByteLevelBpeTokenizer saves them.
+ */
+const LLAMA_CPP_SPLITS: Readonly<Record<string, string>> = {
+  "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+": 'llama-bpe',
+  "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+": 'qwen2',
+  [PRETOKENIZE_PATTERNS['llama-bpe']!.source]: 'llama-bpe',
+  [PRETOKENIZE_PATTERNS['qwen2']!.source]: 'qwen2',
+};
+
+/** The llama.cpp pre-tokenizer equivalent to a tokenizer.json `pre_tokenizer`, or undefined when there is none. */
+function llamaCppPretokenizer(preTokenizer: unknown): string | undefined {
+  const node = preTokenizer as { type?: string; use_regex?: boolean; pretokenizers?: unknown[]; pattern?: { Regex?: string } } | null;
+  if (node?.type === 'ByteLevel') return node.use_regex === false ? undefined : 'gpt-2';
+  if (node?.type !== 'Sequence' || node.pretokenizers?.length !== 2) return undefined;
+  const [split, byteLevel] = node.pretokenizers as { type?: string; use_regex?: boolean; pattern?: { Regex?: string } }[];
+  if (split?.type !== 'Split' || byteLevel?.type !== 'ByteLevel' || byteLevel.use_regex !== false) return undefined;
+  return split.pattern?.Regex === undefined ? undefined : LLAMA_CPP_SPLITS[split.pattern.Regex];
 }
 
 const utf8 = new TextEncoder();
@@ -150,6 +171,35 @@ export class HfTokenizer implements Tokenizer {
       this.built = undefined;
     }
     return ids;
+  }
+
+  /** Byte-level BPE only, with a pre-tokenizer llama.cpp knows; anything else is refused with the reason. */
+  ggufVocabulary(): GgufVocabulary {
+    const model = this.tokenizerJson.model ?? {};
+    if (model.type !== 'BPE' || this.form !== 'byte-level') throw new Error('only byte-level BPE tokenizer.json files can be written as GGUF tokenizer metadata');
+    const pre = llamaCppPretokenizer(this.tokenizerJson['pre_tokenizer']);
+    if (pre === undefined) throw new Error(`tokenizer.json pre_tokenizer ${JSON.stringify(this.tokenizerJson['pre_tokenizer'])} has no llama.cpp equivalent (supported: GPT-2 ByteLevel, the Llama 3 and Qwen2 splits)`);
+    const tokens = Array.from({ length: this.vocabSize }, (_, id) => `[PAD${id}]`);
+    const tokenTypes: number[] = tokens.map(() => GGUF_TOKEN_TYPE.unused);
+    const vocab = model.vocab ?? {};
+    for (const [token, id] of Array.isArray(vocab) ? vocab.map(([t], i) => [t, i] as const) : Object.entries(vocab)) {
+      tokens[id] = token;
+      tokenTypes[id] = GGUF_TOKEN_TYPE.normal;
+    }
+    for (const [id, added] of this.added) {
+      tokens[id] = added.content;
+      tokenTypes[id] = added.special ? GGUF_TOKEN_TYPE.control : GGUF_TOKEN_TYPE.userDefined;
+    }
+    return {
+      model: 'gpt2',
+      pre,
+      tokens,
+      merges: (model.merges ?? []).map((m) => (typeof m === 'string' ? m : `${m[0]} ${m[1]}`)),
+      tokenTypes,
+      bosId: this.bosId,
+      eosId: this.eosId,
+      addBos: this.config['add_bos_token'] === true,
+    };
   }
 
   save(dir: string): void {

@@ -1,9 +1,10 @@
-export type { AddTokensOptions, DecodeOptions, EncodeOptions, Tokenizer } from './types.js';
+export type { AddTokensOptions, DecodeOptions, EncodeOptions, GgufVocabulary, Tokenizer } from './types.js';
+export { GGUF_TOKEN_TYPE } from './types.js';
 export type { AddedToken } from './added-tokens.js';
 export { SentencePieceTokenizer, type SentencePieceVocab } from './sentencepiece.js';
 export { ByteLevelBpeTokenizer, type ByteLevelBpeModel } from './byte-level-bpe.js';
 export { loadLlama2cTokenizer } from './llama2c-tokenizer.js';
-export { tokenizerFromGguf } from './gguf-tokenizer.js';
+export { ggufTokenizerMetadata, tokenizerFromGguf } from './gguf-tokenizer.js';
 export { HfTokenizer, loadHfTokenizer, type HfTokenizerConfigJson, type HfTokenizerJson } from './hf.js';
 export { trainByteLevelBpe, type BpeTrainOptions } from './bpe-trainer.js';
 export { applyChatTemplate, CHATML_TEMPLATE, type ChatMessage, type ChatTemplateOptions, type ChatToolCall, type ChatToolSpec } from './chat-template.js';

@@ -1,7 +1,7 @@
 import { AddedTokenSet } from './added-tokens.js';
 import { writeTokenizerFiles } from './hf-files.js';
 import { mergeSymbols } from './merge.js';
-import type { AddTokensOptions, DecodeOptions, EncodeOptions, Tokenizer } from './types.js';
+import { GGUF_TOKEN_TYPE, type AddTokensOptions, type DecodeOptions, type EncodeOptions, type GgufVocabulary, type Tokenizer } from './types.js';
 
 /** SentencePiece's visible space: pieces store ' ' as '▁'. */
 const SPACE = '\u2581';
@@ -143,6 +143,26 @@ export class SentencePieceTokenizer implements Tokenizer {
       this.added.add({ id, content, special: options.special ?? false });
       return id;
     });
+  }
+
+  /** Tokens added beyond the scored pieces get score 0: llama.cpp matches them verbatim, never by merging. */
+  ggufVocabulary(): GgufVocabulary {
+    const tokenTypes = this.pieces.map((piece, id) => {
+      const added = this.added.byTokenId(id);
+      if (id === this.unkId) return GGUF_TOKEN_TYPE.unknown;
+      if (added) return added.special ? GGUF_TOKEN_TYPE.control : GGUF_TOKEN_TYPE.userDefined;
+      return BYTE_PIECE.test(piece) ? GGUF_TOKEN_TYPE.byte : GGUF_TOKEN_TYPE.normal;
+    });
+    return {
+      model: 'llama',
+      tokens: [...this.pieces],
+      scores: this.pieces.map((_, id) => this.scores[id] ?? 0),
+      tokenTypes,
+      bosId: this.bosId,
+      eosId: this.eosId,
+      unkId: this.unkId,
+      addBos: this.bosId !== undefined,
+    };
   }
 
   /**

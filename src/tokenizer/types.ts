@@ -15,6 +15,18 @@ export interface AddTokensOptions {
   special?: boolean;
 }
 
+/** llama.cpp token types (`tokenizer.ggml.token_type`). */
+export const GGUF_TOKEN_TYPE = { normal: 1, unknown: 2, control: 3, userDefined: 4, unused: 5, byte: 6 } as const;
+
+/**
+ * A vocabulary in the form llama.cpp's tokenizers read from GGUF: `llama` is SentencePiece BPE driven by piece
+ * scores, `gpt2` is byte-level BPE driven by ranked merges ("left right") after the named pre-tokenizer split
+ * (`pre`). `tokenTypes` holds GGUF_TOKEN_TYPE values, one per token.
+ */
+export type GgufVocabulary =
+  | { model: 'llama'; tokens: string[]; scores: number[]; tokenTypes: number[]; bosId: number | undefined; eosId: number | undefined; unkId: number | undefined; addBos: boolean }
+  | { model: 'gpt2'; pre: string; tokens: string[]; merges: string[]; tokenTypes: number[]; bosId: number | undefined; eosId: number | undefined; addBos: boolean };
+
 /** A text <-> token id mapping with the metadata generation and training need. */
 export interface Tokenizer {
   readonly vocabSize: number;
@@ -37,6 +49,8 @@ export interface Tokenizer {
    * and decodes back to its text. Returns their ids.
    */
   addTokens(tokens: readonly string[], options?: AddTokensOptions): number[];
+  /** The vocabulary as llama.cpp reads it from GGUF; absent (or throwing with the reason) where llama.cpp cannot reproduce the tokenizer. */
+  ggufVocabulary?(): GgufVocabulary;
   /** Writes a Hugging Face `tokenizer.json` and `tokenizer_config.json` into `dir`. */
   save(dir: string): void;
 }
