@@ -7,10 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Backend } from '../tensor/backend.js';
 import type { Tokenizer } from '../tokenizer/types.js';
-import { loadLlama2cTokenizer } from '../tokenizer/llama2c-tokenizer.js';
-import { tokenizerFromGguf } from '../tokenizer/gguf-tokenizer.js';
-import { loadHfTokenizer } from '../tokenizer/hf.js';
-import { GgufFile } from './formats/gguf.js';
+import { loadTokenizer } from '../tokenizer/load.js';
 import { resolveModelPath } from './formats/hub.js';
 import { openModel } from './formats/load.js';
 import { parseHfConfig, type DecoderConfig } from './config.js';
@@ -59,7 +56,8 @@ export async function loadModel(pathOrId: string, options: LoadModelOptions = {}
     else if (source === 'gguf') tokenizerPath = path;
     else tokenizerPath = findLlama2cTokenizer(path, config.vocabSize);
   }
-  return { ...loaded, tokenizer: loadTokenizerFile(tokenizerPath, config.vocabSize) };
+  if (!existsSync(tokenizerPath)) throw new ModelLoadError(`${tokenizerPath}: tokenizer file not found`);
+  return { ...loaded, tokenizer: loadTokenizer(tokenizerPath, config.vocabSize) };
 }
 
 const SOURCES = { safetensors: 'huggingface', gguf: 'gguf', llama2c: 'llama2c' } as const;
@@ -118,18 +116,3 @@ function findLlama2cTokenizer(checkpoint: string, vocabSize: number): string {
   );
 }
 
-/** Loads a tokenizer by file kind: Hugging Face tokenizer.json, llama2.c `tok*.bin`, or the vocabulary inside a GGUF file. */
-function loadTokenizerFile(path: string, vocabSize: number): Tokenizer {
-  if (!existsSync(path)) throw new ModelLoadError(`${path}: tokenizer file not found`);
-  if (path.endsWith('.bin')) return loadLlama2cTokenizer(path, vocabSize);
-  if (path.endsWith('.gguf')) {
-    const gguf = new GgufFile(path);
-    try {
-      return tokenizerFromGguf(gguf);
-    } finally {
-      gguf.close();
-    }
-  }
-  if (path.endsWith('.json')) return loadHfTokenizer(path);
-  throw new ModelLoadError(`${path}: unknown tokenizer format (expected tokenizer.json, a llama2.c tok*.bin or a .gguf)`);
-}

@@ -8,9 +8,9 @@ import type { Tokenizer } from './types.js';
 
 /**
  * Loads the tokenizer of a model: a directory with `tokenizer.json`, a `tokenizer.json` file, a `.gguf` file
- * (its embedded vocabulary) or a llama2.c `tok*.bin`.
+ * (its embedded vocabulary) or a llama2.c `tok*.bin` (whose size, when known, is the model's vocabulary size).
  */
-export function loadTokenizer(path: string): Tokenizer {
+export function loadTokenizer(path: string, llama2cVocabSize?: number): Tokenizer {
   if (!existsSync(path)) throw new Error(`${path}: no such file or directory`);
   if (statSync(path).isDirectory()) {
     if (existsSync(join(path, 'tokenizer.json'))) return loadHfTokenizer(path);
@@ -25,6 +25,6 @@ export function loadTokenizer(path: string): Tokenizer {
       gguf.close();
     }
   }
-  if (path.endsWith('.bin')) return loadLlama2cTokenizer(path);
+  if (path.endsWith('.bin')) return loadLlama2cTokenizer(path, llama2cVocabSize);
   throw new Error(`${path}: unknown tokenizer format (expected a directory with tokenizer.json, a .gguf or a llama2.c tok*.bin)`);
 }
