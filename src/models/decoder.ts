@@ -392,6 +392,8 @@ export interface Batch {
 
 export class DecoderModel extends Module implements SessionFactory {
   readonly embedTokens: Parameter;
+  /** The generator behind every dropout mask of the model (LoRA dropout), so a resumed run can restore its state. */
+  dropoutRng: Rng | null = null;
   readonly layers: DecoderLayer[];
   readonly norm: Norm;
   readonly lmHead: Dense | null;

@@ -125,6 +125,7 @@ function validate(config: LoraConfig): void {
 export function applyLora(model: DecoderModel, config: LoraConfig): string[] {
   validate(config);
   const rng = new Rng(config.seed ?? 0);
+  model.dropoutRng = rng;
   model.freeze();
   const wrapped: string[] = [];
   model.mapProjections((name, projection) => {

@@ -11,8 +11,8 @@ import { trainSft, validationLoss } from './sft.js';
 import { tinyConfig, tinyExamples, tinySftConfig } from './testing/tiny-run.js';
 
 const child = fileURLToPath(new URL('./testing/tiny-run.ts', import.meta.url));
-const runChild = (dir: string): string =>
-  spawnSync(process.execPath, ['--import', 'tsx', child, dir], { encoding: 'utf8' }).stdout;
+const runChild = (dir: string, extra: readonly string[]): string =>
+  spawnSync(process.execPath, ['--import', 'tsx', child, dir, ...extra], { encoding: 'utf8' }).stdout;
 
 const trainLosses = (dir: string): [number, number][] =>
   RunDirectory.open(dir, { resume: true })
@@ -32,25 +32,27 @@ test('training lowers the loss on the training examples', () => {
   assert.ok(result.best !== undefined && result.best.step === 120);
 });
 
-test('a run killed mid-way resumes from its last checkpoint and its loss curve continues exactly', async () => {
-  const base = mkdtempSync(join(tmpdir(), 'toolken-resume-'));
-  const uninterrupted = join(base, 'a');
-  assert.match(runChild(uninterrupted), /DONE 9 resumed=none/);
+for (const [variant, extra] of [['full fine-tuning', []], ['LoRA with dropout', ['--lora']]] as const) {
+  test(`a run killed mid-way resumes from its last checkpoint and its loss curve continues exactly (${variant})`, async () => {
+    const base = mkdtempSync(join(tmpdir(), 'toolken-resume-'));
+    const uninterrupted = join(base, 'a');
+    assert.match(runChild(uninterrupted, extra), /DONE 9 resumed=none/);
 
-  const interrupted = join(base, 'b');
-  await new Promise<void>((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', child, interrupted], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    p.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (/STEP 5 /.test(out)) p.kill('SIGKILL');
+    const interrupted = join(base, 'b');
+    await new Promise<void>((resolve, reject) => {
+      const p = spawn(process.execPath, ['--import', 'tsx', child, interrupted, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      p.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (/STEP 5 /.test(out)) p.kill('SIGKILL');
+      });
+      p.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`child ended with ${code}/${signal} before it was killed: ${out}`))));
     });
-    p.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`child ended with ${code}/${signal} before it was killed: ${out}`))));
-  });
-  const resumed = runChild(interrupted);
-  assert.match(resumed, /DONE 9 resumed=(4|6)/);
+    const resumed = runChild(interrupted, extra);
+    assert.match(resumed, /DONE 9 resumed=(4|6)/);
 
-  const expected = trainLosses(uninterrupted);
-  assert.equal(expected.length, 9);
-  assert.deepEqual(trainLosses(interrupted), expected);
-});
+    const expected = trainLosses(uninterrupted);
+    assert.equal(expected.length, 9);
+    assert.deepEqual(trainLosses(interrupted), expected);
+  });
+}

@@ -17,8 +17,7 @@ import { constantSchedule, cosineSchedule, linearSchedule } from '../nn/optim/sc
 import type { LrSchedule } from '../nn/optim/schedule.js';
 import { valueAndGrad, noGrad } from '../tensor/autograd.js';
 import { scale } from '../tensor/ops/elementwise.js';
-import { Rng } from '../tensor/random.js';
-import type { RngState } from '../tensor/random.js';
+import type { Rng, RngState } from '../tensor/random.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { ProgressBar } from '../report/progress.js';
@@ -33,6 +32,8 @@ export interface TrainableModel {
   loss(inputIds: Int32Array, targets: Int32Array, batch: number, t: number): Tensor;
   /** Parameters to update (not frozen), by stable name. */
   trainableParameters(): [string, Parameter][];
+  /** The generator of the model's dropout masks, if it draws any; checkpoints save and restore its state. */
+  readonly dropoutRng?: Rng | null;
 }
 
 export interface SftConfig {
@@ -109,7 +110,8 @@ interface TrainerState {
   readonly epoch: number;
   /** Index of the next batch within the epoch. */
   readonly batchInEpoch: number;
-  readonly rng: RngState;
+  /** State of the model's dropout generator (null when the model draws no random numbers). */
+  readonly rng: RngState | null;
   readonly best: { step: number; score: number } | null;
   readonly lastLoss: number;
 }
@@ -161,7 +163,7 @@ export function trainSft(o: SftOptions): SftResult {
     { lr: makeSchedule(config, totalSteps), weightDecay: config.weightDecay },
   );
 
-  let state: TrainerState = { step: 0, epoch: 0, batchInEpoch: 0, rng: new Rng(config.seed).state(), best: null, lastLoss: NaN };
+  let state: TrainerState = { step: 0, epoch: 0, batchInEpoch: 0, rng: model.dropoutRng?.state() ?? null, best: null, lastLoss: NaN };
   const latest = run.latestCheckpoint();
   let resumedFrom: number | undefined;
   if (latest !== undefined) {
@@ -169,7 +171,7 @@ export function trainSft(o: SftOptions): SftResult {
     run.truncateMetrics(state.step);
     resumedFrom = state.step;
   }
-  const rng = Rng.fromState(state.rng);
+  if (state.rng !== null && model.dropoutRng) model.dropoutRng.setState(state.rng);
 
   const limit = Math.min(totalSteps, config.maxSteps ?? Infinity);
   const bar = o.showProgress === false ? undefined : new ProgressBar({ total: limit, label: 'train', unit: 'step' });
@@ -181,7 +183,7 @@ export function trainSft(o: SftOptions): SftResult {
   let lastLoss = state.lastLoss;
 
   const saveCheckpoint = (epoch: number, batchInEpoch: number): void => {
-    const trainerState: TrainerState = { step, epoch, batchInEpoch, rng: rng.state(), best, lastLoss };
+    const trainerState: TrainerState = { step, epoch, batchInEpoch, rng: model.dropoutRng?.state() ?? null, best, lastLoss };
     run.saveCheckpoint(step, (dir) => writeCheckpoint(dir, params, optimizer.state(), trainerState));
   };
   const validate = (): void => {

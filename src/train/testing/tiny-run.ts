@@ -1,8 +1,10 @@
 /**
  * A small, fully deterministic SFT run used by the resume test: run as a child process so that the test can kill
- * it at an arbitrary moment. Usage: node --import tsx tiny-run.ts <run-dir>. Prints "STEP <n> <loss>" per step.
+ * it at an arbitrary moment. Usage: node --import tsx tiny-run.ts <run-dir> [--lora]. Prints "STEP <n> <loss>" per
+ * step. With --lora only LoRA adapters with dropout train, so resuming must also restore the dropout generator.
  */
 import { DecoderModel } from '../../models/decoder.js';
+import { applyLora } from '../../models/lora.js';
 import { parseHfConfig } from '../../models/config.js';
 import { Rng } from '../../tensor/random.js';
 import { IGNORE_INDEX } from '../batches.js';
@@ -36,6 +38,7 @@ if (process.argv[1]?.endsWith('tiny-run.ts')) {
   const runDir = process.argv[2];
   if (runDir === undefined) throw new Error('usage: tiny-run.ts <run-dir>');
   const model = DecoderModel.random(tinyConfig, 3);
+  if (process.argv.includes('--lora')) applyLora(model, { rank: 4, alpha: 8, dropout: 0.2, targetModules: ['q_proj', 'v_proj', 'down_proj'], seed: 1 });
   const run = RunDirectory.open(runDir, { resume: true });
   const result = trainSft({
     model, train: tinyExamples(), config: tinySftConfig, run, showProgress: false,
