@@ -587,11 +587,14 @@ toolken::CrossEntropyGeometry cross_entropy_geometry(const Args& args, size_t fi
   g.chunk = args.integer(first + 4, "chunk", 1);
   Floats row_weights = args.floats_or_null(first + 5, "rowWeights");
   g.row_weights = row_weights.data;
+  Floats kept_logits = args.floats_or_null(first + 6, "keptLogits");
+  g.kept_logits = kept_logits.data;
   args.need(hidden, g.rows * g.dim, "hidden", shape2("rows", g.rows, "dim", g.dim));
   args.need(weight, g.vocab * g.dim, "weight", shape2("vocab", g.vocab, "dim", g.dim));
   args.need(targets.length, g.rows, "targets", "rows");
   args.need(lse, g.rows, "lse", "rows");
   if (row_weights.data != nullptr) args.need(row_weights, g.rows, "rowWeights", "rows");
+  if (kept_logits.data != nullptr) args.need(kept_logits, g.rows * g.vocab, "keptLogits", shape2("rows", g.rows, "vocab", g.vocab));
   for (int64_t r = 0; r < g.rows; r++) {
     const int64_t t = targets.data[r];
     if (t != g.ignore_index && (t < 0 || t >= g.vocab))

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "kernels.h"
 #include "thread_pool.h"
@@ -34,21 +35,35 @@ void rope(const float* x, float* out, const RopeGeometry& g, bool inverse) {
   const int64_t half = g.head_dim / 2;
   const int64_t rows = g.batch * g.heads * g.t;
   const double sign = inverse ? -1.0 : 1.0;
+  // Every head at a position shares its angles, so cos/sin are evaluated once per (position, i) into tables
+  // (t, half), or (batch, t, half) with explicit positions; the row loop is then multiply-adds only.
+  const int64_t table_batches = g.positions == nullptr ? 1 : g.batch;
+  std::vector<float> cos_table(static_cast<size_t>(table_batches * g.t * half));
+  std::vector<float> sin_table(cos_table.size());
+  parallel_for(table_batches * g.t, std::max<int64_t>(1, 256 / std::max<int64_t>(half, 1)), [&](int64_t p0, int64_t p1) {
+    for (int64_t bt = p0; bt < p1; bt++) {
+      const double pos = g.positions == nullptr ? static_cast<double>(g.start_position + bt) : g.positions[bt];
+      for (int64_t i = 0; i < half; i++) {
+        const double angle = pos * static_cast<double>(g.inv_freq[i]);
+        cos_table[bt * half + i] = static_cast<float>(std::cos(angle));
+        sin_table[bt * half + i] = static_cast<float>(sign * std::sin(angle));
+      }
+    }
+  });
   parallel_for(rows, std::max<int64_t>(1, 2048 / std::max<int64_t>(g.head_dim, 1)), [&](int64_t r0, int64_t r1) {
     for (int64_t row = r0; row < r1; row++) {
       const int64_t ti = row % g.t;
       const int64_t b = row / (g.heads * g.t);
-      const double pos = g.positions == nullptr ? static_cast<double>(g.start_position + ti) : g.positions[b * g.t + ti];
+      const int64_t bt = g.positions == nullptr ? ti : b * g.t + ti;
+      const float* cos_row = cos_table.data() + bt * half;
+      const float* sin_row = sin_table.data() + bt * half;
       const float* xr = x + row * g.head_dim;
       float* yr = out + row * g.head_dim;
       for (int64_t i = 0; i < half; i++) {
-        const double angle = pos * static_cast<double>(g.inv_freq[i]);
-        const float cos = static_cast<float>(std::cos(angle));
-        const float sin = static_cast<float>(sign * std::sin(angle));
         const float x1 = xr[i];
         const float x2 = xr[i + half];
-        yr[i] = x1 * cos - x2 * sin;
-        yr[i + half] = x2 * cos + x1 * sin;
+        yr[i] = x1 * cos_row[i] - x2 * sin_row[i];
+        yr[i + half] = x2 * cos_row[i] + x1 * sin_row[i];
       }
     }
   });

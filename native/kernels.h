@@ -67,6 +67,9 @@ void attention_backward(const float* q, const float* k, const float* v, const fl
 struct CrossEntropyGeometry {
   int64_t rows, dim, vocab, ignore_index, chunk;
   const float* row_weights;  // rows, or null for all 1
+  // rows * vocab, or null: the forward stores its logits here, chunk by chunk ((rows, cs) blocks at v0 * rows), and
+  // the backward reads them instead of recomputing them (one GEMM fewer) when the caller can afford the memory.
+  float* kept_logits;
 };
 struct CrossEntropyTotals {
   double loss;

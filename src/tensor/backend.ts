@@ -89,6 +89,11 @@ export interface LinearCrossEntropyParams {
   readonly chunk: number;
   /** Optional per-row loss weights (length rows). */
   readonly rowWeights?: Float32Array;
+  /**
+   * Optional rows * vocab scratch that lives from the forward to its backward: a backend may store the logits there
+   * (in a layout of its own) and skip recomputing them in the backward. Results are the same with or without it.
+   */
+  readonly keptLogits?: Storage;
 }
 
 export interface AdamWParams {
@@ -107,6 +112,7 @@ export interface Backend {
   readonly threads: number;
 
   // ---- memory ----
+  /** New storage of length floats, all 0 (zeros() relies on this and does not fill again). */
   alloc(length: number): Storage;
   upload(data: Float32Array): Storage;
   /** Host view of the data. Host backends return the storage itself (writes are visible); others copy. */

@@ -175,7 +175,8 @@ export function full(shape: readonly number[], value: number): Tensor {
 }
 
 export function zeros(shape: readonly number[]): Tensor {
-  return full(shape, 0);
+  // Backend.alloc returns zeroed storage; a fill would only touch every page a second time.
+  return empty(shape);
 }
 
 export function ones(shape: readonly number[]): Tensor {

@@ -3,7 +3,8 @@
  * -> scalar weighted mean loss, computed over vocabulary chunks so the (rows x vocab) logits never exist in full.
  * Same row rules as crossEntropy: ignoreIndex and weight-0 rows carry no loss.
  */
-import { record } from '../autograd.js';
+import { isGradEnabled, record } from '../autograd.js';
+import type { LinearCrossEntropyParams } from '../backend.js';
 import type { Ids, Tensor } from '../tensor.js';
 import { empty, formatShape } from '../tensor.js';
 import { lossRows } from './crossEntropy.js';
@@ -14,7 +15,15 @@ export interface LinearCrossEntropyOptions {
   readonly weights?: Float32Array;
   /** Vocabulary columns per chunk (scratch memory rows * chunk floats). Default 4096. */
   readonly chunk?: number;
+  /**
+   * When rows * vocab float32 logits fit in this many bytes, they are kept from the forward to the backward, which
+   * then skips recomputing them (one rows x dim x vocab GEMM). Larger problems use the chunked recompute, so a big
+   * vocabulary times many positions is never materialised. Default 1 GiB; 0 always recomputes.
+   */
+  readonly keepLogitsBytes?: number;
 }
+
+const DEFAULT_KEEP_LOGITS_BYTES = 2 ** 30;
 
 export function linearCrossEntropy(
   hidden: Tensor, weight: Tensor, targets: Ids | Int32Array, options: LinearCrossEntropyOptions = {},
@@ -29,12 +38,21 @@ export function linearCrossEntropy(
   const ignoreIndex = options.ignoreIndex ?? -100;
   const chunk = options.chunk ?? 4096;
   if (!Number.isInteger(chunk) || chunk <= 0) throw new Error(`linearCrossEntropy: chunk must be a positive integer, got ${chunk}`);
+  const keepLogitsBytes = options.keepLogitsBytes ?? DEFAULT_KEEP_LOGITS_BYTES;
+  if (!(keepLogitsBytes >= 0)) throw new Error(`linearCrossEntropy: keepLogitsBytes must be >= 0, got ${keepLogitsBytes}`);
   // Validates targets and weights with the same messages as crossEntropy.
   lossRows('linearCrossEntropy', targetData, rows, vocab, ignoreIndex, options.weights);
-  const p = { rows, dim, vocab, ignoreIndex, chunk, ...(options.weights === undefined ? {} : { rowWeights: options.weights }) };
   const lse = empty([rows]);
   const out = empty([]);
   const be = out.backend;
+  // Only worth its memory when a backward will read it; autograd keeps it alive as a saved tensor until then.
+  const willBackward = isGradEnabled() && (hidden.requiresGrad || weight.requiresGrad);
+  const keptLogits = willBackward && rows * vocab * 4 <= keepLogitsBytes ? empty([rows * vocab]) : null;
+  const p: LinearCrossEntropyParams = {
+    rows, dim, vocab, ignoreIndex, chunk,
+    ...(options.weights === undefined ? {} : { rowWeights: options.weights }),
+    ...(keptLogits === null ? {} : { keptLogits: keptLogits.storage }),
+  };
   const { loss, weightTotal } = be.linearCrossEntropy(hidden.storage, weight.storage, targetData, lse.storage, p);
   be.fill(out.storage, weightTotal > 0 ? loss / weightTotal : 0);
   record(out, 'linearCrossEntropy', [hidden, weight], (dy, grads) => {
@@ -44,6 +62,6 @@ export function linearCrossEntropy(
     // The kernel takes the scale as a number: the upstream gradient of a scalar is read back once.
     const scale = dy.item() / weightTotal;
     be.linearCrossEntropyBackward(hidden.storage, weight.storage, targetData, lse.storage, scale, dHidden?.storage ?? null, dWeight?.storage ?? null, p);
-  }, [lse]);
+  }, keptLogits === null ? [lse] : [lse, keptLogits]);
   return out;
 }

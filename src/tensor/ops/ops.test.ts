@@ -139,6 +139,31 @@ test('the fused linearCrossEntropy equals crossEntropy of the materialised logit
   });
 });
 
+test('linearCrossEntropy gives the same loss and gradients whether it keeps the logits or recomputes them', () => {
+  tidy(() => {
+    const rng = new Rng(5);
+    const hiddenData = uniform([6, 8], rng, -1, 1).toArray();
+    const weightData = uniform([23, 8], rng, -1, 1).toArray();
+    const targets = Int32Array.from([3, 22, -100, 0, 17, 9]);
+    const weights = Float32Array.from([1, 2, 1, 0.5, 0, 1]);
+    const run = (keepLogitsBytes: number): { loss: number; dHidden: Float32Array; dWeight: Float32Array } => {
+      const hidden = tensor(hiddenData, [6, 8]).requireGrad();
+      const weight = tensor(weightData, [23, 8]).requireGrad();
+      const loss = linearCrossEntropy(hidden, weight, targets, { weights, chunk: 5, keepLogitsBytes });
+      loss.backward();
+      return { loss: loss.item(), dHidden: hidden.grad!.toArray(), dWeight: weight.grad!.toArray() };
+    };
+    // 6 rows x 23 classes x 4 bytes = 552 bytes: kept under the default cap, recomputed under a cap of 551.
+    const kept = run(2 ** 30);
+    const recomputed = run(551);
+    assert.ok(Math.abs(kept.loss - recomputed.loss) < 1e-6);
+    close(kept.dHidden, recomputed.dHidden, 1e-6);
+    close(kept.dWeight, recomputed.dWeight, 1e-6);
+    assert.ok(kept.dWeight.some((v) => v !== 0));
+    assert.throws(() => run(-1), /linearCrossEntropy: keepLogitsBytes must be >= 0, got -1/);
+  });
+});
+
 test('when every row is ignored both cross-entropies are 0 and their gradients are 0', () => {
   tidy(() => {
     const hidden = uniform([2, 3], new Rng(6), -1, 1).requireGrad();
