@@ -49,10 +49,13 @@ interface DatasetPlan {
 
 const small: ScratchModelOptions = { ...defaultScratchOptions, vocabSize: 2048, dim: 128, layers: 3, heads: 4, kvHeads: 2, hiddenDim: 384, maxPositions: 256 };
 
+// From scratch, the model first sits on a plateau where it predicts the tool prior; at learning rates of 3e-3 and
+// above it can stay there for the whole budget, at 1.5e-3 it leaves it within a few hundred steps (measured on the
+// demo catalog: retrieval top-1 0.03 at 4e-3 vs 0.75 at 1.5e-3 for the same steps).
 const PLANS: Record<Dataset, DatasetPlan> = {
-  metatool: { minutes: 30, settings: ['multi-domain'], model: small, memorizationEpochs: 8, maxRetrievalEpochs: 8, lr: 4e-3 },
-  seal: { minutes: 20, settings: ['multi-domain', 'in-domain'], model: { ...small, maxPositions: 384 }, memorizationEpochs: 1, maxRetrievalEpochs: 20, lr: 4e-3 },
-  stabletoolbench: { minutes: 20, settings: ['multi-domain', 'in-domain'], model: { ...small, maxPositions: 384 }, memorizationEpochs: 1, maxRetrievalEpochs: 20, lr: 4e-3 },
+  metatool: { minutes: 30, settings: ['multi-domain'], model: small, memorizationEpochs: 8, maxRetrievalEpochs: 8, lr: 1.5e-3 },
+  seal: { minutes: 20, settings: ['multi-domain', 'in-domain'], model: { ...small, maxPositions: 384 }, memorizationEpochs: 1, maxRetrievalEpochs: 20, lr: 1.5e-3 },
+  stabletoolbench: { minutes: 20, settings: ['multi-domain', 'in-domain'], model: { ...small, maxPositions: 384 }, memorizationEpochs: 1, maxRetrievalEpochs: 20, lr: 1.5e-3 },
 };
 
 const SOURCES: Record<Dataset, 'metatool' | 'seal-tools' | 'stabletoolbench'> = { metatool: 'metatool', seal: 'seal-tools', stabletoolbench: 'stabletoolbench' };
