@@ -34,6 +34,18 @@ export interface TrainableModel {
   trainableParameters(): [string, Parameter][];
   /** The generator of the model's dropout masks, if it draws any; checkpoints save and restore its state. */
   readonly dropoutRng?: Rng | null;
+  /** Switches training behaviour (dropout) on or off; validation runs with it off. */
+  train?(on: boolean): unknown;
+}
+
+/** Runs `fn` with the model in evaluation mode, then back in training mode. */
+function inEvalMode<T>(model: TrainableModel, fn: () => T): T {
+  model.train?.(false);
+  try {
+    return fn();
+  } finally {
+    model.train?.(true);
+  }
 }
 
 export interface SftConfig {
@@ -121,13 +133,13 @@ export function validationLoss(model: TrainableModel, examples: readonly Tokeniz
   const batches = makeBatches(examples, examples.map((_, i) => i), { batchSize: config.batchSize, maxLength: config.maxLength, packing: false, padId: config.padId });
   let total = 0;
   let tokens = 0;
-  noGrad(() => {
+  inEvalMode(model, () => noGrad(() => {
     for (const b of batches) {
       if (b.lossTokens === 0) continue;
       total += tidy(() => model.loss(b.inputIds, b.targets, b.batch, b.t).item()) * b.lossTokens;
       tokens += b.lossTokens;
     }
-  });
+  }));
   return tokens > 0 ? total / tokens : NaN;
 }
 
@@ -173,6 +185,7 @@ export function trainSft(o: SftOptions): SftResult {
   }
   if (state.rng !== null && model.dropoutRng) model.dropoutRng.setState(state.rng);
 
+  model.train?.(true);
   const limit = Math.min(totalSteps, config.maxSteps ?? Infinity);
   const bar = o.showProgress === false ? undefined : new ProgressBar({ total: limit, label: 'train', unit: 'step' });
   if (bar && state.step > 0) bar.tick(state.step);
@@ -194,7 +207,7 @@ export function trainSft(o: SftOptions): SftResult {
       score = -metrics.val_loss;
     }
     if (o.evaluate) {
-      const e = o.evaluate();
+      const e = inEvalMode(model, o.evaluate);
       Object.assign(metrics, e.metrics);
       score = e.score;
     }
