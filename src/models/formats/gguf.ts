@@ -1,4 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { readExactly } from './read-exactly.js';
 import { writeStreamingAtomic } from '../../util/fs.js';
 import { decodeBf16, decodeF16, decodeF32, encodeFloats, f16ToF32 } from './dtypes.js';
 import { CheckpointError } from './errors.js';
@@ -257,13 +258,7 @@ export class GgufFile implements WeightReader {
   read(name: string): Float32Array {
     const info = this.info(name);
     if (this.fd === undefined) throw new CheckpointError(`${this.path}: read of "${name}" after close()`);
-    const bytes = new Uint8Array(info.byteLength);
-    let got = 0;
-    while (got < bytes.byteLength) {
-      const n = readSync(this.fd, bytes, got, bytes.byteLength - got, info.offset + got);
-      if (n === 0) throw new CheckpointError(`${this.path}: file ends inside tensor "${name}"`);
-      got += n;
-    }
+    const bytes = readExactly(this.fd, info.byteLength, info.offset, this.path, `tensor "${name}"`);
     const count = elementCount(info.shape);
     switch (info.type) {
       case 'F32':

@@ -1,4 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { readExactly } from './read-exactly.js';
 import { unpermuteFromInterleavedRope } from './llama-mapping.js';
 import { CheckpointError } from './errors.js';
 import type { HfModelConfig, WeightReader } from './types.js';
@@ -138,14 +139,8 @@ export class Llama2cCheckpoint implements WeightReader {
   read(name: string): Float32Array {
     const { shape, offset, ropeHeads } = this.entry(name);
     if (this.fd === undefined) throw new CheckpointError(`${this.path}: read of "${name}" after close()`);
-    const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    const bytes = new Uint8Array(data.buffer);
-    let got = 0;
-    while (got < bytes.byteLength) {
-      const n = readSync(this.fd, bytes, got, bytes.byteLength - got, offset + got);
-      if (n === 0) throw new CheckpointError(`${this.path}: file ends inside tensor "${name}"`);
-      got += n;
-    }
+    const bytes = readExactly(this.fd, shape.reduce((a, b) => a * b, 1) * 4, offset, this.path, `tensor "${name}"`);
+    const data = new Float32Array(bytes.buffer);
     return ropeHeads ? unpermuteFromInterleavedRope(data, shape[0]!, shape[1]!, ropeHeads) : data;
   }
 

@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
+import { readExactly } from './read-exactly.js';
 import { dirname, join } from 'node:path';
 import { writeStreamingAtomic } from '../../util/fs.js';
 import { decodeBf16, decodeF16, decodeF32, encodeFloats } from './dtypes.js';
@@ -21,16 +22,6 @@ interface TensorEntry {
   end: number;
 }
 
-function readExactly(fd: number, length: number, position: number, file: string, what: string): Uint8Array {
-  const buf = new Uint8Array(length);
-  let got = 0;
-  while (got < length) {
-    const n = readSync(fd, buf, got, length - got, position + got);
-    if (n === 0) throw new CheckpointError(`${file}: file ends while reading ${what} (${got} of ${length} bytes)`);
-    got += n;
-  }
-  return buf;
-}
 
 function isShape(value: unknown): value is number[] {
   return Array.isArray(value) && value.every((d) => Number.isSafeInteger(d) && (d as number) >= 0);
