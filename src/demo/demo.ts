@@ -18,10 +18,9 @@ import { ToolGenAgent, type AgentAnswer } from '../agent/toolgen-agent.js';
 import { demoCatalog, demoImplementations } from '../data/demo/catalog.js';
 import { demoQuerySplit } from '../data/demo/queries.js';
 import type { ChatExample } from '../data/types.js';
-import { DenseRetriever, defaultDenseOptions } from '../eval/retrieval/dense.js';
-import { Bm25Index, toolSearchText } from '../eval/retrieval/bm25.js';
-import { bm25Retriever, evaluateRetrieval, type RetrievalReport, type Retriever } from '../eval/retrieval/evaluate.js';
-import { GenerativeRetriever } from '../eval/retrieval/generative.js';
+import { defaultDenseOptions } from '../eval/retrieval/dense.js';
+import { compareRetrievers } from '../eval/retrieval/compare.js';
+import type { RetrievalReport } from '../eval/retrieval/evaluate.js';
 import { toolDocument } from '../indexing/schemes.js';
 import { saveModel } from '../models/save.js';
 import { groupedBarSvg, lineSvg } from '../report/charts.js';
@@ -150,25 +149,20 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const executor = new FunctionExecutor();
   for (const tool of tools) executor.register(tool, (args) => execute(tool.id, args));
   const agentRunner = new ToolGenAgent(tg, tools, executor, { beams: 5, maxArgumentTokens: 64 });
-  log(`[4/6] training the dense baseline on the same ${train.length} queries`);
-  const dense = new DenseRetriever({ ...defaultDenseOptions, epochs: o.quick ? 1 : defaultDenseOptions.epochs, seed: o.seed });
-  dense.fit(tools, train);
-  const bm25 = bm25Retriever(new Bm25Index(tools.map((t) => ({ id: t.id, text: toolSearchText(t) })), { stopwords: true }));
-  const toolgen = new GenerativeRetriever(tg);
-  const retrievers: Record<string, Retriever> = { toolgen, bm25, dense };
-  const settings: Record<string, RetrievalReport> = {};
-  for (const setting of ['multi-domain', 'in-domain'] as const) {
-    log(`[4/6] evaluating ${Object.keys(retrievers).join(', ')} on ${evalQueries.length} held-out queries (${setting})`);
-    const bar = new ProgressBar({ total: evalQueries.length * Object.keys(retrievers).length, label: `evaluate ${setting}`, unit: 'query' });
-    settings[setting] = await evaluateRetrieval(retrievers, tools, evalQueries, { setting, onProgress: () => bar.tick() });
-    bar.finish();
-  }
-  const hallucinationQueries = evalQueries.slice(0, o.quick ? 12 : 100);
-  const hallucination = {
-    unconstrained: toolgen.hallucinationRate(hallucinationQueries, false),
-    constrained: toolgen.hallucinationRate(hallucinationQueries, true),
-    queries: hallucinationQueries.length,
-  };
+  log(`[4/6] training the dense baseline on the same ${train.length} queries, then evaluating toolgen, bm25 and dense on ${evalQueries.length} held-out queries (multi-domain, in-domain)`);
+  const bar = new ProgressBar({ total: evalQueries.length * 3 * 2, label: 'evaluate', unit: 'query' });
+  const comparisons = await compareRetrievers(tg, tools, evalQueries, {
+    settings: ['multi-domain', 'in-domain'],
+    baselines: ['bm25', 'dense'],
+    train,
+    dense: { epochs: o.quick ? 1 : defaultDenseOptions.epochs, seed: o.seed },
+    bm25: { stopwords: true },
+    hallucinationQueries: o.quick ? 12 : 100,
+    onProgress: () => bar.tick(),
+  });
+  bar.finish();
+  const settings: Record<string, RetrievalReport> = Object.fromEntries(comparisons.map((c) => [c.setting, c]));
+  const hallucination = comparisons[0]!.hallucination;
   log(`      hallucinated tools: ${(hallucination.unconstrained * 100).toFixed(1)}% free, ${(hallucination.constrained * 100).toFixed(1)}% constrained`);
 
   // 5. End-to-end answers.

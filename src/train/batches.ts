@@ -2,10 +2,10 @@
  * Turning tokenized examples into training batches: next-token targets, padding or packing, and a deterministic,
  * resumable order (an epoch's order depends only on the seed and the epoch number).
  */
+import { IGNORE_INDEX } from '../models/decoder.js';
 import { Rng } from '../tensor/random.js';
 
-/** The label of positions that carry no loss. */
-export const IGNORE_INDEX = -100;
+export { IGNORE_INDEX };
 
 /** One tokenized example. `labels` is aligned with `inputIds` (Hugging Face style, not shifted): labels[i] is the
  * token at position i when it carries loss, IGNORE_INDEX otherwise. */

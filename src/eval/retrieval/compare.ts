@@ -7,7 +7,7 @@ import type { RetrievalQuery } from '../../data/types.js';
 import { groupedBarSvg } from '../../report/charts.js';
 import { formatTable, renderHtmlReport, type ReportBlock } from '../../report/html.js';
 import type { Tool } from '../../tools/types.js';
-import { Bm25Index, toolSearchText } from './bm25.js';
+import { Bm25Index, toolSearchText, type Bm25Options } from './bm25.js';
 import { defaultDenseOptions, DenseRetriever, type DenseRetrieverOptions } from './dense.js';
 import { bm25Retriever, evaluateRetrieval, type RetrievalReport, type RetrievalSetting, type Retriever } from './evaluate.js';
 import { GenerativeRetriever, type GenerativeModel, type GenerativeRetrieverOptions } from './generative.js';
@@ -25,6 +25,7 @@ export interface ComparisonOptions {
   /** Training queries of the dense baseline (required when it is compared). */
   readonly train?: readonly RetrievalQuery[];
   readonly dense?: Partial<DenseRetrieverOptions>;
+  readonly bm25?: Bm25Options;
   readonly generative?: GenerativeRetrieverOptions;
   /** Test queries whose free and constrained answers are checked for hallucinated tools (default 200). */
   readonly hallucinationQueries?: number;
@@ -59,7 +60,7 @@ export async function compareRetrievers(
   const trainingSeconds: Record<string, number> = {};
   for (const baseline of options.baselines) {
     const started = performance.now();
-    if (baseline === 'bm25') retrievers.bm25 = bm25Retriever(new Bm25Index(tools.map((t) => ({ id: t.id, text: toolSearchText(t) }))));
+    if (baseline === 'bm25') retrievers.bm25 = bm25Retriever(new Bm25Index(tools.map((t) => ({ id: t.id, text: toolSearchText(t) })), options.bm25));
     else {
       const train = options.train ?? [];
       if (train.length === 0) throw new Error('the dense baseline needs training queries');
