@@ -4,6 +4,7 @@
       "target_name": "toolken_native",
       "sources": [
         "native/binding.cc",
+        "native/allocator.cc",
         "native/thread_pool.cc",
         "native/cpu_features.cc",
         "native/vec.cc",

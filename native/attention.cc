@@ -85,8 +85,7 @@ void attention(const float* q, const float* k, const float* v, float* out, float
     for (int64_t r = 0; r < blk.rows; r++) {
       float* row = p.data() + r * blk.keys;
       const int64_t visible = visible_keys(g, blk.i0 + r);
-      float max = -std::numeric_limits<float>::infinity();
-      for (int64_t j = 0; j < visible; j++) max = std::max(max, row[j]);
+      const float max = max_value(row, visible);
       const double sum = exp_shifted_sum(row, max, row, visible);
       const float inv_sum = static_cast<float>(1.0 / sum);
       for (int64_t j = 0; j < visible; j++) row[j] *= inv_sum;

@@ -7,12 +7,16 @@
 #include <string>
 #include <vector>
 
+#include "allocator.h"
 #include "cpu_features.h"
 #include "gemm.h"
 #include "kernels.h"
 #include "thread_pool.h"
 
 namespace {
+
+// Set once by Init, before any kernel allocates.
+std::string allocator_policy;
 
 struct Floats {
   float* data;
@@ -102,7 +106,7 @@ Napi::Value Describe(const Napi::CallbackInfo& info) {
   const auto& f = toolken::cpu_features();
   std::string text = "cpu backend: " + toolken::gemm_description() + ", " + std::to_string(toolken::pool_threads()) +
                      " threads; cpu avx2=" + (f.avx2 ? "yes" : "no") + " fma=" + (f.fma ? "yes" : "no") +
-                     " avx512f=" + (f.avx512f ? "yes" : "no");
+                     " avx512f=" + (f.avx512f ? "yes" : "no") + "; allocator: " + allocator_policy;
   return Napi::String::New(info.Env(), text);
 }
 
@@ -657,6 +661,7 @@ void Adamw(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  allocator_policy = toolken::tune_allocator();
   const auto add = [&](const char* name, auto fn) { exports.Set(name, Napi::Function::New(env, fn, name)); };
   add("describe", Describe);
   add("features", Features);

@@ -56,9 +56,7 @@ CrossEntropyTotals linear_cross_entropy(const float* hidden, const float* weight
       std::vector<float> kept_row_exp(g.kept_logits == nullptr ? 0 : static_cast<size_t>(cs));
       for (int64_t r = r0; r < r1; r++) {
         float* lr = logits + r * cs;
-        float chunk_max = -std::numeric_limits<float>::infinity();
-        for (int64_t c = 0; c < cs; c++) chunk_max = std::max(chunk_max, lr[c]);
-        const float new_max = std::max(running_max[r], chunk_max);
+        const float new_max = std::max(running_max[r], max_value(lr, cs));
         const int64_t t = targets[r];
         if (t >= v0 && t < v0 + cs) target_logit[r] = lr[t - v0];
         // Scratch logits are not needed after this, so their exponentials overwrite them.

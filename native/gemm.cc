@@ -183,12 +183,66 @@ class ScratchBuffer {
 thread_local ScratchBuffer packed_a_scratch;
 thread_local ScratchBuffer packed_b_scratch;
 
+#if defined(__x86_64__)
+// Transposes the 8x8 block held in r[0..7] (r[i] = row i) in place, so that r[j] becomes column j.
+__attribute__((target("avx2,fma"))) inline void transpose8x8(__m256 r[8]) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+  r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+  r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+  r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+  r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+  r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+  r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+  r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+// dst[p * ld_dst + c] = src[c * ld_src + p] for c < cols (at most 8), p < depth: 8 x 8 blocks transposed in
+// registers instead of one scalar store per element. Rows past cols read as 0; exactly cols floats are written
+// per p, so nothing beyond a panel's row of dst is touched.
+__attribute__((target("avx2,fma"))) void transpose_columns_avx2(const float* src, int64_t ld_src, int64_t cols, int64_t depth,
+                                                                 float* dst, int64_t ld_dst) {
+  alignas(32) float lanes[8];
+  int64_t p = 0;
+  for (; p + 8 <= depth; p += 8) {
+    __m256 r[8];
+    for (int c = 0; c < 8; c++) r[c] = c < cols ? _mm256_loadu_ps(src + c * ld_src + p) : _mm256_setzero_ps();
+    transpose8x8(r);
+    for (int q = 0; q < 8; q++) {
+      float* d = dst + (p + q) * ld_dst;
+      if (cols == 8) {
+        _mm256_storeu_ps(d, r[q]);
+      } else {
+        _mm256_store_ps(lanes, r[q]);
+        for (int64_t c = 0; c < cols; c++) d[c] = lanes[c];
+      }
+    }
+  }
+  for (; p < depth; p++)
+    for (int64_t c = 0; c < cols; c++) dst[p * ld_dst + c] = src[c * ld_src + p];
+}
+#endif
+
 // Packs rows [i0, i0 + mr) x depth [p0, p0 + kc) of op(A) into dst[p * MR + r], zero-padding rows mr..MR-1.
 void pack_a_panel(const GemmArgs& g, int64_t i0, int64_t mr, int64_t p0, int64_t kc, float* dst) {
   if (!g.trans_a) {
-    for (int64_t r = 0; r < mr; r++) {
-      const float* src = g.a + (i0 + r) * g.k + p0;
-      for (int64_t p = 0; p < kc; p++) dst[p * MR + r] = src[p];
+#if defined(__x86_64__)
+    if (kernel_path() != KernelPath::Portable) {
+      transpose_columns_avx2(g.a + i0 * g.k + p0, g.k, mr, kc, dst, MR);
+    } else
+#endif
+    {
+      for (int64_t r = 0; r < mr; r++) {
+        const float* src = g.a + (i0 + r) * g.k + p0;
+        for (int64_t p = 0; p < kc; p++) dst[p * MR + r] = src[p];
+      }
     }
   } else {
     for (int64_t p = 0; p < kc; p++) {
@@ -210,14 +264,22 @@ void pack_b_panel(const GemmArgs& g, int64_t j0, int64_t nr, int64_t width, int6
       std::memcpy(d, src, static_cast<size_t>(nr) * sizeof(float));
       for (int64_t j = nr; j < width; j++) d[j] = 0.0f;
     }
-  } else {
+    return;
+  }
+#if defined(__x86_64__)
+  if (kernel_path() != KernelPath::Portable) {
+    for (int64_t j = 0; j < nr; j += 8)
+      transpose_columns_avx2(g.b + (j0 + j) * g.k + p0, g.k, std::min<int64_t>(8, nr - j), kc, dst + j, width);
+  } else
+#endif
+  {
     for (int64_t j = 0; j < nr; j++) {
       const float* src = g.b + (j0 + j) * g.k + p0;
       for (int64_t p = 0; p < kc; p++) dst[p * width + j] = src[p];
     }
-    for (int64_t j = nr; j < width; j++)
-      for (int64_t p = 0; p < kc; p++) dst[p * width + j] = 0.0f;
   }
+  for (int64_t j = nr; j < width; j++)
+    for (int64_t p = 0; p < kc; p++) dst[p * width + j] = 0.0f;
 }
 
 // Runs the micro-kernel on a full tile in place, or through a scratch tile when it hangs over C's edge.

@@ -125,8 +125,7 @@ void softmax(const float* x, float* out, int64_t rows, int64_t cols, bool log) {
     for (int64_t r = r0; r < r1; r++) {
       const float* xr = x + r * cols;
       float* yr = out + r * cols;
-      float max = -std::numeric_limits<float>::infinity();
-      for (int64_t c = 0; c < cols; c++) max = std::max(max, xr[c]);
+      const float max = max_value(xr, cols);
       const double sum = exp_shifted_sum(xr, max, yr, cols);
       if (log) {
         const float lse = max + static_cast<float>(std::log(sum));

@@ -1,6 +1,8 @@
 #include "vec.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "cpu_features.h"
 
@@ -22,6 +24,14 @@ TOOLKEN_VECTOR_CLONES
 void axpy(float alpha, const float* x, float* y, int64_t n) {
 #pragma omp simd
   for (int64_t i = 0; i < n; i++) y[i] += alpha * x[i];
+}
+
+TOOLKEN_VECTOR_CLONES
+float max_value(const float* x, int64_t n) {
+  float result = -std::numeric_limits<float>::infinity();
+#pragma omp simd reduction(max : result)
+  for (int64_t i = 0; i < n; i++) result = std::max(result, x[i]);
+  return result;
 }
 
 namespace {

@@ -19,6 +19,9 @@ float dot(const float* a, const float* b, int64_t n);
 // y[i] += alpha * x[i]
 void axpy(float alpha, const float* x, float* y, int64_t n);
 
+// max_i x[i] (-inf for n = 0); the row maximum that every softmax subtracts first.
+float max_value(const float* x, int64_t n);
+
 // out[i] = exp(x[i] - shift) (out may be x); returns sum_i out[i]. The softmax-family inner loop: AVX2 evaluates
 // exp with a polynomial (relative error ~2e-7), the portable path calls std::exp.
 double exp_shifted_sum(const float* x, float shift, float* out, int64_t n);

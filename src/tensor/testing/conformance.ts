@@ -112,6 +112,8 @@ function buildCases(): KernelCase[] {
       cases.push(matmulCase(`${flags} (33x47)@(47x65) alpha=0.5 accumulate`, {
         batch: 1, m: 33, n: 65, k: 47, transA, transB, alpha: 0.5, accumulate: true,
       }));
+      // Deeper than one packed depth block (512) and wider than one register tile, with ragged edges everywhere.
+      cases.push(matmulCase(`${flags} (13x600)@(600x70)`, { batch: 1, m: 13, n: 70, k: 600, transA, transB }));
     }
   }
   cases.push(matmulCase('B broadcast (strideB=0) transB', { batch: 4, m: 3, n: 9, k: 8, transA: false, transB: true, strideB: 0 }));
