@@ -38,6 +38,6 @@ if (filter.length === 0) {
 const run = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${process.env.TOOLKEN_TEST_CONCURRENCY ?? '2'}`, ...files],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, TOOLKEN_TEST: '1' } },
+  { cwd: root, stdio: 'inherit', env: { ...process.env, TOOLKEN_TEST: '1', TOOLKEN_POISON_UNINITIALIZED: '1' } },
 );
 process.exit(run.status ?? 1);

@@ -17,6 +17,7 @@ import { Rng } from '../tensor/random.js';
 import { ids, type Tensor } from '../tensor/tensor.js';
 import { attention } from '../tensor/ops/attention.js';
 import { add } from '../tensor/ops/elementwise.js';
+import { dropout } from '../tensor/ops/dropout.js';
 import { embedding } from '../tensor/ops/embedding.js';
 import { permute, reshape } from '../tensor/ops/layout.js';
 import { linearCrossEntropy } from '../tensor/ops/linearCrossEntropy.js';
@@ -264,7 +265,16 @@ export class Mlp extends Module {
 }
 
 /** A pre-norm residual block: x + attention(norm(x)), then x + mlp(norm(x)). */
+/** Residual dropout while training: the rate and the model's mask generator. */
+export interface ResidualDropout {
+  readonly rate: number;
+  readonly rng: Rng;
+}
+
 export class DecoderLayer extends Module {
+  /** Set through DecoderModel.setDropout. */
+  residualDropout: ResidualDropout | null = null;
+
   constructor(
     readonly inputLayernorm: Norm,
     readonly selfAttn: Attention,
@@ -275,8 +285,13 @@ export class DecoderLayer extends Module {
   }
 
   forward(x: Tensor, batch: number, t: number): Tensor {
-    const h = add(x, this.selfAttn.forward(this.inputLayernorm.forward(x), batch, t));
-    return add(h, this.mlp.forward(this.postAttentionLayernorm.forward(h)));
+    const h = add(x, this.dropped(this.selfAttn.forward(this.inputLayernorm.forward(x), batch, t)));
+    return add(h, this.dropped(this.mlp.forward(this.postAttentionLayernorm.forward(h))));
+  }
+
+  private dropped(y: Tensor): Tensor {
+    const d = this.residualDropout;
+    return d === null ? y : dropout(y, { p: d.rate, rng: d.rng, training: this.training });
   }
 
   /** Updates the residual stream ws.x (rows, dim) in place. */
@@ -390,10 +405,18 @@ export interface Batch {
 // ---------------------------------------------------------------------------------------------------------------
 // The model: token embedding, the blocks, a final norm and the LM head (the embedding matrix when tied).
 
+/** Standard deviations of a random initialisation: the token embedding / LM head, and every other matrix. */
+export interface RandomInitStd {
+  readonly embedding: number;
+  readonly projection: number;
+}
+
 export class DecoderModel extends Module implements SessionFactory {
   readonly embedTokens: Parameter;
-  /** The generator behind every dropout mask of the model (LoRA dropout), so a resumed run can restore its state. */
+  /** The generator behind every dropout mask of the model (LoRA and residual dropout), so a resumed run can
+   * restore its state. */
   dropoutRng: Rng | null = null;
+  private residualDropout: ResidualDropout | null = null;
   readonly layers: DecoderLayer[];
   readonly norm: Norm;
   readonly lmHead: Dense | null;
@@ -454,13 +477,15 @@ export class DecoderModel extends Module implements SessionFactory {
   }
 
   /** Random weights: N(0, std) matrices, unit norms, zero biases (benchmarks and training from scratch). */
-  static random(config: DecoderConfig, seed = 0, std = 0.02, backend?: Backend): DecoderModel {
+  static random(config: DecoderConfig, seed = 0, std: number | RandomInitStd = 0.02, backend?: Backend): DecoderModel {
     const rng = new Rng(seed);
+    const { embedding, projection } = typeof std === 'number' ? { embedding: std, projection: std } : std;
     const tensors = new Map<string, Float32Array>();
     for (const [name, shape] of decoderWeightShapes(config)) {
       const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+      const scale = name === 'model.embed_tokens.weight' || name === 'lm_head.weight' ? embedding : projection;
       if (name.endsWith('norm.weight')) data.fill(1);
-      else if (!name.endsWith('.bias')) for (let i = 0; i < data.length; i++) data[i] = std * rng.normal();
+      else if (!name.endsWith('.bias')) for (let i = 0; i < data.length; i++) data[i] = scale * rng.normal();
       tensors.set(name, data);
     }
     return new DecoderModel(config, tensors, backend);
@@ -514,13 +539,35 @@ export class DecoderModel extends Module implements SessionFactory {
   forward(inputIds: Int32Array, batch: number, t: number): Tensor {
     if (inputIds.length !== batch * t) throw new RangeError(`forward: ${inputIds.length} ids do not fill batch ${batch} x t ${t}`);
     let x = embedding(this.embedTokens, ids(inputIds)); // (batch * t, dim)
+    if (this.residualDropout !== null) x = dropout(x, { p: this.residualDropout.rate, rng: this.residualDropout.rng, training: this.training });
     for (const layer of this.layers) x = layer.forward(x, batch, t);
     return this.norm.forward(x);
   }
 
+  /**
+   * Dropout on the token embeddings and on each attention and MLP output before it joins the residual stream
+   * (GPT-2's residual dropout), in training mode only; rate 0 removes it. It regularises models trained from
+   * scratch on small data. Masks come from dropoutRng (seeded here unless LoRA dropout already made one).
+   */
+  setDropout(rate: number, seed = 0): void {
+    if (!(rate >= 0 && rate < 1)) throw new RangeError(`setDropout: rate must be in [0, 1), got ${rate}`);
+    this.dropoutRng ??= new Rng(seed);
+    this.residualDropout = rate === 0 ? null : { rate, rng: this.dropoutRng };
+    for (const layer of this.layers) layer.residualDropout = this.residualDropout;
+  }
+
   /** Mean next-token cross-entropy over rows whose target is not `ignoreIndex` (-100), through the fused LM head. */
   loss(inputIds: Int32Array, targets: Int32Array, batch: number, t: number, ignoreIndex = IGNORE_INDEX): Tensor {
-    return linearCrossEntropy(this.forward(inputIds, batch, t), this.outputWeight, targets, { ignoreIndex });
+    const hidden = this.forward(inputIds, batch, t);
+    // Supervised examples label a few positions (a retrieval example: the tool token and the end of turn); the LM
+    // head then runs on those rows only, gathered like embedding rows, instead of on every position.
+    const labelled: number[] = [];
+    for (let i = 0; i < targets.length; i++) if (targets[i] !== ignoreIndex) labelled.push(i);
+    if (labelled.length === 0 || labelled.length === targets.length) {
+      return linearCrossEntropy(hidden, this.outputWeight, targets, { ignoreIndex });
+    }
+    const rows = embedding(hidden, ids(labelled));
+    return linearCrossEntropy(rows, this.outputWeight, Int32Array.from(labelled, (i) => targets[i]!), { ignoreIndex });
   }
 
   // -------------------------------------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ import type { DecoderConfig } from './config.js';
 import { causalLmBatch, trainingStep } from './training.js';
 import { AdamW } from '../nn/optim/adamw.js';
 import { generate } from '../generate/generate.js';
+import { valueAndGrad } from '../tensor/autograd.js';
+import { linearCrossEntropy } from '../tensor/ops/linearCrossEntropy.js';
 
 const text = 'the cat sat on the mat. ';
 const alphabet = [...new Set(text)].sort();
@@ -34,4 +36,48 @@ test('a tiny randomly initialised model trained from scratch learns to recite it
   assert.ok(losses[39]! < 0.1, `final loss ${losses[39]}`);
   const [continuation] = generate(model, [encode('the cat ')], { maxTokens: 16 });
   assert.equal(continuation!.tokens.map((i) => alphabet[i]).join(''), 'sat on the mat. ');
+});
+
+test('a loss over a few labelled positions (LM head on those rows only) equals the full-row loss, gradients included', () => {
+  const config: DecoderConfig = {
+    family: 'llama', vocabSize: 40, dim: 16, layers: 1, heads: 2, kvHeads: 1, headDim: 8, hiddenDim: 32,
+    normEps: 1e-5, ropeTheta: 10000, ropeScaling: null, qkvBias: false, outputBias: false, qkNorm: false,
+    tieWordEmbeddings: false, maxPositions: 32, bosTokenId: null, eosTokenIds: [],
+  };
+  const model = DecoderModel.random(config, 3, { embedding: 0.1, projection: 0.2 });
+  const inputs = Int32Array.from({ length: 2 * 6 }, (_, i) => (i * 7) % 40);
+  const targets = Int32Array.from([-100, -100, 5, -100, 9, -100, -100, 3, -100, -100, -100, 30]);
+  const gradients = (): Float32Array[] => model.trainableParameters().map(([, p]) => p.grad!.toArray());
+  const sparse = valueAndGrad(() => model.loss(inputs, targets, 2, 6));
+  const sparseGrads = gradients();
+  model.zeroGrad();
+  const full = valueAndGrad(() => linearCrossEntropy(model.forward(inputs, 2, 6), model.outputWeight, targets));
+  const fullGrads = gradients();
+  assert.ok(Math.abs(sparse - full) < 1e-5, `${sparse} vs ${full}`);
+  sparseGrads.forEach((g, i) => g.forEach((v, j) => assert.ok(Math.abs(v - fullGrads[i]![j]!) < 1e-5, `parameter ${i} element ${j}`)));
+});
+
+test('residual dropout draws new masks in training mode only, and rate 0 removes it', () => {
+  const config: DecoderConfig = {
+    family: 'llama', vocabSize: 30, dim: 16, layers: 2, heads: 2, kvHeads: 1, headDim: 8, hiddenDim: 32,
+    normEps: 1e-5, ropeTheta: 10000, ropeScaling: null, qkvBias: false, outputBias: false, qkNorm: false,
+    tieWordEmbeddings: true, maxPositions: 32, bosTokenId: null, eosTokenIds: [],
+  };
+  const model = DecoderModel.random(config, 4, 0.2);
+  const inputs = Int32Array.from({ length: 8 }, (_, i) => (i * 5) % 30);
+  const targets = Int32Array.from({ length: 8 }, (_, i) => (i * 3 + 1) % 30);
+  const loss = (): number => valueAndGrad(() => model.loss(inputs, targets, 1, 8));
+  const plain = loss();
+  model.setDropout(0.3, 9);
+  assert.ok(model.dropoutRng !== null);
+  const first = loss();
+  const second = loss();
+  assert.notEqual(first, plain);
+  assert.notEqual(first, second, 'each step draws a new mask');
+  model.train(false);
+  assert.equal(loss(), plain, 'evaluation mode runs without dropout');
+  model.train(true);
+  model.setDropout(0);
+  assert.equal(loss(), plain);
+  assert.throws(() => model.setDropout(1), /rate must be in \[0, 1\)/);
 });

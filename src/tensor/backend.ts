@@ -114,6 +114,8 @@ export interface Backend {
   // ---- memory ----
   /** New storage of length floats, all 0 (zeros() relies on this and does not fill again). */
   alloc(length: number): Storage;
+  /** New storage of length floats with unspecified contents, for outputs the caller overwrites in full. */
+  allocUninitialized(length: number): Storage;
   upload(data: Float32Array): Storage;
   /** Host view of the data. Host backends return the storage itself (writes are visible); others copy. */
   download(s: Storage): Float32Array;

@@ -165,7 +165,7 @@ export function ids(data: ArrayLike<number>, shape: readonly number[] = [data.le
 export function empty(shape: readonly number[]): Tensor {
   checkShape(shape, 'empty');
   const backend = getBackend();
-  return new Tensor(backend.alloc(shapeSize(shape)), shape, backend);
+  return new Tensor(backend.allocUninitialized(shapeSize(shape)), shape, backend);
 }
 
 export function full(shape: readonly number[], value: number): Tensor {
@@ -175,8 +175,10 @@ export function full(shape: readonly number[], value: number): Tensor {
 }
 
 export function zeros(shape: readonly number[]): Tensor {
+  checkShape(shape, 'zeros');
+  const backend = getBackend();
   // Backend.alloc returns zeroed storage; a fill would only touch every page a second time.
-  return empty(shape);
+  return new Tensor(backend.alloc(shapeSize(shape)), shape, backend);
 }
 
 export function ones(shape: readonly number[]): Tensor {

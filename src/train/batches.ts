@@ -4,6 +4,7 @@
  */
 import { IGNORE_INDEX } from '../models/decoder.js';
 import { Rng } from '../tensor/random.js';
+import { seededRandom, shuffled } from '../util/random.js';
 
 export { IGNORE_INDEX };
 
@@ -30,8 +31,17 @@ export interface BatchingOptions {
   readonly maxLength: number;
   /** Pack several examples into each row of maxLength positions instead of padding each one to the batch's longest. */
   readonly packing: boolean;
+  /**
+   * Without packing: batch examples of similar length together (sorted within windows of 32 batches, the batches
+   * of each window then shuffled), so a few long examples (tool documents among short queries) do not pad every
+   * batch they land in. Same examples per epoch, same number of batches.
+   */
+  readonly groupByLength?: boolean;
   readonly padId: number;
 }
+
+/** Batches per window that groupByLength sorts by length. */
+const LENGTH_GROUP_WINDOW = 32;
 
 /** Shifts one example into (inputs, targets) of length n - 1, truncated to maxLength. */
 export function shiftExample(example: TokenizedExample, maxLength: number): { inputs: number[]; targets: number[] } {
@@ -47,6 +57,24 @@ export function shiftExample(example: TokenizedExample, maxLength: number): { in
     targets.push(labels[i + 1]!);
   }
   return { inputs, targets };
+}
+
+/** Rows reordered so that each run of batchSize rows has similar lengths (see BatchingOptions.groupByLength). */
+function groupedByLength<T extends { inputs: readonly number[] }>(rows: readonly T[], batchSize: number): T[] {
+  const out: T[] = [];
+  const window = batchSize * LENGTH_GROUP_WINDOW;
+  for (let start = 0; start < rows.length; start += window) {
+    const sorted = rows.slice(start, start + window).sort((a, b) => a.inputs.length - b.inputs.length);
+    const batches: T[][] = [];
+    for (let b = 0; b < sorted.length; b += batchSize) batches.push(sorted.slice(b, b + batchSize));
+    // The rows' order already comes from the epoch's seeded permutation; this only decorrelates length from time.
+    const random = seededRandom(start + sorted.length * 7919 + (sorted[0]?.inputs[0] ?? 0));
+    // A short last batch stays last, so that every batch boundary of the caller falls between two groups.
+    const last = batches.at(-1)!.length < batchSize ? batches.pop()! : [];
+    for (const batch of shuffled(batches, random)) out.push(...batch);
+    out.push(...last);
+  }
+  return out;
 }
 
 /** A seeded permutation of 0..n-1 for one epoch. */
@@ -91,6 +119,8 @@ export function makeBatches(examples: readonly TokenizedExample[], order: readon
       }
     }
     if (cur.inputs.length > 0) rows.push(cur);
+  } else if (o.groupByLength === true) {
+    rows.push(...groupedByLength(usable, o.batchSize));
   } else rows.push(...usable);
 
   const batches: TrainBatch[] = [];

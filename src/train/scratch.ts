@@ -21,6 +21,13 @@ export interface ScratchModelOptions {
   readonly hiddenDim: number;
   readonly maxPositions: number;
   readonly seed: number;
+  /**
+   * Standard deviation of the attention and MLP matrices (the embedding always gets 0.02); default 0.02. About
+   * 1 / sqrt(dim) keeps each projection's output at the scale of its input, so the query's tokens reach the answer
+   * position from the first step: on MetaTool a one-layer model at 1 / sqrt(dim) reached retrieval top-1 0.61 in
+   * 1,000 steps where 0.02 reached 0.43 (and three layers at 0.02 only 0.08).
+   */
+  readonly projectionStd?: number;
 }
 
 export const defaultScratchOptions: ScratchModelOptions = {
@@ -57,5 +64,5 @@ export function scratchModel(tokenizer: Tokenizer, o: ScratchModelOptions): Deco
     },
     'scratch model config',
   );
-  return DecoderModel.random(config, o.seed, 0.02);
+  return DecoderModel.random(config, o.seed, { embedding: 0.02, projection: o.projectionStd ?? 0.02 });
 }

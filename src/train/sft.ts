@@ -36,6 +36,8 @@ export interface TrainableModel {
   readonly dropoutRng?: Rng | null;
   /** Switches training behaviour (dropout) on or off; validation runs with it off. */
   train?(on: boolean): unknown;
+  /** Sets the model's own dropout rate (SftConfig.dropout), seeding its mask generator. */
+  setDropout?(rate: number, seed: number): void;
 }
 
 /** Runs `fn` with the model in evaluation mode, then back in training mode. */
@@ -58,9 +60,13 @@ export interface SftConfig {
   readonly warmup: number;
   readonly minLr: number;
   readonly weightDecay: number;
+  /** Residual dropout of the model while training (0: none); needs a model with setDropout. */
+  readonly dropout: number;
   readonly maxGradNorm: number;
   readonly maxLength: number;
   readonly packing: boolean;
+  /** Without packing, batch examples of similar length together (see BatchingOptions.groupByLength). */
+  readonly groupByLength: boolean;
   readonly padId: number;
   readonly seed: number;
   /** Validate every N optimizer steps (0: only at the end). */
@@ -80,9 +86,11 @@ export const defaultSftConfig: SftConfig = {
   warmup: 0.03,
   minLr: 0,
   weightDecay: 0,
+  dropout: 0,
   maxGradNorm: 1,
   maxLength: 512,
   packing: false,
+  groupByLength: false,
   padId: 0,
   seed: 0,
   evalEvery: 0,
@@ -155,12 +163,17 @@ function checkConfig(c: SftConfig): void {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`training config: ${k} must be a positive integer, got ${String(v)}`);
   }
   if (!(c.lr > 0)) throw new Error(`training config: lr must be > 0, got ${c.lr}`);
+  if (!((c.dropout ?? 0) >= 0 && (c.dropout ?? 0) < 1)) throw new Error(`training config: dropout must be in [0, 1), got ${c.dropout}`);
 }
 
 /** Trains; resumes from the run's latest checkpoint when there is one. */
 export function trainSft(o: SftOptions): SftResult {
   const { model, config, run } = o;
   checkConfig(config);
+  if (config.dropout > 0) {
+    if (model.setDropout === undefined) throw new Error('trainSft: dropout > 0 needs a model with its own dropout (setDropout)');
+    model.setDropout(config.dropout, config.seed);
+  }
   const params = model.trainableParameters();
   if (params.length === 0) throw new Error('trainSft: the model has no trainable parameters (everything is frozen)');
   const probe = makeBatches(o.train, o.train.map((_, i) => i), { batchSize: config.batchSize, maxLength: config.maxLength, packing: config.packing, padId: config.padId });
@@ -222,7 +235,7 @@ export function trainSft(o: SftOptions): SftResult {
 
   outer: for (let epoch = state.epoch; epoch < config.epochs; epoch++) {
     const batches = makeBatches(o.train, epochOrder(o.train.length, config.seed, epoch), {
-      batchSize: config.batchSize, maxLength: config.maxLength, packing: config.packing, padId: config.padId,
+      batchSize: config.batchSize, maxLength: config.maxLength, packing: config.packing, groupByLength: config.groupByLength, padId: config.padId,
     });
     const first = epoch === state.epoch ? state.batchInEpoch : 0;
     for (let bi = first; bi < batches.length; bi += config.gradAccumulation) {

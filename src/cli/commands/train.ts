@@ -23,8 +23,11 @@ const flags = {
   batchSize: { kind: 'int', default: defaultSftConfig.batchSize, help: 'examples per micro-batch' },
   gradAccum: { kind: 'int', default: 1, help: 'micro-batches per optimizer step' },
   maxLength: { kind: 'int', default: defaultSftConfig.maxLength, help: 'tokens kept per example' },
+  packing: { kind: 'boolean', help: 'pack examples into rows of --max-length tokens instead of padding' },
+  groupByLength: { kind: 'boolean', help: 'without --packing: batch examples of similar length together (less padding)' },
   warmup: { kind: 'number', default: defaultSftConfig.warmup, help: 'warmup: a ratio of the steps (< 1) or a step count' },
   schedule: { kind: 'string', choices: ['cosine', 'linear', 'constant'], default: 'cosine', help: 'learning-rate schedule after warmup' },
+  dropout: { kind: 'number', default: 0, help: 'residual dropout while training (regularises models trained from scratch)' },
   seed: { kind: 'int', default: 0, help: 'seed of the data order and the validation split' },
   valFraction: { kind: 'number', help: 'share held out for validation and best-checkpoint choice (default: 0 for memorization, 0.05 otherwise)' },
   evalEvery: { kind: 'int', default: 0, help: 'validate every N steps (0: at the end only)' },
@@ -67,6 +70,7 @@ export const command: CliCommand = {
     checkPositive('grad-accum', f.gradAccum);
     checkPositive('max-length', f.maxLength);
     checkPositive('warmup', f.warmup, true);
+    if (!(f.dropout >= 0 && f.dropout < 1)) throw new CliError(`--dropout must be in [0, 1), got ${f.dropout}`);
     if (f.loraRank !== undefined) checkPositive('lora-rank', f.loraRank);
     if (f.maxSteps !== undefined) checkPositive('max-steps', f.maxSteps);
     const valFraction = f.valFraction ?? (stage === 'memorization' ? 0 : 0.05);
@@ -87,6 +91,9 @@ export const command: CliCommand = {
       batchSize: f.batchSize,
       gradAccumulation: f.gradAccum,
       maxLength: f.maxLength,
+      packing: f.packing,
+      dropout: f.dropout,
+      groupByLength: f.groupByLength,
       warmup: f.warmup,
       schedule: f.schedule as SftConfig['schedule'],
       seed: f.seed,

@@ -9,6 +9,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { uninitializedFloats } from './host-memory.js';
 import type {
   AdamWParams,
   AttentionParams,
@@ -147,6 +148,7 @@ function createBackend(addon: NativeAddon): CpuBackend {
     },
 
     alloc: (length) => new Float32Array(length),
+    allocUninitialized: (length) => uninitializedFloats(length),
     upload: (data) => Float32Array.from(data),
     download: (s) => host(s, 'download', 's'),
     fill: (out, value, offset = 0, length) => {

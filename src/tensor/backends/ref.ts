@@ -9,6 +9,7 @@
  * - `attentionBackward`, `embeddingBackward` and `linearCrossEntropyBackward` always add into their outputs.
  * - `linearCrossEntropy` writes lse 0 for rows that carry no loss.
  */
+import { uninitializedFloats } from './host-memory.js';
 import type {
   AdamWParams,
   AttentionParams,
@@ -100,6 +101,9 @@ export const refBackend: Backend = {
 
   alloc(length) {
     return new Float32Array(length);
+  },
+  allocUninitialized(length) {
+    return uninitializedFloats(length);
   },
   upload(data) {
     return new Float32Array(data);
