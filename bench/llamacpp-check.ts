@@ -103,9 +103,12 @@ function toolTokenizer(pretokenizer: 'qwen2' | 'llama-bpe'): ByteLevelBpeTokeniz
 
 function randomCases(scratch: string): CheckCase[] {
   const styles = [
-    { name: 'random Qwen2-style', family: 'qwen2', pretokenizer: 'qwen2', qkvBias: true, tied: true, hf: false },
-    { name: 'random Llama-3-style', family: 'llama', pretokenizer: 'llama-bpe', qkvBias: false, tied: false, hf: false },
-    { name: 'Llama-3 tokenizer.json', family: 'llama', pretokenizer: 'llama-bpe', qkvBias: false, tied: false, hf: true },
+    { name: 'random Qwen2-style', family: 'qwen2', pretokenizer: 'qwen2', qkvBias: true, tied: true, hf: false, scaled: false },
+    { name: 'random Llama-3-style', family: 'llama', pretokenizer: 'llama-bpe', qkvBias: false, tied: false, hf: false, scaled: false },
+    { name: 'Llama-3 tokenizer.json', family: 'llama', pretokenizer: 'llama-bpe', qkvBias: false, tied: false, hf: true, scaled: false },
+    // Llama 3.1 rope scaling, which GGUF carries as the rope_freqs tensor; a short original context puts several
+    // rotary pairs on the ramp between the unscaled and the fully scaled frequencies.
+    { name: 'random Llama-3.1-style (rope scaling)', family: 'llama', pretokenizer: 'llama-bpe', qkvBias: false, tied: false, hf: false, scaled: true },
   ] as const;
   return styles.map((style, i) => {
     let tokenizer: Tokenizer = toolTokenizer(style.pretokenizer);
@@ -115,7 +118,8 @@ function randomCases(scratch: string): CheckCase[] {
     }
     const config: DecoderConfig = {
       family: style.family, vocabSize: tokenizer.vocabSize, dim: 64, layers: 2, heads: 4, kvHeads: 2, headDim: 16, hiddenDim: 128,
-      normEps: 1e-6, ropeTheta: 1_000_000, ropeScaling: null, qkvBias: style.qkvBias, outputBias: false, qkNorm: false,
+      normEps: 1e-6, ropeTheta: 1_000_000, qkvBias: style.qkvBias, outputBias: false, qkNorm: false,
+      ropeScaling: style.scaled ? { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 64 } : null,
       tieWordEmbeddings: style.tied, maxPositions: 256, bosTokenId: tokenizer.bosId!, eosTokenIds: [tokenizer.eosId!],
     };
     // Weights large enough that the greedy choice is never a near-tie that rounding could flip.

@@ -103,8 +103,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   ];
   const tokenizer = trainScratchTokenizer(texts, o.quick ? 1024 : 2048);
   const modelOptions: ScratchModelOptions = o.quick
-    ? { vocabSize: 1024, dim: 64, layers: 2, heads: 4, kvHeads: 2, hiddenDim: 128, maxPositions: 512, seed: o.seed }
-    : { vocabSize: 2048, dim: 128, layers: 2, heads: 4, kvHeads: 2, hiddenDim: 256, maxPositions: 512, seed: o.seed };
+    ? { vocabSize: 1024, dim: 64, layers: 2, heads: 4, kvHeads: 2, hiddenDim: 128, maxPositions: 512, seed: o.seed, projectionStd: 1 / 8 }
+    : { vocabSize: 2048, dim: 128, layers: 2, heads: 4, kvHeads: 2, hiddenDim: 256, maxPositions: 512, seed: o.seed, projectionStd: 1 / Math.sqrt(128) };
   const tg = await attachToolIndex(scratchModel(tokenizer, modelOptions), tokenizer, tools, 'atomic');
   selectTrainable(tg, { kind: 'full' });
   log(`[2/6] tokenizer: ${tokenizer.vocabSize} tokens (incl. ${tools.length} tool tokens); model: ${modelOptions.layers} layers x ${modelOptions.dim}`);
@@ -133,7 +133,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const run = RunDirectory.open(join(outDir, 'runs', stage.name), { resume: false, replace: true });
     const config: SftConfig = {
       ...defaultSftConfig, epochs: stage.epochs, batchSize: 16, lr: stage.lr, warmup: 0.05, maxLength: 384, seed: o.seed + i, padId: 0,
-      weightDecay: 0.01,
+      weightDecay: 0.01, groupByLength: true,
     };
     run.writeConfig({ stage: stage.name, sft: config, model: modelOptions, tools: tools.length });
     const result = trainSft({ model: tg.model, train: examples, config, run });

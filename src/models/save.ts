@@ -12,6 +12,8 @@ import { writeGguf } from './formats/gguf.js';
 import { hfConfigToGgufMetadata, huggingFaceAsGguf } from './formats/llama-mapping.js';
 import { writeSafetensors } from './formats/safetensors.js';
 import type { HfModelConfig, WeightReader, WeightTensor } from './formats/types.js';
+import { readAllWeights } from './formats/types.js';
+import { llama3RopeFactors, ROPE_FREQS_TENSOR } from './formats/rope-factors.js';
 import { toHfConfig } from './config.js';
 import type { DecoderModel } from './decoder.js';
 
@@ -51,18 +53,26 @@ export interface ExportGgufOptions {
  */
 export function exportGguf(model: DecoderModel, path: string, options: ExportGgufOptions = {}): void {
   const hf = ggufConfigView(model);
-  const weights = huggingFaceAsGguf(new TensorListReader(model.tensors()), hf);
+  const weights: WeightTensor[] = readAllWeights(huggingFaceAsGguf(new TensorListReader(model.tensors()), hf));
+  const ropeMetadata: Record<string, GgufMetadataEntry> = {};
+  const scaling = model.config.ropeScaling;
+  if (scaling !== null) {
+    // llama.cpp reads Llama-3 scaling only as per-frequency factors; the original context is kept for our loader.
+    const { headDim, ropeTheta } = model.config;
+    const factors = llama3RopeFactors(headDim, ropeTheta, {
+      factor: scaling.factor, lowFreqFactor: scaling.lowFreqFactor, highFreqFactor: scaling.highFreqFactor, originalMaxPositions: scaling.originalMaxPositionEmbeddings,
+    });
+    weights.push({ name: ROPE_FREQS_TENSOR, shape: [factors.length], data: factors });
+    ropeMetadata[`${hf.model_type}.rope.scaling.original_context_length`] = { type: 'u32', value: scaling.originalMaxPositionEmbeddings };
+  }
   const tokenizerMetadata = options.tokenizer ? ggufTokenizerMetadata(options.tokenizer, model.config.vocabSize) : {};
-  const metadata = { ...hfConfigToGgufMetadata(hf, options.name), ...tokenizerMetadata, ...options.tokenizerMetadata };
+  const metadata = { ...hfConfigToGgufMetadata(hf, options.name), ...ropeMetadata, ...tokenizerMetadata, ...options.tokenizerMetadata };
   writeGguf(path, weights, metadata, { dtype: options.dtype === 'f16' ? 'F16' : 'F32' });
 }
 
 /** The config fields GGUF metadata is built from (GGUF keeps one eos id; llama.cpp takes the first). */
 function ggufConfigView(model: DecoderModel): HfModelConfig {
   const { config } = model;
-  if (config.ropeScaling !== null) {
-    throw new Error('GGUF export of Llama-3 rope scaling is not supported: llama.cpp expects it as a rope_freqs tensor');
-  }
   const hf: HfModelConfig = {
     model_type: config.family === 'mistral' ? 'llama' : config.family,
     hidden_size: config.dim,

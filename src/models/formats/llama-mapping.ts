@@ -1,6 +1,7 @@
 import type { GgufFile, GgufMetadataEntry, GgufValue } from './gguf.js';
 import { CheckpointError } from './errors.js';
 import type { HfModelConfig, RopeScaling, WeightReader } from './types.js';
+import { fitLlama3Scaling, ROPE_FREQS_TENSOR } from './rope-factors.js';
 
 // Llama-family checkpoints in GGUF (llama.cpp) naming and layout <-> Hugging Face naming and layout.
 
@@ -127,6 +128,16 @@ export function ggufToHfConfig(gguf: GgufFile): HfModelConfig {
     const original = gguf.get(`${arch}.rope.scaling.original_context_length`);
     if (typeof original === 'number') scaling.original_max_position_embeddings = original;
     config.rope_scaling = scaling;
+  }
+  if (config.rope_scaling === null && gguf.tensors.has(ROPE_FREQS_TENSOR)) {
+    // Llama 3.1+ files carry their rope scaling as per-frequency factors (see rope-factors.ts).
+    const original = gguf.get(`${arch}.rope.scaling.original_context_length`);
+    const headDim = config.head_dim ?? hidden / heads;
+    const fitted = fitLlama3Scaling(gguf.read(ROPE_FREQS_TENSOR), headDim, config.rope_theta ?? 10000, typeof original === 'number' ? original : undefined);
+    if (fitted === undefined) {
+      throw new CheckpointError(`${gguf.path}: ${ROPE_FREQS_TENSOR} does not have the Llama-3 rope scaling form (the only per-frequency scaling toolken implements)`);
+    }
+    config.rope_scaling = fitted;
   }
   const bos = gguf.get('tokenizer.ggml.bos_token_id');
   const eos = gguf.get('tokenizer.ggml.eos_token_id');
