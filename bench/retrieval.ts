@@ -65,8 +65,9 @@ const shallow: ScratchModelOptions = { ...small, vocabSize: 8192, layers: 1, pro
 // demo catalog: retrieval top-1 0.03 at 4e-3 vs 0.75 at 1.5e-3 for the same steps).
 const PLANS: Record<Dataset, DatasetPlan> = {
   metatool: { minutes: 30, settings: ['multi-domain'], model: shallow, memorizationEpochs: 8, maxRetrievalEpochs: 14, lr: 1.5e-3, weightDecay: 0.1, dropout: 0.2 },
-  seal: { minutes: 20, settings: ['multi-domain', 'in-domain'], model: { ...small, maxPositions: 384 }, memorizationEpochs: 1, maxRetrievalEpochs: 20, lr: 1.5e-3, weightDecay: 0, dropout: 0 },
-  stabletoolbench: { minutes: 20, settings: ['multi-domain', 'in-domain'], model: { ...small, maxPositions: 384 }, memorizationEpochs: 1, maxRetrievalEpochs: 20, lr: 1.5e-3, weightDecay: 0, dropout: 0 },
+  // Most test tools of these two never occur in a training query: the memorization epochs carry them.
+  seal: { minutes: 20, settings: ['multi-domain', 'in-domain'], model: { ...shallow, maxPositions: 384 }, memorizationEpochs: 4, maxRetrievalEpochs: 20, lr: 1.5e-3, weightDecay: 0.1, dropout: 0.1 },
+  stabletoolbench: { minutes: 20, settings: ['multi-domain', 'in-domain'], model: { ...shallow, maxPositions: 384 }, memorizationEpochs: 4, maxRetrievalEpochs: 20, lr: 1.5e-3, weightDecay: 0.1, dropout: 0.1 },
 };
 
 const SOURCES: Record<Dataset, 'metatool' | 'seal-tools' | 'stabletoolbench'> = { metatool: 'metatool', seal: 'seal-tools', stabletoolbench: 'stabletoolbench' };
@@ -236,7 +237,7 @@ function resultsMarkdown(all: readonly BenchRecord[]): string {
     const p = timing.params;
     lines.push(`## ${dataset}`, '', `Command: \`npm run bench:retrieval -- --dataset ${dataset}${p.budgetMinutes !== undefined ? ` --minutes ${p.budgetMinutes}` : ''}\``, '');
     lines.push(
-      `${p.tools} tools, ${p.trainQueries} training and ${p.testQueries} test queries. Model: dim ${p.modelDim}, ${p.layers} layers, vocabulary ${p.vocab}; ` +
+      `${p.tools} tools, ${p.trainQueries} training and ${p.testQueries} test queries. Model: dim ${p.modelDim}, ${p.layers} layer${p.layers === 1 ? '' : 's'}, vocabulary ${p.vocab}; ` +
         `${p.memorizationSteps} memorization + ${p.retrievalSteps} retrieval steps (${p.retrievalEpochs} epoch${p.retrievalEpochs === 1 ? '' : 's'}), trained in ${timing.value.toFixed(1)} min on 2 cores shared with other work (load average ${p.load1} when scored).`,
       '',
     );
@@ -275,11 +276,17 @@ const EXPLANATION = [
   'trained for minutes does not turn into an understanding of paraphrased requests; BM25 needs no training and',
   "matches the queries' words to the documents directly, and the dense encoder shares word features between tools.",
   '',
-  'Even with enough queries per tool (MetaTool) the from-scratch transformer is the slowest learner: it first sits on',
-  'a plateau at the tool prior (the last position must learn to attend to the query) and was still improving at',
-  'every validation when the budget ran out (see val_top1 in the run\'s metrics.jsonl), whereas the dense encoder is',
-  'in effect a linear model over hashed word and character n-grams and converges within its own training.',
-  'A pretrained base model (as in the paper) removes exactly this handicap.',
+  'The generative model is a one-layer transformer with an 8192-token BPE (bench/retrieval.ts says how that shape',
+  'was chosen). With projections initialised at 1 / sqrt(dim) it leaves the tool-prior plateau within a few hundred',
+  'steps, and the LM head runs on the labelled positions only, so MetaTool\'s 14 epochs take about ten minutes. What',
+  'limits it there is generalisation, not fitting: its training loss goes to about 0.03 while validation top-1 stays',
+  'near 0.8 from the seventh epoch on (metrics.jsonl). It knows words only as whole tokens of its own vocabulary,',
+  'learned from these queries alone; the dense encoder hashes character trigrams, which carry over to unseen',
+  'spellings and inflections, and scores a tool through an encoding of its document. Weight decay, replaying the',
+  'tool documents and a cosine schedule together bought about six points of top-1 (0.72 -> 0.78 on 600 test',
+  'queries) and the 8192-token vocabulary three more; residual dropout 0.2 with 14 instead of 10 epochs moved the',
+  'full test score by 0.002, and a second layer or a wider model learned less per minute. A pretrained base model',
+  '(as in the paper) brings exactly the missing knowledge of language.',
   '',
   'A small `--minutes` budget is spent almost entirely on the memorization epoch of a large catalog; the step counts',
   'below say how much retrieval training the generative model actually got.',
