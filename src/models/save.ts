@@ -12,7 +12,6 @@ import { writeGguf } from './formats/gguf.js';
 import { hfConfigToGgufMetadata, huggingFaceAsGguf } from './formats/llama-mapping.js';
 import { writeSafetensors } from './formats/safetensors.js';
 import type { HfModelConfig, WeightReader, WeightTensor } from './formats/types.js';
-import { readAllWeights } from './formats/types.js';
 import { llama3RopeFactors, ROPE_FREQS_TENSOR } from './formats/rope-factors.js';
 import { toHfConfig } from './config.js';
 import type { DecoderModel } from './decoder.js';
@@ -53,7 +52,7 @@ export interface ExportGgufOptions {
  */
 export function exportGguf(model: DecoderModel, path: string, options: ExportGgufOptions = {}): void {
   const hf = ggufConfigView(model);
-  const weights: WeightTensor[] = readAllWeights(huggingFaceAsGguf(new TensorListReader(model.tensors()), hf));
+  const extra: WeightTensor[] = [];
   const ropeMetadata: Record<string, GgufMetadataEntry> = {};
   const scaling = model.config.ropeScaling;
   if (scaling !== null) {
@@ -62,11 +61,12 @@ export function exportGguf(model: DecoderModel, path: string, options: ExportGgu
     const factors = llama3RopeFactors(headDim, ropeTheta, {
       factor: scaling.factor, lowFreqFactor: scaling.lowFreqFactor, highFreqFactor: scaling.highFreqFactor, originalMaxPositions: scaling.originalMaxPositionEmbeddings,
     });
-    weights.push({ name: ROPE_FREQS_TENSOR, shape: [factors.length], data: factors });
+    extra.push({ name: ROPE_FREQS_TENSOR, shape: [factors.length], data: factors });
     ropeMetadata[`${hf.model_type}.rope.scaling.original_context_length`] = { type: 'u32', value: scaling.originalMaxPositionEmbeddings };
   }
   const tokenizerMetadata = options.tokenizer ? ggufTokenizerMetadata(options.tokenizer, model.config.vocabSize) : {};
   const metadata = { ...hfConfigToGgufMetadata(hf, options.name), ...ropeMetadata, ...tokenizerMetadata, ...options.tokenizerMetadata };
+  const weights = new JoinedReader(huggingFaceAsGguf(new TensorListReader(model.tensors()), hf), new TensorListReader(extra));
   writeGguf(path, weights, metadata, { dtype: options.dtype === 'f16' ? 'F16' : 'F32' });
 }
 
@@ -92,6 +92,30 @@ function ggufConfigView(model: DecoderModel): HfModelConfig {
   if (config.bosTokenId !== null) hf.bos_token_id = config.bosTokenId;
   if (config.eosTokenIds[0] !== undefined) hf.eos_token_id = config.eosTokenIds[0];
   return hf;
+}
+
+/** The tensors of `first`, then those of `second` (names must not overlap), read one at a time. */
+class JoinedReader implements WeightReader {
+  constructor(private readonly first: WeightReader, private readonly second: WeightReader) {}
+  names(): string[] {
+    return [...this.first.names(), ...this.second.names()];
+  }
+  shape(name: string): number[] {
+    return this.owner(name).shape(name);
+  }
+  dtype(name: string): string {
+    return this.owner(name).dtype(name);
+  }
+  read(name: string): Float32Array {
+    return this.owner(name).read(name);
+  }
+  close(): void {
+    this.first.close();
+    this.second.close();
+  }
+  private owner(name: string): WeightReader {
+    return this.second.names().includes(name) ? this.second : this.first;
+  }
 }
 
 /** A WeightReader over tensors already in memory. */
