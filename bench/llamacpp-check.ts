@@ -20,7 +20,8 @@ import { loadModel } from '../src/models/load.js';
 import { exportGguf } from '../src/models/save.js';
 import { generate } from '../src/generate/generate.js';
 import { trainByteLevelBpe } from '../src/tokenizer/bpe-trainer.js';
-import { ByteLevelBpeTokenizer } from '../src/tokenizer/byte-level-bpe.js';
+import type { ByteLevelBpeTokenizer } from '../src/tokenizer/byte-level-bpe.js';
+import { withPretokenizer } from '../src/tokenizer/testing/tool-tokenizer.js';
 import { loadHfTokenizer } from '../src/tokenizer/hf.js';
 import type { Tokenizer } from '../src/tokenizer/types.js';
 import { importNodeLlamaCpp, llamaCppThroughput, llamaDirFrom, llamaGreedy, LLAMA_SETUP, type Llama } from './llama-cpp.js';
@@ -87,18 +88,7 @@ async function storiesCases(steps: number): Promise<CheckCase[]> {
 function toolTokenizer(pretokenizer: 'qwen2' | 'llama-bpe'): ByteLevelBpeTokenizer {
   const lines = ['The weather forecast for Paris is sunny.', 'Call <<weather&&get_forecast>>{"city": "Zürich"} now.', 'add 12 and 30 with the calculator'];
   const trained = trainByteLevelBpe(Array.from({ length: 300 }, (_, i) => `${lines[i % 3]} ${i}`), { vocabSize: 420, specialTokens: ['<|endoftext|>', '<|im_start|>', '<|im_end|>'], bosToken: '<|im_start|>', eosToken: '<|im_end|>' });
-  const vocab = trained.ggufVocabulary();
-  const tokenizer = new ByteLevelBpeTokenizer({
-    tokens: vocab.tokens,
-    merges: vocab.model === 'gpt2' ? vocab.merges.map((m) => m.split(' ') as [string, string]) : [],
-    pretokenizer,
-    ignoreMerges: pretokenizer === 'llama-bpe',
-    addedTokens: [0, 1, 2].map((id) => ({ id, content: vocab.tokens[id]!, special: true })),
-    bosId: trained.bosId,
-    eosId: trained.eosId,
-  });
-  tokenizer.addTokens(TOOL_TOKENS);
-  return tokenizer;
+  return withPretokenizer(trained, pretokenizer, TOOL_TOKENS);
 }
 
 function randomCases(scratch: string): CheckCase[] {

@@ -12,7 +12,8 @@ import type { DecoderConfig } from './config.js';
 import { loadModel } from './load.js';
 import { exportGguf } from './save.js';
 import { trainByteLevelBpe } from '../tokenizer/bpe-trainer.js';
-import { ByteLevelBpeTokenizer } from '../tokenizer/byte-level-bpe.js';
+import type { ByteLevelBpeTokenizer } from '../tokenizer/byte-level-bpe.js';
+import { withPretokenizer } from '../tokenizer/testing/tool-tokenizer.js';
 import { loadHfTokenizer } from '../tokenizer/hf.js';
 import { ggufTokenizerMetadata, tokenizerFromGguf } from '../tokenizer/gguf-tokenizer.js';
 import { GGUF_TOKEN_TYPE, type Tokenizer } from '../tokenizer/types.js';
@@ -50,19 +51,7 @@ function assertSameTokenization(copy: Tokenizer, original: Tokenizer): void {
 function toolTokenizer(pretokenizer: 'gpt2' | 'qwen2' | 'llama-bpe'): ByteLevelBpeTokenizer {
   const corpus = Array.from({ length: 300 }, (_, i) => `${SAMPLES[i % 3]} ${i} call get_forecast for city ${i % 7}`);
   const trained = trainByteLevelBpe(corpus, { vocabSize: 400, specialTokens: ['<|endoftext|>', '<|im_start|>', '<|im_end|>'], bosToken: '<|im_start|>', eosToken: '<|im_end|>', chatTemplate: "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}" });
-  const vocab = trained.ggufVocabulary();
-  const tokenizer = new ByteLevelBpeTokenizer({
-    tokens: vocab.tokens,
-    merges: vocab.model === 'gpt2' ? vocab.merges.map((m) => m.split(' ') as [string, string]) : [],
-    pretokenizer,
-    ignoreMerges: pretokenizer === 'llama-bpe',
-    addedTokens: [0, 1, 2].map((id) => ({ id, content: vocab.tokens[id]!, special: true })),
-    bosId: trained.bosId,
-    eosId: trained.eosId,
-    chatTemplate: trained.chatTemplate,
-  });
-  tokenizer.addTokens(TOOL_TOKENS);
-  return tokenizer;
+  return withPretokenizer(trained, pretokenizer, TOOL_TOKENS);
 }
 
 function smallConfig(family: DecoderConfig['family'], vocabSize: number, bosTokenId: number | null, eosTokenId: number): DecoderConfig {
