@@ -12,6 +12,7 @@ import { scratchModel, trainScratchTokenizer } from '../../train/scratch.js';
 import { attachToolIndex, TOOL_INDEX_FILE } from '../../train/toolgen.js';
 import { CliError } from '../args.js';
 import { command as evalCommand } from './eval.js';
+import { captureOutput } from '../testing/capture.js';
 
 const tools = demoCatalog().slice(0, 12);
 const queries = generateDemoQueries({ seed: 2, perTool: 3 }).filter((q) => q.relevant.every((id) => tools.some((t) => t.id === id)));
@@ -31,19 +32,7 @@ async function fixture(): Promise<{ dir: string; model: string; data: string }> 
   return { dir, model, data };
 }
 
-async function quietly<T>(fn: () => Promise<T>): Promise<{ value: T; stdout: string }> {
-  let stdout = '';
-  const writeOut = process.stdout.write.bind(process.stdout);
-  const writeErr = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string) => ((stdout += chunk), true)) as typeof process.stdout.write;
-  process.stderr.write = (() => true) as typeof process.stderr.write;
-  try {
-    return { value: await fn(), stdout };
-  } finally {
-    process.stdout.write = writeOut;
-    process.stderr.write = writeErr;
-  }
-}
+const quietly = captureOutput;
 
 test('eval retrieval scores toolgen, bm25 and dense on the untagged queries and writes the JSON and HTML report', async () => {
   const { dir, model, data } = await fixture();

@@ -4,24 +4,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { command } from './generate.js';
 import { CliError } from '../args.js';
+import { runCommand } from '../testing/capture.js';
 
 const stories = fileURLToPath(new URL('../../../../shared/models/stories260K/', import.meta.url));
 const present = existsSync(stories + 'reference.json');
 
-/** Runs the command in-process, capturing what it writes to stdout and stderr. */
-async function toolkenGenerate(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = { stdout: '', stderr: '' };
-  const writeOut = process.stdout.write.bind(process.stdout);
-  const writeErr = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string) => ((out.stdout += chunk), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => ((out.stderr += chunk), true)) as typeof process.stderr.write;
-  try {
-    return { code: await command.run(argv), ...out };
-  } finally {
-    process.stdout.write = writeOut;
-    process.stderr.write = writeErr;
-  }
-}
+const toolkenGenerate = (...argv: string[]): ReturnType<typeof runCommand> => runCommand(command, argv);
 
 test('generate prints only the greedy continuation of the prompt on stdout (llama2.c checkpoint, tokenizer found beside it)', async (t) => {
   if (!present) return t.skip('../shared absent');

@@ -7,24 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { command } from './tools.js';
 import { CliError } from '../args.js';
 import { loadCatalog } from '../../tools/catalog.js';
+import { runCommand } from '../testing/capture.js';
 
 const FIXTURES = fileURLToPath(new URL('../../tools/fixtures/', import.meta.url));
 
-/** Runs the command with stdout and stderr captured. */
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string) => ((stdout += chunk), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof process.stderr.write;
-  try {
-    return { code: await command.run(argv), stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
+const run = (argv: string[]): ReturnType<typeof runCommand> => runCommand(command, argv);
 
 test('tools import writes a catalog, reports skipped entries, and tools stats summarizes it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'toolken-cli-tools-'));

@@ -14,6 +14,7 @@ import { command as retrieve } from './retrieve.js';
 import { command as train } from './train.js';
 import type { CliCommand } from '../args.js';
 import type { Tool } from '../../tools/types.js';
+import { runCommand } from '../testing/capture.js';
 
 /** Two tools from each of three domains. */
 const tools = [...new Set(demoCatalog().map((t) => t.category))]
@@ -31,20 +32,7 @@ function fixture(): { dir: string; catalog: string; model: string } {
   return { dir, catalog, model };
 }
 
-/** Runs a command in-process, capturing stdout and stderr. */
-async function capture(cmd: CliCommand, ...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = { stdout: '', stderr: '' };
-  const writeOut = process.stdout.write.bind(process.stdout);
-  const writeErr = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string) => ((out.stdout += chunk), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => ((out.stderr += chunk), true)) as typeof process.stderr.write;
-  try {
-    return { code: await cmd.run(argv), ...out };
-  } finally {
-    process.stdout.write = writeOut;
-    process.stderr.write = writeErr;
-  }
-}
+const capture = (cmd: CliCommand, ...argv: string[]): ReturnType<typeof runCommand> => runCommand(cmd, argv);
 
 const rejectsWith = (promise: Promise<unknown>, message: RegExp) =>
   assert.rejects(promise, (err: unknown) => err instanceof CliError && message.test(err.message));
