@@ -593,6 +593,8 @@ toolken::CrossEntropyGeometry cross_entropy_geometry(const Args& args, size_t fi
   g.row_weights = row_weights.data;
   Floats kept_logits = args.floats_or_null(first + 6, "keptLogits");
   g.kept_logits = kept_logits.data;
+  g.label_smoothing = args.number(first + 7, "labelSmoothing");
+  if (!(g.label_smoothing >= 0.0 && g.label_smoothing < 1.0)) args.fail("labelSmoothing must be in [0, 1)");
   args.need(hidden, g.rows * g.dim, "hidden", shape2("rows", g.rows, "dim", g.dim));
   args.need(weight, g.vocab * g.dim, "weight", shape2("vocab", g.vocab, "dim", g.dim));
   args.need(targets.length, g.rows, "targets", "rows");

@@ -70,6 +70,8 @@ struct CrossEntropyGeometry {
   // rows * vocab, or null: the forward stores its logits here, chunk by chunk ((rows, cs) blocks at v0 * rows), and
   // the backward reads them instead of recomputing them (one GEMM fewer) when the caller can afford the memory.
   float* kept_logits;
+  // Label smoothing e: the target gets 1 - e and every class e / vocab (0 for plain cross-entropy).
+  double label_smoothing;
 };
 struct CrossEntropyTotals {
   double loss;

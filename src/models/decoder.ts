@@ -556,18 +556,23 @@ export class DecoderModel extends Module implements SessionFactory {
     for (const layer of this.layers) layer.residualDropout = this.residualDropout;
   }
 
-  /** Mean next-token cross-entropy over rows whose target is not `ignoreIndex` (-100), through the fused LM head. */
-  loss(inputIds: Int32Array, targets: Int32Array, batch: number, t: number, ignoreIndex = IGNORE_INDEX): Tensor {
+  /**
+   * Mean next-token cross-entropy over rows whose target is not `ignoreIndex` (-100), through the fused LM head,
+   * optionally label-smoothed over the vocabulary.
+   */
+  loss(inputIds: Int32Array, targets: Int32Array, batch: number, t: number, options: LossOptions = {}): Tensor {
+    const ignoreIndex = options.ignoreIndex ?? IGNORE_INDEX;
+    const lossOptions = { ignoreIndex, ...(options.labelSmoothing ? { labelSmoothing: options.labelSmoothing } : {}) };
     const hidden = this.forward(inputIds, batch, t);
     // Supervised examples label a few positions (a retrieval example: the tool token and the end of turn); the LM
     // head then runs on those rows only, gathered like embedding rows, instead of on every position.
     const labelled: number[] = [];
     for (let i = 0; i < targets.length; i++) if (targets[i] !== ignoreIndex) labelled.push(i);
     if (labelled.length === 0 || labelled.length === targets.length) {
-      return linearCrossEntropy(hidden, this.outputWeight, targets, { ignoreIndex });
+      return linearCrossEntropy(hidden, this.outputWeight, targets, lossOptions);
     }
     const rows = embedding(hidden, ids(labelled));
-    return linearCrossEntropy(rows, this.outputWeight, Int32Array.from(labelled, (i) => targets[i]!), { ignoreIndex });
+    return linearCrossEntropy(rows, this.outputWeight, Int32Array.from(labelled, (i) => targets[i]!), lossOptions);
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -617,6 +622,13 @@ export class DecoderModel extends Module implements SessionFactory {
 
 /** The label of positions that carry no loss (PyTorch's and Hugging Face's convention). */
 export const IGNORE_INDEX = -100;
+
+export interface LossOptions {
+  /** Targets with this value carry no loss (default IGNORE_INDEX). */
+  readonly ignoreIndex?: number;
+  /** Label smoothing in [0, 1) over the whole vocabulary (default 0). */
+  readonly labelSmoothing?: number;
+}
 
 function positionsFrom(start: number, count: number): Int32Array {
   const positions = new Int32Array(count);

@@ -94,6 +94,11 @@ export interface LinearCrossEntropyParams {
    * (in a layout of its own) and skip recomputing them in the backward. Results are the same with or without it.
    */
   readonly keptLogits?: Storage;
+  /**
+   * Label smoothing e in [0, 1): the target distribution puts 1 - e on the target and spreads e evenly over the
+   * vocabulary, so a row's loss is lse - (1 - e) logit_target - (e / vocab) sum_v logit_v. Default 0.
+   */
+  readonly labelSmoothing?: number;
 }
 
 export interface AdamWParams {

@@ -32,11 +32,12 @@ test('training lowers the loss on the training examples', () => {
   assert.ok(result.best !== undefined && result.best.step === 120);
 });
 
-for (const [variant, extra] of [['full fine-tuning', []], ['LoRA with dropout', ['--lora']]] as const) {
+for (const [variant, extra] of [['full fine-tuning', []], ['LoRA with dropout', ['--lora']], ['weight averaging', ['--average']]] as const) {
   test(`a run killed mid-way resumes from its last checkpoint and its loss curve continues exactly (${variant})`, async () => {
     const base = mkdtempSync(join(tmpdir(), 'toolken-resume-'));
     const uninterrupted = join(base, 'a');
-    assert.match(runChild(uninterrupted, extra), /DONE 9 resumed=none/);
+    const first = runChild(uninterrupted, extra);
+    assert.match(first, /DONE 9 resumed=none/);
 
     const interrupted = join(base, 'b');
     await new Promise<void>((resolve, reject) => {
@@ -50,6 +51,9 @@ for (const [variant, extra] of [['full fine-tuning', []], ['LoRA with dropout', 
     });
     const resumed = runChild(interrupted, extra);
     assert.match(resumed, /DONE 9 resumed=(4|6)/);
+    // The final weights (the average, with --average) are those of the run that was never stopped.
+    const weights = (out: string): string | undefined => /weights=(\S+)/.exec(out)?.[1];
+    assert.equal(weights(resumed), weights(first));
 
     const expected = trainLosses(uninterrupted);
     assert.equal(expected.length, 9);

@@ -11,6 +11,7 @@ import { openSafetensors, writeSafetensors } from '../models/formats/safetensors
 import type { WeightTensor } from '../models/formats/types.js';
 import type { Parameter } from '../nn/parameter.js';
 import { AdamW } from '../nn/optim/adamw.js';
+import { ParameterAverage } from '../nn/optim/average.js';
 import { clipGradNorm } from '../nn/optim/clip.js';
 import type { OptimizerState } from '../nn/optim/optimizer.js';
 import { constantSchedule, cosineSchedule, linearSchedule } from '../nn/optim/schedule.js';
@@ -28,8 +29,8 @@ import { RunDirectory } from './run-dir.js';
 
 /** What the trainer needs of a model. */
 export interface TrainableModel {
-  /** Mean next-token loss over positions whose target is not -100. */
-  loss(inputIds: Int32Array, targets: Int32Array, batch: number, t: number): Tensor;
+  /** Mean next-token loss over positions whose target is not -100 (label-smoothed when asked). */
+  loss(inputIds: Int32Array, targets: Int32Array, batch: number, t: number, options?: { labelSmoothing?: number }): Tensor;
   /** Parameters to update (not frozen), by stable name. */
   trainableParameters(): [string, Parameter][];
   /** The generator of the model's dropout masks, if it draws any; checkpoints save and restore its state. */
@@ -75,6 +76,16 @@ export interface SftConfig {
   readonly checkpointEvery: number;
   /** Stop after this many optimizer steps (for tests and smoke runs); the schedule still spans the full run. */
   readonly maxSteps?: number;
+  /**
+   * Decay of an exponential moving average of the trainable weights (0: none). With it, validation, the best
+   * checkpoint and the final model use the averaged weights (see nn/optim/average.ts).
+   */
+  readonly averageDecay?: number;
+  /**
+   * Label smoothing of the training loss (0: none): 1 - e on the target, e spread over the vocabulary. It keeps a
+   * model that fits its training set from becoming certain, which helps the ranking below its first answer.
+   */
+  readonly labelSmoothing?: number;
 }
 
 export const defaultSftConfig: SftConfig = {
@@ -164,6 +175,10 @@ function checkConfig(c: SftConfig): void {
   }
   if (!(c.lr > 0)) throw new Error(`training config: lr must be > 0, got ${c.lr}`);
   if (!((c.dropout ?? 0) >= 0 && (c.dropout ?? 0) < 1)) throw new Error(`training config: dropout must be in [0, 1), got ${c.dropout}`);
+  const decay = c.averageDecay ?? 0;
+  if (!(decay >= 0 && decay < 1)) throw new Error(`training config: averageDecay must be in [0, 1) (0: no weight averaging), got ${decay}`);
+  const smoothing = c.labelSmoothing ?? 0;
+  if (!(smoothing >= 0 && smoothing < 1)) throw new Error(`training config: labelSmoothing must be in [0, 1), got ${smoothing}`);
 }
 
 /** Trains; resumes from the run's latest checkpoint when there is one. */
@@ -188,11 +203,12 @@ export function trainSft(o: SftOptions): SftResult {
     { lr: makeSchedule(config, totalSteps), weightDecay: config.weightDecay },
   );
 
+  const average = (config.averageDecay ?? 0) > 0 ? new ParameterAverage(params, config.averageDecay!) : null;
   let state: TrainerState = { step: 0, epoch: 0, batchInEpoch: 0, rng: model.dropoutRng?.state() ?? null, best: null, lastLoss: NaN };
   const latest = run.latestCheckpoint();
   let resumedFrom: number | undefined;
   if (latest !== undefined) {
-    state = restoreCheckpoint(latest.dir, params, optimizer);
+    state = restoreCheckpoint(latest.dir, params, optimizer, average);
     run.truncateMetrics(state.step);
     resumedFrom = state.step;
   }
@@ -210,9 +226,11 @@ export function trainSft(o: SftOptions): SftResult {
 
   const saveCheckpoint = (epoch: number, batchInEpoch: number): void => {
     const trainerState: TrainerState = { step, epoch, batchInEpoch, rng: model.dropoutRng?.state() ?? null, best, lastLoss };
-    run.saveCheckpoint(step, (dir) => writeCheckpoint(dir, params, optimizer.state(), trainerState));
+    run.saveCheckpoint(step, (dir) => writeCheckpoint(dir, params, optimizer.state(), trainerState, average));
   };
-  const validate = (): void => {
+  // With averaging, what is validated and kept as best is the average, the weights the run will end with.
+  const validate = (): void => (average === null ? validateCurrent() : average.withAveraged(validateCurrent));
+  const validateCurrent = (): void => {
     const metrics: Record<string, number> = {};
     let score: number | undefined;
     if (o.validation && o.validation.length > 0) {
@@ -241,12 +259,13 @@ export function trainSft(o: SftOptions): SftResult {
     for (let bi = first; bi < batches.length; bi += config.gradAccumulation) {
       if (step >= limit) break outer;
       const micro = batches.slice(bi, bi + config.gradAccumulation);
-      const { loss, tokens } = accumulate(model, micro);
+      const { loss, tokens } = accumulate(model, micro, config.labelSmoothing ?? 0);
       const gradNorm = config.maxGradNorm > 0 ? clipGradNorm(params.map(([, p]) => p), config.maxGradNorm) : NaN;
       const lr = optimizer.lr;
       optimizer.step();
       optimizer.zeroGrad();
       step++;
+      average?.update(step);
       lastLoss = loss;
       tokensThisRun += micro.reduce((s, b) => s + b.batch * b.t, 0);
       const elapsed = (performance.now() - started) / 1000;
@@ -263,6 +282,7 @@ export function trainSft(o: SftOptions): SftResult {
     }
   }
   if (config.evalEvery === 0 || step % config.evalEvery !== 0) validate();
+  average?.copyToParameters();
   bar?.finish({ loss: lastLoss });
   const elapsed = (performance.now() - started) / 1000;
   const result: SftResult = {
@@ -284,7 +304,7 @@ export function restoreBest(run: RunDirectory, model: TrainableModel): boolean {
   return true;
 }
 
-function accumulate(model: TrainableModel, micro: readonly TrainBatch[]): { loss: number; tokens: number } {
+function accumulate(model: TrainableModel, micro: readonly TrainBatch[], labelSmoothing: number): { loss: number; tokens: number } {
   const tokens = micro.reduce((s, b) => s + b.lossTokens, 0);
   let loss = 0;
   if (tokens === 0) return { loss: NaN, tokens };
@@ -292,7 +312,7 @@ function accumulate(model: TrainableModel, micro: readonly TrainBatch[]): { loss
     if (b.lossTokens === 0) continue;
     // Each micro-batch's mean is weighted by its share of loss tokens, so the sum is the token mean of the batch.
     const weight = b.lossTokens / tokens;
-    loss += valueAndGrad(() => scale(model.loss(b.inputIds, b.targets, b.batch, b.t), weight));
+    loss += valueAndGrad(() => scale(model.loss(b.inputIds, b.targets, b.batch, b.t, labelSmoothing > 0 ? { labelSmoothing } : {}), weight));
   }
   return { loss, tokens };
 }
@@ -316,8 +336,11 @@ function loadParams(file: string, params: readonly [string, Parameter][]): void 
   }
 }
 
-function writeCheckpoint(dir: string, params: readonly [string, Parameter][], opt: OptimizerState, trainer: TrainerState): void {
+const AVERAGE_FILE = 'average.safetensors';
+
+function writeCheckpoint(dir: string, params: readonly [string, Parameter][], opt: OptimizerState, trainer: TrainerState, average: ParameterAverage | null): void {
   writeSafetensors(join(dir, 'trainable.safetensors'), paramTensors(params));
+  if (average !== null) writeSafetensors(join(dir, AVERAGE_FILE), average.tensors());
   const buffers: WeightTensor[] = [];
   for (const [param, entry] of Object.entries(opt.buffers)) {
     for (const [name, b] of Object.entries(entry)) buffers.push({ name: `${param}::${name}`, shape: [...b.shape], data: b.data });
@@ -326,7 +349,7 @@ function writeCheckpoint(dir: string, params: readonly [string, Parameter][], op
   writeJsonAtomic(join(dir, 'trainer.json'), { ...trainer, optimizerStep: opt.step });
 }
 
-function restoreCheckpoint(dir: string, params: readonly [string, Parameter][], optimizer: AdamW): TrainerState {
+function restoreCheckpoint(dir: string, params: readonly [string, Parameter][], optimizer: AdamW, average: ParameterAverage | null): TrainerState {
   const trainerFile = join(dir, 'trainer.json');
   let parsed: TrainerState & { optimizerStep: number };
   try {
@@ -348,5 +371,16 @@ function restoreCheckpoint(dir: string, params: readonly [string, Parameter][], 
     reader.close();
   }
   optimizer.loadState({ step: parsed.optimizerStep, buffers });
+  if (average !== null) {
+    const file = join(dir, AVERAGE_FILE);
+    if (!existsSync(file)) throw new Error(`checkpoint ${dir} has no ${AVERAGE_FILE}: it was written without weight averaging; resume with the run's original averageDecay or start a new run`);
+    const averages = openSafetensors(file);
+    try {
+      const names = new Set(averages.names());
+      average.load(file, (name) => (names.has(name) ? averages.read(name) : undefined));
+    } finally {
+      averages.close();
+    }
+  }
   return parsed;
 }

@@ -40,7 +40,7 @@ const rejectsWith = (promise: Promise<unknown>, message: RegExp) =>
 test('train memorization writes a run whose final/ loads with its tool index, and retrieve ranks its tools', async () => {
   const { dir, catalog, model } = fixture();
   const out = join(dir, 'run');
-  const trained = await capture(train, '--stage', 'memorization', '--model', model, '--catalog', catalog, '--out', out, '--epochs', '10', '--lr', '1e-2', '--batch-size', '3', '--checkpoint-every', '0');
+  const trained = await capture(train, '--stage', 'memorization', '--model', model, '--catalog', catalog, '--out', out, '--epochs', '10', '--lr', '1e-2', '--batch-size', '3', '--checkpoint-every', '0', '--average-decay', '0.5', '--weight-decay', '0.01', '--label-smoothing', '0.05');
   assert.equal(trained.code, 0);
   assert.equal(trained.stdout.trim(), join(out, 'final'));
   assert.match(trained.stderr, /memorization: 20 steps in/);
@@ -107,6 +107,8 @@ test('train refuses bad flags, files and runs with one clear message', async () 
   await rejectsWith(capture(train, '--stage', 'retrieval', ...base), /--stage retrieval needs --data/);
   await rejectsWith(capture(train, '--stage', 'memorization', ...base, '--epochs', '0'), /--epochs must be > 0, got 0/);
   await rejectsWith(capture(train, '--stage', 'memorization', ...base, '--lr', 'fast'), /--lr must be a number, got 'fast'/);
+  await rejectsWith(capture(train, '--stage', 'memorization', ...base, '--average-decay', '1'), /--average-decay must be in \[0, 1\), got 1/);
+  await rejectsWith(capture(train, '--stage', 'memorization', ...base, '--weight-decay', '-0.1'), /--weight-decay must be >= 0, got -0.1/);
   await rejectsWith(capture(train, '--stage', 'memorization', '--model', model, '--catalog', join(dir, 'none.json'), '--out', join(dir, 'r')), /cannot read catalog .*none\.json/);
   await rejectsWith(capture(train, '--stage', 'memorization', '--model', model, '--catalog', badCatalog, '--out', join(dir, 'r')), /"tools" must be an array/);
   await rejectsWith(capture(train, '--stage', 'retrieval', ...base, '--data', join(dir, 'missing.jsonl')), /missing\.jsonl: file not found/);

@@ -28,6 +28,9 @@ const flags = {
   warmup: { kind: 'number', default: defaultSftConfig.warmup, help: 'warmup: a ratio of the steps (< 1) or a step count' },
   schedule: { kind: 'string', choices: ['cosine', 'linear', 'constant'], default: 'cosine', help: 'learning-rate schedule after warmup' },
   dropout: { kind: 'number', default: 0, help: 'residual dropout while training (regularises models trained from scratch)' },
+  weightDecay: { kind: 'number', default: defaultSftConfig.weightDecay, help: 'AdamW decoupled weight decay of the matrices' },
+  labelSmoothing: { kind: 'number', default: 0, help: 'label smoothing of the training loss, in [0, 1)' },
+  averageDecay: { kind: 'number', default: 0, help: 'keep a moving average of the weights with this decay (e.g. 0.999) and end with it; 0: off' },
   seed: { kind: 'int', default: 0, help: 'seed of the data order and the validation split' },
   valFraction: { kind: 'number', help: 'share held out for validation and best-checkpoint choice (default: 0 for memorization, 0.05 otherwise)' },
   evalEvery: { kind: 'int', default: 0, help: 'validate every N steps (0: at the end only)' },
@@ -71,6 +74,9 @@ export const command: CliCommand = {
     checkPositive('max-length', f.maxLength);
     checkPositive('warmup', f.warmup, true);
     if (!(f.dropout >= 0 && f.dropout < 1)) throw new CliError(`--dropout must be in [0, 1), got ${f.dropout}`);
+    if (!(f.averageDecay >= 0 && f.averageDecay < 1)) throw new CliError(`--average-decay must be in [0, 1), got ${f.averageDecay}`);
+    checkPositive('weight-decay', f.weightDecay, true);
+    if (!(f.labelSmoothing >= 0 && f.labelSmoothing < 1)) throw new CliError(`--label-smoothing must be in [0, 1), got ${f.labelSmoothing}`);
     if (f.loraRank !== undefined) checkPositive('lora-rank', f.loraRank);
     if (f.maxSteps !== undefined) checkPositive('max-steps', f.maxSteps);
     const valFraction = f.valFraction ?? (stage === 'memorization' ? 0 : 0.05);
@@ -93,6 +99,9 @@ export const command: CliCommand = {
       maxLength: f.maxLength,
       packing: f.packing,
       dropout: f.dropout,
+      weightDecay: f.weightDecay,
+      averageDecay: f.averageDecay,
+      labelSmoothing: f.labelSmoothing,
       groupByLength: f.groupByLength,
       warmup: f.warmup,
       schedule: f.schedule as SftConfig['schedule'],

@@ -222,7 +222,7 @@ test('cpu attention matches ref across query and key blocks: prefill, KV-cache c
   }
 });
 
-test('cpu linear cross-entropy matches ref over many vocabulary chunks with a ragged last chunk', { skip: skipReason }, () => {
+for (const labelSmoothing of [0, 0.1]) test(`cpu linear cross-entropy matches ref over many vocabulary chunks with a ragged last chunk (label smoothing ${labelSmoothing})`, { skip: skipReason }, () => {
   const rng = new Rng(9);
   const rows = 37;
   const dim = 40;
@@ -230,7 +230,7 @@ test('cpu linear cross-entropy matches ref over many vocabulary chunks with a ra
   const targets = new Int32Array(rows);
   for (let r = 0; r < rows; r++) targets[r] = rng.int(vocab);
   targets[4] = -1;
-  const p = { rows, dim, vocab, ignoreIndex: -1, chunk: 128 };
+  const p = { rows, dim, vocab, ignoreIndex: -1, chunk: 128, labelSmoothing };
   const hidden = randomArray(rng, rows * dim, -1, 1);
   const weight = randomArray(rng, vocab * dim, -1, 1);
   const run = (b: Backend) => {

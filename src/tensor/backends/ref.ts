@@ -479,6 +479,7 @@ export const refBackend: Backend = {
     const W = host(weight);
     const L = host(lse);
     const { rows, dim, vocab, ignoreIndex, rowWeights } = p;
+    const smoothing = p.labelSmoothing ?? 0;
     let loss = 0;
     let weightTotal = 0;
     const logits = new Float64Array(vocab);
@@ -497,15 +498,19 @@ export const refBackend: Backend = {
         max = Math.max(max, s);
       }
       let sum = 0;
-      for (let v = 0; v < vocab; v++) sum += Math.exp(logits[v]! - max);
+      let logitSum = 0;
+      for (let v = 0; v < vocab; v++) {
+        sum += Math.exp(logits[v]! - max);
+        logitSum += logits[v]!;
+      }
       const rowLse = max + Math.log(sum);
       L[r] = rowLse;
-      loss += w * (rowLse - logits[target]!);
+      loss += w * (rowLse - (1 - smoothing) * logits[target]! - (smoothing / vocab) * logitSum);
       weightTotal += w;
     }
     return { loss, weightTotal };
   },
-  // dlogits_rv = scale w_r (softmax_rv - [v = target_r]);  dHidden_r += dlogits_r W;  dWeight_v += dlogits_.v hidden
+  // dlogits_rv = scale w_r (softmax_rv - (1 - e) [v = target_r] - e / vocab);  dHidden_r += dlogits_r W;  dWeight_v += dlogits_.v hidden
   linearCrossEntropyBackward(hidden, weight, targets, lse, scale, dHidden, dWeight, p: LinearCrossEntropyParams) {
     const H = host(hidden);
     const W = host(weight);
@@ -513,6 +518,7 @@ export const refBackend: Backend = {
     const DH = dHidden === null ? null : host(dHidden);
     const DW = dWeight === null ? null : host(dWeight);
     const { rows, dim, vocab, ignoreIndex, rowWeights } = p;
+    const smoothing = p.labelSmoothing ?? 0;
     for (let r = 0; r < rows; r++) {
       const w = rowWeights === undefined ? 1 : rowWeights[r]!;
       const target = targets[r]!;
@@ -520,7 +526,7 @@ export const refBackend: Backend = {
       for (let v = 0; v < vocab; v++) {
         let s = 0;
         for (let c = 0; c < dim; c++) s += H[r * dim + c]! * W[v * dim + c]!;
-        const g = scale * w * (Math.exp(s - L[r]!) - (v === target ? 1 : 0));
+        const g = scale * w * (Math.exp(s - L[r]!) - (v === target ? 1 - smoothing : 0) - smoothing / vocab);
         for (let c = 0; c < dim; c++) {
           if (DH !== null) DH[r * dim + c] = DH[r * dim + c]! + g * W[v * dim + c]!;
           if (DW !== null) DW[v * dim + c] = DW[v * dim + c]! + g * H[r * dim + c]!;

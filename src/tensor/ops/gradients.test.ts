@@ -110,6 +110,11 @@ const cases: Case[] = [
     fn: (h, w) => linearCrossEntropy(h!, w!, targets, { weights: rowWeights, chunk: 2 }),
     inputs: () => [rand([6, 3]), rand([5, 3])],
   },
+  {
+    name: 'linearCrossEntropy with label smoothing',
+    fn: (h, w) => linearCrossEntropy(h!, w!, targets, { weights: rowWeights, chunk: 2, labelSmoothing: 0.2 }),
+    inputs: () => [rand([6, 3]), rand([5, 3])],
+  },
 ];
 
 for (const backend of availableBackends()) {

@@ -21,6 +21,8 @@ export interface LinearCrossEntropyOptions {
    * vocabulary times many positions is never materialised. Default 1 GiB; 0 always recomputes.
    */
   readonly keepLogitsBytes?: number;
+  /** Label smoothing in [0, 1) (see LinearCrossEntropyParams.labelSmoothing). Default 0. */
+  readonly labelSmoothing?: number;
 }
 
 const DEFAULT_KEEP_LOGITS_BYTES = 2 ** 30;
@@ -40,6 +42,8 @@ export function linearCrossEntropy(
   if (!Number.isInteger(chunk) || chunk <= 0) throw new Error(`linearCrossEntropy: chunk must be a positive integer, got ${chunk}`);
   const keepLogitsBytes = options.keepLogitsBytes ?? DEFAULT_KEEP_LOGITS_BYTES;
   if (!(keepLogitsBytes >= 0)) throw new Error(`linearCrossEntropy: keepLogitsBytes must be >= 0, got ${keepLogitsBytes}`);
+  const labelSmoothing = options.labelSmoothing ?? 0;
+  if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new Error(`linearCrossEntropy: labelSmoothing must be in [0, 1), got ${labelSmoothing}`);
   // Validates targets and weights with the same messages as crossEntropy.
   lossRows('linearCrossEntropy', targetData, rows, vocab, ignoreIndex, options.weights);
   const lse = empty([rows]);
@@ -52,6 +56,7 @@ export function linearCrossEntropy(
     rows, dim, vocab, ignoreIndex, chunk,
     ...(options.weights === undefined ? {} : { rowWeights: options.weights }),
     ...(keptLogits === null ? {} : { keptLogits: keptLogits.storage }),
+    ...(labelSmoothing === 0 ? {} : { labelSmoothing }),
   };
   const { loss, weightTotal } = be.linearCrossEntropy(hidden.storage, weight.storage, targetData, lse.storage, p);
   be.fill(out.storage, weightTotal > 0 ? loss / weightTotal : 0);

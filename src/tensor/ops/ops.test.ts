@@ -17,7 +17,7 @@ import { matmul } from './matmul.js';
 import { mean, sum } from './reduce.js';
 import { rmsnorm } from './rmsnorm.js';
 import { rope, ropeInvFreq } from './rope.js';
-import { softmax } from './softmax.js';
+import { logSoftmax, softmax } from './softmax.js';
 
 const values = (t: Tensor): number[] => [...t.toArray()].map((v) => Math.round(v * 1e5) / 1e5);
 const close = (actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number): void => {
@@ -136,6 +136,28 @@ test('the fused linearCrossEntropy equals crossEntropy of the materialised logit
       assert.ok(Math.abs(fused - expected) < 1e-5, `chunk ${chunk}: ${fused} vs ${expected}`);
     }
     assert.throws(() => linearCrossEntropy(hidden, tensor(new Float32Array(14), [2, 7]), targets), /linearCrossEntropy: cannot apply weight \(2,7\) to hidden \(5,8\): weight must be \(vocab, 8\)/);
+  });
+});
+
+test('label smoothing e mixes the target loss with the mean loss over all classes: (1 - e) CE + e mean_v(-log p_v)', () => {
+  tidy(() => {
+    const rng = new Rng(6);
+    const hidden = uniform([4, 8], rng, -1, 1);
+    const weight = uniform([11, 8], rng, -1, 1);
+    const targets = Int32Array.from([3, 10, -100, 0]);
+    const logits = matmul(hidden, weight, { transB: true });
+    const logProbs = logSoftmax(logits).toArray();
+    let expected = 0;
+    for (const r of [0, 1, 3]) {
+      let meanNll = 0;
+      for (let v = 0; v < 11; v++) meanNll -= logProbs[r * 11 + v]! / 11;
+      expected += (0.9 * -logProbs[r * 11 + targets[r]!]! + 0.1 * meanNll) / 3;
+    }
+    for (const chunk of [3, 64]) {
+      const fused = linearCrossEntropy(hidden, weight, targets, { chunk, labelSmoothing: 0.1 }).item();
+      assert.ok(Math.abs(fused - expected) < 1e-5, `chunk ${chunk}: ${fused} vs ${expected}`);
+    }
+    assert.throws(() => linearCrossEntropy(hidden, weight, targets, { labelSmoothing: 1 }), /linearCrossEntropy: labelSmoothing must be in \[0, 1\), got 1/);
   });
 });
 

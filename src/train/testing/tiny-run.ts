@@ -1,7 +1,9 @@
 /**
  * A small, fully deterministic SFT run used by the resume test: run as a child process so that the test can kill
  * it at an arbitrary moment. Usage: node --import tsx tiny-run.ts <run-dir> [--lora]. Prints "STEP <n> <loss>" per
- * step. With --lora only LoRA adapters with dropout train, so resuming must also restore the dropout generator.
+ * step and "DONE <steps> resumed=<step|none> weights=<checksum>" at the end. With --lora only LoRA adapters with
+ * dropout train, so resuming must also restore the dropout generator; with --average the final weights are a moving
+ * average, so resuming must also restore the average.
  */
 import { DecoderModel } from '../../models/decoder.js';
 import { applyLora } from '../../models/lora.js';
@@ -40,9 +42,12 @@ if (process.argv[1]?.endsWith('tiny-run.ts')) {
   const model = DecoderModel.random(tinyConfig, 3);
   if (process.argv.includes('--lora')) applyLora(model, { rank: 4, alpha: 8, dropout: 0.2, targetModules: ['q_proj', 'v_proj', 'down_proj'], seed: 1 });
   const run = RunDirectory.open(runDir, { resume: true });
+  const averageDecay = process.argv.includes('--average') ? 0.8 : 0;
   const result = trainSft({
-    model, train: tinyExamples(), config: tinySftConfig, run, showProgress: false,
+    model, train: tinyExamples(), config: { ...tinySftConfig, averageDecay }, run, showProgress: false,
     onStep: (step, loss) => process.stdout.write(`STEP ${step} ${loss}\n`),
   });
-  process.stdout.write(`DONE ${result.steps} resumed=${result.resumedFrom ?? 'none'}\n`);
+  let checksum = 0;
+  for (const [, p] of model.trainableParameters()) p.toArray().forEach((v, i) => (checksum += v * ((i % 7) + 1)));
+  process.stdout.write(`DONE ${result.steps} resumed=${result.resumedFrom ?? 'none'} weights=${checksum}\n`);
 }
