@@ -595,6 +595,10 @@ toolken::CrossEntropyGeometry cross_entropy_geometry(const Args& args, size_t fi
   g.kept_logits = kept_logits.data;
   g.label_smoothing = args.number(first + 7, "labelSmoothing");
   if (!(g.label_smoothing >= 0.0 && g.label_smoothing < 1.0)) args.fail("labelSmoothing must be in [0, 1)");
+  g.smooth_begin = args.integer(first + 8, "smoothingStart");
+  g.smooth_end = args.integer(first + 9, "smoothingEnd");
+  if (!(0 <= g.smooth_begin && g.smooth_begin < g.smooth_end && g.smooth_end <= g.vocab))
+    args.fail("smoothing classes " + std::to_string(g.smooth_begin) + ".." + std::to_string(g.smooth_end) + " are not a non-empty range of the vocabulary");
   args.need(hidden, g.rows * g.dim, "hidden", shape2("rows", g.rows, "dim", g.dim));
   args.need(weight, g.vocab * g.dim, "weight", shape2("vocab", g.vocab, "dim", g.dim));
   args.need(targets.length, g.rows, "targets", "rows");

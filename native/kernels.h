@@ -70,8 +70,10 @@ struct CrossEntropyGeometry {
   // rows * vocab, or null: the forward stores its logits here, chunk by chunk ((rows, cs) blocks at v0 * rows), and
   // the backward reads them instead of recomputing them (one GEMM fewer) when the caller can afford the memory.
   float* kept_logits;
-  // Label smoothing e: the target gets 1 - e and every class e / vocab (0 for plain cross-entropy).
+  // Label smoothing e: the target gets 1 - e and each smoothing class (columns smooth_begin..smooth_end-1) e / their
+  // count; rows whose target is not a smoothing class are not smoothed. e = 0: plain cross-entropy.
   double label_smoothing;
+  int64_t smooth_begin, smooth_end;
 };
 struct CrossEntropyTotals {
   double loss;

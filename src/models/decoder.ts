@@ -562,7 +562,11 @@ export class DecoderModel extends Module implements SessionFactory {
    */
   loss(inputIds: Int32Array, targets: Int32Array, batch: number, t: number, options: LossOptions = {}): Tensor {
     const ignoreIndex = options.ignoreIndex ?? IGNORE_INDEX;
-    const lossOptions = { ignoreIndex, ...(options.labelSmoothing ? { labelSmoothing: options.labelSmoothing } : {}) };
+    const lossOptions = {
+      ignoreIndex,
+      ...(options.labelSmoothing ? { labelSmoothing: options.labelSmoothing } : {}),
+      ...(options.smoothingClasses ? { smoothingClasses: options.smoothingClasses } : {}),
+    };
     const hidden = this.forward(inputIds, batch, t);
     // Supervised examples label a few positions (a retrieval example: the tool token and the end of turn); the LM
     // head then runs on those rows only, gathered like embedding rows, instead of on every position.
@@ -626,8 +630,10 @@ export const IGNORE_INDEX = -100;
 export interface LossOptions {
   /** Targets with this value carry no loss (default IGNORE_INDEX). */
   readonly ignoreIndex?: number;
-  /** Label smoothing in [0, 1) over the whole vocabulary (default 0). */
+  /** Label smoothing in [0, 1) (default 0). */
   readonly labelSmoothing?: number;
+  /** Token ids start..end-1 that smoothing spreads over and applies to (default: the whole vocabulary). */
+  readonly smoothingClasses?: { readonly start: number; readonly end: number };
 }
 
 function positionsFrom(start: number, count: number): Int32Array {

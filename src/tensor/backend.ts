@@ -96,9 +96,14 @@ export interface LinearCrossEntropyParams {
   readonly keptLogits?: Storage;
   /**
    * Label smoothing e in [0, 1): the target distribution puts 1 - e on the target and spreads e evenly over the
-   * vocabulary, so a row's loss is lse - (1 - e) logit_target - (e / vocab) sum_v logit_v. Default 0.
+   * smoothing classes S, so a row's loss is lse - (1 - e) logit_target - (e / |S|) sum_{v in S} logit_v. Default 0.
    */
   readonly labelSmoothing?: number;
+  /**
+   * The smoothing classes S: columns start..end-1 (default the whole vocabulary). Only rows whose target lies in S
+   * are smoothed, so smoothing among tool tokens leaves the rows that predict ordinary text alone.
+   */
+  readonly smoothingClasses?: { readonly start: number; readonly end: number };
 }
 
 export interface AdamWParams {

@@ -30,7 +30,7 @@ import { RunDirectory } from './run-dir.js';
 /** What the trainer needs of a model. */
 export interface TrainableModel {
   /** Mean next-token loss over positions whose target is not -100 (label-smoothed when asked). */
-  loss(inputIds: Int32Array, targets: Int32Array, batch: number, t: number, options?: { labelSmoothing?: number }): Tensor;
+  loss(inputIds: Int32Array, targets: Int32Array, batch: number, t: number, options?: SmoothingOptions): Tensor;
   /** Parameters to update (not frozen), by stable name. */
   trainableParameters(): [string, Parameter][];
   /** The generator of the model's dropout masks, if it draws any; checkpoints save and restore its state. */
@@ -39,6 +39,12 @@ export interface TrainableModel {
   train?(on: boolean): unknown;
   /** Sets the model's own dropout rate (SftConfig.dropout), seeding its mask generator. */
   setDropout?(rate: number, seed: number): void;
+}
+
+export interface SmoothingOptions {
+  readonly labelSmoothing?: number;
+  /** Token ids start..end-1 that smoothing spreads over and applies to (default: the whole vocabulary). */
+  readonly smoothingClasses?: { readonly start: number; readonly end: number };
 }
 
 /** Runs `fn` with the model in evaluation mode, then back in training mode. */
@@ -86,6 +92,11 @@ export interface SftConfig {
    * model that fits its training set from becoming certain, which helps the ranking below its first answer.
    */
   readonly labelSmoothing?: number;
+  /**
+   * Smooth among these token ids only, and only rows whose target is one of them (default: the whole vocabulary).
+   * For ToolGen retrieval, the tool tokens: the model is kept from certainty about which tool, not about the text.
+   */
+  readonly smoothingClasses?: { readonly start: number; readonly end: number };
 }
 
 export const defaultSftConfig: SftConfig = {
@@ -203,6 +214,9 @@ export function trainSft(o: SftOptions): SftResult {
     { lr: makeSchedule(config, totalSteps), weightDecay: config.weightDecay },
   );
 
+  const smoothing: SmoothingOptions = (config.labelSmoothing ?? 0) > 0
+    ? { labelSmoothing: config.labelSmoothing!, ...(config.smoothingClasses ? { smoothingClasses: config.smoothingClasses } : {}) }
+    : {};
   const average = (config.averageDecay ?? 0) > 0 ? new ParameterAverage(params, config.averageDecay!) : null;
   let state: TrainerState = { step: 0, epoch: 0, batchInEpoch: 0, rng: model.dropoutRng?.state() ?? null, best: null, lastLoss: NaN };
   const latest = run.latestCheckpoint();
@@ -259,7 +273,7 @@ export function trainSft(o: SftOptions): SftResult {
     for (let bi = first; bi < batches.length; bi += config.gradAccumulation) {
       if (step >= limit) break outer;
       const micro = batches.slice(bi, bi + config.gradAccumulation);
-      const { loss, tokens } = accumulate(model, micro, config.labelSmoothing ?? 0);
+      const { loss, tokens } = accumulate(model, micro, smoothing);
       const gradNorm = config.maxGradNorm > 0 ? clipGradNorm(params.map(([, p]) => p), config.maxGradNorm) : NaN;
       const lr = optimizer.lr;
       optimizer.step();
@@ -304,7 +318,7 @@ export function restoreBest(run: RunDirectory, model: TrainableModel): boolean {
   return true;
 }
 
-function accumulate(model: TrainableModel, micro: readonly TrainBatch[], labelSmoothing: number): { loss: number; tokens: number } {
+function accumulate(model: TrainableModel, micro: readonly TrainBatch[], smoothing: SmoothingOptions): { loss: number; tokens: number } {
   const tokens = micro.reduce((s, b) => s + b.lossTokens, 0);
   let loss = 0;
   if (tokens === 0) return { loss: NaN, tokens };
@@ -312,7 +326,7 @@ function accumulate(model: TrainableModel, micro: readonly TrainBatch[], labelSm
     if (b.lossTokens === 0) continue;
     // Each micro-batch's mean is weighted by its share of loss tokens, so the sum is the token mean of the batch.
     const weight = b.lossTokens / tokens;
-    loss += valueAndGrad(() => scale(model.loss(b.inputIds, b.targets, b.batch, b.t, labelSmoothing > 0 ? { labelSmoothing } : {}), weight));
+    loss += valueAndGrad(() => scale(model.loss(b.inputIds, b.targets, b.batch, b.t, smoothing), weight));
   }
   return { loss, tokens };
 }

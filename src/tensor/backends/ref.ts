@@ -479,7 +479,7 @@ export const refBackend: Backend = {
     const W = host(weight);
     const L = host(lse);
     const { rows, dim, vocab, ignoreIndex, rowWeights } = p;
-    const smoothing = p.labelSmoothing ?? 0;
+    const { start, end } = p.smoothingClasses ?? { start: 0, end: vocab };
     let loss = 0;
     let weightTotal = 0;
     const logits = new Float64Array(vocab);
@@ -498,19 +498,18 @@ export const refBackend: Backend = {
         max = Math.max(max, s);
       }
       let sum = 0;
-      let logitSum = 0;
-      for (let v = 0; v < vocab; v++) {
-        sum += Math.exp(logits[v]! - max);
-        logitSum += logits[v]!;
-      }
+      let classSum = 0;
+      for (let v = 0; v < vocab; v++) sum += Math.exp(logits[v]! - max);
+      for (let v = start; v < end; v++) classSum += logits[v]!;
       const rowLse = max + Math.log(sum);
       L[r] = rowLse;
-      loss += w * (rowLse - (1 - smoothing) * logits[target]! - (smoothing / vocab) * logitSum);
+      const smoothing = target >= start && target < end ? p.labelSmoothing ?? 0 : 0;
+      loss += w * (rowLse - (1 - smoothing) * logits[target]! - (smoothing / (end - start)) * classSum);
       weightTotal += w;
     }
     return { loss, weightTotal };
   },
-  // dlogits_rv = scale w_r (softmax_rv - (1 - e) [v = target_r] - e / vocab);  dHidden_r += dlogits_r W;  dWeight_v += dlogits_.v hidden
+  // dlogits_rv = scale w_r (softmax_rv - (1 - e) [v = target_r] - e [v in S] / |S|);  dHidden_r += dlogits_r W;  dWeight_v += dlogits_.v hidden
   linearCrossEntropyBackward(hidden, weight, targets, lse, scale, dHidden, dWeight, p: LinearCrossEntropyParams) {
     const H = host(hidden);
     const W = host(weight);
@@ -518,15 +517,16 @@ export const refBackend: Backend = {
     const DH = dHidden === null ? null : host(dHidden);
     const DW = dWeight === null ? null : host(dWeight);
     const { rows, dim, vocab, ignoreIndex, rowWeights } = p;
-    const smoothing = p.labelSmoothing ?? 0;
+    const { start, end } = p.smoothingClasses ?? { start: 0, end: vocab };
     for (let r = 0; r < rows; r++) {
       const w = rowWeights === undefined ? 1 : rowWeights[r]!;
       const target = targets[r]!;
       if (target === ignoreIndex || w === 0) continue;
+      const smoothing = target >= start && target < end ? p.labelSmoothing ?? 0 : 0;
       for (let v = 0; v < vocab; v++) {
         let s = 0;
         for (let c = 0; c < dim; c++) s += H[r * dim + c]! * W[v * dim + c]!;
-        const g = scale * w * (Math.exp(s - L[r]!) - (v === target ? 1 - smoothing : 0) - smoothing / vocab);
+        const g = scale * w * (Math.exp(s - L[r]!) - (v === target ? 1 - smoothing : 0) - (v >= start && v < end ? smoothing / (end - start) : 0));
         for (let c = 0; c < dim; c++) {
           if (DH !== null) DH[r * dim + c] = DH[r * dim + c]! + g * W[v * dim + c]!;
           if (DW !== null) DW[v * dim + c] = DW[v * dim + c]! + g * H[r * dim + c]!;

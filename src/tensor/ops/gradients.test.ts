@@ -115,6 +115,11 @@ const cases: Case[] = [
     fn: (h, w) => linearCrossEntropy(h!, w!, targets, { weights: rowWeights, chunk: 2, labelSmoothing: 0.2 }),
     inputs: () => [rand([6, 3]), rand([5, 3])],
   },
+  {
+    name: 'linearCrossEntropy with label smoothing over classes 1..3',
+    fn: (h, w) => linearCrossEntropy(h!, w!, targets, { chunk: 2, labelSmoothing: 0.3, smoothingClasses: { start: 1, end: 4 } }),
+    inputs: () => [rand([6, 3]), rand([5, 3])],
+  },
 ];
 
 for (const backend of availableBackends()) {

@@ -23,6 +23,8 @@ export interface LinearCrossEntropyOptions {
   readonly keepLogitsBytes?: number;
   /** Label smoothing in [0, 1) (see LinearCrossEntropyParams.labelSmoothing). Default 0. */
   readonly labelSmoothing?: number;
+  /** The classes smoothing spreads over, and whose target rows it applies to (default: the whole vocabulary). */
+  readonly smoothingClasses?: { readonly start: number; readonly end: number };
 }
 
 const DEFAULT_KEEP_LOGITS_BYTES = 2 ** 30;
@@ -44,6 +46,10 @@ export function linearCrossEntropy(
   if (!(keepLogitsBytes >= 0)) throw new Error(`linearCrossEntropy: keepLogitsBytes must be >= 0, got ${keepLogitsBytes}`);
   const labelSmoothing = options.labelSmoothing ?? 0;
   if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new Error(`linearCrossEntropy: labelSmoothing must be in [0, 1), got ${labelSmoothing}`);
+  const classes = options.smoothingClasses;
+  if (classes !== undefined && !(Number.isInteger(classes.start) && Number.isInteger(classes.end) && classes.start >= 0 && classes.start < classes.end && classes.end <= vocab)) {
+    throw new Error(`linearCrossEntropy: smoothingClasses ${classes.start}..${classes.end} are not a non-empty range of the vocabulary 0..${vocab}`);
+  }
   // Validates targets and weights with the same messages as crossEntropy.
   lossRows('linearCrossEntropy', targetData, rows, vocab, ignoreIndex, options.weights);
   const lse = empty([rows]);
@@ -57,6 +63,7 @@ export function linearCrossEntropy(
     ...(options.weights === undefined ? {} : { rowWeights: options.weights }),
     ...(keptLogits === null ? {} : { keptLogits: keptLogits.storage }),
     ...(labelSmoothing === 0 ? {} : { labelSmoothing }),
+    ...(classes === undefined ? {} : { smoothingClasses: classes }),
   };
   const { loss, weightTotal } = be.linearCrossEntropy(hidden.storage, weight.storage, targetData, lse.storage, p);
   be.fill(out.storage, weightTotal > 0 ? loss / weightTotal : 0);

@@ -161,6 +161,30 @@ test('label smoothing e mixes the target loss with the mean loss over all classe
   });
 });
 
+test('smoothing over a class range spreads e over those classes and leaves rows whose target is outside them alone', () => {
+  tidy(() => {
+    const rng = new Rng(7);
+    const hidden = uniform([4, 8], rng, -1, 1);
+    const weight = uniform([11, 8], rng, -1, 1);
+    const targets = Int32Array.from([8, 2, 10, -100]);
+    const logProbs = logSoftmax(matmul(hidden, weight, { transB: true })).toArray();
+    const classes = { start: 7, end: 11 };
+    let expected = 0;
+    for (const r of [0, 1, 2]) {
+      const target = -logProbs[r * 11 + targets[r]!]!;
+      if (targets[r]! < classes.start) expected += target / 3;
+      else {
+        let meanNll = 0;
+        for (let v = classes.start; v < classes.end; v++) meanNll -= logProbs[r * 11 + v]! / 4;
+        expected += (0.8 * target + 0.2 * meanNll) / 3;
+      }
+    }
+    const fused = linearCrossEntropy(hidden, weight, targets, { chunk: 3, labelSmoothing: 0.2, smoothingClasses: classes }).item();
+    assert.ok(Math.abs(fused - expected) < 1e-5, `${fused} vs ${expected}`);
+    assert.throws(() => linearCrossEntropy(hidden, weight, targets, { labelSmoothing: 0.2, smoothingClasses: { start: 5, end: 12 } }), /linearCrossEntropy: smoothingClasses 5..12 are not a non-empty range of the vocabulary 0..11/);
+  });
+});
+
 test('linearCrossEntropy gives the same loss and gradients whether it keeps the logits or recomputes them', () => {
   tidy(() => {
     const rng = new Rng(5);
