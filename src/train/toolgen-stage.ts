@@ -106,8 +106,14 @@ export const CATALOG_FILE = 'catalog.json';
 /** ToolGen-style LoRA covers every projection of attention and MLP. */
 const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 
-/** Most validation queries ranked at each validation (a beam search each). */
-const MAX_VALIDATION_QUERIES = 200;
+/**
+ * Most validation queries ranked at each validation (a beam search each). Best-checkpoint choice needs several
+ * hundred: on MetaTool, top-1 on 200 queries moved by 0.03 between checkpoints whose NDCG@1 on 4,208 test queries
+ * differed by 0.006.
+ */
+const MAX_VALIDATION_QUERIES = 1000;
+/** Ranks searched per validation query (the mean reciprocal rank counts the first relevant tool among them). */
+const VALIDATION_DEPTH = 5;
 
 /** The conversations of a stage, split into train and validation. */
 function stageData(o: ToolGenStageOptions): { train: ChatExample[]; validation: ChatExample[]; validationQueries: RetrievalQuery[] } {
@@ -183,10 +189,16 @@ export function trainToolGenStage(o: ToolGenStageOptions): ToolGenStageResult {
     const retriever = new GenerativeRetriever(tg);
     evaluate = () => {
       let hits = 0;
-      for (const q of data.validationQueries) if (q.relevant.includes(retriever.rank(q.query, 1)[0]?.toolId ?? '')) hits++;
-      const accuracy = hits / data.validationQueries.length;
-      // trainSft logs the validation loss beside it; the checkpoint is chosen by what the stage is for.
-      return { metrics: { val_top1: accuracy }, score: accuracy };
+      let reciprocalRanks = 0;
+      for (const q of data.validationQueries) {
+        const rank = retriever.rank(q.query, VALIDATION_DEPTH).findIndex((r) => q.relevant.includes(r.toolId));
+        if (rank === 0) hits++;
+        if (rank >= 0) reciprocalRanks += 1 / (rank + 1);
+      }
+      const n = data.validationQueries.length;
+      // trainSft logs the validation loss beside these; the checkpoint is chosen by what the stage is for, ranking,
+      // and by the reciprocal rank rather than top-1 because it also counts the places below the first.
+      return { metrics: { val_top1: hits / n, val_mrr: reciprocalRanks / n }, score: reciprocalRanks / n };
     };
   }
 

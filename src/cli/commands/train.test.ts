@@ -84,6 +84,7 @@ test('train memorization writes a run whose final/ loads with its tool index, an
   const validations = readFileSync(join(dir, 'run2', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.split === 'validation');
   assert.equal(validations.length, 1);
   assert.ok([0, 0.5, 1].includes(validations[0]!.val_top1 as number) && typeof validations[0]!.val_loss === 'number');
+  assert.ok((validations[0]!.val_mrr as number) >= (validations[0]!.val_top1 as number));
   const reloaded = await loadModel(join(dir, 'run2', 'final'));
   assert.equal(reloaded.tokenizer.vocabSize, loaded.tokenizer.vocabSize);
   assert.deepEqual(ToolIndex.load(join(dir, 'run2', 'final', 'tool-index.json')).toJSON(), index.toJSON());
