@@ -20,7 +20,7 @@ import { add } from '../tensor/ops/elementwise.js';
 import { dropout } from '../tensor/ops/dropout.js';
 import { embedding } from '../tensor/ops/embedding.js';
 import { permute, reshape } from '../tensor/ops/layout.js';
-import { linearCrossEntropy } from '../tensor/ops/linearCrossEntropy.js';
+import { linearCrossEntropy, type LabelSmoothingOptions } from '../tensor/ops/linearCrossEntropy.js';
 import { matmul } from '../tensor/ops/matmul.js';
 import { rmsnorm } from '../tensor/ops/rmsnorm.js';
 import { rope, ropeInvFreq } from '../tensor/ops/rope.js';
@@ -558,15 +558,11 @@ export class DecoderModel extends Module implements SessionFactory {
 
   /**
    * Mean next-token cross-entropy over rows whose target is not `ignoreIndex` (-100), through the fused LM head,
-   * optionally label-smoothed over the vocabulary.
+   * optionally label-smoothed (LabelSmoothingOptions).
    */
   loss(inputIds: Int32Array, targets: Int32Array, batch: number, t: number, options: LossOptions = {}): Tensor {
     const ignoreIndex = options.ignoreIndex ?? IGNORE_INDEX;
-    const lossOptions = {
-      ignoreIndex,
-      ...(options.labelSmoothing ? { labelSmoothing: options.labelSmoothing } : {}),
-      ...(options.smoothingClasses ? { smoothingClasses: options.smoothingClasses } : {}),
-    };
+    const lossOptions = { ignoreIndex, labelSmoothing: options.labelSmoothing, smoothingClasses: options.smoothingClasses };
     const hidden = this.forward(inputIds, batch, t);
     // Supervised examples label a few positions (a retrieval example: the tool token and the end of turn); the LM
     // head then runs on those rows only, gathered like embedding rows, instead of on every position.
@@ -627,13 +623,9 @@ export class DecoderModel extends Module implements SessionFactory {
 /** The label of positions that carry no loss (PyTorch's and Hugging Face's convention). */
 export const IGNORE_INDEX = -100;
 
-export interface LossOptions {
+export interface LossOptions extends LabelSmoothingOptions {
   /** Targets with this value carry no loss (default IGNORE_INDEX). */
   readonly ignoreIndex?: number;
-  /** Label smoothing in [0, 1) (default 0). */
-  readonly labelSmoothing?: number;
-  /** Token ids start..end-1 that smoothing spreads over and applies to (default: the whole vocabulary). */
-  readonly smoothingClasses?: { readonly start: number; readonly end: number };
 }
 
 function positionsFrom(start: number, count: number): Int32Array {

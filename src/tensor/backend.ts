@@ -103,7 +103,13 @@ export interface LinearCrossEntropyParams {
    * The smoothing classes S: columns start..end-1 (default the whole vocabulary). Only rows whose target lies in S
    * are smoothed, so smoothing among tool tokens leaves the rows that predict ordinary text alone.
    */
-  readonly smoothingClasses?: { readonly start: number; readonly end: number };
+  readonly smoothingClasses?: ClassRange;
+}
+
+/** Class (vocabulary column) ids start..end-1. */
+export interface ClassRange {
+  readonly start: number;
+  readonly end: number;
 }
 
 export interface AdamWParams {

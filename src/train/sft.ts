@@ -18,6 +18,8 @@ import { constantSchedule, cosineSchedule, linearSchedule } from '../nn/optim/sc
 import type { LrSchedule } from '../nn/optim/schedule.js';
 import { valueAndGrad, noGrad } from '../tensor/autograd.js';
 import { scale } from '../tensor/ops/elementwise.js';
+import type { ClassRange } from '../tensor/backend.js';
+import type { LabelSmoothingOptions } from '../tensor/ops/linearCrossEntropy.js';
 import type { Rng, RngState } from '../tensor/random.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -30,7 +32,7 @@ import { RunDirectory } from './run-dir.js';
 /** What the trainer needs of a model. */
 export interface TrainableModel {
   /** Mean next-token loss over positions whose target is not -100 (label-smoothed when asked). */
-  loss(inputIds: Int32Array, targets: Int32Array, batch: number, t: number, options?: SmoothingOptions): Tensor;
+  loss(inputIds: Int32Array, targets: Int32Array, batch: number, t: number, options?: LabelSmoothingOptions): Tensor;
   /** Parameters to update (not frozen), by stable name. */
   trainableParameters(): [string, Parameter][];
   /** The generator of the model's dropout masks, if it draws any; checkpoints save and restore its state. */
@@ -39,12 +41,6 @@ export interface TrainableModel {
   train?(on: boolean): unknown;
   /** Sets the model's own dropout rate (SftConfig.dropout), seeding its mask generator. */
   setDropout?(rate: number, seed: number): void;
-}
-
-export interface SmoothingOptions {
-  readonly labelSmoothing?: number;
-  /** Token ids start..end-1 that smoothing spreads over and applies to (default: the whole vocabulary). */
-  readonly smoothingClasses?: { readonly start: number; readonly end: number };
 }
 
 /** Runs `fn` with the model in evaluation mode, then back in training mode. */
@@ -96,7 +92,7 @@ export interface SftConfig {
    * Smooth among these token ids only, and only rows whose target is one of them (default: the whole vocabulary).
    * For ToolGen retrieval, the tool tokens: the model is kept from certainty about which tool, not about the text.
    */
-  readonly smoothingClasses?: { readonly start: number; readonly end: number };
+  readonly smoothingClasses?: ClassRange;
 }
 
 export const defaultSftConfig: SftConfig = {
@@ -214,9 +210,7 @@ export function trainSft(o: SftOptions): SftResult {
     { lr: makeSchedule(config, totalSteps), weightDecay: config.weightDecay },
   );
 
-  const smoothing: SmoothingOptions = (config.labelSmoothing ?? 0) > 0
-    ? { labelSmoothing: config.labelSmoothing!, ...(config.smoothingClasses ? { smoothingClasses: config.smoothingClasses } : {}) }
-    : {};
+  const smoothing: LabelSmoothingOptions = config.labelSmoothing ? { labelSmoothing: config.labelSmoothing, smoothingClasses: config.smoothingClasses } : {};
   const average = (config.averageDecay ?? 0) > 0 ? new ParameterAverage(params, config.averageDecay!) : null;
   let state: TrainerState = { step: 0, epoch: 0, batchInEpoch: 0, rng: model.dropoutRng?.state() ?? null, best: null, lastLoss: NaN };
   const latest = run.latestCheckpoint();
@@ -318,7 +312,7 @@ export function restoreBest(run: RunDirectory, model: TrainableModel): boolean {
   return true;
 }
 
-function accumulate(model: TrainableModel, micro: readonly TrainBatch[], smoothing: SmoothingOptions): { loss: number; tokens: number } {
+function accumulate(model: TrainableModel, micro: readonly TrainBatch[], smoothing: LabelSmoothingOptions): { loss: number; tokens: number } {
   const tokens = micro.reduce((s, b) => s + b.lossTokens, 0);
   let loss = 0;
   if (tokens === 0) return { loss: NaN, tokens };

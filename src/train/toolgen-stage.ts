@@ -13,6 +13,7 @@ import { agentTuningExample, FINISH_FUNCTION, type ToolBenchTrajectory } from '.
 import type { ChatExample, RetrievalQuery } from '../data/types.js';
 import { toolBenchFunctionName } from '../data/loaders/toolbench-names.js';
 import { GenerativeRetriever } from '../eval/retrieval/generative.js';
+import { reciprocalRank } from '../eval/retrieval/metrics.js';
 import { ToolIndex } from '../indexing/tool-index.js';
 import type { IndexScheme } from '../indexing/schemes.js';
 import type { DecoderModel } from '../models/decoder.js';
@@ -191,9 +192,10 @@ export function trainToolGenStage(o: ToolGenStageOptions): ToolGenStageResult {
       let hits = 0;
       let reciprocalRanks = 0;
       for (const q of data.validationQueries) {
-        const rank = retriever.rank(q.query, VALIDATION_DEPTH).findIndex((r) => q.relevant.includes(r.toolId));
-        if (rank === 0) hits++;
-        if (rank >= 0) reciprocalRanks += 1 / (rank + 1);
+        const ranked = retriever.rank(q.query, VALIDATION_DEPTH).map((r) => r.toolId);
+        const relevant = new Set(q.relevant);
+        if (relevant.has(ranked[0] ?? '')) hits++;
+        reciprocalRanks += reciprocalRank(ranked, relevant);
       }
       const n = data.validationQueries.length;
       // trainSft logs the validation loss beside these; the checkpoint is chosen by what the stage is for, ranking,

@@ -56,6 +56,11 @@ function checkPositive(name: string, value: number, allowZero = false): void {
   if (allowZero ? value < 0 : value <= 0) throw new CliError(`--${name} must be ${allowZero ? '>= 0' : '> 0'}, got ${value}`);
 }
 
+/** Rates, decays and shares: 0 allowed (off), 1 not. */
+function checkFraction(name: string, value: number): void {
+  if (!(value >= 0 && value < 1)) throw new CliError(`--${name} must be in [0, 1), got ${value}`);
+}
+
 export const command: CliCommand = {
   summary,
   async run(argv) {
@@ -73,14 +78,14 @@ export const command: CliCommand = {
     checkPositive('grad-accum', f.gradAccum);
     checkPositive('max-length', f.maxLength);
     checkPositive('warmup', f.warmup, true);
-    if (!(f.dropout >= 0 && f.dropout < 1)) throw new CliError(`--dropout must be in [0, 1), got ${f.dropout}`);
-    if (!(f.averageDecay >= 0 && f.averageDecay < 1)) throw new CliError(`--average-decay must be in [0, 1), got ${f.averageDecay}`);
+    checkFraction('dropout', f.dropout);
+    checkFraction('average-decay', f.averageDecay);
+    checkFraction('label-smoothing', f.labelSmoothing);
     checkPositive('weight-decay', f.weightDecay, true);
-    if (!(f.labelSmoothing >= 0 && f.labelSmoothing < 1)) throw new CliError(`--label-smoothing must be in [0, 1), got ${f.labelSmoothing}`);
     if (f.loraRank !== undefined) checkPositive('lora-rank', f.loraRank);
     if (f.maxSteps !== undefined) checkPositive('max-steps', f.maxSteps);
     const valFraction = f.valFraction ?? (stage === 'memorization' ? 0 : 0.05);
-    if (!(valFraction >= 0 && valFraction < 1)) throw new CliError(`--val-fraction must be in [0, 1), got ${valFraction}`);
+    checkFraction('val-fraction', valFraction);
     if (stage !== 'memorization' && f.data === undefined) throw new CliError(`--stage ${stage} needs --data`);
 
     const catalog = readCatalogFlag(f.catalog);

@@ -27,6 +27,12 @@ function host(s: Storage): Float32Array {
   return s;
 }
 
+/** The smoothing classes of a linear cross-entropy and the smoothing of a row with a given target. */
+function smoothingOf(p: LinearCrossEntropyParams): { start: number; end: number; forTarget: (target: number) => number } {
+  const { start, end } = p.smoothingClasses ?? { start: 0, end: p.vocab };
+  return { start, end, forTarget: (target) => (target >= start && target < end ? p.labelSmoothing ?? 0 : 0) };
+}
+
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const GELU_C = 0.044715;
 
@@ -479,7 +485,7 @@ export const refBackend: Backend = {
     const W = host(weight);
     const L = host(lse);
     const { rows, dim, vocab, ignoreIndex, rowWeights } = p;
-    const { start, end } = p.smoothingClasses ?? { start: 0, end: vocab };
+    const { start, end, forTarget } = smoothingOf(p);
     let loss = 0;
     let weightTotal = 0;
     const logits = new Float64Array(vocab);
@@ -503,7 +509,7 @@ export const refBackend: Backend = {
       for (let v = start; v < end; v++) classSum += logits[v]!;
       const rowLse = max + Math.log(sum);
       L[r] = rowLse;
-      const smoothing = target >= start && target < end ? p.labelSmoothing ?? 0 : 0;
+      const smoothing = forTarget(target);
       loss += w * (rowLse - (1 - smoothing) * logits[target]! - (smoothing / (end - start)) * classSum);
       weightTotal += w;
     }
@@ -517,12 +523,12 @@ export const refBackend: Backend = {
     const DH = dHidden === null ? null : host(dHidden);
     const DW = dWeight === null ? null : host(dWeight);
     const { rows, dim, vocab, ignoreIndex, rowWeights } = p;
-    const { start, end } = p.smoothingClasses ?? { start: 0, end: vocab };
+    const { start, end, forTarget } = smoothingOf(p);
     for (let r = 0; r < rows; r++) {
       const w = rowWeights === undefined ? 1 : rowWeights[r]!;
       const target = targets[r]!;
       if (target === ignoreIndex || w === 0) continue;
-      const smoothing = target >= start && target < end ? p.labelSmoothing ?? 0 : 0;
+      const smoothing = forTarget(target);
       for (let v = 0; v < vocab; v++) {
         let s = 0;
         for (let c = 0; c < dim; c++) s += H[r * dim + c]! * W[v * dim + c]!;

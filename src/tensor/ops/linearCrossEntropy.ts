@@ -4,13 +4,21 @@
  * Same row rules as crossEntropy: ignoreIndex and weight-0 rows carry no loss.
  */
 import { isGradEnabled, record } from '../autograd.js';
-import type { LinearCrossEntropyParams } from '../backend.js';
+import type { ClassRange, LinearCrossEntropyParams } from '../backend.js';
 import type { Ids, Tensor } from '../tensor.js';
 import { empty, formatShape } from '../tensor.js';
 import { lossRows } from './crossEntropy.js';
 import { leadingRows } from './common.js';
 
-export interface LinearCrossEntropyOptions {
+/** Label smoothing of the target distribution (see LinearCrossEntropyParams.labelSmoothing). */
+export interface LabelSmoothingOptions {
+  /** In [0, 1); default 0. */
+  readonly labelSmoothing?: number;
+  /** The classes smoothing spreads over, and whose target rows it applies to (default: the whole vocabulary). */
+  readonly smoothingClasses?: ClassRange;
+}
+
+export interface LinearCrossEntropyOptions extends LabelSmoothingOptions {
   readonly ignoreIndex?: number;
   readonly weights?: Float32Array;
   /** Vocabulary columns per chunk (scratch memory rows * chunk floats). Default 4096. */
@@ -21,10 +29,6 @@ export interface LinearCrossEntropyOptions {
    * vocabulary times many positions is never materialised. Default 1 GiB; 0 always recomputes.
    */
   readonly keepLogitsBytes?: number;
-  /** Label smoothing in [0, 1) (see LinearCrossEntropyParams.labelSmoothing). Default 0. */
-  readonly labelSmoothing?: number;
-  /** The classes smoothing spreads over, and whose target rows it applies to (default: the whole vocabulary). */
-  readonly smoothingClasses?: { readonly start: number; readonly end: number };
 }
 
 const DEFAULT_KEEP_LOGITS_BYTES = 2 ** 30;
