@@ -26,10 +26,11 @@ import { defaultScratchOptions, scratchModel, trainScratchTokenizer, type Scratc
 import { defaultSftConfig, type SftConfig } from '../src/train/sft.js';
 import { epochOrder, makeBatches, type TrainBatch } from '../src/train/batches.js';
 import { attachToolIndex, stageConversations, TOOL_INDEX_FILE, tokenizeConversations, type ToolGenModel } from '../src/train/toolgen.js';
+import { teacherDistributions, toolTokenRange } from '../src/train/distill.js';
 import type { GenerativeModel } from '../src/eval/retrieval/generative.js';
 import { ToolIndex } from '../src/indexing/tool-index.js';
 import { loadModel } from '../src/models/load.js';
-import { trainToolGenStage } from '../src/train/toolgen-stage.js';
+import { trainToolGenStage, type ToolGenStageOptions } from '../src/train/toolgen-stage.js';
 import { writeJsonAtomic, writeFileAtomic } from '../src/util/fs.js';
 import { resultsDir, writeResults, type BenchRecord } from './lib.js';
 
@@ -52,6 +53,17 @@ interface DatasetPlan {
   readonly averageDecay: number;
   /** Label smoothing among the tool tokens, on the rows that predict a tool (0: none). */
   readonly labelSmoothing: number;
+  /** Distil the final model from an ensemble of models trained the same way (see src/train/distill.ts). */
+  readonly distillation?: DistillationPlan;
+}
+
+interface DistillationPlan {
+  readonly teachers: number;
+  /** Retrieval-stage epochs of each teacher. */
+  readonly teacherEpochs: number;
+  /** Weight of the teachers' distribution in the student's loss (replaces label smoothing there). */
+  readonly weight: number;
+  readonly temperature: number;
 }
 
 const small: ScratchModelOptions = { ...defaultScratchOptions, vocabSize: 2048, dim: 128, layers: 3, heads: 4, kvHeads: 2, hiddenDim: 384, maxPositions: 256 };
@@ -128,6 +140,8 @@ interface DatasetResult {
 
 /** What training produced, saved beside the run so that `--reuse` can score the model again. */
 interface TrainingSummary {
+  /** Teachers the final model was distilled from (0: trained on the gold labels alone). */
+  readonly teachers: number;
   readonly memorizationSteps: number;
   readonly retrievalSteps: number;
   readonly retrievalEpochs: number;
@@ -139,57 +153,88 @@ const runRootOf = (dataset: Dataset): string => join(tmpdir(), 'toolken-bench-re
 async function trainModel(dataset: Dataset, data: RetrievalBenchmark, minutes: number): Promise<{ tg: GenerativeModel; summary: TrainingSummary }> {
   const plan = PLANS[dataset];
   const started = performance.now();
-  const elapsed = (): number => (performance.now() - started) / 1000;
-  const tokenizer = trainScratchTokenizer([...data.tools.map(toolDocument), ...data.train.map((q) => q.query)], plan.model.vocabSize);
-  const tg = await attachToolIndex(scratchModel(tokenizer, plan.model), tokenizer, data.tools, 'atomic');
-  log(`${dataset}: tokenizer (${tokenizer.vocabSize} tokens with the tool tokens) in ${elapsed().toFixed(0)} s`);
-
+  const left = (): number => minutes * 60 - (performance.now() - started) / 1000;
   const runRoot = runRootOf(dataset);
   rmSync(runRoot, { recursive: true, force: true });
-  const sft: SftConfig = { ...defaultSftConfig, ...toolSmoothing(tg, plan.labelSmoothing), batchSize: 32, lr: plan.lr, weightDecay: plan.weightDecay, dropout: plan.dropout, warmup: 0.02, maxLength: plan.model.maxPositions - 8, groupByLength: true, padId: tokenizer.eosId ?? 0 };
-  const memorization = trainToolGenStage({
-    stage: 'memorization', tg, tools: data.tools, valFraction: 0, sft: { ...sft, epochs: plan.memorizationEpochs },
-    run: RunDirectory.open(join(runRoot, 'memorization'), { resume: false }), log,
-  });
-  log(`${dataset}: memorization ${memorization.sft.steps} steps, loss ${memorization.sft.finalLoss.toFixed(3)}, ${memorization.sft.tokensPerSecond.toFixed(0)} tok/s, at ${elapsed().toFixed(0)} s`);
+  const distill = plan.distillation;
+  // Each model's share of the time left is its share of the retrieval epochs still to train.
+  let epochsToGo = plan.maxRetrievalEpochs + (distill === undefined ? 0 : distill.teachers * distill.teacherEpochs);
+  const teachers: ToolGenModel[] = [];
+  for (let i = 1; i <= (distill?.teachers ?? 0); i++) {
+    const seconds = (left() * distill!.teacherEpochs) / epochsToGo;
+    const teacher = await trainOneModel(dataset, data, { label: `teacher ${i}`, seed: i, epochs: distill!.teacherEpochs, seconds, dir: join(runRoot, `teacher-${i}`) });
+    epochsToGo -= distill!.teacherEpochs;
+    teachers.push(teacher.tg);
+  }
+  let distillation: ToolGenStageOptions['distillation'];
+  if (distill !== undefined) {
+    const tokenizer = trainScratchTokenizer(tokenizerTexts(data), plan.model.vocabSize);
+    const student = await attachToolIndex(scratchModel(tokenizer, plan.model), tokenizer, data.tools, 'atomic');
+    const began = performance.now();
+    const distributions = teacherDistributions(teachers, student, data.train.map((q) => q.query), { temperature: distill.temperature, showProgress: false });
+    log(`${dataset}: ${teachers.length} teachers read ${distributions.size} training queries in ${((performance.now() - began) / 1000).toFixed(0)} s`);
+    distillation = { distributions, weight: distill.weight };
+  }
+  const student = await trainOneModel(dataset, data, { label: distill === undefined ? 'model' : 'student', seed: 0, epochs: plan.maxRetrievalEpochs, seconds: left(), dir: join(runRoot, 'model'), ...(distillation ? { distillation } : {}) });
+  const summary: TrainingSummary = { ...student.steps, teachers: teachers.length, trainSeconds: (performance.now() - started) / 1000 };
+  writeJsonAtomic(join(runRoot, 'training.json'), summary);
+  log(`${dataset}: training took ${formatDuration(summary.trainSeconds)}`);
+  return { tg: student.tg, summary };
+}
 
-  // The retrieval stage gets what is left of the budget: epochs from the measured throughput (padded tokens per
-  // second) and the padded tokens of one epoch, and a step cap so that a slower machine still stops in time.
-  const left = Math.max(60, minutes * 60 - elapsed());
+const tokenizerTexts = (data: RetrievalBenchmark): string[] => [...data.tools.map(toolDocument), ...data.train.map((q) => q.query)];
+
+interface OneModel {
+  readonly label: string;
+  /** Seeds the weights, the data order and the validation split. */
+  readonly seed: number;
+  /** Retrieval-stage epochs (fewer when the time runs out). */
+  readonly epochs: number;
+  readonly seconds: number;
+  readonly dir: string;
+  readonly distillation?: ToolGenStageOptions['distillation'];
+}
+
+/** One ToolGen model from scratch: tokenizer, tool tokens, memorization, then the retrieval stage within o.seconds. */
+async function trainOneModel(dataset: Dataset, data: RetrievalBenchmark, o: OneModel): Promise<{ tg: ToolGenModel; steps: Omit<TrainingSummary, 'teachers' | 'trainSeconds'> }> {
+  const plan = PLANS[dataset];
+  const started = performance.now();
+  const elapsed = (): number => (performance.now() - started) / 1000;
+  const tokenizer = trainScratchTokenizer(tokenizerTexts(data), plan.model.vocabSize);
+  const tg = await attachToolIndex(scratchModel(tokenizer, { ...plan.model, seed: o.seed }), tokenizer, data.tools, 'atomic');
+  const smoothing = plan.labelSmoothing === 0 ? {} : { labelSmoothing: plan.labelSmoothing, smoothingClasses: toolTokenRange(tg) };
+  const sft: SftConfig = { ...defaultSftConfig, seed: o.seed, batchSize: 32, lr: plan.lr, weightDecay: plan.weightDecay, dropout: plan.dropout, warmup: 0.02, maxLength: plan.model.maxPositions - 8, groupByLength: true, padId: tokenizer.eosId ?? 0 };
+  const memorization = trainToolGenStage({
+    stage: 'memorization', tg, tools: data.tools, valFraction: 0, sft: { ...sft, ...smoothing, epochs: plan.memorizationEpochs },
+    run: RunDirectory.open(join(o.dir, 'memorization'), { resume: false }), log,
+  });
+  log(`${dataset} ${o.label}: memorization ${memorization.sft.steps} steps, ${memorization.sft.tokensPerSecond.toFixed(0)} tok/s, at ${elapsed().toFixed(0)} s`);
+
+  // The retrieval stage gets what is left of the model's time: epochs from the measured throughput (padded tokens
+  // per second) and the padded tokens of one epoch, and a step cap so that a slower machine still stops in time.
   const epochBatches = retrievalEpochBatches(data, tg, sft);
   const tokensPerEpoch = epochBatches.reduce((n, b) => n + b.batch * b.t, 0);
-  const affordable = (left * memorization.sft.tokensPerSecond * 0.75) / tokensPerEpoch;
+  const affordable = (Math.max(60, o.seconds - elapsed()) * memorization.sft.tokensPerSecond * 0.75) / tokensPerEpoch;
   // Whole epochs for the schedule, cut at the affordable step so that the budget is spent and not exceeded.
-  const epochs = Math.max(1, Math.min(plan.maxRetrievalEpochs, Math.ceil(affordable)));
+  const epochs = Math.max(1, Math.min(o.epochs, Math.ceil(affordable)));
   const maxSteps = Math.max(1, Math.floor(Math.min(affordable, epochs) * epochBatches.length));
-  log(`${dataset}: retrieval stage ${epochs} epochs (${affordable.toFixed(2)} affordable), at most ${maxSteps} steps`);
+  log(`${dataset} ${o.label}: retrieval stage ${epochs} epochs (${affordable.toFixed(2)} affordable), at most ${maxSteps} steps${o.distillation ? `, distilled (weight ${o.distillation.weight})` : ''}`);
   const retrieval = trainToolGenStage({
     stage: 'retrieval', tg, tools: data.tools, queries: data.train, withMemorization: true, valFraction: 0.02,
     // Validated four times, keeping the best: even with the weight average, MetaTool's model kept improving on test
     // only until about half-way (NDCG@1 0.792 for the half-way checkpoint, 0.786 for the last weights).
-    sft: { ...sft, epochs, maxSteps, averageDecay: plan.averageDecay, labelSmoothing: plan.labelSmoothing, evalEvery: Math.max(1, Math.floor(Math.min(maxSteps, epochs * epochBatches.length) / 4)) },
-    run: RunDirectory.open(join(runRoot, 'retrieval'), { resume: false }), log,
+    sft: { ...sft, ...(o.distillation ? {} : smoothing), epochs, maxSteps, averageDecay: plan.averageDecay, evalEvery: Math.max(1, Math.floor(Math.min(maxSteps, epochs * epochBatches.length) / 4)) },
+    ...(o.distillation ? { distillation: o.distillation } : {}),
+    run: RunDirectory.open(join(o.dir, 'retrieval'), { resume: false }), log,
   });
-  const summary: TrainingSummary = { memorizationSteps: memorization.sft.steps, retrievalSteps: retrieval.sft.steps, retrievalEpochs: epochs, trainSeconds: elapsed() };
-  writeJsonAtomic(join(runRoot, 'training.json'), summary);
-  log(`${dataset}: retrieval ${retrieval.sft.steps} steps, loss ${retrieval.sft.finalLoss.toFixed(3)}; training took ${formatDuration(summary.trainSeconds)}`);
-  return { tg, summary };
-}
-
-/** Smoothing among the atomic tool tokens (added last, so one id range). */
-function toolSmoothing(tg: ToolGenModel, labelSmoothing: number): Pick<SftConfig, 'labelSmoothing' | 'smoothingClasses'> {
-  if (labelSmoothing === 0) return {};
-  const ids = tg.index.sequences(tg.tokenizer).map((s) => s.tokens[0]!);
-  const start = Math.min(...ids);
-  const end = Math.max(...ids) + 1;
-  if (end - start !== ids.length) throw new Error(`the ${ids.length} tool tokens are not one id range (${start}..${end - 1})`);
-  return { labelSmoothing, smoothingClasses: { start, end } };
+  log(`${dataset} ${o.label}: retrieval ${retrieval.sft.steps} steps, loss ${retrieval.sft.finalLoss.toFixed(3)}; ${formatDuration(elapsed())}`);
+  return { tg, steps: { memorizationSteps: memorization.sft.steps, retrievalSteps: retrieval.sft.steps, retrievalEpochs: epochs } };
 }
 
 /** The model and summary a previous run saved (its retrieval stage's final/). */
 async function reuseModel(dataset: Dataset): Promise<{ tg: GenerativeModel; summary: TrainingSummary }> {
   const runRoot = runRootOf(dataset);
-  const final = join(runRoot, 'retrieval', 'final');
+  const final = join(runRoot, 'model', 'retrieval', 'final');
   if (!existsSync(join(final, TOOL_INDEX_FILE)) || !existsSync(join(runRoot, 'training.json'))) {
     throw new Error(`--reuse: no finished ${dataset} run in ${runRoot}; run without --reuse first`);
   }
@@ -211,7 +256,7 @@ async function runDataset(dataset: Dataset, minutes: number, reuse: boolean): Pr
   const params = {
     dataset, tools: data.tools.length, trainQueries: data.train.length, testQueries: data.test.length,
     modelDim: plan.model.dim, layers: plan.model.layers, vocab: tg.tokenizer.vocabSize,
-    memorizationSteps: summary.memorizationSteps, retrievalSteps: summary.retrievalSteps, retrievalEpochs: summary.retrievalEpochs,
+    teachers: summary.teachers, memorizationSteps: summary.memorizationSteps, retrievalSteps: summary.retrievalSteps, retrievalEpochs: summary.retrievalEpochs,
     trainMinutes: Number((summary.trainSeconds / 60).toFixed(1)), load1: Number(loadavg()[0]!.toFixed(1)),
   };
   return { comparisons, trainSeconds: summary.trainSeconds, params };

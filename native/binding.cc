@@ -599,12 +599,16 @@ toolken::CrossEntropyGeometry cross_entropy_geometry(const Args& args, size_t fi
   g.smooth_end = args.integer(first + 9, "smoothingEnd");
   if (!(0 <= g.smooth_begin && g.smooth_begin < g.smooth_end && g.smooth_end <= g.vocab))
     args.fail("smoothing classes " + std::to_string(g.smooth_begin) + ".." + std::to_string(g.smooth_end) + " are not a non-empty range of the vocabulary");
+  Floats smoothing_targets = args.floats_or_null(first + 10, "smoothingTargets");
+  g.smoothing_targets = smoothing_targets.data;
   args.need(hidden, g.rows * g.dim, "hidden", shape2("rows", g.rows, "dim", g.dim));
   args.need(weight, g.vocab * g.dim, "weight", shape2("vocab", g.vocab, "dim", g.dim));
   args.need(targets.length, g.rows, "targets", "rows");
   args.need(lse, g.rows, "lse", "rows");
   if (row_weights.data != nullptr) args.need(row_weights, g.rows, "rowWeights", "rows");
   if (kept_logits.data != nullptr) args.need(kept_logits, g.rows * g.vocab, "keptLogits", shape2("rows", g.rows, "vocab", g.vocab));
+  if (smoothing_targets.data != nullptr)
+    args.need(smoothing_targets, g.rows * (g.smooth_end - g.smooth_begin), "smoothingTargets", shape2("rows", g.rows, "smoothing classes", g.smooth_end - g.smooth_begin));
   for (int64_t r = 0; r < g.rows; r++) {
     const int64_t t = targets.data[r];
     if (t != g.ignore_index && (t < 0 || t >= g.vocab))

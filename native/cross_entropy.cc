@@ -26,6 +26,12 @@ inline double row_smoothing(const CrossEntropyGeometry& g, const int32_t* target
   return targets[r] >= g.smooth_begin && targets[r] < g.smooth_end ? g.label_smoothing : 0.0;
 }
 
+// Row r's share q_rv of the smoothing mass for smoothing class v.
+inline double smoothing_share(const CrossEntropyGeometry& g, int64_t r, int64_t v) {
+  const int64_t classes = g.smooth_end - g.smooth_begin;
+  return g.smoothing_targets == nullptr ? 1.0 / static_cast<double>(classes) : g.smoothing_targets[r * classes + v - g.smooth_begin];
+}
+
 // logits (rows, cs) = hidden (rows, dim) @ weight[v0 : v0 + cs]^T
 void chunk_logits(const float* hidden, const float* weight, float* logits, const CrossEntropyGeometry& g, int64_t v0, int64_t cs) {
   sgemm(GemmArgs{hidden, weight + v0 * g.dim, logits, g.rows, cs, g.dim, cs, false, true, 1.0f, false});
@@ -51,8 +57,8 @@ CrossEntropyTotals linear_cross_entropy(const float* hidden, const float* weight
   std::vector<float> running_max(static_cast<size_t>(g.rows), -std::numeric_limits<float>::infinity());
   std::vector<double> running_sum(static_cast<size_t>(g.rows), 0.0);
   std::vector<float> target_logit(static_cast<size_t>(g.rows), 0.0f);
-  // Only label smoothing needs the sum of a row's logits over the smoothing classes.
-  std::vector<double> class_logit_sum(g.label_smoothing > 0.0 ? static_cast<size_t>(g.rows) : 0, 0.0);
+  // Only label smoothing needs sum_{v in S} q_rv logit_rv, the smoothing distribution's expected logit.
+  std::vector<double> class_logit_mean(g.label_smoothing > 0.0 ? static_cast<size_t>(g.rows) : 0, 0.0);
   for (int64_t v0 = 0; v0 < g.vocab; v0 += chunk) {
     const int64_t cs = std::min(chunk, g.vocab - v0);
     float* logits = g.kept_logits == nullptr ? scratch.data() : g.kept_logits + v0 * g.rows;
@@ -65,10 +71,10 @@ CrossEntropyTotals linear_cross_entropy(const float* hidden, const float* weight
         const float new_max = std::max(running_max[r], max_value(lr, cs));
         const int64_t t = targets[r];
         if (t >= v0 && t < v0 + cs) target_logit[r] = lr[t - v0];
-        if (!class_logit_sum.empty()) {
+        if (!class_logit_mean.empty()) {
           double s = 0.0;
-          for (int64_t v = std::max(v0, g.smooth_begin); v < std::min(v0 + cs, g.smooth_end); v++) s += lr[v - v0];
-          class_logit_sum[r] += s;
+          for (int64_t v = std::max(v0, g.smooth_begin); v < std::min(v0 + cs, g.smooth_end); v++) s += smoothing_share(g, r, v) * lr[v - v0];
+          class_logit_mean[r] += s;
         }
         // Scratch logits are not needed after this, so their exponentials overwrite them.
         float* exp_out = g.kept_logits == nullptr ? lr : kept_row_exp.data();
@@ -85,15 +91,14 @@ CrossEntropyTotals linear_cross_entropy(const float* hidden, const float* weight
     }
     const double row_lse = running_max[r] + std::log(running_sum[r]);
     lse[r] = static_cast<float>(row_lse);
-    const double classes = static_cast<double>(g.smooth_end - g.smooth_begin);
-    const double smoothed = class_logit_sum.empty() ? 0.0 : row_smoothing(g, targets, r) * (class_logit_sum[r] / classes - target_logit[r]);
+    const double smoothed = class_logit_mean.empty() ? 0.0 : row_smoothing(g, targets, r) * (class_logit_mean[r] - target_logit[r]);
     totals.loss += row_weight(g, r) * (row_lse - target_logit[r] - smoothed);
     totals.weight_total += row_weight(g, r);
   }
   return totals;
 }
 
-// dlogits_rv = scale w_r (softmax_rv - (1 - e) [v = target_r] - e [v in S] / |S|);  d_hidden += dlogits @ W;  d_weight += dlogits^T @ hidden
+// dlogits_rv = scale w_r (softmax_rv - (1 - e) [v = target_r] - e [v in S] q_rv);  d_hidden += dlogits @ W;  d_weight += dlogits^T @ hidden
 void linear_cross_entropy_backward(const float* hidden, const float* weight, const int32_t* targets, const float* lse, float scale,
                                    float* d_hidden, float* d_weight, const CrossEntropyGeometry& g) {
   const int64_t chunk = std::min(g.chunk, g.vocab);
@@ -114,8 +119,8 @@ void linear_cross_entropy_backward(const float* hidden, const float* weight, con
         exp_shifted_sum(logits + r * cs, lse[r], lr, cs);
         for (int64_t c = 0; c < cs; c++) lr[c] *= row_scale;
         if (smoothing > 0.0) {
-          const float spread = static_cast<float>(row_scale * smoothing / static_cast<double>(g.smooth_end - g.smooth_begin));
-          for (int64_t v = std::max(v0, g.smooth_begin); v < std::min(v0 + cs, g.smooth_end); v++) lr[v - v0] -= spread;
+          for (int64_t v = std::max(v0, g.smooth_begin); v < std::min(v0 + cs, g.smooth_end); v++)
+            lr[v - v0] -= static_cast<float>(row_scale * smoothing * smoothing_share(g, r, v));
         }
         const int64_t t = targets[r];
         if (t >= v0 && t < v0 + cs) lr[t - v0] -= static_cast<float>(row_scale * (1.0 - smoothing));

@@ -70,10 +70,12 @@ struct CrossEntropyGeometry {
   // rows * vocab, or null: the forward stores its logits here, chunk by chunk ((rows, cs) blocks at v0 * rows), and
   // the backward reads them instead of recomputing them (one GEMM fewer) when the caller can afford the memory.
   float* kept_logits;
-  // Label smoothing e: the target gets 1 - e and each smoothing class (columns smooth_begin..smooth_end-1) e / their
-  // count; rows whose target is not a smoothing class are not smoothed. e = 0: plain cross-entropy.
+  // Label smoothing e: the target gets 1 - e and the smoothing classes S (columns smooth_begin..smooth_end-1) share e,
+  // evenly or, with smoothing_targets, as each row's own distribution q_r over S (knowledge distillation: a teacher's
+  // probabilities). Rows whose target is not in S are not smoothed. e = 0: plain cross-entropy.
   double label_smoothing;
   int64_t smooth_begin, smooth_end;
+  const float* smoothing_targets;  // rows * |S|, each row summing to 1, or null for the uniform 1 / |S|
 };
 struct CrossEntropyTotals {
   double loss;

@@ -562,17 +562,19 @@ export class DecoderModel extends Module implements SessionFactory {
    */
   loss(inputIds: Int32Array, targets: Int32Array, batch: number, t: number, options: LossOptions = {}): Tensor {
     const ignoreIndex = options.ignoreIndex ?? IGNORE_INDEX;
-    const lossOptions = { ignoreIndex, labelSmoothing: options.labelSmoothing, smoothingClasses: options.smoothingClasses };
+    const { labelSmoothing, smoothingClasses, softLabels } = options;
+    const lossOptions = { ignoreIndex, labelSmoothing, smoothingClasses };
     const hidden = this.forward(inputIds, batch, t);
     // Supervised examples label a few positions (a retrieval example: the tool token and the end of turn); the LM
     // head then runs on those rows only, gathered like embedding rows, instead of on every position.
     const labelled: number[] = [];
     for (let i = 0; i < targets.length; i++) if (targets[i] !== ignoreIndex) labelled.push(i);
-    if (labelled.length === 0 || labelled.length === targets.length) {
-      return linearCrossEntropy(hidden, this.outputWeight, targets, lossOptions);
-    }
+    const all = labelled.length === 0 || labelled.length === targets.length;
+    const lossRows = all ? Array.from(targets, (_, i) => i) : labelled;
+    const soft = softLabels === undefined || softLabels.length === 0 ? {} : { smoothingTargets: smoothingRows(softLabels, lossRows, targets.length) };
+    if (all) return linearCrossEntropy(hidden, this.outputWeight, targets, { ...lossOptions, ...soft });
     const rows = embedding(hidden, ids(labelled));
-    return linearCrossEntropy(rows, this.outputWeight, Int32Array.from(labelled, (i) => targets[i]!), lossOptions);
+    return linearCrossEntropy(rows, this.outputWeight, Int32Array.from(labelled, (i) => targets[i]!), { ...lossOptions, ...soft });
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -626,6 +628,34 @@ export const IGNORE_INDEX = -100;
 export interface LossOptions extends LabelSmoothingOptions {
   /** Targets with this value carry no loss (default IGNORE_INDEX). */
   readonly ignoreIndex?: number;
+  /** Targets whose smoothing follows a distribution of their own (position: index into targets). */
+  readonly softLabels?: readonly SoftLabel[];
+}
+
+/**
+ * A distribution over the smoothing classes that replaces the even spread of label smoothing for one label (a
+ * teacher's, in knowledge distillation). All soft labels of a loss have the same number of classes.
+ */
+export interface SoftLabel {
+  readonly position: number;
+  readonly distribution: Float32Array;
+}
+
+/**
+ * The smoothing distributions of the loss rows (target indices `rows`): a soft label's distribution on its row,
+ * the even spread (1 / classes) on the others.
+ */
+function smoothingRows(softLabels: readonly SoftLabel[], rows: readonly number[], targetCount: number): Float32Array {
+  const classes = softLabels[0]!.distribution.length;
+  const rowOf = new Map(rows.map((target, row) => [target, row]));
+  const out = new Float32Array(rows.length * classes).fill(1 / classes);
+  for (const { position, distribution } of softLabels) {
+    if (distribution.length !== classes) throw new Error(`loss: soft labels have ${classes} and ${distribution.length} classes`);
+    const row = rowOf.get(position);
+    if (row === undefined) throw new Error(`loss: soft label at target ${position} is not a labelled target (0..${targetCount - 1})`);
+    out.set(distribution, row * classes);
+  }
+  return out;
 }
 
 function positionsFrom(start: number, count: number): Int32Array {

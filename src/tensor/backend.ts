@@ -95,8 +95,9 @@ export interface LinearCrossEntropyParams {
    */
   readonly keptLogits?: Storage;
   /**
-   * Label smoothing e in [0, 1): the target distribution puts 1 - e on the target and spreads e evenly over the
-   * smoothing classes S, so a row's loss is lse - (1 - e) logit_target - (e / |S|) sum_{v in S} logit_v. Default 0.
+   * Label smoothing e in [0, 1): the target distribution puts 1 - e on the target and spreads e over the smoothing
+   * classes S by a distribution q_r, so a row's loss is lse - (1 - e) logit_target - e sum_{v in S} q_rv logit_v.
+   * Default 0.
    */
   readonly labelSmoothing?: number;
   /**
@@ -104,6 +105,11 @@ export interface LinearCrossEntropyParams {
    * are smoothed, so smoothing among tool tokens leaves the rows that predict ordinary text alone.
    */
   readonly smoothingClasses?: ClassRange;
+  /**
+   * Each row's smoothing distribution q_r over S, rows * |S| (row-major, each smoothed row summing to 1); default
+   * uniform, 1 / |S|. A teacher's probabilities here make the loss knowledge distillation.
+   */
+  readonly smoothingTargets?: Float32Array;
 }
 
 /** Class (vocabulary column) ids start..end-1. */

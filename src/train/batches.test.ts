@@ -18,10 +18,27 @@ const paddedPositions = (batches: readonly TrainBatch[]): number =>
 
 test('shiftExample pairs each input with the next label and truncates to maxLength positions', () => {
   assert.deepEqual(shiftExample({ inputIds: [5, 6, 7, 8], labels: [IGNORE_INDEX, IGNORE_INDEX, 7, 8] }, 10), {
-    inputs: [5, 6, 7], targets: [IGNORE_INDEX, 7, 8],
+    inputs: [5, 6, 7], targets: [IGNORE_INDEX, 7, 8], softTargets: [],
   });
   assert.deepEqual(shiftExample(example(0, 10), 3).inputs, [1, 2, 3]);
   assert.throws(() => shiftExample({ inputIds: [1, 2], labels: [1] }, 4), /2 input ids but 1 labels/);
+});
+
+test('soft labels follow their label to its target, padded or packed', () => {
+  const teacher = Float32Array.from([0.7, 0.2, 0.1]);
+  const soft: TokenizedExample = { inputIds: [5, 6, 7, 8], labels: [IGNORE_INDEX, IGNORE_INDEX, 7, 8], softLabels: [{ position: 2, distribution: teacher }] };
+  const plain = example(1, 3);
+  const [padded] = makeBatches([plain, soft], [0, 1], { batchSize: 2, maxLength: 16, packing: false, padId: 0 });
+  assert.equal(padded!.t, 3);
+  // Label 2 of the second example is the target of its input 1: target 1 * t + 1.
+  assert.deepEqual(padded!.softLabels, [{ position: 3 + 1, distribution: teacher }]);
+  assert.equal(padded!.targets[3 + 1], 7);
+  const [packed] = makeBatches([plain, soft], [0, 1], { batchSize: 1, maxLength: 16, packing: true, padId: 0 });
+  // Packed after the 2 targets of the first example: target 2 + 1.
+  assert.deepEqual(packed!.softLabels, [{ position: 3, distribution: teacher }]);
+  assert.equal(packed!.targets[3], 7);
+  assert.equal(makeBatches([plain], [0], { batchSize: 1, maxLength: 16, packing: false, padId: 0 })[0]!.softLabels, undefined);
+  assert.throws(() => shiftExample({ ...soft, softLabels: [{ position: 1, distribution: teacher }] }, 10), /soft label at position 1 is not on a labelled position/);
 });
 
 test('padding batches pad each batch to its longest row with padId and IGNORE_INDEX targets', () => {

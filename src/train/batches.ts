@@ -2,18 +2,26 @@
  * Turning tokenized examples into training batches: next-token targets, padding or packing, and a deterministic,
  * resumable order (an epoch's order depends only on the seed and the epoch number).
  */
-import { IGNORE_INDEX } from '../models/decoder.js';
+import { IGNORE_INDEX, type SoftLabel } from '../models/decoder.js';
 import { Rng } from '../tensor/random.js';
 import { seededRandom, shuffled } from '../util/random.js';
 
 export { IGNORE_INDEX };
+export type { SoftLabel };
 
 /** One tokenized example. `labels` is aligned with `inputIds` (Hugging Face style, not shifted): labels[i] is the
  * token at position i when it carries loss, IGNORE_INDEX otherwise. */
 export interface TokenizedExample {
   readonly inputIds: readonly number[] | Int32Array;
   readonly labels: readonly number[] | Int32Array;
+  /**
+   * Distributions over the smoothing classes (SftConfig.smoothingClasses) for some labels (position: index into
+   * labels): their label smoothing spreads by these instead of evenly, which is knowledge distillation.
+   */
+  readonly softLabels?: readonly SoftLabel[];
 }
+
+
 
 /** `batch` rows of `t` positions: inputs and next-token targets (IGNORE_INDEX where no loss). */
 export interface TrainBatch {
@@ -23,6 +31,8 @@ export interface TrainBatch {
   readonly targets: Int32Array;
   /** Positions that carry loss. */
   readonly lossTokens: number;
+  /** The soft labels of the batch's examples (position: index into targets). */
+  readonly softLabels?: readonly SoftLabel[];
 }
 
 export interface BatchingOptions {
@@ -43,8 +53,15 @@ export interface BatchingOptions {
 /** Batches per window that groupByLength sorts by length. */
 const LENGTH_GROUP_WINDOW = 32;
 
+/** One example as training rows: inputs, next-token targets and the soft labels of target positions. */
+interface ShiftedExample {
+  inputs: number[];
+  targets: number[];
+  softTargets: SoftLabel[];
+}
+
 /** Shifts one example into (inputs, targets) of length n - 1, truncated to maxLength. */
-export function shiftExample(example: TokenizedExample, maxLength: number): { inputs: number[]; targets: number[] } {
+export function shiftExample(example: TokenizedExample, maxLength: number): ShiftedExample {
   const { inputIds, labels } = example;
   if (inputIds.length !== labels.length) {
     throw new Error(`example has ${inputIds.length} input ids but ${labels.length} labels`);
@@ -56,7 +73,15 @@ export function shiftExample(example: TokenizedExample, maxLength: number): { in
     inputs.push(inputIds[i]!);
     targets.push(labels[i + 1]!);
   }
-  return { inputs, targets };
+  const softTargets: SoftLabel[] = [];
+  for (const soft of example.softLabels ?? []) {
+    if (!Number.isInteger(soft.position) || soft.position < 1 || soft.position >= labels.length || labels[soft.position] === IGNORE_INDEX) {
+      throw new Error(`soft label at position ${soft.position} is not on a labelled position (1..${labels.length - 1})`);
+    }
+    // Label i is the target of input i - 1.
+    if (soft.position < n) softTargets.push({ position: soft.position - 1, distribution: soft.distribution });
+  }
+  return { inputs, targets, softTargets };
 }
 
 /** Rows reordered so that each run of batchSize rows has similar lengths (see BatchingOptions.groupByLength). */
@@ -101,20 +126,23 @@ export function makeBatches(examples: readonly TokenizedExample[], order: readon
     return shiftExample(ex, o.maxLength);
   });
   const usable = shifted.filter((s) => s.inputs.length > 0);
-  const rows: { inputs: number[]; targets: number[] }[] = [];
+  const rows: ShiftedExample[] = [];
   if (o.packing) {
-    let cur = { inputs: [] as number[], targets: [] as number[] };
+    let cur: ShiftedExample = { inputs: [], targets: [], softTargets: [] };
     for (const s of usable) {
       let k = 0;
       while (k < s.inputs.length) {
         const room = o.maxLength - cur.inputs.length;
         const take = Math.min(room, s.inputs.length - k);
+        for (const soft of s.softTargets) {
+          if (soft.position >= k && soft.position < k + take) cur.softTargets.push({ position: cur.inputs.length + soft.position - k, distribution: soft.distribution });
+        }
         cur.inputs.push(...s.inputs.slice(k, k + take));
         cur.targets.push(...s.targets.slice(k, k + take));
         k += take;
         if (cur.inputs.length === o.maxLength) {
           rows.push(cur);
-          cur = { inputs: [], targets: [] };
+          cur = { inputs: [], targets: [], softTargets: [] };
         }
       }
     }
@@ -135,7 +163,8 @@ export function makeBatches(examples: readonly TokenizedExample[], order: readon
       targets.set(r.targets, i * t);
       for (const x of r.targets) if (x !== IGNORE_INDEX) lossTokens++;
     });
-    batches.push({ batch: group.length, t, inputIds, targets, lossTokens });
+    const softLabels = group.flatMap((r, i) => r.softTargets.map(({ position, distribution }) => ({ position: i * t + position, distribution })));
+    batches.push({ batch: group.length, t, inputIds, targets, lossTokens, ...(softLabels.length === 0 ? {} : { softLabels }) });
   }
   return batches;
 }

@@ -20,6 +20,7 @@ import { valueAndGrad, noGrad } from '../tensor/autograd.js';
 import { scale } from '../tensor/ops/elementwise.js';
 import type { ClassRange } from '../tensor/backend.js';
 import type { LabelSmoothingOptions } from '../tensor/ops/linearCrossEntropy.js';
+import type { LossOptions } from '../models/decoder.js';
 import type { Rng, RngState } from '../tensor/random.js';
 import { tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -32,7 +33,7 @@ import { RunDirectory } from './run-dir.js';
 /** What the trainer needs of a model. */
 export interface TrainableModel {
   /** Mean next-token loss over positions whose target is not -100 (label-smoothed when asked). */
-  loss(inputIds: Int32Array, targets: Int32Array, batch: number, t: number, options?: LabelSmoothingOptions): Tensor;
+  loss(inputIds: Int32Array, targets: Int32Array, batch: number, t: number, options?: LossOptions): Tensor;
   /** Parameters to update (not frozen), by stable name. */
   trainableParameters(): [string, Parameter][];
   /** The generator of the model's dropout masks, if it draws any; checkpoints save and restore its state. */
@@ -188,6 +189,16 @@ function checkConfig(c: SftConfig): void {
   if (!(smoothing >= 0 && smoothing < 1)) throw new Error(`training config: labelSmoothing must be in [0, 1), got ${smoothing}`);
 }
 
+/** Soft labels are the smoothing distribution: they need smoothing, over as many classes as they have. */
+function checkSoftLabels(train: readonly TokenizedExample[], c: SftConfig): void {
+  const soft = train.find((e) => (e.softLabels?.length ?? 0) > 0)?.softLabels?.[0];
+  if (soft === undefined) return;
+  if (!((c.labelSmoothing ?? 0) > 0)) throw new Error('training config: the examples have soft labels (a teacher\'s distributions), which need labelSmoothing > 0, the weight they get');
+  if (c.smoothingClasses === undefined) throw new Error('training config: soft labels need smoothingClasses, the classes their distributions are over');
+  const classes = c.smoothingClasses.end - c.smoothingClasses.start;
+  if (soft.distribution.length !== classes) throw new Error(`training config: soft labels have ${soft.distribution.length} classes, smoothingClasses ${c.smoothingClasses.start}..${c.smoothingClasses.end - 1} has ${classes}`);
+}
+
 /** Trains; resumes from the run's latest checkpoint when there is one. */
 export function trainSft(o: SftOptions): SftResult {
   const { model, config, run } = o;
@@ -196,6 +207,7 @@ export function trainSft(o: SftOptions): SftResult {
     if (model.setDropout === undefined) throw new Error('trainSft: dropout > 0 needs a model with its own dropout (setDropout)');
     model.setDropout(config.dropout, config.seed);
   }
+  checkSoftLabels(o.train, config);
   const params = model.trainableParameters();
   if (params.length === 0) throw new Error('trainSft: the model has no trainable parameters (everything is frozen)');
   const probe = makeBatches(o.train, o.train.map((_, i) => i), { batchSize: config.batchSize, maxLength: config.maxLength, packing: config.packing, padId: config.padId });
@@ -320,7 +332,8 @@ function accumulate(model: TrainableModel, micro: readonly TrainBatch[], smoothi
     if (b.lossTokens === 0) continue;
     // Each micro-batch's mean is weighted by its share of loss tokens, so the sum is the token mean of the batch.
     const weight = b.lossTokens / tokens;
-    loss += valueAndGrad(() => scale(model.loss(b.inputIds, b.targets, b.batch, b.t, smoothing), weight));
+    const options = b.softLabels === undefined ? smoothing : { ...smoothing, softLabels: b.softLabels };
+    loss += valueAndGrad(() => scale(model.loss(b.inputIds, b.targets, b.batch, b.t, options), weight));
   }
   return { loss, tokens };
 }

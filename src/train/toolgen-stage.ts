@@ -23,6 +23,7 @@ import type { Tokenizer } from '../tokenizer/types.js';
 import { saveCatalog } from '../tools/catalog.js';
 import type { Tool } from '../tools/types.js';
 import type { RunDirectory } from './run-dir.js';
+import { toolTokenRange, withTeacherLabels, type ToolDistributions } from './distill.js';
 import { restoreBest, trainSft, type Evaluation, type SftConfig, type SftResult } from './sft.js';
 import {
   attachToolIndex,
@@ -87,6 +88,11 @@ export interface ToolGenStageOptions {
   /** Share of the data held out for validation and best-checkpoint selection. */
   readonly valFraction: number;
   readonly sft: SftConfig;
+  /**
+   * Retrieval stage: learn the teachers' distributions over the tools (see distill.ts) with this weight, the gold
+   * tool with 1 - weight. It takes the place of label smoothing (sft.labelSmoothing must be 0).
+   */
+  readonly distillation?: { readonly distributions: ToolDistributions; readonly weight: number };
   readonly run: RunDirectory;
   readonly showProgress?: boolean;
   /** Called with each line worth telling the user (examples, skipped trajectories). */
@@ -173,12 +179,23 @@ function agentConversations(o: ToolGenStageOptions): ChatExample[] {
   return out;
 }
 
+/** The training config of a distilled retrieval stage: smoothing among the tool tokens, weighted as asked. */
+function distillationConfig(o: ToolGenStageOptions): SftConfig {
+  const { weight } = o.distillation!;
+  if (o.stage !== 'retrieval') throw new Error(`distillation applies to the retrieval stage, not ${o.stage}`);
+  if (!(weight > 0 && weight < 1)) throw new Error(`distillation weight must be in (0, 1), got ${weight}`);
+  if ((o.sft.labelSmoothing ?? 0) > 0) throw new Error('distillation replaces label smoothing: give one of them');
+  return { ...o.sft, labelSmoothing: weight, smoothingClasses: toolTokenRange(o.tg) };
+}
+
 /** Trains one stage and writes `final/` (model, tokenizer, tool index). Resumes when the run has checkpoints. */
 export function trainToolGenStage(o: ToolGenStageOptions): ToolGenStageResult {
-  const { tg, run, sft } = o;
+  const { tg, run } = o;
   const data = stageData(o);
+  const sft = o.distillation === undefined ? o.sft : distillationConfig(o);
   const maxLength = sft.maxLength;
-  const train = tokenizeConversations(tg.tokenizer, data.train, maxLength);
+  const tokenized = tokenizeConversations(tg.tokenizer, data.train, maxLength);
+  const train = o.distillation === undefined ? tokenized : withTeacherLabels(tokenized, data.train, o.distillation.distributions, toolTokenRange(tg));
   const validation = tokenizeConversations(tg.tokenizer, data.validation, maxLength);
   o.log?.(`${o.stage}: ${train.length} training and ${validation.length} validation examples`);
 

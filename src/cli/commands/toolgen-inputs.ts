@@ -42,20 +42,20 @@ export function readQueriesFlag(flag: string, path: string, tools: readonly Tool
   return queries;
 }
 
-export async function readModelFlag(pathOrId: string): Promise<LoadedModel> {
+export async function readModelFlag(pathOrId: string, flag = '--model'): Promise<LoadedModel> {
   try {
     return await loadModel(pathOrId);
   } catch (err) {
     const kinds = [ModelLoadError, ModelConfigError, CheckpointError, HubError, WeightMismatchError];
-    if (kinds.some((kind) => err instanceof kind)) throw new CliError(`--model ${pathOrId}: ${(err as Error).message}`);
+    if (kinds.some((kind) => err instanceof kind)) throw new CliError(`${flag} ${pathOrId}: ${(err as Error).message}`);
     throw err;
   }
 }
 
 /** The tool index saved beside a local model directory, if any. */
-export function readSavedIndex(modelPath: string): ToolIndex | undefined {
+export function readSavedIndex(modelPath: string, flag = '--model'): ToolIndex | undefined {
   if (!existsSync(modelPath) || !statSync(modelPath).isDirectory()) return undefined;
-  return userInput(`--model ${modelPath}`, () => loadToolIndex(modelPath));
+  return userInput(`${flag} ${modelPath}`, () => loadToolIndex(modelPath));
 }
 
 /** A ToolGen model directory: the model, its tokenizer and its tool index, which must exist. */

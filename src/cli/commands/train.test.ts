@@ -88,6 +88,17 @@ test('train memorization writes a run whose final/ loads with its tool index, an
   const reloaded = await loadModel(join(dir, 'run2', 'final'));
   assert.equal(reloaded.tokenizer.vocabSize, loaded.tokenizer.vocabSize);
   assert.deepEqual(ToolIndex.load(join(dir, 'run2', 'final', 'tool-index.json')).toJSON(), index.toJSON());
+  // Distillation: the two trained models teach a third run; a teacher that is no ToolGen model is refused.
+  const distilled = await capture(train, '--stage', 'retrieval', '--model', final, '--catalog', catalog, '--data', queries, '--out', join(dir, 'run4'),
+    '--epochs', '2', '--batch-size', '2', '--teacher', final, '--teacher', join(dir, 'run2', 'final'), '--distill-weight', '0.7', '--distill-temperature', '2');
+  assert.equal(distilled.code, 0);
+  assert.match(distilled.stderr, /distillation: 2 teacher\(s\) read 6 queries/);
+  const distilledConfig = JSON.parse(readFileSync(join(dir, 'run4', 'config.json'), 'utf8')) as { distillation: { teachers: string[]; weight: number; temperature: number } };
+  assert.deepEqual(distilledConfig.distillation, { teachers: [final, join(dir, 'run2', 'final')], weight: 0.7, temperature: 2 });
+  await rejectsWith(
+    capture(train, '--stage', 'retrieval', '--model', final, '--catalog', catalog, '--data', queries, '--out', join(dir, 'run5'), '--teacher', model),
+    /--teacher .*base: no tool-index\.json; a teacher is a trained ToolGen model/,
+  );
   await rejectsWith(
     capture(train, '--stage', 'retrieval', '--model', final, '--catalog', catalog, '--data', queries, '--out', join(dir, 'run3'), '--index', 'semantic'),
     /tool-index\.json uses the atomic scheme, not semantic/,
@@ -114,6 +125,10 @@ test('train refuses bad flags, files and runs with one clear message', async () 
   await rejectsWith(capture(train, '--stage', 'memorization', '--model', model, '--catalog', badCatalog, '--out', join(dir, 'r')), /"tools" must be an array/);
   await rejectsWith(capture(train, '--stage', 'retrieval', ...base, '--data', join(dir, 'missing.jsonl')), /missing\.jsonl: file not found/);
   await rejectsWith(capture(train, '--stage', 'memorization', '--catalog', catalog, '--out', join(dir, 'r')), /--model is required/);
+  await rejectsWith(capture(train, '--stage', 'memorization', ...base, '--teacher', model), /--teacher distils the retrieval stage, not --stage memorization/);
+  const withData = [...base, '--data', join(dir, 'q.jsonl'), '--teacher', model];
+  await rejectsWith(capture(train, '--stage', 'retrieval', ...withData, '--distill-weight', '1'), /--distill-weight must be in \(0, 1\), got 1/);
+  await rejectsWith(capture(train, '--stage', 'retrieval', ...withData, '--label-smoothing', '0.1'), /--teacher replaces --label-smoothing/);
   assert.equal(existsSync(join(dir, 'r', 'config.json')), false);
 });
 

@@ -3,6 +3,8 @@ import { join, resolve } from 'node:path';
 import { readToolBenchAnswer, type ToolBenchTrajectory } from '../../data/toolgen.js';
 import type { RetrievalQuery } from '../../data/types.js';
 import { INDEX_SCHEMES, type IndexScheme } from '../../indexing/schemes.js';
+import type { GenerativeModel } from '../../eval/retrieval/generative.js';
+import { teacherDistributions, type ToolDistributions } from '../../train/distill.js';
 import { RunDirectory } from '../../train/run-dir.js';
 import { defaultSftConfig, type SftConfig } from '../../train/sft.js';
 import { TOOLGEN_STAGES, type ToolGenModel, type ToolGenStage } from '../../train/toolgen.js';
@@ -38,6 +40,9 @@ const flags = {
   maxSteps: { kind: 'int', help: 'stop after N optimizer steps (smoke runs)' },
   withMemorization: { kind: 'boolean', help: 'retrieval stage: replay the memorization examples too (keeps tools no query names)' },
   resume: { kind: 'boolean', help: 'continue the run in --out from its last checkpoint' },
+  teacher: { kind: 'string', repeat: true, help: 'retrieval stage: distil from this trained ToolGen model (repeat for an ensemble)' },
+  distillWeight: { kind: 'number', default: 0.5, help: 'with --teacher: weight of the teachers\' distribution (the gold tool gets the rest), in (0, 1)' },
+  distillTemperature: { kind: 'number', default: 1, help: 'with --teacher: temperature of the teachers\' softmax over the tools' },
 } as const;
 
 const summary = 'Train a ToolGen stage (memorization, retrieval or agent tuning) into a run directory';
@@ -59,6 +64,23 @@ function checkPositive(name: string, value: number, allowZero = false): void {
 /** Rates, decays and shares: 0 allowed (off), 1 not. */
 function checkFraction(name: string, value: number): void {
   if (!(value >= 0 && value < 1)) throw new CliError(`--${name} must be in [0, 1), got ${value}`);
+}
+
+/** The --teacher models' averaged distributions over the student's tools for every training query. */
+async function teachersOf(paths: readonly string[], student: ToolGenModel, queries: readonly RetrievalQuery[], temperature: number): Promise<ToolDistributions> {
+  const teachers: GenerativeModel[] = [];
+  for (const path of paths) {
+    const index = readSavedIndex(path, '--teacher');
+    if (index === undefined) throw new CliError(`--teacher ${path}: no tool-index.json; a teacher is a trained ToolGen model (a retrieval stage's final/)`);
+    const loaded = await readModelFlag(path, '--teacher');
+    teachers.push({ model: loaded.model, tokenizer: loaded.tokenizer, index });
+  }
+  process.stderr.write(`distillation: ${teachers.length} teacher(s) read ${queries.length} queries\n`);
+  try {
+    return teacherDistributions(teachers, student, queries.map((q) => q.query), { temperature });
+  } catch (err) {
+    throw new CliError(`--teacher: ${(err as Error).message}`);
+  }
 }
 
 export const command: CliCommand = {
@@ -87,6 +109,14 @@ export const command: CliCommand = {
     const valFraction = f.valFraction ?? (stage === 'memorization' ? 0 : 0.05);
     checkFraction('val-fraction', valFraction);
     if (stage !== 'memorization' && f.data === undefined) throw new CliError(`--stage ${stage} needs --data`);
+    const distilling = f.teacher.length > 0;
+    if (distilling) {
+      if (stage !== 'retrieval') throw new CliError(`--teacher distils the retrieval stage, not --stage ${stage}`);
+      if (scheme !== 'atomic') throw new CliError(`--teacher needs atomic tool tokens, not --index ${scheme}`);
+      if (!(f.distillWeight > 0 && f.distillWeight < 1)) throw new CliError(`--distill-weight must be in (0, 1), got ${f.distillWeight}`);
+      checkPositive('distill-temperature', f.distillTemperature);
+      if (f.labelSmoothing > 0) throw new CliError('--teacher replaces --label-smoothing (the teachers\' distribution is the smoothing); give one of them');
+    }
 
     const catalog = readCatalogFlag(f.catalog);
     const tools = stage === 'agent' && !catalog.some((t) => t.id === FINISH_TOOL.id) ? [...catalog, FINISH_TOOL] : catalog;
@@ -118,6 +148,7 @@ export const command: CliCommand = {
     const config = {
       stage, model: f.model, catalog: resolve(f.catalog), data: f.data === undefined ? null : resolve(f.data), index: scheme,
       loraRank: f.loraRank ?? null, withMemorization: f.withMemorization, valFraction, sft,
+      ...(distilling ? { distillation: { teachers: f.teacher.map((t) => resolve(t)), weight: f.distillWeight, temperature: f.distillTemperature } } : {}),
     };
     const run = userInput(`--out ${f.out}`, () => RunDirectory.open(f.out, { resume: f.resume }));
     const previous = run.readConfig<typeof config>();
@@ -135,6 +166,7 @@ export const command: CliCommand = {
       throw new CliError(`--model ${f.model}: ${(err as Error).message}`);
     }
     const sftPadded = { ...sft, padId: loaded.tokenizer.eosId ?? 0 };
+    const distillation = distilling ? { distributions: await teachersOf(f.teacher, tg, queries!, f.distillTemperature), weight: f.distillWeight } : undefined;
     const started = performance.now();
     const result = userInput(`--stage ${stage}`, () =>
       trainToolGenStage({
@@ -143,6 +175,7 @@ export const command: CliCommand = {
         ...(trajectories ? { trajectories } : {}),
         ...(f.loraRank !== undefined ? { loraRank: f.loraRank } : {}),
         withMemorization: f.withMemorization,
+        ...(distillation ? { distillation } : {}),
         log: (line) => process.stderr.write(line + '\n'),
       }),
     );

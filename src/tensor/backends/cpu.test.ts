@@ -222,10 +222,23 @@ test('cpu attention matches ref across query and key blocks: prefill, KV-cache c
   }
 });
 
+/** rows random probability distributions over `classes` classes, row-major. */
+function rowDistributions(rows: number, classes: number): Float32Array {
+  const rng = new Rng(10);
+  const q = randomArray(rng, rows * classes, 0, 1);
+  for (let r = 0; r < rows; r++) {
+    const row = q.subarray(r * classes, (r + 1) * classes);
+    const total = row.reduce((a, b) => a + b, 0);
+    for (let k = 0; k < classes; k++) row[k]! /= total;
+  }
+  return q;
+}
+
 const smoothingVariants = [
   { name: 'no smoothing', labelSmoothing: 0 },
   { name: 'smoothing over the vocabulary', labelSmoothing: 0.1 },
   { name: 'smoothing over classes 900..1002', labelSmoothing: 0.3, smoothingClasses: { start: 900, end: 1003 } },
+  { name: 'per-row smoothing targets over classes 900..1002', labelSmoothing: 0.5, smoothingClasses: { start: 900, end: 1003 }, smoothingTargets: rowDistributions(37, 103) },
 ];
 for (const { name, ...smoothing } of smoothingVariants) test(`cpu linear cross-entropy matches ref over many vocabulary chunks with a ragged last chunk (${name})`, { skip: skipReason }, () => {
   const rng = new Rng(9);

@@ -27,10 +27,19 @@ function host(s: Storage): Float32Array {
   return s;
 }
 
-/** The smoothing classes of a linear cross-entropy and the smoothing of a row with a given target. */
-function smoothingOf(p: LinearCrossEntropyParams): { start: number; end: number; forTarget: (target: number) => number } {
+/**
+ * The smoothing classes of a linear cross-entropy, the smoothing of a row with a given target, and a row's share of
+ * that smoothing for class v (its smoothing target, or uniform).
+ */
+function smoothingOf(p: LinearCrossEntropyParams): { start: number; end: number; forTarget: (target: number) => number; share: (row: number, v: number) => number } {
   const { start, end } = p.smoothingClasses ?? { start: 0, end: p.vocab };
-  return { start, end, forTarget: (target) => (target >= start && target < end ? p.labelSmoothing ?? 0 : 0) };
+  const classes = end - start;
+  const q = p.smoothingTargets;
+  return {
+    start, end,
+    forTarget: (target) => (target >= start && target < end ? p.labelSmoothing ?? 0 : 0),
+    share: q === undefined ? () => 1 / classes : (row, v) => q[row * classes + v - start]!,
+  };
 }
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
@@ -485,7 +494,7 @@ export const refBackend: Backend = {
     const W = host(weight);
     const L = host(lse);
     const { rows, dim, vocab, ignoreIndex, rowWeights } = p;
-    const { start, end, forTarget } = smoothingOf(p);
+    const { start, end, forTarget, share } = smoothingOf(p);
     let loss = 0;
     let weightTotal = 0;
     const logits = new Float64Array(vocab);
@@ -504,18 +513,18 @@ export const refBackend: Backend = {
         max = Math.max(max, s);
       }
       let sum = 0;
-      let classSum = 0;
+      let classMean = 0;
       for (let v = 0; v < vocab; v++) sum += Math.exp(logits[v]! - max);
-      for (let v = start; v < end; v++) classSum += logits[v]!;
+      for (let v = start; v < end; v++) classMean += share(r, v) * logits[v]!;
       const rowLse = max + Math.log(sum);
       L[r] = rowLse;
       const smoothing = forTarget(target);
-      loss += w * (rowLse - (1 - smoothing) * logits[target]! - (smoothing / (end - start)) * classSum);
+      loss += w * (rowLse - (1 - smoothing) * logits[target]! - smoothing * classMean);
       weightTotal += w;
     }
     return { loss, weightTotal };
   },
-  // dlogits_rv = scale w_r (softmax_rv - (1 - e) [v = target_r] - e [v in S] / |S|);  dHidden_r += dlogits_r W;  dWeight_v += dlogits_.v hidden
+  // dlogits_rv = scale w_r (softmax_rv - (1 - e) [v = target_r] - e [v in S] q_rv);  dHidden_r += dlogits_r W;  dWeight_v += dlogits_.v hidden
   linearCrossEntropyBackward(hidden, weight, targets, lse, scale, dHidden, dWeight, p: LinearCrossEntropyParams) {
     const H = host(hidden);
     const W = host(weight);
@@ -523,7 +532,7 @@ export const refBackend: Backend = {
     const DH = dHidden === null ? null : host(dHidden);
     const DW = dWeight === null ? null : host(dWeight);
     const { rows, dim, vocab, ignoreIndex, rowWeights } = p;
-    const { start, end, forTarget } = smoothingOf(p);
+    const { start, end, forTarget, share } = smoothingOf(p);
     for (let r = 0; r < rows; r++) {
       const w = rowWeights === undefined ? 1 : rowWeights[r]!;
       const target = targets[r]!;
@@ -532,7 +541,7 @@ export const refBackend: Backend = {
       for (let v = 0; v < vocab; v++) {
         let s = 0;
         for (let c = 0; c < dim; c++) s += H[r * dim + c]! * W[v * dim + c]!;
-        const g = scale * w * (Math.exp(s - L[r]!) - (v === target ? 1 - smoothing : 0) - (v >= start && v < end ? smoothing / (end - start) : 0));
+        const g = scale * w * (Math.exp(s - L[r]!) - (v === target ? 1 - smoothing : 0) - (v >= start && v < end ? smoothing * share(r, v) : 0));
         for (let c = 0; c < dim; c++) {
           if (DH !== null) DH[r * dim + c] = DH[r * dim + c]! + g * W[v * dim + c]!;
           if (DW !== null) DW[v * dim + c] = DW[v * dim + c]! + g * H[r * dim + c]!;

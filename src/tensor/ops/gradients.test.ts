@@ -43,6 +43,18 @@ const unaryDomains: Record<UnaryOp, [number, number]> = {
 const targets = Int32Array.from([2, 0, -100, 4, 1, 3]);
 const rowWeights = Float32Array.from([1, 0.5, 1, 2, 0, 1.5]);
 
+/** rows random probability distributions over `classes` classes, row-major. */
+function rowDistributions(rows: number, classes: number): Float32Array {
+  const q = new Float32Array(rows * classes);
+  for (let r = 0; r < rows; r++) {
+    let total = 0;
+    for (let k = 0; k < classes; k++) total += q[r * classes + k] = 0.1 + rng.uniform();
+    for (let k = 0; k < classes; k++) q[r * classes + k]! /= total;
+  }
+  return q;
+}
+const teacherRows = rowDistributions(6, 3);
+
 const cases: Case[] = [
   { name: 'matmul (2,3,4)@(2,4,5)', fn: (a, b) => matmul(a!, b!), inputs: () => [rand([2, 3, 4]), rand([2, 4, 5])] },
   { name: 'matmul transA transB batched', fn: (a, b) => matmul(a!, b!, { transA: true, transB: true }), inputs: () => [rand([2, 4, 3]), rand([2, 5, 4])] },
@@ -118,6 +130,11 @@ const cases: Case[] = [
   {
     name: 'linearCrossEntropy with label smoothing over classes 1..3',
     fn: (h, w) => linearCrossEntropy(h!, w!, targets, { chunk: 2, labelSmoothing: 0.3, smoothingClasses: { start: 1, end: 4 } }),
+    inputs: () => [rand([6, 3]), rand([5, 3])],
+  },
+  {
+    name: 'linearCrossEntropy with per-row smoothing targets over classes 1..3 (distillation)',
+    fn: (h, w) => linearCrossEntropy(h!, w!, targets, { chunk: 2, labelSmoothing: 0.5, smoothingClasses: { start: 1, end: 4 }, smoothingTargets: teacherRows }),
     inputs: () => [rand([6, 3]), rand([5, 3])],
   },
 ];

@@ -19,6 +19,11 @@ export interface LabelSmoothingOptions {
 }
 
 export interface LinearCrossEntropyOptions extends LabelSmoothingOptions {
+  /**
+   * How each row spreads the smoothing over the smoothing classes: rows * classes probabilities (default uniform).
+   * Rows that are smoothed must sum to 1; a teacher's distribution here is knowledge distillation.
+   */
+  readonly smoothingTargets?: Float32Array;
   readonly ignoreIndex?: number;
   readonly weights?: Float32Array;
   /** Vocabulary columns per chunk (scratch memory rows * chunk floats). Default 4096. */
@@ -54,6 +59,8 @@ export function linearCrossEntropy(
   if (classes !== undefined && !(Number.isInteger(classes.start) && Number.isInteger(classes.end) && classes.start >= 0 && classes.start < classes.end && classes.end <= vocab)) {
     throw new Error(`linearCrossEntropy: smoothingClasses ${classes.start}..${classes.end} are not a non-empty range of the vocabulary 0..${vocab}`);
   }
+  const smoothingTargets = options.smoothingTargets;
+  if (smoothingTargets !== undefined) checkSmoothingTargets(smoothingTargets, targetData, rows, classes ?? { start: 0, end: vocab }, ignoreIndex);
   // Validates targets and weights with the same messages as crossEntropy.
   lossRows('linearCrossEntropy', targetData, rows, vocab, ignoreIndex, options.weights);
   const lse = empty([rows]);
@@ -68,6 +75,7 @@ export function linearCrossEntropy(
     ...(keptLogits === null ? {} : { keptLogits: keptLogits.storage }),
     ...(labelSmoothing === 0 ? {} : { labelSmoothing }),
     ...(classes === undefined ? {} : { smoothingClasses: classes }),
+    ...(smoothingTargets === undefined ? {} : { smoothingTargets }),
   };
   const { loss, weightTotal } = be.linearCrossEntropy(hidden.storage, weight.storage, targetData, lse.storage, p);
   be.fill(out.storage, weightTotal > 0 ? loss / weightTotal : 0);
@@ -80,4 +88,23 @@ export function linearCrossEntropy(
     be.linearCrossEntropyBackward(hidden.storage, weight.storage, targetData, lse.storage, scale, dHidden?.storage ?? null, dWeight?.storage ?? null, p);
   }, keptLogits === null ? [lse] : [lse, keptLogits]);
   return out;
+}
+
+/** Smoothing targets must cover every row and, on the rows they smooth, be a probability distribution. */
+function checkSmoothingTargets(q: Float32Array, targets: Int32Array, rows: number, classes: ClassRange, ignoreIndex: number): void {
+  const width = classes.end - classes.start;
+  if (q.length !== rows * width) {
+    throw new Error(`linearCrossEntropy: smoothingTargets has ${q.length} values, expected rows * classes = ${rows} * ${width}`);
+  }
+  for (let r = 0; r < rows; r++) {
+    const t = targets[r]!;
+    if (t === ignoreIndex || t < classes.start || t >= classes.end) continue;
+    let sum = 0;
+    for (let k = 0; k < width; k++) {
+      const v = q[r * width + k]!;
+      if (!(v >= 0)) throw new Error(`linearCrossEntropy: smoothingTargets row ${r} has a negative or NaN probability (${v})`);
+      sum += v;
+    }
+    if (Math.abs(sum - 1) > 1e-3) throw new Error(`linearCrossEntropy: smoothingTargets row ${r} sums to ${sum.toFixed(4)}, not 1`);
+  }
 }

@@ -185,6 +185,35 @@ test('smoothing over a class range spreads e over those classes and leaves rows 
   });
 });
 
+test('smoothing targets replace the even spread by each row\'s own distribution: (1 - e) CE + e sum_v q_rv (-log p_v)', () => {
+  tidy(() => {
+    const rng = new Rng(8);
+    const hidden = uniform([3, 8], rng, -1, 1);
+    const weight = uniform([11, 8], rng, -1, 1);
+    const targets = Int32Array.from([9, 2, 7]);
+    const logProbs = logSoftmax(matmul(hidden, weight, { transB: true })).toArray();
+    const classes = { start: 7, end: 11 };
+    // Row 1 predicts ordinary text, so its distribution is never read.
+    const q = Float32Array.from([0.1, 0.2, 0.3, 0.4, 9, 9, 9, 9, 1, 0, 0, 0]);
+    let expected = -logProbs[11 + 2]! / 3;
+    for (const r of [0, 2]) {
+      let teacherNll = 0;
+      for (let v = classes.start; v < classes.end; v++) teacherNll -= q[r * 4 + v - classes.start]! * logProbs[r * 11 + v]!;
+      expected += (0.6 * -logProbs[r * 11 + targets[r]!]! + 0.4 * teacherNll) / 3;
+    }
+    const options = { chunk: 3, labelSmoothing: 0.4, smoothingClasses: classes };
+    const fused = linearCrossEntropy(hidden, weight, targets, { ...options, smoothingTargets: q }).item();
+    assert.ok(Math.abs(fused - expected) < 1e-5, `${fused} vs ${expected}`);
+    const uniformTargets = new Float32Array(12).fill(0.25);
+    const even = linearCrossEntropy(hidden, weight, targets, options).item();
+    assert.ok(Math.abs(linearCrossEntropy(hidden, weight, targets, { ...options, smoothingTargets: uniformTargets }).item() - even) < 1e-6);
+    assert.throws(() => linearCrossEntropy(hidden, weight, targets, { ...options, smoothingTargets: new Float32Array(8) }), /smoothingTargets has 8 values, expected rows \* classes = 3 \* 4/);
+    const unnormalised = Float32Array.from(q);
+    unnormalised[8] = 0.5;
+    assert.throws(() => linearCrossEntropy(hidden, weight, targets, { ...options, smoothingTargets: unnormalised }), /smoothingTargets row 2 sums to 0.5000, not 1/);
+  });
+});
+
 test('linearCrossEntropy gives the same loss and gradients whether it keeps the logits or recomputes them', () => {
   tidy(() => {
     const rng = new Rng(5);
