@@ -9,15 +9,15 @@ import { scratchModel, trainScratchTokenizer } from '../train/scratch.js';
 import { attachToolIndex } from '../train/toolgen.js';
 import { ToolGenAgent, decodableSchema } from './toolgen-agent.js';
 
-test('decodableSchema drops pattern at every depth and keeps everything else', () => {
+test('decodableSchema keeps the patterns the decoder can follow and drops the others at every depth', () => {
   const schema = decodableSchema({
     type: 'object',
-    properties: { date: { type: 'string', pattern: '^\\d{4}$', description: 'd' }, list: { type: 'array', items: { type: 'string', pattern: 'x' } } },
+    properties: { date: { type: 'string', pattern: '^\\d{4}$', description: 'd' }, list: { type: 'array', items: { type: 'string', pattern: '^(?!x)' } } },
     required: ['date'],
   });
   assert.deepEqual(schema, {
     type: 'object',
-    properties: { date: { type: 'string', description: 'd' }, list: { type: 'array', items: { type: 'string' } } },
+    properties: { date: { type: 'string', pattern: '^\\d{4}$', description: 'd' }, list: { type: 'array', items: { type: 'string' } } },
     required: ['date'],
   });
 });

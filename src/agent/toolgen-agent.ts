@@ -4,6 +4,7 @@
  * from the tool's JSON Schema (they always parse and validate), the tool runs through an executor, and the
  * observation comes back. The prompts are the turns the model was trained on (src/train/toolgen.ts).
  */
+import { compilePattern, PatternError } from '../generate/constraints/regex-dfa.js';
 import { JsonAutomaton } from '../generate/constraints/json-automaton.js';
 import { decodeJson } from '../generate/constraints/json-decode.js';
 import { JsonTokenMasker } from '../generate/constraints/json-token-mask.js';
@@ -34,13 +35,15 @@ export interface AgentAnswer {
 }
 
 /**
- * The schema the argument decoder enforces: the tool's, less `pattern` (a regular expression cannot be enforced
- * token by token). Arguments still validate against the full schema when the executor runs the tool, so a value
- * that misses a pattern comes back as an invalid-arguments observation rather than a call.
+ * The schema the argument decoder enforces: the tool's, less any `pattern` outside the regular subset the decoder
+ * can follow (lookarounds, backreferences: see regex-dfa.ts). Arguments still validate against the full schema when
+ * the executor runs the tool, so a value that misses such a pattern comes back as an invalid-arguments observation
+ * rather than a call.
  */
 export function decodableSchema(schema: JsonSchema): JsonSchema {
-  const { pattern: _pattern, properties, items, anyOf, oneOf, additionalProperties, ...rest } = schema;
+  const { pattern, properties, items, anyOf, oneOf, additionalProperties, ...rest } = schema;
   const out: JsonSchema = { ...rest };
+  if (pattern !== undefined && isDecodablePattern(pattern)) out.pattern = pattern;
   if (properties) out.properties = Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, decodableSchema(v)]));
   if (items) out.items = decodableSchema(items);
   if (anyOf) out.anyOf = anyOf.map(decodableSchema);
@@ -49,6 +52,16 @@ export function decodableSchema(schema: JsonSchema): JsonSchema {
     out.additionalProperties = typeof additionalProperties === 'boolean' ? additionalProperties : decodableSchema(additionalProperties);
   }
   return out;
+}
+
+function isDecodablePattern(pattern: string): boolean {
+  try {
+    compilePattern(pattern);
+    return true;
+  } catch (err) {
+    if (err instanceof PatternError) return false;
+    throw err;
+  }
 }
 
 export class ToolGenAgent {

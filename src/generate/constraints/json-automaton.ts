@@ -7,6 +7,8 @@ import {
   type LiteralNode,
   type NumberNode,
   type ObjectNode,
+  type PatternNode,
+  patternCompletionChars,
   type SchemaNode,
   type StringNode,
 } from './json-schema-nodes.js';
@@ -71,6 +73,14 @@ export interface StringFrame {
   readonly mode: number;
 }
 
+/** Inside a pattern string: its automaton's state after `count` characters. */
+export interface PatternFrame {
+  readonly kind: 'pattern';
+  readonly node: PatternNode;
+  readonly state: number;
+  readonly count: number;
+}
+
 export interface NumberFrame {
   readonly kind: 'number';
   readonly node: NumberNode;
@@ -86,7 +96,7 @@ export interface LiteralFrame {
   readonly pos: number;
 }
 
-export type Frame = ValueFrame | ObjectFrame | ArrayFrame | StringFrame | NumberFrame | LiteralFrame;
+export type Frame = ValueFrame | ObjectFrame | ArrayFrame | StringFrame | PatternFrame | NumberFrame | LiteralFrame;
 
 /** The recogniser's state: a stack of frames, top first; `null` once the top-level value is closed. */
 export interface JsonState {
@@ -124,6 +134,8 @@ export class JsonAutomaton {
         return this.advanceArray(frame, parent, byte);
       case 'string':
         return advanceString(frame, parent, byte);
+      case 'pattern':
+        return advancePattern(frame, parent, byte);
       case 'number':
         return this.advanceNumber(frame, parent, byte);
       case 'literal':
@@ -192,6 +204,8 @@ export class JsonAutomaton {
         return byte === QUOTE
           ? push(parent, { kind: 'string', node, count: 0, mode: 0 })
           : REJECT;
+      case 'pattern':
+        return byte === QUOTE ? push(parent, { kind: 'pattern', node, state: 0, count: 0 }) : REJECT;
       case 'number': {
         const start: NumberFrame = { kind: 'number', node, negative: false, integerDigits: '', fractionDigits: null };
         if (byte === MINUS) {
@@ -321,6 +335,16 @@ function advanceString(f: StringFrame, parent: JsonState | null, byte: number): 
   return push(parent, { kind: 'string', node: f.node, count: result >> MODE_BITS, mode: result & MODE_MASK });
 }
 
+/** A pattern string takes a byte its automaton allows only if a match of allowed length can still follow. */
+function advancePattern(f: PatternFrame, parent: JsonState | null, byte: number): JsonState | null | undefined {
+  const { node } = f;
+  if (byte === QUOTE) return node.dfa.accepting[f.state] === 1 && f.count >= node.minLength ? parent : REJECT;
+  if (byte >= 128) return REJECT;
+  const state = node.dfa.transitions[f.state * 128 + byte]!;
+  if (state < 0 || patternCompletionChars(node, state, f.count + 1) === Infinity) return REJECT;
+  return push(parent, { kind: 'pattern', node, state, count: f.count + 1 });
+}
+
 /** Bytes this frame alone still needs before its enclosing frame can go on. */
 function frameMinBytes(f: Frame): number {
   switch (f.kind) {
@@ -372,6 +396,8 @@ function frameMinBytes(f: Frame): number {
     }
     case 'string':
       return stringMinBytes(f.node, f.count, f.mode);
+    case 'pattern':
+      return patternCompletionChars(f.node, f.state, f.count) + 1;
     case 'number':
       return numberCompletionBytes(f.node, f);
     case 'literal': {
@@ -395,6 +421,8 @@ function frameKey(f: Frame, lengthSlack: number): string {
       const short = Math.min(f.count, f.node.minLength);
       return `s${f.node.id}:${room}:${short}:${f.mode}`;
     }
+    case 'pattern':
+      return `p${f.node.id}:${f.state}:${f.count}`;
     case 'number':
       return `n${f.node.id}${f.negative ? '-' : ''}${f.integerDigits}.${f.fractionDigits ?? ''}${f.fractionDigits === null ? 'i' : 'f'}`;
     case 'literal':

@@ -1,11 +1,12 @@
 import type { JsonSchema, JsonSchemaType, JsonValue } from '../../tools/types.js';
 import { validateJson } from '../../tools/validate.js';
+import { compilePattern, PatternError, suffixLengths, type PatternDfa } from './regex-dfa.js';
 
 /**
  * A tool's JSON Schema compiled into the shapes the byte automaton walks. Every node knows `minBytes`, the length
  * of its shortest valid JSON text, which is what lets decoding finish within a token budget.
  */
-export type SchemaNode = ObjectNode | ArrayNode | StringNode | NumberNode | LiteralNode | UnionNode;
+export type SchemaNode = ObjectNode | ArrayNode | StringNode | PatternNode | NumberNode | LiteralNode | UnionNode;
 
 interface NodeBase {
   /** Unique within one compiled schema; part of the automaton's cache keys. */
@@ -44,6 +45,28 @@ export interface StringNode extends NodeBase {
   readonly minLength: number;
   /** The schema's maxLength, or the decoding cap when it has none. */
   readonly maxLength: number;
+}
+
+/** A string whose characters follow a pattern's automaton (see regex-dfa.ts), minLength..maxLength of them. */
+export interface PatternNode extends NodeBase {
+  readonly kind: 'pattern';
+  readonly dfa: PatternDfa;
+  readonly minLength: number;
+  readonly maxLength: number;
+  /** (dfa.states, maxLength + 1): the suffix lengths that lead from each state to a match (suffixLengths). */
+  readonly reach: Uint8Array;
+}
+
+/**
+ * The fewest characters that complete a pattern string from DFA `state` after `count` characters, keeping the
+ * total within minLength..maxLength (Infinity when none does).
+ */
+export function patternCompletionChars(node: PatternNode, state: number, count: number): number {
+  const width = node.maxLength + 1;
+  for (let length = Math.max(0, node.minLength - count); count + length <= node.maxLength; length++) {
+    if (node.reach[state * width + length] === 1) return length;
+  }
+  return Infinity;
 }
 
 export interface NumberNode extends NodeBase {
@@ -94,8 +117,9 @@ export class UnsupportedSchemaError extends Error {
 /**
  * Compiles a JSON Schema for decoding. Objects produce only their declared properties (every required one, any
  * optional one, in any order); a schema without `type` produces a scalar (string, number, boolean or null), which
- * any untyped schema accepts. `pattern` and alternatives that start alike (e.g. two object schemas in anyOf) are
- * rejected with UnsupportedSchemaError, because no byte automaton here can promise them.
+ * any untyped schema accepts. A string `pattern` becomes an automaton (regex-dfa.ts); patterns outside its subset and
+ * alternatives that start alike (e.g. two object schemas in anyOf) are rejected with UnsupportedSchemaError, because
+ * no byte automaton here can promise them.
  */
 export function compileSchema(schema: JsonSchema, limits: JsonLimits = {}): SchemaNode {
   const maxStringLength = limits.maxStringLength ?? 256;
@@ -129,6 +153,20 @@ export function compileSchema(schema: JsonSchema, limits: JsonLimits = {}): Sche
     return { kind: 'union', id: nextId++, options, minBytes: Math.min(...options.map((o) => o.minBytes)), firstBytes: seen };
   };
 
+  const patternNode = (pattern: string, minLength: number, maxLength: number, path: string): PatternNode => {
+    let dfa: PatternDfa;
+    try {
+      dfa = compilePattern(pattern);
+    } catch (err) {
+      if (err instanceof PatternError) throw new UnsupportedSchemaError(path, `pattern: ${err.message}`);
+      throw err;
+    }
+    const node: PatternNode = { kind: 'pattern', id: nextId++, dfa, minLength, maxLength, reach: suffixLengths(dfa, maxLength), minBytes: 0, firstBytes: byteSet('"') };
+    const shortest = patternCompletionChars(node, 0, 0);
+    if (shortest === Infinity) throw new UnsupportedSchemaError(path, `no string of ${minLength}..${maxLength} generable characters matches /${pattern}/`);
+    return { ...node, minBytes: 2 + shortest };
+  };
+
   const ofType = (type: JsonSchemaType, s: JsonSchema, path: string): SchemaNode => {
     switch (type) {
       case 'null':
@@ -136,10 +174,10 @@ export function compileSchema(schema: JsonSchema, limits: JsonLimits = {}): Sche
       case 'boolean':
         return literal([true, false]);
       case 'string': {
-        if (s.pattern !== undefined) throw new UnsupportedSchemaError(path, `'pattern' cannot be enforced while decoding`);
         const minLength = s.minLength ?? 0;
         const maxLength = Math.max(minLength, s.maxLength ?? maxStringLength);
         if (s.maxLength !== undefined && s.maxLength < minLength) throw new UnsupportedSchemaError(path, `minLength ${minLength} > maxLength ${s.maxLength}`);
+        if (s.pattern !== undefined) return patternNode(s.pattern, minLength, maxLength, path);
         return { kind: 'string', id: nextId++, minLength, maxLength, minBytes: 2 + minLength, firstBytes: byteSet('"') };
       }
       case 'number':

@@ -21,6 +21,7 @@ export function randomSchema(random: () => number, depth = 0): JsonSchema {
   const kinds = depth >= 3 ? ['string', 'integer', 'number', 'boolean', 'null', 'enum', 'union'] : ['string', 'integer', 'number', 'boolean', 'null', 'enum', 'union', 'array', 'object', 'object'];
   switch (pick(kinds)) {
     case 'string': {
+      if (random() < 0.3) return pick(PATTERN_STRINGS);
       const minLength = random() < 0.3 ? Math.floor(random() * 3) : undefined;
       const maxLength = random() < 0.4 ? (minLength ?? 0) + Math.floor(random() * 5) : undefined;
       return { type: 'string', ...(minLength === undefined ? {} : { minLength }), ...(maxLength === undefined ? {} : { maxLength }) };
@@ -50,6 +51,16 @@ export function randomSchema(random: () => number, depth = 0): JsonSchema {
 }
 
 /** Multi-byte pieces for a toy vocabulary: JSON punctuation runs, literals, digits, escapes, whole and partial UTF-8. */
+/** Strings with patterns (anchored or not, with and without length bounds), all satisfiable. */
+const PATTERN_STRINGS: readonly JsonSchema[] = [
+  { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+  { type: 'string', pattern: '^[a-c]+$', maxLength: 3 },
+  { type: 'string', pattern: 'ab', minLength: 3 },
+  { type: 'string', pattern: '^(metric|imperial)$' },
+  { type: 'string', pattern: '^[A-Z]{2}\\d?$' },
+  { type: 'string', pattern: '^(?:x_y|a)*$', minLength: 2, maxLength: 6 },
+];
+
 export const JSON_PIECES: readonly (string | Uint8Array)[] = [
   '{"', '":', '": "', '", "', '","', '"}', '},', '}}', '"]', '["', '[]', '{}', ', ', '":{"', 'true', 'false', 'null',
   '12', '3.', '-1', '0.', '.5', '\\u', '\\n', '\\"', 'é', '中', '😀', Uint8Array.of(0xe4), Uint8Array.of(0xe4, 0xb8),
