@@ -179,16 +179,10 @@ async function trainModel(dataset: Dataset, data: RetrievalBenchmark, minutes: n
     epochsToGo -= distill!.teacherEpochs;
     teachers.push(teacher.tg);
   }
-  let distillation: ToolGenStageOptions['distillation'];
-  if (distill !== undefined) {
-    const tokenizer = trainScratchTokenizer(tokenizerTexts(data), plan.model.vocabSize);
-    const student = await attachToolIndex(scratchModel(tokenizer, plan.model), tokenizer, data.tools, 'atomic');
-    const began = performance.now();
-    const distributions = teacherDistributions(teachers, student, data.train.map((q) => q.query), { temperature: distill.temperature, showProgress: false });
-    log(`${dataset}: ${teachers.length} teachers read ${distributions.size} training queries in ${((performance.now() - began) / 1000).toFixed(0)} s`);
-    distillation = { distributions, weight: distill.weight };
-  }
-  const student = await trainOneModel(dataset, data, { label: distill === undefined ? 'model' : 'student', seed: 0, epochs: plan.maxRetrievalEpochs, seconds: left(), dir: join(runRoot, 'model'), ...(distillation ? { distillation } : {}) });
+  const student = await trainOneModel(dataset, data, {
+    label: distill === undefined ? 'model' : 'student', seed: 0, epochs: plan.maxRetrievalEpochs, seconds: left(), dir: join(runRoot, 'model'),
+    ...(distill === undefined ? {} : { teachers: { models: teachers, weight: distill.weight, temperature: distill.temperature } }),
+  });
   const summary: TrainingSummary = { ...student.steps, teachers: teachers.length, trainSeconds: (performance.now() - started) / 1000 };
   writeJsonAtomic(join(runRoot, 'training.json'), summary);
   log(`${dataset}: training took ${formatDuration(summary.trainSeconds)}`);
@@ -205,7 +199,8 @@ interface OneModel {
   readonly epochs: number;
   readonly seconds: number;
   readonly dir: string;
-  readonly distillation?: ToolGenStageOptions['distillation'];
+  /** Distil the retrieval stage from these models (see DistillationPlan). */
+  readonly teachers?: { readonly models: readonly ToolGenModel[]; readonly weight: number; readonly temperature: number };
 }
 
 /** One ToolGen model from scratch: tokenizer, tool tokens, memorization, then the retrieval stage within o.seconds. */
@@ -223,6 +218,13 @@ async function trainOneModel(dataset: Dataset, data: RetrievalBenchmark, o: OneM
   });
   log(`${dataset} ${o.label}: memorization ${memorization.sft.steps} steps, ${memorization.sft.tokensPerSecond.toFixed(0)} tok/s, at ${elapsed().toFixed(0)} s`);
 
+  let distillation: ToolGenStageOptions['distillation'];
+  if (o.teachers !== undefined) {
+    const distributions = teacherDistributions(o.teachers.models, tg, data.train.map((q) => q.query), { temperature: o.teachers.temperature, showProgress: false });
+    log(`${dataset} ${o.label}: ${o.teachers.models.length} teachers read ${distributions.size} training queries, at ${elapsed().toFixed(0)} s`);
+    distillation = { distributions, weight: o.teachers.weight };
+  }
+
   // The retrieval stage gets what is left of the model's time: epochs from the measured throughput (padded tokens
   // per second) and the padded tokens of one epoch, and a step cap so that a slower machine still stops in time.
   const epochBatches = retrievalEpochBatches(data, tg, sft);
@@ -231,13 +233,13 @@ async function trainOneModel(dataset: Dataset, data: RetrievalBenchmark, o: OneM
   // Whole epochs for the schedule, cut at the affordable step so that the budget is spent and not exceeded.
   const epochs = Math.max(1, Math.min(o.epochs, Math.ceil(affordable)));
   const maxSteps = Math.max(1, Math.floor(Math.min(affordable, epochs) * epochBatches.length));
-  log(`${dataset} ${o.label}: retrieval stage ${epochs} epochs (${affordable.toFixed(2)} affordable), at most ${maxSteps} steps${o.distillation ? `, distilled (weight ${o.distillation.weight})` : ''}`);
+  log(`${dataset} ${o.label}: retrieval stage ${epochs} epochs (${affordable.toFixed(2)} affordable), at most ${maxSteps} steps${distillation ? `, distilled (weight ${distillation.weight})` : ''}`);
   const retrieval = trainToolGenStage({
     stage: 'retrieval', tg, tools: data.tools, queries: data.train, withMemorization: true, valFraction: 0.02,
     // Validated four times, keeping the best: even with the weight average, MetaTool's model kept improving on test
     // only until about half-way (NDCG@1 0.792 for the half-way checkpoint, 0.786 for the last weights).
-    sft: { ...sft, ...(o.distillation ? {} : smoothing), epochs, maxSteps, averageDecay: plan.averageDecay, evalEvery: Math.max(1, Math.floor(Math.min(maxSteps, epochs * epochBatches.length) / 4)) },
-    ...(o.distillation ? { distillation: o.distillation } : {}),
+    sft: { ...sft, ...(distillation ? {} : smoothing), epochs, maxSteps, averageDecay: plan.averageDecay, evalEvery: Math.max(1, Math.floor(Math.min(maxSteps, epochs * epochBatches.length) / 4)) },
+    ...(distillation ? { distillation } : {}),
     run: RunDirectory.open(join(o.dir, 'retrieval'), { resume: false }), log,
   });
   log(`${dataset} ${o.label}: retrieval ${retrieval.sft.steps} steps, loss ${retrieval.sft.finalLoss.toFixed(3)}; ${formatDuration(elapsed())}`);
