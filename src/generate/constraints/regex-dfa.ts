@@ -123,8 +123,10 @@ class Parser {
         return { kind: 'chars', set: this.parseClass() };
       case '.':
         return { kind: 'chars', set: ANY };
-      case '\\':
-        return { kind: 'chars', set: this.parseEscape(false) };
+      case '\\': {
+        const escaped = this.parseEscape(false);
+        return { kind: 'chars', set: typeof escaped === 'number' ? setOf([escaped]) : escaped };
+      }
       case '^':
       case '$':
         throw this.fail(`${c} is supported only at the start / end of an alternative`);
@@ -162,15 +164,11 @@ class Parser {
   /** One class member: a code point, or a class escape's set. */
   private classAtom(): number | CharSet {
     const c = this.source[this.pos++]!;
-    if (c !== '\\') return c.codePointAt(0)!;
-    const set = this.parseEscape(true);
-    const members = ALPHABET.filter((b) => set[b] === 1);
-    const single = this.source[this.pos - 1]!;
-    return members.length === 1 && !'dDwWsS'.includes(single) ? members[0]! : set;
+    return c === '\\' ? this.parseEscape(true) : c.codePointAt(0)!;
   }
 
-  /** After a backslash. */
-  private parseEscape(inClass: boolean): CharSet {
+  /** After a backslash: a class escape's set (\d \w \s and negations), else the code point it stands for. */
+  private parseEscape(inClass: boolean): number | CharSet {
     const c = this.source[this.pos++];
     if (c === undefined) throw this.fail('pattern ends with a backslash');
     switch (c) {
@@ -180,26 +178,26 @@ class Parser {
       case 'W': return negate(WORD);
       case 's': return SPACES;
       case 'S': return negate(SPACES);
-      case 't': return setOf([0x09]);
-      case 'n': return setOf([0x0a]);
-      case 'r': return setOf([0x0d]);
-      case 'f': return setOf([0x0c]);
-      case 'v': return setOf([0x0b]);
+      case 't': return 0x09;
+      case 'n': return 0x0a;
+      case 'r': return 0x0d;
+      case 'f': return 0x0c;
+      case 'v': return 0x0b;
       case 'u':
       case 'x': {
         const digits = c === 'u' ? 4 : 2;
         const hex = new RegExp(`^[0-9a-fA-F]{${digits}}`).exec(this.source.slice(this.pos));
         if (hex === null) throw this.fail(`\\${c} needs ${digits} hex digits`);
         this.pos += digits;
-        return setOf([parseInt(hex[0], 16)]);
+        return parseInt(hex[0], 16);
       }
       case 'b':
-        if (inClass) return setOf([0x08]);
+        if (inClass) return 0x08;
         throw this.fail('word boundaries (\\b) are not supported');
       default:
         if (/[0-9]/.test(c)) throw this.fail('backreferences are not supported');
         if (/[A-Za-z]/.test(c)) throw this.fail(`unknown escape \\${c}`);
-        return setOf([c.codePointAt(0)!]);
+        return c.codePointAt(0)!;
     }
   }
 
