@@ -41,8 +41,9 @@ const flags = {
   withMemorization: { kind: 'boolean', help: 'retrieval stage: replay the memorization examples too (keeps tools no query names)' },
   resume: { kind: 'boolean', help: 'continue the run in --out from its last checkpoint' },
   teacher: { kind: 'string', repeat: true, help: 'retrieval stage: distil from this trained ToolGen model (repeat for an ensemble)' },
-  distillWeight: { kind: 'number', default: 0.5, help: 'with --teacher: weight of the teachers\' distribution (the gold tool gets the rest), in (0, 1)' },
-  distillTemperature: { kind: 'number', default: 1, help: 'with --teacher: temperature of the teachers\' softmax over the tools' },
+  // Defaults: the best of those measured on MetaTool (bench/retrieval.ts, DISTILLATION).
+  distillWeight: { kind: 'number', default: 0.9, help: 'with --teacher: weight of the teachers\' distribution (the gold tool gets the rest), in (0, 1)' },
+  distillTemperature: { kind: 'number', default: 3, help: 'with --teacher: temperature of the teachers\' softmax over the tools (> 1 softens)' },
 } as const;
 
 const summary = 'Train a ToolGen stage (memorization, retrieval or agent tuning) into a run directory';
