@@ -4,7 +4,6 @@
  * from the tool's JSON Schema (they always parse and validate), the tool runs through an executor, and the
  * observation comes back. The prompts are the turns the model was trained on (src/train/toolgen.ts).
  */
-import { compilePattern, PatternError } from '../generate/constraints/regex-dfa.js';
 import { JsonAutomaton } from '../generate/constraints/json-automaton.js';
 import { decodeJson } from '../generate/constraints/json-decode.js';
 import { JsonTokenMasker } from '../generate/constraints/json-token-mask.js';
@@ -12,7 +11,7 @@ import { VocabularyTrie } from '../generate/constraints/vocabulary-trie.js';
 import { ModelBeamSession } from '../generate/beam-session.js';
 import { chatPromptIds } from '../tokenizer/chat-template.js';
 import { GenerativeRetriever, type RankedTool } from '../eval/retrieval/generative.js';
-import type { JsonSchema, JsonValue, Tool, ToolExecutor, ToolObservation } from '../tools/types.js';
+import type { JsonValue, Tool, ToolExecutor, ToolObservation } from '../tools/types.js';
 import { argumentsRequest, type ToolGenModel } from '../train/toolgen.js';
 
 export interface AgentOptions {
@@ -32,36 +31,6 @@ export interface AgentAnswer {
   readonly argumentsText: string;
   readonly arguments: JsonValue;
   readonly observation: ToolObservation;
-}
-
-/**
- * The schema the argument decoder enforces: the tool's, less any `pattern` outside the regular subset the decoder
- * can follow (lookarounds, backreferences: see regex-dfa.ts). Arguments still validate against the full schema when
- * the executor runs the tool, so a value that misses such a pattern comes back as an invalid-arguments observation
- * rather than a call.
- */
-export function decodableSchema(schema: JsonSchema): JsonSchema {
-  const { pattern, properties, items, anyOf, oneOf, additionalProperties, ...rest } = schema;
-  const out: JsonSchema = { ...rest };
-  if (pattern !== undefined && isDecodablePattern(pattern)) out.pattern = pattern;
-  if (properties) out.properties = Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, decodableSchema(v)]));
-  if (items) out.items = decodableSchema(items);
-  if (anyOf) out.anyOf = anyOf.map(decodableSchema);
-  if (oneOf) out.oneOf = oneOf.map(decodableSchema);
-  if (additionalProperties !== undefined) {
-    out.additionalProperties = typeof additionalProperties === 'boolean' ? additionalProperties : decodableSchema(additionalProperties);
-  }
-  return out;
-}
-
-function isDecodablePattern(pattern: string): boolean {
-  try {
-    compilePattern(pattern);
-    return true;
-  } catch (err) {
-    if (err instanceof PatternError) return false;
-    throw err;
-  }
 }
 
 export class ToolGenAgent {
@@ -107,7 +76,9 @@ export class ToolGenAgent {
   private masker(tool: Tool): JsonTokenMasker {
     let masker = this.maskers.get(tool.id);
     if (masker === undefined) {
-      const automaton = new JsonAutomaton(decodableSchema(tool.parameters), { maxStringLength: 48, maxArrayItems: 8 });
+      // A pattern the decoder cannot follow is left to the executor's validation: a value that misses it comes back
+      // as an invalid-arguments observation rather than a call.
+      const automaton = new JsonAutomaton(tool.parameters, { maxStringLength: 48, maxArrayItems: 8, unfollowablePatterns: 'ignore' });
       masker = new JsonTokenMasker(automaton, this.vocabulary, this.retriever.terminator);
       this.maskers.set(tool.id, masker);
     }

@@ -570,8 +570,7 @@ export class DecoderModel extends Module implements SessionFactory {
     const labelled: number[] = [];
     for (let i = 0; i < targets.length; i++) if (targets[i] !== ignoreIndex) labelled.push(i);
     const all = labelled.length === 0 || labelled.length === targets.length;
-    const lossRows = all ? Array.from(targets, (_, i) => i) : labelled;
-    const soft = softLabels === undefined || softLabels.length === 0 ? {} : { smoothingTargets: smoothingRows(softLabels, lossRows, targets.length) };
+    const soft = softLabels === undefined || softLabels.length === 0 ? {} : { smoothingTargets: smoothingRows(softLabels, all ? null : labelled, targets.length) };
     if (all) return linearCrossEntropy(hidden, this.outputWeight, targets, { ...lossOptions, ...soft });
     const rows = embedding(hidden, ids(labelled));
     return linearCrossEntropy(rows, this.outputWeight, Int32Array.from(labelled, (i) => targets[i]!), { ...lossOptions, ...soft });
@@ -642,16 +641,16 @@ export interface SoftLabel {
 }
 
 /**
- * The smoothing distributions of the loss rows (target indices `rows`): a soft label's distribution on its row,
- * the even spread (1 / classes) on the others.
+ * The smoothing distributions of the loss rows (the targets `rows` picks, or all of them when null): a soft
+ * label's distribution on its row, the even spread (1 / classes) on the others.
  */
-function smoothingRows(softLabels: readonly SoftLabel[], rows: readonly number[], targetCount: number): Float32Array {
+function smoothingRows(softLabels: readonly SoftLabel[], rows: readonly number[] | null, targetCount: number): Float32Array {
   const classes = softLabels[0]!.distribution.length;
-  const rowOf = new Map(rows.map((target, row) => [target, row]));
-  const out = new Float32Array(rows.length * classes).fill(1 / classes);
+  const rowOf = rows === null ? null : new Map(rows.map((target, row) => [target, row]));
+  const out = new Float32Array((rows?.length ?? targetCount) * classes).fill(1 / classes);
   for (const { position, distribution } of softLabels) {
     if (distribution.length !== classes) throw new Error(`loss: soft labels have ${classes} and ${distribution.length} classes`);
-    const row = rowOf.get(position);
+    const row = rowOf === null ? (Number.isInteger(position) && position >= 0 && position < targetCount ? position : undefined) : rowOf.get(position);
     if (row === undefined) throw new Error(`loss: soft label at target ${position} is not a labelled target (0..${targetCount - 1})`);
     out.set(distribution, row * classes);
   }

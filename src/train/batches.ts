@@ -21,8 +21,6 @@ export interface TokenizedExample {
   readonly softLabels?: readonly SoftLabel[];
 }
 
-
-
 /** `batch` rows of `t` positions: inputs and next-token targets (IGNORE_INDEX where no loss). */
 export interface TrainBatch {
   readonly batch: number;

@@ -195,7 +195,8 @@ export function trainToolGenStage(o: ToolGenStageOptions): ToolGenStageResult {
   const sft = o.distillation === undefined ? o.sft : distillationConfig(o);
   const maxLength = sft.maxLength;
   const tokenized = tokenizeConversations(tg.tokenizer, data.train, maxLength);
-  const train = o.distillation === undefined ? tokenized : withTeacherLabels(tokenized, data.train, o.distillation.distributions, toolTokenRange(tg));
+  // distillationConfig set the smoothing classes to the tool tokens.
+  const train = o.distillation === undefined ? tokenized : withTeacherLabels(tokenized, data.train, o.distillation.distributions, sft.smoothingClasses!);
   const validation = tokenizeConversations(tg.tokenizer, data.validation, maxLength);
   o.log?.(`${o.stage}: ${train.length} training and ${validation.length} validation examples`);
 

@@ -100,6 +100,12 @@ export interface JsonLimits {
   readonly maxIntegerDigits?: number;
   /** Digits after the decimal point. Default 6. */
   readonly maxFractionDigits?: number;
+  /**
+   * A `pattern` the decoder cannot follow (outside regex-dfa.ts's subset, or matching no string within the length
+   * bounds): 'reject' refuses the schema (UnsupportedSchemaError), 'ignore' decodes the string without it, leaving
+   * the pattern to whoever validates the result. Default 'reject'.
+   */
+  readonly unfollowablePatterns?: 'reject' | 'ignore';
 }
 
 const encoder = new TextEncoder();
@@ -153,17 +159,22 @@ export function compileSchema(schema: JsonSchema, limits: JsonLimits = {}): Sche
     return { kind: 'union', id: nextId++, options, minBytes: Math.min(...options.map((o) => o.minBytes)), firstBytes: seen };
   };
 
-  const patternNode = (pattern: string, minLength: number, maxLength: number, path: string): PatternNode => {
+  /** The pattern's node, or undefined when it cannot be followed and such patterns are ignored. */
+  const patternNode = (pattern: string, minLength: number, maxLength: number, path: string): PatternNode | undefined => {
+    const unfollowable = (problem: string): undefined => {
+      if (limits.unfollowablePatterns === 'ignore') return undefined;
+      throw new UnsupportedSchemaError(path, problem);
+    };
     let dfa: PatternDfa;
     try {
       dfa = compilePattern(pattern);
     } catch (err) {
-      if (err instanceof PatternError) throw new UnsupportedSchemaError(path, `pattern: ${err.message}`);
+      if (err instanceof PatternError) return unfollowable(`pattern: ${err.message}`);
       throw err;
     }
     const node: PatternNode = { kind: 'pattern', id: nextId++, dfa, minLength, maxLength, reach: suffixLengths(dfa, maxLength), minBytes: 0, firstBytes: byteSet('"') };
     const shortest = patternCompletionChars(node, 0, 0);
-    if (shortest === Infinity) throw new UnsupportedSchemaError(path, `no string of ${minLength}..${maxLength} generable characters matches /${pattern}/`);
+    if (shortest === Infinity) return unfollowable(`no string of ${minLength}..${maxLength} generable characters matches /${pattern}/`);
     return { ...node, minBytes: 2 + shortest };
   };
 
@@ -177,7 +188,8 @@ export function compileSchema(schema: JsonSchema, limits: JsonLimits = {}): Sche
         const minLength = s.minLength ?? 0;
         const maxLength = Math.max(minLength, s.maxLength ?? maxStringLength);
         if (s.maxLength !== undefined && s.maxLength < minLength) throw new UnsupportedSchemaError(path, `minLength ${minLength} > maxLength ${s.maxLength}`);
-        if (s.pattern !== undefined) return patternNode(s.pattern, minLength, maxLength, path);
+        const patterned = s.pattern === undefined ? undefined : patternNode(s.pattern, minLength, maxLength, path);
+        if (patterned !== undefined) return patterned;
         return { kind: 'string', id: nextId++, minLength, maxLength, minBytes: 2 + minLength, firstBytes: byteSet('"') };
       }
       case 'number':

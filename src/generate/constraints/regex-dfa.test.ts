@@ -82,3 +82,21 @@ test('a schema pattern is enforced byte by byte, with its length bounds, and uns
     (err: unknown) => err instanceof UnsupportedSchemaError && /schema \(root\): pattern: lookaround assertions are not supported/.test(err.message),
   );
 });
+
+test('with unfollowable patterns ignored, such strings decode without their pattern and the others keep theirs, at any depth', () => {
+  const schema = {
+    type: 'object',
+    properties: {
+      date: { type: 'string', pattern: '^\\d{4}$' },
+      list: { type: 'array', items: { type: 'string', pattern: '^(?!x)' } },
+      short: { type: 'string', pattern: '^[A-Z]{4}$', maxLength: 3 },
+    },
+  } as const;
+  const automaton = new JsonAutomaton(schema, { unfollowablePatterns: 'ignore' });
+  const run = (text: string) => automaton.advanceBytes(automaton.initial(), new TextEncoder().encode(text));
+  assert.equal(run('{"date":"2024"}'), null);
+  assert.equal(run('{"date":"24"}'), undefined);
+  assert.equal(run('{"list":["xy"]}'), null);
+  assert.equal(run('{"short":"ab"}'), null);
+  assert.throws(() => new JsonAutomaton(schema), UnsupportedSchemaError);
+});
