@@ -25,12 +25,12 @@ import { RunDirectory } from '../src/train/run-dir.js';
 import { defaultScratchOptions, scratchModel, trainScratchTokenizer, type ScratchModelOptions } from '../src/train/scratch.js';
 import { defaultSftConfig, type SftConfig } from '../src/train/sft.js';
 import { epochOrder, makeBatches, type TrainBatch } from '../src/train/batches.js';
-import { attachToolIndex, stageConversations, TOOL_INDEX_FILE, tokenizeConversations, type ToolGenModel } from '../src/train/toolgen.js';
-import { teacherDistributions, toolTokenRange } from '../src/train/distill.js';
-import type { GenerativeModel } from '../src/eval/retrieval/generative.js';
+import { attachToolIndex, stageConversations, TOOL_INDEX_FILE, tokenizeConversations, type ToolGenModel } from '../src/methods/toolgen/model.js';
+import { teacherDistributions, toolTokenRange } from '../src/methods/toolgen/distill.js';
+import type { GenerativeModel } from '../src/retrieval/generative.js';
 import { ToolIndex } from '../src/indexing/tool-index.js';
 import { loadModel } from '../src/models/load.js';
-import { trainToolGenStage, type ToolGenStageOptions } from '../src/train/toolgen-stage.js';
+import { trainToolGenStage, type ToolGenStageOptions } from '../src/methods/toolgen/stages.js';
 import { writeJsonAtomic, writeFileAtomic } from '../src/util/fs.js';
 import { resultsDir, writeResults, type BenchRecord } from './lib.js';
 

@@ -18,7 +18,7 @@ import { setBackend } from '../../src/tensor/backends/index.js';
 import { DecoderModel } from '../../src/models/decoder.js';
 import type { DecoderConfig } from '../../src/models/config.js';
 import type { Backend } from '../../src/tensor/backend.js';
-import { trainingStep } from '../../src/models/training.js';
+import { trainingStep } from '../../src/train/step.js';
 import { AdamW } from '../../src/nn/optim/adamw.js';
 import { Rng } from '../../src/tensor/random.js';
 import { argmax } from '../../src/generate/sampling.js';

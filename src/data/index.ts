@@ -16,21 +16,6 @@ export { loadSealTools, type SealToolsSplit } from './loaders/seal-tools.js';
 export { loadStableToolBench, STABLETOOLBENCH_GROUPS, type StableToolBenchGroup } from './loaders/stabletoolbench.js';
 export { standardizeToolBenchName, toolBenchFunctionName, toolBenchIdentifier } from './loaders/toolbench-names.js';
 export { loadQueriesFile, loadUserDataset } from './loaders/user.js';
-export {
-  agentTuningExample,
-  DEFAULT_AGENT_SYSTEM_PROMPT,
-  FINISH_FUNCTION,
-  isTrainedTurn,
-  memorizationExamples,
-  readToolBenchAnswer,
-  retrievalExamples,
-  type AgentConversion,
-  type AgentTuningOptions,
-  type ToolBenchTrajectory,
-  type ToolText,
-  type TrajectoryFunction,
-  type TrajectoryMessage,
-} from './toolgen.js';
 export { demoCatalog, demoImplementations, demoTools } from './demo/catalog.js';
 export { demoQuerySplit, generateDemoQueries, templateSlots, type DemoQueryOptions, type DemoQuerySplit } from './demo/queries.js';
 export type { DemoParam, DemoTool } from './demo/define.js';

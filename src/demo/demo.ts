@@ -14,11 +14,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ToolGenAgent, type AgentAnswer } from '../agent/toolgen-agent.js';
+import { ToolGenAgent, type AgentAnswer } from '../methods/toolgen/agent.js';
 import { demoCatalog, demoImplementations } from '../data/demo/catalog.js';
 import { demoQuerySplit } from '../data/demo/queries.js';
 import type { ChatExample } from '../data/types.js';
-import { defaultDenseOptions } from '../eval/retrieval/dense.js';
+import { defaultDenseOptions } from '../retrieval/dense.js';
 import { compareRetrievers } from '../eval/retrieval/compare.js';
 import type { RetrievalReport } from '../eval/retrieval/evaluate.js';
 import { toolDocument } from '../indexing/schemes.js';
@@ -40,7 +40,7 @@ import {
   selectTrainable,
   stageConversations,
   tokenizeConversations,
-} from '../train/toolgen.js';
+} from '../methods/toolgen/model.js';
 
 export interface DemoOptions {
   readonly out: string;

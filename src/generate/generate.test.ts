@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generate, type DecoderSession, type SessionFactory } from './generate.js';
+import { DecoderModel } from '../models/decoder.js';
+import type { DecoderConfig } from '../models/config.js';
+import { refBackend } from '../tensor/backends/ref.js';
+
+const TINY_DECODER: DecoderConfig = {
+  family: 'llama', vocabSize: 37, dim: 16, layers: 2, heads: 4, kvHeads: 2, headDim: 4, hiddenDim: 24, normEps: 1e-5,
+  ropeTheta: 10000, ropeScaling: null, qkvBias: false, outputBias: false, qkNorm: false, tieWordEmbeddings: false,
+  maxPositions: 64, bosTokenId: 1, eosTokenIds: [2],
+};
 
 const VOCAB = 10;
 
@@ -112,4 +121,14 @@ test('bad requests are refused with the reason', () => {
   assert.throws(() => generate(new CountingModel(), [[]]), /prompt 0 is empty/);
   assert.throws(() => generate(new CountingModel(), [[1]], { maxTokens: 0 }), /maxTokens must be a positive integer/);
   assert.throws(() => generate(new CountingModel(), [[1]], { stopStrings: ['x'] }), /stop strings need a decoder/);
+});
+
+test('batched generation of prompts of different lengths equals generating each alone', () => {
+  const model = DecoderModel.random(TINY_DECODER, 3, 0.3, refBackend);
+  const prompts = [[1, 4, 4, 8, 20], [1, 11], [1, 30, 2]];
+  const options = { maxTokens: 8, temperature: 0 };
+  const together = generate(model, prompts, options).map((r) => r.tokens);
+  const alone = prompts.map((p) => generate(model, [p], options)[0]!.tokens);
+  assert.deepEqual(together, alone);
+  assert.equal(together[0]!.length, 8);
 });

@@ -5,31 +5,9 @@
  */
 import { Sampler, type SamplingOptions } from './sampling.js';
 import { StopStringMatcher, TextStream, type TokenDecoder } from './stop.js';
+import type { SessionFactory } from '../models/session.js';
 
-/** A KV-cached decoding session over a fixed number of sequence slots. */
-export interface DecoderSession {
-  readonly vocabSize: number;
-  /** Positions each slot can hold. */
-  readonly capacity: number;
-  /** Appends tokens to slot `sequence` and returns the logits (vocab) after its last token. The returned array is
-   * reused by the next call. */
-  prefill(sequence: number, tokens: readonly number[]): Float32Array;
-  /** Appends one token to each listed slot; returns logits (sequences.length, vocab), reused by the next call. */
-  decode(sequences: readonly number[], tokens: readonly number[]): Float32Array;
-}
-
-/** A session whose slots can be copied and emptied, so that sequences can fork (beam search). */
-export interface ForkableSession extends DecoderSession {
-  /** Makes slot `to` hold a copy of slot `from`'s cached positions. */
-  copySequence(from: number, to: number): void;
-  /** Empties a slot so that it can take a new sequence. */
-  resetSequence(sequence: number): void;
-}
-
-/** Anything that can open a session (the decoder model does). */
-export interface SessionFactory {
-  createSession(sequences: number, capacity: number): DecoderSession;
-}
+export type { DecoderSession, ForkableSession, SessionFactory } from '../models/session.js';
 
 /** Sees the full logits vector of a sequence before sampling and may mask or bias it in place. */
 export type LogitsHook = (logits: Float32Array, generated: readonly number[], sequenceIndex: number) => void;

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { DecoderModel, WeightMismatchError, decoderWeightShapes, ropeFrequencies } from './decoder.js';
 import { parseHfConfig } from './config.js';
 import type { DecoderConfig } from './config.js';
-import { generate } from '../generate/generate.js';
 import { refBackend } from '../tensor/backends/ref.js';
 
 const tiny: DecoderConfig = {
@@ -62,16 +61,6 @@ test('each family switch changes the computation (the weights it adds are really
   const scaled = randomModel({ ...variants['llama 3 rope scaling, tied']!, tieWordEmbeddings: false }).logitsAt(prompt);
   assert.ok(maxDiff(plain, biased) > 1e-3);
   assert.ok(maxDiff(plain, scaled) > 1e-3);
-});
-
-test('batched generation of prompts of different lengths equals generating each alone', () => {
-  const model = randomModel(tiny, 3);
-  const prompts = [[1, 4, 4, 8, 20], [1, 11], [1, 30, 2]];
-  const options = { maxTokens: 8, temperature: 0 };
-  const together = generate(model, prompts, options).map((r) => r.tokens);
-  const alone = prompts.map((p) => generate(model, [p], options)[0]!.tokens);
-  assert.deepEqual(together, alone);
-  assert.equal(together[0]!.length, 8);
 });
 
 test('weight shapes follow the Hugging Face names of the config', () => {

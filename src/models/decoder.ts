@@ -27,8 +27,8 @@ import { rope, ropeInvFreq } from '../tensor/ops/rope.js';
 import { swiglu } from '../tensor/ops/swiglu.js';
 import { Module } from '../nn/module.js';
 import { Parameter } from '../nn/parameter.js';
-import type { ForkableSession, SessionFactory } from '../generate/generate.js';
-import type { WeightReader, WeightTensor } from './formats/types.js';
+import type { ForkableSession, SessionFactory } from './session.js';
+import type { WeightReader, WeightTensor } from '../formats/types.js';
 import type { DecoderConfig } from './config.js';
 
 // ---------------------------------------------------------------------------------------------------------------

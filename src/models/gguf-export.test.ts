@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GgufFile } from './formats/gguf.js';
+import { GgufFile } from '../formats/gguf.js';
 import { DecoderModel } from './decoder.js';
 import type { DecoderConfig } from './config.js';
 import { loadModel } from './load.js';

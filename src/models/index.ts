@@ -13,5 +13,3 @@ export { expandVocabulary, trainNewTokenRows } from './vocabulary.js';
 export type { NewToken, VocabularyExpansion } from './vocabulary.js';
 export { buildChatTrainingExample } from './chat-example.js';
 export type { ChatExample, ChatExampleOptions } from './chat-example.js';
-export { causalLmBatch, trainingStep } from './training.js';
-export type { TokenBatch, TrainingStepOptions } from './training.js';

@@ -8,8 +8,8 @@ import { basename, dirname, join } from 'node:path';
 import type { Backend } from '../tensor/backend.js';
 import type { Tokenizer } from '../tokenizer/types.js';
 import { loadTokenizer } from '../tokenizer/load.js';
-import { resolveModelPath } from './formats/hub.js';
-import { openModel } from './formats/load.js';
+import { resolveModelPath } from '../formats/hub.js';
+import { openModel } from '../formats/load.js';
 import { parseHfConfig, type DecoderConfig } from './config.js';
 import { DecoderModel } from './decoder.js';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { DecoderModel } from './decoder.js';
 import type { DecoderConfig } from './config.js';
 import { applyLora, loadLoraAdapter, LoraProjection, mergeLora, saveLoraAdapter, type LoraConfig } from './lora.js';
-import { openSafetensors } from './formats/safetensors.js';
+import { openSafetensors } from '../formats/safetensors.js';
 import { matmul } from '../tensor/ops/matmul.js';
 import { noGrad } from '../tensor/autograd.js';
 import { refBackend } from '../tensor/backends/ref.js';

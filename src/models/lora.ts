@@ -17,7 +17,7 @@ import { matmul } from '../tensor/ops/matmul.js';
 import { Module } from '../nn/module.js';
 import { Parameter } from '../nn/parameter.js';
 import { writeJsonAtomic } from '../util/fs.js';
-import { openSafetensors, writeSafetensors } from './formats/safetensors.js';
+import { openSafetensors, writeSafetensors } from '../formats/safetensors.js';
 import type { DecoderModel, Projection } from './decoder.js';
 import { Dense } from './decoder.js';
 

@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { writeJsonAtomic } from '../util/fs.js';
 import type { Tokenizer } from '../tokenizer/types.js';
 import { ggufTokenizerMetadata } from '../tokenizer/gguf-tokenizer.js';
-import type { GgufMetadataEntry } from './formats/gguf.js';
-import { writeGguf } from './formats/gguf.js';
-import { hfConfigToGgufMetadata, huggingFaceAsGguf } from './formats/llama-mapping.js';
-import { writeSafetensors } from './formats/safetensors.js';
-import type { HfModelConfig, WeightReader, WeightTensor } from './formats/types.js';
-import { llama3RopeFactors, ROPE_FREQS_TENSOR } from './formats/rope-factors.js';
+import type { GgufMetadataEntry } from '../formats/gguf.js';
+import { writeGguf } from '../formats/gguf.js';
+import { hfConfigToGgufMetadata, huggingFaceAsGguf } from '../formats/llama-mapping.js';
+import { writeSafetensors } from '../formats/safetensors.js';
+import type { HfModelConfig, WeightReader, WeightTensor } from '../formats/types.js';
+import { llama3RopeFactors, ROPE_FREQS_TENSOR } from '../formats/rope-factors.js';
 import { toHfConfig } from './config.js';
 import type { DecoderModel } from './decoder.js';
 

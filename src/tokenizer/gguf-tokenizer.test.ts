@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
-import { GgufFile, writeGguf } from '../models/formats/gguf.js';
+import { GgufFile, writeGguf } from '../formats/gguf.js';
 import { tokenizerFromGguf } from './gguf-tokenizer.js';
 import { trainByteLevelBpe } from './bpe-trainer.js';
 import { loadLlama2cTokenizer } from './llama2c-tokenizer.js';

@@ -1,4 +1,4 @@
-import type { GgufFile, GgufMetadataEntry, GgufValue } from '../models/formats/gguf.js';
+import type { GgufFile, GgufMetadataEntry, GgufValue } from '../formats/gguf.js';
 import { ByteLevelBpeTokenizer } from './byte-level-bpe.js';
 import { SentencePieceTokenizer } from './sentencepiece.js';
 import { GGUF_TOKEN_TYPE, type Tokenizer } from './types.js';

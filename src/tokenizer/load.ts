@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { GgufFile } from '../models/formats/gguf.js';
+import { GgufFile } from '../formats/gguf.js';
 import { tokenizerFromGguf } from './gguf-tokenizer.js';
 import { loadHfTokenizer } from './hf.js';
 import { loadLlama2cTokenizer } from './llama2c-tokenizer.js';

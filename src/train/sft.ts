@@ -7,8 +7,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openSafetensors, writeSafetensors } from '../models/formats/safetensors.js';
-import type { WeightTensor } from '../models/formats/types.js';
+import { openSafetensors, writeSafetensors } from '../formats/safetensors.js';
+import type { WeightTensor } from '../formats/types.js';
 import type { Parameter } from '../nn/parameter.js';
 import { AdamW } from '../nn/optim/adamw.js';
 import { ParameterAverage } from '../nn/optim/average.js';

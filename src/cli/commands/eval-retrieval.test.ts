@@ -9,7 +9,7 @@ import type { RetrievalComparison } from '../../eval/retrieval/compare.js';
 import { saveModel } from '../../models/save.js';
 import { saveCatalog, toolDocument } from '../../tools/catalog.js';
 import { scratchModel, trainScratchTokenizer } from '../../train/scratch.js';
-import { attachToolIndex, TOOL_INDEX_FILE } from '../../train/toolgen.js';
+import { attachToolIndex, TOOL_INDEX_FILE } from '../../methods/toolgen/model.js';
 import { CliError } from '../args.js';
 import { command as evalCommand } from './eval.js';
 import { captureOutput } from '../testing/capture.js';

@@ -1,8 +1,8 @@
 import { CliError, helpText, parseFlags, wantsHelp, type CliCommand } from '../args.js';
 import { loadModel, ModelLoadError } from '../../models/load.js';
 import { ModelConfigError } from '../../models/config.js';
-import { CheckpointError } from '../../models/formats/errors.js';
-import { HubError } from '../../models/formats/hub.js';
+import { CheckpointError } from '../../formats/errors.js';
+import { HubError } from '../../formats/hub.js';
 import { WeightMismatchError } from '../../models/decoder.js';
 import { generateText } from '../../generate/text.js';
 import { applyChatTemplate } from '../../tokenizer/chat-template.js';

@@ -1,5 +1,5 @@
 import { toolsByDomain } from '../../eval/retrieval/evaluate.js';
-import { GenerativeRetriever } from '../../eval/retrieval/generative.js';
+import { GenerativeRetriever } from '../../retrieval/generative.js';
 import { formatTable } from '../../report/html.js';
 import { CliCommand, CliError, helpText, parseFlags, wantsHelp } from '../args.js';
 import { readCatalogFlag, readToolGenModelFlag } from './toolgen-inputs.js';

@@ -9,12 +9,12 @@ import type { RetrievalQuery } from '../../data/types.js';
 import { ToolIndex } from '../../indexing/tool-index.js';
 import { ModelConfigError } from '../../models/config.js';
 import { WeightMismatchError } from '../../models/decoder.js';
-import { CheckpointError } from '../../models/formats/errors.js';
-import { HubError } from '../../models/formats/hub.js';
+import { CheckpointError } from '../../formats/errors.js';
+import { HubError } from '../../formats/hub.js';
 import { loadModel, ModelLoadError, type LoadedModel } from '../../models/load.js';
 import { CatalogError, loadCatalog } from '../../tools/catalog.js';
 import type { Tool } from '../../tools/types.js';
-import { loadToolIndex } from '../../train/toolgen.js';
+import { loadToolIndex } from '../../methods/toolgen/model.js';
 import { CliError } from '../args.js';
 
 /** Runs `fn`, turning the error kinds a user causes into a CliError prefixed by `what`. */

@@ -1,14 +1,14 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { readToolBenchAnswer, type ToolBenchTrajectory } from '../../data/toolgen.js';
+import { readToolBenchAnswer, type ToolBenchTrajectory } from '../../methods/toolgen/examples.js';
 import type { RetrievalQuery } from '../../data/types.js';
 import { INDEX_SCHEMES, type IndexScheme } from '../../indexing/schemes.js';
-import type { GenerativeModel } from '../../eval/retrieval/generative.js';
-import { teacherDistributions, type ToolDistributions } from '../../train/distill.js';
+import type { GenerativeModel } from '../../retrieval/generative.js';
+import { teacherDistributions, type ToolDistributions } from '../../methods/toolgen/distill.js';
 import { RunDirectory } from '../../train/run-dir.js';
 import { defaultSftConfig, type SftConfig } from '../../train/sft.js';
-import { TOOLGEN_STAGES, type ToolGenModel, type ToolGenStage } from '../../train/toolgen.js';
-import { FINISH_TOOL, prepareToolGenModel, trainToolGenStage } from '../../train/toolgen-stage.js';
+import { TOOLGEN_STAGES, type ToolGenModel, type ToolGenStage } from '../../methods/toolgen/model.js';
+import { FINISH_TOOL, prepareToolGenModel, trainToolGenStage } from '../../methods/toolgen/stages.js';
 import { CliCommand, CliError, helpText, parseFlags, wantsHelp } from '../args.js';
 import { readCatalogFlag, readModelFlag, readQueriesFlag, readSavedIndex, userInput } from './toolgen-inputs.js';
 

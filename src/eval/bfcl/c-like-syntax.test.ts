@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { decodeCLikeCalls } from './c-like-syntax.js';
+import { decodeCLikeCalls } from '../../tools/calls/c-like-syntax.js';
 import { convertJava } from './java-types.js';
 import { convertJs } from './js-types.js';
-import { DecodeError } from './python-syntax.js';
-import { pyRepr } from './values.js';
+import { DecodeError } from '../../tools/calls/python-syntax.js';
+import { pyRepr } from '../../tools/calls/values.js';
 
 const argsOf = (text: string, language: 'java' | 'javascript'): Record<string, unknown> => {
   const calls = decodeCLikeCalls(text, language);

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { standardizeString } from './checker.js';
 import type { BfclCategory, BfclEntry, FunctionDoc, GroundTruthCall, ParamSchema } from './dataset.js';
-import { parseJson } from './json.js';
+import { parseJson } from '../../tools/calls/json.js';
 import { judgeEntry } from './score.js';
-import { PyValue, isPyDict, isPyList } from './values.js';
+import { PyValue, isPyDict, isPyList } from '../../tools/calls/values.js';
 
 const fn = (name: string, properties: Record<string, ParamSchema>, required: string[]): FunctionDoc => ({
   name,

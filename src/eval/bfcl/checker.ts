@@ -7,8 +7,8 @@
 import type { BfclCheckKind, BfclLanguage, FunctionDoc, GroundTruthCall, ParamSchema } from './dataset.js';
 import { JAVA_TYPES, UnsupportedTypeError, convertJava } from './java-types.js';
 import { JS_TYPES, convertJs } from './js-types.js';
-import type { DecodedCall } from './python-syntax.js';
-import { PyDict, PyTuple, PyTypeName, PyValue, dictGet, dictHas, isPyDict, isPyList, pyIn, pyRepr, pyType } from './values.js';
+import type { DecodedCall } from '../../tools/calls/python-syntax.js';
+import { PyDict, PyTuple, PyTypeName, PyValue, dictGet, dictHas, isPyDict, isPyList, pyIn, pyRepr, pyType } from '../../tools/calls/values.js';
 
 export interface CheckFailure {
   readonly valid: false;

@@ -5,8 +5,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseJson } from './json.js';
-import { PyValue, isPyDict, isPyList, pyRepr } from './values.js';
+import { parseJson } from '../../tools/calls/json.js';
+import { PyValue, isPyDict, isPyList, pyRepr } from '../../tools/calls/values.js';
+import type { CallLanguage } from '../../tools/calls/decode.js';
 
 export const BFCL_CATEGORIES = [
   'simple_python',
@@ -25,7 +26,7 @@ export const BFCL_CATEGORIES = [
 ] as const;
 export type BfclCategory = (typeof BFCL_CATEGORIES)[number];
 
-export type BfclLanguage = 'python' | 'java' | 'javascript';
+export type BfclLanguage = CallLanguage;
 /** How a category is judged: one call, one call among several functions, several calls, or call / no call. */
 export type BfclCheckKind = 'simple' | 'multiple' | 'parallel' | 'irrelevance' | 'relevance';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { decodeModelOutput } from './decode.js';
-import { parseJson } from './json.js';
+import { decodeModelOutput } from '../../tools/calls/decode.js';
+import { parseJson } from '../../tools/calls/json.js';
 import type { BfclLanguage } from './dataset.js';
-import { PyValue, pyRepr } from './values.js';
+import { PyValue, pyRepr } from '../../tools/calls/values.js';
 
 /** `format: name(k=repr, ...); ...` or `error: message`. */
 function decoded(result: PyValue, language: BfclLanguage = 'python'): string {

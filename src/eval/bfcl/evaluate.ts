@@ -5,7 +5,7 @@
 import { BFCL_CATEGORIES, BfclCategory, BfclDataError, hasCategory, isBfclCategory, loadCategory } from './dataset.js';
 import { renderGroundTruth } from './render.js';
 import { BfclReport, ScoreOptions, loadPredictions, scoreEntries } from './score.js';
-import type { PyValue } from './values.js';
+import type { PyValue } from '../../tools/calls/values.js';
 
 /** Category groups accepted wherever a category name is. */
 export const BFCL_CATEGORY_GROUPS: Readonly<Record<string, readonly BfclCategory[]>> = {

@@ -3,18 +3,10 @@ export { BFCL_CATEGORIES, BfclDataError, checkKindOf, hasCategory, isBfclCategor
 export type { BfclCategory, BfclCheckKind, BfclEntry, BfclLanguage, FunctionDoc, GroundTruthCall, ParamSchema } from './dataset.js';
 export { checkCall, checkCalls, standardizeString } from './checker.js';
 export type { CheckFailure, CheckOptions, CheckResult } from './checker.js';
-export { decodeModelOutput, decodeToolCalls } from './decode.js';
-export type { DecodeFormat, DecodeOutcome } from './decode.js';
-export { DecodeError, decodePythonCalls, parsePythonValue } from './python-syntax.js';
-export type { DecodedCall } from './python-syntax.js';
-export { decodeCLikeCalls } from './c-like-syntax.js';
 export { convertJava } from './java-types.js';
 export { convertJs } from './js-types.js';
-export { parseJson } from './json.js';
 export { renderGroundTruth } from './render.js';
 export { PredictionsError, aggregateScores, formatReport, judgeEntry, loadPredictions, scoreEntries } from './score.js';
 export type { BfclReport, CategoryScore, ScoreOptions, Verdict } from './score.js';
-export { PyTuple, pyEquals, pyRepr } from './values.js';
-export type { PyValue } from './values.js';
 export { BFCL_CATEGORY_GROUPS, categoryOfId, evaluateBfcl, resolveCategories } from './evaluate.js';
 export type { BfclEvaluation, BfclEvaluationOptions } from './evaluate.js';

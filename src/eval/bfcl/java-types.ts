@@ -7,7 +7,7 @@
  * (`new String[]{"a"}` reads as `['"a"']`), which makes every correct string array wrong; we unquote those elements,
  * as the official `ArrayList` rule already does.
  */
-import { PyScalar, PyValue, parsePythonNumber } from './values.js';
+import { PyScalar, PyValue, parsePythonNumber } from '../../tools/calls/values.js';
 
 /** The Python type each Java schema type is checked against (the leaderboard's JAVA_TYPE_CONVERSION). */
 export const JAVA_TYPES: Readonly<Record<string, 'int' | 'float' | 'bool' | 'str' | 'list' | 'dict' | 'set'>> = {

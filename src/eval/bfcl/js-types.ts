@@ -3,7 +3,7 @@
  * its schema type (`integer` digits only, `float` digits with an optional fraction, `Bigint` an `n` suffix, arrays
  * and objects read by pattern, one level deep). Text that does not fit the type stays a string.
  */
-import { PyScalar, PyValue, parsePythonNumber } from './values.js';
+import { PyScalar, PyValue, parsePythonNumber } from '../../tools/calls/values.js';
 
 /** The Python type each JavaScript schema type is checked against (the leaderboard's JS_TYPE_CONVERSION). */
 export const JS_TYPES: Readonly<Record<string, 'int' | 'float' | 'bool' | 'str' | 'list' | 'dict'>> = {

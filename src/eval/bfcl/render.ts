@@ -5,7 +5,7 @@
  * of options too, and take the first of each.
  */
 import { BfclEntry, BfclLanguage, FunctionDoc, GroundTruthCall, ParamSchema, checkKindOf, languageOf } from './dataset.js';
-import { PyDict, PyScalar, PyTuple, PyValue, isPyDict, isPyList, pyRepr } from './values.js';
+import { PyDict, PyScalar, PyTuple, PyValue, isPyDict, isPyList, pyRepr } from '../../tools/calls/values.js';
 
 /** The value a model should give for a possible-answer option: dict options hold lists of per-key options. */
 function firstChoice(option: PyValue, schema: ParamSchema | undefined): PyValue {

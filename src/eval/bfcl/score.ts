@@ -5,9 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { CheckOptions, checkCalls } from './checker.js';
 import { BFCL_CATEGORIES, BfclCategory, BfclEntry, checkKindOf, languageOf } from './dataset.js';
-import { decodeModelOutput } from './decode.js';
-import { parseJson } from './json.js';
-import { PyValue, isPyDict } from './values.js';
+import { decodeModelOutput } from '../../tools/calls/decode.js';
+import { parseJson } from '../../tools/calls/json.js';
+import { PyValue, isPyDict } from '../../tools/calls/values.js';
 
 export interface Verdict {
   readonly id: string;

@@ -7,10 +7,10 @@ import type { RetrievalQuery } from '../../data/types.js';
 import { groupedBarSvg } from '../../report/charts.js';
 import { formatTable, renderHtmlReport, type ReportBlock } from '../../report/html.js';
 import type { Tool } from '../../tools/types.js';
-import { Bm25Index, toolSearchText, type Bm25Options } from './bm25.js';
-import { defaultDenseOptions, DenseRetriever, type DenseRetrieverOptions } from './dense.js';
+import { Bm25Index, toolSearchText, type Bm25Options } from '../../retrieval/bm25.js';
+import { defaultDenseOptions, DenseRetriever, type DenseRetrieverOptions } from '../../retrieval/dense.js';
 import { bm25Retriever, evaluateRetrieval, type RetrievalReport, type RetrievalSetting, type Retriever } from './evaluate.js';
-import { GenerativeRetriever, type GenerativeModel, type GenerativeRetrieverOptions } from './generative.js';
+import { GenerativeRetriever, type GenerativeModel, type GenerativeRetrieverOptions } from '../../retrieval/generative.js';
 
 export type Baseline = 'bm25' | 'dense';
 export const BASELINES: readonly Baseline[] = ['bm25', 'dense'];

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RetrievalQuery } from '../../data/types.js';
 import type { Tool } from '../../tools/types.js';
-import { Bm25Index } from './bm25.js';
+import { Bm25Index } from '../../retrieval/bm25.js';
 import { bm25Retriever, evaluateRetrieval, type Retriever } from './evaluate.js';
 
 const tool = (id: string, category: string, description: string): Tool => ({

@@ -9,13 +9,11 @@
  */
 import type { Tool } from '../../tools/types.js';
 import type { RetrievalQuery } from '../../data/types.js';
-import { Bm25Index } from './bm25.js';
-import { averageMetrics, DEFAULT_CUTOFFS, queryMetrics, type Cutoffs, type MetricScores } from './metrics.js';
+import { Bm25Index } from '../../retrieval/bm25.js';
+import type { Retriever } from '../../retrieval/types.js';
 
-export interface Retriever {
-  /** The best k tool ids for the query, best first, drawn from `candidates` when given. */
-  retrieve(query: RetrievalQuery, k: number, candidates?: ReadonlySet<string>): Promise<string[]> | string[];
-}
+export type { Retriever };
+import { averageMetrics, DEFAULT_CUTOFFS, queryMetrics, type Cutoffs, type MetricScores } from './metrics.js';
 
 export type RetrievalSetting = 'in-domain' | 'multi-domain';
 

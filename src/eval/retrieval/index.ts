@@ -1,4 +1,4 @@
-/** Public API of toolken's retrieval evaluation: metrics, BM25 and the evaluation harness. */
+/** Retrieval evaluation: metrics and the harness that scores every retriever on every query. */
 export {
   averageMetrics,
   completenessAtK,
@@ -11,8 +11,6 @@ export {
   type Cutoffs,
   type MetricScores,
 } from './metrics.js';
-export { ENGLISH_STOPWORDS, tokenize, type TokenizeOptions } from './tokenize.js';
-export { Bm25Index, toolSearchText, type Bm25Options, type ScoredId, type SearchDocument } from './bm25.js';
 export {
   bm25Retriever,
   evaluateRetrieval,

@@ -5,7 +5,7 @@
  * +0.5 to +1.7 points of top-1 at decay 0.999). The average lives beside the parameters on their backend; the
  * trainer swaps it in for validation and for the final model.
  */
-import type { WeightTensor } from '../../models/formats/types.js';
+import type { WeightTensor } from '../../formats/types.js';
 import type { Parameter } from '../parameter.js';
 import type { Storage } from '../../tensor/backend.js';
 

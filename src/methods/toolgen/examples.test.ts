@@ -3,9 +3,9 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { toolDocument } from '../tools/catalog.js';
-import type { Tool } from '../tools/types.js';
-import { sharedDatasetsDir } from './loaders/files.js';
+import { toolDocument } from '../../tools/catalog.js';
+import type { Tool } from '../../tools/types.js';
+import { sharedDatasetsDir } from '../../data/loaders/files.js';
 import {
   agentTuningExample,
   isTrainedTurn,
@@ -13,7 +13,7 @@ import {
   readToolBenchAnswer,
   retrievalExamples,
   type AgentTuningOptions,
-} from './toolgen.js';
+} from './examples.js';
 
 const token = (id: string): string => `<<${id}>>`;
 

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { demoCatalog, demoImplementations } from '../data/demo/catalog.js';
-import { toolDocument } from '../indexing/schemes.js';
-import { FunctionExecutor } from '../tools/executors/registry.js';
-import { validateJson } from '../tools/validate.js';
-import type { JsonValue } from '../tools/types.js';
-import { scratchModel, trainScratchTokenizer } from '../train/scratch.js';
-import { attachToolIndex } from '../train/toolgen.js';
-import { ToolGenAgent } from './toolgen-agent.js';
+import { demoCatalog, demoImplementations } from '../../data/demo/catalog.js';
+import { toolDocument } from '../../indexing/schemes.js';
+import { FunctionExecutor } from '../../tools/executors/registry.js';
+import { validateJson } from '../../tools/validate.js';
+import type { JsonValue } from '../../tools/types.js';
+import { scratchModel, trainScratchTokenizer } from '../../train/scratch.js';
+import { attachToolIndex } from './model.js';
+import { ToolGenAgent } from './agent.js';
 
 test('an untrained ToolGen agent still only calls catalog tools, with arguments that satisfy the schema', async () => {
   const tools = demoCatalog().slice(0, 24);

@@ -6,12 +6,14 @@
  * Anything unreadable is a decode error value, never an exception.
  */
 import { CLikeLanguage, decodeCLikeCalls } from './c-like-syntax.js';
-import type { BfclLanguage } from './dataset.js';
 import { parseJson } from './json.js';
 import { DecodeError, DecodedCall, decodePythonCalls } from './python-syntax.js';
 import { PyValue, isPyDict, isPyList, pyRepr } from './values.js';
 
-export type DecodeFormat = BfclLanguage | 'json' | 'tool_calls';
+/** The call syntaxes model text is written in: Python, Java or JavaScript calls. */
+export type CallLanguage = 'python' | 'java' | 'javascript';
+
+export type DecodeFormat = CallLanguage | 'json' | 'tool_calls';
 
 export type DecodeOutcome =
   | { readonly ok: true; readonly calls: readonly DecodedCall[]; readonly format: DecodeFormat }
@@ -83,7 +85,7 @@ export function decodeToolCalls(value: PyValue): DecodedCall[] {
 
 const looksLikeJson = (body: string): boolean => body.startsWith('{') || /^\[\s*\{/.test(body);
 
-function decodeText(text: string, language: BfclLanguage): { calls: DecodedCall[]; format: DecodeFormat } {
+function decodeText(text: string, language: CallLanguage): { calls: DecodedCall[]; format: DecodeFormat } {
   const { body, toolCallBlocks } = unwrap(text);
   if (toolCallBlocks !== undefined) return { calls: toolCallBlocks.flatMap((block) => decodeToolCalls(parseJson(block))), format: 'json' };
   if (looksLikeJson(body)) return { calls: decodeToolCalls(parseJson(body)), format: 'json' };
@@ -95,7 +97,7 @@ function decodeText(text: string, language: BfclLanguage): { calls: DecodedCall[
  * Decodes one prediction (`result` of a predictions line) for a category of the given language. Text is read as
  * described above; lists and objects as structured tool calls.
  */
-export function decodeModelOutput(result: PyValue, language: BfclLanguage): DecodeOutcome {
+export function decodeModelOutput(result: PyValue, language: CallLanguage): DecodeOutcome {
   try {
     if (typeof result === 'string') return { ok: true, ...decodeText(result, language) };
     if (isPyList(result) || isPyDict(result)) return { ok: true, calls: decodeToolCalls(result), format: 'tool_calls' };

@@ -8,7 +8,7 @@
  * the documents, where the original Robertson–Sparck Jones idf goes negative and would push such documents
  * down. A token repeated in the query counts once per repetition. |D| and avgdl are in tokens.
  */
-import type { Tool } from '../../tools/types.js';
+import type { Tool } from '../tools/types.js';
 import { tokenize, type TokenizeOptions } from './tokenize.js';
 
 export interface Bm25Options extends TokenizeOptions {

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { readExactly } from './read-exactly.js';
 import { dirname, join } from 'node:path';
-import { writeStreamingAtomic } from '../../util/fs.js';
+import { writeStreamingAtomic } from '../util/fs.js';
 import { decodeBf16, decodeF16, decodeF32, encodeFloats } from './dtypes.js';
 import { CheckpointError } from './errors.js';
 import { elementCount, type WeightReader, type WeightTensor } from './types.js';

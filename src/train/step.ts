@@ -6,7 +6,7 @@
 import { tidy } from '../tensor/scope.js';
 import { clipGradNorm } from '../nn/optim/clip.js';
 import type { Optimizer } from '../nn/optim/optimizer.js';
-import { IGNORE_INDEX, type DecoderModel } from './decoder.js';
+import { IGNORE_INDEX, type DecoderModel } from '../models/decoder.js';
 
 /** `batch` rows of `t` positions: inputIds[r, i] predicts targets[r, i] (IGNORE_INDEX: no loss). */
 export interface TokenBatch {

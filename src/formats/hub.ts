@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { writeJsonAtomic } from '../../util/fs.js';
+import { writeJsonAtomic } from '../util/fs.js';
 
 export const HUB_BASE_URL = 'https://huggingface.co';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Tool } from '../../tools/types.js';
+import type { Tool } from '../tools/types.js';
 import { Bm25Index, toolSearchText } from './bm25.js';
 import { tokenize } from './tokenize.js';
 

@@ -4,9 +4,9 @@ import { demoCatalog } from '../../data/demo/catalog.js';
 import { generateDemoQueries } from '../../data/demo/queries.js';
 import type { IndexScheme } from '../../indexing/schemes.js';
 import { toolDocument } from '../../tools/catalog.js';
-import { attachToolIndex } from '../../train/toolgen.js';
+import { attachToolIndex } from './model.js';
 import { scratchModel, trainScratchTokenizer } from '../../train/scratch.js';
-import { assistantTurnEnd, GenerativeRetriever } from './generative.js';
+import { assistantTurnEnd, GenerativeRetriever } from '../../retrieval/generative.js';
 
 const tools = demoCatalog().slice(0, 24);
 const queries = generateDemoQueries({ seed: 1, perTool: 1 }).filter((q) => q.relevant.every((id) => tools.some((t) => t.id === id)));

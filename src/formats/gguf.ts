@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { readExactly } from './read-exactly.js';
-import { writeStreamingAtomic } from '../../util/fs.js';
+import { writeStreamingAtomic } from '../util/fs.js';
 import { decodeBf16, decodeF16, decodeF32, encodeFloats, f16ToF32 } from './dtypes.js';
 import { CheckpointError } from './errors.js';
 import { elementCount, type WeightReader, type WeightTensor } from './types.js';

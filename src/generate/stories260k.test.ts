@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadDecoder, loadModel } from './load.js';
-import { generate } from '../generate/generate.js';
+import { loadDecoder, loadModel } from '../models/load.js';
+import { generate } from './generate.js';
 
 const dir = fileURLToPath(new URL('../../../shared/models/stories260K/', import.meta.url));
 const present = existsSync(dir + 'reference.json');

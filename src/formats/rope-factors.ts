@@ -4,7 +4,7 @@
  * divisors of the unscaled rotary frequencies. Export computes that vector; loading recovers an equivalent set of
  * the four numbers, so the model (and a Hugging Face directory written from it) rotates exactly as the file says.
  */
-import { ropeInvFreq, type Llama3RopeScaling } from '../../tensor/ops/rope.js';
+import { ropeInvFreq, type Llama3RopeScaling } from '../tensor/ops/rope.js';
 import type { RopeScaling } from './types.js';
 
 export const ROPE_FREQS_TENSOR = 'rope_freqs.weight';

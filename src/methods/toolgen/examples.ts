@@ -17,10 +17,10 @@
  * `toolText(toolId)` gives the indexing scheme's text for a tool (an atomic token, a semantic name, numeric
  * codes, ...), so this module does not depend on any indexing scheme.
  */
-import { toolDocument } from '../tools/catalog.js';
-import type { JsonValue, Tool } from '../tools/types.js';
-import { DataFileError, isObject, readJson, requireArray, requireObject, type JsonObject } from './loaders/files.js';
-import type { ChatExample, ChatMessage, RetrievalQuery } from './types.js';
+import { toolDocument } from '../../tools/catalog.js';
+import type { JsonValue, Tool } from '../../tools/types.js';
+import { DataFileError, isObject, readJson, requireArray, requireObject, type JsonObject } from '../../data/loaders/files.js';
+import type { ChatExample, ChatMessage, RetrievalQuery } from '../../data/types.js';
 
 export type ToolText = (toolId: string) => string;
 

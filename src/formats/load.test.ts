@@ -9,7 +9,7 @@ import { writeSafetensors } from './safetensors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'toolken-load-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-const stories = fileURLToPath(new URL('../../../../shared/models/stories260K/', import.meta.url));
+const stories = fileURLToPath(new URL('../../../shared/models/stories260K/', import.meta.url));
 
 describe('openModel', () => {
   test('a Hugging Face directory gives its config (with defaults) and safetensors weights', () => {

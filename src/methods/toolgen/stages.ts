@@ -7,24 +7,24 @@
  * the quantity the stage exists for; the best validated weights are restored before `final/` is written.
  */
 import { join } from 'node:path';
-import { seededRandom, shuffled } from '../util/random.js';
-import { splitQueries } from '../data/split.js';
-import { agentTuningExample, FINISH_FUNCTION, type ToolBenchTrajectory } from '../data/toolgen.js';
-import type { ChatExample, RetrievalQuery } from '../data/types.js';
-import { toolBenchFunctionName } from '../data/loaders/toolbench-names.js';
-import { GenerativeRetriever } from '../eval/retrieval/generative.js';
-import { reciprocalRank } from '../eval/retrieval/metrics.js';
-import { ToolIndex } from '../indexing/tool-index.js';
-import type { IndexScheme } from '../indexing/schemes.js';
-import type { DecoderModel } from '../models/decoder.js';
-import { mergeLora } from '../models/lora.js';
-import { saveModel } from '../models/save.js';
-import type { Tokenizer } from '../tokenizer/types.js';
-import { saveCatalog } from '../tools/catalog.js';
-import type { Tool } from '../tools/types.js';
-import type { RunDirectory } from './run-dir.js';
+import { seededRandom, shuffled } from '../../util/random.js';
+import { splitQueries } from '../../data/split.js';
+import { agentTuningExample, FINISH_FUNCTION, type ToolBenchTrajectory } from './examples.js';
+import type { ChatExample, RetrievalQuery } from '../../data/types.js';
+import { toolBenchFunctionName } from '../../data/loaders/toolbench-names.js';
+import { GenerativeRetriever } from '../../retrieval/generative.js';
+import { reciprocalRank } from '../../eval/retrieval/metrics.js';
+import { ToolIndex } from '../../indexing/tool-index.js';
+import type { IndexScheme } from '../../indexing/schemes.js';
+import type { DecoderModel } from '../../models/decoder.js';
+import { mergeLora } from '../../models/lora.js';
+import { saveModel } from '../../models/save.js';
+import type { Tokenizer } from '../../tokenizer/types.js';
+import { saveCatalog } from '../../tools/catalog.js';
+import type { Tool } from '../../tools/types.js';
+import type { RunDirectory } from '../../train/run-dir.js';
 import { toolTokenRange, withTeacherLabels, type ToolDistributions } from './distill.js';
-import { restoreBest, trainSft, type Evaluation, type SftConfig, type SftResult } from './sft.js';
+import { restoreBest, trainSft, type Evaluation, type SftConfig, type SftResult } from '../../train/sft.js';
 import {
   attachToolIndex,
   selectTrainable,
@@ -33,7 +33,7 @@ import {
   tokenizeConversations,
   type ToolGenModel,
   type ToolGenStage,
-} from './toolgen.js';
+} from './model.js';
 
 /** The finish action of agent tuning; indexed like a tool so that it has a token of its own. */
 export const FINISH_TOOL: Tool = {

@@ -7,16 +7,16 @@
  * The prompt is exactly the one the retrieval stage trains on (`retrievalExamples` rendered by the chat template):
  * the query as the only user message, followed by the generation prompt of the assistant turn.
  */
-import type { RetrievalQuery } from '../../data/types.js';
-import { generate } from '../../generate/generate.js';
-import { ModelBeamSession } from '../../generate/beam-session.js';
-import { searchTools, type ToolCandidate } from '../../generate/constraints/beam-search.js';
-import { ToolTrie } from '../../generate/constraints/tool-trie.js';
-import type { ToolIndex } from '../../indexing/tool-index.js';
-import type { DecoderModel } from '../../models/decoder.js';
-import { chatPromptIds } from '../../tokenizer/chat-template.js';
-import type { Tokenizer } from '../../tokenizer/types.js';
-import type { Retriever } from './evaluate.js';
+import type { RetrievalQuery } from '../data/types.js';
+import { generate } from '../generate/generate.js';
+import { ModelBeamSession } from '../generate/beam-session.js';
+import { searchTools, type ToolCandidate } from '../generate/constraints/beam-search.js';
+import { ToolTrie } from '../generate/constraints/tool-trie.js';
+import type { ToolIndex } from '../indexing/tool-index.js';
+import type { DecoderModel } from '../models/decoder.js';
+import { chatPromptIds } from '../tokenizer/chat-template.js';
+import type { Tokenizer } from '../tokenizer/types.js';
+import type { Retriever } from './types.js';
 
 /** The parts of a ToolGen model that retrieval needs. */
 export interface GenerativeModel {

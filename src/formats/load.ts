@@ -4,7 +4,7 @@ import { GgufFile } from './gguf.js';
 import { ggufAsHuggingFace } from './llama-mapping.js';
 import { Llama2cCheckpoint } from './llama2c.js';
 import { CheckpointError } from './errors.js';
-import { writeJsonAtomic } from '../../util/fs.js';
+import { writeJsonAtomic } from '../util/fs.js';
 import { openSafetensors, writeSafetensors, type SafetensorsWriteDtype } from './safetensors.js';
 import type { HfModelConfig, RopeScaling, WeightReader } from './types.js';
 

@@ -4,15 +4,15 @@
  * from the tool's JSON Schema (they always parse and validate), the tool runs through an executor, and the
  * observation comes back. The prompts are the turns the model was trained on (src/train/toolgen.ts).
  */
-import { JsonAutomaton } from '../generate/constraints/json-automaton.js';
-import { decodeJson } from '../generate/constraints/json-decode.js';
-import { JsonTokenMasker } from '../generate/constraints/json-token-mask.js';
-import { VocabularyTrie } from '../generate/constraints/vocabulary-trie.js';
-import { ModelBeamSession } from '../generate/beam-session.js';
-import { chatPromptIds } from '../tokenizer/chat-template.js';
-import { GenerativeRetriever, type RankedTool } from '../eval/retrieval/generative.js';
-import type { JsonValue, Tool, ToolExecutor, ToolObservation } from '../tools/types.js';
-import { argumentsRequest, type ToolGenModel } from '../train/toolgen.js';
+import { JsonAutomaton } from '../../generate/constraints/json-automaton.js';
+import { decodeJson } from '../../generate/constraints/json-decode.js';
+import { JsonTokenMasker } from '../../generate/constraints/json-token-mask.js';
+import { VocabularyTrie } from '../../generate/constraints/vocabulary-trie.js';
+import { ModelBeamSession } from '../../generate/beam-session.js';
+import { chatPromptIds } from '../../tokenizer/chat-template.js';
+import { GenerativeRetriever, type RankedTool } from '../../retrieval/generative.js';
+import type { JsonValue, Tool, ToolExecutor, ToolObservation } from '../../tools/types.js';
+import { argumentsRequest, type ToolGenModel } from './model.js';
 
 export interface AgentOptions {
   /** Tools ranked by the search (the first is called). */

@@ -7,26 +7,26 @@
  * It is the learned counterpart of BM25 with the same inputs the generative retriever sees, and it is trained from
  * scratch like the generative model is here (no pretrained text encoder exists on this machine).
  */
-import type { Tool } from '../../tools/types.js';
-import { AdamW } from '../../nn/optim/adamw.js';
-import { cosineSchedule } from '../../nn/optim/schedule.js';
-import { Parameter } from '../../nn/parameter.js';
-import { valueAndGrad, noGrad } from '../../tensor/autograd.js';
-import { crossEntropy } from '../../tensor/ops/crossEntropy.js';
-import { embedding } from '../../tensor/ops/embedding.js';
-import { scale } from '../../tensor/ops/elementwise.js';
-import { matmul } from '../../tensor/ops/matmul.js';
-import { rmsnorm } from '../../tensor/ops/rmsnorm.js';
-import { Rng } from '../../tensor/random.js';
-import { tidy } from '../../tensor/scope.js';
-import { ids, ones, randn, tensor } from '../../tensor/tensor.js';
-import type { Tensor } from '../../tensor/tensor.js';
-import { ProgressBar } from '../../report/progress.js';
-import type { RetrievalQuery } from '../../data/types.js';
+import type { Tool } from '../tools/types.js';
+import { AdamW } from '../nn/optim/adamw.js';
+import { cosineSchedule } from '../nn/optim/schedule.js';
+import { Parameter } from '../nn/parameter.js';
+import { valueAndGrad, noGrad } from '../tensor/autograd.js';
+import { crossEntropy } from '../tensor/ops/crossEntropy.js';
+import { embedding } from '../tensor/ops/embedding.js';
+import { scale } from '../tensor/ops/elementwise.js';
+import { matmul } from '../tensor/ops/matmul.js';
+import { rmsnorm } from '../tensor/ops/rmsnorm.js';
+import { Rng } from '../tensor/random.js';
+import { tidy } from '../tensor/scope.js';
+import { ids, ones, randn, tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { ProgressBar } from '../report/progress.js';
+import type { RetrievalQuery } from '../data/types.js';
 import { toolSearchText } from './bm25.js';
-import type { Retriever } from './evaluate.js';
+import type { Retriever } from './types.js';
 import { tokenize } from './tokenize.js';
-import { hashString } from '../../util/random.js';
+import { hashString } from '../util/random.js';
 
 export interface DenseRetrieverOptions {
   readonly dim: number;

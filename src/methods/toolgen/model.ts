@@ -8,19 +8,19 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ChatExample, RetrievalQuery } from '../data/types.js';
-import { memorizationExamples, retrievalExamples } from '../data/toolgen.js';
-import { ToolIndex } from '../indexing/tool-index.js';
-import type { IndexScheme } from '../indexing/schemes.js';
-import { buildChatTrainingExample } from '../models/chat-example.js';
-import type { DecoderModel } from '../models/decoder.js';
-import { applyLora } from '../models/lora.js';
-import type { LoraConfig } from '../models/lora.js';
-import { expandVocabulary, trainNewTokenRows } from '../models/vocabulary.js';
-import type { RowRange } from '../nn/parameter.js';
-import type { Tokenizer } from '../tokenizer/types.js';
-import type { Tool, JsonValue } from '../tools/types.js';
-import type { TokenizedExample } from './batches.js';
+import type { ChatExample, RetrievalQuery } from '../../data/types.js';
+import { memorizationExamples, retrievalExamples } from './examples.js';
+import { ToolIndex } from '../../indexing/tool-index.js';
+import type { IndexScheme } from '../../indexing/schemes.js';
+import { buildChatTrainingExample } from '../../models/chat-example.js';
+import type { DecoderModel } from '../../models/decoder.js';
+import { applyLora } from '../../models/lora.js';
+import type { LoraConfig } from '../../models/lora.js';
+import { expandVocabulary, trainNewTokenRows } from '../../models/vocabulary.js';
+import type { RowRange } from '../../nn/parameter.js';
+import type { Tokenizer } from '../../tokenizer/types.js';
+import type { Tool, JsonValue } from '../../tools/types.js';
+import type { TokenizedExample } from '../../train/batches.js';
 
 export type ToolGenStage = 'memorization' | 'retrieval' | 'agent';
 export const TOOLGEN_STAGES: readonly ToolGenStage[] = ['memorization', 'retrieval', 'agent'];

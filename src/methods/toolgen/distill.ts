@@ -8,12 +8,12 @@
  * In the loss this is label smoothing whose spread is the teacher's distribution instead of an even one
  * (SftConfig.labelSmoothing = w, smoothingClasses = the student's tool tokens, soft labels on the examples).
  */
-import type { ChatExample } from '../data/types.js';
-import { GenerativeRetriever, type GenerativeModel } from '../eval/retrieval/generative.js';
-import { ProgressBar } from '../report/progress.js';
-import type { ClassRange } from '../tensor/backend.js';
-import type { TokenizedExample } from './batches.js';
-import type { ToolGenModel } from './toolgen.js';
+import type { ChatExample } from '../../data/types.js';
+import { GenerativeRetriever, type GenerativeModel } from '../../retrieval/generative.js';
+import { ProgressBar } from '../../report/progress.js';
+import type { ClassRange } from '../../tensor/backend.js';
+import type { TokenizedExample } from '../../train/batches.js';
+import type { ToolGenModel } from './model.js';
 
 /** A distribution over the student's tool tokens (index k: token id range.start + k) for each query text. */
 export type ToolDistributions = ReadonlyMap<string, Float32Array>;

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DecoderModel } from './decoder.js';
-import type { DecoderConfig } from './config.js';
-import { expandVocabulary, trainNewTokenRows } from './vocabulary.js';
-import { applyLora } from './lora.js';
-import { causalLmBatch, trainingStep } from './training.js';
+import { DecoderModel } from '../models/decoder.js';
+import type { DecoderConfig } from '../models/config.js';
+import { expandVocabulary, trainNewTokenRows } from '../models/vocabulary.js';
+import { applyLora } from '../models/lora.js';
+import { causalLmBatch, trainingStep } from './step.js';
 import { AdamW } from '../nn/optim/adamw.js';
 import { trainByteLevelBpe } from '../tokenizer/bpe-trainer.js';
 import { refBackend } from '../tensor/backends/ref.js';

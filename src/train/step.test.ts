@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DecoderModel } from './decoder.js';
-import type { DecoderConfig } from './config.js';
-import { causalLmBatch, trainingStep } from './training.js';
+import { DecoderModel } from '../models/decoder.js';
+import type { DecoderConfig } from '../models/config.js';
+import { causalLmBatch, trainingStep } from './step.js';
 import { AdamW } from '../nn/optim/adamw.js';
 import { generate } from '../generate/generate.js';
 import { valueAndGrad } from '../tensor/autograd.js';

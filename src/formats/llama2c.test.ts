@@ -8,7 +8,7 @@ import { GgufFile } from './gguf.js';
 import { ggufAsHuggingFace } from './llama-mapping.js';
 import { Llama2cCheckpoint } from './llama2c.js';
 
-const stories = fileURLToPath(new URL('../../../../shared/models/stories260K/', import.meta.url));
+const stories = fileURLToPath(new URL('../../../shared/models/stories260K/', import.meta.url));
 const bin = join(stories, 'stories260K.bin');
 const gguf = join(stories, 'stories260K.gguf');
 

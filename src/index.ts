@@ -1,0 +1,88 @@
+/**
+ * toolken's public API: what a program that imports 'toolken' uses. Each line names a layer; the layers
+ * themselves (src/<layer>/index.ts) hold more for those who build on the engine.
+ */
+
+// The engine: backends, tensors, autograd.
+export { availableBackends, getBackend, setBackend, withBackend, type BackendName, type Backend } from './tensor/index.js';
+export { Tensor, tensor, zeros, ones, randn, noGrad, valueAndGrad, tidy, Rng } from './tensor/index.js';
+
+// Checkpoint formats.
+export { CheckpointError, openSafetensors, writeSafetensors } from './formats/index.js';
+
+// Tokenizers.
+export { loadTokenizer, applyChatTemplate, trainByteLevelBpe, type Tokenizer, type ChatMessage, type ChatToolCall, type ChatToolSpec } from './tokenizer/index.js';
+
+// Models: load a Hugging Face directory, GGUF or llama2.c checkpoint (or a Hub id), LoRA, saving and export.
+export {
+  loadModel,
+  ModelLoadError,
+  DecoderModel,
+  saveModel,
+  exportGguf,
+  applyLora,
+  mergeLora,
+  saveLoraAdapter,
+  loadLoraAdapter,
+  expandVocabulary,
+  type DecoderConfig,
+  type LoadedModel,
+  type LoadModelOptions,
+  type LoraConfig,
+} from './models/index.js';
+
+// Generation and constrained decoding.
+export { generate, generateText, endOfSequenceIds, type GenerateOptions, type GenerationResult, type TextGenerationOptions } from './generate/index.js';
+export { ToolTrie, searchTools, JsonAutomaton, JsonTokenMasker, VocabularyTrie, decodeJson, type ToolCandidate } from './generate/constraints/index.js';
+
+// Tools: the tool model, catalogs and importers, validation, call formats, executors.
+export {
+  importToolFiles,
+  importFile,
+  loadCatalog,
+  saveCatalog,
+  parseCatalog,
+  catalogStats,
+  validateJson,
+  FunctionExecutor,
+  RoutingExecutor,
+  createHttpExecutor,
+  createReplayExecutor,
+  connectMcp,
+  createFuncqaExecutor,
+  CatalogError,
+  ImportError,
+  type Tool,
+  type ToolCatalog,
+  type ToolExecutor,
+  type ToolObservation,
+  type JsonSchema,
+  type JsonValue,
+  type ImportOptions,
+  type ImportReport,
+} from './tools/index.js';
+export { decodeModelOutput, decodePythonCalls, parseJson, type DecodedCall, type DecodeOutcome } from './tools/calls/index.js';
+
+// Tool indexes (atomic, semantic, numeric, hierarchical).
+export { ToolIndex, type IndexScheme } from './indexing/index.js';
+
+// Retrievers.
+export { Bm25Index, DenseRetriever, GenerativeRetriever, type Retriever, type RankedTool } from './retrieval/index.js';
+
+// Evaluation.
+export { evaluateRetrieval, type RetrievalReport } from './eval/retrieval/index.js';
+export { evaluateBfcl, type BfclEvaluation } from './eval/bfcl/index.js';
+
+// ToolGen.
+export {
+  prepareToolGenModel,
+  trainToolGenStage,
+  loadToolIndex,
+  ToolGenAgent,
+  TOOLGEN_STAGES,
+  type ToolGenModel,
+  type ToolGenStage,
+  type ToolGenStageOptions,
+  type ToolGenStageResult,
+  type AgentAnswer,
+} from './methods/toolgen/index.js';
