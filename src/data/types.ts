@@ -1,4 +1,5 @@
 /** The shapes every dataset loader produces and every trainer / evaluator consumes. */
+import type { ChatMessage } from '../tokenizer/chat-template.js';
 import type { JsonValue, Tool } from '../tools/types.js';
 
 /** One gold tool call: which tool, with which arguments. */
@@ -27,10 +28,7 @@ export interface RetrievalDataset {
   issues?: string[];
 }
 
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant' | 'tool';
-  content: string;
-}
+export type { ChatMessage };
 
 /** One training conversation; the loss is taken on assistant turns only (see `lossMask`). */
 export interface ChatExample {

@@ -7,7 +7,8 @@ import { applyChatTemplate, type ChatMessage, type ChatToolSpec } from '../token
 import type { Tokenizer } from '../tokenizer/types.js';
 import { IGNORE_INDEX } from './decoder.js';
 
-export interface ChatExample {
+/** A conversation rendered and tokenised for training: ids and role-masked labels. */
+export interface TokenizedChat {
   readonly inputIds: number[];
   /** Aligned with inputIds (the Hugging Face convention: the loss shifts them); IGNORE_INDEX outside assistant turns. */
   readonly labels: number[];
@@ -24,7 +25,7 @@ export interface ChatExampleOptions {
  * conversation up to each turn), and each piece is tokenised on its own, so labels follow the turns exactly; the
  * cuts fall on the template's role markers, which are special tokens in chat tokenizers.
  */
-export function buildChatTrainingExample(tokenizer: Tokenizer, messages: readonly ChatMessage[], options: ChatExampleOptions = {}): ChatExample {
+export function buildChatTrainingExample(tokenizer: Tokenizer, messages: readonly ChatMessage[], options: ChatExampleOptions = {}): TokenizedChat {
   if (!messages.some((m) => m.role === 'assistant')) throw new Error('a chat training example needs at least one assistant message');
   const template = options.template ?? tokenizer.chatTemplate;
   const token = (id: number | undefined): string => (id === undefined ? '' : (tokenizer.idToToken(id) ?? ''));

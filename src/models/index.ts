@@ -12,4 +12,4 @@ export type { LoraConfig } from './lora.js';
 export { expandVocabulary, trainNewTokenRows } from './vocabulary.js';
 export type { NewToken, VocabularyExpansion } from './vocabulary.js';
 export { buildChatTrainingExample } from './chat-example.js';
-export type { ChatExample, ChatExampleOptions } from './chat-example.js';
+export type { TokenizedChat, ChatExampleOptions } from './chat-example.js';
