@@ -14,13 +14,13 @@
 import type { Backend, Storage } from '../tensor/backend.js';
 import { getBackend } from '../tensor/backends/index.js';
 import { Rng } from '../tensor/random.js';
-import { ids, type Tensor } from '../tensor/tensor.js';
+import { ids, tensor, zeros, type Tensor } from '../tensor/tensor.js';
 import { attention } from '../tensor/ops/attention.js';
 import { add } from '../tensor/ops/elementwise.js';
 import { dropout } from '../tensor/ops/dropout.js';
 import { embedding } from '../tensor/ops/embedding.js';
 import { permute, reshape } from '../tensor/ops/layout.js';
-import { linearCrossEntropy, type LabelSmoothingOptions } from '../tensor/ops/linearCrossEntropy.js';
+import { linearCrossEntropy, linearTargetLogProbs, type LabelSmoothingOptions } from '../tensor/ops/linearCrossEntropy.js';
 import { matmul } from '../tensor/ops/matmul.js';
 import { rmsnorm } from '../tensor/ops/rmsnorm.js';
 import { rope, ropeInvFreq } from '../tensor/ops/rope.js';
@@ -574,6 +574,25 @@ export class DecoderModel extends Module implements SessionFactory {
     if (all) return linearCrossEntropy(hidden, this.outputWeight, targets, { ...lossOptions, ...soft });
     const rows = embedding(hidden, ids(labelled));
     return linearCrossEntropy(rows, this.outputWeight, Int32Array.from(labelled, (i) => targets[i]!), { ...lossOptions, ...soft });
+  }
+
+  /**
+   * Per-sequence sums of log p(targets[r, i] | inputIds[r, 0..i]) over the positions whose target is not
+   * IGNORE_INDEX: shape (batch), differentiable (DPO and RL compare these between policies). The LM head runs on
+   * the labelled rows only, in vocabulary chunks, so no (rows x vocab) probabilities exist.
+   */
+  sequenceLogProbs(inputIds: Int32Array, targets: Int32Array, batch: number, t: number): Tensor {
+    if (targets.length !== batch * t) throw new RangeError(`sequenceLogProbs: ${targets.length} targets do not fill batch ${batch} x t ${t}`);
+    const hidden = this.forward(inputIds, batch, t);
+    const labelled: number[] = [];
+    for (let i = 0; i < targets.length; i++) if (targets[i] !== IGNORE_INDEX) labelled.push(i);
+    if (labelled.length === 0) return zeros([batch]);
+    const rows = embedding(hidden, ids(labelled));
+    const logProbs = linearTargetLogProbs(rows, this.outputWeight, Int32Array.from(labelled, (i) => targets[i]!));
+    // Summed per sequence by a (batch, labelled) 0/1 matrix: row b picks the labelled positions of sequence b.
+    const membership = new Float32Array(batch * labelled.length);
+    labelled.forEach((position, j) => { membership[Math.floor(position / t) * labelled.length + j] = 1; });
+    return reshape(matmul(tensor(membership, [batch, labelled.length]), reshape(logProbs, [labelled.length, 1])), [batch]);
   }
 
   // -------------------------------------------------------------------------------------------------------------

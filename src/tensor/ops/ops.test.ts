@@ -12,7 +12,7 @@ import { dropout } from './dropout.js';
 import { add, div, sub } from './elementwise.js';
 import { embedding } from './embedding.js';
 import { concat, permute, slice, transpose } from './layout.js';
-import { linearCrossEntropy } from './linearCrossEntropy.js';
+import { linearCrossEntropy, linearTargetLogProbs } from './linearCrossEntropy.js';
 import { matmul } from './matmul.js';
 import { mean, sum } from './reduce.js';
 import { rmsnorm } from './rmsnorm.js';
@@ -211,6 +211,24 @@ test('smoothing targets replace the even spread by each row\'s own distribution:
     const unnormalised = Float32Array.from(q);
     unnormalised[8] = 0.5;
     assert.throws(() => linearCrossEntropy(hidden, weight, targets, { ...options, smoothingTargets: unnormalised }), /smoothingTargets row 2 sums to 0.5000, not 1/);
+  });
+});
+
+test('linearTargetLogProbs equals log-softmax of the materialised logits at each target, 0 where ignored, for any chunk size', () => {
+  tidy(() => {
+    const rng = new Rng(5);
+    const hidden = uniform([5, 8], rng, -1, 1);
+    const weight = uniform([37, 8], rng, -1, 1);
+    const targets = Int32Array.from([3, 36, -100, 0, 17]);
+    const logProbs = logSoftmax(matmul(hidden, weight, { transB: true })).toArray();
+    const expected = Array.from(targets, (t, r) => (t === -100 ? 0 : logProbs[r * 37 + t]!));
+    for (const chunk of [1, 5, 64]) {
+      const got = linearTargetLogProbs(hidden, weight, targets, { chunk });
+      assert.deepEqual(got.shape, [5]);
+      got.toArray().forEach((v, r) => assert.ok(Math.abs(v - expected[r]!) < 1e-5, `chunk ${chunk}, row ${r}: ${v} vs ${expected[r]}`));
+    }
+    assert.throws(() => linearTargetLogProbs(hidden, weight, Int32Array.from([3, 37, 0, 0, 0])), /linearTargetLogProbs: target 37 at row 1 is out of range for 37 classes/);
+    assert.throws(() => linearTargetLogProbs(hidden, weight, Int32Array.from([3])), /linearTargetLogProbs: 1 targets for 5 rows/);
   });
 });
 
