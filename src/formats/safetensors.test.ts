@@ -22,7 +22,7 @@ function rawSafetensors(header: Record<string, unknown>, data: Uint8Array): Buff
 }
 
 /** A safetensors file with the header given as JSON text (for keys JSON.stringify of an object literal cannot express). */
-function rawJsonSafetensors(header: string, data = new Uint8Array()): Buffer {
+function rawJsonSafetensors(header: string, data: Uint8Array = new Uint8Array()): Buffer {
   const json = Buffer.from(header);
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(json.length));
