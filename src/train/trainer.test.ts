@@ -221,3 +221,17 @@ test('an objective\'s own state is saved with each checkpoint and handed back on
   // An epoch is 5 micro-batches in steps of 2, 2 and 1, so 7 losses had run when the step-4 checkpoint was written.
   assert.deepEqual(restored, [{ losses: 7 }]);
 });
+
+test('with SGD and momentum the Trainer lowers the loss, and a resumed run continues its momentum exactly', () => {
+  const config = { ...tinySftConfig, optimizer: 'sgd' as const, momentum: 0.9, lr: 0.05, schedule: 'constant' as const, warmup: 0 };
+  const losses = (dir: string): number[] => trainLosses(dir).map(([, loss]) => loss);
+  const straight = join(mkdtempSync(join(tmpdir(), 'toolken-sgd-')), 'run');
+  resumeTiny(straight, config);
+  const curve = losses(straight);
+  assert.equal(curve.length, 9);
+  assert.ok(curve[8]! < curve[0]! * 0.95, `loss ${curve[0]} -> ${curve[8]}`);
+  const interrupted = join(mkdtempSync(join(tmpdir(), 'toolken-sgd-')), 'run');
+  resumeTiny(interrupted, { ...config, maxSteps: 4 });
+  assert.equal(resumeTiny(interrupted, config).resumedFrom, 4);
+  assert.deepEqual(losses(interrupted), curve);
+});
