@@ -197,7 +197,8 @@ export class Trainer<Batch> {
       tokens += objective.tokens(b);
     }
     let loss = weight > 0 ? 0 : NaN;
-    const metrics: Record<string, number> = {};
+    // Null prototype: any metric name an objective picks stays a plain key.
+    const metrics: Record<string, number> = Object.create(null) as Record<string, number>;
     this.model.train?.(true);
     for (const b of micro) {
       const w = objective.weight(b);
