@@ -13,6 +13,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CheckpointError } from '../formats/errors.js';
 import { openSafetensors, writeSafetensors } from '../formats/safetensors.js';
 import type { WeightTensor } from '../formats/types.js';
 import type { ParameterAverage } from '../nn/optim/average.js';
@@ -54,9 +55,9 @@ export function loadParameters(file: string, params: readonly (readonly [string,
   try {
     const names = new Set(reader.names());
     for (const [name, p] of params) {
-      if (!names.has(name)) throw new Error(`${file}: no tensor for trainable parameter ${name}`);
+      if (!names.has(name)) throw new CheckpointError(`${file}: no tensor for trainable parameter ${name}`);
       const data = reader.read(name);
-      if (data.length !== p.size) throw new Error(`${file}: tensor ${name} has ${data.length} values, the parameter has ${p.size}`);
+      if (data.length !== p.size) throw new CheckpointError(`${file}: tensor ${name} has ${data.length} values, the parameter has ${p.size}`);
       p.backend.copy(p.backend.upload(data), 0, p.storage, 0, data.length);
     }
   } finally {
@@ -93,8 +94,8 @@ export function restoreCheckpoint(
       const sep = full.lastIndexOf(BUFFER_SEPARATOR);
       const param = full.slice(0, Math.max(sep, 0));
       const name = full.slice(sep + BUFFER_SEPARATOR.length);
-      if (sep <= 0 || name === '') throw new Error(`${optimizerFile}: tensor '${full}' is not named <parameter>${BUFFER_SEPARATOR}<buffer>`);
-      if (!known.has(param)) throw new Error(`${optimizerFile}: optimizer state for '${param}', which is not a trainable parameter of this model; the checkpoint belongs to another model or selection`);
+      if (sep <= 0 || name === '') throw new CheckpointError(`${optimizerFile}: tensor '${full}' is not named <parameter>${BUFFER_SEPARATOR}<buffer>`);
+      if (!known.has(param)) throw new CheckpointError(`${optimizerFile}: optimizer state for '${param}', which is not a trainable parameter of this model; the checkpoint belongs to another model or selection`);
       let entry = buffers.get(param);
       if (entry === undefined) buffers.set(param, (entry = new Map()));
       entry.set(name, { shape: reader.shape(full), data: reader.read(full) });
@@ -105,11 +106,11 @@ export function restoreCheckpoint(
   try {
     optimizer.loadState({ step: optimizerStep, buffers });
   } catch (err) {
-    throw new Error(`${optimizerFile}: ${(err as Error).message}`);
+    throw new CheckpointError(`${optimizerFile}: ${(err as Error).message}`);
   }
   if (average !== null) {
     const file = join(dir, AVERAGE_FILE);
-    if (!existsSync(file)) throw new Error(`checkpoint ${dir} has no ${AVERAGE_FILE}: it was written without weight averaging; resume with the run's original averageDecay or start a new run`);
+    if (!existsSync(file)) throw new CheckpointError(`checkpoint ${dir} has no ${AVERAGE_FILE}: it was written without weight averaging; resume with the run's original averageDecay or start a new run`);
     const averages = openSafetensors(file);
     try {
       const names = new Set(averages.names());
@@ -127,10 +128,10 @@ export function readLoopState(file: string): { loop: LoopState; optimizerStep: n
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`${file} is unreadable (${(err as Error).message}); delete its checkpoint folder to resume from the previous one`);
+    throw new CheckpointError(`${file} is unreadable (${(err as Error).message}); delete its checkpoint folder to resume from the previous one`);
   }
   const fail = (field: string, problem: string): never => {
-    throw new Error(`${file}: field "${field}" ${problem}; the checkpoint is damaged: delete its folder to resume from the previous one`);
+    throw new CheckpointError(`${file}: field "${field}" ${problem}; the checkpoint is damaged: delete its folder to resume from the previous one`);
   };
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('(top level)', 'must be a JSON object');
   const o = raw as Record<string, unknown>;

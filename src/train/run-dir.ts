@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { CheckpointError } from '../formats/errors.js';
 import { fsyncDirectory, writeJsonAtomic } from '../util/fs.js';
 
 /**
@@ -177,7 +178,7 @@ export class RunDirectory {
       return;
     }
     const damaged = (problem: string): never => {
-      throw new Error(`${problem}; the checkpoint is damaged (a disk error or an edit): delete ${dir} to resume from the previous checkpoint`);
+      throw new CheckpointError(`${problem}; the checkpoint is damaged (a disk error or an edit): delete ${dir} to resume from the previous checkpoint`);
     };
     let manifest: unknown;
     try {
@@ -229,13 +230,13 @@ function readPointer(pointer: string): number {
   try {
     raw = JSON.parse(readFileSync(pointer, 'utf8'));
   } catch (err) {
-    throw new Error(`${pointer} is not valid JSON (${(err as Error).message}); delete it to resume from the newest complete checkpoint`);
+    throw new CheckpointError(`${pointer} is not valid JSON (${(err as Error).message}); delete it to resume from the newest complete checkpoint`);
   }
   const { name, step } = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const match = typeof name === 'string' ? CHECKPOINT_NAME.exec(name) : null;
   if (match === null) {
-    throw new Error(`${pointer}: field "name" must be a checkpoint folder of checkpoints/ (step-NNNNNNNN), got ${JSON.stringify(name)}; delete the file to resume from the newest complete checkpoint`);
+    throw new CheckpointError(`${pointer}: field "name" must be a checkpoint folder of checkpoints/ (step-NNNNNNNN), got ${JSON.stringify(name)}; delete the file to resume from the newest complete checkpoint`);
   }
-  if (step !== Number(match[1])) throw new Error(`${pointer}: field "step" is ${JSON.stringify(step)}, but "name" is ${JSON.stringify(name)}; delete the file to resume from the newest complete checkpoint`);
+  if (step !== Number(match[1])) throw new CheckpointError(`${pointer}: field "step" is ${JSON.stringify(step)}, but "name" is ${JSON.stringify(name)}; delete the file to resume from the newest complete checkpoint`);
   return step as number;
 }

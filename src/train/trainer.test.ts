@@ -12,6 +12,7 @@ import { generate } from '../generate/generate.js';
 import { defaultSftConfig, SftObjective } from './objectives/sft.js';
 import { Trainer, type Objective, type ObjectiveState, type TrainResult } from './trainer.js';
 import type { TrainBatch } from './batches.js';
+import { CheckpointError } from '../formats/errors.js';
 import { openSafetensors, writeSafetensors } from '../formats/safetensors.js';
 import { tinyConfig, tinyExamples, tinySftConfig } from './testing/tiny-run.js';
 
@@ -116,7 +117,7 @@ test('a trainer.json field out of range is refused, naming the file and the fiel
   assert.throws(() => resumeTiny(dir), /trainer\.json has \d+ bytes, its manifest says \d+; the checkpoint is damaged/);
   rmSync(join(checkpoint(dir, 4), 'manifest.json'));
   const warnings: string[] = [];
-  assert.throws(() => resumeTiny(dir, {}, warnings), (err: Error) => err.message.startsWith(`${trainerFile}: field "step" must be a non-negative integer, got -5`));
+  assert.throws(() => resumeTiny(dir, {}, warnings), (err: Error) => err instanceof CheckpointError && err.message.startsWith(`${trainerFile}: field "step" must be a non-negative integer, got -5`));
   assert.match(warnings.join('\n'), /has no manifest\.json .* cannot be verified/);
   for (const [field, value, message] of [
     ['batchInEpoch', 1.5, /field "batchInEpoch" must be a non-negative integer, got 1\.5/],
@@ -137,7 +138,7 @@ test('a flipped byte in a checkpoint file is detected on resume with the file na
   const bytes = readFileSync(file);
   bytes[bytes.length - 3]! ^= 0x10;
   writeFileSync(file, bytes);
-  assert.throws(() => resumeTiny(dir), (err: Error) => err.message.startsWith(`${file} does not match its SHA-256 in manifest.json; the checkpoint is damaged`));
+  assert.throws(() => resumeTiny(dir), (err: Error) => err instanceof CheckpointError && err.message.startsWith(`${file} does not match its SHA-256 in manifest.json; the checkpoint is damaged`));
   writeFileSync(file, bytes.subarray(0, 100));
   assert.throws(() => resumeTiny(dir), /trainable\.safetensors has 100 bytes, its manifest says \d+/);
 });

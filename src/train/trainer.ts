@@ -8,6 +8,7 @@
  * continues as if it had never stopped.
  */
 import { existsSync } from 'node:fs';
+import { CheckpointError } from '../formats/errors.js';
 import { writeSafetensors } from '../formats/safetensors.js';
 import type { Parameter } from '../nn/parameter.js';
 import { AdamW } from '../nn/optim/adamw.js';
@@ -231,9 +232,9 @@ export class Trainer<Batch> {
     let resumedFrom: number | undefined;
     if (latest !== undefined) {
       state = restoreCheckpoint(latest.dir, params, optimizer, average);
-      if (state.step !== latest.step) throw new Error(`${latest.dir}: trainer.json says step ${state.step}, the checkpoint's name says ${latest.step}; the checkpoint is damaged: delete it to resume from the previous one`);
+      if (state.step !== latest.step) throw new CheckpointError(`${latest.dir}: trainer.json says step ${state.step}, the checkpoint's name says ${latest.step}; the checkpoint is damaged: delete it to resume from the previous one`);
       if (state.objective !== undefined) {
-        if (objective.loadState === undefined) throw new Error(`${latest.dir}: the checkpoint holds objective state, which this objective does not take; it was written by another objective`);
+        if (objective.loadState === undefined) throw new CheckpointError(`${latest.dir}: the checkpoint holds objective state, which this objective does not take; it was written by another objective`);
         objective.loadState(state.objective, latest.dir);
       }
       run.truncateMetrics(state.step);
