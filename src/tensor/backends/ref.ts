@@ -7,7 +7,7 @@
  * - `gelu` is the tanh approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (GPT-2, llm.c).
  * - `accumulate` applies to every output of a kernel (dx and dWeight/dBias alike).
  * - `attentionBackward`, `embeddingBackward` and `linearCrossEntropyBackward` always add into their outputs.
- * - `linearCrossEntropy` writes lse 0 for rows that carry no loss.
+ * - `linearCrossEntropy` writes lse 0 (and, when asked for, row loss 0) for rows that carry no loss.
  */
 import { uninitializedFloats } from './host-memory.js';
 import type {

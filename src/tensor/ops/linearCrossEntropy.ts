@@ -41,6 +41,16 @@ export interface LinearCrossEntropyOptions extends LabelSmoothingOptions {
 
 const DEFAULT_KEEP_LOGITS_BYTES = 2 ** 30;
 
+/**
+ * Scratch for the logits from forward to backward, when a backward will read them and they fit in keepLogitsBytes
+ * (see LinearCrossEntropyOptions); autograd keeps it alive as a saved tensor until then.
+ */
+function keptLogitsFor(op: string, hidden: Tensor, weight: Tensor, rows: number, vocab: number, keepLogitsBytes = DEFAULT_KEEP_LOGITS_BYTES): Tensor | null {
+  if (!(keepLogitsBytes >= 0)) throw new Error(`${op}: keepLogitsBytes must be >= 0, got ${keepLogitsBytes}`);
+  const willBackward = isGradEnabled() && (hidden.requiresGrad || weight.requiresGrad);
+  return willBackward && rows * vocab * 4 <= keepLogitsBytes ? empty([rows * vocab]) : null;
+}
+
 /** The sizes of a fused LM-head problem, checked. */
 function headGeometry(op: string, hidden: Tensor, weight: Tensor, chunkOption: number | undefined): { rows: number; dim: number; vocab: number; chunk: number } {
   const dim = hidden.shape[hidden.rank - 1];
@@ -58,8 +68,6 @@ export function linearCrossEntropy(
   const { rows, dim, vocab, chunk } = headGeometry('linearCrossEntropy', hidden, weight, options.chunk);
   const targetData = targets instanceof Int32Array ? targets : targets.data;
   const ignoreIndex = options.ignoreIndex ?? -100;
-  const keepLogitsBytes = options.keepLogitsBytes ?? DEFAULT_KEEP_LOGITS_BYTES;
-  if (!(keepLogitsBytes >= 0)) throw new Error(`linearCrossEntropy: keepLogitsBytes must be >= 0, got ${keepLogitsBytes}`);
   const labelSmoothing = options.labelSmoothing ?? 0;
   if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new Error(`linearCrossEntropy: labelSmoothing must be in [0, 1), got ${labelSmoothing}`);
   const classes = options.smoothingClasses;
@@ -70,12 +78,10 @@ export function linearCrossEntropy(
   if (smoothingTargets !== undefined) checkSmoothingTargets(smoothingTargets, targetData, rows, classes ?? { start: 0, end: vocab }, ignoreIndex);
   // Validates targets and weights with the same messages as crossEntropy.
   lossRows('linearCrossEntropy', targetData, rows, vocab, ignoreIndex, options.weights);
+  const keptLogits = keptLogitsFor('linearCrossEntropy', hidden, weight, rows, vocab, options.keepLogitsBytes);
   const lse = empty([rows]);
   const out = empty([]);
   const be = out.backend;
-  // Only worth its memory when a backward will read it; autograd keeps it alive as a saved tensor until then.
-  const willBackward = isGradEnabled() && (hidden.requiresGrad || weight.requiresGrad);
-  const keptLogits = willBackward && rows * vocab * 4 <= keepLogitsBytes ? empty([rows * vocab]) : null;
   const p: LinearCrossEntropyParams = {
     rows, dim, vocab, ignoreIndex, chunk,
     ...(options.weights === undefined ? {} : { rowWeights: options.weights }),
@@ -102,12 +108,15 @@ export interface TargetLogProbsOptions {
   readonly ignoreIndex?: number;
   /** Vocabulary columns per chunk (scratch memory rows * chunk floats). Default 4096. */
   readonly chunk?: number;
+  /** As LinearCrossEntropyOptions.keepLogitsBytes: logits that fit are kept for the backward instead of recomputed. */
+  readonly keepLogitsBytes?: number;
 }
 
 /**
  * Per-row log-probabilities of the targets under the LM head: hidden (rows, dim) (or (..., dim)), weight
  * (vocab, dim), targets (rows) -> (rows) with out[r] = log softmax(hidden_r W^T)[targets[r]], 0 where the target
- * is ignoreIndex. Differentiable in hidden and weight; the backward recomputes the logits chunk by chunk.
+ * is ignoreIndex. Differentiable in hidden and weight; the backward reuses the kept logits or recomputes them chunk
+ * by chunk.
  */
 export function linearTargetLogProbs(
   hidden: Tensor, weight: Tensor, targets: Ids | Int32Array, options: TargetLogProbsOptions = {},
@@ -116,10 +125,11 @@ export function linearTargetLogProbs(
   const targetData = targets instanceof Int32Array ? targets : targets.data;
   const ignoreIndex = options.ignoreIndex ?? -100;
   lossRows('linearTargetLogProbs', targetData, rows, vocab, ignoreIndex, undefined);
+  const keptLogits = keptLogitsFor('linearTargetLogProbs', hidden, weight, rows, vocab, options.keepLogitsBytes);
   const lse = empty([rows]);
   const out = empty([rows]);
   const be = out.backend;
-  const p: LinearCrossEntropyParams = { rows, dim, vocab, ignoreIndex, chunk };
+  const p: LinearCrossEntropyParams = { rows, dim, vocab, ignoreIndex, chunk, ...(keptLogits === null ? {} : { keptLogits: keptLogits.storage }) };
   // The kernel's per-row losses are -log p(target); negated in place they are the log-probabilities.
   be.linearCrossEntropy(hidden.storage, weight.storage, targetData, lse.storage, { ...p, rowLosses: out.storage });
   be.unary('neg', out.storage, out.storage, rows);
@@ -128,7 +138,7 @@ export function linearTargetLogProbs(
     const dWeight = grads(1);
     // d out_r = -d loss_r, so each row's upstream gradient enters as rowScales with an overall scale of -1.
     be.linearCrossEntropyBackward(hidden.storage, weight.storage, targetData, lse.storage, -1, dHidden?.storage ?? null, dWeight?.storage ?? null, { ...p, rowScales: dy.storage });
-  }, [lse]);
+  }, keptLogits === null ? [lse] : [lse, keptLogits]);
   return out;
 }
 

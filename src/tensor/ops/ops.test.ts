@@ -9,7 +9,7 @@ import { ids, tensor, uniform } from '../tensor.js';
 import { KVCache, attention } from './attention.js';
 import { crossEntropy } from './crossEntropy.js';
 import { dropout } from './dropout.js';
-import { add, div, sub } from './elementwise.js';
+import { add, div, mul, sub } from './elementwise.js';
 import { embedding } from './embedding.js';
 import { concat, permute, slice, transpose } from './layout.js';
 import { linearCrossEntropy, linearTargetLogProbs } from './linearCrossEntropy.js';
@@ -254,6 +254,18 @@ test('linearCrossEntropy gives the same loss and gradients whether it keeps the 
     close(kept.dWeight, recomputed.dWeight, 1e-6);
     assert.ok(kept.dWeight.some((v) => v !== 0));
     assert.throws(() => run(-1), /linearCrossEntropy: keepLogitsBytes must be >= 0, got -1/);
+    // The per-row log-probabilities take the same choice, with a different upstream gradient for each row.
+    const upstream = tensor([0.5, -1, 2, 1, -0.25, 3], [6]);
+    const logProbs = (keepLogitsBytes: number): Float32Array[] => {
+      const hidden = tensor(hiddenData, [6, 8]).requireGrad();
+      const weight = tensor(weightData, [23, 8]).requireGrad();
+      sum(mul(linearTargetLogProbs(hidden, weight, targets, { chunk: 5, keepLogitsBytes }), upstream)).backward();
+      return [hidden.grad!.toArray(), weight.grad!.toArray()];
+    };
+    const [keptHidden, keptWeight] = logProbs(2 ** 30);
+    const [hidden, weight] = logProbs(551);
+    close(keptHidden!, hidden!, 1e-6);
+    close(keptWeight!, weight!, 1e-6);
   });
 });
 
