@@ -2,6 +2,7 @@ import type { GgufFile, GgufMetadataEntry, GgufValue } from '../formats/gguf.js'
 import { CheckpointError } from '../formats/errors.js';
 import { tokenId } from '../formats/llama-mapping.js';
 import { ByteLevelBpeTokenizer } from './byte-level-bpe.js';
+import { BYTE_TO_CHAR } from './byte-level.js';
 import { SentencePieceTokenizer } from './sentencepiece.js';
 import { GGUF_TOKEN_TYPE, type Tokenizer } from './types.js';
 
@@ -53,10 +54,19 @@ export function tokenizerFromGguf(gguf: GgufFile): Tokenizer {
     const pre = gguf.get('tokenizer.ggml.pre') ?? 'default';
     const pretokenizer = typeof pre === 'string' ? PRETOKENIZERS[pre] : undefined;
     if (!pretokenizer) throw new CheckpointError(`${gguf.path}: pre-tokenizer "${String(pre)}" is not supported (supported: ${Object.keys(PRETOKENIZERS).join(', ')})`);
+    // Every symbol encoding can produce must be a token: the 256 byte symbols and each merge's parts and result
+    // (the check @huggingface/tokenizers makes when it loads a BPE model).
+    const known = new Set(tokens);
+    const missingByte = BYTE_TO_CHAR.findIndex((c) => !known.has(c));
+    if (missingByte >= 0) throw new CheckpointError(`${gguf.path}: the byte-level vocabulary has no token for byte 0x${missingByte.toString(16)}`);
     const merges = list(gguf, 'tokenizer.ggml.merges', isString).map((m, i) => {
       const space = m.indexOf(' ', 1);
       if (space < 0) throw new CheckpointError(`${gguf.path}: merge ${i} ${JSON.stringify(m)} is not two symbols separated by a space`);
-      return [m.slice(0, space), m.slice(space + 1)] as const;
+      const pair = [m.slice(0, space), m.slice(space + 1)] as const;
+      if (!known.has(pair[0]) || !known.has(pair[1]) || !known.has(pair[0] + pair[1])) {
+        throw new CheckpointError(`${gguf.path}: merge ${i} ${JSON.stringify(m)} joins or makes a symbol that is not in the vocabulary`);
+      }
+      return pair;
     });
     return new ByteLevelBpeTokenizer({
       tokens,
