@@ -155,4 +155,18 @@ describe('GGUF', () => {
     writeFileSync(keyTwice, bytes);
     assert.throws(() => new GgufFile(keyTwice), /metadata key "general\.name" appears twice/);
   });
+
+  test('an array length the rest of the file cannot hold is refused before anything is allocated for it', () => {
+    const path = join(dir, 'long-array.gguf');
+    writeGguf(path, tensors, { 'test.ids': { type: 'array', itemType: 'i32', value: [1, 2, 3] } });
+    const bytes = readFileSync(path);
+    // After the key: value type (u32), item type (u32), then the u64 length.
+    const length = bytes.indexOf(Buffer.from('test.ids')) + 'test.ids'.length + 8;
+    assert.equal(bytes.readBigUInt64LE(length), 3n);
+    bytes.writeBigUInt64LE(BigInt(Math.floor(bytes.length / 4)), length);
+    writeFileSync(path, bytes);
+    const started = performance.now();
+    assert.throws(() => new GgufFile(path), /metadata "test\.ids" length \d+ exceeds the remaining \d+ bytes/);
+    assert.ok(performance.now() - started < 100);
+  });
 });
