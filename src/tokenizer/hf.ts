@@ -114,6 +114,8 @@ export class HfTokenizer implements Tokenizer {
 
   encode(text: string, options: EncodeOptions = {}): number[] {
     const ids = this.impl.encode(text, { add_special_tokens: false }).ids;
+    // The library yields undefined for pieces its vocabulary lacks when there is no unknown token.
+    if (!ids.every((id: number | undefined) => Number.isInteger(id))) throw new Error(`cannot encode ${JSON.stringify(text.slice(0, 40))}: the tokenizer has no token for part of it and no unknown token`);
     if (options.addBos && this.bosId !== undefined) ids.unshift(this.bosId);
     if (options.addEos && this.eosId !== undefined) ids.push(this.eosId);
     return ids;
@@ -222,6 +224,9 @@ function readJson(path: string): unknown {
   }
 }
 
+/** The tokenizer models of tokenizer.json. */
+const MODEL_TYPES: ReadonlySet<string> = new Set(['BPE', 'WordPiece', 'WordLevel', 'Unigram']);
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -235,7 +240,8 @@ const isTokenId = (id: unknown): id is number => Number.isSafeInteger(id) && (id
  */
 function tokenizerJsonProblem(json: unknown): string | undefined {
   if (!isRecord(json) || !isRecord(json['model'])) return 'not a Hugging Face tokenizer.json (no "model" object)';
-  const { vocab, merges } = json['model'];
+  const { type, vocab, merges } = json['model'];
+  if (typeof type !== 'string' || !MODEL_TYPES.has(type)) return `"model.type" is ${JSON.stringify(type)}, not one of ${[...MODEL_TYPES].join(', ')}`;
   if (vocab !== undefined) {
     if (Array.isArray(vocab)) {
       if (!vocab.every((entry) => Array.isArray(entry) && typeof entry[0] === 'string')) return '"model.vocab" must be a list of [token, score] pairs';
@@ -245,6 +251,13 @@ function tokenizerJsonProblem(json: unknown): string | undefined {
   }
   if (merges !== undefined && (!Array.isArray(merges) || !merges.every((m) => typeof m === 'string' || (Array.isArray(m) && m.length === 2 && m.every((s) => typeof s === 'string'))))) {
     return '"model.merges" must be a list of "a b" strings or [a, b] pairs';
+  }
+  if (type === 'BPE' && isRecord(vocab) && Array.isArray(merges)) {
+    // Every merge joins two tokens into a token, the check the Rust library makes when it loads a BPE model.
+    for (const [i, merge] of merges.entries()) {
+      const [a, b] = typeof merge === 'string' ? [merge.slice(0, merge.indexOf(' ', 1)), merge.slice(merge.indexOf(' ', 1) + 1)] : (merge as [string, string]);
+      if (!Object.hasOwn(vocab, a) || !Object.hasOwn(vocab, b) || !Object.hasOwn(vocab, a + b)) return `merge ${i} ${JSON.stringify(merge)} joins or makes a token that is not in "model.vocab"`;
+    }
   }
   const added = json['added_tokens'];
   if (added !== undefined && (!Array.isArray(added) || !added.every((t) => isRecord(t) && isTokenId(t['id']) && typeof t['content'] === 'string' && t['content'] !== ''))) {

@@ -46,6 +46,8 @@ describe('loadTokenizer', () => {
       ['null', 'null', /not a Hugging Face tokenizer\.json/],
       ['vocab', JSON.stringify({ ...valid, model: { type: 'BPE', vocab: { a: 'x' } } }), /"model\.vocab" must map tokens to non-negative integer ids/],
       ['merges', JSON.stringify({ ...valid, model: { ...(valid['model'] as object), merges: [7] } }), /"model\.merges" must be a list/],
+      ['no-type', JSON.stringify({ ...valid, model: { ...(valid['model'] as object), type: undefined } }), /"model\.type" is undefined, not one of BPE, WordPiece/],
+      ['merge-outside-vocab', JSON.stringify({ ...valid, model: { ...(valid['model'] as object), merges: ['h zz'] } }), /merge 0 "h zz" joins or makes a token that is not in "model\.vocab"/],
       ['added', JSON.stringify({ ...valid, added_tokens: [{ id: -1, content: 'x' }] }), /"added_tokens" must be a list/],
       ['library', JSON.stringify({ ...valid, normalizer: { type: 'NoSuchNormalizer' } }), /@huggingface\/tokenizers cannot build this tokenizer/],
     ];
