@@ -96,6 +96,8 @@ export interface HeadEpoch {
 
 export interface TrainedHead {
   readonly rows: Float32Array;
+  /** Indices of the texts held out for validation (never trained on; Toolken+ mines its examples there). */
+  readonly validation: readonly number[];
   readonly history: readonly HeadEpoch[];
   readonly bestEpoch: number;
   readonly seconds: number;
@@ -178,7 +180,8 @@ export function trainHead(features: readonly HeadFeatures[], toolCount: number, 
   const random = seededRandom(o.seed);
   const order = shuffled(features.map((_, i) => i), random);
   const validationCount = Math.max(1, Math.round(features.length * o.validationFraction));
-  const validation = order.slice(0, validationCount).map((i) => features[i]!);
+  const validationIndices = order.slice(0, validationCount);
+  const validation = validationIndices.map((i) => features[i]!);
   const train = order.slice(validationCount).map((i) => features[i]!);
   const positions: Position[] = [];
   train.forEach((f, text) => {
@@ -224,7 +227,7 @@ export function trainHead(features: readonly HeadFeatures[], toolCount: number, 
     if (score.f1 > best.f1 || (score.f1 === best.f1 && score.loss < best.loss)) best = { f1: score.f1, loss: score.loss, epoch, rows: rows.slice() };
   }
   bar?.finish();
-  return { rows: best.rows, history, bestEpoch: best.epoch, seconds: (performance.now() - started) / 1000 };
+  return { rows: best.rows, validation: validationIndices, history, bestEpoch: best.epoch, seconds: (performance.now() - started) / 1000 };
 }
 
 /** A saved head: its rows, its tools (row order) and the base model it was trained on. */

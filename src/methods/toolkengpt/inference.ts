@@ -103,6 +103,10 @@ export interface DecodedAnswer {
   readonly tokens: number;
 }
 
+/** Tokens a spliced result may take (longer results are cut): a splice happens below maxTokens, so a slot needs at
+ * most maxTokens + RESULT_ROOM positions after its prompt. */
+const RESULT_ROOM = 24;
+
 /** A call written in the text and ready to run: `<op>(args)=` at the end. */
 const WRITTEN_CALL_AT_END = /(<[A-Za-z_]\w*>)(\([^()]*\))=$/;
 
@@ -160,13 +164,18 @@ export function decodeAnswers(model: JointModel, codec: TextCodec, questions: re
   const bos = codec.bosId === undefined ? [] : [codec.bosId];
   const encodePrompt = (text: string): number[] => [...bos, ...codec.encode(text)];
 
-  const prompts = questions.map((q) => encodePrompt(o.reasoningPrompt(q)));
-  const longestToolPrompt = Math.max(0, ...o.tools.flatMap((t) => questions.map((q) => codec.encode(o.toolPrompt(t, q)).length)));
-  const capacity = Math.min(model.maxPositions, Math.max(...prompts.map((p) => p.length), longestToolPrompt + maxTokens) + maxTokens + maxArgumentTokens + 2);
+  // Slots hold the model's whole context. A prompt longer than its room keeps its tail (the question and the
+  // generation so far sit at the end, the few-shot demonstrations at the start).
+  const capacity = model.maxPositions;
+  const reasoningRoom = capacity - maxTokens - RESULT_ROOM;
+  const toolRoom = capacity - maxArgumentTokens - 1;
+  if (reasoningRoom < 1) throw new RangeError(`decodeAnswers: maxTokens ${maxTokens} leaves no room for a prompt in ${capacity} positions`);
+  const keepTail = (ids: number[], room: number): number[] => (ids.length <= room ? ids : [...bos, ...ids.slice(ids.length - room + bos.length)]);
+  const prompts = questions.map((q) => keepTail(encodePrompt(o.reasoningPrompt(q)), reasoningRoom));
   const session = model.createSession(2 * questions.length, capacity);
   const vocab = session.vocabSize;
   const width = vocab + session.toolCount;
-  if (session.toolCount !== o.tools.length) throw new RangeError(`decodeAnswers: the model has ${session.toolCount} tool rows for ${o.tools.length} tools`);
+  if (o.use === 'toolken' && session.toolCount !== o.tools.length) throw new RangeError(`decodeAnswers: the model has ${session.toolCount} tool rows for ${o.tools.length} tools`);
   const digitToken = digitTokens(codec, vocab);
 
   const states: QuestionState[] = questions.map((question, q) => {
@@ -188,12 +197,12 @@ export function decodeAnswers(model: JointModel, codec: TextCodec, questions: re
     s.argIds = [];
     session.resetSequence(2 * q + 1);
     const tool = o.tools[k]!;
-    s.logits = Float32Array.from(session.prefill(2 * q + 1, encodePrompt(o.toolPrompt(tool, s.question) + expandedOf(s) + `${tool}(`)));
+    s.logits = Float32Array.from(session.prefill(2 * q + 1, keepTail(encodePrompt(o.toolPrompt(tool, s.question) + expandedOf(s) + `${tool}(`), toolRoom)));
   };
 
   /** Appends result tokens to the reasoning slot after a successful call. */
   const splice = (s: QuestionState, q: number, call: ExecutedCall, written: string): void => {
-    const resultIds = codec.encode(call.result!);
+    const resultIds = codec.encode(call.result!).slice(0, RESULT_ROOM);
     s.expandedHead = expandedOf(s) + written + call.result!;
     s.segment = [];
     s.ids.push(...resultIds);
@@ -273,7 +282,7 @@ export function decodeAnswers(model: JointModel, codec: TextCodec, questions: re
         s.calls.push(call);
         if (call.result !== undefined) {
           // The written call stays in the text; its result follows the `=`.
-          const resultIds = codec.encode(call.result);
+          const resultIds = codec.encode(call.result).slice(0, RESULT_ROOM);
           s.ids.push(...resultIds);
           s.segment.push(...resultIds);
           s.banDigits = true;

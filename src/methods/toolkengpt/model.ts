@@ -78,3 +78,21 @@ export function jointModel(base: DecoderModel, toolRows: Float32Array, toolCount
     },
   };
 }
+
+/** The base model's own sessions as a joint model with no tool rows (the no-tool and in-context baselines). */
+export function plainModel(base: DecoderModel): JointModel {
+  return {
+    maxPositions: base.config.maxPositions,
+    createSession(slots: number, capacity: number): JointSession {
+      const session = base.createSession(slots, capacity);
+      return {
+        vocabSize: base.config.vocabSize,
+        toolCount: 0,
+        capacity,
+        prefill: (slot, tokens) => session.prefill(slot, tokens),
+        decode: (slotList, tokens) => session.decode(slotList, tokens),
+        resetSequence: (slot) => session.resetSequence(slot),
+      };
+    },
+  };
+}
