@@ -119,6 +119,8 @@ export class HfTokenizer implements Tokenizer {
   }
 
   decode(ids: readonly number[], options: DecodeOptions = {}): string {
+    // The library refuses an empty list; no tokens are the empty text.
+    if (ids.length === 0) return '';
     return this.impl.decode([...ids], { skip_special_tokens: options.skipSpecial ?? false, clean_up_tokenization_spaces: false });
   }
 

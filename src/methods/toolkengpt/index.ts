@@ -24,7 +24,7 @@ export {
 } from './pipeline.js';
 export { writeToolkenReport, summaries, summaryRows } from './report.js';
 export {
-  defaultRerankerTraining, mineRerankPositions, rerank, rerankPrompt, rerankScores, trainReranker,
+  defaultRerankerTraining, loadReranker, mineRerankPositions, rerank, rerankPrompt, rerankScores, saveReranker, trainReranker,
   type MinedPosition, type RerankerTrainingOptions, type Reranker, type RerankExample,
 } from './reranker.js';
 export { approxMatch, callPrecisionRecall, containsAnswer, countCalls, exactMatch, extractAnswer, type CallCounts } from './scoring.js';

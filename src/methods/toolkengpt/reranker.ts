@@ -10,6 +10,9 @@
  * a tool (the gold tool joins the candidates when the head did not rank it) and positions where the head would
  * fire on a plain token (label Reject).
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
 import { seededRandom, shuffled } from '../../util/random.js';
 import type { HeadFeatures } from './head.js';
 
@@ -142,4 +145,29 @@ export function trainReranker(examples: readonly RerankExample[], init: Float32A
     }
   }
   return reranker;
+}
+
+const RERANKER_FORMAT = 'toolken-toolkenplus-reranker/1';
+
+/** Writes `reranker.json` and `reranker.bin` (float32 rows: the tools', then Reject's) beside a head. */
+export function saveReranker(dir: string, reranker: Reranker): void {
+  writeFileAtomic(join(dir, 'reranker.bin'), new Uint8Array(reranker.rows.buffer, reranker.rows.byteOffset, reranker.rows.byteLength));
+  writeJsonAtomic(join(dir, 'reranker.json'), { format: RERANKER_FORMAT, toolCount: reranker.toolCount, dim: reranker.dim });
+}
+
+/** Reads the reranker saved beside a head; null when there is none. It must match the head's tools and width. */
+export function loadReranker(dir: string, toolCount: number, dim: number): Reranker | null {
+  const file = join(dir, 'reranker.json');
+  if (!existsSync(file)) return null;
+  let meta: { format?: unknown; toolCount?: unknown; dim?: unknown };
+  try {
+    meta = JSON.parse(readFileSync(file, 'utf8')) as typeof meta;
+  } catch (err) {
+    throw new Error(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  if (meta.format !== RERANKER_FORMAT) throw new Error(`${file}: format ${JSON.stringify(meta.format)} is not ${RERANKER_FORMAT}`);
+  if (meta.toolCount !== toolCount || meta.dim !== dim) throw new Error(`${file}: the reranker has ${String(meta.toolCount)} tools of width ${String(meta.dim)}, the head ${toolCount} of width ${dim}; retrain them together`);
+  const bytes = readFileSync(join(dir, 'reranker.bin'));
+  if (bytes.byteLength !== (toolCount + 1) * dim * 4) throw new Error(`${join(dir, 'reranker.bin')}: ${bytes.byteLength} bytes, expected ${(toolCount + 1) * dim * 4}`);
+  return { toolCount, dim, rows: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) };
 }
