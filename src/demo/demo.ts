@@ -32,7 +32,8 @@ import type { JsonValue } from '../tools/types.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { RunDirectory } from '../train/run-dir.js';
 import { scratchModel, trainScratchTokenizer, type ScratchModelOptions } from '../train/scratch.js';
-import { defaultSftConfig, trainSft, type SftConfig } from '../train/sft.js';
+import { defaultSftConfig, SftObjective, type SftConfig } from '../train/objectives/sft.js';
+import { Trainer } from '../train/trainer.js';
 import {
   TOOL_INDEX_FILE,
   argumentExamples,
@@ -136,7 +137,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       weightDecay: 0.01, groupByLength: true,
     };
     run.writeConfig({ stage: stage.name, sft: config, model: modelOptions, tools: tools.length });
-    const result = trainSft({ model: tg.model, train: examples, config, run });
+    const objective = new SftObjective({ model: tg.model, train: examples, settings: config });
+    const result = new Trainer({ model: tg.model, objective, config }).train({ run });
     training[stage.name] = { steps: result.steps, finalLoss: result.finalLoss, tokensPerSecond: result.tokensPerSecond };
     curves.push({ name: stage.name, points: run.readMetrics().filter((r) => r.split === 'train').map((r) => [r.step, r.loss as number]) });
   }

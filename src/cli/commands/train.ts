@@ -6,7 +6,7 @@ import { INDEX_SCHEMES, type IndexScheme } from '../../indexing/schemes.js';
 import type { GenerativeModel } from '../../retrieval/generative.js';
 import { teacherDistributions, type ToolDistributions } from '../../methods/toolgen/distill.js';
 import { RunDirectory } from '../../train/run-dir.js';
-import { defaultSftConfig, type SftConfig } from '../../train/sft.js';
+import { defaultSftConfig, type SftConfig } from '../../train/objectives/sft.js';
 import { TOOLGEN_STAGES, type ToolGenModel, type ToolGenStage } from '../../methods/toolgen/model.js';
 import { FINISH_TOOL, prepareToolGenModel, trainToolGenStage } from '../../methods/toolgen/stages.js';
 import { CliCommand, CliError, helpText, parseFlags, wantsHelp } from '../args.js';
