@@ -20,12 +20,13 @@ import { sharedDatasetsDir } from '../src/data/loaders/files.js';
 import { loadModel } from '../src/models/load.js';
 import { saveModel } from '../src/models/save.js';
 import type { DecoderModel } from '../src/models/decoder.js';
-import { AdamW } from '../src/nn/optim/adamw.js';
-import { cosineSchedule } from '../src/nn/optim/schedule.js';
-import { formatDuration, ProgressBar } from '../src/report/progress.js';
+import { formatDuration } from '../src/report/progress.js';
 import type { Tokenizer } from '../src/tokenizer/types.js';
 import { scratchModel, trainScratchTokenizer, type ScratchModelOptions } from '../src/train/scratch.js';
-import { causalLmBatch, trainingStep } from '../src/train/step.js';
+import type { TokenizedExample } from '../src/train/batches.js';
+import { defaultSftConfig, SftObjective, type SftConfig } from '../src/train/objectives/sft.js';
+import { RunDirectory } from '../src/train/run-dir.js';
+import { Trainer } from '../src/train/trainer.js';
 import { writeFileAtomic } from '../src/util/fs.js';
 import { seededRandom, shuffled } from '../src/util/random.js';
 import {
@@ -79,26 +80,24 @@ function pretrainingTexts(): string[] {
   return texts;
 }
 
-/** Pretrains the base on packed sequences of the texts (next-token loss, AdamW, cosine schedule). */
-function pretrain(model: DecoderModel, tokenizer: Tokenizer, texts: readonly string[]): number {
+/** Pretrains the base on packed sequences of the texts with the Trainer's SFT objective (every token labelled). */
+function pretrain(model: DecoderModel, tokenizer: Tokenizer, texts: readonly string[], runPath: string): number {
   const eos = tokenizer.eosId!;
   const stream: number[] = [];
   for (const text of shuffled(texts, seededRandom(0))) stream.push(...tokenizer.encode(text), eos);
   const length = plan.sequenceLength + 1;
-  const sequences: number[][] = [];
-  for (let at = 0; at + length <= stream.length; at += length) sequences.push(stream.slice(at, at + length));
-  const optimizer = new AdamW(model.trainableParameters(), { lr: cosineSchedule({ peak: plan.lr, totalSteps: plan.steps, warmup: 0.05, min: plan.lr / 10 }), weightDecay: 0.01 });
-  const random = seededRandom(1);
-  const bar = new ProgressBar({ total: plan.steps, label: 'pretrain base' });
-  let loss = 0;
-  for (let step = 0; step < plan.steps; step++) {
-    const batch = Array.from({ length: plan.batch }, () => sequences[Math.floor(random() * sequences.length)]!);
-    loss = trainingStep(model, optimizer, causalLmBatch(batch), { maxGradNorm: 1 });
-    bar.tick(1, { loss: loss.toFixed(3) });
+  const sequences: TokenizedExample[] = [];
+  for (let at = 0; at + length <= stream.length; at += length) {
+    const ids = stream.slice(at, at + length);
+    sequences.push({ inputIds: ids, labels: ids });
   }
-  bar.finish();
   process.stderr.write(`pretraining corpus: ${stream.length} tokens in ${sequences.length} sequences of ${plan.sequenceLength}\n`);
-  return loss;
+  const config: SftConfig = {
+    ...defaultSftConfig, batchSize: plan.batch, maxLength: length, lr: plan.lr, minLr: plan.lr / 10, warmup: 0.05, weightDecay: 0.01,
+    epochs: Math.max(1, Math.ceil((plan.steps * plan.batch) / sequences.length)), maxSteps: plan.steps,
+  };
+  const objective = new SftObjective({ model, train: sequences, settings: config });
+  return new Trainer({ model, objective, config }).train({ run: RunDirectory.open(runPath, { resume: false, replace: true }), showProgress: true }).finalLoss;
 }
 
 async function frozenBase(): Promise<{ model: DecoderModel; tokenizer: Tokenizer; pretrainSeconds: number; cached: boolean }> {
@@ -114,7 +113,7 @@ async function frozenBase(): Promise<{ model: DecoderModel; tokenizer: Tokenizer
   const texts = pretrainingTexts();
   const tokenizer = trainScratchTokenizer(texts, plan.model.vocabSize);
   const model = scratchModel(tokenizer, plan.model);
-  const loss = pretrain(model, tokenizer, texts);
+  const loss = pretrain(model, tokenizer, texts, join(root, `pretrain-${mode}`));
   saveModel(model, tokenizer, dir);
   writeFileAtomic(planFile, planText);
   process.stderr.write(`base pretrained in ${formatDuration((performance.now() - t0) / 1000)}, final loss ${loss.toFixed(3)}, saved to ${dir}\n`);

@@ -4,7 +4,9 @@
  * are [vocabulary ; tools] in KV-cached sessions.
  */
 import { createHash } from 'node:crypto';
-import { DecoderModel } from '../../models/decoder.js';
+import type { DecoderModel } from '../../models/decoder.js';
+import type { ForkableSession } from '../../models/session.js';
+import { Parameter } from '../../nn/parameter.js';
 import { noGrad } from '../../tensor/autograd.js';
 import { tidy } from '../../tensor/scope.js';
 import type { JointModel, JointSession } from './inference.js';
@@ -32,49 +34,52 @@ export function baseIdentity(model: DecoderModel): BaseIdentity {
 
 /** Final-normed hidden states (t, dim) and vocabulary logits (t, vocab) at every position of a sequence. */
 export function hiddenAndLogits(model: DecoderModel, ids: readonly number[]): { hidden: Float32Array; logits: Float32Array } {
-  const hidden = noGrad(() => tidy(() => model.forward(Int32Array.from(ids), 1, ids.length).toArray()));
-  return { hidden, logits: model.logitsAt(ids) };
+  const hidden = noGrad(() => tidy(() => model.forwardHidden(Int32Array.from(ids), 1, ids.length).toArray()));
+  // The vocabulary's logits only, whatever extra rows a joint model left on the base.
+  const extra = model.extraOutputRows;
+  model.setExtraOutputRows(null);
+  try {
+    return { hidden, logits: model.logitsAt(ids) };
+  } finally {
+    model.setExtraOutputRows(extra);
+  }
 }
 
 /** The hidden state after the last token of a sequence (what the Toolken+ reranker scores). */
 export function lastHidden(model: DecoderModel, ids: readonly number[]): Float32Array {
   const { dim } = model.config;
-  const hidden = noGrad(() => tidy(() => model.forward(Int32Array.from(ids), 1, ids.length).toArray()));
+  const hidden = noGrad(() => tidy(() => model.forwardHidden(Int32Array.from(ids), 1, ids.length).toArray()));
   return hidden.slice((ids.length - 1) * dim, ids.length * dim);
 }
 
+/** A decoder session seen as a joint session of `toolCount` tool rows after the vocabulary. */
+function asJoint(session: ForkableSession, vocabSize: number, toolCount: number, capacity: number): JointSession {
+  return {
+    vocabSize,
+    toolCount,
+    capacity,
+    prefill: (slot, tokens) => session.prefill(slot, tokens),
+    decode: (slots, tokens) => session.decode(slots, tokens),
+    resetSequence: (slot) => session.resetSequence(slot),
+  };
+}
+
 /**
- * The base model with K tool rows joined to its output matrix: a second decoder whose LM head is
- * [output matrix ; tool rows] and whose input embedding gains K zero rows that no input ever reaches (toolkens
- * never enter the input). The base weights are copied once; sessions then give joint logits at the cost of K
- * more output rows per token.
+ * The base model with K tool rows joined to its logits (DecoderModel.setExtraOutputRows): each session gives
+ * [vocabulary ; tools] logits, KV-cached, at the cost of K more output rows per token; the rows never enter the
+ * input. The rows are set on the base when a session opens, so sessions of jointModel and plainModel over the same
+ * base must not be used at the same time.
  */
 export function jointModel(base: DecoderModel, toolRows: Float32Array, toolCount: number): JointModel {
   const { vocabSize, dim } = base.config;
   if (toolRows.length !== toolCount * dim) throw new RangeError(`jointModel: ${toolRows.length} values for ${toolCount} tool rows of width ${dim}`);
-  const tensors = new Map<string, Float32Array>();
-  for (const t of base.tensors()) tensors.set(t.name, t.data);
-  const output = base.outputWeight.toArray();
-  const head = new Float32Array((vocabSize + toolCount) * dim);
-  head.set(output);
-  head.set(toolRows, vocabSize * dim);
-  const embedding = new Float32Array((vocabSize + toolCount) * dim);
-  embedding.set(tensors.get('model.embed_tokens.weight')!);
-  tensors.set('model.embed_tokens.weight', embedding);
-  tensors.set('lm_head.weight', head);
-  const joint = new DecoderModel({ ...base.config, vocabSize: vocabSize + toolCount, tieWordEmbeddings: false }, tensors, base.backend);
+  const rows = new Parameter(base.backend.upload(toolRows), [toolCount, dim], base.backend);
+  rows.frozen = true;
   return {
     maxPositions: base.config.maxPositions,
     createSession(slots: number, capacity: number): JointSession {
-      const session = joint.createSession(slots, capacity);
-      return {
-        vocabSize,
-        toolCount,
-        capacity,
-        prefill: (slot, tokens) => session.prefill(slot, tokens),
-        decode: (slotList, tokens) => session.decode(slotList, tokens),
-        resetSequence: (slot) => session.resetSequence(slot),
-      };
+      base.setExtraOutputRows(rows);
+      return asJoint(base.createSession(slots, capacity), vocabSize, toolCount, capacity);
     },
   };
 }
@@ -84,15 +89,8 @@ export function plainModel(base: DecoderModel): JointModel {
   return {
     maxPositions: base.config.maxPositions,
     createSession(slots: number, capacity: number): JointSession {
-      const session = base.createSession(slots, capacity);
-      return {
-        vocabSize: base.config.vocabSize,
-        toolCount: 0,
-        capacity,
-        prefill: (slot, tokens) => session.prefill(slot, tokens),
-        decode: (slotList, tokens) => session.decode(slotList, tokens),
-        resetSequence: (slot) => session.resetSequence(slot),
-      };
+      base.setExtraOutputRows(null);
+      return asJoint(base.createSession(slots, capacity), base.config.vocabSize, 0, capacity);
     },
   };
 }
