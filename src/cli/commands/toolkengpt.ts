@@ -1,12 +1,12 @@
 /**
  * ToolkenGPT commands: `toolken train toolkengpt` (a head and the Toolken+ reranker on a frozen model) and
- * `toolken eval funcqa|gsm8k-xl|kamel` (the four methods on the same frozen model).
+ * `toolken eval funcqa|gsm8k-xl|kamel|virtualhome` (the methods on the same frozen model).
  */
 import { join, resolve } from 'node:path';
 import { sharedDatasetsDir } from '../../data/loaders/files.js';
 import { loadModel } from '../../models/load.js';
 import {
-  evaluateKamel, evaluateMath, FUNCQA_DOCS, KAMEL_RELATION_COUNTS, loadHead, loadKamelBenchmark, loadMathBenchmark, loadReranker, mathTrainingTexts, METHODS,
+  evaluateKamel, evaluateMath, evaluateVirtualHome, FUNCQA_DOCS, KAMEL_RELATION_COUNTS, loadHead, loadKamelBenchmark, loadMathBenchmark, loadReranker, loadVirtualHomeBenchmark, mathTrainingTexts, METHODS,
   naiveTrainingSeconds, saveHead, saveReranker, summaries, trainToolken, writeToolkenReport, type InferenceSettings, type MathDataset, type Method,
   type MethodResult, type ToolkenSystem,
 } from '../../methods/toolkengpt/index.js';
@@ -41,7 +41,7 @@ function relationCount(value: number): number {
 
 const trainFlags = {
   model: { kind: 'string', help: 'the frozen base model (Hugging Face directory, .gguf or llama2.c .bin)', required: true },
-  dataset: { kind: 'string', help: 'what to train the head for', choices: ['funcqa', 'gsm8k-xl', 'kamel'], required: true },
+  dataset: { kind: 'string', help: 'what to train the head for', choices: ['funcqa', 'gsm8k-xl', 'kamel', 'virtualhome'], required: true },
   out: { kind: 'string', help: 'run directory: head.json/head.bin, reranker.*, config.json, metrics.jsonl', required: true },
   data: { kind: 'string', help: 'the ToolkenGPT release folder', default: DATA },
   gsm8kTrain: { kind: 'string', help: 'GSM8K train.jsonl (GSM8K-XL training texts are derived from its annotations)', default: GSM8K_TRAIN },
@@ -50,7 +50,7 @@ const trainFlags = {
   epochs: { kind: 'int', help: 'head training epochs', default: 10 },
   lr: { kind: 'number', help: 'Adam learning rate of the head', default: 1e-3 },
   validation: { kind: 'number', help: 'fraction of texts held out (best head by validation F1; Toolken+ mines them)', default: 0.1 },
-  toolPositionsOnly: { kind: 'boolean', help: 'loss only at toolken positions (as the original did for VirtualHome)' },
+  toolPositionsOnly: { kind: 'boolean', help: 'loss only at toolken positions (always on for virtualhome, as the original trained it)' },
   noReranker: { kind: 'boolean', help: 'skip the Toolken+ reranker' },
   rerankTopK: { kind: 'int', help: 'tools the reranker sees besides Reject', default: 3 },
   seed: { kind: 'int', help: 'split and shuffling seed', default: 0 },
@@ -78,7 +78,12 @@ export const trainCommand: CliCommand = {
       let tools: readonly string[];
       let texts;
       let docs: ReadonlyMap<string, string> = FUNCQA_DOCS;
-      if (f.dataset === 'kamel') {
+      if (f.dataset === 'virtualhome') {
+        const vh = loadVirtualHomeBenchmark(data);
+        tools = vh.tools;
+        texts = vh.train.map((t) => t.training);
+        docs = new Map(tools.map((t) => [t, t.startsWith('[') ? `the action ${t}` : `the object ${t}`]));
+      } else if (f.dataset === 'kamel') {
         const kamel = loadKamelBenchmark(data, relationCount(f.relations));
         ({ tools, training: texts, docs } = kamel);
       } else {
@@ -89,7 +94,7 @@ export const trainCommand: CliCommand = {
       const run = RunDirectory.open(f.out, { resume: false, replace: true });
       run.writeConfig({ ...f, tools });
       const trained = trainToolken(model, tokenizer, texts.slice(0, f.maxTexts), tools, {
-        head: { epochs: f.epochs, lr: f.lr, batchPositions: 256, validationFraction: f.validation, toolPositionsOnly: f.toolPositionsOnly, seed: f.seed },
+        head: { epochs: f.epochs, lr: f.lr, batchPositions: 256, validationFraction: f.validation, toolPositionsOnly: f.toolPositionsOnly || f.dataset === 'virtualhome', seed: f.seed },
         reranker: f.noReranker ? null : { epochs: 30, lr: 5e-3, seed: f.seed },
         rerankTopK: f.rerankTopK, toolBias: 0, docs, progress: true,
       });
@@ -223,9 +228,34 @@ const kamel: CliCommand = {
   },
 };
 
+const VH_NOTE = 'VirtualHome substitute (no simulator or program corpus here): every tenth training plan held out; EM = the gold plan reproduced exactly, approx = step F1, call precision/recall = step precision/recall. Not the paper\'s success rate.';
+const vhSummary = 'VirtualHome plan steps against held-out gold scripts (a substitute for the simulator\'s success rate)';
+
+const virtualhome: CliCommand = {
+  summary: vhSummary,
+  async run(argv) {
+    if (wantsHelp(argv)) {
+      process.stdout.write(helpText('eval virtualhome', `${vhSummary}.\nmethods: no-tools, toolkengpt (the few-shot prompt is itself the in-context baseline)`, evalFlags) + '\n');
+      return 0;
+    }
+    const { f, methods, settings } = parseEval(argv.includes('--methods') || argv.some((a) => a.startsWith('--methods=')) ? argv : [...argv, '--methods', 'no-tools,toolkengpt']);
+    const vhMethods = methods.map((m) => {
+      if (m !== 'no-tools' && m !== 'toolkengpt') throw new CliError(`virtualhome evaluates no-tools and toolkengpt, not ${m}`);
+      return m;
+    });
+    return userFacing(async () => {
+      const bench = loadVirtualHomeBenchmark(resolve(f.data));
+      const sys = await system(f, vhMethods, new Map(), bench.tools);
+      const limited = f.limit === undefined ? bench : { ...bench, test: bench.test.slice(0, f.limit) };
+      return finish(f, 'ToolkenGPT: VirtualHome (substitute)', vhMethods.map((m) => evaluateVirtualHome(sys, limited, m, settings)), [VH_NOTE]);
+    });
+  },
+};
+
 /** `toolken eval <benchmark>` entries of ToolkenGPT. */
 export const evalCommands: Readonly<Record<string, CliCommand>> = {
   funcqa: mathEval('funcqa'),
   'gsm8k-xl': mathEval('gsm8k-xl'),
   kamel,
+  virtualhome,
 };

@@ -18,9 +18,9 @@ export {
 } from './inference.js';
 export { baseIdentity, hiddenAndLogits, jointModel, lastHidden, plainModel, type BaseIdentity } from './model.js';
 export {
-  evaluateKamel, evaluateMath, executeFuncqaCall, loadKamelBenchmark, loadMathBenchmark, MATH_DATASETS, mathTrainingTexts, METHODS, naiveTrainingSeconds,
+  evaluateKamel, evaluateMath, evaluateVirtualHome, executeFuncqaCall, loadKamelBenchmark, loadMathBenchmark, loadVirtualHomeBenchmark, planSteps, MATH_DATASETS, mathTrainingTexts, METHODS, naiveTrainingSeconds,
   trainToolken, type InferenceSettings, type KamelBenchmark, type MathBenchmark, type MathDataset, type Method, type MethodResult, type QuestionResult,
-  type ToolkenSystem, type ToolkenTrainingOptions, type TrainedToolken,
+  type ToolkenSystem, type ToolkenTrainingOptions, type TrainedToolken, type VirtualHomeBenchmark,
 } from './pipeline.js';
 export { writeToolkenReport, summaries, summaryRows } from './report.js';
 export {

@@ -180,6 +180,28 @@ describe('ToolkenGPT decoding with a scripted model', () => {
     assert.deepEqual(answers.map((a) => a.text), ['s=3x', 's=3x', 's=3x']);
   });
 
+  test('direct toolkens are spliced as their own text, without tool mode', () => {
+    const plan: Script = (text) => {
+      if (text.endsWith(':')) return ['<multiply>'];
+      if (text.endsWith('<multiply>')) return [' '];
+      if (text.endsWith(' ')) return ['<add>'];
+      return ['\n'];
+    };
+    const log: string[] = [];
+    const [answer] = decodeAnswers(scriptedModel(plan, log), codec, ['Q'], options({ directTools: true }));
+    assert.equal(answer!.text, '<multiply> <add>');
+    assert.equal(answer!.calls.length, 2);
+    assert.ok(!log.some((l) => l.startsWith('prefill 1')));
+  });
+
+  test('a prompt longer than the context keeps its tail', () => {
+    const log: string[] = [];
+    const model = { ...scriptedModel(() => ['\n'], log), maxPositions: 60 };
+    decodeAnswers(model, codec, ['Q'], options({ reasoningPrompt: (q) => 'a'.repeat(100) + q, maxTokens: 10 }));
+    // 60 positions - 10 generated - 24 for a spliced result = 26 prompt tokens, the question at the end.
+    assert.ok(log.includes(`prefill 0 ${JSON.stringify('a'.repeat(25) + 'Q')}`), log[0]);
+  });
+
   test('stopAtToolken reports the first tool chosen', () => {
     const [answer] = decodeAnswers(scriptedModel(script), codec, ['Q'], options({ stopAtToolken: true }));
     assert.equal(answer!.firstTool, '<add>');

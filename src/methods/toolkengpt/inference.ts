@@ -76,6 +76,8 @@ export interface DecodeOptions {
   /** Ranked entries kept at a toolken step for fallback (default 5). */
   readonly fallbackDepth?: number;
   readonly chooser?: ToolChooser;
+  /** A winning toolken is its own text, spliced without tool mode (VirtualHome's action and object toolkens). */
+  readonly directTools?: boolean;
   /** When a toolken wins, stop there instead of calling it (KAMEL scores the tool chosen). */
   readonly stopAtToolken?: boolean;
   /** Called after each question finishes (progress). */
@@ -256,6 +258,12 @@ export function decodeAnswers(model: JointModel, codec: TextCodec, questions: re
       finish(s);
       return undefined;
     }
+    if (o.directTools === true) {
+      const tool = o.tools[k]!;
+      splice(s, q, { tool, args: '', result: tool }, '');
+      s.banDigits = false;
+      return undefined;
+    }
     s.ranked = ranked.slice(1);
     enterTool(s, q, k);
     return undefined;
@@ -305,13 +313,15 @@ export function decodeAnswers(model: JointModel, codec: TextCodec, questions: re
   /** One tool-mode token: closes the call at `)` (or fails it at the budget). Returns a reasoning token on fallback. */
   const toolStep = (s: QuestionState, q: number): { slot: number; token: number } | { reason: number } | undefined => {
     const token = argmax(s.logits, 0, vocab);
-    s.argIds.push(token);
+    const ended = token === codec.eosId;
+    if (!ended) s.argIds.push(token);
     const generated = codec.decode(s.argIds);
     const close = generated.indexOf(')');
-    if (close === -1 && s.argIds.length < maxArgumentTokens && token !== codec.eosId) return { slot: 2 * q + 1, token };
+    if (close === -1 && s.argIds.length < maxArgumentTokens && !ended) return { slot: 2 * q + 1, token };
     const tool = o.tools[s.tool]!;
     const args = '(' + (close === -1 ? generated : generated.slice(0, close + 1));
-    const call = close === -1 ? { tool, args, error: `the arguments did not close within ${maxArgumentTokens} tokens` } : runCall(tool, args);
+    const unclosed = ended ? 'the model ended before closing the call' : `the arguments did not close within ${maxArgumentTokens} tokens`;
+    const call = close === -1 ? { tool, args, error: unclosed } : runCall(tool, args);
     if (call.result !== undefined) {
       splice(s, q, call, `${tool}${args}=`);
       return undefined;

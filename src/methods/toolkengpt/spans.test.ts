@@ -8,7 +8,7 @@ import { loadHfTokenizer } from '../../tokenizer/hf.js';
 import type { Tokenizer } from '../../tokenizer/types.js';
 import { trainScratchTokenizer } from '../../train/scratch.js';
 import { deriveGsm8kXlTraining, loadFuncqaTraining, type ToolText } from './data.js';
-import { SpanError, tokenizeToolText } from './spans.js';
+import { keepTail, SpanError, tokenizeToolText } from './spans.js';
 
 const funcqaDir = join(sharedDatasetsDir(), 'toolkengpt-data', 'funcqa');
 const gsm8kTrain = join(sharedDatasetsDir(), 'gsm8k', 'train.jsonl');
@@ -48,4 +48,10 @@ describe('spans recomputed from character offsets', { skip: existsSync(funcqaDir
     const tokenizer = loadHfTokenizer(qwenDir);
     assert.throws(() => tokenizeToolText(tokenizer, { text: 'abc', spans: [{ start: 2, end: 9, tool: '<add>' }] }), SpanError);
   });
+});
+
+test('keepTail keeps the last tokens and shifts the spans that stay', () => {
+  const example = { ids: [1, 2, 3, 4, 5, 6], spans: [{ start: 1, end: 2, tool: 'a' }, { start: 4, end: 6, tool: 'b' }] };
+  assert.deepEqual(keepTail(example, 4), { ids: [3, 4, 5, 6], spans: [{ start: 2, end: 4, tool: 'b' }] });
+  assert.equal(keepTail(example, 6), example);
 });

@@ -49,3 +49,13 @@ export function tokenizeToolText(tokenizer: Tokenizer, example: ToolText): Token
   ids.push(...tokenizer.encode(example.text.slice(at)));
   return { ids, spans };
 }
+
+/** The last `maxTokens` tokens of a tokenized text (spans shifted; spans that would start the text are dropped). */
+export function keepTail(example: TokenizedToolText, maxTokens: number): TokenizedToolText {
+  const cut = example.ids.length - maxTokens;
+  if (cut <= 0) return example;
+  return {
+    ids: example.ids.slice(cut),
+    spans: example.spans.filter((s) => s.start - cut >= 1).map((s) => ({ ...s, start: s.start - cut, end: s.end - cut })),
+  };
+}
