@@ -117,6 +117,10 @@ function parseEndpoint(raw: unknown, where: string): HttpEndpoint {
     }
     endpoint.headers = raw.headers as Record<string, string>;
   }
+  if (raw.allowPrivateNetwork !== undefined) {
+    if (typeof raw.allowPrivateNetwork !== 'boolean') throw new CatalogError(`${where}: "allowPrivateNetwork" must be true or false`);
+    endpoint.allowPrivateNetwork = raw.allowPrivateNetwork;
+  }
   return endpoint;
 }
 
