@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { writeJsonAtomic } from '../util/fs.js';
-import { normalizeParameters, normalizeSchema, SchemaError } from './schema.js';
+import { normalizeParameters, normalizeSchema, SchemaError, setEntry } from './schema.js';
 import type { CatalogFormat, HttpEndpoint, JsonSchema, Tool, ToolCatalog, ToolOrigin } from './types.js';
 
 /** A catalog file that cannot be used; the message names the file and the entry. */
@@ -108,7 +108,7 @@ function parseEndpoint(raw: unknown, where: string): HttpEndpoint {
       if (typeof location !== 'string' || !(LOCATIONS as readonly string[]).includes(location)) {
         throw new CatalogError(`${where}: location of '${name}' must be one of ${LOCATIONS.join(', ')}, got ${JSON.stringify(location)}`);
       }
-      endpoint.parameterLocations[name] = location as (typeof LOCATIONS)[number];
+      setEntry(endpoint.parameterLocations, name, location as (typeof LOCATIONS)[number]);
     }
   }
   if (raw.headers !== undefined) {

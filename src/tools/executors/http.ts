@@ -11,6 +11,7 @@
  * sent only to the tool's own origin.
  */
 import type { HttpEndpoint, JsonValue, Tool } from '../types.js';
+import { setEntry } from '../schema.js';
 import { checkPublicUrl } from './network-policy.js';
 import { FunctionExecutor, ToolCallError, type CallLimits } from './registry.js';
 
@@ -77,7 +78,7 @@ export function planHttpRequest(
     }
     const location = locations[name] ?? (BODY_METHODS.has(endpoint.method) ? 'body' : 'query');
     if (location === 'header') headers[name] = asText(value);
-    else if (location === 'body') body[name] = value;
+    else if (location === 'body') setEntry(body, name, value);
     else if (location === 'query') {
       if (Array.isArray(value)) for (const item of value) query.append(name, asText(item));
       else query.append(name, asText(value));

@@ -15,6 +15,8 @@ export interface ImportIssue {
 export interface ImportResult {
   tools: Tool[];
   issues: ImportIssue[];
+  /** Tools that were imported but deserve a look (an endpoint on a private address, a header name HTTP forbids). */
+  warnings?: ImportIssue[];
 }
 
 /** One parsed document: a whole-file JSON value, or the values of a JSON-lines file with their line numbers. */
@@ -83,7 +85,7 @@ export function buildEach<E>(
   const tools: Tool[] = [];
   for (const { location, value } of entries) {
     try {
-      tools.push(...build(value, location));
+      for (const tool of build(value, location)) tools.push(tool);
     } catch (err) {
       if (err instanceof SchemaError || err instanceof EntryError) {
         const at = err.pointer === '' ? location : location.startsWith('line') ? `${location} ${err.pointer}` : `${location}${err.pointer}`;
