@@ -2,7 +2,7 @@
  * The catalog file (`catalog.json`): reading it back with validation, writing it atomically, merging duplicates, and
  * the canonical text rendering of a tool that retrieval and memorization train on.
  */
-import { readFileSync } from 'node:fs';
+import { InputFileError, readInputFile } from './import/entries.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { normalizeParameters, normalizeSchema, SchemaError, setEntry } from './schema.js';
 import type { CatalogFormat, HttpEndpoint, JsonSchema, Tool, ToolCatalog, ToolOrigin } from './types.js';
@@ -25,9 +25,10 @@ const isRecord = (value: unknown): value is Record<string, unknown> => value !==
 export function loadCatalog(path: string): ToolCatalog {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readInputFile(path, 'catalog');
   } catch (err) {
-    throw new CatalogError(`cannot read catalog ${path}: ${(err as Error).message}`);
+    if (err instanceof InputFileError) throw new CatalogError(err.message);
+    throw err;
   }
   let raw: unknown;
   try {

@@ -4,10 +4,9 @@
  * skipped or make the whole import fail; tools with the same id are merged (identical definitions) or reported as
  * conflicts (the first definition is kept).
  */
-import { readFileSync } from 'node:fs';
 import type { CatalogFormat, Tool, ToolCatalog } from '../types.js';
 import { jsonEqual } from '../validate.js';
-import { ImportError, isRecord, parseDocument, type ImportIssue, type ImportResult, type ParsedDocument } from './entries.js';
+import { ImportError, InputFileError, isRecord, parseDocument, readInputFile, type ImportIssue, type ImportResult, type ParsedDocument } from './entries.js';
 import { importBfcl, importMcp, importOpenAI } from './functions.js';
 import { importOpenApi } from './openapi.js';
 import { importBeir, importMetaTool, importSealTools } from './records.js';
@@ -94,11 +93,11 @@ export interface ImportReport {
 export function importFile(path: string, format: ImportFormat | 'auto' = 'auto'): { format: ImportFormat; result: ImportResult } {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readInputFile(path, 'tool file');
   } catch (err) {
-    throw new ImportError(`cannot read ${path}: ${(err as Error).message}`);
+    if (err instanceof InputFileError) throw new ImportError(err.message);
+    throw err;
   }
-  if (/\.ya?ml$/i.test(path)) throw new ImportError(`${path}: YAML is not supported; convert the document to JSON first`);
   const doc = parseDocument(text, path);
   const chosen = format === 'auto' ? detectFormat(doc) : format;
   if (chosen === undefined) {
