@@ -98,6 +98,11 @@ export function importFile(path: string, format: ImportFormat | 'auto' = 'auto')
     if (err instanceof InputFileError) throw new ImportError(err.message);
     throw err;
   }
+  return importText(text, path, format);
+}
+
+/** Imports a tool file's text; `path` names it in messages and picks YAML by its extension. */
+export function importText(text: string, path: string, format: ImportFormat | 'auto' = 'auto'): { format: ImportFormat; result: ImportResult } {
   const doc = parseDocument(text, path);
   const chosen = format === 'auto' ? detectFormat(doc) : format;
   if (chosen === undefined) {
