@@ -122,7 +122,7 @@ export class HfTokenizer implements Tokenizer {
   }
 
   decode(ids: readonly number[], options: DecodeOptions = {}): string {
-    // The library refuses an empty list rather than decoding it to nothing.
+    // The library refuses an empty list; for every toolken Tokenizer the empty sequence decodes to ''.
     if (ids.length === 0) return '';
     return this.impl.decode([...ids], { skip_special_tokens: options.skipSpecial ?? false, clean_up_tokenization_spaces: false });
   }
