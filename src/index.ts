@@ -102,3 +102,29 @@ export {
   type ToolGenStageResult,
   type AgentAnswer,
 } from './methods/toolgen/index.js';
+
+// ToolkenGPT and Toolken+.
+export {
+  trainToolken,
+  evaluateMath,
+  evaluateKamel,
+  evaluateVirtualHome,
+  loadMathBenchmark,
+  loadKamelBenchmark,
+  loadVirtualHomeBenchmark,
+  mathTrainingTexts,
+  decodeAnswers,
+  jointModel,
+  plainModel,
+  saveHead,
+  loadHead,
+  saveReranker,
+  loadReranker,
+  writeToolkenReport,
+  METHODS as TOOLKENGPT_METHODS,
+  type ToolHead,
+  type Reranker,
+  type ToolkenSystem,
+  type MethodResult as ToolkenMethodResult,
+  type InferenceSettings as ToolkenInferenceSettings,
+} from './methods/toolkengpt/index.js';

@@ -87,8 +87,9 @@ async function teachersOf(paths: readonly string[], student: ToolGenModel, queri
 export const command: CliCommand = {
   summary,
   async run(argv) {
+    if (argv[0] === 'toolkengpt') return (await import('./toolkengpt.js')).trainCommand.run(argv.slice(1));
     if (wantsHelp(argv)) {
-      process.stdout.write(helpText('train', summary + '.', flags) + '\n');
+      process.stdout.write(helpText('train', summary + '.\n`toolken train toolkengpt --help`: a ToolkenGPT head on a frozen model', flags) + '\n');
       return 0;
     }
     const f = parseFlags(argv, flags);
