@@ -21,6 +21,8 @@ function isValidAlignment(value: unknown): value is number {
 /** Metadata value types, by their GGUF type code. */
 export type GgufValueType = 'u8' | 'i8' | 'u16' | 'i16' | 'u32' | 'i32' | 'f32' | 'bool' | 'string' | 'array' | 'u64' | 'i64' | 'f64';
 const VALUE_TYPES: readonly GgufValueType[] = ['u8', 'i8', 'u16', 'i16', 'u32', 'i32', 'f32', 'bool', 'string', 'array', 'u64', 'i64', 'f64'];
+/** The fewest bytes one value of each type takes (a string: its 8-byte length; arrays do not nest). */
+const VALUE_BYTES: Readonly<Record<GgufValueType, number>> = { u8: 1, i8: 1, u16: 2, i16: 2, u32: 4, i32: 4, f32: 4, bool: 1, string: 8, array: 1, u64: 8, i64: 8, f64: 8 };
 
 /** A metadata value; 64-bit integers are numbers when they fit exactly, bigints otherwise. */
 export type GgufValue = number | bigint | boolean | string | GgufValue[];
@@ -91,10 +93,13 @@ class HeaderCursor {
     return Number(v);
   }
 
-  /** An element count: each element takes at least one byte, so a count beyond the remaining bytes is corruption. */
-  count(what: string): number {
+  /**
+   * An element count: each element takes at least `minBytes`, so a count the remaining bytes cannot hold is
+   * corruption, refused before anything is allocated for it.
+   */
+  count(what: string, minBytes = 1): number {
     const n = this.u64(what);
-    if (n > this.fileSize - this.pos) throw new CheckpointError(`${this.file}: ${what} ${n} exceeds the remaining ${this.fileSize - this.pos} bytes (corrupt or truncated GGUF)`);
+    if (n * minBytes > this.fileSize - this.pos) throw new CheckpointError(`${this.file}: ${what} ${n} exceeds the remaining ${this.fileSize - this.pos} bytes (corrupt or truncated GGUF)`);
     return n;
   }
 
@@ -189,15 +194,16 @@ export class GgufFile implements WeightReader {
       if (magic !== GGUF_MAGIC) throw new CheckpointError(`${path}: not a GGUF file (magic 0x${magic.toString(16)}, expected "GGUF")`);
       this.version = cur.u32('version');
       if (this.version !== 2 && this.version !== 3) throw new CheckpointError(`${path}: GGUF version ${this.version} is not supported (only 2 and 3)`);
-      const tensorCount = cur.count('tensor count');
-      const kvCount = cur.count('metadata count');
+      // A tensor info takes at least 24 bytes (name length, rank, type, offset); a key/value at least 12.
+      const tensorCount = cur.count('tensor count', 24);
+      const kvCount = cur.count('metadata count', 12);
       for (let i = 0; i < kvCount; i++) {
         const key = cur.string(`metadata key #${i}`);
         if (this.metadata.has(key)) throw new CheckpointError(`${path}: metadata key "${key}" appears twice`);
         const type = cur.valueType(`metadata "${key}"`);
         if (type === 'array') {
           const itemType = cur.valueType(`metadata "${key}" item type`);
-          const n = cur.count(`metadata "${key}" length`);
+          const n = cur.count(`metadata "${key}" length`, VALUE_BYTES[itemType]);
           const items: GgufValue[] = new Array<GgufValue>(n);
           for (let j = 0; j < n; j++) items[j] = cur.scalar(itemType, `metadata "${key}"[${j}]`);
           this.metadata.set(key, { type, itemType, value: items });

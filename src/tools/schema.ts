@@ -76,13 +76,47 @@ function finiteNumber(value: unknown, pointer: string): number {
   return value;
 }
 
+/**
+ * Deepest nesting read in a schema, and in a value inside one (enum, const, default). Catalogs come from strangers:
+ * a schema nested thousands of levels would otherwise overflow the stack of every recursive walk after it.
+ */
+export const MAX_SCHEMA_DEPTH = 64;
+
+/** Nesting depth of a JSON value (a scalar is 0), measured without recursion. */
+function valueDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    deepest = Math.max(deepest, depth);
+    if (deepest > MAX_SCHEMA_DEPTH) return deepest;
+    if (node !== null && typeof node === 'object') for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 function jsonValue(value: unknown, pointer: string): JsonValue {
+  if (valueDepth(value) > MAX_SCHEMA_DEPTH) throw new SchemaError(pointer, `value nested more than ${MAX_SCHEMA_DEPTH} levels deep`);
   if (!isJsonValue(value)) throw new SchemaError(pointer, 'expected a JSON value');
   return value;
 }
 
+/**
+ * Sets `record[key]` as an own property, whatever the key: a property or parameter named `__proto__` is a name like
+ * any other and must neither vanish nor change the object's prototype.
+ */
+export function setEntry<T>(record: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** Reads a schema node (any dialect) into the JSON Schema subset; throws SchemaError naming the pointer on bad input. */
 export function normalizeSchema(raw: unknown, pointer = ''): JsonSchema {
+  return normalizeAt(raw, pointer, 0);
+}
+
+function normalizeAt(raw: unknown, pointer: string, depth: number): JsonSchema {
+  if (depth > MAX_SCHEMA_DEPTH) throw new SchemaError(pointer, `schema nested more than ${MAX_SCHEMA_DEPTH} levels deep`);
+  const nested = (child: unknown, at: string): JsonSchema => normalizeAt(child, at, depth + 1);
   if (raw === true || (isRecord(raw) && Object.keys(raw).length === 0)) return {};
   if (!isRecord(raw)) throw new SchemaError(pointer, `expected a schema object, got ${raw === null ? 'null' : Array.isArray(raw) ? 'array' : typeof raw}`);
   const out: JsonSchema = {};
@@ -116,7 +150,7 @@ export function normalizeSchema(raw: unknown, pointer = ''): JsonSchema {
     if (!isRecord(raw.properties)) throw new SchemaError(`${pointer}/properties`, 'properties must be an object');
     out.properties = {};
     for (const [name, child] of Object.entries(raw.properties)) {
-      out.properties[name] = normalizeSchema(child, `${pointer}/properties/${escapePointer(name)}`);
+      setEntry(out.properties, name, nested(child, `${pointer}/properties/${escapePointer(name)}`));
     }
     // Nested `dict` parameters in BFCL omit the type; properties make them objects.
     if (out.type === undefined && raw.type === undefined) out.type = 'object';
@@ -132,12 +166,12 @@ export function normalizeSchema(raw: unknown, pointer = ''): JsonSchema {
   }
   if (raw.additionalProperties !== undefined) {
     out.additionalProperties =
-      typeof raw.additionalProperties === 'boolean' ? raw.additionalProperties : normalizeSchema(raw.additionalProperties, `${pointer}/additionalProperties`);
+      typeof raw.additionalProperties === 'boolean' ? raw.additionalProperties : nested(raw.additionalProperties, `${pointer}/additionalProperties`);
   }
   if (raw.items !== undefined) {
     // Tuple-style `items: [a, b]` is approximated by the first entry's schema.
     const items = Array.isArray(raw.items) ? raw.items[0] ?? {} : raw.items;
-    out.items = normalizeSchema(items, `${pointer}/items`);
+    out.items = nested(items, `${pointer}/items`);
   }
   for (const key of ['minItems', 'maxItems', 'minLength', 'maxLength'] as const) {
     if (raw[key] !== undefined) out[key] = nonNegativeInteger(raw[key], `${pointer}/${key}`);
@@ -158,7 +192,7 @@ export function normalizeSchema(raw: unknown, pointer = ''): JsonSchema {
     const branches = raw[key];
     if (branches === undefined) continue;
     if (!Array.isArray(branches) || branches.length === 0) throw new SchemaError(`${pointer}/${key}`, `${key} must be a non-empty array`);
-    out[key] = branches.map((b, i) => normalizeSchema(b, `${pointer}/${key}/${i}`));
+    out[key] = branches.map((b, i) => nested(b, `${pointer}/${key}/${i}`));
   }
   return out;
 }

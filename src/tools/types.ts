@@ -61,6 +61,8 @@ export interface HttpEndpoint {
   /** Where each parameter goes; parameters not listed go to the query (GET/DELETE) or the JSON body. */
   parameterLocations?: Record<string, 'path' | 'query' | 'header' | 'body'>;
   headers?: Record<string, string>;
+  /** The API is on a loopback, link-local or private address and may be called there (refused otherwise). */
+  allowPrivateNetwork?: boolean;
 }
 
 export interface Tool {

@@ -5,6 +5,7 @@
  */
 import type { JsonSchema, JsonSchemaType, JsonValue } from './types.js';
 import { escapePointer } from './pointer.js';
+import { compileMatcher, PatternError, type PatternMatcher } from './regex-dfa.js';
 
 export interface ValidationIssue {
   /** JSON pointer to the offending value: empty for the root, `/city`, `/items/2/name`. */
@@ -135,16 +136,36 @@ function checkString(schema: JsonSchema, value: string, path: string, issues: Va
     issues.push({ path, message: `expected a string of at most ${schema.maxLength} characters, got ${length}` });
   }
   if (schema.pattern !== undefined) {
-    let regex: RegExp | undefined;
-    try {
-      regex = new RegExp(schema.pattern, 'u');
-    } catch {
-      issues.push({ path, message: `schema pattern ${preview(schema.pattern)} is not a valid regular expression` });
-    }
-    if (regex !== undefined && !regex.test(value)) {
+    const matcher = patternMatcher(schema.pattern);
+    if (matcher instanceof PatternError) {
+      issues.push({ path, message: `schema pattern ${preview(schema.pattern)} cannot be checked safely: ${matcher.message}` });
+    } else if (!matcher.test(value)) {
       issues.push({ path, message: `expected a string matching /${schema.pattern}/, got ${preview(value)}` });
     }
   }
+}
+
+/** Compiled schema patterns (catalog text), reused across calls; bounded so that many distinct patterns cannot grow it. */
+const matchers = new Map<string, PatternMatcher | PatternError>();
+const MAX_CACHED_PATTERNS = 1000;
+
+/**
+ * A linear-time matcher for a schema pattern, or why there is none. Schema patterns are never run by JavaScript's
+ * backtracking engine: `^(a+)+$` on 29 characters would block the process for seconds.
+ */
+function patternMatcher(pattern: string): PatternMatcher | PatternError {
+  let matcher = matchers.get(pattern);
+  if (matcher === undefined) {
+    try {
+      matcher = compileMatcher(pattern);
+    } catch (err) {
+      if (!(err instanceof PatternError)) throw err;
+      matcher = err;
+    }
+    if (matchers.size >= MAX_CACHED_PATTERNS) matchers.clear();
+    matchers.set(pattern, matcher);
+  }
+  return matcher;
 }
 
 function checkArray(schema: JsonSchema, value: readonly unknown[], path: string, issues: ValidationIssue[]): void {

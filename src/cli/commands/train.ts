@@ -152,13 +152,6 @@ export const command: CliCommand = {
       loraRank: f.loraRank ?? null, withMemorization: f.withMemorization, valFraction, sft,
       ...(distilling ? { distillation: { teachers: f.teacher.map((t) => resolve(t)), weight: f.distillWeight, temperature: f.distillTemperature } } : {}),
     };
-    const run = userInput(`--out ${f.out}`, () => RunDirectory.open(f.out, { resume: f.resume }));
-    const previous = run.readConfig<typeof config>();
-    if (previous !== undefined && JSON.stringify(previous) !== JSON.stringify(config)) {
-      throw new CliError(`--resume: ${run.path} was started with different options; give the same flags or a new --out`);
-    }
-    run.writeConfig(config);
-
     const loaded = await readModelFlag(f.model);
     const saved = readSavedIndex(f.model);
     let tg: ToolGenModel;
@@ -169,6 +162,15 @@ export const command: CliCommand = {
     }
     const sftPadded = { ...sft, padId: loaded.tokenizer.eosId ?? 0 };
     const distillation = distilling ? { distributions: await teachersOf(f.teacher, tg, queries!, f.distillTemperature), weight: f.distillWeight } : undefined;
+    // The run directory is created only now that everything the run needs has loaded: a run that cannot start
+    // (a missing model, a bad teacher) leaves nothing behind that a retry would mistake for a run to resume.
+    const run = userInput(`--out ${f.out}`, () => RunDirectory.open(f.out, { resume: f.resume }));
+    const previous = run.readConfig<typeof config>();
+    if (previous !== undefined && JSON.stringify(previous) !== JSON.stringify(config)) {
+      throw new CliError(`--resume: ${run.path} was started with different options; give the same flags or a new --out`);
+    }
+    run.writeConfig(config);
+
     const started = performance.now();
     const result = userInput(`--stage ${stage}`, () =>
       trainToolGenStage({

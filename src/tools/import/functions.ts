@@ -10,7 +10,7 @@
  */
 import { normalizeParameters, normalizeSchema } from '../schema.js';
 import type { CatalogFormat, Tool } from '../types.js';
-import { buildEach, documentEntries, EntryError, isRecord, origin, stringField, type ImportResult, type ParsedDocument } from './entries.js';
+import { buildEach, documentEntries, EntryError, isRecord, origin, stringField, within, type ImportResult, type ParsedDocument } from './entries.js';
 
 export interface FunctionFields {
   parametersKey: 'parameters' | 'inputSchema';
@@ -43,8 +43,8 @@ export function importOpenAI(doc: ParsedDocument, file: string): ImportResult {
   return buildEach(file, entries, (value, location) => {
     if (isRecord(value) && value.type === 'function') {
       if (!isRecord(value.function)) throw new EntryError('/function', 'a "function" tool needs a "function" object');
-      const tool = functionTool(value.function, { parametersKey: 'parameters' }, 'openai', file, `${location}/function`);
-      return [tool];
+      const fn = value.function;
+      return [within('/function', () => functionTool(fn, { parametersKey: 'parameters' }, 'openai', file, `${location}/function`))];
     }
     return [functionTool(value, { parametersKey: 'parameters' }, 'openai', file, location)];
   });

@@ -103,7 +103,7 @@ test('an OpenAI tools list keeps JSON Schema as is and reports an undeclared req
     { id: 'now', name: 'now', description: 'The current time.', parameters: { type: 'object', properties: {}, required: [] } },
   ]);
   assert.equal(result.tools[0]!.origin?.location, '/tools/0/function');
-  assert.deepEqual(result.issues.map((i) => `${i.location}: ${i.reason}`), ["/tools/2/parameters/required: required parameter 'x' is not declared in properties"]);
+  assert.deepEqual(result.issues.map((i) => `${i.location}: ${i.reason}`), ["/tools/2/function/parameters/required: required parameter 'x' is not declared in properties"]);
 });
 
 test('BFCL function docs map Python and Java type names and report unknown types and broken lines', () => {
@@ -212,6 +212,33 @@ test('an OpenAPI document yields one tool per operation with resolved $refs and 
   assert.deepEqual(result.issues.map((i) => `${i.location}: ${i.reason}`), ['/paths/~1covers/put/requestBody: only application/json request bodies are supported']);
 });
 
+test('an OpenAPI document in YAML imports like its JSON form', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'toolken-import-'));
+  try {
+    const yaml = [
+      'openapi: 3.0.3',
+      'info: { title: Pets }',
+      'servers: [{ url: "https://pets.example.test" }]',
+      'paths:',
+      '  /pets/{petId}:',
+      '    get:',
+      '      operationId: getPet',
+      '      parameters:',
+      '        - { name: petId, in: path, required: true, schema: { $ref: "#/components/schemas/Id" } }',
+      'components:',
+      '  schemas:',
+      '    Id: { type: integer, minimum: 1 }',
+    ].join('\n');
+    writeFileSync(join(dir, 'pets.yaml'), yaml);
+    const { format, result } = importFile(join(dir, 'pets.yaml'));
+    assert.equal(format, 'openapi');
+    assert.deepEqual(result.tools[0]!.parameters, { type: 'object', properties: { petId: { type: 'integer', minimum: 1 } }, required: ['petId'] });
+    assert.equal(result.tools[0]!.endpoint?.url, 'https://pets.example.test/pets/{petId}');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('format detection recognizes each shape and gives up on unknown ones', () => {
   const detect = (text: string): string | undefined => detectFormat(parseDocument(text, 'x'));
   assert.equal(detect('{"openapi": "3.1.0", "paths": {}}'), 'openapi');
@@ -230,9 +257,15 @@ test('a file in no known format is an error that suggests --format', () => {
     const path = join(dir, 'mystery.json');
     writeFileSync(path, '{"hello": 1}');
     assert.throws(() => importFile(path), new ImportError(`${path}: cannot tell the tool format from its contents; pass --format (one of toolbench, openai, bfcl, seal-tools, metatool, beir, mcp, openapi)`));
-    assert.throws(() => importFile(join(dir, 'absent.json')), /^ImportError: cannot read .*absent\.json/);
-    writeFileSync(join(dir, 'api.yaml'), 'openapi: 3.0.0\n');
-    assert.throws(() => importFile(join(dir, 'api.yaml')), new ImportError(`${join(dir, 'api.yaml')}: YAML is not supported; convert the document to JSON first`));
+    assert.throws(() => importFile(join(dir, 'absent.json')), new ImportError(`tool file ${join(dir, 'absent.json')} does not exist`));
+    assert.throws(() => importFile(dir), new ImportError(`tool file ${dir} is a folder; pass the files inside it`));
+    writeFileSync(join(dir, 'README.md'), '# Tools\n\nNot JSON.\n');
+    assert.throws(
+      () => importFile(join(dir, 'README.md')),
+      new ImportError(`${join(dir, 'README.md')} is not a tool file: neither JSON nor JSON lines (line 1 is not JSON); tool files are JSON, JSON lines, or YAML (.yaml) for OpenAPI`),
+    );
+    writeFileSync(join(dir, 'broken.yaml'), 'openapi: [3\n');
+    assert.throws(() => importFile(join(dir, 'broken.yaml')), /broken\.yaml is not valid YAML \(line \d+, column \d+\)/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,9 +4,10 @@
  * the request. Local `$ref`s (`#/components/...`) are resolved; id = `operationId`, or `${METHOD} ${path}`.
  */
 import { escapePointer } from '../pointer.js';
-import { normalizeSchema, SchemaError } from '../schema.js';
+import { MAX_SCHEMA_DEPTH, normalizeSchema, SchemaError, setEntry } from '../schema.js';
 import type { HttpEndpoint, JsonSchema, ObjectSchema, Tool } from '../types.js';
-import { buildEach, EntryError, isRecord, origin, type ImportResult, type ParsedDocument } from './entries.js';
+import { suspiciousEndpoint } from '../executors/network-policy.js';
+import { buildEach, EntryError, isRecord, origin, type ImportIssue, type ImportResult, type ParsedDocument } from './entries.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'] as const;
 type ParameterLocation = NonNullable<HttpEndpoint['parameterLocations']>[string];
@@ -21,6 +22,9 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
   const title = typeof info.title === 'string' && info.title.trim() !== '' ? info.title.trim() : undefined;
   const servers = Array.isArray(root.servers) ? root.servers : [];
   const server = isRecord(servers[0]) && typeof servers[0].url === 'string' ? servers[0].url.replace(/\/+$/, '') : '';
+  const warnings: ImportIssue[] = [];
+  const serverProblem = server === '' ? undefined : suspiciousEndpoint(server);
+  if (serverProblem !== undefined) warnings.push({ file, location: '/servers/0/url', reason: serverProblem });
 
   const operations: { location: string; value: { path: string; method: (typeof METHODS)[number]; op: unknown; shared: unknown } }[] = [];
   for (const [path, item] of Object.entries(root.paths)) {
@@ -31,9 +35,11 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
       }
     }
   }
-  return buildEach(file, operations, ({ path, method, op, shared }) => {
+  const result = buildEach(file, operations, ({ path, method, op, shared }, operationPointer) => {
     if (!isRecord(op)) throw new EntryError('', 'expected an operation object');
-    const resolve = (value: unknown, pointer: string): unknown => resolveRefs(root, value, pointer, 0);
+    // One budget per operation: `$ref` fan-out ("billion laughs") stops at MAX_EXPANDED_NODES, not at memory's end.
+    const budget = { nodes: MAX_EXPANDED_NODES };
+    const resolve = (value: unknown, pointer: string): unknown => resolveRefs(root, value, pointer, 0, 0, budget);
     const operationId = typeof op.operationId === 'string' && op.operationId.trim() !== '' ? op.operationId.trim() : undefined;
     const id = operationId ?? `${method.toUpperCase()} ${path}`;
     const summary = typeof op.summary === 'string' ? op.summary.trim() : '';
@@ -56,10 +62,13 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
       if (typeof name !== 'string' || name === '') throw new EntryError(`${at}/name`, 'parameter needs a "name"');
       if (where === 'cookie') continue;
       if (where !== 'path' && where !== 'query' && where !== 'header') throw new EntryError(`${at}/in`, `unsupported parameter location ${JSON.stringify(where)}`);
+      if (where === 'header' && !HTTP_TOKEN.test(name)) {
+        warnings.push({ file, location: `${operationPointer}${at}/name`, reason: `header name ${JSON.stringify(name)} is not a valid HTTP header name; calls that set it will fail` });
+      }
       const schema = param.schema === undefined ? {} : normalizeSchema(resolve(param.schema, `${at}/schema`), `${at}/schema`);
       if (typeof param.description === 'string' && param.description.trim() !== '' && schema.description === undefined) schema.description = param.description.trim();
-      properties[name] = schema;
-      locations[name] = where;
+      setEntry(properties, name, schema);
+      setEntry(locations, name, where);
       const idx = required.indexOf(name);
       if (param.required === true || where === 'path') {
         if (idx === -1) required.push(name);
@@ -79,8 +88,8 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
       }
       for (const [name, child] of Object.entries(schema.properties ?? {})) {
         if (locations[name] !== undefined) throw new EntryError('/requestBody', `body field '${name}' clashes with a ${locations[name]} parameter of the same name`);
-        properties[name] = child;
-        locations[name] = 'body';
+        setEntry(properties, name, child);
+        setEntry(locations, name, 'body');
       }
       const bodyRequired = isRecord(body) && body.required === true;
       // An optional body makes its required fields required only when the body is sent; keep them optional.
@@ -98,12 +107,26 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
     tool.origin = origin('openapi', file, `/paths/${escapePointer(path)}/${method}`);
     return [tool];
   });
+  return { ...result, warnings };
 }
 
-/** Replaces `{"$ref": "#/..."}` nodes by their targets; cycles deeper than 32 levels are reported, not followed forever. */
-function resolveRefs(root: Record<string, unknown>, value: unknown, pointer: string, depth: number): unknown {
-  if (depth > 32) throw new SchemaError(pointer, '$ref nesting deeper than 32 levels (a cycle?)');
-  if (Array.isArray(value)) return value.map((v, i) => resolveRefs(root, v, `${pointer}/${i}`, depth));
+/** RFC 9110 token characters: what a header name may consist of (no spaces, no CR/LF, no colon). */
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** Most nodes one operation's schemas may expand to once `$ref`s are replaced by their targets. */
+export const MAX_EXPANDED_NODES = 100_000;
+/** Deepest nesting of a resolved schema document (a schema level is two JSON levels: `properties`, then the name). */
+const MAX_RESOLVED_NESTING = 2 * MAX_SCHEMA_DEPTH + 8;
+
+/**
+ * Replaces `{"$ref": "#/..."}` nodes by their targets. Cycles deeper than 32 levels, nesting past the schema depth
+ * limit and expansions past the node budget are reported, not followed until the stack or memory runs out.
+ */
+function resolveRefs(root: Record<string, unknown>, value: unknown, pointer: string, refDepth: number, nesting: number, budget: { nodes: number }): unknown {
+  if (refDepth > 32) throw new SchemaError(pointer, '$ref nesting deeper than 32 levels (a cycle?)');
+  if (nesting > MAX_RESOLVED_NESTING) throw new SchemaError(pointer, `schema nested more than ${MAX_SCHEMA_DEPTH} levels deep`);
+  if (--budget.nodes < 0) throw new SchemaError(pointer, `$refs expand to more than ${MAX_EXPANDED_NODES} schema nodes`);
+  if (Array.isArray(value)) return value.map((v, i) => resolveRefs(root, v, `${pointer}/${i}`, refDepth, nesting + 1, budget));
   if (!isRecord(value)) return value;
   if (typeof value.$ref === 'string') {
     const ref = value.$ref;
@@ -111,12 +134,12 @@ function resolveRefs(root: Record<string, unknown>, value: unknown, pointer: str
     let target: unknown = root;
     for (const part of ref.slice(2).split('/')) {
       const key = part.replace(/~1/g, '/').replace(/~0/g, '~');
-      target = isRecord(target) ? target[key] : undefined;
+      target = isRecord(target) && Object.prototype.hasOwnProperty.call(target, key) ? target[key] : undefined;
     }
     if (target === undefined) throw new SchemaError(pointer, `$ref '${ref}' points to nothing`);
-    return resolveRefs(root, target, pointer, depth + 1);
+    return resolveRefs(root, target, pointer, refDepth + 1, nesting, budget);
   }
   const out: Record<string, unknown> = {};
-  for (const [key, child] of Object.entries(value)) out[key] = resolveRefs(root, child, `${pointer}/${escapePointer(key)}`, depth);
+  for (const [key, child] of Object.entries(value)) setEntry(out, key, resolveRefs(root, child, `${pointer}/${escapePointer(key)}`, refDepth, nesting + 1, budget));
   return out;
 }
