@@ -1,10 +1,20 @@
-// N-API surface of the native backend (loaded by src/tensor/backends/cpu.ts). Every function checks its
-// arguments (types, integer sizes, typed-array lengths, index ranges) and throws an Error naming the kernel and the
-// mismatch before any kernel touches memory; typed arrays are used in place, never copied.
+// N-API surface of the native backend (loaded by src/tensor/backends/cpu.ts). The kernels' arguments are declared
+// once, in src/tensor/kernels.ts; at load cpu.ts hands that table to `bind`, which checks it against the handlers'
+// C++ signatures below (one reader per argument kind, chosen by the parameter's type) and returns one function per
+// kernel. Every argument is checked (type, integer range, typed-array lengths, index ranges) and an Error naming the
+// kernel and the argument is thrown before any kernel touches memory; typed arrays are used in place, never copied.
+//
+// Adding a kernel: write its handler `R Name(const Call& c, <argument types in table order>)` (the argument types
+// below: Floats, MaybeFloats, Ints, MaybeInts, Count, Positive, Integer, double, bool, Counts, Integers; R is void,
+// double or CrossEntropyTotals) and add one line `entry<Name>("name")` to kRegistry. native/README.md has the steps.
 #include <napi.h>
 
 #include <cmath>
+#include <deque>
+#include <initializer_list>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "allocator.h"
@@ -18,67 +28,67 @@ namespace {
 // Set once by Init, before any kernel allocates.
 std::string allocator_policy;
 
+// ---- argument kinds (the WireKind of src/tensor/kernels.ts) ----
+
 struct Floats {
   float* data;
   int64_t length;
 };
-
+struct MaybeFloats : Floats {};  // data is null when the argument was null
 struct Ints {
   const int32_t* data;
   int64_t length;
 };
+struct MaybeInts : Ints {};
+// Integers: Count >= 0, Positive >= 1, Integer any sign (all below 2^53 in magnitude).
+struct Count {
+  int64_t v;
+  operator int64_t() const { return v; }
+};
+struct Positive {
+  int64_t v;
+  operator int64_t() const { return v; }
+};
+struct Integer {
+  int64_t v;
+  operator int64_t() const { return v; }
+};
+struct Counts : std::vector<int64_t> {};
+struct Integers : std::vector<int64_t> {};
 
-// Reads and checks the arguments of one call; all errors name the kernel.
-class Args {
+template <typename T>
+struct Kind;
+template <> struct Kind<Floats> { static constexpr const char* name = "f32"; };
+template <> struct Kind<MaybeFloats> { static constexpr const char* name = "f32?"; };
+template <> struct Kind<Ints> { static constexpr const char* name = "i32"; };
+template <> struct Kind<MaybeInts> { static constexpr const char* name = "i32?"; };
+template <> struct Kind<Count> { static constexpr const char* name = "count"; };
+template <> struct Kind<Positive> { static constexpr const char* name = "positive"; };
+template <> struct Kind<Integer> { static constexpr const char* name = "integer"; };
+template <> struct Kind<double> { static constexpr const char* name = "number"; };
+template <> struct Kind<bool> { static constexpr const char* name = "bool"; };
+template <> struct Kind<Counts> { static constexpr const char* name = "counts"; };
+template <> struct Kind<Integers> { static constexpr const char* name = "integers"; };
+
+template <typename R>
+struct Result;
+template <> struct Result<void> { static constexpr const char* name = "void"; };
+template <> struct Result<double> { static constexpr const char* name = "number"; };
+template <> struct Result<toolken::CrossEntropyTotals> { static constexpr const char* name = "totals"; };
+
+// One kernel as bound from the table: its name and argument names, for error messages.
+struct Signature {
+  std::string kernel;
+  std::vector<std::string> names;
+};
+
+// One call of a kernel: reads its arguments by kind and reports errors naming the kernel and the argument.
+class Call {
  public:
-  Args(const Napi::CallbackInfo& info, const char* kernel) : info_(info), kernel_(kernel) {}
+  Call(const Napi::CallbackInfo& info, const Signature& sig) : info_(info), sig_(sig) {}
 
   [[noreturn]] void fail(const std::string& message) const {
-    throw Napi::Error::New(info_.Env(), std::string("cpu.") + kernel_ + ": " + message);
-  }
-
-  Floats floats(size_t i, const char* name) const {
-    const Napi::Value value = info_[i];
-    if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-      fail(std::string(name) + " must be a Float32Array");
-    Napi::Float32Array array = value.As<Napi::Float32Array>();
-    return Floats{array.Data(), static_cast<int64_t>(array.ElementLength())};
-  }
-
-  Floats floats_or_null(size_t i, const char* name) const {
-    if (info_[i].IsNull() || info_[i].IsUndefined()) return Floats{nullptr, 0};
-    return floats(i, name);
-  }
-
-  Ints ints(size_t i, const char* name) const {
-    const Napi::Value value = info_[i];
-    if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-      fail(std::string(name) + " must be an Int32Array");
-    Napi::Int32Array array = value.As<Napi::Int32Array>();
-    return Ints{array.Data(), static_cast<int64_t>(array.ElementLength())};
-  }
-
-  Ints ints_or_null(size_t i, const char* name) const {
-    if (info_[i].IsNull() || info_[i].IsUndefined()) return Ints{nullptr, 0};
-    return ints(i, name);
-  }
-
-  double number(size_t i, const char* name) const {
-    if (!info_[i].IsNumber()) fail(std::string(name) + " must be a number");
-    return info_[i].As<Napi::Number>().DoubleValue();
-  }
-
-  // An integer in [min, 2^53).
-  int64_t integer(size_t i, const char* name, int64_t min = 0) const {
-    const double v = number(i, name);
-    if (!std::isfinite(v) || std::floor(v) != v || v < static_cast<double>(min) || v > 9007199254740991.0)
-      fail(std::string(name) + " must be an integer >= " + std::to_string(min) + ", got " + Napi::Number::New(info_.Env(), v).ToString().Utf8Value());
-    return static_cast<int64_t>(v);
-  }
-
-  bool boolean(size_t i, const char* name) const {
-    if (!info_[i].IsBoolean()) fail(std::string(name) + " must be a boolean");
-    return info_[i].As<Napi::Boolean>().Value();
+    throw Napi::Error::New(info_.Env(), "cpu." + sig_.kernel + ": " + message);
   }
 
   // The array must hold at least `needed` elements.
@@ -86,15 +96,100 @@ class Args {
     if (length < needed)
       fail(std::string(name) + " has " + std::to_string(length) + " elements but " + std::to_string(needed) + " are needed (" + because + ")");
   }
-
-  void need(const Floats& f, int64_t needed, const char* name, const std::string& because) const {
-    need(f.length, needed, name, because);
+  void need(const Floats& f, int64_t needed, const char* name, const std::string& because) const { need(f.length, needed, name, because); }
+  // Each array must hold at least `needed` elements.
+  void need_all(std::initializer_list<std::pair<Floats, const char*>> arrays, int64_t needed, const std::string& because) const {
+    for (const auto& [f, name] : arrays) need(f.length, needed, name, because);
+  }
+  // Checks an optional array only when it is given.
+  void need_if_given(const Floats& f, int64_t needed, const char* name, const std::string& because) const {
+    if (f.data != nullptr) need(f.length, needed, name, because);
   }
 
+  template <typename T>
+  T read(size_t i) const;
+
  private:
+  const std::string& name(size_t i) const { return sig_.names[i]; }
+
+  Floats floats(size_t i) const {
+    const Napi::Value value = info_[i];
+    if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      fail(name(i) + " must be cpu storage (a Float32Array)");
+    Napi::Float32Array array = value.As<Napi::Float32Array>();
+    return Floats{array.Data(), static_cast<int64_t>(array.ElementLength())};
+  }
+
+  Ints ints(size_t i) const {
+    const Napi::Value value = info_[i];
+    if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) fail(name(i) + " must be an Int32Array");
+    Napi::Int32Array array = value.As<Napi::Int32Array>();
+    return Ints{array.Data(), static_cast<int64_t>(array.ElementLength())};
+  }
+
+  bool absent(size_t i) const { return info_[i].IsNull() || info_[i].IsUndefined(); }
+
+  double number(size_t i) const {
+    if (!info_[i].IsNumber()) fail(name(i) + " must be a number");
+    return info_[i].As<Napi::Number>().DoubleValue();
+  }
+
+  static bool is_integer(double v) { return std::isfinite(v) && std::floor(v) == v && std::fabs(v) <= 9007199254740991.0; }
+
+  // An integer >= min (or of any sign when min is null).
+  int64_t integer(size_t i, const int64_t* min) const {
+    const double v = number(i);
+    if (!is_integer(v) || (min != nullptr && v < static_cast<double>(*min))) {
+      const std::string bound = min == nullptr ? "an integer" : "an integer >= " + std::to_string(*min);
+      fail(name(i) + " must be " + bound + ", got " + Napi::Number::New(info_.Env(), v).ToString().Utf8Value());
+    }
+    return static_cast<int64_t>(v);
+  }
+
+  std::vector<int64_t> integer_list(size_t i, bool allow_negative) const {
+    const Napi::Value value = info_[i];
+    if (!value.IsArray()) fail(name(i) + " must be an array of integers");
+    Napi::Array array = value.As<Napi::Array>();
+    std::vector<int64_t> out(array.Length());
+    for (uint32_t j = 0; j < array.Length(); j++) {
+      Napi::Value item = array.Get(j);
+      const double v = item.IsNumber() ? item.As<Napi::Number>().DoubleValue() : NAN;
+      if (!is_integer(v) || (!allow_negative && v < 0))
+        fail(name(i) + "[" + std::to_string(j) + "] must be " + (allow_negative ? "an integer" : "a non-negative integer"));
+      out[j] = static_cast<int64_t>(v);
+    }
+    return out;
+  }
+
   const Napi::CallbackInfo& info_;
-  const char* kernel_;
+  const Signature& sig_;
 };
+
+constexpr int64_t kZero = 0;
+constexpr int64_t kOne = 1;
+
+template <> Floats Call::read<Floats>(size_t i) const { return floats(i); }
+template <> MaybeFloats Call::read<MaybeFloats>(size_t i) const { return absent(i) ? MaybeFloats{{nullptr, 0}} : MaybeFloats{floats(i)}; }
+template <> Ints Call::read<Ints>(size_t i) const { return ints(i); }
+template <> MaybeInts Call::read<MaybeInts>(size_t i) const { return absent(i) ? MaybeInts{{nullptr, 0}} : MaybeInts{ints(i)}; }
+template <> Count Call::read<Count>(size_t i) const { return Count{integer(i, &kZero)}; }
+template <> Positive Call::read<Positive>(size_t i) const { return Positive{integer(i, &kOne)}; }
+template <> Integer Call::read<Integer>(size_t i) const { return Integer{integer(i, nullptr)}; }
+template <> double Call::read<double>(size_t i) const { return number(i); }
+template <> bool Call::read<bool>(size_t i) const {
+  if (!info_[i].IsBoolean()) fail(name(i) + " must be a boolean");
+  return info_[i].As<Napi::Boolean>().Value();
+}
+template <> Counts Call::read<Counts>(size_t i) const { return Counts{integer_list(i, false)}; }
+template <> Integers Call::read<Integers>(size_t i) const { return Integers{integer_list(i, true)}; }
+
+Napi::Value to_js(Napi::Env env, double value) { return Napi::Number::New(env, value); }
+Napi::Value to_js(Napi::Env env, const toolken::CrossEntropyTotals& totals) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("loss", totals.loss);
+  o.Set("weightTotal", totals.weight_total);
+  return o;
+}
 
 std::string shape2(const char* a, int64_t x, const char* b, int64_t y) {
   return std::string(a) + " " + std::to_string(x) + " x " + b + " " + std::to_string(y);
@@ -123,57 +218,30 @@ Napi::Value Features(const Napi::CallbackInfo& info) {
 Napi::Value GetThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), toolken::pool_threads()); }
 
 void SetThreads(const Napi::CallbackInfo& info) {
-  Args args(info, "setThreads");
-  toolken::set_pool_threads(static_cast<int>(args.integer(0, "threads", 1)));
+  const double threads = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : NAN;
+  if (!(threads >= 1 && threads <= 4096 && std::floor(threads) == threads))
+    throw Napi::Error::New(info.Env(), "cpu.setThreads: threads must be an integer in 1..4096");
+  toolken::set_pool_threads(static_cast<int>(threads));
 }
+
+// ---- kernel handlers: arguments in the order of src/tensor/kernels.ts, checked, then the kernel ----
 
 // ---- memory ----
 
-void Fill(const Napi::CallbackInfo& info) {
-  Args args(info, "fill");
-  Floats out = args.floats(0, "out");
-  const float value = static_cast<float>(args.number(1, "value"));
-  const int64_t offset = args.integer(2, "offset");
-  const int64_t length = args.integer(3, "length");
-  args.need(out, offset + length, "out", "offset + length");
-  toolken::fill(out.data + offset, value, length);
+void Fill(const Call& c, Floats out, double value, Count offset, Count length) {
+  c.need(out, offset + length, "out", "offset + length");
+  toolken::fill(out.data + offset, static_cast<float>(value), length);
 }
 
-void Copy(const Napi::CallbackInfo& info) {
-  Args args(info, "copy");
-  Floats src = args.floats(0, "src");
-  const int64_t src_offset = args.integer(1, "srcOffset");
-  Floats out = args.floats(2, "out");
-  const int64_t out_offset = args.integer(3, "outOffset");
-  const int64_t length = args.integer(4, "length");
-  args.need(src, src_offset + length, "src", "srcOffset + length");
-  args.need(out, out_offset + length, "out", "outOffset + length");
+void Copy(const Call& c, Floats src, Count src_offset, Floats out, Count out_offset, Count length) {
+  c.need(src, src_offset + length, "src", "srcOffset + length");
+  c.need(out, out_offset + length, "out", "outOffset + length");
   toolken::copy(src.data + src_offset, out.data + out_offset, length);
 }
 
-std::vector<int64_t> integer_list(const Args& args, const Napi::Value& value, const char* name, bool allow_negative) {
-  if (!value.IsArray()) args.fail(std::string(name) + " must be an array of integers");
-  Napi::Array array = value.As<Napi::Array>();
-  std::vector<int64_t> out(array.Length());
-  for (uint32_t i = 0; i < array.Length(); i++) {
-    Napi::Value item = array.Get(i);
-    const double v = item.IsNumber() ? item.As<Napi::Number>().DoubleValue() : NAN;
-    if (!std::isfinite(v) || std::floor(v) != v || (!allow_negative && v < 0))
-      args.fail(std::string(name) + "[" + std::to_string(i) + "] must be " + (allow_negative ? "an integer" : "a non-negative integer"));
-    out[i] = static_cast<int64_t>(v);
-  }
-  return out;
-}
-
-void CopyStrided(const Napi::CallbackInfo& info) {
-  Args args(info, "copyStrided");
-  Floats src = args.floats(0, "src");
-  const int64_t offset = args.integer(1, "offset");
-  const std::vector<int64_t> shape = integer_list(args, info[2], "shape", false);
-  const std::vector<int64_t> strides = integer_list(args, info[3], "strides", true);
-  Floats out = args.floats(4, "out");
+void CopyStrided(const Call& c, Floats src, Count offset, Counts shape, Integers strides, Floats out) {
   if (shape.size() != strides.size())
-    args.fail("shape has " + std::to_string(shape.size()) + " dimensions but strides has " + std::to_string(strides.size()));
+    c.fail("shape has " + std::to_string(shape.size()) + " dimensions but strides has " + std::to_string(strides.size()));
   int64_t total = 1;
   int64_t lowest = offset;
   int64_t highest = offset;
@@ -183,533 +251,393 @@ void CopyStrided(const Napi::CallbackInfo& info) {
     const int64_t reach = (shape[d] - 1) * strides[d];
     (reach < 0 ? lowest : highest) += reach;
   }
-  args.need(out, total, "out", "the product of shape");
+  c.need(out, total, "out", "the product of shape");
   if (total > 0) {
-    if (lowest < 0) args.fail("the view reaches index " + std::to_string(lowest) + ", before the start of src");
-    args.need(src, highest + 1, "src", "offset and strides reach index " + std::to_string(highest));
+    if (lowest < 0) c.fail("the view reaches index " + std::to_string(lowest) + ", before the start of src");
+    c.need(src, highest + 1, "src", "offset and strides reach index " + std::to_string(highest));
   }
   toolken::copy_strided(src.data + offset, shape, strides, out.data);
 }
 
 // ---- linear algebra ----
 
-void Matmul(const Napi::CallbackInfo& info) {
-  Args args(info, "matmul");
-  Floats a = args.floats(0, "a");
-  Floats b = args.floats(1, "b");
-  Floats c = args.floats(2, "out");
-  const int64_t batch = args.integer(3, "batch");
-  const int64_t m = args.integer(4, "m");
-  const int64_t n = args.integer(5, "n");
-  const int64_t k = args.integer(6, "k");
-  const bool trans_a = args.boolean(7, "transA");
-  const bool trans_b = args.boolean(8, "transB");
-  const int64_t stride_a = args.integer(9, "strideA");
-  const int64_t stride_b = args.integer(10, "strideB");
-  const float alpha = static_cast<float>(args.number(11, "alpha"));
-  const bool accumulate = args.boolean(12, "accumulate");
+void Matmul(const Call& c, Floats a, Floats b, Floats out, Count batch, Count m, Count n, Count k, bool trans_a, bool trans_b,
+            Count stride_a, Count stride_b, double alpha, bool accumulate) {
   if (batch == 0 || m == 0 || n == 0) return;
   const std::string dims = "batch " + std::to_string(batch) + ", m " + std::to_string(m) + ", n " + std::to_string(n) + ", k " + std::to_string(k);
-  args.need(a, (batch - 1) * stride_a + m * k, "a", dims + ", strideA " + std::to_string(stride_a));
-  args.need(b, (batch - 1) * stride_b + k * n, "b", dims + ", strideB " + std::to_string(stride_b));
-  args.need(c, batch * m * n, "out", dims);
-  toolken::sgemm_batched(toolken::GemmArgs{a.data, b.data, c.data, m, n, k, n, trans_a, trans_b, alpha, accumulate}, batch, stride_a,
-                         stride_b);
+  c.need(a, (batch - 1) * stride_a + m * k, "a", dims + ", strideA " + std::to_string(stride_a));
+  c.need(b, (batch - 1) * stride_b + k * n, "b", dims + ", strideB " + std::to_string(stride_b));
+  c.need(out, batch * m * n, "out", dims);
+  toolken::sgemm_batched(toolken::GemmArgs{a.data, b.data, out.data, m, n, k, n, trans_a, trans_b, static_cast<float>(alpha), accumulate},
+                         batch, stride_a, stride_b);
 }
 
 // ---- elementwise ----
 
-toolken::UnaryOp unary_op(const Args& args, int64_t code) {
-  if (code >= toolken::kUnaryOpCount) args.fail("unknown unary op code " + std::to_string(code));
+toolken::UnaryOp unary_op(const Call& c, int64_t code) {
+  if (code >= toolken::kUnaryOpCount) c.fail("unknown unary op code " + std::to_string(code));
   return static_cast<toolken::UnaryOp>(code);
 }
 
-void Binary(const Napi::CallbackInfo& info) {
-  Args args(info, "binary");
-  const int64_t code = args.integer(0, "op");
-  if (code > 3) args.fail("unknown binary op code " + std::to_string(code));
-  Floats a = args.floats(1, "a");
-  Floats b = args.floats(2, "b");
-  Floats out = args.floats(3, "out");
-  const int64_t size = args.integer(4, "size");
-  const int64_t b_size = args.integer(5, "bSize", 1);
-  if (size % b_size != 0) args.fail("bSize " + std::to_string(b_size) + " does not divide size " + std::to_string(size));
-  args.need(a, size, "a", "size");
-  args.need(b, b_size, "b", "bSize");
-  args.need(out, size, "out", "size");
-  toolken::binary(static_cast<toolken::BinaryOp>(code), a.data, b.data, out.data, size, b_size);
+void Binary(const Call& c, Count code, Floats a, Floats b, Floats out, Count size, Positive b_size) {
+  if (code > 3) c.fail("unknown binary op code " + std::to_string(code));
+  if (size % b_size != 0) c.fail("bSize " + std::to_string(b_size) + " does not divide size " + std::to_string(size));
+  c.need(a, size, "a", "size");
+  c.need(b, b_size, "b", "bSize");
+  c.need(out, size, "out", "size");
+  toolken::binary(static_cast<toolken::BinaryOp>(code.v), a.data, b.data, out.data, size, b_size);
 }
 
-void Unary(const Napi::CallbackInfo& info) {
-  Args args(info, "unary");
-  const toolken::UnaryOp op = unary_op(args, args.integer(0, "op"));
-  Floats x = args.floats(1, "x");
-  Floats out = args.floats(2, "out");
-  const int64_t size = args.integer(3, "size");
-  args.need(x, size, "x", "size");
-  args.need(out, size, "out", "size");
+void Unary(const Call& c, Count code, Floats x, Floats out, Count size) {
+  const toolken::UnaryOp op = unary_op(c, code);
+  c.need_all({{x, "x"}, {out, "out"}}, size, "size");
   toolken::unary(op, x.data, out.data, size);
 }
 
-void UnaryBackward(const Napi::CallbackInfo& info) {
-  Args args(info, "unaryBackward");
-  const toolken::UnaryOp op = unary_op(args, args.integer(0, "op"));
-  Floats x = args.floats(1, "x");
-  Floats dy = args.floats(2, "dy");
-  Floats dx = args.floats(3, "dx");
-  const int64_t size = args.integer(4, "size");
-  const bool accumulate = args.boolean(5, "accumulate");
-  args.need(x, size, "x", "size");
-  args.need(dy, size, "dy", "size");
-  args.need(dx, size, "dx", "size");
+void UnaryBackward(const Call& c, Count code, Floats x, Floats dy, Floats dx, Count size, bool accumulate) {
+  const toolken::UnaryOp op = unary_op(c, code);
+  c.need_all({{x, "x"}, {dy, "dy"}, {dx, "dx"}}, size, "size");
   toolken::unary_backward(op, x.data, dy.data, dx.data, size, accumulate);
 }
 
-void Axpby(const Napi::CallbackInfo& info) {
-  Args args(info, "axpby");
-  const float alpha = static_cast<float>(args.number(0, "alpha"));
-  Floats x = args.floats(1, "x");
-  const float beta = static_cast<float>(args.number(2, "beta"));
-  Floats out = args.floats(3, "out");
-  const int64_t size = args.integer(4, "size");
-  args.need(x, size, "x", "size");
-  args.need(out, size, "out", "size");
-  toolken::axpby(alpha, x.data, beta, out.data, size);
+void Axpby(const Call& c, double alpha, Floats x, double beta, Floats out, Count size) {
+  c.need_all({{x, "x"}, {out, "out"}}, size, "size");
+  toolken::axpby(static_cast<float>(alpha), x.data, static_cast<float>(beta), out.data, size);
 }
 
-void SumOuter(const Napi::CallbackInfo& info) {
-  Args args(info, "sumOuter");
-  Floats x = args.floats(0, "x");
-  Floats out = args.floats(1, "out");
-  const int64_t outer = args.integer(2, "outer");
-  const int64_t inner = args.integer(3, "inner");
-  const bool accumulate = args.boolean(4, "accumulate");
-  args.need(x, outer * inner, "x", shape2("outer", outer, "inner", inner));
-  args.need(out, inner, "out", "inner");
+void SumOuter(const Call& c, Floats x, Floats out, Count outer, Count inner, bool accumulate) {
+  c.need(x, outer * inner, "x", shape2("outer", outer, "inner", inner));
+  c.need(out, inner, "out", "inner");
   toolken::sum_outer(x.data, out.data, outer, inner, accumulate);
 }
 
-void SumRows(const Napi::CallbackInfo& info) {
-  Args args(info, "sumRows");
-  Floats x = args.floats(0, "x");
-  Floats out = args.floats(1, "out");
-  const int64_t rows = args.integer(2, "rows");
-  const int64_t cols = args.integer(3, "cols");
-  const bool accumulate = args.boolean(4, "accumulate");
-  args.need(x, rows * cols, "x", shape2("rows", rows, "cols", cols));
-  args.need(out, rows, "out", "rows");
+void SumRows(const Call& c, Floats x, Floats out, Count rows, Count cols, bool accumulate) {
+  c.need(x, rows * cols, "x", shape2("rows", rows, "cols", cols));
+  c.need(out, rows, "out", "rows");
   toolken::sum_rows(x.data, out.data, rows, cols, accumulate);
 }
 
-Napi::Value SumSquares(const Napi::CallbackInfo& info) {
-  Args args(info, "sumSquares");
-  Floats x = args.floats(0, "x");
-  const int64_t size = args.integer(1, "size");
-  args.need(x, size, "x", "size");
-  return Napi::Number::New(info.Env(), toolken::sum_squares(x.data, size));
+double SumSquares(const Call& c, Floats x, Count size) {
+  c.need(x, size, "x", "size");
+  return toolken::sum_squares(x.data, size);
 }
 
-void Swiglu(const Napi::CallbackInfo& info) {
-  Args args(info, "swiglu");
-  Floats gate = args.floats(0, "gate");
-  Floats up = args.floats(1, "up");
-  Floats out = args.floats(2, "out");
-  const int64_t size = args.integer(3, "size");
-  args.need(gate, size, "gate", "size");
-  args.need(up, size, "up", "size");
-  args.need(out, size, "out", "size");
+void Swiglu(const Call& c, Floats gate, Floats up, Floats out, Count size) {
+  c.need_all({{gate, "gate"}, {up, "up"}, {out, "out"}}, size, "size");
   toolken::swiglu(gate.data, up.data, out.data, size);
 }
 
-void SwigluBackward(const Napi::CallbackInfo& info) {
-  Args args(info, "swigluBackward");
-  Floats gate = args.floats(0, "gate");
-  Floats up = args.floats(1, "up");
-  Floats dy = args.floats(2, "dy");
-  Floats d_gate = args.floats(3, "dGate");
-  Floats d_up = args.floats(4, "dUp");
-  const int64_t size = args.integer(5, "size");
-  const bool accumulate = args.boolean(6, "accumulate");
-  args.need(gate, size, "gate", "size");
-  args.need(up, size, "up", "size");
-  args.need(dy, size, "dy", "size");
-  args.need(d_gate, size, "dGate", "size");
-  args.need(d_up, size, "dUp", "size");
+void SwigluBackward(const Call& c, Floats gate, Floats up, Floats dy, Floats d_gate, Floats d_up, Count size, bool accumulate) {
+  c.need_all({{gate, "gate"}, {up, "up"}, {dy, "dy"}, {d_gate, "dGate"}, {d_up, "dUp"}}, size, "size");
   toolken::swiglu_backward(gate.data, up.data, dy.data, d_gate.data, d_up.data, size, accumulate);
 }
 
 // ---- normalisation ----
 
-void Rmsnorm(const Napi::CallbackInfo& info) {
-  Args args(info, "rmsnorm");
-  Floats x = args.floats(0, "x");
-  Floats weight = args.floats(1, "weight");
-  Floats out = args.floats(2, "out");
-  Floats rstd = args.floats(3, "rstd");
-  const int64_t rows = args.integer(4, "rows");
-  const int64_t dim = args.integer(5, "dim");
-  const float eps = static_cast<float>(args.number(6, "eps"));
-  const std::string s = shape2("rows", rows, "dim", dim);
-  args.need(x, rows * dim, "x", s);
-  args.need(weight, dim, "weight", "dim");
-  args.need(out, rows * dim, "out", s);
-  args.need(rstd, rows, "rstd", "rows");
-  toolken::rmsnorm(x.data, weight.data, out.data, rstd.data, rows, dim, eps);
+// Checks the (rows, dim) arrays, the (dim) weight, the optional (dim) gradients or bias and the (rows) statistics of a
+// norm kernel.
+void check_norm(const Call& c, int64_t rows, int64_t dim, std::initializer_list<std::pair<Floats, const char*>> rows_by_dim,
+                const Floats& weight, std::initializer_list<std::pair<Floats, const char*>> optional_by_dim,
+                std::initializer_list<std::pair<Floats, const char*>> by_row) {
+  c.need_all(rows_by_dim, rows * dim, shape2("rows", rows, "dim", dim));
+  c.need(weight, dim, "weight", "dim");
+  for (const auto& [f, name] : optional_by_dim) c.need_if_given(f, dim, name, "dim");
+  c.need_all(by_row, rows, "rows");
 }
 
-void RmsnormBackward(const Napi::CallbackInfo& info) {
-  Args args(info, "rmsnormBackward");
-  Floats x = args.floats(0, "x");
-  Floats weight = args.floats(1, "weight");
-  Floats rstd = args.floats(2, "rstd");
-  Floats dy = args.floats(3, "dy");
-  Floats dx = args.floats(4, "dx");
-  Floats d_weight = args.floats_or_null(5, "dWeight");
-  const int64_t rows = args.integer(6, "rows");
-  const int64_t dim = args.integer(7, "dim");
-  const bool accumulate = args.boolean(8, "accumulate");
-  const std::string s = shape2("rows", rows, "dim", dim);
-  args.need(x, rows * dim, "x", s);
-  args.need(weight, dim, "weight", "dim");
-  args.need(rstd, rows, "rstd", "rows");
-  args.need(dy, rows * dim, "dy", s);
-  args.need(dx, rows * dim, "dx", s);
-  if (d_weight.data != nullptr) args.need(d_weight, dim, "dWeight", "dim");
+void Rmsnorm(const Call& c, Floats x, Floats weight, Floats out, Floats rstd, Count rows, Count dim, double eps) {
+  check_norm(c, rows, dim, {{x, "x"}, {out, "out"}}, weight, {}, {{rstd, "rstd"}});
+  toolken::rmsnorm(x.data, weight.data, out.data, rstd.data, rows, dim, static_cast<float>(eps));
+}
+
+void RmsnormBackward(const Call& c, Floats x, Floats weight, Floats rstd, Floats dy, Floats dx, MaybeFloats d_weight, Count rows, Count dim,
+                     bool accumulate) {
+  check_norm(c, rows, dim, {{x, "x"}, {dy, "dy"}, {dx, "dx"}}, weight, {{d_weight, "dWeight"}}, {{rstd, "rstd"}});
   toolken::rmsnorm_backward(x.data, weight.data, rstd.data, dy.data, dx.data, d_weight.data, rows, dim, accumulate);
 }
 
-void Layernorm(const Napi::CallbackInfo& info) {
-  Args args(info, "layernorm");
-  Floats x = args.floats(0, "x");
-  Floats weight = args.floats(1, "weight");
-  Floats bias = args.floats_or_null(2, "bias");
-  Floats out = args.floats(3, "out");
-  Floats mean = args.floats(4, "mean");
-  Floats rstd = args.floats(5, "rstd");
-  const int64_t rows = args.integer(6, "rows");
-  const int64_t dim = args.integer(7, "dim");
-  const float eps = static_cast<float>(args.number(8, "eps"));
-  const std::string s = shape2("rows", rows, "dim", dim);
-  args.need(x, rows * dim, "x", s);
-  args.need(weight, dim, "weight", "dim");
-  if (bias.data != nullptr) args.need(bias, dim, "bias", "dim");
-  args.need(out, rows * dim, "out", s);
-  args.need(mean, rows, "mean", "rows");
-  args.need(rstd, rows, "rstd", "rows");
-  toolken::layernorm(x.data, weight.data, bias.data, out.data, mean.data, rstd.data, rows, dim, eps);
+void Layernorm(const Call& c, Floats x, Floats weight, MaybeFloats bias, Floats out, Floats mean, Floats rstd, Count rows, Count dim,
+               double eps) {
+  check_norm(c, rows, dim, {{x, "x"}, {out, "out"}}, weight, {{bias, "bias"}}, {{mean, "mean"}, {rstd, "rstd"}});
+  toolken::layernorm(x.data, weight.data, bias.data, out.data, mean.data, rstd.data, rows, dim, static_cast<float>(eps));
 }
 
-void LayernormBackward(const Napi::CallbackInfo& info) {
-  Args args(info, "layernormBackward");
-  Floats x = args.floats(0, "x");
-  Floats weight = args.floats(1, "weight");
-  Floats mean = args.floats(2, "mean");
-  Floats rstd = args.floats(3, "rstd");
-  Floats dy = args.floats(4, "dy");
-  Floats dx = args.floats(5, "dx");
-  Floats d_weight = args.floats_or_null(6, "dWeight");
-  Floats d_bias = args.floats_or_null(7, "dBias");
-  const int64_t rows = args.integer(8, "rows");
-  const int64_t dim = args.integer(9, "dim");
-  const bool accumulate = args.boolean(10, "accumulate");
-  const std::string s = shape2("rows", rows, "dim", dim);
-  args.need(x, rows * dim, "x", s);
-  args.need(weight, dim, "weight", "dim");
-  args.need(mean, rows, "mean", "rows");
-  args.need(rstd, rows, "rstd", "rows");
-  args.need(dy, rows * dim, "dy", s);
-  args.need(dx, rows * dim, "dx", s);
-  if (d_weight.data != nullptr) args.need(d_weight, dim, "dWeight", "dim");
-  if (d_bias.data != nullptr) args.need(d_bias, dim, "dBias", "dim");
+void LayernormBackward(const Call& c, Floats x, Floats weight, Floats mean, Floats rstd, Floats dy, Floats dx, MaybeFloats d_weight,
+                       MaybeFloats d_bias, Count rows, Count dim, bool accumulate) {
+  check_norm(c, rows, dim, {{x, "x"}, {dy, "dy"}, {dx, "dx"}}, weight, {{d_weight, "dWeight"}, {d_bias, "dBias"}}, {{mean, "mean"}, {rstd, "rstd"}});
   toolken::layernorm_backward(x.data, weight.data, mean.data, rstd.data, dy.data, dx.data, d_weight.data, d_bias.data, rows, dim,
                               accumulate);
 }
 
 // ---- softmax family ----
 
-void Softmax(const Napi::CallbackInfo& info) {
-  Args args(info, "softmax");
-  Floats x = args.floats(0, "x");
-  Floats out = args.floats(1, "out");
-  const int64_t rows = args.integer(2, "rows");
-  const int64_t cols = args.integer(3, "cols");
-  const bool log = args.boolean(4, "log");
+void Softmax(const Call& c, Floats x, Floats out, Count rows, Count cols, bool log) {
   const std::string s = shape2("rows", rows, "cols", cols);
-  args.need(x, rows * cols, "x", s);
-  args.need(out, rows * cols, "out", s);
+  c.need_all({{x, "x"}, {out, "out"}}, rows * cols, s);
   toolken::softmax(x.data, out.data, rows, cols, log);
 }
 
-void SoftmaxBackward(const Napi::CallbackInfo& info) {
-  Args args(info, "softmaxBackward");
-  Floats y = args.floats(0, "y");
-  Floats dy = args.floats(1, "dy");
-  Floats dx = args.floats(2, "dx");
-  const int64_t rows = args.integer(3, "rows");
-  const int64_t cols = args.integer(4, "cols");
-  const bool log = args.boolean(5, "log");
-  const bool accumulate = args.boolean(6, "accumulate");
+void SoftmaxBackward(const Call& c, Floats y, Floats dy, Floats dx, Count rows, Count cols, bool log, bool accumulate) {
   const std::string s = shape2("rows", rows, "cols", cols);
-  args.need(y, rows * cols, "y", s);
-  args.need(dy, rows * cols, "dy", s);
-  args.need(dx, rows * cols, "dx", s);
+  c.need_all({{y, "y"}, {dy, "dy"}, {dx, "dx"}}, rows * cols, s);
   toolken::softmax_backward(y.data, dy.data, dx.data, rows, cols, log, accumulate);
 }
 
 // ---- embeddings and positions ----
 
-void check_ids(const Args& args, const Ints& ids, int64_t table_rows, const char* table_name) {
+void check_ids(const Call& c, const Ints& ids, int64_t table_rows, const char* table_name) {
   for (int64_t i = 0; i < ids.length; i++) {
     if (ids.data[i] < 0 || ids.data[i] >= table_rows)
-      args.fail("ids[" + std::to_string(i) + "] = " + std::to_string(ids.data[i]) + " is outside " + table_name + " rows 0.." +
-                std::to_string(table_rows - 1));
+      c.fail("ids[" + std::to_string(i) + "] = " + std::to_string(ids.data[i]) + " is outside " + table_name + " rows 0.." +
+             std::to_string(table_rows - 1));
   }
 }
 
-void Embedding(const Napi::CallbackInfo& info) {
-  Args args(info, "embedding");
-  Floats table = args.floats(0, "table");
-  Ints ids = args.ints(1, "ids");
-  Floats out = args.floats(2, "out");
-  const int64_t dim = args.integer(3, "dim", 1);
-  check_ids(args, ids, table.length / dim, "table");
-  args.need(out, ids.length * dim, "out", "ids.length " + std::to_string(ids.length) + " x dim " + std::to_string(dim));
+void Embedding(const Call& c, Floats table, Ints ids, Floats out, Positive dim) {
+  check_ids(c, ids, table.length / dim, "table");
+  c.need(out, ids.length * dim, "out", "ids.length " + std::to_string(ids.length) + " x dim " + std::to_string(dim));
   toolken::embedding(table.data, ids.data, ids.length, out.data, dim);
 }
 
-void EmbeddingBackward(const Napi::CallbackInfo& info) {
-  Args args(info, "embeddingBackward");
-  Floats dy = args.floats(0, "dy");
-  Ints ids = args.ints(1, "ids");
-  Floats d_table = args.floats(2, "dTable");
-  const int64_t dim = args.integer(3, "dim", 1);
-  check_ids(args, ids, d_table.length / dim, "dTable");
-  args.need(dy, ids.length * dim, "dy", "ids.length " + std::to_string(ids.length) + " x dim " + std::to_string(dim));
+void EmbeddingBackward(const Call& c, Floats dy, Ints ids, Floats d_table, Positive dim) {
+  check_ids(c, ids, d_table.length / dim, "dTable");
+  c.need(dy, ids.length * dim, "dy", "ids.length " + std::to_string(ids.length) + " x dim " + std::to_string(dim));
   toolken::embedding_backward(dy.data, ids.data, ids.length, d_table.data, dim);
 }
 
-void Rope(const Napi::CallbackInfo& info) {
-  Args args(info, "rope");
-  Floats x = args.floats(0, "x");
-  Floats out = args.floats(1, "out");
-  toolken::RopeGeometry g{};
-  g.batch = args.integer(2, "batch");
-  g.heads = args.integer(3, "heads");
-  g.t = args.integer(4, "t");
-  g.head_dim = args.integer(5, "headDim");
-  g.start_position = args.integer(6, "startPosition");
-  Floats inv_freq = args.floats(7, "invFreq");
-  Ints positions = args.ints_or_null(8, "positions");
-  const bool inverse = args.boolean(9, "inverse");
-  if (g.head_dim % 2 != 0) args.fail("headDim must be even, got " + std::to_string(g.head_dim));
-  const int64_t size = g.batch * g.heads * g.t * g.head_dim;
-  const std::string s = "batch " + std::to_string(g.batch) + " x heads " + std::to_string(g.heads) + " x t " + std::to_string(g.t) +
-                        " x headDim " + std::to_string(g.head_dim);
-  args.need(x, size, "x", s);
-  args.need(out, size, "out", s);
-  args.need(inv_freq, g.head_dim / 2, "invFreq", "headDim / 2");
-  if (positions.data != nullptr) args.need(positions.length, g.batch * g.t, "positions", "batch x t");
-  g.inv_freq = inv_freq.data;
-  g.positions = positions.data;
+void Rope(const Call& c, Floats x, Floats out, Count batch, Count heads, Count t, Count head_dim, Count start_position, Floats inv_freq,
+          MaybeInts positions, bool inverse) {
+  if (head_dim % 2 != 0) c.fail("headDim must be even, got " + std::to_string(head_dim));
+  const int64_t size = batch * heads * t * head_dim;
+  const std::string s = "batch " + std::to_string(batch) + " x heads " + std::to_string(heads) + " x t " + std::to_string(t) +
+                        " x headDim " + std::to_string(head_dim);
+  c.need(x, size, "x", s);
+  c.need(out, size, "out", s);
+  c.need(inv_freq, head_dim / 2, "invFreq", "headDim / 2");
+  if (positions.data != nullptr) c.need(positions.length, batch * t, "positions", "batch x t");
+  const toolken::RopeGeometry g{batch, heads, t, head_dim, start_position, inv_freq.data, positions.data};
   toolken::rope(x.data, out.data, g, inverse);
 }
 
 // ---- attention ----
 
-toolken::AttentionGeometry attention_geometry(const Args& args, size_t first) {
-  toolken::AttentionGeometry g{};
-  g.batch = args.integer(first, "batch");
-  g.heads = args.integer(first + 1, "heads", 1);
-  g.kv_heads = args.integer(first + 2, "kvHeads", 1);
-  g.tq = args.integer(first + 3, "tq");
-  g.tk = args.integer(first + 4, "tk");
-  g.head_dim = args.integer(first + 5, "headDim", 1);
-  g.past_length = args.integer(first + 6, "pastLength");
-  g.causal = args.boolean(first + 7, "causal");
-  g.scale = static_cast<float>(args.number(first + 8, "scale"));
-  g.kv_head_stride = args.integer(first + 9, "kvHeadStride");
+toolken::AttentionGeometry attention_geometry(const Call& c, Count batch, Positive heads, Positive kv_heads, Count tq, Count tk,
+                                              Positive head_dim, Count past_length, bool causal, double scale, Count kv_head_stride) {
+  const toolken::AttentionGeometry g{batch, heads, kv_heads, tq, tk, head_dim, past_length, causal, static_cast<float>(scale), kv_head_stride};
   if (g.heads % g.kv_heads != 0)
-    args.fail("heads " + std::to_string(g.heads) + " is not a multiple of kvHeads " + std::to_string(g.kv_heads));
+    c.fail("heads " + std::to_string(g.heads) + " is not a multiple of kvHeads " + std::to_string(g.kv_heads));
   if (g.kv_head_stride < g.tk * g.head_dim)
-    args.fail("kvHeadStride " + std::to_string(g.kv_head_stride) + " is smaller than tk x headDim " + std::to_string(g.tk * g.head_dim));
+    c.fail("kvHeadStride " + std::to_string(g.kv_head_stride) + " is smaller than tk x headDim " + std::to_string(g.tk * g.head_dim));
   if (g.causal && g.past_length + g.tq > g.tk)
-    args.fail("pastLength " + std::to_string(g.past_length) + " + tq " + std::to_string(g.tq) + " exceeds tk " + std::to_string(g.tk));
-  if (!g.causal && g.tk == 0 && g.tq > 0) args.fail("non-causal attention needs tk >= 1");
+    c.fail("pastLength " + std::to_string(g.past_length) + " + tq " + std::to_string(g.tq) + " exceeds tk " + std::to_string(g.tk));
+  if (!g.causal && g.tk == 0 && g.tq > 0) c.fail("non-causal attention needs tk >= 1");
   return g;
 }
 
-void check_attention_arrays(const Args& args, const toolken::AttentionGeometry& g, const std::vector<std::pair<Floats, const char*>>& q_like,
-                            const std::vector<std::pair<Floats, const char*>>& kv_like, const Floats& lse) {
+void check_attention_arrays(const Call& c, const toolken::AttentionGeometry& g, std::initializer_list<std::pair<Floats, const char*>> q_like,
+                            std::initializer_list<std::pair<Floats, const char*>> kv_like, const Floats& lse) {
   const int64_t q_size = g.batch * g.heads * g.tq * g.head_dim;
   const int64_t kv_size = g.batch * g.kv_heads == 0 ? 0 : (g.batch * g.kv_heads - 1) * g.kv_head_stride + g.tk * g.head_dim;
   const std::string q_shape = "batch x heads x tq x headDim = " + std::to_string(q_size);
   const std::string kv_shape = "batch x kvHeads heads of stride " + std::to_string(g.kv_head_stride) + ", tk " + std::to_string(g.tk);
-  for (const auto& [f, name] : q_like) args.need(f, q_size, name, q_shape);
-  for (const auto& [f, name] : kv_like) args.need(f, kv_size, name, kv_shape);
-  args.need(lse, g.batch * g.heads * g.tq, "lse", "batch x heads x tq");
+  for (const auto& [f, name] : q_like) c.need(f, q_size, name, q_shape);
+  for (const auto& [f, name] : kv_like) c.need(f, kv_size, name, kv_shape);
+  c.need(lse, g.batch * g.heads * g.tq, "lse", "batch x heads x tq");
 }
 
-void Attention(const Napi::CallbackInfo& info) {
-  Args args(info, "attention");
-  Floats q = args.floats(0, "q");
-  Floats k = args.floats(1, "k");
-  Floats v = args.floats(2, "v");
-  Floats out = args.floats(3, "out");
-  Floats lse = args.floats(4, "lse");
-  const toolken::AttentionGeometry g = attention_geometry(args, 5);
-  check_attention_arrays(args, g, {{q, "q"}, {out, "out"}}, {{k, "k"}, {v, "v"}}, lse);
+void Attention(const Call& c, Floats q, Floats k, Floats v, Floats out, Floats lse, Count batch, Positive heads, Positive kv_heads, Count tq,
+               Count tk, Positive head_dim, Count past_length, bool causal, double scale, Count kv_head_stride) {
+  const toolken::AttentionGeometry g = attention_geometry(c, batch, heads, kv_heads, tq, tk, head_dim, past_length, causal, scale, kv_head_stride);
+  check_attention_arrays(c, g, {{q, "q"}, {out, "out"}}, {{k, "k"}, {v, "v"}}, lse);
   toolken::attention(q.data, k.data, v.data, out.data, lse.data, g);
 }
 
-void AttentionBackward(const Napi::CallbackInfo& info) {
-  Args args(info, "attentionBackward");
-  Floats q = args.floats(0, "q");
-  Floats k = args.floats(1, "k");
-  Floats v = args.floats(2, "v");
-  Floats out = args.floats(3, "out");
-  Floats lse = args.floats(4, "lse");
-  Floats d_out = args.floats(5, "dOut");
-  Floats dq = args.floats(6, "dq");
-  Floats dk = args.floats(7, "dk");
-  Floats dv = args.floats(8, "dv");
-  const toolken::AttentionGeometry g = attention_geometry(args, 9);
-  check_attention_arrays(args, g, {{q, "q"}, {out, "out"}, {d_out, "dOut"}, {dq, "dq"}}, {{k, "k"}, {v, "v"}, {dk, "dk"}, {dv, "dv"}}, lse);
+void AttentionBackward(const Call& c, Floats q, Floats k, Floats v, Floats out, Floats lse, Floats d_out, Floats dq, Floats dk, Floats dv,
+                       Count batch, Positive heads, Positive kv_heads, Count tq, Count tk, Positive head_dim, Count past_length, bool causal,
+                       double scale, Count kv_head_stride) {
+  const toolken::AttentionGeometry g = attention_geometry(c, batch, heads, kv_heads, tq, tk, head_dim, past_length, causal, scale, kv_head_stride);
+  check_attention_arrays(c, g, {{q, "q"}, {out, "out"}, {d_out, "dOut"}, {dq, "dq"}}, {{k, "k"}, {v, "v"}, {dk, "dk"}, {dv, "dv"}}, lse);
   toolken::attention_backward(q.data, k.data, v.data, out.data, lse.data, d_out.data, dq.data, dk.data, dv.data, g);
 }
 
 // ---- losses ----
 
-toolken::CrossEntropyGeometry cross_entropy_geometry(const Args& args, size_t first, const Floats& hidden, const Floats& weight,
-                                                    const Ints& targets, const Floats& lse) {
-  toolken::CrossEntropyGeometry g{};
-  g.rows = args.integer(first, "rows");
-  g.dim = args.integer(first + 1, "dim");
-  g.vocab = args.integer(first + 2, "vocab", 1);
-  const double ignore = args.number(first + 3, "ignoreIndex");
-  if (std::floor(ignore) != ignore) args.fail("ignoreIndex must be an integer");
-  g.ignore_index = static_cast<int64_t>(ignore);
-  g.chunk = args.integer(first + 4, "chunk", 1);
-  Floats row_weights = args.floats_or_null(first + 5, "rowWeights");
-  g.row_weights = row_weights.data;
-  Floats kept_logits = args.floats_or_null(first + 6, "keptLogits");
-  g.kept_logits = kept_logits.data;
-  g.label_smoothing = args.number(first + 7, "labelSmoothing");
-  if (!(g.label_smoothing >= 0.0 && g.label_smoothing < 1.0)) args.fail("labelSmoothing must be in [0, 1)");
-  g.smooth_begin = args.integer(first + 8, "smoothingStart");
-  g.smooth_end = args.integer(first + 9, "smoothingEnd");
-  if (!(0 <= g.smooth_begin && g.smooth_begin < g.smooth_end && g.smooth_end <= g.vocab))
-    args.fail("smoothing classes " + std::to_string(g.smooth_begin) + ".." + std::to_string(g.smooth_end) + " are not a non-empty range of the vocabulary");
-  Floats smoothing_targets = args.floats_or_null(first + 10, "smoothingTargets");
-  g.smoothing_targets = smoothing_targets.data;
-  Floats row_losses = args.floats_or_null(first + 11, "rowLosses");
-  g.row_losses = row_losses.data;
-  Floats row_scales = args.floats_or_null(first + 12, "rowScales");
-  g.row_scales = row_scales.data;
-  args.need(hidden, g.rows * g.dim, "hidden", shape2("rows", g.rows, "dim", g.dim));
-  args.need(weight, g.vocab * g.dim, "weight", shape2("vocab", g.vocab, "dim", g.dim));
-  args.need(targets.length, g.rows, "targets", "rows");
-  args.need(lse, g.rows, "lse", "rows");
-  if (row_weights.data != nullptr) args.need(row_weights, g.rows, "rowWeights", "rows");
-  if (kept_logits.data != nullptr) args.need(kept_logits, g.rows * g.vocab, "keptLogits", shape2("rows", g.rows, "vocab", g.vocab));
-  if (smoothing_targets.data != nullptr)
-    args.need(smoothing_targets, g.rows * (g.smooth_end - g.smooth_begin), "smoothingTargets", shape2("rows", g.rows, "smoothing classes", g.smooth_end - g.smooth_begin));
-  if (row_losses.data != nullptr) args.need(row_losses, g.rows, "rowLosses", "rows");
-  if (row_scales.data != nullptr) args.need(row_scales, g.rows, "rowScales", "rows");
-  for (int64_t r = 0; r < g.rows; r++) {
+toolken::CrossEntropyGeometry cross_entropy_geometry(const Call& c, const Floats& hidden, const Floats& weight, const Ints& targets,
+                                                    const Floats& lse, Count rows, Count dim, Positive vocab, Integer ignore_index,
+                                                    Positive chunk, MaybeFloats row_weights, MaybeFloats kept_logits, double label_smoothing,
+                                                    Count smooth_begin, Count smooth_end, MaybeFloats smoothing_targets,
+                                                    MaybeFloats row_losses, MaybeFloats row_scales) {
+  if (!(label_smoothing >= 0.0 && label_smoothing < 1.0)) c.fail("labelSmoothing must be in [0, 1)");
+  if (!(smooth_begin < smooth_end && smooth_end <= vocab))
+    c.fail("smoothing classes " + std::to_string(smooth_begin) + ".." + std::to_string(smooth_end) + " are not a non-empty range of the vocabulary");
+  c.need(hidden, rows * dim, "hidden", shape2("rows", rows, "dim", dim));
+  c.need(weight, vocab * dim, "weight", shape2("vocab", vocab, "dim", dim));
+  c.need(targets.length, rows, "targets", "rows");
+  c.need(lse, rows, "lse", "rows");
+  c.need_if_given(row_weights, rows, "rowWeights", "rows");
+  c.need_if_given(kept_logits, rows * vocab, "keptLogits", shape2("rows", rows, "vocab", vocab));
+  c.need_if_given(smoothing_targets, rows * (smooth_end - smooth_begin), "smoothingTargets",
+                  shape2("rows", rows, "smoothing classes", smooth_end - smooth_begin));
+  c.need_if_given(row_losses, rows, "rowLosses", "rows");
+  c.need_if_given(row_scales, rows, "rowScales", "rows");
+  for (int64_t r = 0; r < rows; r++) {
     const int64_t t = targets.data[r];
-    if (t != g.ignore_index && (t < 0 || t >= g.vocab))
-      args.fail("targets[" + std::to_string(r) + "] = " + std::to_string(t) + " is outside the vocabulary 0.." + std::to_string(g.vocab - 1) +
-                " and is not ignoreIndex " + std::to_string(g.ignore_index));
+    if (t != ignore_index && (t < 0 || t >= vocab))
+      c.fail("targets[" + std::to_string(r) + "] = " + std::to_string(t) + " is outside the vocabulary 0.." + std::to_string(vocab - 1) +
+             " and is not ignoreIndex " + std::to_string(ignore_index));
   }
-  return g;
+  return toolken::CrossEntropyGeometry{rows, dim, vocab, ignore_index, chunk, row_weights.data, kept_logits.data, label_smoothing,
+                                       smooth_begin, smooth_end, smoothing_targets.data, row_losses.data, row_scales.data};
 }
 
-Napi::Value LinearCrossEntropy(const Napi::CallbackInfo& info) {
-  Args args(info, "linearCrossEntropy");
-  Floats hidden = args.floats(0, "hidden");
-  Floats weight = args.floats(1, "weight");
-  Ints targets = args.ints(2, "targets");
-  Floats lse = args.floats(3, "lse");
-  const toolken::CrossEntropyGeometry g = cross_entropy_geometry(args, 4, hidden, weight, targets, lse);
-  const toolken::CrossEntropyTotals totals = toolken::linear_cross_entropy(hidden.data, weight.data, targets.data, lse.data, g);
-  Napi::Array result = Napi::Array::New(info.Env(), 2);
-  result.Set(0u, totals.loss);
-  result.Set(1u, totals.weight_total);
-  return result;
+toolken::CrossEntropyTotals LinearCrossEntropy(const Call& c, Floats hidden, Floats weight, Ints targets, Floats lse, Count rows, Count dim,
+                                               Positive vocab, Integer ignore_index, Positive chunk, MaybeFloats row_weights,
+                                               MaybeFloats kept_logits, double label_smoothing, Count smooth_begin, Count smooth_end,
+                                               MaybeFloats smoothing_targets, MaybeFloats row_losses, MaybeFloats row_scales) {
+  const toolken::CrossEntropyGeometry g =
+      cross_entropy_geometry(c, hidden, weight, targets, lse, rows, dim, vocab, ignore_index, chunk, row_weights, kept_logits, label_smoothing,
+                             smooth_begin, smooth_end, smoothing_targets, row_losses, row_scales);
+  return toolken::linear_cross_entropy(hidden.data, weight.data, targets.data, lse.data, g);
 }
 
-void LinearCrossEntropyBackward(const Napi::CallbackInfo& info) {
-  Args args(info, "linearCrossEntropyBackward");
-  Floats hidden = args.floats(0, "hidden");
-  Floats weight = args.floats(1, "weight");
-  Ints targets = args.ints(2, "targets");
-  Floats lse = args.floats(3, "lse");
-  const float scale = static_cast<float>(args.number(4, "scale"));
-  Floats d_hidden = args.floats_or_null(5, "dHidden");
-  Floats d_weight = args.floats_or_null(6, "dWeight");
-  const toolken::CrossEntropyGeometry g = cross_entropy_geometry(args, 7, hidden, weight, targets, lse);
-  if (d_hidden.data != nullptr) args.need(d_hidden, g.rows * g.dim, "dHidden", shape2("rows", g.rows, "dim", g.dim));
-  if (d_weight.data != nullptr) args.need(d_weight, g.vocab * g.dim, "dWeight", shape2("vocab", g.vocab, "dim", g.dim));
-  toolken::linear_cross_entropy_backward(hidden.data, weight.data, targets.data, lse.data, scale, d_hidden.data, d_weight.data, g);
+void LinearCrossEntropyBackward(const Call& c, Floats hidden, Floats weight, Ints targets, Floats lse, double scale, MaybeFloats d_hidden,
+                                MaybeFloats d_weight, Count rows, Count dim, Positive vocab, Integer ignore_index, Positive chunk,
+                                MaybeFloats row_weights, MaybeFloats kept_logits, double label_smoothing, Count smooth_begin, Count smooth_end,
+                                MaybeFloats smoothing_targets, MaybeFloats row_losses, MaybeFloats row_scales) {
+  const toolken::CrossEntropyGeometry g =
+      cross_entropy_geometry(c, hidden, weight, targets, lse, rows, dim, vocab, ignore_index, chunk, row_weights, kept_logits, label_smoothing,
+                             smooth_begin, smooth_end, smoothing_targets, row_losses, row_scales);
+  c.need_if_given(d_hidden, rows * dim, "dHidden", shape2("rows", rows, "dim", dim));
+  c.need_if_given(d_weight, vocab * dim, "dWeight", shape2("vocab", vocab, "dim", dim));
+  toolken::linear_cross_entropy_backward(hidden.data, weight.data, targets.data, lse.data, static_cast<float>(scale), d_hidden.data,
+                                         d_weight.data, g);
 }
 
 // ---- optimizers ----
 
-void Adamw(const Napi::CallbackInfo& info) {
-  Args args(info, "adamw");
-  Floats param = args.floats(0, "param");
-  Floats grad = args.floats(1, "grad");
-  Floats m = args.floats(2, "m");
-  Floats v = args.floats(3, "v");
-  const int64_t size = args.integer(4, "size");
-  toolken::AdamWHyper h{};
-  h.lr = args.number(5, "lr");
-  h.beta1 = args.number(6, "beta1");
-  h.beta2 = args.number(7, "beta2");
-  h.eps = args.number(8, "eps");
-  h.weight_decay = args.number(9, "weightDecay");
-  h.step = args.integer(10, "step", 1);
-  args.need(param, size, "param", "size");
-  args.need(grad, size, "grad", "size");
-  args.need(m, size, "m", "size");
-  args.need(v, size, "v", "size");
-  toolken::adamw(param.data, grad.data, m.data, v.data, size, h);
+void Adamw(const Call& c, Floats param, Floats grad, Floats m, Floats v, Count size, double lr, double beta1, double beta2, double eps,
+           double weight_decay, Positive step) {
+  c.need_all({{param, "param"}, {grad, "grad"}, {m, "m"}, {v, "v"}}, size, "size");
+  toolken::adamw(param.data, grad.data, m.data, v.data, size, toolken::AdamWHyper{lr, beta1, beta2, eps, weight_decay, step});
+}
+
+// ---- the registry: kernel name -> handler, its argument kinds and result read off the handler's signature ----
+
+struct Entry {
+  const char* name;
+  std::vector<const char*> kinds;
+  const char* result;
+  Napi::Value (*call)(const Napi::CallbackInfo& info);
+};
+
+template <typename R, typename... P, size_t... I>
+Napi::Value invoke(R (*fn)(const Call&, P...), const Napi::CallbackInfo& info, std::index_sequence<I...>) {
+  const Call c(info, *static_cast<const Signature*>(info.Data()));
+  // Braced initialisation reads the arguments left to right, so the first bad one is the one reported.
+  std::tuple<P...> args{c.template read<P>(I)...};
+  if constexpr (std::is_void_v<R>) {
+    std::apply([&](auto&&... a) { fn(c, a...); }, args);
+    return info.Env().Undefined();
+  } else {
+    return to_js(info.Env(), std::apply([&](auto&&... a) { return fn(c, a...); }, args));
+  }
+}
+
+template <auto Fn>
+struct Bind;
+template <typename R, typename... P, R (*Fn)(const Call&, P...)>
+struct Bind<Fn> {
+  static Napi::Value call(const Napi::CallbackInfo& info) { return invoke(Fn, info, std::index_sequence_for<P...>{}); }
+  static Entry entry(const char* name) { return Entry{name, {Kind<P>::name...}, Result<R>::name, &call}; }
+};
+
+template <auto Fn>
+Entry entry(const char* name) {
+  return Bind<Fn>::entry(name);
+}
+
+const std::vector<Entry>& registry() {
+  static const std::vector<Entry> entries = {
+      entry<Fill>("fill"),
+      entry<Copy>("copy"),
+      entry<CopyStrided>("copyStrided"),
+      entry<Matmul>("matmul"),
+      entry<Binary>("binary"),
+      entry<Unary>("unary"),
+      entry<UnaryBackward>("unaryBackward"),
+      entry<Axpby>("axpby"),
+      entry<SumOuter>("sumOuter"),
+      entry<SumRows>("sumRows"),
+      entry<SumSquares>("sumSquares"),
+      entry<Swiglu>("swiglu"),
+      entry<SwigluBackward>("swigluBackward"),
+      entry<Rmsnorm>("rmsnorm"),
+      entry<RmsnormBackward>("rmsnormBackward"),
+      entry<Layernorm>("layernorm"),
+      entry<LayernormBackward>("layernormBackward"),
+      entry<Softmax>("softmax"),
+      entry<SoftmaxBackward>("softmaxBackward"),
+      entry<Embedding>("embedding"),
+      entry<EmbeddingBackward>("embeddingBackward"),
+      entry<Rope>("rope"),
+      entry<Attention>("attention"),
+      entry<AttentionBackward>("attentionBackward"),
+      entry<LinearCrossEntropy>("linearCrossEntropy"),
+      entry<LinearCrossEntropyBackward>("linearCrossEntropyBackward"),
+      entry<Adamw>("adamw"),
+  };
+  return entries;
+}
+
+// bind(table): table is [[kernel, [[argument, kind], ...], result], ...] from src/tensor/kernels.ts. Checks that it
+// lists exactly the registry's kernels with the kinds and results of their handlers, and returns { kernel: function }.
+Napi::Value BindTable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const auto fail = [&](const std::string& message) -> void {
+    throw Napi::Error::New(env, "cpu.bind: the kernel table (src/tensor/kernels.ts) does not match native/binding.cc: " + message);
+  };
+  if (!info[0].IsArray()) fail("the table must be an array");
+  // Signatures live as long as the functions that point at them (the process, as the addon cannot be unloaded).
+  static std::deque<Signature> signatures;
+  Napi::Array table = info[0].As<Napi::Array>();
+  Napi::Object out = Napi::Object::New(env);
+  std::vector<bool> bound(registry().size(), false);
+  for (uint32_t t = 0; t < table.Length(); t++) {
+    Napi::Array row = table.Get(t).As<Napi::Array>();
+    const std::string name = row.Get(0u).As<Napi::String>().Utf8Value();
+    Napi::Array args = row.Get(1u).As<Napi::Array>();
+    const std::string result = row.Get(2u).As<Napi::String>().Utf8Value();
+    size_t e = 0;
+    while (e < registry().size() && name != registry()[e].name) e++;
+    if (e == registry().size()) fail("kernel " + name + " has no handler");
+    const Entry& entry = registry()[e];
+    if (args.Length() != entry.kinds.size())
+      fail(name + " takes " + std::to_string(entry.kinds.size()) + " arguments, the table lists " + std::to_string(args.Length()));
+    if (result != entry.result) fail(name + " returns " + entry.result + ", the table says " + result);
+    Signature sig{name, {}};
+    for (uint32_t i = 0; i < args.Length(); i++) {
+      Napi::Array arg = args.Get(i).As<Napi::Array>();
+      const std::string arg_name = arg.Get(0u).As<Napi::String>().Utf8Value();
+      const std::string kind = arg.Get(1u).As<Napi::String>().Utf8Value();
+      if (kind != entry.kinds[i]) fail(name + " argument " + std::to_string(i) + " (" + arg_name + ") is " + entry.kinds[i] + ", the table says " + kind);
+      sig.names.push_back(arg_name);
+    }
+    signatures.push_back(std::move(sig));
+    out.Set(name, Napi::Function::New(env, entry.call, name, &signatures.back()));
+    bound[e] = true;
+  }
+  for (size_t e = 0; e < bound.size(); e++)
+    if (!bound[e]) fail(std::string("kernel ") + registry()[e].name + " is missing from the table");
+  return out;
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   allocator_policy = toolken::tune_allocator();
-  const auto add = [&](const char* name, auto fn) { exports.Set(name, Napi::Function::New(env, fn, name)); };
-  add("describe", Describe);
-  add("features", Features);
-  add("getThreads", GetThreads);
-  add("setThreads", SetThreads);
-  add("fill", Fill);
-  add("copy", Copy);
-  add("copyStrided", CopyStrided);
-  add("matmul", Matmul);
-  add("binary", Binary);
-  add("unary", Unary);
-  add("unaryBackward", UnaryBackward);
-  add("axpby", Axpby);
-  add("sumOuter", SumOuter);
-  add("sumRows", SumRows);
-  add("sumSquares", SumSquares);
-  add("swiglu", Swiglu);
-  add("swigluBackward", SwigluBackward);
-  add("rmsnorm", Rmsnorm);
-  add("rmsnormBackward", RmsnormBackward);
-  add("layernorm", Layernorm);
-  add("layernormBackward", LayernormBackward);
-  add("softmax", Softmax);
-  add("softmaxBackward", SoftmaxBackward);
-  add("embedding", Embedding);
-  add("embeddingBackward", EmbeddingBackward);
-  add("rope", Rope);
-  add("attention", Attention);
-  add("attentionBackward", AttentionBackward);
-  add("linearCrossEntropy", LinearCrossEntropy);
-  add("linearCrossEntropyBackward", LinearCrossEntropyBackward);
-  add("adamw", Adamw);
+  exports.Set("describe", Napi::Function::New(env, Describe, "describe"));
+  exports.Set("features", Napi::Function::New(env, Features, "features"));
+  exports.Set("getThreads", Napi::Function::New(env, GetThreads, "getThreads"));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
+  exports.Set("bind", Napi::Function::New(env, BindTable, "bind"));
   return exports;
 }
 

@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import type { Backend, MatmulParams } from '../backend.js';
 import { Rng } from '../random.js';
 import { assertConformance } from '../testing/conformance.js';
-import { loadCpuBackend, type CpuBackend } from './cpu.js';
+import { createRequire } from 'node:module';
+import { wireTable } from '../kernels.js';
+import { loadCpuBackend, nativeAddonPath, type CpuBackend } from './cpu.js';
 import { refBackend } from './ref.js';
 
 const loaded = loadCpuBackend();
@@ -347,3 +349,20 @@ for (const [cap, path] of [['avx2', 'avx2-fma'], ['portable', 'scalar']] as cons
     assert.deepEqual(result, { path, failures: [] });
   });
 }
+
+test('the addon refuses a kernel table that does not match its handlers, naming the kernel and the argument', { skip: skipReason }, () => {
+  const addon = createRequire(import.meta.url)(nativeAddonPath) as { bind(table: ReturnType<typeof wireTable>): unknown };
+  const prefix = 'cpu.bind: the kernel table (src/tensor/kernels.ts) does not match native/binding.cc: ';
+  const table = wireTable();
+  const retyped = table.map(([name, args, result]) =>
+    [name, name === 'softmax' ? args.map(([arg, kind]) => [arg, arg === 'log' ? 'number' : kind]) : args, result]) as typeof table;
+  assert.throws(() => addon.bind(retyped), { message: `${prefix}softmax argument 4 (log) is bool, the table says number` });
+  const shortened = table.map(([name, args, result]) => [name, name === 'copy' ? args.slice(1) : args, result]) as typeof table;
+  assert.throws(() => addon.bind(shortened), { message: `${prefix}copy takes 5 arguments, the table lists 4` });
+  assert.throws(() => addon.bind(table.filter(([name]) => name !== 'adamw')), { message: `${prefix}kernel adamw is missing from the table` });
+  assert.throws(() => addon.bind([...table, ['gemv' as 'adamw', [], 'void']]), { message: `${prefix}kernel gemv has no handler` });
+  assert.throws(
+    () => addon.bind(table.map(([name, args, result]) => [name, args, name === 'sumSquares' ? 'void' : result])),
+    { message: `${prefix}sumSquares returns number, the table says void` },
+  );
+});
