@@ -96,6 +96,9 @@ function check(schema: JsonSchema, value: unknown, path: string, issues: Validat
       issues.push({ path, message: `expected a value matching at least one of ${schema.anyOf.length} alternatives (${summarizeBranches(branches)})` });
     }
   }
+  if (schema.allOf !== undefined) {
+    schema.allOf.forEach((branch) => check(branch, value, path, issues));
+  }
   if (schema.oneOf !== undefined) {
     const branches = schema.oneOf.map((branch) => validateAt(branch, value, path));
     const matching = branches.filter((b) => b.length === 0).length;
@@ -123,6 +126,15 @@ function checkNumber(schema: JsonSchema, value: number, path: string, issues: Va
   }
   if (schema.maximum !== undefined && value > schema.maximum) {
     issues.push({ path, message: `expected a number <= ${schema.maximum}, got ${value}` });
+  }
+  if (schema.exclusiveMinimum !== undefined && value <= schema.exclusiveMinimum) {
+    issues.push({ path, message: `expected a number > ${schema.exclusiveMinimum}, got ${value}` });
+  }
+  if (schema.exclusiveMaximum !== undefined && value >= schema.exclusiveMaximum) {
+    issues.push({ path, message: `expected a number < ${schema.exclusiveMaximum}, got ${value}` });
+  }
+  if (schema.multipleOf !== undefined && !isMultiple(value, schema.multipleOf)) {
+    issues.push({ path, message: `expected a multiple of ${schema.multipleOf}, got ${value}` });
   }
 }
 
@@ -178,6 +190,32 @@ function checkArray(schema: JsonSchema, value: readonly unknown[], path: string,
   if (schema.items !== undefined) {
     value.forEach((item, i) => check(schema.items!, item, `${path}/${i}`, issues));
   }
+  if (schema.uniqueItems === true) {
+    // Canonical text makes equal values (in any key order) equal strings: one pass, not a comparison of every pair.
+    const seen = new Map<string, number>();
+    value.forEach((item, i) => {
+      const key = canonicalJson(item as JsonValue);
+      const first = seen.get(key);
+      if (first !== undefined) issues.push({ path: `${path}/${i}`, message: `expected unique items, but item ${i} equals item ${first}` });
+      else seen.set(key, i);
+    });
+  }
+}
+
+/** `value` is an integer multiple of `step`, allowing for binary rounding (0.3 is a multiple of 0.1). */
+function isMultiple(value: number, step: number): boolean {
+  const quotient = value / step;
+  return Math.abs(quotient - Math.round(quotient)) <= 1e-9 * Math.max(1, Math.abs(quotient));
+}
+
+/** Canonical JSON (object keys sorted), so `{a, b}` and `{b, a}` find the same recording. */
+export function canonicalJson(value: JsonValue): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const keys = Object.keys(value).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k]!)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 function checkObject(schema: JsonSchema, value: Record<string, unknown>, path: string, issues: ValidationIssue[]): void {

@@ -5,6 +5,7 @@
  * promise, bad return value) becomes an observation the model can read. One bad tool never crashes a run.
  */
 import type { JsonValue, Tool, ToolCallOptions, ToolExecutor, ToolFailureKind, ToolObservation } from '../types.js';
+import { validateSourceSchema } from '../source-schema.js';
 import { formatIssues, isJsonValue, validateJson } from '../validate.js';
 
 /** What a handler gives back: the text the model reads, and optionally the structured value behind it. */
@@ -46,7 +47,8 @@ export async function callGuarded(tool: Tool, handler: ToolHandler, args: JsonVa
   if (args === null || typeof args !== 'object' || Array.isArray(args)) {
     return failure('invalid-arguments', `invalid arguments for ${tool.id}: expected an object of named arguments, got ${args === null ? 'null' : Array.isArray(args) ? 'an array' : typeof args}`);
   }
-  const issues = validateJson(tool.parameters, args);
+  let issues = validateJson(tool.parameters, args);
+  if (issues.length === 0 && tool.sourceParameters !== undefined) issues = validateSourceSchema(tool.sourceParameters, args);
   if (issues.length > 0) return failure('invalid-arguments', `invalid arguments for ${tool.id}:\n${formatIssues(issues)}`);
   if (opts.signal?.aborted) return failure('failed', `call to ${tool.id} was cancelled before it started`);
 

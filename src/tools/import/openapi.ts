@@ -4,7 +4,8 @@
  * the request. Local `$ref`s (`#/components/...`) are resolved; id = `operationId`, or `${METHOD} ${path}`.
  */
 import { escapePointer } from '../pointer.js';
-import { MAX_SCHEMA_DEPTH, normalizeSchema, SchemaError, setEntry } from '../schema.js';
+import { normalizeSchema, setEntry } from '../schema.js';
+import { refResolver } from './refs.js';
 import type { HttpEndpoint, JsonSchema, ObjectSchema, Tool } from '../types.js';
 import { suspiciousEndpoint } from '../executors/network-policy.js';
 import { buildEach, EntryError, isRecord, origin, type ImportIssue, type ImportResult, type ParsedDocument } from './entries.js';
@@ -37,9 +38,7 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
   }
   const result = buildEach(file, operations, ({ path, method, op, shared }, operationPointer) => {
     if (!isRecord(op)) throw new EntryError('', 'expected an operation object');
-    // One budget per operation: `$ref` fan-out ("billion laughs") stops at MAX_EXPANDED_NODES, not at memory's end.
-    const budget = { nodes: MAX_EXPANDED_NODES };
-    const resolve = (value: unknown, pointer: string): unknown => resolveRefs(root, value, pointer, 0, 0, budget);
+    const resolve = refResolver(root);
     const operationId = typeof op.operationId === 'string' && op.operationId.trim() !== '' ? op.operationId.trim() : undefined;
     const id = operationId ?? `${method.toUpperCase()} ${path}`;
     const summary = typeof op.summary === 'string' ? op.summary.trim() : '';
@@ -107,39 +106,8 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
     tool.origin = origin('openapi', file, `/paths/${escapePointer(path)}/${method}`);
     return [tool];
   });
-  return { ...result, warnings };
+  return { ...result, warnings: [...warnings, ...(result.warnings ?? [])] };
 }
 
 /** RFC 9110 token characters: what a header name may consist of (no spaces, no CR/LF, no colon). */
 const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
-/** Most nodes one operation's schemas may expand to once `$ref`s are replaced by their targets. */
-export const MAX_EXPANDED_NODES = 100_000;
-/** Deepest nesting of a resolved schema document (a schema level is two JSON levels: `properties`, then the name). */
-const MAX_RESOLVED_NESTING = 2 * MAX_SCHEMA_DEPTH + 8;
-
-/**
- * Replaces `{"$ref": "#/..."}` nodes by their targets. Cycles deeper than 32 levels, nesting past the schema depth
- * limit and expansions past the node budget are reported, not followed until the stack or memory runs out.
- */
-function resolveRefs(root: Record<string, unknown>, value: unknown, pointer: string, refDepth: number, nesting: number, budget: { nodes: number }): unknown {
-  if (refDepth > 32) throw new SchemaError(pointer, '$ref nesting deeper than 32 levels (a cycle?)');
-  if (nesting > MAX_RESOLVED_NESTING) throw new SchemaError(pointer, `schema nested more than ${MAX_SCHEMA_DEPTH} levels deep`);
-  if (--budget.nodes < 0) throw new SchemaError(pointer, `$refs expand to more than ${MAX_EXPANDED_NODES} schema nodes`);
-  if (Array.isArray(value)) return value.map((v, i) => resolveRefs(root, v, `${pointer}/${i}`, refDepth, nesting + 1, budget));
-  if (!isRecord(value)) return value;
-  if (typeof value.$ref === 'string') {
-    const ref = value.$ref;
-    if (!ref.startsWith('#/')) throw new SchemaError(pointer, `only local $refs are supported, got '${ref}'`);
-    let target: unknown = root;
-    for (const part of ref.slice(2).split('/')) {
-      const key = part.replace(/~1/g, '/').replace(/~0/g, '~');
-      target = isRecord(target) && Object.prototype.hasOwnProperty.call(target, key) ? target[key] : undefined;
-    }
-    if (target === undefined) throw new SchemaError(pointer, `$ref '${ref}' points to nothing`);
-    return resolveRefs(root, target, pointer, refDepth + 1, nesting, budget);
-  }
-  const out: Record<string, unknown> = {};
-  for (const [key, child] of Object.entries(value)) setEntry(out, key, resolveRefs(root, child, `${pointer}/${escapePointer(key)}`, refDepth, nesting + 1, budget));
-  return out;
-}
