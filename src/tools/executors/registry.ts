@@ -14,8 +14,11 @@ export interface ToolResult {
   value?: JsonValue;
 }
 
-/** Runs one tool on already-validated arguments; should stop work when `signal` aborts. */
-export type ToolHandler = (args: { [key: string]: JsonValue }, signal: AbortSignal) => Promise<ToolResult | string> | ToolResult | string;
+/**
+ * Runs one tool on already-validated arguments; should stop work when `signal` aborts. It gives back text, a
+ * ToolResult, or any other JSON value (the model then reads its JSON text, and `value` keeps it).
+ */
+export type ToolHandler = (args: { [key: string]: JsonValue }, signal: AbortSignal) => Promise<ToolResult | JsonValue> | ToolResult | JsonValue;
 
 export interface CallLimits {
   /** Milliseconds before a call is abandoned with a `timeout` observation. */
@@ -84,10 +87,17 @@ export async function callGuarded(tool: Tool, handler: ToolHandler, args: JsonVa
   }
 }
 
+/** A handler's answer as a ToolResult: text as is, `{ content: string, value? }` as is, other JSON values as their JSON text. */
+function asToolResult(result: unknown): ToolResult | undefined {
+  if (typeof result === 'string') return { content: result };
+  if (result !== null && typeof result === 'object' && typeof (result as ToolResult).content === 'string') return result as ToolResult;
+  if (result !== undefined && isJsonValue(result)) return { content: JSON.stringify(result), value: result };
+  return undefined;
+}
+
 function checkResult(tool: Tool, result: unknown, limits: CallLimits): ToolObservation {
-  const normalized: ToolResult | undefined =
-    typeof result === 'string' ? { content: result } : result !== null && typeof result === 'object' && typeof (result as ToolResult).content === 'string' ? (result as ToolResult) : undefined;
-  if (normalized === undefined) return failure('failed', `${tool.id} returned no text content`);
+  const normalized = asToolResult(result);
+  if (normalized === undefined) return failure('failed', `${tool.id} returned ${result === undefined ? 'nothing' : 'a value that is not JSON'} (expected text or a JSON value)`);
   if (normalized.content.length > limits.maxResponseChars) {
     return failure('too-large', `${tool.id} returned ${normalized.content.length} characters, more than the limit of ${limits.maxResponseChars}`);
   }
