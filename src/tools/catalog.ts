@@ -15,7 +15,7 @@ export class CatalogError extends Error {
   }
 }
 
-const FORMATS: readonly CatalogFormat[] = ['toolbench', 'openai', 'bfcl', 'seal-tools', 'metatool', 'beir', 'mcp', 'openapi', 'toolken'];
+const FORMATS: readonly CatalogFormat[] = ['toolbench', 'openai', 'bfcl', 'seal-tools', 'metatool', 'beir', 'mcp', 'openapi', 'toolalpaca', 'toolken'];
 const METHODS: readonly HttpEndpoint['method'][] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 const LOCATIONS = ['path', 'query', 'header', 'body'] as const;
 

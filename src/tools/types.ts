@@ -56,6 +56,7 @@ export type CatalogFormat =
   | 'beir'
   | 'mcp'
   | 'openapi'
+  | 'toolalpaca'
   | 'toolken';
 
 /** How to call a tool over HTTP (OpenAPI / ToolBench / RapidAPI style). */

@@ -28,8 +28,13 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
   if (serverProblem !== undefined) warnings.push({ file, location: '/servers/0/url', reason: serverProblem });
 
   const operations: { location: string; value: { path: string; method: (typeof METHODS)[number]; op: unknown; shared: unknown } }[] = [];
+  const misplaced: ImportIssue[] = [];
   for (const [path, item] of Object.entries(root.paths)) {
     if (!isRecord(item)) continue;
+    // Some generated documents (ToolAlpaca's) nest paths inside a path item; they are reported, not lost.
+    for (const key of Object.keys(item)) {
+      if (key.startsWith('/')) misplaced.push({ file, location: `/paths/${escapePointer(path)}/${escapePointer(key)}`, reason: `path '${key}' is nested inside the path item '${path}'; paths must be keys of "paths"` });
+    }
     for (const method of METHODS) {
       if (item[method] !== undefined) {
         operations.push({ location: `/paths/${escapePointer(path)}/${method}`, value: { path, method, op: item[method], shared: item.parameters } });
@@ -105,7 +110,7 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
     }
     tool.origin = origin('openapi', file, `/paths/${escapePointer(path)}/${method}`);
     return [tool];
-  });
+  }, misplaced);
   return { ...result, warnings: [...warnings, ...(result.warnings ?? [])] };
 }
 
