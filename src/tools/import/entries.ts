@@ -156,7 +156,8 @@ export type EntryWarning = (pointer: string, reason: string) => void;
 export function joinLocation(location: string, pointer: string): string {
   if (pointer === '') return location;
   if (location === '/' || location === '') return pointer;
-  return location.startsWith('line') ? `${location} ${pointer}` : `${location}${pointer}`;
+  // `line 3` + `/x` = `line 3 /x`; `line 3 /function/1` + `/x` = `line 3 /function/1/x` (one pointer per line).
+  return location.startsWith('line') && !location.includes(' /') ? `${location} ${pointer}` : `${location}${pointer}`;
 }
 
 /** Runs `read` on a part of an entry, so that its errors point from the entry: `/function` + `/parameters/type`. */

@@ -125,7 +125,7 @@ test('BFCL function docs map Python and Java type names and report unknown types
   });
   assert.deepEqual(
     result.issues.map((i) => i.location),
-    ['line 4', 'line 2 /function/1 /parameters/properties/x/type'],
+    ['line 4', 'line 2 /function/1/parameters/properties/x/type'],
   );
   assert.match(result.issues[0]!.reason, /^not valid JSON/);
   assert.equal(result.issues[1]!.reason, "unknown type name 'quaternion' (expected a JSON Schema type or a known alias such as dict, float, str)");
