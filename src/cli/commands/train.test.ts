@@ -121,7 +121,7 @@ test('train refuses bad flags, files and runs with one clear message', async () 
   await rejectsWith(capture(train, '--stage', 'memorization', ...base, '--lr', 'fast'), /--lr must be a number, got 'fast'/);
   await rejectsWith(capture(train, '--stage', 'memorization', ...base, '--average-decay', '1'), /--average-decay must be in \[0, 1\), got 1/);
   await rejectsWith(capture(train, '--stage', 'memorization', ...base, '--weight-decay', '-0.1'), /--weight-decay must be >= 0, got -0.1/);
-  await rejectsWith(capture(train, '--stage', 'memorization', '--model', model, '--catalog', join(dir, 'none.json'), '--out', join(dir, 'r')), /cannot read catalog .*none\.json/);
+  await rejectsWith(capture(train, '--stage', 'memorization', '--model', model, '--catalog', join(dir, 'none.json'), '--out', join(dir, 'r')), /catalog .*none\.json does not exist/);
   await rejectsWith(capture(train, '--stage', 'memorization', '--model', model, '--catalog', badCatalog, '--out', join(dir, 'r')), /"tools" must be an array/);
   await rejectsWith(capture(train, '--stage', 'retrieval', ...base, '--data', join(dir, 'missing.jsonl')), /missing\.jsonl: file not found/);
   await rejectsWith(capture(train, '--stage', 'memorization', '--catalog', catalog, '--out', join(dir, 'r')), /--model is required/);
