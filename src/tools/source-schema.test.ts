@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { importOpenAI } from './import/functions.js';
+import { importOpenApi } from './import/openapi.js';
 import { FunctionExecutor } from './executors/registry.js';
 import { parseCatalog } from './catalog.js';
 
@@ -60,4 +61,26 @@ test('nothing the source schema forbids reaches the tool', async () => {
   await refused({ seats: 2, code: 'XXX' }, /\/code: must NOT be valid \(source schema #\/properties\/code\/not\)/);
   assert.deepEqual(reached, []);
   assert.deepEqual(await executor.call('book', { seats: 4, names: ['a', 'b'], when: '2025-01-01', code: 'ABC' }), { ok: true, content: 'booked' });
+});
+
+test('an OpenAPI operation whose schemas use keywords outside the subset warns and checks calls against them', async () => {
+  const doc = {
+    openapi: '3.0.3',
+    paths: {
+      '/orders': {
+        post: {
+          operationId: 'order',
+          parameters: [{ name: 'sku', in: 'query', required: true, schema: { type: 'string', not: { enum: ['recalled'] } } }],
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', properties: { qty: { type: 'integer', minimum: 1 } }, required: ['qty'] } } } },
+        },
+      },
+    },
+  };
+  const result = importOpenApi({ kind: 'json', value: doc }, 'api.json');
+  assert.deepEqual(result.warnings?.map((w) => w.location), ['/paths/~1orders/post/parameters/0/schema/not']);
+  const executor = new FunctionExecutor().register(result.tools[0]!, () => 'ordered');
+  const refused = await executor.call('order', { sku: 'recalled', qty: 1 });
+  assert.equal(refused.ok, false);
+  assert.match(refused.ok ? '' : refused.error, /\/sku: must NOT be valid/);
+  assert.deepEqual(await executor.call('order', { sku: 'ok', qty: 2 }), { ok: true, content: 'ordered' });
 });

@@ -6,7 +6,8 @@
 import { escapePointer } from '../pointer.js';
 import { normalizeSchema, setEntry } from '../schema.js';
 import { refResolver } from './refs.js';
-import type { HttpEndpoint, JsonSchema, ObjectSchema, Tool } from '../types.js';
+import type { HttpEndpoint, JsonSchema, JsonValue, ObjectSchema, Tool } from '../types.js';
+import { isJsonValue } from '../validate.js';
 import { suspiciousEndpoint } from '../executors/network-policy.js';
 import { buildEach, EntryError, isRecord, origin, type ImportIssue, type ImportResult, type ParsedDocument } from './entries.js';
 
@@ -41,7 +42,7 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
       }
     }
   }
-  const result = buildEach(file, operations, ({ path, method, op, shared }, operationPointer) => {
+  const result = buildEach(file, operations, ({ path, method, op, shared }, operationPointer, warn) => {
     if (!isRecord(op)) throw new EntryError('', 'expected an operation object');
     const resolve = refResolver(root);
     const operationId = typeof op.operationId === 'string' && op.operationId.trim() !== '' ? op.operationId.trim() : undefined;
@@ -51,6 +52,14 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
     const description = [summary, details].filter((s, i, all) => s !== '' && all.indexOf(s) === i).join('\n');
 
     const properties: Record<string, JsonSchema> = {};
+    // The resolved source schemas of the parameters, kept (as sourceParameters) when one uses keywords outside the subset.
+    const sources: Record<string, JsonValue> = {};
+    let droppedAny = false;
+    const normalizeKept = (raw: unknown, pointer: string): JsonSchema =>
+      normalizeSchema(raw, pointer, (at, keyword) => {
+        droppedAny = true;
+        warn(at, `keyword '${keyword}' is outside what toolken's validator and decoder enforce; calls are checked against the source schema`);
+      });
     const required: string[] = [];
     const locations: Record<string, ParameterLocation> = {};
     // Operation-level parameters override path-level ones with the same name and location.
@@ -69,7 +78,9 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
       if (where === 'header' && !HTTP_TOKEN.test(name)) {
         warnings.push({ file, location: `${operationPointer}${at}/name`, reason: `header name ${JSON.stringify(name)} is not a valid HTTP header name; calls that set it will fail` });
       }
-      const schema = param.schema === undefined ? {} : normalizeSchema(resolve(param.schema, `${at}/schema`), `${at}/schema`);
+      const source = param.schema === undefined ? {} : resolve(param.schema, `${at}/schema`);
+      const schema = normalizeKept(source, `${at}/schema`);
+      if (isJsonValue(source)) setEntry(sources, name, source);
       if (typeof param.description === 'string' && param.description.trim() !== '' && schema.description === undefined) schema.description = param.description.trim();
       setEntry(properties, name, schema);
       setEntry(locations, name, where);
@@ -86,7 +97,9 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
       if (!isRecord(json) || json.schema === undefined) {
         throw new EntryError('/requestBody', 'only application/json request bodies are supported');
       }
-      const schema = normalizeSchema(resolve(json.schema, '/requestBody/content/application~1json/schema'), '/requestBody/content/application~1json/schema');
+      const source = resolve(json.schema, '/requestBody/content/application~1json/schema');
+      const schema = normalizeKept(source, '/requestBody/content/application~1json/schema');
+      const sourceFields = isRecord(source) && isRecord(source.properties) ? source.properties : {};
       if (schema.type !== 'object' && schema.properties === undefined) {
         throw new EntryError('/requestBody', 'the JSON request body must be an object schema so its fields can be parameters');
       }
@@ -94,6 +107,8 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
         if (locations[name] !== undefined) throw new EntryError('/requestBody', `body field '${name}' clashes with a ${locations[name]} parameter of the same name`);
         setEntry(properties, name, child);
         setEntry(locations, name, 'body');
+        const field = sourceFields[name];
+        if (isJsonValue(field)) setEntry(sources, name, field);
       }
       const bodyRequired = isRecord(body) && body.required === true;
       // An optional body makes its required fields required only when the body is sent; keep them optional.
@@ -102,6 +117,7 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
 
     const parameters: ObjectSchema = { type: 'object', properties, required };
     const tool: Tool = { id, name: operationId ?? id, description, parameters };
+    if (droppedAny) tool.sourceParameters = { type: 'object', properties: sources, required: [...required] };
     const tags = Array.isArray(op.tags) ? op.tags.filter((t): t is string => typeof t === 'string') : [];
     if (tags[0] !== undefined) tool.category = tags[0];
     if (title !== undefined) tool.group = typeof info.description === 'string' && info.description.trim() !== '' ? { name: title, description: info.description.trim() } : { name: title };
