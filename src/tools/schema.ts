@@ -115,8 +115,8 @@ export function setEntry<T>(record: Record<string, T>, key: string, value: T): v
 /** Called for each keyword that constrains values but is outside the subset: `pointer` locates it. */
 export type DroppedKeyword = (pointer: string, keyword: string) => void;
 
-/** Keywords that only describe or annotate (nothing to enforce), dropped without a warning. */
-const ANNOTATIONS = new Set(['title', 'examples', 'example', '$schema', '$id', '$comment', '$anchor', 'deprecated', 'readOnly', 'writeOnly', 'nullable', 'contentMediaType', 'contentEncoding', 'x-nullable', '$defs', 'definitions']);
+/** Keywords that only describe or annotate (nothing to enforce; BFCL's `optional` restates `required`), dropped without a warning. */
+const ANNOTATIONS = new Set(['title', 'examples', 'example', '$schema', '$id', '$comment', '$anchor', 'deprecated', 'readOnly', 'writeOnly', 'nullable', 'contentMediaType', 'contentEncoding', '$defs', 'definitions', 'optional']);
 /** Keywords the subset reads (see below). */
 const KNOWN = new Set(['type', 'description', 'enum', 'const', 'default', 'format', 'properties', 'required', 'additionalProperties', 'items', 'minItems', 'maxItems', 'minLength', 'maxLength', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'uniqueItems', 'pattern', 'anyOf', 'oneOf', 'allOf']);
 
