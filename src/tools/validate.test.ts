@@ -156,3 +156,14 @@ test('schema patterns are matched in linear time, and patterns outside the linea
     { path: '', message: 'schema pattern "^(?!x)" cannot be checked safely: lookaround assertions are not supported (at offset 2 of /^(?!x)/)' },
   ]);
 });
+
+test('alternatives nested so that checking would take exponential time stop at the check budget', () => {
+  let schema: JsonSchema = { type: 'string', minLength: 5 };
+  for (let i = 0; i < 40; i++) schema = { anyOf: [schema, { allOf: [schema] }] };
+  const start = performance.now();
+  assert.deepEqual(validateJson(schema, 'x'), [
+    { path: '', message: "validation stopped after 25000 schema checks: the schema's anyOf / oneOf / allOf branches multiply too much to check this value" },
+  ]);
+  assert.ok(performance.now() - start < 100);
+  assert.deepEqual(validateJson(schema, 'xxxxx'), []);
+});

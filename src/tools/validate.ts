@@ -16,9 +16,23 @@ export interface ValidationIssue {
 /** Returns every issue found; an empty list means the value conforms. */
 export function validateJson(schema: JsonSchema, value: unknown): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
-  check(schema, value, '', issues);
+  remainingChecks = MAX_CHECKS;
+  try {
+    check(schema, value, '', issues);
+  } catch (err) {
+    if (err !== OUT_OF_BUDGET) throw err;
+    return [{ path: '', message: `validation stopped after ${MAX_CHECKS} schema checks: the schema's anyOf / oneOf / allOf branches multiply too much to check this value` }];
+  }
   return issues;
 }
+
+/**
+ * Most (schema, value) pairs one validation visits. Linear schemas need one per value; nested alternatives
+ * multiply (anyOf inside anyOf, 30 deep, would be 2^30), and a catalog is untrusted text validation must not hang on.
+ */
+const MAX_CHECKS = 25_000;
+const OUT_OF_BUDGET = Symbol('validation budget exhausted');
+let remainingChecks = MAX_CHECKS;
 
 /** Formats issues as one line each, `path: message` (`(root)` for the empty path). */
 export function formatIssues(issues: readonly ValidationIssue[]): string {
@@ -62,6 +76,7 @@ function matchesType(expected: JsonSchemaType, actual: JsonSchemaType | 'non-JSO
 }
 
 function check(schema: JsonSchema, value: unknown, path: string, issues: ValidationIssue[]): void {
+  if (--remainingChecks < 0) throw OUT_OF_BUDGET;
   const actual = jsonTypeOf(value);
   if (actual === 'non-JSON') {
     issues.push({ path, message: `expected a JSON value, got ${value === undefined ? 'undefined' : typeof value}` });
@@ -91,8 +106,14 @@ function check(schema: JsonSchema, value: unknown, path: string, issues: Validat
   else if (value !== null && typeof value === 'object') checkObject(schema, value as Record<string, unknown>, path, issues);
 
   if (schema.anyOf !== undefined) {
-    const branches = schema.anyOf.map((branch) => validateAt(branch, value, path));
-    if (!branches.some((b) => b.length === 0)) {
+    // Stops at the first branch that matches: the others cannot change the verdict.
+    const branches: ValidationIssue[][] = [];
+    for (const branch of schema.anyOf) {
+      const found = validateAt(branch, value, path);
+      branches.push(found);
+      if (found.length === 0) break;
+    }
+    if (branches[branches.length - 1]!.length > 0) {
       issues.push({ path, message: `expected a value matching at least one of ${schema.anyOf.length} alternatives (${summarizeBranches(branches)})` });
     }
   }
