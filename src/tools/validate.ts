@@ -17,22 +17,26 @@ export interface ValidationIssue {
 export function validateJson(schema: JsonSchema, value: unknown): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   remainingChecks = MAX_CHECKS;
+  branchDepth = 0;
   try {
     check(schema, value, '', issues);
   } catch (err) {
     if (err !== OUT_OF_BUDGET) throw err;
-    return [{ path: '', message: `validation stopped after ${MAX_CHECKS} schema checks: the schema's anyOf / oneOf / allOf branches multiply too much to check this value` }];
+    return [{ path: '', message: `validation stopped after ${MAX_CHECKS} checks inside alternatives: the schema's anyOf / oneOf / allOf branches multiply too much to check this value` }];
   }
   return issues;
 }
 
 /**
- * Most (schema, value) pairs one validation visits. Linear schemas need one per value; nested alternatives
- * multiply (anyOf inside anyOf, 30 deep, would be 2^30), and a catalog is untrusted text validation must not hang on.
+ * Most (schema, value) pairs one validation visits inside anyOf / oneOf / allOf branches. Outside them a check per
+ * value suffices, but nested alternatives multiply (anyOf inside anyOf, 30 deep, would be 2^30 checks), and a catalog
+ * is untrusted text that validation must not hang on.
  */
-const MAX_CHECKS = 25_000;
+const MAX_CHECKS = 10_000;
 const OUT_OF_BUDGET = Symbol('validation budget exhausted');
 let remainingChecks = MAX_CHECKS;
+/** How many alternatives the check in progress is inside; checks count against the budget only there. */
+let branchDepth = 0;
 
 /** Formats issues as one line each, `path: message` (`(root)` for the empty path). */
 export function formatIssues(issues: readonly ValidationIssue[]): string {
@@ -76,7 +80,7 @@ function matchesType(expected: JsonSchemaType, actual: JsonSchemaType | 'non-JSO
 }
 
 function check(schema: JsonSchema, value: unknown, path: string, issues: ValidationIssue[]): void {
-  if (--remainingChecks < 0) throw OUT_OF_BUDGET;
+  if (branchDepth > 0 && --remainingChecks < 0) throw OUT_OF_BUDGET;
   const actual = jsonTypeOf(value);
   if (actual === 'non-JSON') {
     issues.push({ path, message: `expected a JSON value, got ${value === undefined ? 'undefined' : typeof value}` });
@@ -118,7 +122,7 @@ function check(schema: JsonSchema, value: unknown, path: string, issues: Validat
     }
   }
   if (schema.allOf !== undefined) {
-    schema.allOf.forEach((branch) => check(branch, value, path, issues));
+    for (const branch of schema.allOf) for (const issue of validateAt(branch, value, path)) issues.push(issue);
   }
   if (schema.oneOf !== undefined) {
     const branches = schema.oneOf.map((branch) => validateAt(branch, value, path));
@@ -133,12 +137,23 @@ function check(schema: JsonSchema, value: unknown, path: string, issues: Validat
 
 function validateAt(schema: JsonSchema, value: unknown, path: string): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
-  check(schema, value, path, issues);
+  branchDepth++;
+  try {
+    check(schema, value, path, issues);
+  } finally {
+    branchDepth--;
+  }
   return issues;
 }
 
+/** Each branch's first issue, cut to 120 characters: nested alternatives would otherwise nest whole messages. */
 function summarizeBranches(branches: readonly ValidationIssue[][]): string {
-  return branches.map((b, i) => `#${i}: ${b[0]?.message ?? 'ok'}`).join('; ');
+  return branches
+    .map((b, i) => {
+      const message = b[0]?.message ?? 'ok';
+      return `#${i}: ${message.length > 120 ? message.slice(0, 117) + '...' : message}`;
+    })
+    .join('; ');
 }
 
 function checkNumber(schema: JsonSchema, value: number, path: string, issues: ValidationIssue[]): void {
