@@ -73,6 +73,22 @@ export { ToolIndex, type IndexScheme } from './indexing/index.js';
 // Retrievers.
 export { Bm25Index, DenseRetriever, GenerativeRetriever, type Retriever, type RankedTool } from './retrieval/index.js';
 
+// Training: one Trainer, objectives as plug-ins.
+export {
+  Trainer,
+  restoreBest,
+  defaultTrainerConfig,
+  type TrainerConfig,
+  type TrainOptions,
+  type TrainResult,
+  type StepResult,
+  type Objective,
+  type ObjectiveLoss,
+  type Evaluation,
+} from './train/trainer.js';
+export { SftObjective, defaultSftConfig, type SftConfig, type SftSettings } from './train/objectives/sft.js';
+export { RunDirectory } from './train/run-dir.js';
+
 // Evaluation.
 export { evaluateRetrieval, type RetrievalReport } from './eval/retrieval/index.js';
 export { evaluateBfcl, type BfclEvaluation } from './eval/bfcl/index.js';
@@ -90,3 +106,29 @@ export {
   type ToolGenStageResult,
   type AgentAnswer,
 } from './methods/toolgen/index.js';
+
+// ToolkenGPT and Toolken+.
+export {
+  trainToolken,
+  evaluateMath,
+  evaluateKamel,
+  evaluateVirtualHome,
+  loadMathBenchmark,
+  loadKamelBenchmark,
+  loadVirtualHomeBenchmark,
+  mathTrainingTexts,
+  decodeAnswers,
+  jointModel,
+  plainModel,
+  saveHead,
+  loadHead,
+  saveReranker,
+  loadReranker,
+  writeToolkenReport,
+  METHODS as TOOLKENGPT_METHODS,
+  type ToolHead,
+  type Reranker,
+  type ToolkenSystem,
+  type MethodResult as ToolkenMethodResult,
+  type InferenceSettings as ToolkenInferenceSettings,
+} from './methods/toolkengpt/index.js';

@@ -187,3 +187,12 @@ test('train with --lora-rank merges the adapters, so final/ is a plain model tha
   assert.notDeepEqual(weight(tuned, q), weight(base, q));
   assert.deepEqual(weight(tuned, 'model.norm.weight'), weight(base, 'model.norm.weight'));
 });
+
+test('a train that cannot start (a missing model) leaves no run directory, so the retry simply runs', async () => {
+  const { dir, catalog, model } = fixture();
+  const out = join(dir, 'run');
+  await assert.rejects(capture(train, '--stage', 'memorization', '--model', join(dir, 'no-such-model'), '--catalog', catalog, '--out', out, '--epochs', '1'));
+  assert.equal(existsSync(out), false, 'the failed start created the run directory');
+  const retry = await capture(train, '--stage', 'memorization', '--model', model, '--catalog', catalog, '--out', out, '--epochs', '1', '--max-steps', '1');
+  assert.ok(existsSync(join(retry.stdout.trim(), 'tool-index.json')));
+});
