@@ -4,7 +4,7 @@
  */
 import { InputFileError, readInputFile } from './import/entries.js';
 import { writeJsonAtomic } from '../util/fs.js';
-import { normalizeParameters, normalizeSchema, SchemaError, setEntry } from './schema.js';
+import { jsonValue, MAX_SCHEMA_NESTING, normalizeParameters, normalizeSchema, SchemaError, setEntry } from './schema.js';
 import type { CatalogFormat, HttpEndpoint, JsonSchema, Tool, ToolCatalog, ToolOrigin } from './types.js';
 
 /** A catalog file that cannot be used; the message names the file and the entry. */
@@ -15,7 +15,7 @@ export class CatalogError extends Error {
   }
 }
 
-const FORMATS: readonly CatalogFormat[] = ['toolbench', 'openai', 'bfcl', 'seal-tools', 'metatool', 'beir', 'mcp', 'openapi', 'toolken'];
+const FORMATS: readonly CatalogFormat[] = ['toolbench', 'openai', 'bfcl', 'seal-tools', 'metatool', 'beir', 'mcp', 'openapi', 'toolalpaca', 'toolken'];
 const METHODS: readonly HttpEndpoint['method'][] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 const LOCATIONS = ['path', 'query', 'header', 'body'] as const;
 
@@ -83,10 +83,15 @@ export function parseTool(entry: unknown, where: string): Tool {
   }
   if (entry.endpoint !== undefined) tool.endpoint = parseEndpoint(entry.endpoint, `${where} /endpoint`);
   if (entry.origin !== undefined) tool.origin = parseOrigin(entry.origin, `${where} /origin`);
+  if (entry.sourceParameters !== undefined) {
+    const source = schemaAt(() => ({ value: jsonValue(entry.sourceParameters, '/sourceParameters', MAX_SCHEMA_NESTING) }), where).value;
+    if (source === null || typeof source !== 'object' || Array.isArray(source)) throw new CatalogError(`${where}: "sourceParameters" must be a schema object`);
+    tool.sourceParameters = source;
+  }
   return tool;
 }
 
-function schemaAt<T extends JsonSchema>(read: () => T, where: string): T {
+function schemaAt<T>(read: () => T, where: string): T {
   try {
     return read();
   } catch (err) {

@@ -19,12 +19,17 @@ export interface JsonSchema {
   maxItems?: number;
   minimum?: number;
   maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  multipleOf?: number;
+  uniqueItems?: boolean;
   minLength?: number;
   maxLength?: number;
   pattern?: string;
   format?: string;
   anyOf?: JsonSchema[];
   oneOf?: JsonSchema[];
+  allOf?: JsonSchema[];
 }
 
 /** Parameters are always an object schema (possibly with no properties). */
@@ -51,6 +56,7 @@ export type CatalogFormat =
   | 'beir'
   | 'mcp'
   | 'openapi'
+  | 'toolalpaca'
   | 'toolken';
 
 /** How to call a tool over HTTP (OpenAPI / ToolBench / RapidAPI style). */
@@ -79,6 +85,11 @@ export interface Tool {
   group?: { name: string; description?: string };
   endpoint?: HttpEndpoint;
   origin?: ToolOrigin;
+  /**
+   * The parameter schema exactly as the source wrote it (`$ref`s resolved), kept when it uses keywords `parameters`
+   * leaves out; every call is checked against it as well (ajv), so nothing the source schema forbids reaches the tool.
+   */
+  sourceParameters?: { [key: string]: JsonValue };
 }
 
 export interface ToolCatalog {

@@ -156,3 +156,17 @@ test('schema patterns are matched in linear time, and patterns outside the linea
     { path: '', message: 'schema pattern "^(?!x)" cannot be checked safely: lookaround assertions are not supported (at offset 2 of /^(?!x)/)' },
   ]);
 });
+
+test('alternatives nested so that checking would take exponential time stop at the check budget', () => {
+  let schema: JsonSchema = { type: 'string', minLength: 5 };
+  for (let i = 0; i < 40; i++) schema = { anyOf: [schema, { allOf: [schema] }] };
+  validateJson(schema, 'y'); // compiles the validator's code paths, so the time below is the work itself
+  const start = performance.now();
+  assert.deepEqual(validateJson(schema, 'x'), [
+    { path: '', message: "validation stopped after 10000 checks inside alternatives: the schema's anyOf / oneOf / allOf branches multiply too much to check this value" },
+  ]);
+  assert.ok(performance.now() - start < 100);
+  assert.deepEqual(validateJson(schema, 'xxxxx'), []);
+  // Outside alternatives nothing is counted: a long argument list validates in full.
+  assert.deepEqual(validateJson({ type: 'array', items: { type: 'integer' } }, Array.from({ length: 50_000 }, (_, i) => i)), []);
+});

@@ -134,8 +134,8 @@ export const HOSTILE_INPUTS: Readonly<Record<string, readonly string[]>> = {
     '# README\n\nnot a tool file',
   ],
   'catalog-import-yaml': ['a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n', 'openapi: [3\n'],
-  'bfcl-decode-python': ['[f(a=9**9**9)]', "[f(a='x' * 10**9)]", '['.repeat(100_000), '```\n'.repeat(5000) + 'f(a=1)' + '\n```'.repeat(5000)],
-  'bfcl-decode-java': [`f(a=${'List<'.repeat(20_000)}x)`, `f(a=new HashMap<>() {{ ${'put("a", 1); '.repeat(300)} }})`],
+  'bfcl-decode-python': ['[f(a=9**9**9)]', "[f(a='x' * 10**9)]", '['.repeat(20_000), '```\n'.repeat(2000) + 'f(a=1)' + '\n```'.repeat(2000)],
+  'bfcl-decode-java': [`f(a=${'List<'.repeat(4000)}x)`, `f(a=new HashMap<>() {{ ${'put("a", 1); '.repeat(300)} }})`],
   'bfcl-decode-javascript': [`f(a=[${'[a],'.repeat(34)}[a])`, `f(a=${'['.repeat(3000)})`],
   'argument-validator': [JSON.stringify({ schema: { type: 'object', properties: { s: { type: 'string', pattern: '^(a+)+$' } } }, value: { s: 'a'.repeat(29) + '!' } })],
 };

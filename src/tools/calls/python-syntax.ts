@@ -71,6 +71,8 @@ const OPERATORS = ['...', '**', '//', '==', '!=', '<=', '>=', '->', '(', ')', '[
 function tokenize(src: string): Token[] {
   const tokens: Token[] = [];
   let pos = 0;
+  // Open brackets, counted here so that `[[[[...` fails at once instead of after tokenizing all of it.
+  let open = 0;
   while (pos < src.length) {
     const ch = src[pos]!;
     if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || ch === '\f') {
@@ -106,6 +108,9 @@ function tokenize(src: string): Token[] {
     }
     const op = OPERATORS.find((o) => src.startsWith(o, pos));
     if (op === undefined) throw new DecodeError(`unexpected character '${ch}' at offset ${pos}`);
+    if (op === '(' || op === '[' || op === '{') {
+      if (++open > MAX_NESTING) throw new DecodeError(`invalid syntax: values nested more than ${MAX_NESTING} deep at offset ${pos}`);
+    } else if (op === ')' || op === ']' || op === '}') open--;
     tokens.push({ kind: 'op', text: op, pos });
     pos += op.length;
   }

@@ -130,13 +130,15 @@ export function documentEntries(doc: ParsedDocument, arrayPointer = ''): { locat
 export function buildEach<E>(
   file: string,
   entries: readonly { location: string; value: E }[],
-  build: (value: E, location: string) => Tool[],
+  build: (value: E, location: string, warn: EntryWarning) => Tool[],
   issues: ImportIssue[] = [],
 ): ImportResult {
   const tools: Tool[] = [];
+  const warnings: ImportIssue[] = [];
   for (const { location, value } of entries) {
+    const warn: EntryWarning = (pointer, reason) => warnings.push({ file, location: joinLocation(location, pointer), reason });
     try {
-      for (const tool of build(value, location)) tools.push(tool);
+      for (const tool of build(value, location, warn)) tools.push(tool);
     } catch (err) {
       if (err instanceof SchemaError || err instanceof EntryError) {
         const at = joinLocation(location, err.pointer);
@@ -144,14 +146,18 @@ export function buildEach<E>(
       } else throw err;
     }
   }
-  return { tools, issues };
+  return { tools, issues, warnings };
 }
+
+/** Reports something to check about an entry that was imported; `pointer` is relative to the entry. */
+export type EntryWarning = (pointer: string, reason: string) => void;
 
 /** An entry's location followed by a pointer inside it: `/3` + `/parameters` = `/3/parameters`; `/` is the root. */
 export function joinLocation(location: string, pointer: string): string {
   if (pointer === '') return location;
   if (location === '/' || location === '') return pointer;
-  return location.startsWith('line') ? `${location} ${pointer}` : `${location}${pointer}`;
+  // `line 3` + `/x` = `line 3 /x`; `line 3 /function/1` + `/x` = `line 3 /function/1/x` (one pointer per line).
+  return location.startsWith('line') && !location.includes(' /') ? `${location} ${pointer}` : `${location}${pointer}`;
 }
 
 /** Runs `read` on a part of an entry, so that its errors point from the entry: `/function` + `/parameters/type`. */

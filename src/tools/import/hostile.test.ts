@@ -29,7 +29,7 @@ test('a schema nested thousands of levels deep is an invalid entry, not a stack 
   let value: unknown = 1;
   for (let i = 0; i < 100_000; i++) value = [value];
   const enumDeep = importOpenAI({ kind: 'json', value: [{ name: 'deep', parameters: { type: 'object', properties: { a: { enum: [value] } } } }] }, 'x');
-  assert.match(enumDeep.issues[0]!.reason, /value nested more than 64 levels deep/);
+  assert.match(enumDeep.issues[0]!.reason, /nested more than \d+ levels deep/);
 });
 
 test('more tools than a spread can take import, and so do their invalid entries', () => {

@@ -125,7 +125,7 @@ test('BFCL function docs map Python and Java type names and report unknown types
   });
   assert.deepEqual(
     result.issues.map((i) => i.location),
-    ['line 4', 'line 2 /function/1 /parameters/properties/x/type'],
+    ['line 4', 'line 2 /function/1/parameters/properties/x/type'],
   );
   assert.match(result.issues[0]!.reason, /^not valid JSON/);
   assert.equal(result.issues[1]!.reason, "unknown type name 'quaternion' (expected a JSON Schema type or a known alias such as dict, float, str)");
@@ -256,7 +256,7 @@ test('a file in no known format is an error that suggests --format', () => {
   try {
     const path = join(dir, 'mystery.json');
     writeFileSync(path, '{"hello": 1}');
-    assert.throws(() => importFile(path), new ImportError(`${path}: cannot tell the tool format from its contents; pass --format (one of toolbench, openai, bfcl, seal-tools, metatool, beir, mcp, openapi)`));
+    assert.throws(() => importFile(path), new ImportError(`${path}: cannot tell the tool format from its contents; pass --format (one of toolbench, openai, bfcl, seal-tools, metatool, beir, mcp, openapi, toolalpaca)`));
     assert.throws(() => importFile(join(dir, 'absent.json')), new ImportError(`tool file ${join(dir, 'absent.json')} does not exist`));
     assert.throws(() => importFile(dir), new ImportError(`tool file ${dir} is a folder; pass the files inside it`));
     writeFileSync(join(dir, 'README.md'), '# Tools\n\nNot JSON.\n');
@@ -387,4 +387,25 @@ test('MetaTool descriptions import by tool name, covering every tool of the quer
   const used = new Set(csvRows(readFileSync(join(dir, 'data/all_clean_data.csv'), 'utf8')).slice(1).map((row) => row[1]!));
   const known = new Set([...plugins.catalog.tools, ...big.catalog.tools].map((tool) => tool.id));
   assert.deepEqual([...used].filter((name) => !known.has(name)), []);
+});
+
+const MISSING_ACTIONS = ['preferred-routes_search_get', 'vatsim_controllers_get', 'vatsim_pilots_get', 'weather_metar_get', 'weather_taf_get'];
+
+test('ToolAlpaca entries import through their embedded OpenAPI documents, grouped by API', (t) => {
+  const dir = join(SHARED, 'toolalpaca/data');
+  if (!existsSync(dir)) return t.skip('../shared absent');
+  const real = importToolFiles([join(dir, 'eval_real.json')]);
+  assert.deepEqual(real.files.map((f) => [f.format, f.tools, f.invalid]), [['toolalpaca', 40, 5]]);
+  assert.equal(real.invalid[0]!.reason, "path '/preferred-routes/search' is nested inside the path item '/preferred-routes'; paths must be keys of \"paths\"");
+  const first = real.catalog.tools[0]!;
+  assert.deepEqual([first.id, first.group?.name, first.category, first.endpoint?.url], ['CountryCountryInfo', 'Nager.Date', 'Calendar', 'https://date.nager.at/api/v3/CountryInfo/{countryCode}']);
+  assert.equal(first.origin?.location, '/0/Documentation /paths/~1api~1v3~1CountryInfo~1{countryCode}/get');
+  // Golden answers name imported tools, except the AviationAPI operations its document nests inside a path item.
+  const entries = JSON.parse(readFileSync(join(dir, 'eval_real.json'), 'utf8')) as { Golden_Answers: { Action: string }[][] }[];
+  const ids = new Set(real.catalog.tools.map((tool) => tool.id));
+  const missing = new Set(entries.flatMap((entry) => entry.Golden_Answers.flat().map((step) => step.Action)).filter((action) => !ids.has(action)));
+  assert.deepEqual([...missing].sort(), MISSING_ACTIONS);
+  const simulated = importToolFiles([join(dir, 'eval_simulated.json')]);
+  assert.deepEqual(simulated.files.map((f) => [f.tools, f.invalid]), [[51, 3]]);
+  assert.ok(simulated.invalid.some((issue) => issue.location === '/3/Documentation /paths/~1generateAvatar/post/requestBody'));
 });

@@ -10,10 +10,11 @@ import { ImportError, InputFileError, isRecord, parseDocument, readInputFile, ty
 import { importBfcl, importMcp, importOpenAI } from './functions.js';
 import { importOpenApi } from './openapi.js';
 import { importBeir, importMetaTool, importSealTools } from './records.js';
+import { importToolAlpaca } from './toolalpaca.js';
 import { importToolbench } from './toolbench.js';
 
 export type ImportFormat = Exclude<CatalogFormat, 'toolken'>;
-export const IMPORT_FORMATS: readonly ImportFormat[] = ['toolbench', 'openai', 'bfcl', 'seal-tools', 'metatool', 'beir', 'mcp', 'openapi'];
+export const IMPORT_FORMATS: readonly ImportFormat[] = ['toolbench', 'openai', 'bfcl', 'seal-tools', 'metatool', 'beir', 'mcp', 'openapi', 'toolalpaca'];
 
 const IMPORTERS: Record<ImportFormat, (doc: ParsedDocument, file: string) => ImportResult> = {
   toolbench: importToolbench,
@@ -24,6 +25,7 @@ const IMPORTERS: Record<ImportFormat, (doc: ParsedDocument, file: string) => Imp
   beir: importBeir,
   mcp: importMcp,
   openapi: importOpenApi,
+  toolalpaca: importToolAlpaca,
 };
 
 /** Recognizes a document's format from its first entry's shape; undefined when nothing matches. */
@@ -48,6 +50,7 @@ export function detectFormat(doc: ParsedDocument): ImportFormat | undefined {
 function detectRecord(entry: unknown, jsonLines: boolean): ImportFormat | undefined {
   if (!isRecord(entry)) return undefined;
   if (Array.isArray(entry.api_list)) return 'toolbench';
+  if (typeof entry.Documentation === 'string' && typeof entry.Name === 'string') return 'toolalpaca';
   if (Array.isArray(entry.function)) return 'bfcl';
   if (entry.type === 'function' && isRecord(entry.function)) return 'openai';
   if (typeof entry.api_name === 'string' && entry.api_description !== undefined) return 'seal-tools';

@@ -4,8 +4,10 @@
  * the request. Local `$ref`s (`#/components/...`) are resolved; id = `operationId`, or `${METHOD} ${path}`.
  */
 import { escapePointer } from '../pointer.js';
-import { MAX_SCHEMA_DEPTH, normalizeSchema, SchemaError, setEntry } from '../schema.js';
-import type { HttpEndpoint, JsonSchema, ObjectSchema, Tool } from '../types.js';
+import { normalizeSchema, setEntry } from '../schema.js';
+import { refResolver } from './refs.js';
+import type { HttpEndpoint, JsonSchema, JsonValue, ObjectSchema, Tool } from '../types.js';
+import { isJsonValue } from '../validate.js';
 import { suspiciousEndpoint } from '../executors/network-policy.js';
 import { buildEach, EntryError, isRecord, origin, type ImportIssue, type ImportResult, type ParsedDocument } from './entries.js';
 
@@ -27,19 +29,22 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
   if (serverProblem !== undefined) warnings.push({ file, location: '/servers/0/url', reason: serverProblem });
 
   const operations: { location: string; value: { path: string; method: (typeof METHODS)[number]; op: unknown; shared: unknown } }[] = [];
+  const misplaced: ImportIssue[] = [];
   for (const [path, item] of Object.entries(root.paths)) {
     if (!isRecord(item)) continue;
+    // Some generated documents (ToolAlpaca's) nest paths inside a path item; they are reported, not lost.
+    for (const key of Object.keys(item)) {
+      if (key.startsWith('/')) misplaced.push({ file, location: `/paths/${escapePointer(path)}/${escapePointer(key)}`, reason: `path '${key}' is nested inside the path item '${path}'; paths must be keys of "paths"` });
+    }
     for (const method of METHODS) {
       if (item[method] !== undefined) {
         operations.push({ location: `/paths/${escapePointer(path)}/${method}`, value: { path, method, op: item[method], shared: item.parameters } });
       }
     }
   }
-  const result = buildEach(file, operations, ({ path, method, op, shared }, operationPointer) => {
+  const result = buildEach(file, operations, ({ path, method, op, shared }, operationPointer, warn) => {
     if (!isRecord(op)) throw new EntryError('', 'expected an operation object');
-    // One budget per operation: `$ref` fan-out ("billion laughs") stops at MAX_EXPANDED_NODES, not at memory's end.
-    const budget = { nodes: MAX_EXPANDED_NODES };
-    const resolve = (value: unknown, pointer: string): unknown => resolveRefs(root, value, pointer, 0, 0, budget);
+    const resolve = refResolver(root);
     const operationId = typeof op.operationId === 'string' && op.operationId.trim() !== '' ? op.operationId.trim() : undefined;
     const id = operationId ?? `${method.toUpperCase()} ${path}`;
     const summary = typeof op.summary === 'string' ? op.summary.trim() : '';
@@ -47,6 +52,14 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
     const description = [summary, details].filter((s, i, all) => s !== '' && all.indexOf(s) === i).join('\n');
 
     const properties: Record<string, JsonSchema> = {};
+    // The resolved source schemas of the parameters, kept (as sourceParameters) when one uses keywords outside the subset.
+    const sources: Record<string, JsonValue> = {};
+    let droppedAny = false;
+    const normalizeKept = (raw: unknown, pointer: string): JsonSchema =>
+      normalizeSchema(raw, pointer, (at, keyword) => {
+        droppedAny = true;
+        warn(at, `keyword '${keyword}' is outside what toolken's validator and decoder enforce; calls are checked against the source schema`);
+      });
     const required: string[] = [];
     const locations: Record<string, ParameterLocation> = {};
     // Operation-level parameters override path-level ones with the same name and location.
@@ -65,7 +78,9 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
       if (where === 'header' && !HTTP_TOKEN.test(name)) {
         warnings.push({ file, location: `${operationPointer}${at}/name`, reason: `header name ${JSON.stringify(name)} is not a valid HTTP header name; calls that set it will fail` });
       }
-      const schema = param.schema === undefined ? {} : normalizeSchema(resolve(param.schema, `${at}/schema`), `${at}/schema`);
+      const source = param.schema === undefined ? {} : resolve(param.schema, `${at}/schema`);
+      const schema = normalizeKept(source, `${at}/schema`);
+      if (isJsonValue(source)) setEntry(sources, name, source);
       if (typeof param.description === 'string' && param.description.trim() !== '' && schema.description === undefined) schema.description = param.description.trim();
       setEntry(properties, name, schema);
       setEntry(locations, name, where);
@@ -82,7 +97,9 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
       if (!isRecord(json) || json.schema === undefined) {
         throw new EntryError('/requestBody', 'only application/json request bodies are supported');
       }
-      const schema = normalizeSchema(resolve(json.schema, '/requestBody/content/application~1json/schema'), '/requestBody/content/application~1json/schema');
+      const source = resolve(json.schema, '/requestBody/content/application~1json/schema');
+      const schema = normalizeKept(source, '/requestBody/content/application~1json/schema');
+      const sourceFields = isRecord(source) && isRecord(source.properties) ? source.properties : {};
       if (schema.type !== 'object' && schema.properties === undefined) {
         throw new EntryError('/requestBody', 'the JSON request body must be an object schema so its fields can be parameters');
       }
@@ -90,6 +107,8 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
         if (locations[name] !== undefined) throw new EntryError('/requestBody', `body field '${name}' clashes with a ${locations[name]} parameter of the same name`);
         setEntry(properties, name, child);
         setEntry(locations, name, 'body');
+        const field = sourceFields[name];
+        if (isJsonValue(field)) setEntry(sources, name, field);
       }
       const bodyRequired = isRecord(body) && body.required === true;
       // An optional body makes its required fields required only when the body is sent; keep them optional.
@@ -98,6 +117,7 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
 
     const parameters: ObjectSchema = { type: 'object', properties, required };
     const tool: Tool = { id, name: operationId ?? id, description, parameters };
+    if (droppedAny) tool.sourceParameters = { type: 'object', properties: sources, required: [...required] };
     const tags = Array.isArray(op.tags) ? op.tags.filter((t): t is string => typeof t === 'string') : [];
     if (tags[0] !== undefined) tool.category = tags[0];
     if (title !== undefined) tool.group = typeof info.description === 'string' && info.description.trim() !== '' ? { name: title, description: info.description.trim() } : { name: title };
@@ -106,40 +126,9 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
     }
     tool.origin = origin('openapi', file, `/paths/${escapePointer(path)}/${method}`);
     return [tool];
-  });
-  return { ...result, warnings };
+  }, misplaced);
+  return { ...result, warnings: [...warnings, ...(result.warnings ?? [])] };
 }
 
 /** RFC 9110 token characters: what a header name may consist of (no spaces, no CR/LF, no colon). */
 const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
-/** Most nodes one operation's schemas may expand to once `$ref`s are replaced by their targets. */
-export const MAX_EXPANDED_NODES = 100_000;
-/** Deepest nesting of a resolved schema document (a schema level is two JSON levels: `properties`, then the name). */
-const MAX_RESOLVED_NESTING = 2 * MAX_SCHEMA_DEPTH + 8;
-
-/**
- * Replaces `{"$ref": "#/..."}` nodes by their targets. Cycles deeper than 32 levels, nesting past the schema depth
- * limit and expansions past the node budget are reported, not followed until the stack or memory runs out.
- */
-function resolveRefs(root: Record<string, unknown>, value: unknown, pointer: string, refDepth: number, nesting: number, budget: { nodes: number }): unknown {
-  if (refDepth > 32) throw new SchemaError(pointer, '$ref nesting deeper than 32 levels (a cycle?)');
-  if (nesting > MAX_RESOLVED_NESTING) throw new SchemaError(pointer, `schema nested more than ${MAX_SCHEMA_DEPTH} levels deep`);
-  if (--budget.nodes < 0) throw new SchemaError(pointer, `$refs expand to more than ${MAX_EXPANDED_NODES} schema nodes`);
-  if (Array.isArray(value)) return value.map((v, i) => resolveRefs(root, v, `${pointer}/${i}`, refDepth, nesting + 1, budget));
-  if (!isRecord(value)) return value;
-  if (typeof value.$ref === 'string') {
-    const ref = value.$ref;
-    if (!ref.startsWith('#/')) throw new SchemaError(pointer, `only local $refs are supported, got '${ref}'`);
-    let target: unknown = root;
-    for (const part of ref.slice(2).split('/')) {
-      const key = part.replace(/~1/g, '/').replace(/~0/g, '~');
-      target = isRecord(target) && Object.prototype.hasOwnProperty.call(target, key) ? target[key] : undefined;
-    }
-    if (target === undefined) throw new SchemaError(pointer, `$ref '${ref}' points to nothing`);
-    return resolveRefs(root, target, pointer, refDepth + 1, nesting, budget);
-  }
-  const out: Record<string, unknown> = {};
-  for (const [key, child] of Object.entries(value)) setEntry(out, key, resolveRefs(root, child, `${pointer}/${escapePointer(key)}`, refDepth, nesting + 1, budget));
-  return out;
-}

@@ -41,7 +41,7 @@ export function importToolbench(doc: ParsedDocument, file: string): ImportResult
     const problem = tool.endpoint === undefined ? undefined : suspiciousEndpoint(tool.endpoint.url);
     if (problem !== undefined) warnings.push({ file, location: `${tool.origin?.location ?? ''} /url`, reason: problem });
   }
-  return { ...result, warnings };
+  return { ...result, warnings: [...warnings, ...(result.warnings ?? [])] };
 }
 
 function toolbenchApi(api: unknown, toolFields: Record<string, unknown>, file: string, location: string): Tool {
