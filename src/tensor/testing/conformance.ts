@@ -379,23 +379,28 @@ function buildCases(): KernelCase[] {
     });
   }
 
+  /** The fused LM-head cases' inputs: 9 rows of width 24 over a 101-token vocabulary, row `ignoredRow` unlabelled. */
+  const lmHeadInputs = (b: Backend, rng: Rng, ignoredRow: number) => {
+    const rowsLce = 9;
+    const dimLce = 24;
+    const vocab = 101;
+    const targets = randomIds(rng, rowsLce, vocab);
+    targets[ignoredRow] = -100;
+    const hidden = b.upload(randomArray(rng, rowsLce * dimLce, -2, 2));
+    const weight = b.upload(randomArray(rng, vocab * dimLce, -1, 1));
+    return { rowsLce, dimLce, vocab, targets, hidden, weight, lse: b.alloc(rowsLce) };
+  };
+
   for (const withWeights of [false, true]) {
     cases.push({
       kernel: 'linearCrossEntropy',
       label: `rows 9, dim 24, vocab 101, chunk 16, ignoreIndex${withWeights ? ', row weights' : ''}, forward and backward`,
       tolerance: fused,
       run(b, rng) {
-        const rowsLce = 9;
-        const dimLce = 24;
-        const vocab = 101;
-        const targets = randomIds(rng, rowsLce, vocab);
-        targets[2] = -100;
+        const { rowsLce, dimLce, vocab, targets, hidden, weight, lse } = lmHeadInputs(b, rng, 2);
         const rowWeights = withWeights ? randomArray(rng, rowsLce, 0, 2) : undefined;
         if (rowWeights !== undefined) rowWeights[5] = 0;
         const p = { rows: rowsLce, dim: dimLce, vocab, ignoreIndex: -100, chunk: 16, ...(rowWeights === undefined ? {} : { rowWeights }) };
-        const hidden = b.upload(randomArray(rng, rowsLce * dimLce, -2, 2));
-        const weight = b.upload(randomArray(rng, vocab * dimLce, -1, 1));
-        const lse = b.alloc(rowsLce);
         const { loss, weightTotal } = b.linearCrossEntropy(hidden, weight, targets, lse, p);
         const dHidden = b.upload(randomArray(rng, rowsLce * dimLce));
         const dWeight = b.upload(randomArray(rng, vocab * dimLce));
@@ -414,14 +419,7 @@ function buildCases(): KernelCase[] {
     label: 'rows 9, dim 24, vocab 101, chunk 16, per-row losses out and per-row upstream gradients in',
     tolerance: fused,
     run(b, rng) {
-      const rowsLce = 9;
-      const dimLce = 24;
-      const vocab = 101;
-      const targets = randomIds(rng, rowsLce, vocab);
-      targets[4] = -100;
-      const hidden = b.upload(randomArray(rng, rowsLce * dimLce, -2, 2));
-      const weight = b.upload(randomArray(rng, vocab * dimLce, -1, 1));
-      const lse = b.alloc(rowsLce);
+      const { rowsLce, dimLce, vocab, targets, hidden, weight, lse } = lmHeadInputs(b, rng, 4);
       // Poisoned, so a row the kernel forgets to write (the ignored one) shows.
       const rowLosses = b.upload(new Float32Array(rowsLce).fill(Number.NaN));
       const p = { rows: rowsLce, dim: dimLce, vocab, ignoreIndex: -100, chunk: 16 };
