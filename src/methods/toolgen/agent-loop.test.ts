@@ -95,7 +95,7 @@ const answer = (text: string): ScriptStep => ({ thought: 'I have the answer.', a
 const giveUp: ScriptStep = { thought: 'This cannot be done.', action: FINISH_FUNCTION, args: { return_type: 'give_up_and_restart' } };
 
 test('a task runs Thought -> action -> arguments -> observation until Finish gives the answer', async () => {
-  const script = [
+  const script: ScriptStep[] = [
     { thought: 'First add the numbers.', action: 'add', args: { a: 2, b: 3 } },
     { thought: 'Now square the sum.', action: 'square', args: { x: 5 } },
     answer('25'),
@@ -180,14 +180,14 @@ test('observations are cut to the configured length', async () => {
   const long = tool('long', {});
   const e = new FunctionExecutor();
   e.register(long, () => 'x'.repeat(500));
-  const script = [{ action: 'long' }, answer('ok')];
+  const script: ScriptStep[] = [{ action: 'long' }, answer('ok')];
   const run = await runAgent({ task: 'Read.', policy: new ScriptedPolicy((s) => script[s]!), tools: [long], executor: e, options: { maxObservationChars: 40 } });
   assert.equal(run.steps[0]!.observation.length, 40);
   assert.equal(run.messages.find((m) => m.role === 'tool')!.content.length, 40);
 });
 
 test('a failing tool, a timing-out tool and unparsable arguments are observations; the run goes on', async () => {
-  const script = [{ action: 'broken' }, { action: 'slow' }, { action: 'add', args: '{"a": 1,' }, { action: 'add', args: { a: 'one', b: 2 } }, answer('gave up on the tools')];
+  const script: ScriptStep[] = [{ action: 'broken' }, { action: 'slow' }, { action: 'add', args: '{"a": 1,' }, { action: 'add', args: { a: 'one', b: 2 } }, answer('gave up on the tools')];
   const run = await runAgent({ task: 'Try everything.', policy: new ScriptedPolicy((s) => script[s]!), tools: TOOLS, executor: executor() });
   assert.equal(run.finishType, 'give_answer');
   assert.deepEqual(run.steps.map((s) => s.kind), ['call', 'call', 'invalid-arguments', 'call', 'finish']);
@@ -198,7 +198,7 @@ test('a failing tool, a timing-out tool and unparsable arguments are observation
 });
 
 test('without the constraint an unknown action reads "Action does not exist" and the model tries again', async () => {
-  const script = [{ thought: 'Use the multiplier.', action: 'multiply', args: { a: 2 } }, { action: 'add', args: { a: 2, b: 2 } }, answer('4')];
+  const script: ScriptStep[] = [{ thought: 'Use the multiplier.', action: 'multiply', args: { a: 2 } }, { action: 'add', args: { a: 2, b: 2 } }, answer('4')];
   const run = await runAgent({ task: 'Double 2.', policy: new ScriptedPolicy((s) => script[s]!), tools: TOOLS, executor: executor() });
   assert.equal(run.steps[0]!.kind, 'unknown-action');
   assert.equal(run.steps[0]!.observation, UNKNOWN_ACTION_OBSERVATION);
@@ -220,7 +220,7 @@ test('a trajectory written in the ToolBench answer format reads back as the conv
   const weather: Tool = { ...tool('Weather&&forecast', { city: { type: 'string', description: 'City name' } }), name: 'forecast' };
   const e = new FunctionExecutor();
   e.register(weather, (a) => JSON.stringify({ city: a.city, high: 21 }));
-  const script = [{ thought: 'Look up the forecast.', action: weather.id, args: { city: 'Paris' } }, answer('21 degrees')];
+  const script: ScriptStep[] = [{ thought: 'Look up the forecast.', action: weather.id, args: { city: 'Paris' } }, answer('21 degrees')];
   const run = await runAgent({ task: 'How warm will Paris be?', policy: new ScriptedPolicy((s) => script[s]!), tools: [weather], executor: e });
   const file = join(dir, 'run.json');
   writeJsonAtomic(file, trajectoryAnswerFile(run));
