@@ -261,3 +261,21 @@ async function callSafely(executor: ToolExecutor, toolId: string, args: JsonValu
     return { ok: false, kind: 'failed', error: `${toolId} failed: ${err instanceof Error ? err.message : String(err)}` };
   }
 }
+
+/** One line per turn, as a person reads a run. */
+export function formatAgentEvent(e: AgentEvent): string {
+  switch (e.kind) {
+    case 'thought':
+      return `[step ${e.step + 1}] Thought: ${e.text}`;
+    case 'action':
+      return `[step ${e.step + 1}] Action: ${e.choice.text}${e.choice.toolId === undefined ? ' (no such tool)' : e.choice.toolId === e.choice.text ? '' : ` = ${e.choice.toolId}`}`;
+    case 'arguments':
+      return `[step ${e.step + 1}] Arguments: ${e.text}`;
+    case 'observation':
+      return `[step ${e.step + 1}] Observation: ${e.text}`;
+    case 'retry':
+      return `[step ${e.step + 1}] retry ${e.attempt} at temperature ${e.temperature}: ${e.reason}`;
+    case 'finish':
+      return e.finishType === 'give_answer' ? `Answer: ${e.answer}` : e.finishType === 'give_up' ? 'The agent gave up.' : 'The agent reached the step limit without an answer.';
+  }
+}

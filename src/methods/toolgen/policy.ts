@@ -50,7 +50,7 @@ export class ToolGenPolicy implements AgentPolicy {
   readonly options: ToolGenPolicyOptions;
 
   constructor(
-    private readonly tg: ToolGenModel,
+    private readonly tg: Pick<ToolGenModel, 'model' | 'tokenizer' | 'index'>,
     options: Partial<ToolGenPolicyOptions> = {},
   ) {
     this.options = { ...defaultToolGenPolicyOptions, ...options };
