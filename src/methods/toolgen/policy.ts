@@ -77,7 +77,7 @@ export class ToolGenPolicy implements AgentPolicy {
     const mask = trie.processor();
     const { tokens } = this.generate(messages, this.longestTool + 1, sampling, (logits, generated) => mask(logits, generated));
     const node = trie.walk(tokens);
-    const text = tokenizer.decode(tokens).trim();
+    const text = tokens.length === 0 ? '' : tokenizer.decode(tokens).trim();
     return { text, toolId: node?.toolId ?? index.textToTool(text) };
   }
 
@@ -116,10 +116,10 @@ export class ToolGenPolicy implements AgentPolicy {
       temperature: sampling.temperature,
       seed: sampling.seed,
       stopTokens: [this.terminator],
-      decoder: this.tg.tokenizer,
       ...(hook ? { logitsHook: hook } : {}),
     });
-    return { tokens: result!.tokens, text: result!.text };
+    const tokens = result!.tokens;
+    return { tokens, text: tokens.length === 0 ? '' : this.tg.tokenizer.decode(tokens) };
   }
 
   /** The prompt cut to leave `room` positions: its opening and its end are kept, the middle goes. */
