@@ -85,4 +85,13 @@ export {
   type ToolGenStageOptions,
   type ToolGenStageResult,
   type AgentAnswer,
+  runAgent,
+  ToolGenPolicy,
+  agentMetrics,
+  trajectoryAnswerFile,
+  type AgentPolicy,
+  type AgentTrajectory,
+  type AgentLoopOptions,
+  type AgentMetrics,
 } from './methods/toolgen/index.js';
+export { answersMatch } from './eval/agent/answers.js';
