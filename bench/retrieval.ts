@@ -23,7 +23,7 @@ import { formatDuration } from '../src/report/progress.js';
 import { toolDocument } from '../src/tools/catalog.js';
 import { RunDirectory } from '../src/train/run-dir.js';
 import { defaultScratchOptions, scratchModel, trainScratchTokenizer, type ScratchModelOptions } from '../src/train/scratch.js';
-import { defaultSftConfig, type SftConfig } from '../src/train/sft.js';
+import { defaultSftConfig, type SftConfig } from '../src/train/objectives/sft.js';
 import { epochOrder, makeBatches, type TrainBatch } from '../src/train/batches.js';
 import { attachToolIndex, stageConversations, TOOL_INDEX_FILE, tokenizeConversations, type ToolGenModel } from '../src/methods/toolgen/model.js';
 import { teacherDistributions, toolTokenRange } from '../src/methods/toolgen/distill.js';

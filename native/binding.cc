@@ -601,6 +601,10 @@ toolken::CrossEntropyGeometry cross_entropy_geometry(const Args& args, size_t fi
     args.fail("smoothing classes " + std::to_string(g.smooth_begin) + ".." + std::to_string(g.smooth_end) + " are not a non-empty range of the vocabulary");
   Floats smoothing_targets = args.floats_or_null(first + 10, "smoothingTargets");
   g.smoothing_targets = smoothing_targets.data;
+  Floats row_losses = args.floats_or_null(first + 11, "rowLosses");
+  g.row_losses = row_losses.data;
+  Floats row_scales = args.floats_or_null(first + 12, "rowScales");
+  g.row_scales = row_scales.data;
   args.need(hidden, g.rows * g.dim, "hidden", shape2("rows", g.rows, "dim", g.dim));
   args.need(weight, g.vocab * g.dim, "weight", shape2("vocab", g.vocab, "dim", g.dim));
   args.need(targets.length, g.rows, "targets", "rows");
@@ -609,6 +613,8 @@ toolken::CrossEntropyGeometry cross_entropy_geometry(const Args& args, size_t fi
   if (kept_logits.data != nullptr) args.need(kept_logits, g.rows * g.vocab, "keptLogits", shape2("rows", g.rows, "vocab", g.vocab));
   if (smoothing_targets.data != nullptr)
     args.need(smoothing_targets, g.rows * (g.smooth_end - g.smooth_begin), "smoothingTargets", shape2("rows", g.rows, "smoothing classes", g.smooth_end - g.smooth_begin));
+  if (row_losses.data != nullptr) args.need(row_losses, g.rows, "rowLosses", "rows");
+  if (row_scales.data != nullptr) args.need(row_scales, g.rows, "rowScales", "rows");
   for (int64_t r = 0; r < g.rows; r++) {
     const int64_t t = targets.data[r];
     if (t != g.ignore_index && (t < 0 || t >= g.vocab))

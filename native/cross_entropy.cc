@@ -87,18 +87,21 @@ CrossEntropyTotals linear_cross_entropy(const float* hidden, const float* weight
   for (int64_t r = 0; r < g.rows; r++) {
     if (!carries_loss(g, targets, r)) {
       lse[r] = 0.0f;
+      if (g.row_losses != nullptr) g.row_losses[r] = 0.0f;
       continue;
     }
     const double row_lse = running_max[r] + std::log(running_sum[r]);
     lse[r] = static_cast<float>(row_lse);
     const double smoothed = class_logit_mean.empty() ? 0.0 : row_smoothing(g, targets, r) * (class_logit_mean[r] - target_logit[r]);
-    totals.loss += row_weight(g, r) * (row_lse - target_logit[r] - smoothed);
+    const double row_loss = row_lse - target_logit[r] - smoothed;
+    if (g.row_losses != nullptr) g.row_losses[r] = static_cast<float>(row_loss);
+    totals.loss += row_weight(g, r) * row_loss;
     totals.weight_total += row_weight(g, r);
   }
   return totals;
 }
 
-// dlogits_rv = scale w_r (softmax_rv - (1 - e) [v = target_r] - e [v in S] q_rv);  d_hidden += dlogits @ W;  d_weight += dlogits^T @ hidden
+// dlogits_rv = scale w_r s_r (softmax_rv - (1 - e) [v = target_r] - e [v in S] q_rv);  d_hidden += dlogits @ W;  d_weight += dlogits^T @ hidden
 void linear_cross_entropy_backward(const float* hidden, const float* weight, const int32_t* targets, const float* lse, float scale,
                                    float* d_hidden, float* d_weight, const CrossEntropyGeometry& g) {
   const int64_t chunk = std::min(g.chunk, g.vocab);
@@ -114,7 +117,8 @@ void linear_cross_entropy_backward(const float* hidden, const float* weight, con
           std::fill(lr, lr + cs, 0.0f);
           continue;
         }
-        const float row_scale = static_cast<float>(scale * row_weight(g, r));
+        const double upstream = g.row_scales == nullptr ? 1.0 : g.row_scales[r];
+        const float row_scale = static_cast<float>(scale * row_weight(g, r) * upstream);
         const double smoothing = row_smoothing(g, targets, r);
         exp_shifted_sum(logits + r * cs, lse[r], lr, cs);
         for (int64_t c = 0; c < cs; c++) lr[c] *= row_scale;

@@ -76,6 +76,11 @@ struct CrossEntropyGeometry {
   double label_smoothing;
   int64_t smooth_begin, smooth_end;
   const float* smoothing_targets;  // rows * |S|, each row summing to 1, or null for the uniform 1 / |S|
+  // rows, or null: the forward writes each row's loss before its weight there (0 for rows that carry none).
+  float* row_losses;
+  // rows, or null for all 1: the backward scales row r's gradient by row_scales[r] too (upstream gradients of
+  // per-row losses).
+  const float* row_scales;
 };
 struct CrossEntropyTotals {
   double loss;

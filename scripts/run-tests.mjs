@@ -18,7 +18,8 @@ function collect(dir, out) {
   return out;
 }
 
-const files = collect(join(root, 'src'), []).filter((f) => filter.length === 0 || filter.some((p) => f.includes(p))).sort();
+// scripts/ holds the tests of the fuzz harness and its targets.
+const files = [...collect(join(root, 'src'), []), ...collect(join(root, 'scripts'), [])].filter((f) => filter.length === 0 || filter.some((p) => f.includes(p))).sort();
 if (files.length === 0) {
   process.stderr.write(`no test files match ${filter.join(' ')}\n`);
   process.exit(1);

@@ -50,12 +50,16 @@ export {
   createReplayExecutor,
   connectMcp,
   createFuncqaExecutor,
+  defineTool,
+  createToolExecutor,
   CatalogError,
   ImportError,
   type Tool,
   type ToolCatalog,
   type ToolExecutor,
   type ToolObservation,
+  type ToolDefinition,
+  type DefinedTool,
   type JsonSchema,
   type JsonValue,
   type ImportOptions,
@@ -68,6 +72,22 @@ export { ToolIndex, type IndexScheme } from './indexing/index.js';
 
 // Retrievers.
 export { Bm25Index, DenseRetriever, GenerativeRetriever, type Retriever, type RankedTool } from './retrieval/index.js';
+
+// Training: one Trainer, objectives as plug-ins.
+export {
+  Trainer,
+  restoreBest,
+  defaultTrainerConfig,
+  type TrainerConfig,
+  type TrainOptions,
+  type TrainResult,
+  type StepResult,
+  type Objective,
+  type ObjectiveLoss,
+  type Evaluation,
+} from './train/trainer.js';
+export { SftObjective, defaultSftConfig, type SftConfig, type SftSettings } from './train/objectives/sft.js';
+export { RunDirectory } from './train/run-dir.js';
 
 // Evaluation.
 export { evaluateRetrieval, type RetrievalReport } from './eval/retrieval/index.js';
@@ -95,3 +115,29 @@ export {
   type AgentMetrics,
 } from './methods/toolgen/index.js';
 export { answersMatch } from './eval/agent/answers.js';
+
+// ToolkenGPT and Toolken+.
+export {
+  trainToolken,
+  evaluateMath,
+  evaluateKamel,
+  evaluateVirtualHome,
+  loadMathBenchmark,
+  loadKamelBenchmark,
+  loadVirtualHomeBenchmark,
+  mathTrainingTexts,
+  decodeAnswers,
+  jointModel,
+  plainModel,
+  saveHead,
+  loadHead,
+  saveReranker,
+  loadReranker,
+  writeToolkenReport,
+  METHODS as TOOLKENGPT_METHODS,
+  type ToolHead,
+  type Reranker,
+  type ToolkenSystem,
+  type MethodResult as ToolkenMethodResult,
+  type InferenceSettings as ToolkenInferenceSettings,
+} from './methods/toolkengpt/index.js';

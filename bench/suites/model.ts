@@ -18,8 +18,8 @@ import { setBackend } from '../../src/tensor/backends/index.js';
 import { DecoderModel } from '../../src/models/decoder.js';
 import type { DecoderConfig } from '../../src/models/config.js';
 import type { Backend } from '../../src/tensor/backend.js';
-import { trainingStep } from '../../src/train/step.js';
-import { AdamW } from '../../src/nn/optim/adamw.js';
+import { defaultSftConfig, SftObjective, type SftConfig } from '../../src/train/objectives/sft.js';
+import { Trainer } from '../../src/train/trainer.js';
 import { Rng } from '../../src/tensor/random.js';
 import { argmax } from '../../src/generate/sampling.js';
 import { median, timeIt, type BenchRecord } from '../lib.js';
@@ -48,18 +48,26 @@ function randomIds(count: number, vocab: number, seed: number): Int32Array {
   return Int32Array.from({ length: count }, () => rng.int(vocab));
 }
 
+/** The anchor's training step: AdamW at a constant 1e-4 with weight decay 0.01, no clipping, no accumulation. */
+const STEP_CONFIG: SftConfig = { ...defaultSftConfig, lr: 1e-4, schedule: 'constant', warmup: 0, weightDecay: 0.01, maxGradNorm: 0 };
+
+/** A Trainer and the one batch it steps on: `batch` random sequences of `seq` positions, every position labelled. */
+function oneBatchTrainer(model: DecoderModel, batch: number, seq: number, seed: number): { step: () => void } {
+  const ids = randomIds(batch * (seq + 1), model.config.vocabSize, seed);
+  const train = Array.from({ length: batch }, (_, r) => {
+    const tokens = ids.subarray(r * (seq + 1), (r + 1) * (seq + 1));
+    return { inputIds: tokens, labels: tokens };
+  });
+  const config = { ...STEP_CONFIG, batchSize: batch, maxLength: seq };
+  const objective = new SftObjective({ model, train, settings: config });
+  const trainer = new Trainer({ model, objective, config });
+  const batches = objective.batches(0);
+  return { step: () => void trainer.step(batches) };
+}
+
 async function trainThroughput(name: keyof typeof SHAPES, batch: number, seq: number): Promise<BenchRecord> {
-  const config = SHAPES[name];
-  const model = DecoderModel.random(config, 1234);
-  const optimizer = new AdamW(model.trainableParameters(), { lr: 1e-4, weightDecay: 0.01 });
-  const ids = randomIds(batch * (seq + 1), config.vocabSize, 42);
-  const inputIds = new Int32Array(batch * seq);
-  const targets = new Int32Array(batch * seq);
-  for (let r = 0; r < batch; r++) {
-    inputIds.set(ids.subarray(r * (seq + 1), r * (seq + 1) + seq), r * seq);
-    targets.set(ids.subarray(r * (seq + 1) + 1, (r + 1) * (seq + 1)), r * seq);
-  }
-  const t = await timeIt(() => void trainingStep(model, optimizer, { inputIds, targets, batch, t: seq }), { warmup: 2, runs: 5 });
+  const trainer = oneBatchTrainer(DecoderModel.random(SHAPES[name], 1234), batch, seq, 42);
+  const t = await timeIt(trainer.step, { warmup: 2, runs: 5 });
   return {
     name: `toolken train ${name}`, value: (batch * seq) / t.median, unit: 'tokens/s',
     params: { batch, seq, threads: THREADS, best: Math.round((batch * seq) / t.min) },
@@ -114,12 +122,11 @@ function kernelProfile(backend: Backend): BenchRecord[] {
   try {
     const config = SHAPES.S;
     const model = DecoderModel.random(config, 1234, 0.02, timed);
-    const optimizer = new AdamW(model.trainableParameters(), { lr: 1e-4, weightDecay: 0.01 });
     const [batch, seq] = [8, 256];
-    const data = { inputIds: randomIds(batch * seq, config.vocabSize, 1), targets: randomIds(batch * seq, config.vocabSize, 2), batch, t: seq };
-    trainingStep(model, optimizer, data);
+    const trainer = oneBatchTrainer(model, batch, seq, 1);
+    trainer.step();
     times.clear();
-    trainingStep(model, optimizer, data);
+    trainer.step();
     const train = [...times].sort((a, b) => b[1] - a[1]).slice(0, 8);
     const session = model.createSession(1, 192);
     let token = argmax(session.prefill(0, [...randomIds(128, config.vocabSize, 7)]));

@@ -15,6 +15,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { CATALOG_FILE } from '../methods/toolgen/stages.js';
 import { demoCatalog, demoExecutor } from '../data/demo/catalog.js';
 import { demoQuerySplit } from '../data/demo/queries.js';
 import { demoTask, generateDemoTasks } from '../data/demo/tasks.js';
@@ -33,10 +34,12 @@ import { groupedBarSvg, lineSvg } from '../report/charts.js';
 import { ProgressBar } from '../report/progress.js';
 import { formatTable, renderHtmlReport, type ReportBlock } from '../report/html.js';
 import { getBackend } from '../tensor/backends/index.js';
+import { saveCatalog } from '../tools/catalog.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { RunDirectory } from '../train/run-dir.js';
 import { scratchModel, trainScratchTokenizer, type ScratchModelOptions } from '../train/scratch.js';
-import { defaultSftConfig, trainSft, type SftConfig } from '../train/sft.js';
+import { defaultSftConfig, SftObjective, type SftConfig } from '../train/objectives/sft.js';
+import { Trainer } from '../train/trainer.js';
 import {
   TOOL_INDEX_FILE,
   attachToolIndex,
@@ -56,6 +59,8 @@ export interface DemoOptions {
 export interface DemoResult {
   readonly report: DemoReport;
   readonly outDir: string;
+  /** A held-out query with its domain, for the commands to try next. */
+  readonly example: { readonly query: string; readonly domain: string };
 }
 
 export interface DemoReport {
@@ -149,14 +154,19 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       weightDecay: 0.01, groupByLength: true,
     };
     run.writeConfig({ stage: stage.name, sft: config, model: modelOptions, tools: tools.length });
-    const result = trainSft({ model: tg.model, train: examples, config, run });
+    const objective = new SftObjective({ model: tg.model, train: examples, settings: config });
+    const result = new Trainer({ model: tg.model, objective, config }).train({ run });
     training[stage.name] = { steps: result.steps, finalLoss: result.finalLoss, tokensPerSecond: result.tokensPerSecond };
     curves.push({ name: stage.name, points: run.readMetrics().filter((r) => r.split === 'train').map((r) => [r.step, r.loss as number]) });
   }
   const modelDir = join(outDir, 'model');
   saveModel(tg.model, tokenizer, modelDir);
   tg.index.save(join(modelDir, TOOL_INDEX_FILE));
-  log(`      saved the trained model to ${modelDir}`);
+  // The catalog and the held-out queries travel with the model, so `toolken retrieve --domain`, `toolken eval
+  // retrieval` and the agent work on it from the command line.
+  saveCatalog(join(modelDir, CATALOG_FILE), { version: 1, tools });
+  writeFileAtomic(join(modelDir, HELD_OUT_QUERIES_FILE), evalQueries.map((q) => JSON.stringify(q)).join('\n') + '\n');
+  log(`      saved the trained model, its catalog and the held-out queries to ${modelDir}`);
 
   // 4. Evaluation against the baselines.
   log(`[4/6] training the dense baseline on the same ${train.length} queries, then evaluating toolgen, bm25 and dense on ${evalQueries.length} held-out queries (multi-domain, in-domain)`);
@@ -208,8 +218,23 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   writeJsonAtomic(join(outDir, 'report.json'), report);
   writeFileAtomic(join(outDir, 'report.html'), renderHtmlReport('toolken demo: ToolGen on the built-in catalog', reportBlocks(report, curves)));
   log(`[6/6] wrote ${join(outDir, 'report.json')} and report.html in ${report.seconds.toFixed(0)} s`);
-  log('\n' + retrievalTable(report));
-  return { report, outDir };
+  const sample = evalQueries.find((q) => q.domain !== undefined) ?? evalQueries[0]!;
+  return { report, outDir, example: { query: sample.query, domain: sample.domain ?? tools[0]!.category ?? '' } };
+}
+
+/** The held-out queries saved beside the demo's model, in the queries format `toolken eval retrieval` reads. */
+export const HELD_OUT_QUERIES_FILE = 'test-queries.jsonl';
+
+/** Commands that work on the demo's output folder, for the user to try next. */
+export function nextCommands(outDir: string, example: { query: string; domain: string }): string[] {
+  const model = join(outDir, 'model');
+  const quoted = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
+  return [
+    `npx toolken retrieve --model ${model} --query ${quoted(example.query)} --k 5`,
+    `npx toolken retrieve --model ${model} --query ${quoted(example.query)} --domain ${quoted(example.domain)} --catalog ${join(model, CATALOG_FILE)}`,
+    `npx toolken eval retrieval --model ${model} --data ${join(model, HELD_OUT_QUERIES_FILE)} --baselines bm25`,
+    `npx toolken generate --model ${model} --prompt ${quoted(example.query)} --chat --max-tokens 24`,
+  ];
 }
 
 /** Longest training conversation: a three-step agent run with its system prompt and documentation fits. */

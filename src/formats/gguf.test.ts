@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { f32ToF16 } from './dtypes.js';
+import { CheckpointError } from './errors.js';
 import { GgufFile, writeGguf, type GgufMetadataEntry } from './gguf.js';
 import type { WeightTensor } from './types.js';
 
@@ -129,5 +130,43 @@ describe('GGUF', () => {
     const q5 = join(dir, 'q5.gguf');
     writeFileSync(q5, quantisedGguf(6, new Uint8Array(22)));
     assert.throws(() => new GgufFile(q5), /tensor "q" has ggml type 6, which is not supported/);
+  });
+
+  test('as llama.cpp: any power-of-two alignment, no duplicate metadata keys or tensor names', () => {
+    for (const value of [1, 8, 256]) {
+      const path = join(dir, `align-${value}.gguf`);
+      writeGguf(path, tensors, { ...metadata, 'general.alignment': { type: 'u32', value } });
+      const file = new GgufFile(path);
+      assert.equal(file.alignment, value);
+      assert.deepEqual(file.read('output_norm.weight'), tensors[1]!.data);
+      file.close();
+    }
+    for (const value of [0, 24, 48]) {
+      assert.throws(() => writeGguf(join(dir, 'bad-align.gguf'), tensors, { ...metadata, 'general.alignment': { type: 'u32', value } }), /must be a u32 power of two/);
+    }
+    const twice = join(dir, 'twice.gguf');
+    writeGguf(twice, [tensors[0]!, { ...tensors[0]!, data: tensors[0]!.data }], { 'general.architecture': metadata['general.architecture']! });
+    assert.throws(() => new GgufFile(twice), (err: Error) => err instanceof CheckpointError && err.message.startsWith(twice) && /tensor "token_embd\.weight" appears twice/.test(err.message));
+    const keyTwice = join(dir, 'key-twice.gguf');
+    // Two keys of the same length; renaming the second in place makes it a duplicate of the first.
+    writeGguf(keyTwice, tensors, { 'general.name': { type: 'string', value: 'a' }, 'general.nome': { type: 'string', value: 'b' } });
+    const bytes = readFileSync(keyTwice);
+    bytes.write('general.name', bytes.indexOf(Buffer.from('general.nome')));
+    writeFileSync(keyTwice, bytes);
+    assert.throws(() => new GgufFile(keyTwice), /metadata key "general\.name" appears twice/);
+  });
+
+  test('an array length the rest of the file cannot hold is refused before anything is allocated for it', () => {
+    const path = join(dir, 'long-array.gguf');
+    writeGguf(path, tensors, { 'test.ids': { type: 'array', itemType: 'i32', value: [1, 2, 3] } });
+    const bytes = readFileSync(path);
+    // After the key: value type (u32), item type (u32), then the u64 length.
+    const length = bytes.indexOf(Buffer.from('test.ids')) + 'test.ids'.length + 8;
+    assert.equal(bytes.readBigUInt64LE(length), 3n);
+    bytes.writeBigUInt64LE(BigInt(Math.floor(bytes.length / 4)), length);
+    writeFileSync(path, bytes);
+    const started = performance.now();
+    assert.throws(() => new GgufFile(path), /metadata "test\.ids" length \d+ exceeds the remaining \d+ bytes/);
+    assert.ok(performance.now() - started < 100);
   });
 });

@@ -10,10 +10,19 @@ import { elementCount, type WeightReader, type WeightTensor } from './types.js';
 
 const GGUF_MAGIC = 0x46554747;
 const DEFAULT_ALIGNMENT = 32;
+/** llama.cpp's GGML_MAX_DIMS: no ggml tensor has more dimensions. */
+const MAX_DIMS = 4;
+
+/** llama.cpp accepts any non-zero power of two as `general.alignment`. */
+function isValidAlignment(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 && value <= 2 ** 31 && (value & (value - 1)) === 0;
+}
 
 /** Metadata value types, by their GGUF type code. */
 export type GgufValueType = 'u8' | 'i8' | 'u16' | 'i16' | 'u32' | 'i32' | 'f32' | 'bool' | 'string' | 'array' | 'u64' | 'i64' | 'f64';
 const VALUE_TYPES: readonly GgufValueType[] = ['u8', 'i8', 'u16', 'i16', 'u32', 'i32', 'f32', 'bool', 'string', 'array', 'u64', 'i64', 'f64'];
+/** The fewest bytes one value of each type takes (a string: its 8-byte length; arrays do not nest). */
+const VALUE_BYTES: Readonly<Record<GgufValueType, number>> = { u8: 1, i8: 1, u16: 2, i16: 2, u32: 4, i32: 4, f32: 4, bool: 1, string: 8, array: 1, u64: 8, i64: 8, f64: 8 };
 
 /** A metadata value; 64-bit integers are numbers when they fit exactly, bigints otherwise. */
 export type GgufValue = number | bigint | boolean | string | GgufValue[];
@@ -84,10 +93,13 @@ class HeaderCursor {
     return Number(v);
   }
 
-  /** An element count: each element takes at least one byte, so a count beyond the remaining bytes is corruption. */
-  count(what: string): number {
+  /**
+   * An element count: each element takes at least `minBytes`, so a count the remaining bytes cannot hold is
+   * corruption, refused before anything is allocated for it.
+   */
+  count(what: string, minBytes = 1): number {
     const n = this.u64(what);
-    if (n > this.fileSize - this.pos) throw new CheckpointError(`${this.file}: ${what} ${n} exceeds the remaining ${this.fileSize - this.pos} bytes (corrupt or truncated GGUF)`);
+    if (n * minBytes > this.fileSize - this.pos) throw new CheckpointError(`${this.file}: ${what} ${n} exceeds the remaining ${this.fileSize - this.pos} bytes (corrupt or truncated GGUF)`);
     return n;
   }
 
@@ -182,14 +194,16 @@ export class GgufFile implements WeightReader {
       if (magic !== GGUF_MAGIC) throw new CheckpointError(`${path}: not a GGUF file (magic 0x${magic.toString(16)}, expected "GGUF")`);
       this.version = cur.u32('version');
       if (this.version !== 2 && this.version !== 3) throw new CheckpointError(`${path}: GGUF version ${this.version} is not supported (only 2 and 3)`);
-      const tensorCount = cur.count('tensor count');
-      const kvCount = cur.count('metadata count');
+      // A tensor info takes at least 24 bytes (name length, rank, type, offset); a key/value at least 12.
+      const tensorCount = cur.count('tensor count', 24);
+      const kvCount = cur.count('metadata count', 12);
       for (let i = 0; i < kvCount; i++) {
         const key = cur.string(`metadata key #${i}`);
+        if (this.metadata.has(key)) throw new CheckpointError(`${path}: metadata key "${key}" appears twice`);
         const type = cur.valueType(`metadata "${key}"`);
         if (type === 'array') {
           const itemType = cur.valueType(`metadata "${key}" item type`);
-          const n = cur.count(`metadata "${key}" length`);
+          const n = cur.count(`metadata "${key}" length`, VALUE_BYTES[itemType]);
           const items: GgufValue[] = new Array<GgufValue>(n);
           for (let j = 0; j < n; j++) items[j] = cur.scalar(itemType, `metadata "${key}"[${j}]`);
           this.metadata.set(key, { type, itemType, value: items });
@@ -197,16 +211,24 @@ export class GgufFile implements WeightReader {
           this.metadata.set(key, { type, value: cur.scalar(type, `metadata "${key}"`) });
         }
       }
-      const alignment = this.metadata.get('general.alignment')?.value ?? DEFAULT_ALIGNMENT;
-      if (typeof alignment !== 'number' || alignment <= 0 || alignment % 8 !== 0) {
-        throw new CheckpointError(`${path}: general.alignment ${String(alignment)} is not a positive multiple of 8`);
+      const alignmentEntry = this.metadata.get('general.alignment');
+      const alignment = alignmentEntry?.value ?? DEFAULT_ALIGNMENT;
+      if ((alignmentEntry !== undefined && alignmentEntry.type !== 'u32') || !isValidAlignment(alignment)) {
+        throw new CheckpointError(`${path}: general.alignment ${String(alignment)} is not a u32 power of two`);
       }
       this.alignment = alignment;
+      // As llama.cpp: tensor data follows in the order of the infos, each at the next aligned offset, so every
+      // byte belongs to exactly one tensor; a changed type or shape moves every later offset and is caught.
+      const padded = (n: number): number => Math.ceil(n / alignment) * alignment;
       const infos: { name: string; shape: number[]; type: string; relOffset: number; byteLength: number }[] = [];
+      const seen = new Set<string>();
+      let expectedOffset = 0;
       for (let i = 0; i < tensorCount; i++) {
         const name = cur.string(`tensor #${i} name`);
+        if (seen.has(name)) throw new CheckpointError(`${path}: tensor "${name}" appears twice`);
+        seen.add(name);
         const nDims = cur.u32(`tensor "${name}" rank`);
-        if (nDims > 8) throw new CheckpointError(`${path}: tensor "${name}" has rank ${nDims} (corrupt GGUF)`);
+        if (nDims > MAX_DIMS) throw new CheckpointError(`${path}: tensor "${name}" has rank ${nDims}, more than ggml's ${MAX_DIMS} (corrupt GGUF)`);
         const ne: number[] = [];
         for (let d = 0; d < nDims; d++) ne.push(cur.u64(`tensor "${name}" dimension`));
         const code = cur.u32(`tensor "${name}" type`);
@@ -214,17 +236,31 @@ export class GgufFile implements WeightReader {
         if (!type) throw new CheckpointError(`${path}: tensor "${name}" has ggml type ${code}, which is not supported (F32, F16, BF16, Q8_0, Q4_0)`);
         const relOffset = cur.u64(`tensor "${name}" offset`);
         const count = elementCount(ne);
-        if (count % type.blockElements !== 0) throw new CheckpointError(`${path}: tensor "${name}" has ${count} elements, not a multiple of the ${type.name} block size`);
-        infos.push({ name, shape: ne.reverse(), type: type.name, relOffset, byteLength: (count / type.blockElements) * type.blockBytes });
-      }
-      const dataStart = Math.ceil(cur.pos / alignment) * alignment;
-      for (const info of infos) {
-        const offset = dataStart + info.relOffset;
-        if (info.relOffset % alignment !== 0) throw new CheckpointError(`${path}: tensor "${info.name}" offset ${info.relOffset} is not aligned to ${alignment}`);
-        if (offset + info.byteLength > fileSize) {
-          throw new CheckpointError(`${path}: tensor "${info.name}" data ends at byte ${offset + info.byteLength} but the file has ${fileSize} bytes (truncated GGUF)`);
+        if (!Number.isSafeInteger(count) || count > fileSize * type.blockElements) {
+          throw new CheckpointError(`${path}: tensor "${name}" dimensions [${ne.join(', ')}] are larger than the file (corrupt GGUF)`);
         }
-        this.tensors.set(info.name, { name: info.name, shape: info.shape, type: info.type, offset, byteLength: info.byteLength });
+        if ((ne[0] ?? 1) % type.blockElements !== 0) {
+          throw new CheckpointError(`${path}: tensor "${name}" has rows of ${ne[0]} elements, not a multiple of the ${type.name} block size ${type.blockElements}`);
+        }
+        if (relOffset !== expectedOffset) {
+          throw new CheckpointError(
+            `${path}: tensor "${name}" data is at offset ${relOffset} but the tensors before it end at ${expectedOffset} (overlapping, aliased or gapped tensor data; corrupt GGUF)`,
+          );
+        }
+        const byteLength = (count / type.blockElements) * type.blockBytes;
+        expectedOffset = padded(relOffset + byteLength);
+        infos.push({ name, shape: ne.reverse(), type: type.name, relOffset, byteLength });
+      }
+      const dataStart = padded(cur.pos);
+      const dataEnd = infos.length === 0 ? dataStart : dataStart + infos.at(-1)!.relOffset + infos.at(-1)!.byteLength;
+      if (fileSize < dataEnd) {
+        throw new CheckpointError(`${path}: tensor "${infos.at(-1)!.name}" data ends at byte ${dataEnd} but the file has ${fileSize} bytes (truncated GGUF)`);
+      }
+      if (fileSize > Math.max(padded(dataEnd), cur.pos)) {
+        throw new CheckpointError(`${path}: ${fileSize - dataEnd} bytes follow the last tensor's data, more than the alignment padding (corrupt GGUF)`);
+      }
+      for (const info of infos) {
+        this.tensors.set(info.name, { name: info.name, shape: info.shape, type: info.type, offset: dataStart + info.relOffset, byteLength: info.byteLength });
       }
     } catch (err) {
       this.close();
@@ -378,11 +414,11 @@ export function writeGguf(
   const names = isReader ? reader.names() : list.map((t) => t.name);
   const shapes = isReader ? names.map((n) => reader.shape(n)) : list.map((t) => t.shape);
   const types = shapes.map((s) => (options.dtype === 'F16' && s.length >= 2 ? 'F16' : 'F32') as 'F16' | 'F32');
-  const alignmentValue = metadata['general.alignment']?.value ?? DEFAULT_ALIGNMENT;
-  if (typeof alignmentValue !== 'number' || alignmentValue <= 0 || alignmentValue % 8 !== 0) {
-    throw new CheckpointError(`${path}: general.alignment ${String(alignmentValue)} is not a positive multiple of 8`);
+  const alignmentEntry = metadata['general.alignment'];
+  const alignment = alignmentEntry?.value ?? DEFAULT_ALIGNMENT;
+  if ((alignmentEntry !== undefined && alignmentEntry.type !== 'u32') || !isValidAlignment(alignment)) {
+    throw new CheckpointError(`${path}: general.alignment ${String(alignment)} must be a u32 power of two (as llama.cpp requires)`);
   }
-  const alignment = alignmentValue;
 
   const sink = new ByteSink();
   sink.u32(GGUF_MAGIC);

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { resolveModelPath } from './hub.js';
+import { HubError, resolveModelPath } from './hub.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'toolken-hub-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -77,6 +77,42 @@ describe('resolveModelPath', () => {
       await assert.rejects(resolveModelPath('org/tiny', { cacheDir: join(dir, 'noweights'), baseUrl: hub.url, log: () => undefined }), /has no model\.safetensors or model\.safetensors\.index\.json/);
     } finally {
       hub.server.close();
+    }
+  });
+
+  test('an index naming shards outside the model folder is a Hub error: nothing is requested or written outside the cache', async () => {
+    for (const shard of ['../../escaped.safetensors', '..\\..\\escaped.safetensors', '/tmp/escaped.safetensors', '.toolken-download.json', 'sub/model.safetensors', '..']) {
+      const root = mkdtempSync(join(dir, 'escape-'));
+      const hub = await fakeHub({ 'config.json': '{}', 'model.safetensors.index.json': JSON.stringify({ weight_map: { a: 'model-1.safetensors', b: shard } }), 'model-1.safetensors': 'one' });
+      try {
+        const cacheDir = join(root, 'a', 'b', 'cache');
+        await assert.rejects(resolveModelPath('org/tiny', { cacheDir, baseUrl: hub.url, log: () => undefined }), (err: Error) => {
+          assert.ok(err instanceof HubError, String(err));
+          assert.match(err.message, /model\.safetensors\.index\.json .* is malformed: shard .* is not a plain \.safetensors file name/);
+          return true;
+        });
+        assert.ok(!hub.requests.some((r) => r.includes('escaped') || r.endsWith('/..')), `no request for ${shard}: ${hub.requests.join(' ')}`);
+        assert.deepEqual(readdirSync(root), ['a'], 'nothing appears beside the cache');
+        assert.equal(existsSync(join(root, 'escaped.safetensors')), false);
+        assert.equal(existsSync(join(cacheDir, 'org--tiny', '.toolken-download.json')), false);
+      } finally {
+        hub.server.close();
+      }
+    }
+  });
+
+  test('a malformed index (not JSON, no weight_map, non-string shard) is a Hub error naming the file', async () => {
+    for (const index of ['{not json', '[]', '{"weight_map":[]}', '{"weight_map":{"a":7}}', '{"weight_map":{}}']) {
+      const hub = await fakeHub({ 'config.json': '{}', 'model.safetensors.index.json': index });
+      try {
+        await assert.rejects(resolveModelPath('org/tiny', { cacheDir: mkdtempSync(join(dir, 'bad-index-')), baseUrl: hub.url, log: () => undefined }), (err: Error) => {
+          assert.ok(err instanceof HubError, String(err));
+          assert.match(err.message, /"org\/tiny": model\.safetensors\.index\.json from http:\/\/127\.0\.0\.1:\d+ is (not valid JSON|malformed)/);
+          return true;
+        });
+      } finally {
+        hub.server.close();
+      }
     }
   });
 });

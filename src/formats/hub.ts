@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { writeJsonAtomic } from '../util/fs.js';
+import { pathInside, shardNamesOf } from './shard-names.js';
 
 export const HUB_BASE_URL = 'https://huggingface.co';
 
@@ -77,8 +78,10 @@ export async function resolveModelPath(idOrPath: string, options: ResolveModelOp
     if (!response.ok || !response.body) {
       throw new HubError(`${url}: the Hub answered ${response.status} ${response.statusText}${response.status === 401 || response.status === 403 ? ' (gated or private model: set HF_TOKEN)' : ''}`);
     }
+    // Every name reaching here is fixed above or a checked shard name; the containment check makes that a guarantee.
+    const path = pathInside(target, file);
+    if (path === undefined) throw new HubError(`"${idOrPath}": refusing to write ${JSON.stringify(file)} outside the model's cache folder ${target}`);
     mkdirSync(target, { recursive: true });
-    const path = join(target, file);
     const tmp = `${path}.${process.pid}.part`;
     log(`downloading ${idOrPath}/${file}${response.headers.get('content-length') ? ` (${(Number(response.headers.get('content-length')) / 1e6).toFixed(1)} MB)` : ''}`);
     try {
@@ -99,8 +102,15 @@ export async function resolveModelPath(idOrPath: string, options: ResolveModelOp
   for (const file of OPTIONAL_FILES) if (await download(file)) files.push(file);
   if (await download('model.safetensors.index.json')) {
     files.push('model.safetensors.index.json');
-    const index = JSON.parse(readFileSync(join(target, 'model.safetensors.index.json'), 'utf8')) as { weight_map?: Record<string, string> };
-    for (const shard of new Set(Object.values(index.weight_map ?? {}))) {
+    let index: unknown;
+    try {
+      index = JSON.parse(readFileSync(join(target, 'model.safetensors.index.json'), 'utf8'));
+    } catch (err) {
+      throw new HubError(`"${idOrPath}": model.safetensors.index.json from ${base} is not valid JSON (${(err as Error).message})`);
+    }
+    const listed = shardNamesOf(index);
+    if ('problem' in listed) throw new HubError(`"${idOrPath}": model.safetensors.index.json from ${base} is malformed: ${listed.problem}`);
+    for (const shard of listed.shards) {
       if (!(await download(shard))) throw new HubError(`"${idOrPath}": shard ${shard} listed in model.safetensors.index.json is missing on the Hub`);
       files.push(shard);
     }

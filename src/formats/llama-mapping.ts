@@ -95,6 +95,39 @@ function num(gguf: GgufFile, key: string, fallback?: number): number {
   throw new CheckpointError(`${gguf.path}: metadata "${key}" is ${v === undefined ? 'missing' : `not a number (${String(v)})`}`);
 }
 
+/** A special-token id from the metadata: absent, or an integer inside the vocabulary. */
+export function tokenId(gguf: GgufFile, key: string, vocabSize: number): number | undefined {
+  const v = gguf.get(key);
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= vocabSize) {
+    throw new CheckpointError(`${gguf.path}: metadata "${key}" is ${String(v)}, not a token id of the ${vocabSize}-token vocabulary`);
+  }
+  return v;
+}
+
+/**
+ * Checks that `<arch>.block_count` describes exactly the `blk.N` layers the file holds, and that every tensor
+ * is one the mapping uses (as llama.cpp refuses files with tensors its architecture does not create), before
+ * anything loops over layers.
+ */
+function checkLayersAndTensors(gguf: GgufFile, blockCount: number): void {
+  const layers = new Set<number>();
+  let highest = -1;
+  for (const name of gguf.names()) {
+    if (name === ROPE_FREQS_TENSOR) continue;
+    if (ggufToHfName(name) === undefined) throw new CheckpointError(`${gguf.path}: tensor "${name}" is not part of a Llama-family model toolken knows`);
+    const layer = /^blk\.(\d+)\./.exec(name);
+    if (layer) {
+      layers.add(Number(layer[1]));
+      highest = Math.max(highest, Number(layer[1]));
+    }
+  }
+  if (highest >= blockCount) throw new CheckpointError(`${gguf.path}: metadata block_count is ${blockCount} but the file holds tensors of layer ${highest}`);
+  if (layers.size !== blockCount) {
+    throw new CheckpointError(`${gguf.path}: metadata block_count is ${blockCount} but the file holds tensors for ${layers.size} layers`);
+  }
+}
+
 /** Builds a Hugging Face-style config from a GGUF file's `<arch>.*` metadata and its tensor shapes. */
 export function ggufToHfConfig(gguf: GgufFile): HfModelConfig {
   const arch = gguf.get('general.architecture');
@@ -139,10 +172,10 @@ export function ggufToHfConfig(gguf: GgufFile): HfModelConfig {
     }
     config.rope_scaling = fitted;
   }
-  const bos = gguf.get('tokenizer.ggml.bos_token_id');
-  const eos = gguf.get('tokenizer.ggml.eos_token_id');
-  if (typeof bos === 'number') config.bos_token_id = bos;
-  if (typeof eos === 'number') config.eos_token_id = eos;
+  const bos = tokenId(gguf, 'tokenizer.ggml.bos_token_id', vocabSize);
+  const eos = tokenId(gguf, 'tokenizer.ggml.eos_token_id', vocabSize);
+  if (bos !== undefined) config.bos_token_id = bos;
+  if (eos !== undefined) config.eos_token_id = eos;
   return config;
 }
 
@@ -234,10 +267,15 @@ class MappedReader implements WeightReader {
  */
 export function ggufAsHuggingFace(gguf: GgufFile): { config: HfModelConfig; weights: WeightReader } {
   const config = ggufToHfConfig(gguf);
+  checkLayersAndTensors(gguf, config.num_hidden_layers);
   const interleaved = INTERLEAVED_ROPE_ARCHS.has(config.model_type);
   const weights = new MappedReader(gguf, ggufToHfName, (name, data, shape) => {
     const heads = interleaved ? ropeHeads(name.replace(/^blk\.\d+\./, ''), config) : undefined;
-    return heads === undefined ? data : unpermuteFromInterleavedRope(data, shape[0]!, shape[1] ?? 1, heads);
+    if (heads === undefined) return data;
+    if (shape.length > 2 || shape[0]! % (2 * heads) !== 0) {
+      throw new CheckpointError(`${gguf.path}: tensor "${name}" of shape [${shape.join(', ')}] does not split into ${heads} heads of even size`);
+    }
+    return unpermuteFromInterleavedRope(data, shape[0]!, shape[1] ?? 1, heads);
   });
   return { config, weights };
 }

@@ -28,6 +28,14 @@ interface Segment {
   perPart: number;
 }
 
+/** How many float32 values follow the header, in the order `layout` reads them (a float, so huge headers stay comparable). */
+function weightFloats(h: Llama2cHeader): number {
+  const kvDim = (h.nKvHeads * h.dim) / h.nHeads;
+  const perLayer = 2 * h.dim + 2 * h.dim * h.dim + 2 * kvDim * h.dim + 3 * h.hiddenDim * h.dim;
+  const classifier = h.sharedClassifier ? 0 : h.vocabSize * h.dim;
+  return h.vocabSize * h.dim + h.nLayers * perLayer + h.dim + h.seqLen * (h.dim / h.nHeads) + classifier;
+}
+
 /** A llama2.c checkpoint viewed with Hugging Face names, shapes and rotary layout. */
 export class Llama2cCheckpoint implements WeightReader {
   private fd: number | undefined;
@@ -46,10 +54,17 @@ export class Llama2cCheckpoint implements WeightReader {
       const h = new Int32Array(raw.buffer);
       const [dim, hiddenDim, nLayers, nHeads, nKvHeads, vocab, seqLen] = [h[0]!, h[1]!, h[2]!, h[3]!, h[4]!, h[5]!, h[6]!];
       this.header = { dim, hiddenDim, nLayers, nHeads, nKvHeads, vocabSize: Math.abs(vocab), seqLen, sharedClassifier: vocab > 0 };
-      if ([dim, hiddenDim, nLayers, nHeads, nKvHeads, seqLen].some((v) => v <= 0) || vocab === 0 || dim % nHeads !== 0 || nHeads % nKvHeads !== 0) {
+      if ([dim, hiddenDim, nLayers, nHeads, nKvHeads, seqLen].some((v) => v <= 0) || vocab === 0 || vocab === -(2 ** 31) || dim % nHeads !== 0 || nHeads % nKvHeads !== 0 || (dim / nHeads) % 2 !== 0) {
         throw new CheckpointError(`${path}: implausible llama2.c header ${JSON.stringify(this.header)} (not a llama2.c legacy checkpoint?)`);
       }
-      this.layout(fileSize);
+      // The header fixes the file size exactly; checking it first means a corrupt header costs no per-layer work.
+      const expected = HEADER_BYTES + 4 * weightFloats(this.header);
+      if (expected !== fileSize) {
+        throw new CheckpointError(
+          `${path}: the header ${JSON.stringify(this.header)} describes a ${expected}-byte checkpoint but the file has ${fileSize} bytes (${expected > fileSize ? 'truncated' : 'trailing bytes or a changed header'})`,
+        );
+      }
+      this.layout();
       this.config = {
         model_type: 'llama',
         architectures: ['LlamaForCausalLM'],
@@ -75,7 +90,7 @@ export class Llama2cCheckpoint implements WeightReader {
     }
   }
 
-  private layout(fileSize: number): void {
+  private layout(): void {
     const { dim, hiddenDim, nLayers, nHeads, nKvHeads, vocabSize, seqLen } = this.header;
     const headSize = dim / nHeads;
     const kvDim = nKvHeads * headSize;
@@ -112,9 +127,6 @@ export class Llama2cCheckpoint implements WeightReader {
     single(seqLen * headSize);
     const wcls = this.header.sharedClassifier ? undefined : single(vocabSize * dim);
     if (wcls) this.tensors.set('lm_head.weight', { shape: [vocabSize, dim], offset: wcls.offset });
-    if (cursor > fileSize) {
-      throw new CheckpointError(`${this.path}: the header describes ${cursor} bytes of weights but the file has ${fileSize} (truncated checkpoint)`);
-    }
   }
 
   names(): string[] {

@@ -17,12 +17,14 @@ export interface OpenedModel {
 
 /** Parses a Hugging Face `config.json` into the Llama-family fields, with the library defaults for omitted ones. */
 export function readHfConfig(path: string): HfModelConfig {
-  let raw: Record<string, unknown>;
+  let parsed: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
     throw new CheckpointError(`${path}: cannot read the model config (${(err as Error).message})`);
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CheckpointError(`${path}: the model config is not a JSON object`);
+  const raw = parsed as Record<string, unknown>;
   const int = (key: string, fallback?: number): number => {
     const v = raw[key] ?? fallback;
     if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new CheckpointError(`${path}: "${key}" must be a positive integer, got ${JSON.stringify(raw[key])}`);
@@ -47,9 +49,9 @@ export function readHfConfig(path: string): HfModelConfig {
     vocab_size: int('vocab_size'),
     max_position_embeddings: int('max_position_embeddings', 2048),
     tie_word_embeddings: raw['tie_word_embeddings'] === true,
-    rope_scaling: (raw['rope_scaling'] as RopeScaling | null | undefined) ?? null,
+    rope_scaling: typeof raw['rope_scaling'] === 'object' && !Array.isArray(raw['rope_scaling']) ? ((raw['rope_scaling'] as RopeScaling | null) ?? null) : null,
   };
-  if (Array.isArray(raw['architectures'])) config.architectures = raw['architectures'] as string[];
+  if (Array.isArray(raw['architectures']) && raw['architectures'].every((a) => typeof a === 'string')) config.architectures = raw['architectures'] as string[];
   if (raw['head_dim'] !== undefined && raw['head_dim'] !== null) config.head_dim = int('head_dim');
   if (typeof raw['attention_bias'] === 'boolean') config.attention_bias = raw['attention_bias'];
   if (typeof raw['bos_token_id'] === 'number') config.bos_token_id = raw['bos_token_id'];

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { f16ToF32, f32ToF16 } from './dtypes.js';
+import { CheckpointError } from './errors.js';
 import { openSafetensors, SafetensorsFile, writeSafetensors } from './safetensors.js';
 import { readAllWeights, type WeightTensor } from './types.js';
 
@@ -17,7 +18,12 @@ const tensors: WeightTensor[] = [
 ];
 
 function rawSafetensors(header: Record<string, unknown>, data: Uint8Array): Buffer {
-  const json = Buffer.from(JSON.stringify(header));
+  return rawJsonSafetensors(JSON.stringify(header), data);
+}
+
+/** A safetensors file with the header given as JSON text (for keys JSON.stringify of an object literal cannot express). */
+function rawJsonSafetensors(header: string, data: Uint8Array = new Uint8Array()): Buffer {
+  const json = Buffer.from(header);
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(json.length));
   return Buffer.concat([len, json, data]);
@@ -29,7 +35,7 @@ describe('safetensors', () => {
     writeSafetensors(path, tensors, { metadata: { origin: 'test' } });
     const file = new SafetensorsFile(path);
     assert.deepEqual(file.names(), tensors.map((t) => t.name));
-    assert.deepEqual(file.metadata, { origin: 'test', format: 'pt' });
+    assert.deepEqual({ ...file.metadata }, { origin: 'test', format: 'pt' });
     assert.deepEqual(readAllWeights(file), tensors);
     file.close();
     const headerLength = Number(readFileSync(path).readBigUInt64LE(0));
@@ -109,6 +115,40 @@ describe('safetensors', () => {
       const path = join(dir, `${name}.safetensors`);
       writeFileSync(path, bytes);
       assert.throws(() => new SafetensorsFile(path), (err: Error) => message.test(err.message) && err.message.startsWith(path), name);
+    }
+  });
+
+  test('as the reference implementation: trailing bytes, gaps between tensors and non-string metadata are rejected', () => {
+    const cases: [string, Buffer, RegExp][] = [
+      ['trailing', rawSafetensors({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, new Uint8Array(9)), /1 bytes follow the last tensor's data/],
+      ['gap', rawSafetensors({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } }, new Uint8Array(12)), /tensor "b" starts at data byte 8, leaving a gap after tensor "a"/],
+      ['late-start', rawSafetensors({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, new Uint8Array(8)), /leaving a gap after the header/],
+      ['number-metadata', rawSafetensors({ __metadata__: { format: 'pt', total: 3 } }, new Uint8Array()), /"__metadata__" entry "total" is 3, not a string/],
+      ['array-metadata', rawSafetensors({ __metadata__: ['pt'] }, new Uint8Array()), /"__metadata__" is not an object of strings/],
+    ];
+    for (const [name, bytes, message] of cases) {
+      const path = join(dir, `${name}.safetensors`);
+      writeFileSync(path, bytes);
+      assert.throws(() => new SafetensorsFile(path), (err: Error) => err instanceof CheckpointError && message.test(err.message) && err.message.startsWith(path), name);
+    }
+  });
+
+  test('metadata named __proto__ is kept as data and changes no prototype', () => {
+    const path = join(dir, 'proto.safetensors');
+    writeFileSync(path, rawJsonSafetensors('{"__metadata__":{"__proto__":"x","polluted":"y"}}'));
+    const file = new SafetensorsFile(path);
+    assert.equal(file.metadata['__proto__'], 'x');
+    assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+    file.close();
+  });
+
+  test('an index naming a shard outside its folder is refused without touching that file', () => {
+    const folder = join(dir, 'escaping-index');
+    writeSafetensors(join(dir, 'outside.safetensors'), [tensors[0]!]);
+    for (const shard of ['../outside.safetensors', '..\\outside.safetensors', join(dir, 'outside.safetensors')]) {
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(join(folder, 'model.safetensors.index.json'), JSON.stringify({ weight_map: { [tensors[0]!.name]: shard } }));
+      assert.throws(() => openSafetensors(folder), (err: Error) => err instanceof CheckpointError && /is not a plain \.safetensors file name in the model's folder/.test(err.message), shard);
     }
   });
 

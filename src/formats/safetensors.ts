@@ -5,6 +5,7 @@ import { writeStreamingAtomic } from '../util/fs.js';
 import { decodeBf16, decodeF16, decodeF32, encodeFloats } from './dtypes.js';
 import { CheckpointError } from './errors.js';
 import { elementCount, type WeightReader, type WeightTensor } from './types.js';
+import { pathInside, shardNamesOf } from './shard-names.js';
 
 /** Stored element types this reader converts to float32, with their byte widths. */
 const DTYPE_BYTES: Readonly<Record<string, number>> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4 };
@@ -22,12 +23,15 @@ interface TensorEntry {
   end: number;
 }
 
-
 function isShape(value: unknown): value is number[] {
   return Array.isArray(value) && value.every((d) => Number.isSafeInteger(d) && (d as number) >= 0);
 }
 
-/** Parses and validates a safetensors header: every tensor's byte range lies in the file, matches its shape, and none overlap. */
+/**
+ * Parses and validates a safetensors header as strictly as the reference implementation: string-only metadata,
+ * every tensor's byte range matching its shape, the ranges contiguous from byte 0 with no gap or overlap, and
+ * the data section ending exactly where the last tensor does.
+ */
 function parseHeader(fd: number, file: string): { entries: Map<string, TensorEntry>; metadata: Record<string, string> } {
   const fileSize = fstatSync(fd).size;
   if (fileSize < 8) throw new CheckpointError(`${file}: not a safetensors file (${fileSize} bytes, shorter than the 8-byte header length)`);
@@ -45,10 +49,14 @@ function parseHeader(fd: number, file: string): { entries: Map<string, TensorEnt
   const dataStart = 8 + headerLen;
   const dataSize = fileSize - dataStart;
   const entries = new Map<string, TensorEntry>();
-  let metadata: Record<string, string> = {};
+  const metadata: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      metadata = raw as Record<string, string>;
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new CheckpointError(`${file}: "__metadata__" is not an object of strings`);
+      for (const [key, value] of Object.entries(raw)) {
+        if (typeof value !== 'string') throw new CheckpointError(`${file}: "__metadata__" entry "${key}" is ${JSON.stringify(value)}, not a string`);
+        metadata[key] = value;
+      }
       continue;
     }
     const info = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
@@ -63,6 +71,7 @@ function parseHeader(fd: number, file: string): { entries: Map<string, TensorEnt
     }
     const [begin, end] = offsets as [number, number];
     const expected = elementCount(info.shape) * DTYPE_BYTES[info.dtype]!;
+    if (!Number.isSafeInteger(expected)) throw new CheckpointError(`${file}: tensor "${name}": shape ${JSON.stringify(info.shape)} is implausibly large`);
     if (end < begin || end - begin !== expected) {
       throw new CheckpointError(`${file}: tensor "${name}": data_offsets [${begin}, ${end}] hold ${end - begin} bytes but ${info.dtype}${JSON.stringify(info.shape)} needs ${expected}`);
     }
@@ -71,11 +80,19 @@ function parseHeader(fd: number, file: string): { entries: Map<string, TensorEnt
     }
     entries.set(name, { dtype: info.dtype, shape: info.shape, begin: dataStart + begin, end: dataStart + end });
   }
-  const sorted = [...entries.entries()].sort((a, b) => a[1].begin - b[1].begin);
-  for (let i = 1; i < sorted.length; i++) {
-    const [prevName, prev] = sorted[i - 1]!;
-    const [name, cur] = sorted[i]!;
-    if (cur.begin < prev.end) throw new CheckpointError(`${file}: tensor "${name}" overlaps tensor "${prevName}" in the data section`);
+  const sorted = [...entries.entries()].sort((a, b) => a[1].begin - b[1].begin || a[1].end - b[1].end);
+  let cursor = dataStart;
+  let previous: string | undefined;
+  for (const [name, entry] of sorted) {
+    if (entry.begin < cursor) throw new CheckpointError(`${file}: tensor "${name}" overlaps tensor "${previous}" in the data section`);
+    if (entry.begin > cursor) {
+      throw new CheckpointError(`${file}: tensor "${name}" starts at data byte ${entry.begin - dataStart}, leaving a gap after ${previous === undefined ? 'the header' : `tensor "${previous}"`} (data must be contiguous)`);
+    }
+    cursor = entry.end;
+    previous = name;
+  }
+  if (cursor !== fileSize) {
+    throw new CheckpointError(`${file}: ${fileSize - cursor} bytes follow the last tensor's data (the header accounts for ${cursor - dataStart} of ${dataSize} data bytes)`);
   }
   return { entries, metadata };
 }
@@ -154,19 +171,18 @@ export class ShardedSafetensors implements WeightReader {
   private readonly shards = new Map<string, SafetensorsFile>();
 
   constructor(readonly indexPath: string) {
-    let index: { weight_map?: unknown };
+    let index: unknown;
     try {
-      index = JSON.parse(readFileSync(indexPath, 'utf8')) as { weight_map?: unknown };
+      index = JSON.parse(readFileSync(indexPath, 'utf8'));
     } catch (err) {
       throw new CheckpointError(`${indexPath}: cannot read the shard index (${(err as Error).message})`);
     }
-    const map = index.weight_map;
-    if (typeof map !== 'object' || map === null || Object.values(map).some((f) => typeof f !== 'string')) {
-      throw new CheckpointError(`${indexPath}: "weight_map" must map tensor names to shard file names`);
-    }
-    this.weightMap = new Map(Object.entries(map as Record<string, string>));
-    for (const shard of new Set(this.weightMap.values())) {
-      if (!existsSync(join(dirname(indexPath), shard))) throw new CheckpointError(`${indexPath}: shard "${shard}" is missing`);
+    const listed = shardNamesOf(index);
+    if ('problem' in listed) throw new CheckpointError(`${indexPath}: ${listed.problem}`);
+    this.weightMap = new Map(Object.entries((index as { weight_map: Record<string, string> }).weight_map));
+    for (const shard of listed.shards) {
+      const path = pathInside(dirname(indexPath), shard);
+      if (path === undefined || !existsSync(path)) throw new CheckpointError(`${indexPath}: shard "${shard}" is missing`);
     }
   }
 

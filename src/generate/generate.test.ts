@@ -46,6 +46,9 @@ class CountingModel implements SessionFactory {
         });
         return out;
       },
+      lastHidden() {
+        throw new Error('CountingModel has no hidden states (generation never asks for them)');
+      },
     };
   }
 }

@@ -1,9 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DecoderModel, WeightMismatchError, decoderWeightShapes, ropeFrequencies } from './decoder.js';
+import { DecoderModel, IGNORE_INDEX, WeightMismatchError, decoderWeightShapes, ropeFrequencies } from './decoder.js';
 import { parseHfConfig } from './config.js';
 import type { DecoderConfig } from './config.js';
 import { refBackend } from '../tensor/backends/ref.js';
+import { noGrad, valueAndGrad } from '../tensor/autograd.js';
+import { crossEntropy } from '../tensor/ops/crossEntropy.js';
+import { Parameter } from '../nn/parameter.js';
 
 const tiny: DecoderConfig = {
   family: 'llama', vocabSize: 37, dim: 16, layers: 2, heads: 4, kvHeads: 2, headDim: 4, hiddenDim: 24, normEps: 1e-5,
@@ -112,3 +115,82 @@ test('rope inverse frequencies follow theta^(-2i/d); llama3 scaling keeps high, 
   assert.ok(Math.abs(smooth - 0.281283) < 1e-6);
   assert.ok(Math.abs(scaled[32]! - ((1 - smooth) * (f / 8) + smooth * f)) < 1e-9);
 });
+
+/** Row r of a (rows, width) matrix. */
+const row = (m: Float32Array, r: number, width: number): Float32Array => m.subarray(r * width, (r + 1) * width);
+
+function extraRows(k: number, dim: number, seed: number): Parameter {
+  return new Parameter(refBackend.upload(Float32Array.from({ length: k * dim }, (_, i) => Math.sin(seed + i))), [k, dim], refBackend);
+}
+
+test('extra output rows join the vocabulary logits in training and in generation, and nothing else changes', () => {
+  const model = randomModel(tiny);
+  const V = tiny.vocabSize;
+  const plain = model.logitsAt(prompt);
+  const extra = extraRows(3, tiny.dim, 4);
+  model.setExtraOutputRows(extra);
+  assert.equal(model.outputSize, V + 3);
+  const trained = noGrad(() => model.logits(Int32Array.from(prompt), 1, prompt.length).toArray());
+  const generated = model.logitsAt(prompt);
+  assert.equal(generated.length, prompt.length * (V + 3));
+  assert.ok(maxDiff(trained, generated) < 1e-5);
+  const hidden = noGrad(() => model.forwardHidden(Int32Array.from(prompt), 1, prompt.length).toArray());
+  const e = extra.toArray();
+  for (let r = 0; r < prompt.length; r++) {
+    assert.ok(maxDiff(row(generated, r, V + 3).subarray(0, V), row(plain, r, V)) < 1e-6, 'the vocabulary logits are unchanged');
+    for (let j = 0; j < 3; j++) {
+      let dot = 0;
+      for (let d = 0; d < tiny.dim; d++) dot += hidden[r * tiny.dim + d]! * e[j * tiny.dim + d]!;
+      assert.ok(Math.abs(generated[r * (V + 3) + V + j]! - dot) < 1e-5, `extra logit ${j} is hidden . row ${j}`);
+    }
+  }
+  // Sessions score the extra rows too: prefill and step-by-step decode agree with the training logits.
+  const session = model.createSession(1, prompt.length);
+  assert.equal(session.vocabSize, V + 3);
+  assert.ok(maxDiff(session.prefill(0, prompt.slice(0, 2)), row(trained, 1, V + 3)) < 1e-5);
+  for (let i = 2; i < prompt.length; i++) assert.ok(maxDiff(session.decode([0], [prompt[i]!]), row(trained, i, V + 3)) < 1e-5);
+  // Output-only: ids of the extra rows are not inputs, and the saved weights do not include them.
+  assert.throws(() => model.logitsAt([1, V]), /token id 37 is outside the vocabulary/);
+  assert.deepEqual(model.tensors().map((t) => t.name), [...decoderWeightShapes(tiny).keys()]);
+  model.setExtraOutputRows(null);
+  assert.deepEqual(model.logitsAt(prompt), plain);
+  assert.throws(() => model.setExtraOutputRows(extraRows(2, tiny.dim + 1, 0)), /rows must be \(K, dim 16\)/);
+});
+
+test('the loss reaches extra rows: a target past the vocabulary is an extra row, and its gradient flows into it', () => {
+  const model = randomModel(tiny);
+  const V = tiny.vocabSize;
+  const extra = extraRows(2, tiny.dim, 9);
+  model.setExtraOutputRows(extra);
+  model.freeze();
+  extra.frozen = false;
+  const inputs = Int32Array.from(prompt);
+  const targets = Int32Array.from([IGNORE_INDEX, V + 1, 4, IGNORE_INDEX, V, 2]);
+  const loss = valueAndGrad(() => model.loss(inputs, targets, 1, prompt.length));
+  const expected = noGrad(() => crossEntropy(model.logits(inputs, 1, prompt.length), targets).item());
+  assert.ok(Math.abs(loss - expected) < 1e-5, `${loss} vs ${expected}`);
+  assert.ok(extra.grad !== null && maxAbs(extra.grad.toArray()) > 0);
+  assert.equal(model.embedTokens.grad, null);
+});
+
+test('sessions return the final-normed hidden states of the rows they returned logits for', () => {
+  const model = randomModel(variants['qwen3 (q/k norm, head_dim != dim/heads)']!);
+  const { dim } = model.config;
+  const hidden = noGrad(() => model.forwardHidden(Int32Array.from(prompt), 1, prompt.length).toArray());
+  const session = model.createSession(2, prompt.length);
+  session.prefill(0, prompt.slice(0, 4));
+  assert.ok(maxDiff(session.lastHidden(), row(hidden, 3, dim)) < 1e-5);
+  session.prefill(1, prompt.slice(0, 3));
+  session.decode([0, 1], [prompt[4]!, prompt[3]!]);
+  const both = session.lastHidden();
+  assert.equal(both.length, 2 * dim);
+  assert.ok(maxDiff(row(both, 0, dim), row(hidden, 4, dim)) < 1e-5);
+  assert.ok(maxDiff(row(both, 1, dim), row(hidden, 3, dim)) < 1e-5);
+  assert.throws(() => model.createSession(1, 4).lastHidden(), /has not run prefill or decode yet/);
+});
+
+function maxAbs(a: Float32Array): number {
+  let m = 0;
+  for (const v of a) m = Math.max(m, Math.abs(v));
+  return m;
+}

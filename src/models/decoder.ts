@@ -14,13 +14,13 @@
 import type { Backend, Storage } from '../tensor/backend.js';
 import { getBackend } from '../tensor/backends/index.js';
 import { Rng } from '../tensor/random.js';
-import { ids, type Tensor } from '../tensor/tensor.js';
+import { ids, tensor, zeros, type Tensor } from '../tensor/tensor.js';
 import { attention } from '../tensor/ops/attention.js';
 import { add } from '../tensor/ops/elementwise.js';
 import { dropout } from '../tensor/ops/dropout.js';
 import { embedding } from '../tensor/ops/embedding.js';
-import { permute, reshape } from '../tensor/ops/layout.js';
-import { linearCrossEntropy, type LabelSmoothingOptions } from '../tensor/ops/linearCrossEntropy.js';
+import { concat, permute, reshape } from '../tensor/ops/layout.js';
+import { linearCrossEntropy, linearTargetLogProbs, type LabelSmoothingOptions } from '../tensor/ops/linearCrossEntropy.js';
 import { matmul } from '../tensor/ops/matmul.js';
 import { rmsnorm } from '../tensor/ops/rmsnorm.js';
 import { rope, ropeInvFreq } from '../tensor/ops/rope.js';
@@ -87,6 +87,8 @@ export interface Projection extends Module {
   forward(x: Tensor): Tensor;
   /** The same map on the kernels: out (rows, outFeatures) = x (rows, inFeatures) W^T (+ b). */
   run(x: Storage, out: Storage, rows: number): void;
+  /** The projection this one wraps with an adapter (LoRA), absent on a plain projection. */
+  readonly base?: Projection;
 }
 
 /** The plain projection: a weight (out, in) as stored in Hugging Face checkpoints, and an optional bias. */
@@ -327,7 +329,9 @@ export class Workspace {
   proj!: Storage; // (rows, dim) output of a projection into the residual stream
   gate!: Storage; // (rows, hiddenDim)
   up!: Storage;
-  logits!: Storage; // (logitRows, vocab)
+  logits!: Storage; // (logitRows, outputSize)
+  vocabLogits!: Storage; // (logitRows, vocab) and (logitRows, K): the two parts of the logits with extra output rows
+  extraLogits!: Storage;
   logitRows = 0;
   // One sequence's query/output when several sequences decode together (kernels read storages from offset 0).
   qOne!: Storage;
@@ -337,6 +341,8 @@ export class Workspace {
   constructor(
     readonly backend: Backend,
     private readonly config: DecoderConfig,
+    /** Logits per row: the vocabulary plus the extra output rows. */
+    readonly outputSize: number,
   ) {}
 
   get dim(): number {
@@ -369,7 +375,11 @@ export class Workspace {
     }
     if (logitRows > this.logitRows) {
       this.logitRows = logitRows;
-      this.logits = b.alloc(logitRows * vocabSize);
+      this.logits = b.alloc(logitRows * this.outputSize);
+      if (this.outputSize > vocabSize) {
+        this.vocabLogits = b.alloc(logitRows * vocabSize);
+        this.extraLogits = b.alloc(logitRows * (this.outputSize - vocabSize));
+      }
     }
   }
 }
@@ -423,6 +433,8 @@ export class DecoderModel extends Module implements SessionFactory {
   /** Every parameter by its Hugging Face tensor name (the base weights, whatever wraps the projections). */
   private readonly byHfName = new Map<string, Parameter>();
   private readonly invFreq: Float32Array;
+  /** Output-only rows (K, dim) whose logits follow the vocabulary's (setExtraOutputRows). */
+  extraOutputRows: Parameter | null = null;
 
   /** Builds the model from tensors in Hugging Face naming; every tensor the config implies must be present. */
   constructor(
@@ -535,13 +547,70 @@ export class DecoderModel extends Module implements SessionFactory {
   // -------------------------------------------------------------------------------------------------------------
   // Training path (tensors, autograd).
 
-  /** Final hidden states (batch * t, dim) after the last norm, for ids (batch * t) of `batch` sequences of length t. */
-  forward(inputIds: Int32Array, batch: number, t: number): Tensor {
+  /** Final hidden states (batch * t, dim) after the last norm, for ids (batch * t) of `batch` sequences of length t;
+   * recorded for autograd. */
+  forwardHidden(inputIds: Int32Array, batch: number, t: number): Tensor {
     if (inputIds.length !== batch * t) throw new RangeError(`forward: ${inputIds.length} ids do not fill batch ${batch} x t ${t}`);
     let x = embedding(this.embedTokens, ids(inputIds)); // (batch * t, dim)
     if (this.residualDropout !== null) x = dropout(x, { p: this.residualDropout.rate, rng: this.residualDropout.rng, training: this.training });
     for (const layer of this.layers) x = layer.forward(x, batch, t);
     return this.norm.forward(x);
+  }
+
+  /** The Module forward: the final hidden states, as forwardHidden. */
+  forward(inputIds: Int32Array, batch: number, t: number): Tensor {
+    return this.forwardHidden(inputIds, batch, t);
+  }
+
+  /** Logits (batch * t, vocab + K) over the vocabulary and the extra output rows, recorded for autograd. */
+  logits(inputIds: Int32Array, batch: number, t: number): Tensor {
+    return matmul(this.forwardHidden(inputIds, batch, t), this.outputMatrix(), { transB: true });
+  }
+
+  /**
+   * The rows the LM head scores, (vocab + K, dim): the output weight, followed by the extra output rows when set
+   * (a copy that joins them, recorded for autograd so both receive gradients).
+   */
+  outputMatrix(): Tensor {
+    return this.extraOutputRows === null ? this.outputWeight : concat([this.outputWeight, this.extraOutputRows], 0);
+  }
+
+  /**
+   * Sets K extra output rows (K, dim), or removes them (null): their logits join the vocabulary's, [vocab ; extra],
+   * in logits, loss and every session opened afterwards (ToolkenGPT's tool embeddings). They are output-only: token
+   * ids stay below the vocabulary size, and neither the input embedding nor the saved weights change.
+   */
+  setExtraOutputRows(rows: Parameter | null): void {
+    if (rows !== null && (rows.rank !== 2 || rows.shape[1] !== this.config.dim || rows.shape[0] === 0)) {
+      throw new RangeError(`setExtraOutputRows: rows must be (K, dim ${this.config.dim}) with K >= 1, got (${rows.shape.join(', ')})`);
+    }
+    this.extraOutputRows = rows;
+  }
+
+  /** Logits per row of every session and of logits(): the vocabulary plus the extra output rows. */
+  get outputSize(): number {
+    return this.config.vocabSize + (this.extraOutputRows?.shape[0] ?? 0);
+  }
+
+  /**
+   * Runs fn with every adapter switched off (each wrapped projection computes its base map only), then switches
+   * them back on, also when fn throws: the base model without a copy of its weights (the reference policy of DPO
+   * and RL). Nested calls are allowed; the outermost restores.
+   */
+  withAdaptersDisabled<T>(fn: () => T): T {
+    const adapted = new Map<string, Projection>();
+    this.mapProjections((name, projection) => {
+      if (projection.base === undefined) return projection;
+      adapted.set(name, projection);
+      let base = projection.base;
+      while (base.base !== undefined) base = base.base;
+      return base;
+    });
+    try {
+      return fn();
+    } finally {
+      this.mapProjections((name, projection) => adapted.get(name) ?? projection);
+    }
   }
 
   /**
@@ -557,45 +626,67 @@ export class DecoderModel extends Module implements SessionFactory {
   }
 
   /**
-   * Mean next-token cross-entropy over rows whose target is not `ignoreIndex` (-100), through the fused LM head,
-   * optionally label-smoothed (LabelSmoothingOptions).
+   * Mean next-token cross-entropy over rows whose target is not `ignoreIndex` (-100), through the fused LM head
+   * over the vocabulary and the extra output rows (target vocab + j is extra row j), optionally label-smoothed
+   * (LabelSmoothingOptions).
    */
   loss(inputIds: Int32Array, targets: Int32Array, batch: number, t: number, options: LossOptions = {}): Tensor {
     const ignoreIndex = options.ignoreIndex ?? IGNORE_INDEX;
     const { labelSmoothing, smoothingClasses, softLabels } = options;
     const lossOptions = { ignoreIndex, labelSmoothing, smoothingClasses };
-    const hidden = this.forward(inputIds, batch, t);
+    const hidden = this.forwardHidden(inputIds, batch, t);
+    const head = this.outputMatrix();
     // Supervised examples label a few positions (a retrieval example: the tool token and the end of turn); the LM
     // head then runs on those rows only, gathered like embedding rows, instead of on every position.
     const labelled: number[] = [];
     for (let i = 0; i < targets.length; i++) if (targets[i] !== ignoreIndex) labelled.push(i);
     const all = labelled.length === 0 || labelled.length === targets.length;
     const soft = softLabels === undefined || softLabels.length === 0 ? {} : { smoothingTargets: smoothingRows(softLabels, all ? null : labelled, targets.length) };
-    if (all) return linearCrossEntropy(hidden, this.outputWeight, targets, { ...lossOptions, ...soft });
+    if (all) return linearCrossEntropy(hidden, head, targets, { ...lossOptions, ...soft });
     const rows = embedding(hidden, ids(labelled));
-    return linearCrossEntropy(rows, this.outputWeight, Int32Array.from(labelled, (i) => targets[i]!), { ...lossOptions, ...soft });
+    return linearCrossEntropy(rows, head, Int32Array.from(labelled, (i) => targets[i]!), { ...lossOptions, ...soft });
+  }
+
+  /**
+   * Per-sequence sums of log p(targets[r, i] | inputIds[r, 0..i]) over the positions whose target is not
+   * IGNORE_INDEX: shape (batch), differentiable (DPO and RL compare these between policies). The LM head runs on
+   * the labelled rows only, in vocabulary chunks, so no (rows x vocab) probabilities exist.
+   */
+  sequenceLogProbs(inputIds: Int32Array, targets: Int32Array, batch: number, t: number): Tensor {
+    if (targets.length !== batch * t) throw new RangeError(`sequenceLogProbs: ${targets.length} targets do not fill batch ${batch} x t ${t}`);
+    const hidden = this.forwardHidden(inputIds, batch, t);
+    const labelled: number[] = [];
+    for (let i = 0; i < targets.length; i++) if (targets[i] !== IGNORE_INDEX) labelled.push(i);
+    if (labelled.length === 0) return zeros([batch]);
+    const rows = embedding(hidden, ids(labelled));
+    const logProbs = linearTargetLogProbs(rows, this.outputMatrix(), Int32Array.from(labelled, (i) => targets[i]!));
+    // Summed per sequence by a (batch, labelled) 0/1 matrix: row b picks the labelled positions of sequence b.
+    const membership = new Float32Array(batch * labelled.length);
+    labelled.forEach((position, j) => { membership[Math.floor(position / t) * labelled.length + j] = 1; });
+    return reshape(matmul(tensor(membership, [batch, labelled.length]), reshape(logProbs, [labelled.length, 1])), [batch]);
   }
 
   // -------------------------------------------------------------------------------------------------------------
   // Generation path (kernels, KV cache).
 
   createSession(sequences: number, capacity: number): ForkableSession {
-    return new ModelSession(this.config, this.backend, sequences, capacity, (tokenIds, rows, cache, ws) => this.run(tokenIds, rows, cache, ws));
+    return new ModelSession(this.config, this.backend, sequences, capacity, this.outputSize, (tokenIds, rows, cache, ws) => this.run(tokenIds, rows, cache, ws));
   }
 
-  /** Logits (tokens.length, vocab) at every position of one sequence, through the generation path. */
+  /** Logits (tokens.length, vocab + K) at every position of one sequence, through the generation path. */
   logitsAt(tokens: readonly number[]): Float32Array {
     const cache = new KvCache(this.backend, this.config, 1, tokens.length);
-    const workspace = new Workspace(this.backend, this.config);
+    const workspace = new Workspace(this.backend, this.config, this.outputSize);
     const batch: Batch = { batch: 1, t: tokens.length, slots: [0], starts: [0], positions: positionsFrom(0, tokens.length) };
-    return new Float32Array(this.run(Int32Array.from(tokens), batch, cache, workspace, true));
+    return new Float32Array(this.run(Int32Array.from(tokens), batch, cache, workspace, true).logits);
   }
 
   /**
-   * Runs the rows through the model, appending to the cache. Returns logits for every row (`allRows`) or for the
-   * last row of each sequence, as a host view of the workspace (valid until the next run).
+   * Runs the rows through the model, appending to the cache. Returns logits (vocab + K) and final-normed hidden
+   * states (dim) for every row (`allRows`) or for the last row of each sequence, as host views of the workspace
+   * (valid until the next run).
    */
-  private run(tokenIds: Int32Array, rows: Batch, cache: KvCache, ws: Workspace, allRows = false): Float32Array {
+  private run(tokenIds: Int32Array, rows: Batch, cache: KvCache, ws: Workspace, allRows = false): RunOutput {
     const b = this.backend;
     const { dim, vocabSize } = this.config;
     const n = rows.batch * rows.t;
@@ -614,11 +705,32 @@ export class DecoderModel extends Module implements SessionFactory {
     } else {
       // Only each sequence's last row needs logits: gather them, normalise, project.
       for (let s = 0; s < rows.batch; s++) b.copy(ws.x, (s * rows.t + rows.t - 1) * dim, ws.proj, s * dim, dim);
-      this.norm.run(ws.proj, ws.h, ws.rstd, rows.batch);
+      this.norm.run(ws.proj, ws.h, ws.rstd, logitRows);
     }
-    b.matmul(ws.h, this.outputWeight.storage, ws.logits, { batch: 1, m: logitRows, n: vocabSize, k: dim, transA: false, transB: true });
-    return b.download(ws.logits).subarray(0, logitRows * vocabSize);
+    const extra = this.extraOutputRows;
+    const width = ws.outputSize;
+    if (extra === null) {
+      b.matmul(ws.h, this.outputWeight.storage, ws.logits, { batch: 1, m: logitRows, n: vocabSize, k: dim, transA: false, transB: true });
+    } else {
+      // [vocab ; extra] logits: both products, then each row's two parts side by side.
+      const k = width - vocabSize;
+      b.matmul(ws.h, this.outputWeight.storage, ws.vocabLogits, { batch: 1, m: logitRows, n: vocabSize, k: dim, transA: false, transB: true });
+      b.matmul(ws.h, extra.storage, ws.extraLogits, { batch: 1, m: logitRows, n: k, k: dim, transA: false, transB: true });
+      for (let r = 0; r < logitRows; r++) {
+        b.copy(ws.vocabLogits, r * vocabSize, ws.logits, r * width, vocabSize);
+        b.copy(ws.extraLogits, r * k, ws.logits, r * width + vocabSize, k);
+      }
+    }
+    return { logits: b.download(ws.logits).subarray(0, logitRows * width), hidden: b.download(ws.h).subarray(0, logitRows * dim) };
   }
+}
+
+/** What a generation-path run returns: host views of the workspace, valid until the next run. */
+interface RunOutput {
+  /** (rows, vocab + K) */
+  readonly logits: Float32Array;
+  /** (rows, dim) the final-normed hidden states the logits came from. */
+  readonly hidden: Float32Array;
 }
 
 /** The label of positions that carry no loss (PyTorch's and Hugging Face's convention). */
@@ -663,8 +775,8 @@ function positionsFrom(start: number, count: number): Int32Array {
   return positions;
 }
 
-/** Runs rows through the model's generation path; returns the logits of each sequence's last row. */
-type RunRows = (tokenIds: Int32Array, rows: Batch, cache: KvCache, ws: Workspace) => Float32Array;
+/** Runs rows through the model's generation path; returns the logits and hidden states of each sequence's last row. */
+type RunRows = (tokenIds: Int32Array, rows: Batch, cache: KvCache, ws: Workspace) => RunOutput;
 
 /** A generation session: a KV cache with `sequences` slots of `capacity` positions and reusable buffers. */
 class ModelSession implements ForkableSession {
@@ -673,26 +785,34 @@ class ModelSession implements ForkableSession {
   private readonly workspace: Workspace;
   private decodeIds = new Int32Array(0);
   private decodePositions = new Int32Array(0);
+  private last: RunOutput | null = null;
 
   constructor(
     private readonly config: DecoderConfig,
     private readonly backend: Backend,
     sequences: number,
     readonly capacity: number,
+    outputSize: number,
     private readonly runRows: RunRows,
   ) {
     if (capacity > config.maxPositions) {
       throw new RangeError(`a session of ${capacity} positions exceeds the model's maximum of ${config.maxPositions}`);
     }
-    this.vocabSize = config.vocabSize;
+    this.vocabSize = outputSize;
     this.cache = new KvCache(backend, config, sequences, capacity);
-    this.workspace = new Workspace(backend, config);
+    this.workspace = new Workspace(backend, config, outputSize);
   }
 
   prefill(sequence: number, tokens: readonly number[]): Float32Array {
     const start = this.reserve(sequence, tokens.length);
     const rows: Batch = { batch: 1, t: tokens.length, slots: [sequence], starts: [start], positions: positionsFrom(start, tokens.length) };
-    return this.runRows(Int32Array.from(tokens), rows, this.cache, this.workspace);
+    this.last = this.runRows(Int32Array.from(tokens), rows, this.cache, this.workspace);
+    return this.last.logits;
+  }
+
+  lastHidden(): Float32Array {
+    if (this.last === null) throw new Error('lastHidden: the session has not run prefill or decode yet');
+    return this.last.hidden;
   }
 
   decode(sequences: readonly number[], tokens: readonly number[]): Float32Array {
@@ -708,7 +828,8 @@ class ModelSession implements ForkableSession {
       this.decodePositions[i] = starts[i]!;
     }
     const rows: Batch = { batch: n, t: 1, slots: sequences, starts, positions: this.decodePositions };
-    return this.runRows(this.decodeIds, rows, this.cache, this.workspace);
+    this.last = this.runRows(this.decodeIds, rows, this.cache, this.workspace);
+    return this.last.logits;
   }
 
   copySequence(from: number, to: number): void {

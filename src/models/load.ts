@@ -69,9 +69,32 @@ export function loadDecoder(path: string, options: Pick<LoadModelOptions, 'backe
   try {
     // A directory's config.json is parsed whole, so that options this decoder lacks are refused by name.
     const config = source === 'huggingface' ? readHuggingFaceConfig(path) : parseHfConfig(opened.config, path);
+    checkLayerCount(config, opened.weights.names(), path);
     return { model: DecoderModel.fromReader(config, opened.weights, options.backend), config, source };
   } finally {
     opened.weights.close();
+  }
+}
+
+/**
+ * The weights hold exactly the layers the config names, counted from the tensor names alone: a config naming a
+ * million layers, or fewer than the file holds, is refused before any per-layer work.
+ */
+function checkLayerCount(config: DecoderConfig, names: readonly string[], path: string): void {
+  const layers = new Set<number>();
+  let highest = -1;
+  for (const name of names) {
+    const layer = /^model\.layers\.(\d+)\./.exec(name);
+    if (layer) {
+      layers.add(Number(layer[1]));
+      highest = Math.max(highest, Number(layer[1]));
+    }
+  }
+  const contiguous = highest < layers.size;
+  if (config.layers !== layers.size || !contiguous) {
+    throw new ModelLoadError(
+      `${path}: the config names ${config.layers} layers but the weights hold ${contiguous ? layers.size : `layers numbered up to ${highest}`} (a mismatched config or a damaged checkpoint)`,
+    );
   }
 }
 

@@ -100,3 +100,25 @@ test('bad LoRA settings are refused with the setting named', () => {
   assert.throws(() => applyLora(model, { ...lora, rank: 0 }), /rank must be a positive integer, got 0/);
   assert.throws(() => applyLora(model, { ...lora, dropout: 1 }), /dropout must be in \[0, 1\), got 1/);
 });
+
+test('withAdaptersDisabled runs the base model exactly, without copying it, and restores the adapters (nested, throwing)', () => {
+  const base = DecoderModel.random(config, 4, 0.2, refBackend);
+  const model = DecoderModel.random(config, 4, 0.2, refBackend);
+  applyLora(model, lora);
+  perturbAdapters(model);
+  const adapted = model.logitsAt(tokens);
+  const baseLogits = base.logitsAt(tokens);
+  const baseTrained = noGrad(() => base.logits(Int32Array.from(tokens), 1, tokens.length).toArray());
+  assert.ok(maxDiff(adapted, baseLogits) > 1e-3, 'the adapters change the model');
+  const parameters = model.parameters();
+  model.withAdaptersDisabled(() => {
+    assert.deepEqual(model.logitsAt(tokens), baseLogits);
+    assert.deepEqual(noGrad(() => model.logits(Int32Array.from(tokens), 1, tokens.length).toArray()), baseTrained);
+    model.withAdaptersDisabled(() => assert.deepEqual(model.logitsAt(tokens), baseLogits));
+    assert.deepEqual(model.logitsAt(tokens), baseLogits, 'an inner call leaves the outer one disabled');
+  });
+  assert.deepEqual(model.logitsAt(tokens), adapted);
+  assert.throws(() => model.withAdaptersDisabled(() => { throw new Error('inside'); }), /inside/);
+  assert.deepEqual(model.logitsAt(tokens), adapted, 'a throwing fn still restores the adapters');
+  assert.deepEqual(model.parameters(), parameters, 'the same parameters, none copied');
+});

@@ -2,6 +2,7 @@
 
 /** A KV-cached decoding session over a fixed number of sequence slots. */
 export interface DecoderSession {
+  /** Logits per row: the vocabulary, plus the model's extra output rows when it has them. */
   readonly vocabSize: number;
   /** Positions each slot can hold. */
   readonly capacity: number;
@@ -10,6 +11,9 @@ export interface DecoderSession {
   prefill(sequence: number, tokens: readonly number[]): Float32Array;
   /** Appends one token to each listed slot; returns logits (sequences.length, vocab), reused by the next call. */
   decode(sequences: readonly number[], tokens: readonly number[]): Float32Array;
+  /** The final-normed hidden states (rows, dim) of the rows whose logits the last prefill or decode returned;
+   * reused by the next call. */
+  lastHidden(): Float32Array;
 }
 
 /** A session whose slots can be copied and emptied, so that sequences can fork (beam search). */

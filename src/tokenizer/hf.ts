@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer as HfLibraryTokenizer } from '@huggingface/tokenizers';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
+import { CheckpointError } from '../formats/errors.js';
 import { addedTokenJson, type HfAddedTokenJson } from './hf-files.js';
 import { fromByteChars, PRETOKENIZE_PATTERNS } from './byte-level.js';
 import { GGUF_TOKEN_TYPE, type AddTokensOptions, type DecodeOptions, type EncodeOptions, type GgufVocabulary, type Tokenizer } from './types.js';
@@ -113,12 +114,16 @@ export class HfTokenizer implements Tokenizer {
 
   encode(text: string, options: EncodeOptions = {}): number[] {
     const ids = this.impl.encode(text, { add_special_tokens: false }).ids;
+    // The library yields undefined for pieces its vocabulary lacks when there is no unknown token.
+    if (!ids.every((id: number | undefined) => Number.isInteger(id))) throw new Error(`cannot encode ${JSON.stringify(text.slice(0, 40))}: the tokenizer has no token for part of it and no unknown token`);
     if (options.addBos && this.bosId !== undefined) ids.unshift(this.bosId);
     if (options.addEos && this.eosId !== undefined) ids.push(this.eosId);
     return ids;
   }
 
   decode(ids: readonly number[], options: DecodeOptions = {}): string {
+    // The library refuses an empty list; for every toolken Tokenizer the empty sequence decodes to ''.
+    if (ids.length === 0) return '';
     return this.impl.decode([...ids], { skip_special_tokens: options.skipSpecial ?? false, clean_up_tokenization_spaces: false });
   }
 
@@ -215,25 +220,76 @@ function readJson(path: string): unknown {
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new Error(`${path}: cannot read tokenizer file (${(err as Error).message})`);
+    throw new CheckpointError(`${path}: cannot read tokenizer file (${(err as Error).message})`);
   }
+}
+
+/** The tokenizer models of tokenizer.json. */
+const MODEL_TYPES: ReadonlySet<string> = new Set(['BPE', 'WordPiece', 'WordLevel', 'Unigram']);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const isTokenId = (id: unknown): id is number => Number.isSafeInteger(id) && (id as number) >= 0;
+
+/**
+ * The parts of a tokenizer.json this class reads itself, checked before use: a `model` object, a vocabulary of
+ * token -> id (or [token, score] pairs), merges as strings or pairs, added tokens with an id and non-empty text.
+ * Returns the problem, or undefined when the file has the expected form.
+ */
+function tokenizerJsonProblem(json: unknown): string | undefined {
+  if (!isRecord(json) || !isRecord(json['model'])) return 'not a Hugging Face tokenizer.json (no "model" object)';
+  const { type, vocab, merges } = json['model'];
+  if (typeof type !== 'string' || !MODEL_TYPES.has(type)) return `"model.type" is ${JSON.stringify(type)}, not one of ${[...MODEL_TYPES].join(', ')}`;
+  if (vocab !== undefined) {
+    if (Array.isArray(vocab)) {
+      if (!vocab.every((entry) => Array.isArray(entry) && typeof entry[0] === 'string')) return '"model.vocab" must be a list of [token, score] pairs';
+    } else if (!isRecord(vocab) || !Object.values(vocab).every(isTokenId)) {
+      return '"model.vocab" must map tokens to non-negative integer ids';
+    }
+  }
+  if (merges !== undefined && (!Array.isArray(merges) || !merges.every((m) => typeof m === 'string' || (Array.isArray(m) && m.length === 2 && m.every((s) => typeof s === 'string'))))) {
+    return '"model.merges" must be a list of "a b" strings or [a, b] pairs';
+  }
+  if (type === 'BPE' && isRecord(vocab) && Array.isArray(merges)) {
+    // Every merge joins two tokens into a token, the check the Rust library makes when it loads a BPE model.
+    for (const [i, merge] of merges.entries()) {
+      const [a, b] = typeof merge === 'string' ? [merge.slice(0, merge.indexOf(' ', 1)), merge.slice(merge.indexOf(' ', 1) + 1)] : (merge as [string, string]);
+      if (!Object.hasOwn(vocab, a) || !Object.hasOwn(vocab, b) || !Object.hasOwn(vocab, a + b)) return `merge ${i} ${JSON.stringify(merge)} joins or makes a token that is not in "model.vocab"`;
+    }
+  }
+  const added = json['added_tokens'];
+  if (added !== undefined && (!Array.isArray(added) || !added.every((t) => isRecord(t) && isTokenId(t['id']) && typeof t['content'] === 'string' && t['content'] !== ''))) {
+    return '"added_tokens" must be a list of {id, content} objects with non-empty content';
+  }
+  return undefined;
 }
 
 /**
  * Loads `tokenizer.json` (+ `tokenizer_config.json`, and `chat_template.jinja` when present) from a model
- * directory, or a tokenizer.json path.
+ * directory, or a tokenizer.json path. A file that is not a tokenizer, or that @huggingface/tokenizers refuses,
+ * is a CheckpointError naming it.
  */
 export function loadHfTokenizer(path: string): HfTokenizer {
   const dir = existsSync(path) && statSync(path).isDirectory() ? path : join(path, '..');
   const file = dir === path ? join(dir, 'tokenizer.json') : path;
-  if (!existsSync(file)) throw new Error(`${file}: no tokenizer.json (a Hugging Face tokenizer directory needs one)`);
+  if (!existsSync(file)) throw new CheckpointError(`${file}: no tokenizer.json (a Hugging Face tokenizer directory needs one)`);
   const tokenizerJson = readJson(file);
-  if (typeof tokenizerJson !== 'object' || tokenizerJson === null || typeof (tokenizerJson as HfTokenizerJson).model !== 'object') {
-    throw new Error(`${file}: not a Hugging Face tokenizer.json (no "model" object)`);
-  }
+  const problem = tokenizerJsonProblem(tokenizerJson);
+  if (problem !== undefined) throw new CheckpointError(`${file}: ${problem}`);
   const configPath = join(dir, 'tokenizer_config.json');
-  const config = (existsSync(configPath) ? readJson(configPath) : {}) as HfTokenizerConfigJson;
+  const config = existsSync(configPath) ? readJson(configPath) : {};
+  if (!isRecord(config)) throw new CheckpointError(`${configPath}: not a JSON object`);
+  if (config['added_tokens_decoder'] !== undefined && !isRecord(config['added_tokens_decoder'])) {
+    throw new CheckpointError(`${configPath}: "added_tokens_decoder" must be an object of id -> token`);
+  }
   const templatePath = join(dir, 'chat_template.jinja');
-  if (config.chat_template === undefined && existsSync(templatePath)) config.chat_template = readFileSync(templatePath, 'utf8');
-  return new HfTokenizer(tokenizerJson as HfTokenizerJson, config);
+  if (config['chat_template'] === undefined && existsSync(templatePath)) config['chat_template'] = readFileSync(templatePath, 'utf8');
+  try {
+    return new HfTokenizer(tokenizerJson as HfTokenizerJson, config as HfTokenizerConfigJson);
+  } catch (err) {
+    // The library validates the rest of the format (normalizers, pre-tokenizers, decoders) as it builds.
+    throw new CheckpointError(`${file}: @huggingface/tokenizers cannot build this tokenizer (${(err as Error).message})`);
+  }
 }

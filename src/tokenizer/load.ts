@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { CheckpointError } from '../formats/errors.js';
 import { GgufFile } from '../formats/gguf.js';
 import { tokenizerFromGguf } from './gguf-tokenizer.js';
 import { loadHfTokenizer } from './hf.js';
@@ -11,10 +12,10 @@ import type { Tokenizer } from './types.js';
  * (its embedded vocabulary) or a llama2.c `tok*.bin` (whose size, when known, is the model's vocabulary size).
  */
 export function loadTokenizer(path: string, llama2cVocabSize?: number): Tokenizer {
-  if (!existsSync(path)) throw new Error(`${path}: no such file or directory`);
+  if (!existsSync(path)) throw new CheckpointError(`${path}: no such file or directory`);
   if (statSync(path).isDirectory()) {
     if (existsSync(join(path, 'tokenizer.json'))) return loadHfTokenizer(path);
-    throw new Error(`${path}: directory has no tokenizer.json`);
+    throw new CheckpointError(`${path}: directory has no tokenizer.json`);
   }
   if (path.endsWith('.json')) return loadHfTokenizer(path);
   if (path.endsWith('.gguf')) {
@@ -26,5 +27,5 @@ export function loadTokenizer(path: string, llama2cVocabSize?: number): Tokenize
     }
   }
   if (path.endsWith('.bin')) return loadLlama2cTokenizer(path, llama2cVocabSize);
-  throw new Error(`${path}: unknown tokenizer format (expected a directory with tokenizer.json, a .gguf or a llama2.c tok*.bin)`);
+  throw new CheckpointError(`${path}: unknown tokenizer format (expected a directory with tokenizer.json, a .gguf or a llama2.c tok*.bin)`);
 }

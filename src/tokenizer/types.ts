@@ -35,6 +35,7 @@ export interface Tokenizer {
   /** The Jinja chat template shipped with the tokenizer, if any. */
   readonly chatTemplate: string | undefined;
   encode(text: string, options?: EncodeOptions): number[];
+  /** Text of the ids; an empty list decodes to ''. */
   decode(ids: readonly number[], options?: DecodeOptions): string;
   tokenToId(token: string): number | undefined;
   idToToken(id: number): string | undefined;

@@ -2,9 +2,9 @@
  * The catalog file (`catalog.json`): reading it back with validation, writing it atomically, merging duplicates, and
  * the canonical text rendering of a tool that retrieval and memorization train on.
  */
-import { readFileSync } from 'node:fs';
+import { InputFileError, readInputFile } from './import/entries.js';
 import { writeJsonAtomic } from '../util/fs.js';
-import { normalizeParameters, normalizeSchema, SchemaError } from './schema.js';
+import { jsonValue, MAX_SCHEMA_NESTING, normalizeParameters, normalizeSchema, SchemaError, setEntry } from './schema.js';
 import type { CatalogFormat, HttpEndpoint, JsonSchema, Tool, ToolCatalog, ToolOrigin } from './types.js';
 
 /** A catalog file that cannot be used; the message names the file and the entry. */
@@ -15,7 +15,7 @@ export class CatalogError extends Error {
   }
 }
 
-const FORMATS: readonly CatalogFormat[] = ['toolbench', 'openai', 'bfcl', 'seal-tools', 'metatool', 'beir', 'mcp', 'openapi', 'toolken'];
+const FORMATS: readonly CatalogFormat[] = ['toolbench', 'openai', 'bfcl', 'seal-tools', 'metatool', 'beir', 'mcp', 'openapi', 'toolalpaca', 'toolken'];
 const METHODS: readonly HttpEndpoint['method'][] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 const LOCATIONS = ['path', 'query', 'header', 'body'] as const;
 
@@ -25,9 +25,10 @@ const isRecord = (value: unknown): value is Record<string, unknown> => value !==
 export function loadCatalog(path: string): ToolCatalog {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readInputFile(path, 'catalog');
   } catch (err) {
-    throw new CatalogError(`cannot read catalog ${path}: ${(err as Error).message}`);
+    if (err instanceof InputFileError) throw new CatalogError(err.message);
+    throw err;
   }
   let raw: unknown;
   try {
@@ -82,10 +83,15 @@ export function parseTool(entry: unknown, where: string): Tool {
   }
   if (entry.endpoint !== undefined) tool.endpoint = parseEndpoint(entry.endpoint, `${where} /endpoint`);
   if (entry.origin !== undefined) tool.origin = parseOrigin(entry.origin, `${where} /origin`);
+  if (entry.sourceParameters !== undefined) {
+    const source = schemaAt(() => ({ value: jsonValue(entry.sourceParameters, '/sourceParameters', MAX_SCHEMA_NESTING) }), where).value;
+    if (source === null || typeof source !== 'object' || Array.isArray(source)) throw new CatalogError(`${where}: "sourceParameters" must be a schema object`);
+    tool.sourceParameters = source;
+  }
   return tool;
 }
 
-function schemaAt<T extends JsonSchema>(read: () => T, where: string): T {
+function schemaAt<T>(read: () => T, where: string): T {
   try {
     return read();
   } catch (err) {
@@ -108,7 +114,7 @@ function parseEndpoint(raw: unknown, where: string): HttpEndpoint {
       if (typeof location !== 'string' || !(LOCATIONS as readonly string[]).includes(location)) {
         throw new CatalogError(`${where}: location of '${name}' must be one of ${LOCATIONS.join(', ')}, got ${JSON.stringify(location)}`);
       }
-      endpoint.parameterLocations[name] = location as (typeof LOCATIONS)[number];
+      setEntry(endpoint.parameterLocations, name, location as (typeof LOCATIONS)[number]);
     }
   }
   if (raw.headers !== undefined) {
@@ -116,6 +122,10 @@ function parseEndpoint(raw: unknown, where: string): HttpEndpoint {
       throw new CatalogError(`${where}: "headers" must map names to strings`);
     }
     endpoint.headers = raw.headers as Record<string, string>;
+  }
+  if (raw.allowPrivateNetwork !== undefined) {
+    if (typeof raw.allowPrivateNetwork !== 'boolean') throw new CatalogError(`${where}: "allowPrivateNetwork" must be true or false`);
+    endpoint.allowPrivateNetwork = raw.allowPrivateNetwork;
   }
   return endpoint;
 }

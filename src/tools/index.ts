@@ -14,7 +14,7 @@ export type {
   ToolObservation,
   ToolOrigin,
 } from './types.js';
-export { formatIssues, isJsonValue, jsonEqual, jsonTypeOf, validateJson, type ValidationIssue } from './validate.js';
+export { canonicalJson, formatIssues, isJsonValue, jsonEqual, jsonTypeOf, validateJson, type ValidationIssue } from './validate.js';
 export { emptyParameters, normalizeParameters, normalizeSchema, resolveTypeName, SchemaError } from './schema.js';
 export { escapePointer } from './pointer.js';
 export { CatalogError, catalogStats, loadCatalog, parseCatalog, parseTool, saveCatalog, toolDocument, type CatalogStats } from './catalog.js';
@@ -56,4 +56,5 @@ export {
 } from './executors/funcqa.js';
 export { createHttpExecutor, planHttpRequest, type HttpExecutorOptions, type HttpRequestPlan } from './executors/http.js';
 export { connectMcp, type McpConnection, type McpServerAddress } from './executors/mcp.js';
-export { canonicalJson, createReplayExecutor, loadRecordings, RecordingExecutor, saveRecordings, type Recording } from './executors/replay.js';
+export { createReplayExecutor, loadRecordings, RecordingExecutor, saveRecordings, type Recording } from './executors/replay.js';
+export { createToolExecutor, defineTool, type DefinedTool, type JsonSchemaConvertible, type ToolDefinition } from './define.js';

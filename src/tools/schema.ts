@@ -76,13 +76,65 @@ function finiteNumber(value: unknown, pointer: string): number {
   return value;
 }
 
-function jsonValue(value: unknown, pointer: string): JsonValue {
+/**
+ * Deepest nesting read in a schema, and in a value inside one (enum, const, default). Catalogs come from strangers:
+ * a schema nested thousands of levels would otherwise overflow the stack of every recursive walk after it.
+ */
+export const MAX_SCHEMA_DEPTH = 64;
+/** The same limit counted in JSON levels of a schema document (a schema level is two: `properties`, then the name). */
+export const MAX_SCHEMA_NESTING = 2 * MAX_SCHEMA_DEPTH + 8;
+
+/** Nesting depth of a JSON value (a scalar is 0), measured without recursion. */
+function valueDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    deepest = Math.max(deepest, depth);
+    if (deepest > limit) return deepest;
+    if (node !== null && typeof node === 'object') for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/** Reads a JSON value from a schema document, refusing values nested deeper than MAX_SCHEMA_DEPTH. */
+export function jsonValue(value: unknown, pointer: string, maxDepth = MAX_SCHEMA_DEPTH): JsonValue {
+  if (valueDepth(value, maxDepth) > maxDepth) throw new SchemaError(pointer, `value nested more than ${maxDepth} levels deep`);
   if (!isJsonValue(value)) throw new SchemaError(pointer, 'expected a JSON value');
   return value;
 }
 
-/** Reads a schema node (any dialect) into the JSON Schema subset; throws SchemaError naming the pointer on bad input. */
-export function normalizeSchema(raw: unknown, pointer = ''): JsonSchema {
+/**
+ * Sets `record[key]` as an own property, whatever the key: a property or parameter named `__proto__` is a name like
+ * any other and must neither vanish nor change the object's prototype.
+ */
+export function setEntry<T>(record: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** Called for each keyword that constrains values but is outside the subset: `pointer` locates it. */
+export type DroppedKeyword = (pointer: string, keyword: string) => void;
+
+/** Keywords that only describe or annotate (nothing to enforce; BFCL's `optional` restates `required`), dropped without a warning. */
+const ANNOTATIONS = new Set(['title', 'examples', 'example', '$schema', '$id', '$comment', '$anchor', 'deprecated', 'readOnly', 'writeOnly', 'nullable', 'contentMediaType', 'contentEncoding', '$defs', 'definitions', 'optional']);
+/** Keywords the subset reads (see below). */
+const KNOWN = new Set(['type', 'description', 'enum', 'const', 'default', 'format', 'properties', 'required', 'additionalProperties', 'items', 'minItems', 'maxItems', 'minLength', 'maxLength', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'uniqueItems', 'pattern', 'anyOf', 'oneOf', 'allOf']);
+
+/**
+ * Reads a schema node (any dialect) into the JSON Schema subset; throws SchemaError naming the pointer on bad input.
+ * Each keyword outside the subset that constrains values (`not`, `if`, `patternProperties`, ...) is reported to
+ * `dropped` with its pointer, so an importer can warn and keep the source schema for execution-time checks.
+ */
+export function normalizeSchema(raw: unknown, pointer = '', dropped?: DroppedKeyword): JsonSchema {
+  return normalizeAt(raw, pointer, 0, dropped);
+}
+
+function normalizeAt(raw: unknown, pointer: string, depth: number, dropped: DroppedKeyword | undefined): JsonSchema {
+  if (depth > MAX_SCHEMA_DEPTH) throw new SchemaError(pointer, `schema nested more than ${MAX_SCHEMA_DEPTH} levels deep`);
+  const nested = (child: unknown, at: string): JsonSchema => normalizeAt(child, at, depth + 1, dropped);
+  if (dropped !== undefined && isRecord(raw)) {
+    for (const key of Object.keys(raw)) if (!KNOWN.has(key) && !ANNOTATIONS.has(key) && !key.startsWith('x-')) dropped(`${pointer}/${escapePointer(key)}`, key);
+  }
   if (raw === true || (isRecord(raw) && Object.keys(raw).length === 0)) return {};
   if (!isRecord(raw)) throw new SchemaError(pointer, `expected a schema object, got ${raw === null ? 'null' : Array.isArray(raw) ? 'array' : typeof raw}`);
   const out: JsonSchema = {};
@@ -116,7 +168,7 @@ export function normalizeSchema(raw: unknown, pointer = ''): JsonSchema {
     if (!isRecord(raw.properties)) throw new SchemaError(`${pointer}/properties`, 'properties must be an object');
     out.properties = {};
     for (const [name, child] of Object.entries(raw.properties)) {
-      out.properties[name] = normalizeSchema(child, `${pointer}/properties/${escapePointer(name)}`);
+      setEntry(out.properties, name, nested(child, `${pointer}/properties/${escapePointer(name)}`));
     }
     // Nested `dict` parameters in BFCL omit the type; properties make them objects.
     if (out.type === undefined && raw.type === undefined) out.type = 'object';
@@ -132,18 +184,38 @@ export function normalizeSchema(raw: unknown, pointer = ''): JsonSchema {
   }
   if (raw.additionalProperties !== undefined) {
     out.additionalProperties =
-      typeof raw.additionalProperties === 'boolean' ? raw.additionalProperties : normalizeSchema(raw.additionalProperties, `${pointer}/additionalProperties`);
+      typeof raw.additionalProperties === 'boolean' ? raw.additionalProperties : nested(raw.additionalProperties, `${pointer}/additionalProperties`);
   }
   if (raw.items !== undefined) {
     // Tuple-style `items: [a, b]` is approximated by the first entry's schema.
     const items = Array.isArray(raw.items) ? raw.items[0] ?? {} : raw.items;
-    out.items = normalizeSchema(items, `${pointer}/items`);
+    out.items = nested(items, `${pointer}/items`);
   }
   for (const key of ['minItems', 'maxItems', 'minLength', 'maxLength'] as const) {
     if (raw[key] !== undefined) out[key] = nonNegativeInteger(raw[key], `${pointer}/${key}`);
   }
   for (const key of ['minimum', 'maximum'] as const) {
     if (raw[key] !== undefined) out[key] = finiteNumber(raw[key], `${pointer}/${key}`);
+  }
+  for (const [key, bound] of [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']] as const) {
+    const value = raw[key];
+    if (value === undefined) continue;
+    // Draft 4 wrote `exclusiveMinimum: true` beside `minimum`; later drafts give the bound itself.
+    if (typeof value === 'boolean') {
+      if (value && out[bound] !== undefined) {
+        out[key] = out[bound];
+        delete out[bound];
+      }
+    } else out[key] = finiteNumber(value, `${pointer}/${key}`);
+  }
+  if (raw.multipleOf !== undefined) {
+    const step = finiteNumber(raw.multipleOf, `${pointer}/multipleOf`);
+    if (step <= 0) throw new SchemaError(`${pointer}/multipleOf`, `multipleOf must be greater than 0, got ${step}`);
+    out.multipleOf = step;
+  }
+  if (raw.uniqueItems !== undefined) {
+    if (typeof raw.uniqueItems !== 'boolean') throw new SchemaError(`${pointer}/uniqueItems`, 'uniqueItems must be true or false');
+    if (raw.uniqueItems) out.uniqueItems = true;
   }
   if (raw.pattern !== undefined) {
     if (typeof raw.pattern !== 'string') throw new SchemaError(`${pointer}/pattern`, 'pattern must be a string');
@@ -154,11 +226,11 @@ export function normalizeSchema(raw: unknown, pointer = ''): JsonSchema {
     }
     out.pattern = raw.pattern;
   }
-  for (const key of ['anyOf', 'oneOf'] as const) {
+  for (const key of ['anyOf', 'oneOf', 'allOf'] as const) {
     const branches = raw[key];
     if (branches === undefined) continue;
     if (!Array.isArray(branches) || branches.length === 0) throw new SchemaError(`${pointer}/${key}`, `${key} must be a non-empty array`);
-    out[key] = branches.map((b, i) => normalizeSchema(b, `${pointer}/${key}/${i}`));
+    out[key] = branches.map((b, i) => nested(b, `${pointer}/${key}/${i}`));
   }
   return out;
 }
@@ -167,9 +239,9 @@ export function normalizeSchema(raw: unknown, pointer = ''): JsonSchema {
  * Reads a tool's parameter schema, which must describe an object. A missing schema means "no parameters". Required
  * names must be declared properties, otherwise a model could never satisfy the schema.
  */
-export function normalizeParameters(raw: unknown, pointer = ''): ObjectSchema {
+export function normalizeParameters(raw: unknown, pointer = '', dropped?: DroppedKeyword): ObjectSchema {
   if (raw === undefined || raw === null) return emptyParameters();
-  const schema = normalizeSchema(raw, pointer);
+  const schema = normalizeSchema(raw, pointer, dropped);
   if (schema.type !== undefined && schema.type !== 'object') {
     throw new SchemaError(`${pointer}/type`, `parameters must be an object schema, got type ${JSON.stringify(schema.type)}`);
   }

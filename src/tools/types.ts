@@ -19,12 +19,17 @@ export interface JsonSchema {
   maxItems?: number;
   minimum?: number;
   maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  multipleOf?: number;
+  uniqueItems?: boolean;
   minLength?: number;
   maxLength?: number;
   pattern?: string;
   format?: string;
   anyOf?: JsonSchema[];
   oneOf?: JsonSchema[];
+  allOf?: JsonSchema[];
 }
 
 /** Parameters are always an object schema (possibly with no properties). */
@@ -51,6 +56,7 @@ export type CatalogFormat =
   | 'beir'
   | 'mcp'
   | 'openapi'
+  | 'toolalpaca'
   | 'toolken';
 
 /** How to call a tool over HTTP (OpenAPI / ToolBench / RapidAPI style). */
@@ -61,6 +67,8 @@ export interface HttpEndpoint {
   /** Where each parameter goes; parameters not listed go to the query (GET/DELETE) or the JSON body. */
   parameterLocations?: Record<string, 'path' | 'query' | 'header' | 'body'>;
   headers?: Record<string, string>;
+  /** The API is on a loopback, link-local or private address and may be called there (refused otherwise). */
+  allowPrivateNetwork?: boolean;
 }
 
 export interface Tool {
@@ -77,6 +85,11 @@ export interface Tool {
   group?: { name: string; description?: string };
   endpoint?: HttpEndpoint;
   origin?: ToolOrigin;
+  /**
+   * The parameter schema exactly as the source wrote it (`$ref`s resolved), kept when it uses keywords `parameters`
+   * leaves out; every call is checked against it as well (ajv), so nothing the source schema forbids reaches the tool.
+   */
+  sourceParameters?: { [key: string]: JsonValue };
 }
 
 export interface ToolCatalog {

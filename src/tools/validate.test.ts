@@ -75,7 +75,7 @@ test('pattern is an unanchored regular expression search', () => {
 });
 
 test('an invalid pattern in the schema is reported instead of throwing', () => {
-  assert.deepEqual(validateJson({ type: 'string', pattern: '(' }, 'x'), [{ path: '', message: 'schema pattern "(" is not a valid regular expression' }]);
+  assert.deepEqual(validateJson({ type: 'string', pattern: '(' }, 'x'), [{ path: '', message: 'schema pattern "(" cannot be checked safely: /(/ is not a valid regular expression' }]);
 });
 
 test('nested arrays and objects report pointer paths with ~ and / escaped', () => {
@@ -143,4 +143,30 @@ test('jsonEqual ignores key order and isJsonValue rejects nested non-JSON', () =
   assert.equal(jsonEqual([1], [1, 2]), false);
   assert.equal(isJsonValue({ a: [1, 'x', null] }), true);
   assert.equal(isJsonValue({ a: [1, () => 0] }), false);
+});
+
+test('schema patterns are matched in linear time, and patterns outside the linear subset refuse the value', () => {
+  const start = performance.now();
+  assert.deepEqual(validateJson({ type: 'string', pattern: '^(a+)+$' }, 'a'.repeat(29) + '!'), [
+    { path: '', message: `expected a string matching /^(a+)+$/, got "${'a'.repeat(29)}!"` },
+  ]);
+  assert.ok(performance.now() - start < 100);
+  assert.deepEqual(validateJson({ type: 'string', pattern: '^[а-я]+$' }, 'привет'), []);
+  assert.deepEqual(validateJson({ type: 'string', pattern: '^(?!x)' }, 'y'), [
+    { path: '', message: 'schema pattern "^(?!x)" cannot be checked safely: lookaround assertions are not supported (at offset 2 of /^(?!x)/)' },
+  ]);
+});
+
+test('alternatives nested so that checking would take exponential time stop at the check budget', () => {
+  let schema: JsonSchema = { type: 'string', minLength: 5 };
+  for (let i = 0; i < 40; i++) schema = { anyOf: [schema, { allOf: [schema] }] };
+  validateJson(schema, 'y'); // compiles the validator's code paths, so the time below is the work itself
+  const start = performance.now();
+  assert.deepEqual(validateJson(schema, 'x'), [
+    { path: '', message: "validation stopped after 10000 checks inside alternatives: the schema's anyOf / oneOf / allOf branches multiply too much to check this value" },
+  ]);
+  assert.ok(performance.now() - start < 100);
+  assert.deepEqual(validateJson(schema, 'xxxxx'), []);
+  // Outside alternatives nothing is counted: a long argument list validates in full.
+  assert.deepEqual(validateJson({ type: 'array', items: { type: 'integer' } }, Array.from({ length: 50_000 }, (_, i) => i)), []);
 });

@@ -5,6 +5,7 @@
  */
 import type { JsonSchema, JsonSchemaType, JsonValue } from './types.js';
 import { escapePointer } from './pointer.js';
+import { compileMatcher, PatternError, type PatternMatcher } from './regex-dfa.js';
 
 export interface ValidationIssue {
   /** JSON pointer to the offending value: empty for the root, `/city`, `/items/2/name`. */
@@ -15,9 +16,27 @@ export interface ValidationIssue {
 /** Returns every issue found; an empty list means the value conforms. */
 export function validateJson(schema: JsonSchema, value: unknown): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
-  check(schema, value, '', issues);
+  remainingChecks = MAX_CHECKS;
+  branchDepth = 0;
+  try {
+    check(schema, value, '', issues);
+  } catch (err) {
+    if (err !== OUT_OF_BUDGET) throw err;
+    return [{ path: '', message: `validation stopped after ${MAX_CHECKS} checks inside alternatives: the schema's anyOf / oneOf / allOf branches multiply too much to check this value` }];
+  }
   return issues;
 }
+
+/**
+ * Most (schema, value) pairs one validation visits inside anyOf / oneOf / allOf branches. Outside them a check per
+ * value suffices, but nested alternatives multiply (anyOf inside anyOf, 30 deep, would be 2^30 checks), and a catalog
+ * is untrusted text that validation must not hang on.
+ */
+const MAX_CHECKS = 10_000;
+const OUT_OF_BUDGET = Symbol('validation budget exhausted');
+let remainingChecks = MAX_CHECKS;
+/** How many alternatives the check in progress is inside; checks count against the budget only there. */
+let branchDepth = 0;
 
 /** Formats issues as one line each, `path: message` (`(root)` for the empty path). */
 export function formatIssues(issues: readonly ValidationIssue[]): string {
@@ -61,6 +80,7 @@ function matchesType(expected: JsonSchemaType, actual: JsonSchemaType | 'non-JSO
 }
 
 function check(schema: JsonSchema, value: unknown, path: string, issues: ValidationIssue[]): void {
+  if (branchDepth > 0 && --remainingChecks < 0) throw OUT_OF_BUDGET;
   const actual = jsonTypeOf(value);
   if (actual === 'non-JSON') {
     issues.push({ path, message: `expected a JSON value, got ${value === undefined ? 'undefined' : typeof value}` });
@@ -90,10 +110,19 @@ function check(schema: JsonSchema, value: unknown, path: string, issues: Validat
   else if (value !== null && typeof value === 'object') checkObject(schema, value as Record<string, unknown>, path, issues);
 
   if (schema.anyOf !== undefined) {
-    const branches = schema.anyOf.map((branch) => validateAt(branch, value, path));
-    if (!branches.some((b) => b.length === 0)) {
+    // Stops at the first branch that matches: the others cannot change the verdict.
+    const branches: ValidationIssue[][] = [];
+    for (const branch of schema.anyOf) {
+      const found = validateAt(branch, value, path);
+      branches.push(found);
+      if (found.length === 0) break;
+    }
+    if (branches[branches.length - 1]!.length > 0) {
       issues.push({ path, message: `expected a value matching at least one of ${schema.anyOf.length} alternatives (${summarizeBranches(branches)})` });
     }
+  }
+  if (schema.allOf !== undefined) {
+    for (const branch of schema.allOf) for (const issue of validateAt(branch, value, path)) issues.push(issue);
   }
   if (schema.oneOf !== undefined) {
     const branches = schema.oneOf.map((branch) => validateAt(branch, value, path));
@@ -108,12 +137,23 @@ function check(schema: JsonSchema, value: unknown, path: string, issues: Validat
 
 function validateAt(schema: JsonSchema, value: unknown, path: string): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
-  check(schema, value, path, issues);
+  branchDepth++;
+  try {
+    check(schema, value, path, issues);
+  } finally {
+    branchDepth--;
+  }
   return issues;
 }
 
+/** Each branch's first issue, cut to 120 characters: nested alternatives would otherwise nest whole messages. */
 function summarizeBranches(branches: readonly ValidationIssue[][]): string {
-  return branches.map((b, i) => `#${i}: ${b[0]?.message ?? 'ok'}`).join('; ');
+  return branches
+    .map((b, i) => {
+      const message = b[0]?.message ?? 'ok';
+      return `#${i}: ${message.length > 120 ? message.slice(0, 117) + '...' : message}`;
+    })
+    .join('; ');
 }
 
 function checkNumber(schema: JsonSchema, value: number, path: string, issues: ValidationIssue[]): void {
@@ -122,6 +162,15 @@ function checkNumber(schema: JsonSchema, value: number, path: string, issues: Va
   }
   if (schema.maximum !== undefined && value > schema.maximum) {
     issues.push({ path, message: `expected a number <= ${schema.maximum}, got ${value}` });
+  }
+  if (schema.exclusiveMinimum !== undefined && value <= schema.exclusiveMinimum) {
+    issues.push({ path, message: `expected a number > ${schema.exclusiveMinimum}, got ${value}` });
+  }
+  if (schema.exclusiveMaximum !== undefined && value >= schema.exclusiveMaximum) {
+    issues.push({ path, message: `expected a number < ${schema.exclusiveMaximum}, got ${value}` });
+  }
+  if (schema.multipleOf !== undefined && !isMultiple(value, schema.multipleOf)) {
+    issues.push({ path, message: `expected a multiple of ${schema.multipleOf}, got ${value}` });
   }
 }
 
@@ -135,16 +184,36 @@ function checkString(schema: JsonSchema, value: string, path: string, issues: Va
     issues.push({ path, message: `expected a string of at most ${schema.maxLength} characters, got ${length}` });
   }
   if (schema.pattern !== undefined) {
-    let regex: RegExp | undefined;
-    try {
-      regex = new RegExp(schema.pattern, 'u');
-    } catch {
-      issues.push({ path, message: `schema pattern ${preview(schema.pattern)} is not a valid regular expression` });
-    }
-    if (regex !== undefined && !regex.test(value)) {
+    const matcher = patternMatcher(schema.pattern);
+    if (matcher instanceof PatternError) {
+      issues.push({ path, message: `schema pattern ${preview(schema.pattern)} cannot be checked safely: ${matcher.message}` });
+    } else if (!matcher.test(value)) {
       issues.push({ path, message: `expected a string matching /${schema.pattern}/, got ${preview(value)}` });
     }
   }
+}
+
+/** Compiled schema patterns (catalog text), reused across calls; bounded so that many distinct patterns cannot grow it. */
+const matchers = new Map<string, PatternMatcher | PatternError>();
+const MAX_CACHED_PATTERNS = 1000;
+
+/**
+ * A linear-time matcher for a schema pattern, or why there is none. Schema patterns are never run by JavaScript's
+ * backtracking engine: `^(a+)+$` on 29 characters would block the process for seconds.
+ */
+function patternMatcher(pattern: string): PatternMatcher | PatternError {
+  let matcher = matchers.get(pattern);
+  if (matcher === undefined) {
+    try {
+      matcher = compileMatcher(pattern);
+    } catch (err) {
+      if (!(err instanceof PatternError)) throw err;
+      matcher = err;
+    }
+    if (matchers.size >= MAX_CACHED_PATTERNS) matchers.clear();
+    matchers.set(pattern, matcher);
+  }
+  return matcher;
 }
 
 function checkArray(schema: JsonSchema, value: readonly unknown[], path: string, issues: ValidationIssue[]): void {
@@ -157,6 +226,32 @@ function checkArray(schema: JsonSchema, value: readonly unknown[], path: string,
   if (schema.items !== undefined) {
     value.forEach((item, i) => check(schema.items!, item, `${path}/${i}`, issues));
   }
+  if (schema.uniqueItems === true) {
+    // Canonical text makes equal values (in any key order) equal strings: one pass, not a comparison of every pair.
+    const seen = new Map<string, number>();
+    value.forEach((item, i) => {
+      const key = canonicalJson(item as JsonValue);
+      const first = seen.get(key);
+      if (first !== undefined) issues.push({ path: `${path}/${i}`, message: `expected unique items, but item ${i} equals item ${first}` });
+      else seen.set(key, i);
+    });
+  }
+}
+
+/** `value` is an integer multiple of `step`, allowing for binary rounding (0.3 is a multiple of 0.1). */
+function isMultiple(value: number, step: number): boolean {
+  const quotient = value / step;
+  return Math.abs(quotient - Math.round(quotient)) <= 1e-9 * Math.max(1, Math.abs(quotient));
+}
+
+/** Canonical JSON (object keys sorted), so `{a, b}` and `{b, a}` find the same recording. */
+export function canonicalJson(value: JsonValue): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const keys = Object.keys(value).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k]!)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 function checkObject(schema: JsonSchema, value: Record<string, unknown>, path: string, issues: ValidationIssue[]): void {

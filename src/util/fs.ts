@@ -26,6 +26,27 @@ export function writeStreamingAtomic(path: string, produce: (write: ChunkWriter)
   }
   closeSync(fd);
   renameSync(tmp, path);
+  fsyncDirectory(dirname(path));
+}
+
+/**
+ * Flushes a directory's entries to disk, so that a rename into it (the commit of an atomic write) survives a power
+ * loss and not only a crash of the process. Platforms that cannot open a directory for syncing skip it.
+ */
+export function fsyncDirectory(dir: string): void {
+  let fd: number;
+  try {
+    fd = openSync(dir, 'r');
+  } catch {
+    return;
+  }
+  try {
+    fsyncSync(fd);
+  } catch {
+    // Some filesystems (and Windows) refuse fsync on a directory; the rename itself has still happened.
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Writes a string or bytes atomically (see writeStreamingAtomic). */

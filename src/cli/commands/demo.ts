@@ -1,4 +1,4 @@
-import { runDemo } from '../../demo/demo.js';
+import { nextCommands, retrievalTable, runDemo } from '../../demo/demo.js';
 import { CliError, helpText, parseFlags, wantsHelp, type CliCommand } from '../args.js';
 
 const summary = 'Run ToolGen end to end on the built-in catalog: train from scratch, evaluate against BM25 and a dense retriever, answer requests, write a report.';
@@ -17,8 +17,9 @@ export const command: CliCommand = {
     }
     const f = parseFlags(argv, flags);
     if (f._.length > 0) throw new CliError(`unexpected argument '${f._[0]}' (demo takes only options)`);
-    const { outDir } = await runDemo({ out: f.out, seed: f.seed, quick: f.quick });
-    process.stdout.write(`report: ${outDir}/report.html\n`);
+    const { outDir, report, example } = await runDemo({ out: f.out, seed: f.seed, quick: f.quick });
+    // Results go to stdout (progress went to stderr): the retrieval table, the report, and what to try next.
+    process.stdout.write(`${retrievalTable(report)}\n\nreport: ${outDir}/report.html\n\nTry next:\n${nextCommands(outDir, example).map((c) => `  ${c}`).join('\n')}\n`);
     return 0;
   },
 };

@@ -67,6 +67,7 @@ const evaluations: Readonly<Record<string, CliCommand>> = {
   bfcl,
   retrieval: (await import('./eval-retrieval.js')).command,
   agent: (await import('./eval-agent.js')).command,
+  ...(await import('./toolkengpt.js')).evalCommands,
 };
 
 export const command: CliCommand = {

@@ -64,6 +64,17 @@ test('bad usage is a CliError naming the problem', async () => {
   await assert.rejects(run(['import', 'a.json']), new CliError('--out is required'));
   await assert.rejects(run(['import', 'a.json', '--out', 'x.json', '--format', 'yaml']), /--format must be one of auto, toolbench/);
   await assert.rejects(run(['stats']), new CliError('tools stats takes exactly one catalog file, got 0'));
-  await assert.rejects(run(['stats', '/nonexistent/catalog.json']), /cannot read catalog \/nonexistent\/catalog\.json/);
+  await assert.rejects(run(['stats', '/nonexistent/catalog.json']), new CliError('catalog /nonexistent/catalog.json does not exist'));
+  await assert.rejects(run(['stats', FIXTURES]), new CliError(`catalog ${FIXTURES} is a folder; pass the files inside it`));
+  await assert.rejects(run(['import', FIXTURES, '--out', 'x.json']), new CliError(`tool file ${FIXTURES} is a folder; pass the files inside it`));
+  await assert.rejects(run(['import', '/nonexistent/tools.json', '--out', 'x.json']), new CliError('tool file /nonexistent/tools.json does not exist'));
+  const bfcl = join(FIXTURES, 'bfcl-functions.json');
+  await assert.rejects(run(['stats', bfcl]), new CliError(`${bfcl} is not a toolken catalog: this is a BFCL file; import it first: toolken tools import ${bfcl} --out catalog.json`));
   await assert.rejects(run(['export']), new CliError("unknown sub-command 'export' (expected import or stats)"));
+});
+
+test('tools --help shows the options of both sub-commands', async () => {
+  const help = await run(['--help']);
+  assert.equal(help.code, 0);
+  for (const flag of ['--out', '--format', '--on-invalid', '--max-reported', '--json']) assert.ok(help.stdout.includes(flag), flag);
 });

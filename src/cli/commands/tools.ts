@@ -1,7 +1,9 @@
 /** `toolken tools import|stats`: build a tool catalog from tool files, and summarize one. */
 import { CliError, helpText, parseFlags, wantsHelp, type CliCommand, type FlagSpecs } from '../args.js';
+import { readFileSync } from 'node:fs';
 import { CatalogError, catalogStats, loadCatalog, saveCatalog } from '../../tools/catalog.js';
-import { IMPORT_FORMATS, ImportError, importToolFiles, type ImportFormat, type ImportIssue } from '../../tools/import/index.js';
+import { parseDocument } from '../../tools/import/entries.js';
+import { detectFormat, IMPORT_FORMATS, ImportError, importToolFiles, type ImportFormat, type ImportIssue } from '../../tools/import/index.js';
 
 const importFlags = {
   out: { kind: 'string', help: 'catalog file to write', required: true },
@@ -15,6 +17,8 @@ const statsFlags = {
 } as const satisfies FlagSpecs;
 
 const SUMMARY = 'import tool definitions into a catalog (import), or summarize a catalog (stats)';
+const IMPORT_SUMMARY = 'Import tool files (format detected per file; OpenAPI may be YAML) into one catalog, merging duplicates by id.';
+const STATS_SUMMARY = 'Summarize a tool catalog.';
 
 function printIssues(title: string, issues: readonly ImportIssue[], max: number): void {
   if (issues.length === 0) return;
@@ -25,7 +29,7 @@ function printIssues(title: string, issues: readonly ImportIssue[], max: number)
 
 async function runImport(argv: readonly string[]): Promise<number> {
   if (wantsHelp(argv)) {
-    process.stdout.write(helpText('tools import', 'Import tool files (format detected per file) into one catalog, merging duplicates by id.', importFlags, '<file...>') + '\n');
+    process.stdout.write(helpText('tools import', IMPORT_SUMMARY, importFlags, '<file...>') + '\n');
     return 0;
   }
   const flags = parseFlags(argv, importFlags);
@@ -34,11 +38,12 @@ async function runImport(argv: readonly string[]): Promise<number> {
   try {
     report = importToolFiles(flags._, { format: flags.format as ImportFormat | 'auto', onInvalid: flags.onInvalid as 'skip' | 'reject' });
   } catch (err) {
-    if (err instanceof ImportError) throw new CliError(err.message, 1);
+    if (err instanceof ImportError) throw new CliError(err.message);
     throw err;
   }
   for (const file of report.files) process.stderr.write(`${file.file}: ${file.format}, ${file.tools} tools, ${file.invalid} invalid\n`);
   printIssues('invalid entries skipped', report.invalid, flags.maxReported);
+  printIssues('warnings', report.warnings, flags.maxReported);
   printIssues('conflicting definitions (first kept)', report.conflicts, flags.maxReported);
   saveCatalog(flags.out, report.catalog);
   process.stdout.write(`wrote ${report.catalog.tools.length} tools to ${flags.out} (${report.duplicates} duplicates merged, ${report.conflicts.length} conflicts, ${report.invalid.length} invalid skipped)\n`);
@@ -47,7 +52,7 @@ async function runImport(argv: readonly string[]): Promise<number> {
 
 async function runStats(argv: readonly string[]): Promise<number> {
   if (wantsHelp(argv)) {
-    process.stdout.write(helpText('tools stats', 'Summarize a tool catalog.', statsFlags, '<catalog.json>') + '\n');
+    process.stdout.write(helpText('tools stats', STATS_SUMMARY, statsFlags, '<catalog.json>') + '\n');
     return 0;
   }
   const flags = parseFlags(argv, statsFlags);
@@ -56,7 +61,7 @@ async function runStats(argv: readonly string[]): Promise<number> {
   try {
     stats = catalogStats(loadCatalog(flags._[0]!));
   } catch (err) {
-    if (err instanceof CatalogError) throw new CliError(err.message, 1);
+    if (err instanceof CatalogError) throw new CliError(notACatalogHint(flags._[0]!) ?? err.message);
     throw err;
   }
   if (flags.json) {
@@ -80,6 +85,18 @@ async function runStats(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
+/** When a file that is not a catalog is a tool file of a known format, says so and how to import it. */
+function notACatalogHint(path: string): string | undefined {
+  let format: ImportFormat | undefined;
+  try {
+    format = detectFormat(parseDocument(readFileSync(path, 'utf8'), path));
+  } catch {
+    return undefined;
+  }
+  if (format === undefined) return undefined;
+  return `${path} is not a toolken catalog: this is a ${format === 'bfcl' ? 'BFCL' : format} file; import it first: toolken tools import ${path} --out catalog.json`;
+}
+
 export const command: CliCommand = {
   summary: SUMMARY,
   async run(argv) {
@@ -87,7 +104,8 @@ export const command: CliCommand = {
     if (sub === 'import') return runImport(rest);
     if (sub === 'stats') return runStats(rest);
     if (sub === undefined || sub === '--help' || sub === '-h') {
-      process.stdout.write(['usage: toolken tools <import|stats> [options]', '', SUMMARY, '', '  import <file...> --out catalog.json', '  stats <catalog.json>'].join('\n') + '\n');
+      const help = ['usage: toolken tools <import|stats> [options]', '', SUMMARY, '', helpText('tools import', IMPORT_SUMMARY, importFlags, '<file...>'), '', helpText('tools stats', STATS_SUMMARY, statsFlags, '<catalog.json>')];
+      process.stdout.write(help.join('\n') + '\n');
       return sub === undefined ? 2 : 0;
     }
     throw new CliError(`unknown sub-command '${sub}' (expected import or stats)`);

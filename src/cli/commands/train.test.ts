@@ -121,7 +121,7 @@ test('train refuses bad flags, files and runs with one clear message', async () 
   await rejectsWith(capture(train, '--stage', 'memorization', ...base, '--lr', 'fast'), /--lr must be a number, got 'fast'/);
   await rejectsWith(capture(train, '--stage', 'memorization', ...base, '--average-decay', '1'), /--average-decay must be in \[0, 1\), got 1/);
   await rejectsWith(capture(train, '--stage', 'memorization', ...base, '--weight-decay', '-0.1'), /--weight-decay must be >= 0, got -0.1/);
-  await rejectsWith(capture(train, '--stage', 'memorization', '--model', model, '--catalog', join(dir, 'none.json'), '--out', join(dir, 'r')), /cannot read catalog .*none\.json/);
+  await rejectsWith(capture(train, '--stage', 'memorization', '--model', model, '--catalog', join(dir, 'none.json'), '--out', join(dir, 'r')), /catalog .*none\.json does not exist/);
   await rejectsWith(capture(train, '--stage', 'memorization', '--model', model, '--catalog', badCatalog, '--out', join(dir, 'r')), /"tools" must be an array/);
   await rejectsWith(capture(train, '--stage', 'retrieval', ...base, '--data', join(dir, 'missing.jsonl')), /missing\.jsonl: file not found/);
   await rejectsWith(capture(train, '--stage', 'memorization', '--catalog', catalog, '--out', join(dir, 'r')), /--model is required/);
@@ -186,4 +186,13 @@ test('train with --lora-rank merges the adapters, so final/ is a plain model tha
   const q = 'model.layers.0.self_attn.q_proj.weight';
   assert.notDeepEqual(weight(tuned, q), weight(base, q));
   assert.deepEqual(weight(tuned, 'model.norm.weight'), weight(base, 'model.norm.weight'));
+});
+
+test('a train that cannot start (a missing model) leaves no run directory, so the retry simply runs', async () => {
+  const { dir, catalog, model } = fixture();
+  const out = join(dir, 'run');
+  await assert.rejects(capture(train, '--stage', 'memorization', '--model', join(dir, 'no-such-model'), '--catalog', catalog, '--out', out, '--epochs', '1'));
+  assert.equal(existsSync(out), false, 'the failed start created the run directory');
+  const retry = await capture(train, '--stage', 'memorization', '--model', model, '--catalog', catalog, '--out', out, '--epochs', '1', '--max-steps', '1');
+  assert.ok(existsSync(join(retry.stdout.trim(), 'tool-index.json')));
 });

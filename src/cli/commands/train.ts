@@ -6,7 +6,7 @@ import { INDEX_SCHEMES, type IndexScheme } from '../../indexing/schemes.js';
 import type { GenerativeModel } from '../../retrieval/generative.js';
 import { teacherDistributions, type ToolDistributions } from '../../methods/toolgen/distill.js';
 import { RunDirectory } from '../../train/run-dir.js';
-import { defaultSftConfig, type SftConfig } from '../../train/sft.js';
+import { defaultSftConfig, type SftConfig } from '../../train/objectives/sft.js';
 import { TOOLGEN_STAGES, type ToolGenModel, type ToolGenStage } from '../../methods/toolgen/model.js';
 import { FINISH_TOOL, prepareToolGenModel, trainToolGenStage } from '../../methods/toolgen/stages.js';
 import { CliCommand, CliError, helpText, parseFlags, wantsHelp } from '../args.js';
@@ -87,8 +87,9 @@ async function teachersOf(paths: readonly string[], student: ToolGenModel, queri
 export const command: CliCommand = {
   summary,
   async run(argv) {
+    if (argv[0] === 'toolkengpt') return (await import('./toolkengpt.js')).trainCommand.run(argv.slice(1));
     if (wantsHelp(argv)) {
-      process.stdout.write(helpText('train', summary + '.', flags) + '\n');
+      process.stdout.write(helpText('train', summary + '.\n`toolken train toolkengpt --help`: a ToolkenGPT head on a frozen model', flags) + '\n');
       return 0;
     }
     const f = parseFlags(argv, flags);
@@ -151,13 +152,6 @@ export const command: CliCommand = {
       loraRank: f.loraRank ?? null, withMemorization: f.withMemorization, valFraction, sft,
       ...(distilling ? { distillation: { teachers: f.teacher.map((t) => resolve(t)), weight: f.distillWeight, temperature: f.distillTemperature } } : {}),
     };
-    const run = userInput(`--out ${f.out}`, () => RunDirectory.open(f.out, { resume: f.resume }));
-    const previous = run.readConfig<typeof config>();
-    if (previous !== undefined && JSON.stringify(previous) !== JSON.stringify(config)) {
-      throw new CliError(`--resume: ${run.path} was started with different options; give the same flags or a new --out`);
-    }
-    run.writeConfig(config);
-
     const loaded = await readModelFlag(f.model);
     const saved = readSavedIndex(f.model);
     let tg: ToolGenModel;
@@ -168,6 +162,15 @@ export const command: CliCommand = {
     }
     const sftPadded = { ...sft, padId: loaded.tokenizer.eosId ?? 0 };
     const distillation = distilling ? { distributions: await teachersOf(f.teacher, tg, queries!, f.distillTemperature), weight: f.distillWeight } : undefined;
+    // The run directory is created only now that everything the run needs has loaded: a run that cannot start
+    // (a missing model, a bad teacher) leaves nothing behind that a retry would mistake for a run to resume.
+    const run = userInput(`--out ${f.out}`, () => RunDirectory.open(f.out, { resume: f.resume }));
+    const previous = run.readConfig<typeof config>();
+    if (previous !== undefined && JSON.stringify(previous) !== JSON.stringify(config)) {
+      throw new CliError(`--resume: ${run.path} was started with different options; give the same flags or a new --out`);
+    }
+    run.writeConfig(config);
+
     const started = performance.now();
     const result = userInput(`--stage ${stage}`, () =>
       trainToolGenStage({

@@ -110,3 +110,30 @@ describe('JavaScript type conversion', () => {
     });
   }
 });
+
+describe('C-like decoding and type conversion are bounded in time', () => {
+  const elapsed = (run: () => unknown): number => {
+    const start = performance.now();
+    run();
+    return performance.now() - start;
+  };
+
+  test("the leaderboard's two-dimensional array pattern is matched without backtracking", () => {
+    // Rows without the closing bracket: a backtracking engine tries exponentially many ways to split them before
+    // failing; then the one-dimensional rule reads up to the first ']'.
+    const unclosed = '[' + '[a],'.repeat(34) + '[a]';
+    assert.ok(elapsed(() => assert.equal(pyRepr(convertJs(unclosed, 'array')!), "['[a']")) < 100);
+    assert.equal(pyRepr(convertJs('[[1, 2], [3, 4]]', 'array')!), '[[1, 2], [3, 4]]');
+    assert.equal(pyRepr(convertJs('new Array([1], [2])', 'array')!), '[[1], [2]]');
+    // The lazy second row runs on past 'x' to the last ']', and the rows read from that match skip the 'x'.
+    assert.equal(pyRepr(convertJs('[[1], [2]x]]', 'array')!), '[[1], [2]]');
+  });
+
+  test('deep Java generics and long literals cost linear time', () => {
+    const generics = `f(a=${'List<'.repeat(8000)}x)`;
+    assert.ok(elapsed(() => decodeCLikeCalls(generics, 'java')) < 100);
+    assert.deepEqual(argsOf('f(m=new HashMap<String, List<Integer>>())', 'java'), { m: 'new HashMap<String, List<Integer>>()' });
+    const long = 'new int[]{' + '1,'.repeat(10_000) + '1}';
+    assert.ok(elapsed(() => assert.equal(convertJava(long, 'Array', 'integer'), long)) < 100);
+  });
+});

@@ -45,3 +45,25 @@ describe('decodeModelOutput', () => {
     assert.match(decoded('Let me think.'), /^error: invalid syntax/);
   });
 });
+
+describe('decodeModelOutput is bounded in time', () => {
+  const elapsed = (run: () => unknown): number => {
+    const start = performance.now();
+    run();
+    return performance.now() - start;
+  };
+
+  test('thousands of nested code fences and tags are peeled in linear time', () => {
+    const fences = '```python\n'.repeat(5000) + 'f(a=1)' + '\n```'.repeat(5000);
+    assert.ok(elapsed(() => assert.equal(decoded(fences), 'python: f(a=1)')) < 100);
+    const tags = '<TOOLCALL>'.repeat(2000) + 'f(a=1)';
+    assert.ok(elapsed(() => assert.match(decoded(tags), /^error:/)) < 100);
+    assert.equal(decoded('```\n<TOOLCALL>```json\n{"name": "f", "arguments": {}}\n```</TOOLCALL>\n```'), 'json: f()');
+  });
+
+  test('deeply nested JSON is an error, not a stack overflow', () => {
+    assert.match(decoded('[' + '{"a": ['.repeat(100_000)), /^error: arrays and objects nested more than 500 deep/);
+    assert.match(decoded('['.repeat(100_000)), /^error: invalid syntax: values nested more than 100 deep/);
+    assert.match(decoded('{"name": "f", "arguments": ' + '['.repeat(100_000)), /nested more than 500 deep/);
+  });
+});

@@ -8,6 +8,7 @@
  * as the official `ArrayList` rule already does.
  */
 import { PyScalar, PyValue, parsePythonNumber } from '../../tools/calls/values.js';
+import { MAX_CONVERTED_CHARS } from './js-types.js';
 
 /** The Python type each Java schema type is checked against (the leaderboard's JAVA_TYPE_CONVERSION). */
 export const JAVA_TYPES: Readonly<Record<string, 'int' | 'float' | 'bool' | 'str' | 'list' | 'dict' | 'set'>> = {
@@ -63,11 +64,11 @@ export function convertJava(text: string, type: string, elementType?: string): P
     case 'any':
       return text;
     case 'Array':
-      return parseArray(text, elementType);
     case 'ArrayList':
-      return parseArrayList(text, elementType);
     case 'HashMap':
-      return parseHashMap(text);
+      // The leaderboard's patterns for these are polynomial in the text; longer text stays a string.
+      if (text.length > MAX_CONVERTED_CHARS) return text;
+      return type === 'Array' ? parseArray(text, elementType) : type === 'ArrayList' ? parseArrayList(text, elementType) : parseHashMap(text);
     default:
       throw new UnsupportedTypeError(type);
   }

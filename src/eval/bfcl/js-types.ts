@@ -52,14 +52,60 @@ export function parseJsLiteral(text: string): PyValue {
   return parsePythonNumber(s) ?? s;
 }
 
-const ARRAY_2D = /^(?:\[\s*\[.*?\]\s*(,\s*\[.*?\]\s*)*\]|\bnew\s+Array\(\s*\[.*?\]\s*(,\s*\[.*?\]\s*)*\))/;
 const ARRAY_1D = /^(?:\[(.*?)\]|\bnew\s+Array\((.*?)\))/;
+const NEW_ARRAY = /^new\s+Array\(/;
+const LINE_TERMINATORS = '\n\r\u2028\u2029';
+
+/**
+ * Longest argument text converted to an array or object. The leaderboard reads these with regular expressions;
+ * longer text stays a string (and so fails the type check) rather than letting a model's answer cost unbounded time.
+ */
+export const MAX_CONVERTED_CHARS = 4096;
+
+/**
+ * Where the leaderboard's two-dimensional array pattern
+ * `^(?:\[\s*\[.*?\]\s*(,\s*\[.*?\]\s*)*\]|\bnew\s+Array\(\s*\[.*?\]\s*(,\s*\[.*?\]\s*)*\))` ends its match, or -1.
+ *
+ * A backtracking engine takes exponential time on that pattern (each `.*?` may swallow the next row), so its first
+ * match in backtracking order is computed here in one right-to-left pass. The whitespace runs are forced (each is
+ * followed by a non-space), so the only choices are where each lazy row ends (the earliest `]` on its line that
+ * lets the rest match) and whether another `, [row]` follows (tried before closing). `tail[p]` is where the rest
+ * `(,\s*\[.*?\]\s*)*<closer>` ends when it starts at p, and `rowEnd[k]` the earliest `]` at or after k on k's line
+ * from which the rest matches.
+ */
+function grid2dEnd(code: string): number {
+  const bracketed = code.startsWith('[');
+  const prefix = bracketed ? 1 : NEW_ARRAY.exec(code)?.[0].length;
+  if (prefix === undefined) return -1;
+  const closer = bracketed ? ']' : ')';
+  const n = code.length;
+  const nonSpace = new Int32Array(n + 1).fill(n);
+  const tail = new Int32Array(n + 1).fill(-1);
+  const rowEnd = new Int32Array(n + 2).fill(-1);
+  for (let k = n - 1; k >= 0; k--) nonSpace[k] = /\s/.test(code[k]!) ? nonSpace[k + 1]! : k;
+  const afterRow = (close: number): number => tail[nonSpace[close + 1]!]!;
+  for (let k = n - 1; k >= 0; k--) {
+    const ch = code[k]!;
+    if (ch === ',') {
+      const open = nonSpace[k + 1]!;
+      const close = code[open] === '[' ? rowEnd[open + 1]! : -1;
+      tail[k] = close === -1 ? -1 : afterRow(close);
+    } else if (ch === closer) tail[k] = k + 1;
+    if (LINE_TERMINATORS.includes(ch)) rowEnd[k] = -1;
+    else rowEnd[k] = ch === ']' && afterRow(k) !== -1 ? k : rowEnd[k + 1]!;
+  }
+  const open = nonSpace[prefix]!;
+  if (code[open] !== '[') return -1;
+  const close = rowEnd[open + 1]!;
+  return close === -1 ? -1 : afterRow(close);
+}
 
 function parseArray(code: string, elementType: string | undefined): PyValue {
-  const grid = ARRAY_2D.exec(code);
-  if (grid !== null) {
+  if (code.length > MAX_CONVERTED_CHARS) return code;
+  const gridEnd = grid2dEnd(code);
+  if (gridEnd !== -1) {
     // Rows are the bracketed runs; the first one still carries the outer '['.
-    return [...grid[0].matchAll(/\[(.*?)\]/g)].map((row, i) => {
+    return [...code.slice(0, gridEnd).matchAll(/\[(.*?)\]/g)].map((row, i) => {
       let inner = row[1]!.trim();
       if (i === 0 && inner.startsWith('[')) inner = inner.slice(1);
       return inner.split(',').map((e) => parseJsLiteral(e.trim()));
@@ -82,6 +128,7 @@ function parseArray(code: string, elementType: string | undefined): PyValue {
 
 function parseObject(code: string): PyValue {
   if (code === '{}') return new Map();
+  if (code.length > MAX_CONVERTED_CHARS) return code;
   const m = /^\{(.*?)\}/.exec(code);
   if (m === null) return code;
   const out = new Map<PyScalar, PyValue>();

@@ -1,6 +1,6 @@
 import type { JsonSchema, JsonSchemaType, JsonValue } from '../../tools/types.js';
 import { validateJson } from '../../tools/validate.js';
-import { compilePattern, PatternError, suffixLengths, type PatternDfa } from './regex-dfa.js';
+import { compilePattern, PatternError, suffixLengths, type PatternDfa } from '../../tools/regex-dfa.js';
 
 /**
  * A tool's JSON Schema compiled into the shapes the byte automaton walks. Every node knows `minBytes`, the length

@@ -18,7 +18,7 @@
 import type { ChatMessage } from '../../tokenizer/chat-template.js';
 import type { JsonValue, Tool, ToolExecutor, ToolObservation } from '../../tools/types.js';
 import { ACTION_PROMPT, argumentsPrompt, DEFAULT_AGENT_SYSTEM_PROMPT, FINISH_DOCUMENTATION, FINISH_FUNCTION, FINISH_TOOL, functionDocumentation, type TrajectoryFunction } from './examples.js';
-import { canonicalJson } from '../../tools/executors/replay.js';
+import { canonicalJson } from '../../tools/validate.js';
 
 /** How one turn is sampled: temperature 0 is greedy; the seed makes a sampled turn reproducible. */
 export interface TurnSampling {

@@ -7,7 +7,7 @@
  */
 import { answersMatch } from '../../eval/agent/answers.js';
 import type { ToolCall } from '../../data/types.js';
-import { canonicalJson } from '../../tools/executors/replay.js';
+import { canonicalJson } from '../../tools/validate.js';
 import type { JsonValue, Tool } from '../../tools/types.js';
 import { validateJson } from '../../tools/validate.js';
 import type { AgentTrajectory } from './agent-loop.js';

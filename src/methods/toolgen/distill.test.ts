@@ -11,7 +11,7 @@ import type { Tool } from '../../tools/types.js';
 import { teacherDistributions, toolTokenRange, withTeacherLabels } from './distill.js';
 import { RunDirectory } from '../../train/run-dir.js';
 import { scratchModel, trainScratchTokenizer } from '../../train/scratch.js';
-import { defaultSftConfig } from '../../train/sft.js';
+import { defaultSftConfig } from '../../train/objectives/sft.js';
 import { attachToolIndex, stageConversations, tokenizeConversations, type ToolGenModel } from './model.js';
 import { trainToolGenStage } from './stages.js';
 

@@ -26,7 +26,8 @@ import { saveCatalog } from '../../tools/catalog.js';
 import type { Tool } from '../../tools/types.js';
 import type { RunDirectory } from '../../train/run-dir.js';
 import { toolTokenRange, withTeacherLabels, type ToolDistributions } from './distill.js';
-import { restoreBest, trainSft, type Evaluation, type SftConfig, type SftResult } from '../../train/sft.js';
+import { SftObjective, type SftConfig } from '../../train/objectives/sft.js';
+import { restoreBest, Trainer, type Evaluation, type TrainResult } from '../../train/trainer.js';
 import {
   attachToolIndex,
   selectTrainable,
@@ -91,7 +92,7 @@ export interface ToolGenStageOptions {
 }
 
 export interface ToolGenStageResult {
-  readonly sft: SftResult;
+  readonly sft: TrainResult;
   readonly trainExamples: number;
   readonly validationExamples: number;
   /** The loadable model directory written at the end. */
@@ -207,19 +208,16 @@ export function trainToolGenStage(o: ToolGenStageOptions): ToolGenStageResult {
         reciprocalRanks += reciprocalRank(ranked, relevant);
       }
       const n = data.validationQueries.length;
-      // trainSft logs the validation loss beside these; the checkpoint is chosen by what the stage is for, ranking,
+      // The objective logs the validation loss beside these; the checkpoint is chosen by what the stage is for, ranking,
       // and by the reciprocal rank rather than top-1 because it also counts the places below the first.
       return { metrics: { val_top1: hits / n, val_mrr: reciprocalRanks / n }, score: reciprocalRanks / n };
     };
   }
 
-  const result = trainSft({
-    model: tg.model,
-    train,
-    ...(validation.length > 0 ? { validation } : {}),
-    ...(evaluate ? { evaluate } : {}),
-    config: sft,
+  const objective = new SftObjective({ model: tg.model, train, validation, settings: sft });
+  const result = new Trainer({ model: tg.model, objective, config: sft }).train({
     run,
+    ...(evaluate ? { evaluate } : {}),
     ...(o.showProgress !== undefined ? { showProgress: o.showProgress } : {}),
   });
   restoreBest(run, tg.model);

@@ -1,5 +1,5 @@
 export { Optimizer } from './optimizer.js';
-export type { NamedParameters, OptimizerOptions, OptimizerState, ParamGroup, UpdateTarget } from './optimizer.js';
+export type { NamedParameters, OptimizerBuffers, OptimizerOptions, OptimizerState, ParamGroup, SavedBuffer, UpdateTarget } from './optimizer.js';
 export { AdamW } from './adamw.js';
 export type { AdamWOptions } from './adamw.js';
 export { SGD } from './sgd.js';

@@ -124,8 +124,8 @@ test('trainableRows confines the update to a block of rows; frozen parameters an
   assert.deepEqual(rows, [1, 1, 2, 2, 2.9, 2.9, 3.9, 3.9]);
   assert.equal(frozen.item(), 5);
   assert.equal(still.item(), 6);
-  assert.deepEqual(Object.keys(opt.state().buffers), ['table', 'still']);
-  assert.equal(opt.state().buffers['table']!['m']!.data.length, 4);
+  assert.deepEqual([...opt.state().buffers.keys()], ['table', 'still']);
+  assert.equal(opt.state().buffers.get('table')!.get('m')!.data.length, 4);
   assert.throws(() => (table.trainableRows = { start: 3, end: 9 }), /trainableRows: \[3, 9\) is not a non-empty row range of a parameter \(4,2\)/);
   for (const t of [table, frozen, still]) t.dispose();
 });
@@ -161,8 +161,16 @@ test('AdamW state saved mid-run and restored into a fresh optimizer continues bi
   const expected = straight.stateDict();
   for (const [name, entry] of Object.entries(resumed.stateDict())) assert.deepEqual(entry.data, expected[name]!.data, name);
   assert.throws(
-    () => resumedOpt.loadState({ step: 1, buffers: { 'no.such.param': {} } }),
+    () => resumedOpt.loadState({ step: 1, buffers: new Map([['no.such.param', new Map()]]) }),
     /optimizer loadState: state has buffers for no.such.param, which this optimizer does not update/,
   );
+  const name = resumed.namedParameters()[0]![0];
+  const m = savedOpt.buffers.get(name)!.get('m')!;
+  assert.throws(
+    () => resumedOpt.loadState({ step: 1, buffers: new Map([[name, new Map([['m', m], ['v', m], ['__proto__', m]])]]) }),
+    new RegExp(`optimizer loadState: ${name.replace(/\./g, '\\.')} has a buffer '__proto__' this optimizer does not keep \\(it keeps m, v\\)`),
+  );
+  assert.throws(() => resumedOpt.loadState({ step: -5, buffers: new Map() }), /optimizer loadState: step must be a non-negative integer, got -5/);
+  assert.equal(Object.getOwnPropertyNames(Object.prototype).includes('m'), false);
   for (const m of [straight, first, resumed]) m.dispose();
 });

@@ -28,10 +28,22 @@ export interface OptimizerOptions {
   readonly weightDecay?: number;
 }
 
-/** Saved optimizer state: the step count and each parameter's named buffers (values copied to the host). */
+/** A saved state buffer, copied to the host. */
+export interface SavedBuffer {
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
+
+/**
+ * Each parameter's named buffers. Maps, not objects: the names come back from checkpoint files, and a parameter
+ * named `__proto__` must stay a name.
+ */
+export type OptimizerBuffers = ReadonlyMap<string, ReadonlyMap<string, SavedBuffer>>;
+
+/** Saved optimizer state: the step count and each parameter's named buffers. */
 export interface OptimizerState {
   readonly step: number;
-  readonly buffers: Record<string, Record<string, { readonly shape: readonly number[]; readonly data: Float32Array }>>;
+  readonly buffers: OptimizerBuffers;
 }
 
 interface Slot {
@@ -146,12 +158,10 @@ export abstract class Optimizer {
 
   /** A host copy of the step count and every state buffer, by parameter name. */
   state(): OptimizerState {
-    const buffers: OptimizerState['buffers'] = {};
+    const buffers = new Map<string, Map<string, SavedBuffer>>();
     for (const slot of this.slots) {
       if (slot.buffers.size === 0) continue;
-      const entry: Record<string, { shape: readonly number[]; data: Float32Array }> = {};
-      for (const [name, t] of slot.buffers) entry[name] = { shape: [...t.shape], data: t.toArray() };
-      buffers[slot.name] = entry;
+      buffers.set(slot.name, new Map([...slot.buffers].map(([name, t]) => [name, { shape: [...t.shape], data: t.toArray() }])));
     }
     return { step: this.stepCount, buffers };
   }
@@ -159,11 +169,16 @@ export abstract class Optimizer {
   /** Restores a saved state exactly; buffer names and sizes must match this optimizer's parameters. */
   loadState(state: OptimizerState): void {
     const byName = new Map(this.slots.map((s) => [s.name, s]));
-    for (const name of Object.keys(state.buffers)) {
+    for (const name of state.buffers.keys()) {
       if (!byName.has(name)) throw new Error(`optimizer loadState: state has buffers for ${name}, which this optimizer does not update`);
     }
+    if (!Number.isSafeInteger(state.step) || state.step < 0) throw new Error(`optimizer loadState: step must be a non-negative integer, got ${state.step}`);
+    const names = new Set(this.bufferNames());
+    for (const [param, entry] of state.buffers) {
+      for (const name of entry.keys()) if (!names.has(name)) throw new Error(`optimizer loadState: ${param} has a buffer '${name}' this optimizer does not keep (it keeps ${[...names].join(', ')})`);
+    }
     for (const slot of this.slots) {
-      const saved = state.buffers[slot.name];
+      const saved = state.buffers.get(slot.name);
       for (const t of slot.buffers.values()) t.dispose();
       slot.buffers = new Map();
       slot.rows = null;
@@ -171,7 +186,7 @@ export abstract class Optimizer {
       const rows = slot.param.trainableRows;
       const expected = rows === null ? slot.param.size : (rows.end - rows.start) * (slot.param.size / slot.param.shape[0]!);
       for (const bufferName of this.bufferNames()) {
-        const entry = saved[bufferName];
+        const entry = saved.get(bufferName);
         if (entry === undefined) throw new Error(`optimizer loadState: ${slot.name} has no ${bufferName} buffer`);
         if (entry.data.length !== expected) {
           throw new Error(`optimizer loadState: ${slot.name}.${bufferName} has ${entry.data.length} values, expected ${expected} for ${formatShape(slot.param.shape)}`);

@@ -84,14 +84,14 @@ interface NativeAddon {
     hidden: Float32Array, weight: Float32Array, targets: Int32Array, lse: Float32Array,
     rows: number, dim: number, vocab: number, ignoreIndex: number, chunk: number, rowWeights: Float32Array | null,
     keptLogits: Float32Array | null, labelSmoothing: number, smoothingStart: number, smoothingEnd: number,
-    smoothingTargets: Float32Array | null,
+    smoothingTargets: Float32Array | null, rowLosses: Float32Array | null, rowScales: Float32Array | null,
   ): [number, number];
   linearCrossEntropyBackward(
     hidden: Float32Array, weight: Float32Array, targets: Int32Array, lse: Float32Array, scale: number,
     dHidden: Float32Array | null, dWeight: Float32Array | null,
     rows: number, dim: number, vocab: number, ignoreIndex: number, chunk: number, rowWeights: Float32Array | null,
     keptLogits: Float32Array | null, labelSmoothing: number, smoothingStart: number, smoothingEnd: number,
-    smoothingTargets: Float32Array | null,
+    smoothingTargets: Float32Array | null, rowLosses: Float32Array | null, rowScales: Float32Array | null,
   ): void;
   adamw(
     param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, size: number,
@@ -247,7 +247,7 @@ function createBackend(addon: NativeAddon): CpuBackend {
         host(hidden, 'linearCrossEntropy', 'hidden'), host(weight, 'linearCrossEntropy', 'weight'), targets,
         host(lse, 'linearCrossEntropy', 'lse'), p.rows, p.dim, p.vocab, p.ignoreIndex, p.chunk, p.rowWeights ?? null,
         p.keptLogits === undefined ? null : host(p.keptLogits, 'linearCrossEntropy', 'keptLogits'), p.labelSmoothing ?? 0, p.smoothingClasses?.start ?? 0, p.smoothingClasses?.end ?? p.vocab,
-        p.smoothingTargets ?? null,
+        p.smoothingTargets ?? null, p.rowLosses === undefined ? null : host(p.rowLosses, 'linearCrossEntropy', 'rowLosses'), null,
       );
       return { loss, weightTotal };
     },
@@ -258,7 +258,7 @@ function createBackend(addon: NativeAddon): CpuBackend {
         hostOrNull(dHidden, kernel, 'dHidden'), hostOrNull(dWeight, kernel, 'dWeight'),
         p.rows, p.dim, p.vocab, p.ignoreIndex, p.chunk, p.rowWeights ?? null,
         p.keptLogits === undefined ? null : host(p.keptLogits, kernel, 'keptLogits'), p.labelSmoothing ?? 0, p.smoothingClasses?.start ?? 0, p.smoothingClasses?.end ?? p.vocab,
-        p.smoothingTargets ?? null,
+        p.smoothingTargets ?? null, null, p.rowScales === undefined ? null : host(p.rowScales, kernel, 'rowScales'),
       );
     },
 

@@ -7,7 +7,7 @@
  * - `gelu` is the tanh approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (GPT-2, llm.c).
  * - `accumulate` applies to every output of a kernel (dx and dWeight/dBias alike).
  * - `attentionBackward`, `embeddingBackward` and `linearCrossEntropyBackward` always add into their outputs.
- * - `linearCrossEntropy` writes lse 0 for rows that carry no loss.
+ * - `linearCrossEntropy` writes lse 0 (and, when asked for, row loss 0) for rows that carry no loss.
  */
 import { uninitializedFloats } from './host-memory.js';
 import type {
@@ -493,6 +493,7 @@ export const refBackend: Backend = {
     const H = host(hidden);
     const W = host(weight);
     const L = host(lse);
+    const R = p.rowLosses === undefined ? null : host(p.rowLosses);
     const { rows, dim, vocab, ignoreIndex, rowWeights } = p;
     const { start, end, forTarget, share } = smoothingOf(p);
     let loss = 0;
@@ -503,6 +504,7 @@ export const refBackend: Backend = {
       const target = targets[r]!;
       if (target === ignoreIndex || w === 0) {
         L[r] = 0;
+        if (R !== null) R[r] = 0;
         continue;
       }
       let max = -Infinity;
@@ -519,24 +521,27 @@ export const refBackend: Backend = {
       const rowLse = max + Math.log(sum);
       L[r] = rowLse;
       const smoothing = forTarget(target);
-      loss += w * (rowLse - (1 - smoothing) * logits[target]! - smoothing * classMean);
+      const rowLoss = rowLse - (1 - smoothing) * logits[target]! - smoothing * classMean;
+      if (R !== null) R[r] = rowLoss;
+      loss += w * rowLoss;
       weightTotal += w;
     }
     return { loss, weightTotal };
   },
-  // dlogits_rv = scale w_r (softmax_rv - (1 - e) [v = target_r] - e [v in S] q_rv);  dHidden_r += dlogits_r W;  dWeight_v += dlogits_.v hidden
+  // dlogits_rv = scale w_r s_r (softmax_rv - (1 - e) [v = target_r] - e [v in S] q_rv);  dHidden_r += dlogits_r W;  dWeight_v += dlogits_.v hidden
   linearCrossEntropyBackward(hidden, weight, targets, lse, scale, dHidden, dWeight, p: LinearCrossEntropyParams) {
     const H = host(hidden);
     const W = host(weight);
     const L = host(lse);
     const DH = dHidden === null ? null : host(dHidden);
     const DW = dWeight === null ? null : host(dWeight);
+    const S = p.rowScales === undefined ? null : host(p.rowScales);
     const { rows, dim, vocab, ignoreIndex, rowWeights } = p;
     const { start, end, forTarget, share } = smoothingOf(p);
     for (let r = 0; r < rows; r++) {
-      const w = rowWeights === undefined ? 1 : rowWeights[r]!;
+      const w = (rowWeights === undefined ? 1 : rowWeights[r]!) * (S === null ? 1 : S[r]!);
       const target = targets[r]!;
-      if (target === ignoreIndex || w === 0) continue;
+      if (target === ignoreIndex || (rowWeights !== undefined && rowWeights[r] === 0)) continue;
       const smoothing = forTarget(target);
       for (let v = 0; v < vocab; v++) {
         let s = 0;

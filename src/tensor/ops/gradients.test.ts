@@ -17,7 +17,7 @@ import { add, div, mul, scale, sub } from './elementwise.js';
 import { embedding } from './embedding.js';
 import { layernorm } from './layernorm.js';
 import { concat, permute, reshape, slice, transpose } from './layout.js';
-import { linearCrossEntropy } from './linearCrossEntropy.js';
+import { linearCrossEntropy, linearTargetLogProbs } from './linearCrossEntropy.js';
 import { matmul } from './matmul.js';
 import { mean, sum } from './reduce.js';
 import { rmsnorm } from './rmsnorm.js';
@@ -135,6 +135,11 @@ const cases: Case[] = [
   {
     name: 'linearCrossEntropy with per-row smoothing targets over classes 1..3 (distillation)',
     fn: (h, w) => linearCrossEntropy(h!, w!, targets, { chunk: 2, labelSmoothing: 0.5, smoothingClasses: { start: 1, end: 4 }, smoothingTargets: teacherRows }),
+    inputs: () => [rand([6, 3]), rand([5, 3])],
+  },
+  {
+    name: 'linearTargetLogProbs per row with ignoreIndex',
+    fn: (h, w) => linearTargetLogProbs(h!, w!, targets, { chunk: 2 }),
     inputs: () => [rand([6, 3]), rand([5, 3])],
   },
 ];

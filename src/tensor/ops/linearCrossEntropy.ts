@@ -2,6 +2,9 @@
  * The LM head fused with cross-entropy: hidden (rows, dim) (or (..., dim)), weight (vocab, dim), targets (rows)
  * -> scalar weighted mean loss, computed over vocabulary chunks so the (rows x vocab) logits never exist in full.
  * Same row rules as crossEntropy: ignoreIndex and weight-0 rows carry no loss.
+ *
+ * linearTargetLogProbs is the same kernel read per row: log softmax(hidden W^T)[target] for each row, the
+ * per-token log-probabilities DPO and RL objectives sum per sequence, again without a rows x vocab matrix.
  */
 import { isGradEnabled, record } from '../autograd.js';
 import type { ClassRange, LinearCrossEntropyParams } from '../backend.js';
@@ -38,21 +41,33 @@ export interface LinearCrossEntropyOptions extends LabelSmoothingOptions {
 
 const DEFAULT_KEEP_LOGITS_BYTES = 2 ** 30;
 
+/**
+ * Scratch for the logits from forward to backward, when a backward will read them and they fit in keepLogitsBytes
+ * (see LinearCrossEntropyOptions); autograd keeps it alive as a saved tensor until then.
+ */
+function keptLogitsFor(op: string, hidden: Tensor, weight: Tensor, rows: number, vocab: number, keepLogitsBytes = DEFAULT_KEEP_LOGITS_BYTES): Tensor | null {
+  if (!(keepLogitsBytes >= 0)) throw new Error(`${op}: keepLogitsBytes must be >= 0, got ${keepLogitsBytes}`);
+  const willBackward = isGradEnabled() && (hidden.requiresGrad || weight.requiresGrad);
+  return willBackward && rows * vocab * 4 <= keepLogitsBytes ? empty([rows * vocab]) : null;
+}
+
+/** The sizes of a fused LM-head problem, checked. */
+function headGeometry(op: string, hidden: Tensor, weight: Tensor, chunkOption: number | undefined): { rows: number; dim: number; vocab: number; chunk: number } {
+  const dim = hidden.shape[hidden.rank - 1];
+  if (weight.rank !== 2 || dim === undefined || weight.shape[1] !== dim) {
+    throw new Error(`${op}: cannot apply weight ${formatShape(weight.shape)} to hidden ${formatShape(hidden.shape)}: weight must be (vocab, ${dim ?? '?'})`);
+  }
+  const chunk = chunkOption ?? 4096;
+  if (!Number.isInteger(chunk) || chunk <= 0) throw new Error(`${op}: chunk must be a positive integer, got ${chunk}`);
+  return { rows: leadingRows(hidden), dim, vocab: weight.shape[0]!, chunk };
+}
+
 export function linearCrossEntropy(
   hidden: Tensor, weight: Tensor, targets: Ids | Int32Array, options: LinearCrossEntropyOptions = {},
 ): Tensor {
-  const dim = hidden.shape[hidden.rank - 1];
-  if (weight.rank !== 2 || dim === undefined || weight.shape[1] !== dim) {
-    throw new Error(`linearCrossEntropy: cannot apply weight ${formatShape(weight.shape)} to hidden ${formatShape(hidden.shape)}: weight must be (vocab, ${dim ?? '?'})`);
-  }
-  const vocab = weight.shape[0]!;
-  const rows = leadingRows(hidden);
+  const { rows, dim, vocab, chunk } = headGeometry('linearCrossEntropy', hidden, weight, options.chunk);
   const targetData = targets instanceof Int32Array ? targets : targets.data;
   const ignoreIndex = options.ignoreIndex ?? -100;
-  const chunk = options.chunk ?? 4096;
-  if (!Number.isInteger(chunk) || chunk <= 0) throw new Error(`linearCrossEntropy: chunk must be a positive integer, got ${chunk}`);
-  const keepLogitsBytes = options.keepLogitsBytes ?? DEFAULT_KEEP_LOGITS_BYTES;
-  if (!(keepLogitsBytes >= 0)) throw new Error(`linearCrossEntropy: keepLogitsBytes must be >= 0, got ${keepLogitsBytes}`);
   const labelSmoothing = options.labelSmoothing ?? 0;
   if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new Error(`linearCrossEntropy: labelSmoothing must be in [0, 1), got ${labelSmoothing}`);
   const classes = options.smoothingClasses;
@@ -63,12 +78,10 @@ export function linearCrossEntropy(
   if (smoothingTargets !== undefined) checkSmoothingTargets(smoothingTargets, targetData, rows, classes ?? { start: 0, end: vocab }, ignoreIndex);
   // Validates targets and weights with the same messages as crossEntropy.
   lossRows('linearCrossEntropy', targetData, rows, vocab, ignoreIndex, options.weights);
+  const keptLogits = keptLogitsFor('linearCrossEntropy', hidden, weight, rows, vocab, options.keepLogitsBytes);
   const lse = empty([rows]);
   const out = empty([]);
   const be = out.backend;
-  // Only worth its memory when a backward will read it; autograd keeps it alive as a saved tensor until then.
-  const willBackward = isGradEnabled() && (hidden.requiresGrad || weight.requiresGrad);
-  const keptLogits = willBackward && rows * vocab * 4 <= keepLogitsBytes ? empty([rows * vocab]) : null;
   const p: LinearCrossEntropyParams = {
     rows, dim, vocab, ignoreIndex, chunk,
     ...(options.weights === undefined ? {} : { rowWeights: options.weights }),
@@ -86,6 +99,45 @@ export function linearCrossEntropy(
     // The kernel takes the scale as a number: the upstream gradient of a scalar is read back once.
     const scale = dy.item() / weightTotal;
     be.linearCrossEntropyBackward(hidden.storage, weight.storage, targetData, lse.storage, scale, dHidden?.storage ?? null, dWeight?.storage ?? null, p);
+  }, keptLogits === null ? [lse] : [lse, keptLogits]);
+  return out;
+}
+
+export interface TargetLogProbsOptions {
+  /** Rows with this target get log-probability 0 and no gradient (prompt and padding positions). Default -100. */
+  readonly ignoreIndex?: number;
+  /** Vocabulary columns per chunk (scratch memory rows * chunk floats). Default 4096. */
+  readonly chunk?: number;
+  /** As LinearCrossEntropyOptions.keepLogitsBytes: logits that fit are kept for the backward instead of recomputed. */
+  readonly keepLogitsBytes?: number;
+}
+
+/**
+ * Per-row log-probabilities of the targets under the LM head: hidden (rows, dim) (or (..., dim)), weight
+ * (vocab, dim), targets (rows) -> (rows) with out[r] = log softmax(hidden_r W^T)[targets[r]], 0 where the target
+ * is ignoreIndex. Differentiable in hidden and weight; the backward reuses the kept logits or recomputes them chunk
+ * by chunk.
+ */
+export function linearTargetLogProbs(
+  hidden: Tensor, weight: Tensor, targets: Ids | Int32Array, options: TargetLogProbsOptions = {},
+): Tensor {
+  const { rows, dim, vocab, chunk } = headGeometry('linearTargetLogProbs', hidden, weight, options.chunk);
+  const targetData = targets instanceof Int32Array ? targets : targets.data;
+  const ignoreIndex = options.ignoreIndex ?? -100;
+  lossRows('linearTargetLogProbs', targetData, rows, vocab, ignoreIndex, undefined);
+  const keptLogits = keptLogitsFor('linearTargetLogProbs', hidden, weight, rows, vocab, options.keepLogitsBytes);
+  const lse = empty([rows]);
+  const out = empty([rows]);
+  const be = out.backend;
+  const p: LinearCrossEntropyParams = { rows, dim, vocab, ignoreIndex, chunk, ...(keptLogits === null ? {} : { keptLogits: keptLogits.storage }) };
+  // The kernel's per-row losses are -log p(target); negated in place they are the log-probabilities.
+  be.linearCrossEntropy(hidden.storage, weight.storage, targetData, lse.storage, { ...p, rowLosses: out.storage });
+  be.unary('neg', out.storage, out.storage, rows);
+  record(out, 'linearTargetLogProbs', [hidden, weight], (dy, grads) => {
+    const dHidden = grads(0);
+    const dWeight = grads(1);
+    // d out_r = -d loss_r, so each row's upstream gradient enters as rowScales with an overall scale of -1.
+    be.linearCrossEntropyBackward(hidden.storage, weight.storage, targetData, lse.storage, -1, dHidden?.storage ?? null, dWeight?.storage ?? null, { ...p, rowScales: dy.storage });
   }, keptLogits === null ? [lse] : [lse, keptLogits]);
   return out;
 }

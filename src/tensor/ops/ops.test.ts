@@ -9,10 +9,10 @@ import { ids, tensor, uniform } from '../tensor.js';
 import { KVCache, attention } from './attention.js';
 import { crossEntropy } from './crossEntropy.js';
 import { dropout } from './dropout.js';
-import { add, div, sub } from './elementwise.js';
+import { add, div, mul, sub } from './elementwise.js';
 import { embedding } from './embedding.js';
 import { concat, permute, slice, transpose } from './layout.js';
-import { linearCrossEntropy } from './linearCrossEntropy.js';
+import { linearCrossEntropy, linearTargetLogProbs } from './linearCrossEntropy.js';
 import { matmul } from './matmul.js';
 import { mean, sum } from './reduce.js';
 import { rmsnorm } from './rmsnorm.js';
@@ -214,6 +214,24 @@ test('smoothing targets replace the even spread by each row\'s own distribution:
   });
 });
 
+test('linearTargetLogProbs equals log-softmax of the materialised logits at each target, 0 where ignored, for any chunk size', () => {
+  tidy(() => {
+    const rng = new Rng(5);
+    const hidden = uniform([5, 8], rng, -1, 1);
+    const weight = uniform([37, 8], rng, -1, 1);
+    const targets = Int32Array.from([3, 36, -100, 0, 17]);
+    const logProbs = logSoftmax(matmul(hidden, weight, { transB: true })).toArray();
+    const expected = Array.from(targets, (t, r) => (t === -100 ? 0 : logProbs[r * 37 + t]!));
+    for (const chunk of [1, 5, 64]) {
+      const got = linearTargetLogProbs(hidden, weight, targets, { chunk });
+      assert.deepEqual(got.shape, [5]);
+      got.toArray().forEach((v, r) => assert.ok(Math.abs(v - expected[r]!) < 1e-5, `chunk ${chunk}, row ${r}: ${v} vs ${expected[r]}`));
+    }
+    assert.throws(() => linearTargetLogProbs(hidden, weight, Int32Array.from([3, 37, 0, 0, 0])), /linearTargetLogProbs: target 37 at row 1 is out of range for 37 classes/);
+    assert.throws(() => linearTargetLogProbs(hidden, weight, Int32Array.from([3])), /linearTargetLogProbs: 1 targets for 5 rows/);
+  });
+});
+
 test('linearCrossEntropy gives the same loss and gradients whether it keeps the logits or recomputes them', () => {
   tidy(() => {
     const rng = new Rng(5);
@@ -236,6 +254,18 @@ test('linearCrossEntropy gives the same loss and gradients whether it keeps the 
     close(kept.dWeight, recomputed.dWeight, 1e-6);
     assert.ok(kept.dWeight.some((v) => v !== 0));
     assert.throws(() => run(-1), /linearCrossEntropy: keepLogitsBytes must be >= 0, got -1/);
+    // The per-row log-probabilities take the same choice, with a different upstream gradient for each row.
+    const upstream = tensor([0.5, -1, 2, 1, -0.25, 3], [6]);
+    const logProbs = (keepLogitsBytes: number): Float32Array[] => {
+      const hidden = tensor(hiddenData, [6, 8]).requireGrad();
+      const weight = tensor(weightData, [23, 8]).requireGrad();
+      sum(mul(linearTargetLogProbs(hidden, weight, targets, { chunk: 5, keepLogitsBytes }), upstream)).backward();
+      return [hidden.grad!.toArray(), weight.grad!.toArray()];
+    };
+    const [keptHidden, keptWeight] = logProbs(2 ** 30);
+    const [hidden, weight] = logProbs(551);
+    close(keptHidden!, hidden!, 1e-6);
+    close(keptWeight!, weight!, 1e-6);
   });
 });
 

@@ -410,6 +410,31 @@ function buildCases(): KernelCase[] {
   }
 
   cases.push({
+    kernel: 'linearCrossEntropy',
+    label: 'rows 9, dim 24, vocab 101, chunk 16, per-row losses out and per-row upstream gradients in',
+    tolerance: fused,
+    run(b, rng) {
+      const rowsLce = 9;
+      const dimLce = 24;
+      const vocab = 101;
+      const targets = randomIds(rng, rowsLce, vocab);
+      targets[4] = -100;
+      const hidden = b.upload(randomArray(rng, rowsLce * dimLce, -2, 2));
+      const weight = b.upload(randomArray(rng, vocab * dimLce, -1, 1));
+      const lse = b.alloc(rowsLce);
+      // Poisoned, so a row the kernel forgets to write (the ignored one) shows.
+      const rowLosses = b.upload(new Float32Array(rowsLce).fill(Number.NaN));
+      const p = { rows: rowsLce, dim: dimLce, vocab, ignoreIndex: -100, chunk: 16 };
+      const { loss } = b.linearCrossEntropy(hidden, weight, targets, lse, { ...p, rowLosses });
+      const rowScales = b.upload(randomArray(rng, rowsLce, -2, 2));
+      const dHidden = b.upload(randomArray(rng, rowsLce * dimLce));
+      const dWeight = b.upload(randomArray(rng, vocab * dimLce));
+      b.linearCrossEntropyBackward(hidden, weight, targets, lse, -1, dHidden, dWeight, { ...p, rowScales });
+      return { loss, rowLosses: take(b, rowLosses), dHidden: take(b, dHidden), dWeight: take(b, dWeight) };
+    },
+  });
+
+  cases.push({
     kernel: 'adamw',
     label: '3 steps, weight decay 0.1',
     tolerance: exact,

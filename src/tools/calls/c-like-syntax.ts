@@ -79,30 +79,41 @@ const OPENERS: Readonly<Record<string, string>> = { '(': ')', '[': ']', '{': '}'
 
 /**
  * In Java, `<` after a type name opens type arguments (`HashMap<String, Object>`), whose commas do not separate
- * call arguments. Returns the index of the closing `>` when tokens[i] opens such a list, or -1.
+ * call arguments. For every token index holding such a `<`, the index of its closing `>`; a `<` whose list never
+ * closes (an operator, or a list broken by a token that cannot appear in a type) is absent.
+ *
+ * One pass with a stack of open lists, so `a<a<a<...` costs linear time: a `>` closes the innermost open list, `>>`
+ * the two innermost (the innermost of them over-closed, so it is no list), and any other token but identifiers and
+ * `. , ? [ ] &` breaks every open list.
  */
-function typeArgumentsEnd(tokens: readonly Token[], i: number): number {
-  if (i === 0 || tokens[i - 1]!.kind !== 'ident') return -1;
-  let depth = 0;
-  for (let j = i; j < tokens.length; j++) {
-    const t = tokens[j]!;
-    if (t.text === '<') depth++;
-    else if (t.text === '>') depth--;
-    else if (t.text === '>>') depth -= 2;
-    else if (t.kind !== 'ident' && !['.', ',', '?', '[', ']', '&'].includes(t.text)) return -1;
-    if (depth === 0) return j;
-    if (depth < 0) return -1;
-  }
-  return -1;
+function typeArgumentEnds(tokens: readonly Token[]): Map<number, number> {
+  const ends = new Map<number, number>();
+  const open: number[] = [];
+  tokens.forEach((t, j) => {
+    if (t.text === '<') open.push(j);
+    else if (t.text === '>') {
+      const i = open.pop();
+      if (i !== undefined) ends.set(i, j);
+    } else if (t.text === '>>') {
+      open.pop();
+      const i = open.pop();
+      if (i !== undefined) ends.set(i, j);
+    } else if (t.kind !== 'ident' && !['.', ',', '?', '[', ']', '&'].includes(t.text)) open.length = 0;
+  });
+  for (const i of [...ends.keys()]) if (i === 0 || tokens[i - 1]!.kind !== 'ident') ends.delete(i);
+  return ends;
 }
 
 class CallReader {
   private i = 0;
+  private readonly typeArguments: Map<number, number>;
   constructor(
     private readonly src: string,
     private readonly tokens: readonly Token[],
     private readonly language: CLikeLanguage,
-  ) {}
+  ) {
+    this.typeArguments = language === 'java' ? typeArgumentEnds(tokens) : new Map();
+  }
 
   private error(what: string): DecodeError {
     const t = this.tokens[this.i];
@@ -166,8 +177,8 @@ class CallReader {
         else if (t.text === ')' || t.text === ']' || t.text === '}') {
           if (closers.pop() !== t.text) throw this.error('unbalanced brackets');
         } else if (t.text === '<' && this.language === 'java') {
-          const end = typeArgumentsEnd(this.tokens, this.i);
-          if (end !== -1) this.i = end;
+          const end = this.typeArguments.get(this.i);
+          if (end !== undefined) this.i = end;
         }
       }
       this.i++;

@@ -19,22 +19,39 @@ export type DecodeOutcome =
   | { readonly ok: true; readonly calls: readonly DecodedCall[]; readonly format: DecodeFormat }
   | { readonly ok: false; readonly error: string };
 
-const FENCE = /^```[\w+-]*[ \t]*\n?([\s\S]*?)\n?```$/;
 const TOOL_CALL_BLOCK = /<tool_call>([\s\S]*?)(?:<\/tool_call>|$)/g;
-const BFCL_TAG = /<TOOLCALL>([\s\S]*?)<\/TOOLCALL>/;
+const INFO_CHAR = /[\w+-]/;
+
+/**
+ * The body of a Markdown fence that wraps the whole text (```lang ... ```), or undefined. Scans by index rather
+ * than with a lazy regular expression, so peeling k nested fences costs time linear in the text, not k passes.
+ */
+function fenceBody(body: string): string | undefined {
+  if (body.length < 6 || !body.startsWith('```') || !body.endsWith('```')) return undefined;
+  let start = 3;
+  while (INFO_CHAR.test(body[start] ?? '')) start++;
+  while (body[start] === ' ' || body[start] === '\t') start++;
+  if (body[start] === '\n') start++;
+  let end = body.length - 3;
+  if (end > start && body[end - 1] === '\n') end--;
+  return body.slice(start, end);
+}
+
+/** The text between the first `<TOOLCALL>` and the first `</TOOLCALL>` after it, or undefined. */
+function bfclTagBody(body: string): string | undefined {
+  const open = body.indexOf('<TOOLCALL>');
+  if (open === -1) return undefined;
+  const close = body.indexOf('</TOOLCALL>', open + '<TOOLCALL>'.length);
+  return close === -1 ? undefined : body.slice(open + '<TOOLCALL>'.length, close);
+}
 
 /** Removes one wrapper layer at a time until none is left. */
 function unwrap(text: string): { body: string; toolCallBlocks?: string[] } {
   let body = text.trim();
   for (;;) {
-    const fence = FENCE.exec(body);
-    if (fence !== null) {
-      body = fence[1]!.trim();
-      continue;
-    }
-    const tag = BFCL_TAG.exec(body);
-    if (tag !== null) {
-      body = tag[1]!.trim();
+    const inner = fenceBody(body) ?? bfclTagBody(body);
+    if (inner !== undefined) {
+      body = inner.trim();
       continue;
     }
     if (body.includes('<tool_call>')) {

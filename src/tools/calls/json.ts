@@ -25,8 +25,12 @@ export function parseJson(text: string): PyValue {
   return value;
 }
 
+/** Deepest nesting of arrays and objects read; deeper text is refused instead of exhausting the stack. */
+const MAX_NESTING = 500;
+
 class JsonParser {
   pos = 0;
+  private depth = 0;
   constructor(private readonly text: string) {}
 
   skipSpace(): void {
@@ -35,8 +39,12 @@ class JsonParser {
 
   value(): PyValue {
     const ch = this.text[this.pos];
-    if (ch === '{') return this.object();
-    if (ch === '[') return this.array();
+    if (ch === '{' || ch === '[') {
+      if (++this.depth > MAX_NESTING) throw new JsonSyntaxError(`arrays and objects nested more than ${MAX_NESTING} deep`, this.pos);
+      const value = ch === '{' ? this.object() : this.array();
+      this.depth--;
+      return value;
+    }
     if (ch === '"') return this.string();
     for (const [word, value] of WORDS) {
       if (this.text.startsWith(word, this.pos)) {

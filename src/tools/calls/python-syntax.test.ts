@@ -97,3 +97,36 @@ describe('Python call decoding', () => {
     });
   }
 });
+
+/** Milliseconds one synchronous call takes. */
+function elapsed(run: () => unknown): number {
+  const start = performance.now();
+  run();
+  return performance.now() - start;
+}
+
+describe('Python decoding is bounded in time and size', () => {
+  test('integers stop at 4300 digits, as Python does, before any huge power is computed', () => {
+    assert.throws(() => parsePythonValue('9**9**9'), /more than 4300 digits/);
+    assert.throws(() => parsePythonValue('2**14300'), /more than 4300 digits/);
+    assert.throws(() => parsePythonValue('1' + '0'.repeat(4300)), /more than 4300 digits/);
+    assert.throws(() => parsePythonValue(`${'9'.repeat(3000)} * ${'9'.repeat(3000)}`), /more than 4300 digits/);
+    assert.equal(parsePythonValue('2**100'), 2n ** 100n);
+    assert.equal(parsePythonValue('1**(10**4000)'), 1n);
+    assert.equal(parsePythonValue('(-1)**(10**4000 + 1)'), -1n);
+    assert.ok(elapsed(() => assert.throws(() => parsePythonValue('9**9**9**9'))) < 100);
+  });
+
+  test('strings built by repetition stay under a million characters', () => {
+    assert.throws(() => parsePythonValue("'ab' * 10**9"), /more than 1000000 characters/);
+    assert.equal(parsePythonValue("'ab' * 3"), 'ababab');
+    assert.equal(parsePythonValue("2 * 'x'"), 'xx');
+  });
+
+  test('nesting deeper than 100 levels is a decode error, not a stack overflow', () => {
+    for (const text of ['['.repeat(5000) + ']'.repeat(5000), '-'.repeat(20_000) + '1', '1' + '+1'.repeat(20_000), '2' + '**2'.repeat(5000), 'a' + '.b'.repeat(20_000)]) {
+      assert.throws(() => parsePythonValue(text), (err: Error) => err instanceof DecodeError && /nested more than 100 deep/.test(err.message));
+    }
+    assert.equal(parsePythonValue('['.repeat(50) + ']'.repeat(50)) !== undefined, true);
+  });
+});

@@ -21,6 +21,40 @@ export class DecodeError extends Error {
   }
 }
 
+// ---------------------------------------------------------------- bounds
+
+/**
+ * Model text is untrusted and decoding is synchronous, so no timeout could stop a runaway computation: every value
+ * the decoder builds is bounded. Integers follow Python's own limit for integer text (4300 digits, `sys.
+ * get_int_max_str_digits()`), strings built by `*` and `+` stay below a million characters, and brackets nest at most
+ * 100 deep (CPython's parser stops at 200).
+ */
+export const MAX_INT_DIGITS = 4300;
+const INT_LIMIT = 10n ** BigInt(MAX_INT_DIGITS);
+const MAX_BUILT_CHARS = 1_000_000;
+const MAX_NESTING = 100;
+
+function boundedInt(value: bigint): bigint {
+  if (value >= INT_LIMIT || value <= -INT_LIMIT) throw new DecodeError(`integer with more than ${MAX_INT_DIGITS} digits (Python's limit for integer literals)`);
+  return value;
+}
+
+function boundedText(length: number): void {
+  if (length > MAX_BUILT_CHARS) throw new DecodeError(`a value of more than ${MAX_BUILT_CHARS} characters would be built`);
+}
+
+/** Python's `x ** y` for ints, refused before computing when the result would pass the digit limit. */
+function intPower(x: bigint, y: bigint): bigint {
+  if (x === 0n || x === 1n) return x;
+  if (x === -1n) return y % 2n === 0n ? 1n : -1n;
+  const bits = (x < 0n ? -x : x).toString(2).length;
+  // |x| >= 2^(bits-1), so the result has at least (bits-1) * y * log10(2) digits.
+  if (y > BigInt(MAX_INT_DIGITS * 4) || (bits - 1) * Number(y) * Math.LOG10E * Math.LN2 > MAX_INT_DIGITS) {
+    throw new DecodeError(`integer with more than ${MAX_INT_DIGITS} digits (Python's limit for integer literals)`);
+  }
+  return boundedInt(x ** y);
+}
+
 // ---------------------------------------------------------------- tokens
 
 type TokenKind = 'name' | 'number' | 'string' | 'op' | 'end';
@@ -37,6 +71,8 @@ const OPERATORS = ['...', '**', '//', '==', '!=', '<=', '>=', '->', '(', ')', '[
 function tokenize(src: string): Token[] {
   const tokens: Token[] = [];
   let pos = 0;
+  // Open brackets, counted here so that `[[[[...` fails at once instead of after tokenizing all of it.
+  let open = 0;
   while (pos < src.length) {
     const ch = src[pos]!;
     if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || ch === '\f') {
@@ -72,6 +108,9 @@ function tokenize(src: string): Token[] {
     }
     const op = OPERATORS.find((o) => src.startsWith(o, pos));
     if (op === undefined) throw new DecodeError(`unexpected character '${ch}' at offset ${pos}`);
+    if (op === '(' || op === '[' || op === '{') {
+      if (++open > MAX_NESTING) throw new DecodeError(`invalid syntax: values nested more than ${MAX_NESTING} deep at offset ${pos}`);
+    } else if (op === ')' || op === ']' || op === '}') open--;
     tokens.push({ kind: 'op', text: op, pos });
     pos += op.length;
   }
@@ -152,7 +191,10 @@ function escapeSequence(src: string, pos: number): [string, number] {
 function readNumber(src: string, start: number): [PyValue, number] {
   const rest = src.slice(start);
   const radix = /^0([xX][0-9a-fA-F_]+|[oO][0-7_]+|[bB][01_]+)/.exec(rest);
-  if (radix !== null) return [BigInt(radix[0].replace(/_/g, '').toLowerCase()), start + radix[0].length];
+  if (radix !== null) {
+    if (radix[0].length > MAX_INT_DIGITS + 2) throw new DecodeError(`integer with more than ${MAX_INT_DIGITS} digits at offset ${start}`);
+    return [boundedInt(BigInt(radix[0].replace(/_/g, '').toLowerCase())), start + radix[0].length];
+  }
   const m = /^(?:\d[\d_]*)?(\.[\d_]*)?(?:[eE][+-]?\d[\d_]*)?/.exec(rest)!;
   let text = m[0];
   if (text === '' || text === '.') throw new DecodeError(`bad number at offset ${start}`);
@@ -162,6 +204,7 @@ function readNumber(src: string, start: number): [PyValue, number] {
   text = text.replace(/_/g, '');
   const isFloat = /[.eE]/.test(text);
   if (!isFloat && /^0\d/.test(text) && !/^0+$/.test(text)) throw new DecodeError(`leading zeros in a decimal integer at offset ${start}`);
+  if (!isFloat && text.length > MAX_INT_DIGITS) throw new DecodeError(`integer with more than ${MAX_INT_DIGITS} digits at offset ${start}`);
   return [isFloat ? Number(text) : BigInt(text), end];
 }
 
@@ -193,6 +236,7 @@ const RESERVED = new Set(['and', 'or', 'not', 'in', 'is', 'if', 'else', 'lambda'
 
 class Parser {
   private i = 0;
+  private depth = 0;
   constructor(private readonly tokens: readonly Token[]) {}
 
   private get tok(): Token {
@@ -239,7 +283,21 @@ class Parser {
 
   private expression(): Node {
     if (this.tok.kind === 'name' && this.tok.text === 'lambda') throw this.error('lambda is not a literal value');
-    return this.arith();
+    const outer = this.depth;
+    this.nest();
+    try {
+      return this.arith();
+    } finally {
+      this.depth = outer;
+    }
+  }
+
+  /**
+   * One more level of the syntax tree under construction (a bracket, an operator in a chain, an attribute); the
+   * enclosing `expression` restores the depth, so chains count as deep as the trees they build.
+   */
+  private nest(): void {
+    if (++this.depth > MAX_NESTING) throw this.error(`values nested more than ${MAX_NESTING} deep`);
   }
 
   private arith(): Node {
@@ -247,6 +305,7 @@ class Parser {
     while (this.isOp('+') || this.isOp('-')) {
       const op = this.tok.text;
       this.i++;
+      this.nest();
       left = { type: 'binary', op, left, right: this.term() };
     }
     return left;
@@ -257,6 +316,7 @@ class Parser {
     while (['*', '/', '//', '%', '@'].some((o) => this.isOp(o))) {
       const op = this.tok.text;
       this.i++;
+      this.nest();
       left = { type: 'binary', op, left, right: this.factor() };
     }
     return left;
@@ -266,16 +326,21 @@ class Parser {
     if (this.isOp('-') || this.isOp('+') || this.isOp('~')) {
       const op = this.tok.text;
       this.i++;
+      this.nest();
       return { type: 'unary', op, operand: this.factor() };
     }
     const base = this.primary();
-    if (this.take('**')) return { type: 'binary', op: '**', left: base, right: this.factor() };
+    if (this.take('**')) {
+      this.nest();
+      return { type: 'binary', op: '**', left: base, right: this.factor() };
+    }
     return base;
   }
 
   private primary(): Node {
     let node = this.atom();
     for (;;) {
+      if (this.isOp('.') || this.isOp('(') || this.isOp('[')) this.nest();
       if (this.take('.')) {
         if (this.tok.kind !== 'name') throw this.error('expected an attribute name');
         node = { type: 'attribute', value: node, attr: this.tok.text };
@@ -421,11 +486,11 @@ function arithmetic(op: string, a: PyValue, b: PyValue): PyValue {
       const y = asInt(b);
       switch (op) {
         case '+':
-          return x + y;
+          return boundedInt(x + y);
         case '-':
-          return x - y;
+          return boundedInt(x - y);
         case '*':
-          return x * y;
+          return boundedInt(x * y);
         case '/':
           if (y === 0n) break;
           return Number(x) / Number(y);
@@ -436,7 +501,7 @@ function arithmetic(op: string, a: PyValue, b: PyValue): PyValue {
           if (y === 0n) break;
           return ((x % y) + y) % y;
         case '**':
-          return y >= 0n ? x ** y : Number(x) ** Number(y);
+          return y >= 0n ? intPower(x, y) : Number(x) ** Number(y);
       }
     } else {
       const x = Number(typeof a === 'boolean' ? asInt(a) : a);
@@ -463,10 +528,21 @@ function arithmetic(op: string, a: PyValue, b: PyValue): PyValue {
     }
     throw new DecodeError(`cannot compute ${pyRepr(a)} ${op} ${pyRepr(b)}`);
   }
-  if (op === '+' && typeof a === 'string' && typeof b === 'string') return a + b;
-  if (op === '+' && Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
-  if (op === '*' && typeof a === 'string' && typeof b === 'bigint') return a.repeat(Math.max(0, Number(b)));
-  if (op === '*' && typeof a === 'bigint' && typeof b === 'string') return b.repeat(Math.max(0, Number(a)));
+  if (op === '+' && typeof a === 'string' && typeof b === 'string') {
+    boundedText(a.length + b.length);
+    return a + b;
+  }
+  if (op === '+' && Array.isArray(a) && Array.isArray(b)) {
+    boundedText(a.length + b.length);
+    return [...a, ...b];
+  }
+  if (op === '*' && (typeof a === 'string' || typeof b === 'string') && (typeof a === 'bigint' || typeof b === 'bigint')) {
+    const text = typeof a === 'string' ? a : (b as string);
+    const count = typeof a === 'bigint' ? a : (b as bigint);
+    if (count <= 0n || text === '') return '';
+    boundedText(count > BigInt(MAX_BUILT_CHARS) ? Infinity : text.length * Number(count));
+    return text.repeat(Number(count));
+  }
   throw new DecodeError(`cannot compute ${pyRepr(a)} ${op} ${pyRepr(b)}`);
 }
 

@@ -89,6 +89,9 @@ test('domain errors are reported, not returned as numbers', () => {
   assert.throws(() => evaluateFuncqa('choose', [5.5, 2]), /choose needs integer arguments, got 5.5/);
   assert.throws(() => evaluateFuncqa('remainder', [5, 0]), /remainder by zero/);
   assert.throws(() => evaluateFuncqa('power', [10, 5000]), /more than 1000 digits/);
+  // 300 distinct 15-digit numbers: their least common multiple has thousands of digits.
+  const coprime = Array.from({ length: 300 }, (_, i) => 2 ** 53 - 1 - 2 * i);
+  assert.throws(() => evaluateFuncqa('lcm', coprime), /lcm result would have more than 1000 digits/);
   assert.throws(() => evaluateFuncqa('sqrt', [4, 9]), /sqrt takes 1 arguments, got 2/);
 });
 

@@ -176,7 +176,9 @@ const OPERATIONS: Record<FuncqaOperation, OperationSpec> = {
         const d = gcd(x, y);
         if (d === 0n) throw new FuncqaError('lcm of 0 and 0 is undefined');
         // Exact division, so truncation equals Python's floor division here.
-        return int((x * y) / d);
+        const multiple = (x / d) * y;
+        if (digitsOf(multiple) > MAX_DIGITS) throw new FuncqaError(`lcm result would have more than ${MAX_DIGITS} digits`);
+        return int(multiple);
       }),
   },
   gcd: { description: 'Greatest common divisor of integers', minArgs: 1, run: (args) => fold(args, (a, b) => int(gcd(requireInt(a, 'gcd'), requireInt(b, 'gcd')))) },

@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { connectMcp, type McpConnection } from './mcp.js';
@@ -89,4 +92,32 @@ test('a server that never answers the handshake times out instead of hanging', a
     connectMcp({ transport: 'stdio', command: process.execPath, args: ['-e', silent] }, {}, 200),
     /^Error: cannot connect to MCP server stdio:.*: MCP error -32001: Request timed out/,
   );
+});
+
+/** Whether a process id is still running. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('a server that repeats its cursor or lists a name twice is refused, and its process is stopped', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'toolken-mcp-'));
+  try {
+    for (const [listing, message] of [
+      ['repeated-cursor', /cannot list the tools of MCP server stdio:.*: more than 100 pages of tools \(is the server repeating its cursor\?\)/],
+      ['duplicate-names', /MCP server stdio:.* lists the tool 'add' twice/],
+    ] as const) {
+      const pidFile = join(dir, `${listing}.pid`);
+      await assert.rejects(connectMcp({ transport: 'stdio', command: process.execPath, args: ['--import', 'tsx', STDIO_SERVER, listing, pidFile] }), message);
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      for (let waited = 0; alive(pid) && waited < 2000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(alive(pid), false, `the ${listing} server process is still running`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

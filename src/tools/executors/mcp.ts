@@ -3,10 +3,12 @@
  * the server's tools (following pagination) as catalog tools; calls go through the same guard as every other
  * executor, so arguments are validated locally before the server sees them, and an `isError` result or a broken
  * connection becomes an observation.
+ *
+ * The SDK (and the hundred packages under it) is an optional peer dependency, loaded only when a server is
+ * connected. A server is a stranger too: listing stops after MAX_LIST_PAGES pages (a server repeating its cursor
+ * would loop forever), and every failure after the connection opened closes it, so no child process outlives it.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { EntryError } from '../import/entries.js';
 import { mcpTool } from '../import/functions.js';
@@ -32,13 +34,33 @@ function describe(address: McpServerAddress): string {
   return address.transport === 'stdio' ? `stdio:${[address.command, ...(address.args ?? [])].join(' ')}` : address.url;
 }
 
-function openTransport(address: McpServerAddress): Transport {
+/** Most `tools/list` pages read from one server. */
+export const MAX_LIST_PAGES = 100;
+
+const SDK = '@modelcontextprotocol/sdk';
+
+/** Imports a module of the SDK, or explains how to install it. */
+async function sdkModule<T>(load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+      throw new Error(`MCP servers need the optional package ${SDK}, which is not installed: run \`npm install ${SDK}\``);
+    }
+    throw err;
+  }
+}
+
+async function openTransport(address: McpServerAddress): Promise<Transport> {
   if (address.transport === 'stdio') {
+    const { StdioClientTransport } = await sdkModule(() => import('@modelcontextprotocol/sdk/client/stdio.js'));
     const params: ConstructorParameters<typeof StdioClientTransport>[0] = { command: address.command, args: address.args ?? [], stderr: 'pipe' };
     if (address.env !== undefined) params.env = address.env;
     if (address.cwd !== undefined) params.cwd = address.cwd;
     return new StdioClientTransport(params);
   }
+  const { StreamableHTTPClientTransport } = await sdkModule(() => import('@modelcontextprotocol/sdk/client/streamableHttp.js'));
   const url = new URL(address.url);
   return new StreamableHTTPClientTransport(url, address.headers === undefined ? {} : { requestInit: { headers: address.headers } });
 }
@@ -63,21 +85,34 @@ function contentText(content: readonly { type: string; [key: string]: unknown }[
  * does not answer the handshake and listing within `connectTimeoutMs`.
  */
 export async function connectMcp(address: McpServerAddress, limits: Partial<CallLimits> = {}, connectTimeoutMs = 30_000): Promise<McpConnection> {
+  const { Client } = await sdkModule(() => import('@modelcontextprotocol/sdk/client/index.js'));
   const client = new Client({ name: 'toolken', version: '0.1.0' });
   const where = describe(address);
   try {
-    await client.connect(openTransport(address), { timeout: connectTimeoutMs });
+    await client.connect(await openTransport(address), { timeout: connectTimeoutMs });
   } catch (err) {
     // Stops a child process that started but never answered; the connect error is the one worth reporting.
     await client.close().catch(() => undefined);
     throw new Error(`cannot connect to MCP server ${where}: ${(err as Error).message}`);
   }
+  try {
+    return await listAndRegister(client, where, limits, connectTimeoutMs);
+  } catch (err) {
+    // Whatever went wrong after the connection opened (a broken listing, a duplicate name), the server is stopped.
+    await client.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function listAndRegister(client: Client, where: string, limits: Partial<CallLimits>, timeoutMs: number): Promise<McpConnection> {
   const tools: Tool[] = [];
   const invalid: { name: string; reason: string }[] = [];
   try {
     let cursor: string | undefined;
+    let pages = 0;
     do {
-      const page = await client.listTools(cursor === undefined ? {} : { cursor }, { timeout: connectTimeoutMs });
+      if (++pages > MAX_LIST_PAGES) throw new Error(`more than ${MAX_LIST_PAGES} pages of tools (is the server repeating its cursor?)`);
+      const page = await client.listTools(cursor === undefined ? {} : { cursor }, { timeout: timeoutMs });
       for (const listed of page.tools) {
         try {
           tools.push(mcpTool(listed, where, `tools/${listed.name}`));
@@ -89,12 +124,12 @@ export async function connectMcp(address: McpServerAddress, limits: Partial<Call
       cursor = page.nextCursor;
     } while (cursor !== undefined);
   } catch (err) {
-    await client.close();
     throw new Error(`cannot list the tools of MCP server ${where}: ${(err as Error).message}`);
   }
 
   const executor = new FunctionExecutor(limits);
   for (const tool of tools) {
+    if (executor.has(tool.id)) throw new Error(`MCP server ${where} lists the tool '${tool.id}' twice`);
     executor.register(tool, async (args, signal) => {
       let result;
       try {

@@ -73,9 +73,16 @@ test("a caller's abort signal cancels the call", async () => {
   assert.deepEqual(await executor.call('wait', {}, { signal: controller.signal }), { ok: false, kind: 'failed', error: 'call to wait was cancelled before it started' });
 });
 
-test('a handler returning something other than text is a failure, not a crash', async () => {
-  const executor = new FunctionExecutor().register(noArgs('odd'), () => ({ content: 1 }) as unknown as string);
-  assert.deepEqual(await executor.call('odd', {}), { ok: false, kind: 'failed', error: 'odd returned no text content' });
+test('a handler may return any JSON value; anything else is a failure, not a crash', async () => {
+  const executor = new FunctionExecutor()
+    .register(noArgs('number'), async () => 42)
+    .register(noArgs('list'), () => [1, { a: null }])
+    .register(noArgs('nothing'), () => undefined as unknown as string)
+    .register(noArgs('odd'), () => (() => 1) as unknown as string);
+  assert.deepEqual(await executor.call('number', {}), { ok: true, content: '42', value: 42 });
+  assert.deepEqual(await executor.call('list', {}), { ok: true, content: '[1,{"a":null}]', value: [1, { a: null }] });
+  assert.deepEqual(await executor.call('nothing', {}), { ok: false, kind: 'failed', error: 'nothing returned nothing (expected text or a JSON value)' });
+  assert.deepEqual(await executor.call('odd', {}), { ok: false, kind: 'failed', error: 'odd returned a value that is not JSON (expected text or a JSON value)' });
 });
 
 test('registering an id twice is a programming error', () => {

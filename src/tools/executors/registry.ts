@@ -5,6 +5,7 @@
  * promise, bad return value) becomes an observation the model can read. One bad tool never crashes a run.
  */
 import type { JsonValue, Tool, ToolCallOptions, ToolExecutor, ToolFailureKind, ToolObservation } from '../types.js';
+import { validateSourceSchema } from '../source-schema.js';
 import { formatIssues, isJsonValue, validateJson } from '../validate.js';
 
 /** What a handler gives back: the text the model reads, and optionally the structured value behind it. */
@@ -13,8 +14,11 @@ export interface ToolResult {
   value?: JsonValue;
 }
 
-/** Runs one tool on already-validated arguments; should stop work when `signal` aborts. */
-export type ToolHandler = (args: { [key: string]: JsonValue }, signal: AbortSignal) => Promise<ToolResult | string> | ToolResult | string;
+/**
+ * Runs one tool on already-validated arguments; should stop work when `signal` aborts. It gives back text, a
+ * ToolResult, or any other JSON value (the model then reads its JSON text, and `value` keeps it).
+ */
+export type ToolHandler = (args: { [key: string]: JsonValue }, signal: AbortSignal) => Promise<ToolResult | JsonValue> | ToolResult | JsonValue;
 
 export interface CallLimits {
   /** Milliseconds before a call is abandoned with a `timeout` observation. */
@@ -46,7 +50,8 @@ export async function callGuarded(tool: Tool, handler: ToolHandler, args: JsonVa
   if (args === null || typeof args !== 'object' || Array.isArray(args)) {
     return failure('invalid-arguments', `invalid arguments for ${tool.id}: expected an object of named arguments, got ${args === null ? 'null' : Array.isArray(args) ? 'an array' : typeof args}`);
   }
-  const issues = validateJson(tool.parameters, args);
+  let issues = validateJson(tool.parameters, args);
+  if (issues.length === 0 && tool.sourceParameters !== undefined) issues = validateSourceSchema(tool.sourceParameters, args);
   if (issues.length > 0) return failure('invalid-arguments', `invalid arguments for ${tool.id}:\n${formatIssues(issues)}`);
   if (opts.signal?.aborted) return failure('failed', `call to ${tool.id} was cancelled before it started`);
 
@@ -82,10 +87,17 @@ export async function callGuarded(tool: Tool, handler: ToolHandler, args: JsonVa
   }
 }
 
+/** A handler's answer as a ToolResult: text as is, `{ content: string, value? }` as is, other JSON values as their JSON text. */
+function asToolResult(result: unknown): ToolResult | undefined {
+  if (typeof result === 'string') return { content: result };
+  if (result !== null && typeof result === 'object' && typeof (result as ToolResult).content === 'string') return result as ToolResult;
+  if (result !== undefined && isJsonValue(result)) return { content: JSON.stringify(result), value: result };
+  return undefined;
+}
+
 function checkResult(tool: Tool, result: unknown, limits: CallLimits): ToolObservation {
-  const normalized: ToolResult | undefined =
-    typeof result === 'string' ? { content: result } : result !== null && typeof result === 'object' && typeof (result as ToolResult).content === 'string' ? (result as ToolResult) : undefined;
-  if (normalized === undefined) return failure('failed', `${tool.id} returned no text content`);
+  const normalized = asToolResult(result);
+  if (normalized === undefined) return failure('failed', `${tool.id} returned ${result === undefined ? 'nothing' : 'a value that is not JSON'} (expected text or a JSON value)`);
   if (normalized.content.length > limits.maxResponseChars) {
     return failure('too-large', `${tool.id} returned ${normalized.content.length} characters, more than the limit of ${limits.maxResponseChars}`);
   }

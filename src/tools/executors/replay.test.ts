@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canonicalJson, createReplayExecutor, loadRecordings, RecordingExecutor, saveRecordings } from './replay.js';
+import { createReplayExecutor, loadRecordings, RecordingExecutor, saveRecordings } from './replay.js';
+import { canonicalJson } from '../validate.js';
 import { FunctionExecutor } from './registry.js';
 import type { Tool } from '../types.js';
 

@@ -6,23 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../../util/fs.js';
 import type { JsonValue, Tool, ToolCallOptions, ToolExecutor, ToolObservation } from '../types.js';
-import { isJsonValue } from '../validate.js';
+import { canonicalJson, isJsonValue } from '../validate.js';
 import { FunctionExecutor, ToolCallError, type CallLimits } from './registry.js';
 
 export interface Recording {
   tool: string;
   args: JsonValue;
   observation: ToolObservation;
-}
-
-/** Canonical JSON (object keys sorted), so `{a, b}` and `{b, a}` find the same recording. */
-export function canonicalJson(value: JsonValue): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const keys = Object.keys(value).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k]!)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 const FAILURE_KINDS = new Set(['invalid-arguments', 'unknown-tool', 'timeout', 'too-large', 'failed']);

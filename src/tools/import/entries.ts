@@ -2,6 +2,8 @@
  * What every importer shares: reading JSON or JSON-lines documents, and turning a failure to read one entry into an
  * issue that names the file, the entry's location and the reason, instead of an exception or a silent drop.
  */
+import { readFileSync } from 'node:fs';
+import { parseDocument as parseYaml } from 'yaml';
 import { SchemaError } from '../schema.js';
 import type { CatalogFormat, Tool } from '../types.js';
 
@@ -15,6 +17,8 @@ export interface ImportIssue {
 export interface ImportResult {
   tools: Tool[];
   issues: ImportIssue[];
+  /** Tools that were imported but deserve a look (an endpoint on a private address, a header name HTTP forbids). */
+  warnings?: ImportIssue[];
 }
 
 /** One parsed document: a whole-file JSON value, or the values of a JSON-lines file with their line numbers. */
@@ -40,14 +44,43 @@ export class ImportError extends Error {
 }
 
 /**
- * Parses a file as one JSON value, or failing that as JSON lines (BFCL's `.json` files are JSON lines). A JSON-lines
- * file whose every line fails is reported as not JSON at all.
+ * Reads a tool file's text, with messages a user can act on for a missing file or a folder (instead of ENOENT and
+ * EISDIR). `what` names the kind of file in the message.
+ */
+export function readInputFile(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ENOENT') throw new InputFileError(`${what} ${path} does not exist`);
+    if (code === 'EISDIR') throw new InputFileError(`${what} ${path} is a folder; pass the files inside it`);
+    if (code === 'EACCES') throw new InputFileError(`${what} ${path} cannot be read (permission denied)`);
+    throw new InputFileError(`cannot read ${what} ${path}: ${(err as Error).message}`);
+  }
+}
+
+/** A named input file that is missing, a folder, or unreadable. */
+export class InputFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputFileError';
+  }
+}
+
+/** YAML files (OpenAPI documents are usually YAML) parse as one document. */
+const isYamlPath = (file: string): boolean => /\.ya?ml$/i.test(file);
+
+/**
+ * Parses a file as one JSON value, or failing that as JSON lines (BFCL's `.json` files are JSON lines); `.yaml` /
+ * `.yml` files as YAML. A JSON-lines file whose every line fails is reported as not JSON at all, naming the first
+ * line that failed.
  */
 export function parseDocument(text: string, file: string): ParsedDocument {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  if (isYamlPath(file)) return { kind: 'json', value: parseYamlDocument(body, file) };
   try {
     return { kind: 'json', value: JSON.parse(body) };
-  } catch (wholeError) {
+  } catch {
     const lines: { line: number; value: unknown }[] = [];
     const issues: ImportIssue[] = [];
     body.split('\n').forEach((content, i) => {
@@ -58,8 +91,28 @@ export function parseDocument(text: string, file: string): ParsedDocument {
         issues.push({ file, location: `line ${i + 1}`, reason: `not valid JSON: ${(err as Error).message}` });
       }
     });
-    if (lines.length === 0) throw new ImportError(`${file} is neither JSON nor JSON lines: ${(wholeError as Error).message}`);
+    if (lines.length === 0) {
+      const first = issues[0] === undefined ? 'it is empty' : `${issues[0].location} is not JSON`;
+      throw new ImportError(`${file} is not a tool file: neither JSON nor JSON lines (${first}); tool files are JSON, JSON lines, or YAML (.yaml) for OpenAPI`);
+    }
     return { kind: 'jsonl', lines, issues };
+  }
+}
+
+/** Most YAML alias expansions allowed (the `yaml` package's guard against alias "billion laughs"). */
+const MAX_YAML_ALIASES = 1000;
+
+function parseYamlDocument(text: string, file: string): unknown {
+  const doc = parseYaml(text, { prettyErrors: true, uniqueKeys: true, merge: false, schema: 'core', intAsBigInt: false });
+  if (doc.errors.length > 0) {
+    const error = doc.errors[0]!;
+    const at = error.linePos?.[0];
+    throw new ImportError(`${file} is not valid YAML${at === undefined ? '' : ` (line ${at.line}, column ${at.col})`}: ${error.message.split('\n')[0]}`);
+  }
+  try {
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (err) {
+    throw new ImportError(`${file}: ${(err as Error).message}`);
   }
 }
 
@@ -77,21 +130,45 @@ export function documentEntries(doc: ParsedDocument, arrayPointer = ''): { locat
 export function buildEach<E>(
   file: string,
   entries: readonly { location: string; value: E }[],
-  build: (value: E, location: string) => Tool[],
+  build: (value: E, location: string, warn: EntryWarning) => Tool[],
   issues: ImportIssue[] = [],
 ): ImportResult {
   const tools: Tool[] = [];
+  const warnings: ImportIssue[] = [];
   for (const { location, value } of entries) {
+    const warn: EntryWarning = (pointer, reason) => warnings.push({ file, location: joinLocation(location, pointer), reason });
     try {
-      tools.push(...build(value, location));
+      for (const tool of build(value, location, warn)) tools.push(tool);
     } catch (err) {
       if (err instanceof SchemaError || err instanceof EntryError) {
-        const at = err.pointer === '' ? location : location.startsWith('line') ? `${location} ${err.pointer}` : `${location}${err.pointer}`;
+        const at = joinLocation(location, err.pointer);
         issues.push({ file, location: at, reason: err.reason });
       } else throw err;
     }
   }
-  return { tools, issues };
+  return { tools, issues, warnings };
+}
+
+/** Reports something to check about an entry that was imported; `pointer` is relative to the entry. */
+export type EntryWarning = (pointer: string, reason: string) => void;
+
+/** An entry's location followed by a pointer inside it: `/3` + `/parameters` = `/3/parameters`; `/` is the root. */
+export function joinLocation(location: string, pointer: string): string {
+  if (pointer === '') return location;
+  if (location === '/' || location === '') return pointer;
+  // `line 3` + `/x` = `line 3 /x`; `line 3 /function/1` + `/x` = `line 3 /function/1/x` (one pointer per line).
+  return location.startsWith('line') && !location.includes(' /') ? `${location} ${pointer}` : `${location}${pointer}`;
+}
+
+/** Runs `read` on a part of an entry, so that its errors point from the entry: `/function` + `/parameters/type`. */
+export function within<T>(prefix: string, read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof SchemaError) throw new SchemaError(prefix + err.pointer, err.reason);
+    if (err instanceof EntryError) throw new EntryError(prefix + err.pointer, err.reason);
+    throw err;
+  }
 }
 
 export const isRecord = (value: unknown): value is Record<string, unknown> =>

@@ -9,29 +9,53 @@
  * In all three the tool id is the function name.
  */
 import { normalizeParameters, normalizeSchema } from '../schema.js';
-import type { CatalogFormat, Tool } from '../types.js';
-import { buildEach, documentEntries, EntryError, isRecord, origin, stringField, type ImportResult, type ParsedDocument } from './entries.js';
+import type { CatalogFormat, JsonValue, Tool } from '../types.js';
+import { isJsonValue } from '../validate.js';
+import { buildEach, documentEntries, EntryError, isRecord, origin, stringField, within, type EntryWarning, type ImportResult, type ParsedDocument } from './entries.js';
+import { refResolver } from './refs.js';
 
 export interface FunctionFields {
   parametersKey: 'parameters' | 'inputSchema';
   returnsKey?: 'response' | 'outputSchema';
 }
 
-export function functionTool(raw: unknown, fields: FunctionFields, format: CatalogFormat, file: string, location: string): Tool {
+/**
+ * One function-schema tool. `$ref`s inside the parameter schema are resolved against it (`#/$defs/...`); keywords
+ * outside the subset are reported to `warn` with their pointer, and the resolved source schema is then kept as
+ * `sourceParameters`, which every call is also checked against.
+ */
+export function functionTool(raw: unknown, fields: FunctionFields, format: CatalogFormat, file: string, location: string, warn?: EntryWarning): Tool {
   if (!isRecord(raw)) throw new EntryError('', 'expected a function object');
   const name = stringField(raw, 'name', '', true);
   const description = (stringField(raw, 'description', '', false) ?? '').trim();
-  const tool: Tool = { id: name, name, description, parameters: normalizeParameters(raw[fields.parametersKey], `/${fields.parametersKey}`) };
+  const at = `/${fields.parametersKey}`;
+  const source = raw[fields.parametersKey];
+  const resolved = isRecord(source) ? withoutDefinitions(refResolver(source)(source, at)) : source;
+  const dropped: string[] = [];
+  const parameters = normalizeParameters(resolved, at, (pointer, keyword) => {
+    dropped.push(keyword);
+    warn?.(pointer, `keyword '${keyword}' is outside what toolken's validator and decoder enforce; calls are checked against the source schema`);
+  });
+  const tool: Tool = { id: name, name, description, parameters };
+  if (dropped.length > 0 && isRecord(resolved) && isJsonValue(resolved)) tool.sourceParameters = resolved as { [key: string]: JsonValue };
   if (fields.returnsKey !== undefined && raw[fields.returnsKey] !== undefined) {
-    tool.returns = normalizeSchema(raw[fields.returnsKey], `/${fields.returnsKey}`);
+    const returns = raw[fields.returnsKey];
+    tool.returns = normalizeSchema(isRecord(returns) ? withoutDefinitions(refResolver(returns)(returns, `/${fields.returnsKey}`)) : returns, `/${fields.returnsKey}`);
   }
   tool.origin = origin(format, file, location);
   return tool;
 }
 
+/** A resolved schema without its `$defs` / `definitions`: once references are replaced, the definitions are noise. */
+function withoutDefinitions(schema: unknown): unknown {
+  if (!isRecord(schema)) return schema;
+  const { $defs: _defs, definitions: _definitions, ...rest } = schema;
+  return rest;
+}
+
 /** An MCP tool as `tools/list` returns it; `location` names the server. */
-export const mcpTool = (raw: unknown, file: string, location: string): Tool =>
-  functionTool(raw, { parametersKey: 'inputSchema', returnsKey: 'outputSchema' }, 'mcp', file, location);
+export const mcpTool = (raw: unknown, file: string, location: string, warn?: EntryWarning): Tool =>
+  functionTool(raw, { parametersKey: 'inputSchema', returnsKey: 'outputSchema' }, 'mcp', file, location, warn);
 
 /** OpenAI tool lists: unwraps `{type: "function", function: {...}}` where present. */
 export function importOpenAI(doc: ParsedDocument, file: string): ImportResult {
@@ -40,13 +64,14 @@ export function importOpenAI(doc: ParsedDocument, file: string): ImportResult {
     const key = Array.isArray(doc.value.tools) ? 'tools' : Array.isArray(doc.value.functions) ? 'functions' : undefined;
     if (key !== undefined) entries = documentEntries({ kind: 'json', value: doc.value[key] }, `/${key}`);
   }
-  return buildEach(file, entries, (value, location) => {
+  return buildEach(file, entries, (value, location, warn) => {
     if (isRecord(value) && value.type === 'function') {
       if (!isRecord(value.function)) throw new EntryError('/function', 'a "function" tool needs a "function" object');
-      const tool = functionTool(value.function, { parametersKey: 'parameters' }, 'openai', file, `${location}/function`);
-      return [tool];
+      const fn = value.function;
+      const warnInside: EntryWarning = (pointer, reason) => warn(`/function${pointer}`, reason);
+      return [within('/function', () => functionTool(fn, { parametersKey: 'parameters' }, 'openai', file, `${location}/function`, warnInside))];
     }
-    return [functionTool(value, { parametersKey: 'parameters' }, 'openai', file, location)];
+    return [functionTool(value, { parametersKey: 'parameters' }, 'openai', file, location, warn)];
   });
 }
 
@@ -59,8 +84,8 @@ export function importBfcl(doc: ParsedDocument, file: string): ImportResult {
       value.function.forEach((fn, i) => entries.push({ location: `${location}${sep}/function/${i}`, value: fn }));
     } else entries.push({ location, value });
   }
-  return buildEach(file, entries, (value, location) => [
-    functionTool(value, { parametersKey: 'parameters', returnsKey: 'response' }, 'bfcl', file, location),
+  return buildEach(file, entries, (value, location, warn) => [
+    functionTool(value, { parametersKey: 'parameters', returnsKey: 'response' }, 'bfcl', file, location, warn),
   ]);
 }
 
@@ -77,5 +102,5 @@ export function importMcp(doc: ParsedDocument, file: string): ImportResult {
     return { tools: [], issues: [{ file, location: pointer || '/', reason: 'expected a tools/list result with a "tools" array' }] };
   }
   const entries = documentEntries({ kind: 'json', value: value.tools }, `${pointer}/tools`);
-  return buildEach(file, entries, (entry, location) => [mcpTool(entry, file, location)]);
+  return buildEach(file, entries, (entry, location, warn) => [mcpTool(entry, file, location, warn)]);
 }

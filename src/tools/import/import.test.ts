@@ -103,7 +103,7 @@ test('an OpenAI tools list keeps JSON Schema as is and reports an undeclared req
     { id: 'now', name: 'now', description: 'The current time.', parameters: { type: 'object', properties: {}, required: [] } },
   ]);
   assert.equal(result.tools[0]!.origin?.location, '/tools/0/function');
-  assert.deepEqual(result.issues.map((i) => `${i.location}: ${i.reason}`), ["/tools/2/parameters/required: required parameter 'x' is not declared in properties"]);
+  assert.deepEqual(result.issues.map((i) => `${i.location}: ${i.reason}`), ["/tools/2/function/parameters/required: required parameter 'x' is not declared in properties"]);
 });
 
 test('BFCL function docs map Python and Java type names and report unknown types and broken lines', () => {
@@ -125,7 +125,7 @@ test('BFCL function docs map Python and Java type names and report unknown types
   });
   assert.deepEqual(
     result.issues.map((i) => i.location),
-    ['line 4', 'line 2 /function/1 /parameters/properties/x/type'],
+    ['line 4', 'line 2 /function/1/parameters/properties/x/type'],
   );
   assert.match(result.issues[0]!.reason, /^not valid JSON/);
   assert.equal(result.issues[1]!.reason, "unknown type name 'quaternion' (expected a JSON Schema type or a known alias such as dict, float, str)");
@@ -212,6 +212,33 @@ test('an OpenAPI document yields one tool per operation with resolved $refs and 
   assert.deepEqual(result.issues.map((i) => `${i.location}: ${i.reason}`), ['/paths/~1covers/put/requestBody: only application/json request bodies are supported']);
 });
 
+test('an OpenAPI document in YAML imports like its JSON form', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'toolken-import-'));
+  try {
+    const yaml = [
+      'openapi: 3.0.3',
+      'info: { title: Pets }',
+      'servers: [{ url: "https://pets.example.test" }]',
+      'paths:',
+      '  /pets/{petId}:',
+      '    get:',
+      '      operationId: getPet',
+      '      parameters:',
+      '        - { name: petId, in: path, required: true, schema: { $ref: "#/components/schemas/Id" } }',
+      'components:',
+      '  schemas:',
+      '    Id: { type: integer, minimum: 1 }',
+    ].join('\n');
+    writeFileSync(join(dir, 'pets.yaml'), yaml);
+    const { format, result } = importFile(join(dir, 'pets.yaml'));
+    assert.equal(format, 'openapi');
+    assert.deepEqual(result.tools[0]!.parameters, { type: 'object', properties: { petId: { type: 'integer', minimum: 1 } }, required: ['petId'] });
+    assert.equal(result.tools[0]!.endpoint?.url, 'https://pets.example.test/pets/{petId}');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('format detection recognizes each shape and gives up on unknown ones', () => {
   const detect = (text: string): string | undefined => detectFormat(parseDocument(text, 'x'));
   assert.equal(detect('{"openapi": "3.1.0", "paths": {}}'), 'openapi');
@@ -229,10 +256,16 @@ test('a file in no known format is an error that suggests --format', () => {
   try {
     const path = join(dir, 'mystery.json');
     writeFileSync(path, '{"hello": 1}');
-    assert.throws(() => importFile(path), new ImportError(`${path}: cannot tell the tool format from its contents; pass --format (one of toolbench, openai, bfcl, seal-tools, metatool, beir, mcp, openapi)`));
-    assert.throws(() => importFile(join(dir, 'absent.json')), /^ImportError: cannot read .*absent\.json/);
-    writeFileSync(join(dir, 'api.yaml'), 'openapi: 3.0.0\n');
-    assert.throws(() => importFile(join(dir, 'api.yaml')), new ImportError(`${join(dir, 'api.yaml')}: YAML is not supported; convert the document to JSON first`));
+    assert.throws(() => importFile(path), new ImportError(`${path}: cannot tell the tool format from its contents; pass --format (one of toolbench, openai, bfcl, seal-tools, metatool, beir, mcp, openapi, toolalpaca)`));
+    assert.throws(() => importFile(join(dir, 'absent.json')), new ImportError(`tool file ${join(dir, 'absent.json')} does not exist`));
+    assert.throws(() => importFile(dir), new ImportError(`tool file ${dir} is a folder; pass the files inside it`));
+    writeFileSync(join(dir, 'README.md'), '# Tools\n\nNot JSON.\n');
+    assert.throws(
+      () => importFile(join(dir, 'README.md')),
+      new ImportError(`${join(dir, 'README.md')} is not a tool file: neither JSON nor JSON lines (line 1 is not JSON); tool files are JSON, JSON lines, or YAML (.yaml) for OpenAPI`),
+    );
+    writeFileSync(join(dir, 'broken.yaml'), 'openapi: [3\n');
+    assert.throws(() => importFile(join(dir, 'broken.yaml')), /broken\.yaml is not valid YAML \(line \d+, column \d+\)/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -354,4 +387,25 @@ test('MetaTool descriptions import by tool name, covering every tool of the quer
   const used = new Set(csvRows(readFileSync(join(dir, 'data/all_clean_data.csv'), 'utf8')).slice(1).map((row) => row[1]!));
   const known = new Set([...plugins.catalog.tools, ...big.catalog.tools].map((tool) => tool.id));
   assert.deepEqual([...used].filter((name) => !known.has(name)), []);
+});
+
+const MISSING_ACTIONS = ['preferred-routes_search_get', 'vatsim_controllers_get', 'vatsim_pilots_get', 'weather_metar_get', 'weather_taf_get'];
+
+test('ToolAlpaca entries import through their embedded OpenAPI documents, grouped by API', (t) => {
+  const dir = join(SHARED, 'toolalpaca/data');
+  if (!existsSync(dir)) return t.skip('../shared absent');
+  const real = importToolFiles([join(dir, 'eval_real.json')]);
+  assert.deepEqual(real.files.map((f) => [f.format, f.tools, f.invalid]), [['toolalpaca', 40, 5]]);
+  assert.equal(real.invalid[0]!.reason, "path '/preferred-routes/search' is nested inside the path item '/preferred-routes'; paths must be keys of \"paths\"");
+  const first = real.catalog.tools[0]!;
+  assert.deepEqual([first.id, first.group?.name, first.category, first.endpoint?.url], ['CountryCountryInfo', 'Nager.Date', 'Calendar', 'https://date.nager.at/api/v3/CountryInfo/{countryCode}']);
+  assert.equal(first.origin?.location, '/0/Documentation /paths/~1api~1v3~1CountryInfo~1{countryCode}/get');
+  // Golden answers name imported tools, except the AviationAPI operations its document nests inside a path item.
+  const entries = JSON.parse(readFileSync(join(dir, 'eval_real.json'), 'utf8')) as { Golden_Answers: { Action: string }[][] }[];
+  const ids = new Set(real.catalog.tools.map((tool) => tool.id));
+  const missing = new Set(entries.flatMap((entry) => entry.Golden_Answers.flat().map((step) => step.Action)).filter((action) => !ids.has(action)));
+  assert.deepEqual([...missing].sort(), MISSING_ACTIONS);
+  const simulated = importToolFiles([join(dir, 'eval_simulated.json')]);
+  assert.deepEqual(simulated.files.map((f) => [f.tools, f.invalid]), [[51, 3]]);
+  assert.ok(simulated.invalid.some((issue) => issue.location === '/3/Documentation /paths/~1generateAvatar/post/requestBody'));
 });

@@ -4,17 +4,17 @@
  * skipped or make the whole import fail; tools with the same id are merged (identical definitions) or reported as
  * conflicts (the first definition is kept).
  */
-import { readFileSync } from 'node:fs';
 import type { CatalogFormat, Tool, ToolCatalog } from '../types.js';
 import { jsonEqual } from '../validate.js';
-import { ImportError, isRecord, parseDocument, type ImportIssue, type ImportResult, type ParsedDocument } from './entries.js';
+import { ImportError, InputFileError, isRecord, parseDocument, readInputFile, type ImportIssue, type ImportResult, type ParsedDocument } from './entries.js';
 import { importBfcl, importMcp, importOpenAI } from './functions.js';
 import { importOpenApi } from './openapi.js';
 import { importBeir, importMetaTool, importSealTools } from './records.js';
+import { importToolAlpaca } from './toolalpaca.js';
 import { importToolbench } from './toolbench.js';
 
 export type ImportFormat = Exclude<CatalogFormat, 'toolken'>;
-export const IMPORT_FORMATS: readonly ImportFormat[] = ['toolbench', 'openai', 'bfcl', 'seal-tools', 'metatool', 'beir', 'mcp', 'openapi'];
+export const IMPORT_FORMATS: readonly ImportFormat[] = ['toolbench', 'openai', 'bfcl', 'seal-tools', 'metatool', 'beir', 'mcp', 'openapi', 'toolalpaca'];
 
 const IMPORTERS: Record<ImportFormat, (doc: ParsedDocument, file: string) => ImportResult> = {
   toolbench: importToolbench,
@@ -25,6 +25,7 @@ const IMPORTERS: Record<ImportFormat, (doc: ParsedDocument, file: string) => Imp
   beir: importBeir,
   mcp: importMcp,
   openapi: importOpenApi,
+  toolalpaca: importToolAlpaca,
 };
 
 /** Recognizes a document's format from its first entry's shape; undefined when nothing matches. */
@@ -49,6 +50,7 @@ export function detectFormat(doc: ParsedDocument): ImportFormat | undefined {
 function detectRecord(entry: unknown, jsonLines: boolean): ImportFormat | undefined {
   if (!isRecord(entry)) return undefined;
   if (Array.isArray(entry.api_list)) return 'toolbench';
+  if (typeof entry.Documentation === 'string' && typeof entry.Name === 'string') return 'toolalpaca';
   if (Array.isArray(entry.function)) return 'bfcl';
   if (entry.type === 'function' && isRecord(entry.function)) return 'openai';
   if (typeof entry.api_name === 'string' && entry.api_description !== undefined) return 'seal-tools';
@@ -82,6 +84,8 @@ export interface ImportReport {
   files: FileReport[];
   /** Entries that could not be read (skipped). */
   invalid: ImportIssue[];
+  /** Tools imported with something to check (see ImportResult.warnings). */
+  warnings: ImportIssue[];
   /** Same id and identical definition as an earlier tool: merged into it. */
   duplicates: number;
   /** Same id, different definition: reported, the first definition kept. */
@@ -92,18 +96,24 @@ export interface ImportReport {
 export function importFile(path: string, format: ImportFormat | 'auto' = 'auto'): { format: ImportFormat; result: ImportResult } {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readInputFile(path, 'tool file');
   } catch (err) {
-    throw new ImportError(`cannot read ${path}: ${(err as Error).message}`);
+    if (err instanceof InputFileError) throw new ImportError(err.message);
+    throw err;
   }
-  if (/\.ya?ml$/i.test(path)) throw new ImportError(`${path}: YAML is not supported; convert the document to JSON first`);
+  return importText(text, path, format);
+}
+
+/** Imports a tool file's text; `path` names it in messages and picks YAML by its extension. */
+export function importText(text: string, path: string, format: ImportFormat | 'auto' = 'auto'): { format: ImportFormat; result: ImportResult } {
   const doc = parseDocument(text, path);
   const chosen = format === 'auto' ? detectFormat(doc) : format;
   if (chosen === undefined) {
     throw new ImportError(`${path}: cannot tell the tool format from its contents; pass --format (one of ${IMPORT_FORMATS.join(', ')})`);
   }
   const result = IMPORTERS[chosen](doc, path);
-  if (doc.kind === 'jsonl') result.issues.unshift(...doc.issues);
+  // Loops, not spreads: a spread of more than ~120k elements overflows the call stack.
+  if (doc.kind === 'jsonl') result.issues = doc.issues.concat(result.issues);
   return { format: chosen, result };
 }
 
@@ -112,12 +122,14 @@ export function importToolFiles(paths: readonly string[], options: ImportOptions
   if (paths.length === 0) throw new ImportError('no input files given');
   const files: FileReport[] = [];
   const invalid: ImportIssue[] = [];
+  const warnings: ImportIssue[] = [];
   const all: Tool[] = [];
   for (const path of paths) {
     const { format, result } = importFile(path, options.format ?? 'auto');
     files.push({ file: path, format, tools: result.tools.length, invalid: result.issues.length });
-    invalid.push(...result.issues);
-    all.push(...result.tools);
+    for (const issue of result.issues) invalid.push(issue);
+    for (const warning of result.warnings ?? []) warnings.push(warning);
+    for (const tool of result.tools) all.push(tool);
   }
   if (options.onInvalid === 'reject' && invalid.length > 0) {
     const shown = invalid.slice(0, 20).map((i) => `  ${i.file} ${i.location}: ${i.reason}`);
@@ -125,7 +137,19 @@ export function importToolFiles(paths: readonly string[], options: ImportOptions
     throw new ImportError([`${invalid.length} invalid tool entries (--on-invalid reject):`, ...shown, ...more].join('\n'));
   }
   const { tools, duplicates, conflicts } = mergeTools(all);
-  return { catalog: { version: 1, tools }, files, invalid, duplicates, conflicts };
+  if (tools.length === 0) throw new ImportError(noToolsMessage(files, invalid, options.format ?? 'auto'));
+  return { catalog: { version: 1, tools }, files, invalid, warnings, duplicates, conflicts };
+}
+
+/** Why an import produced nothing: every entry invalid (the first reasons), or no entries of the format at all. */
+function noToolsMessage(files: readonly FileReport[], invalid: readonly ImportIssue[], format: ImportFormat | 'auto'): string {
+  const read = files.map((f) => `${f.file} (${f.format})`).join(', ');
+  if (invalid.length > 0) {
+    const shown = invalid.slice(0, 5).map((i) => `  ${i.file} ${i.location}: ${i.reason}`);
+    const hint = format === 'auto' ? '' : ` (is --format ${format} right for these files?)`;
+    return [`no tools imported from ${read}: all ${invalid.length} entries are invalid${hint}, for example:`, ...shown].join('\n');
+  }
+  return `no tools imported from ${read}: the files hold no tool entries`;
 }
 
 /**

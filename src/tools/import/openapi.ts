@@ -4,9 +4,12 @@
  * the request. Local `$ref`s (`#/components/...`) are resolved; id = `operationId`, or `${METHOD} ${path}`.
  */
 import { escapePointer } from '../pointer.js';
-import { normalizeSchema, SchemaError } from '../schema.js';
-import type { HttpEndpoint, JsonSchema, ObjectSchema, Tool } from '../types.js';
-import { buildEach, EntryError, isRecord, origin, type ImportResult, type ParsedDocument } from './entries.js';
+import { normalizeSchema, setEntry } from '../schema.js';
+import { refResolver } from './refs.js';
+import type { HttpEndpoint, JsonSchema, JsonValue, ObjectSchema, Tool } from '../types.js';
+import { isJsonValue } from '../validate.js';
+import { suspiciousEndpoint } from '../executors/network-policy.js';
+import { buildEach, EntryError, isRecord, origin, type ImportIssue, type ImportResult, type ParsedDocument } from './entries.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'] as const;
 type ParameterLocation = NonNullable<HttpEndpoint['parameterLocations']>[string];
@@ -21,19 +24,27 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
   const title = typeof info.title === 'string' && info.title.trim() !== '' ? info.title.trim() : undefined;
   const servers = Array.isArray(root.servers) ? root.servers : [];
   const server = isRecord(servers[0]) && typeof servers[0].url === 'string' ? servers[0].url.replace(/\/+$/, '') : '';
+  const warnings: ImportIssue[] = [];
+  const serverProblem = server === '' ? undefined : suspiciousEndpoint(server);
+  if (serverProblem !== undefined) warnings.push({ file, location: '/servers/0/url', reason: serverProblem });
 
   const operations: { location: string; value: { path: string; method: (typeof METHODS)[number]; op: unknown; shared: unknown } }[] = [];
+  const misplaced: ImportIssue[] = [];
   for (const [path, item] of Object.entries(root.paths)) {
     if (!isRecord(item)) continue;
+    // Some generated documents (ToolAlpaca's) nest paths inside a path item; they are reported, not lost.
+    for (const key of Object.keys(item)) {
+      if (key.startsWith('/')) misplaced.push({ file, location: `/paths/${escapePointer(path)}/${escapePointer(key)}`, reason: `path '${key}' is nested inside the path item '${path}'; paths must be keys of "paths"` });
+    }
     for (const method of METHODS) {
       if (item[method] !== undefined) {
         operations.push({ location: `/paths/${escapePointer(path)}/${method}`, value: { path, method, op: item[method], shared: item.parameters } });
       }
     }
   }
-  return buildEach(file, operations, ({ path, method, op, shared }) => {
+  const result = buildEach(file, operations, ({ path, method, op, shared }, operationPointer, warn) => {
     if (!isRecord(op)) throw new EntryError('', 'expected an operation object');
-    const resolve = (value: unknown, pointer: string): unknown => resolveRefs(root, value, pointer, 0);
+    const resolve = refResolver(root);
     const operationId = typeof op.operationId === 'string' && op.operationId.trim() !== '' ? op.operationId.trim() : undefined;
     const id = operationId ?? `${method.toUpperCase()} ${path}`;
     const summary = typeof op.summary === 'string' ? op.summary.trim() : '';
@@ -41,6 +52,14 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
     const description = [summary, details].filter((s, i, all) => s !== '' && all.indexOf(s) === i).join('\n');
 
     const properties: Record<string, JsonSchema> = {};
+    // The resolved source schemas of the parameters, kept (as sourceParameters) when one uses keywords outside the subset.
+    const sources: Record<string, JsonValue> = {};
+    let droppedAny = false;
+    const normalizeKept = (raw: unknown, pointer: string): JsonSchema =>
+      normalizeSchema(raw, pointer, (at, keyword) => {
+        droppedAny = true;
+        warn(at, `keyword '${keyword}' is outside what toolken's validator and decoder enforce; calls are checked against the source schema`);
+      });
     const required: string[] = [];
     const locations: Record<string, ParameterLocation> = {};
     // Operation-level parameters override path-level ones with the same name and location.
@@ -56,10 +75,15 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
       if (typeof name !== 'string' || name === '') throw new EntryError(`${at}/name`, 'parameter needs a "name"');
       if (where === 'cookie') continue;
       if (where !== 'path' && where !== 'query' && where !== 'header') throw new EntryError(`${at}/in`, `unsupported parameter location ${JSON.stringify(where)}`);
-      const schema = param.schema === undefined ? {} : normalizeSchema(resolve(param.schema, `${at}/schema`), `${at}/schema`);
+      if (where === 'header' && !HTTP_TOKEN.test(name)) {
+        warnings.push({ file, location: `${operationPointer}${at}/name`, reason: `header name ${JSON.stringify(name)} is not a valid HTTP header name; calls that set it will fail` });
+      }
+      const source = param.schema === undefined ? {} : resolve(param.schema, `${at}/schema`);
+      const schema = normalizeKept(source, `${at}/schema`);
+      if (isJsonValue(source)) setEntry(sources, name, source);
       if (typeof param.description === 'string' && param.description.trim() !== '' && schema.description === undefined) schema.description = param.description.trim();
-      properties[name] = schema;
-      locations[name] = where;
+      setEntry(properties, name, schema);
+      setEntry(locations, name, where);
       const idx = required.indexOf(name);
       if (param.required === true || where === 'path') {
         if (idx === -1) required.push(name);
@@ -73,14 +97,18 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
       if (!isRecord(json) || json.schema === undefined) {
         throw new EntryError('/requestBody', 'only application/json request bodies are supported');
       }
-      const schema = normalizeSchema(resolve(json.schema, '/requestBody/content/application~1json/schema'), '/requestBody/content/application~1json/schema');
+      const source = resolve(json.schema, '/requestBody/content/application~1json/schema');
+      const schema = normalizeKept(source, '/requestBody/content/application~1json/schema');
+      const sourceFields = isRecord(source) && isRecord(source.properties) ? source.properties : {};
       if (schema.type !== 'object' && schema.properties === undefined) {
         throw new EntryError('/requestBody', 'the JSON request body must be an object schema so its fields can be parameters');
       }
       for (const [name, child] of Object.entries(schema.properties ?? {})) {
         if (locations[name] !== undefined) throw new EntryError('/requestBody', `body field '${name}' clashes with a ${locations[name]} parameter of the same name`);
-        properties[name] = child;
-        locations[name] = 'body';
+        setEntry(properties, name, child);
+        setEntry(locations, name, 'body');
+        const field = sourceFields[name];
+        if (isJsonValue(field)) setEntry(sources, name, field);
       }
       const bodyRequired = isRecord(body) && body.required === true;
       // An optional body makes its required fields required only when the body is sent; keep them optional.
@@ -89,6 +117,7 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
 
     const parameters: ObjectSchema = { type: 'object', properties, required };
     const tool: Tool = { id, name: operationId ?? id, description, parameters };
+    if (droppedAny) tool.sourceParameters = { type: 'object', properties: sources, required: [...required] };
     const tags = Array.isArray(op.tags) ? op.tags.filter((t): t is string => typeof t === 'string') : [];
     if (tags[0] !== undefined) tool.category = tags[0];
     if (title !== undefined) tool.group = typeof info.description === 'string' && info.description.trim() !== '' ? { name: title, description: info.description.trim() } : { name: title };
@@ -97,26 +126,9 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
     }
     tool.origin = origin('openapi', file, `/paths/${escapePointer(path)}/${method}`);
     return [tool];
-  });
+  }, misplaced);
+  return { ...result, warnings: [...warnings, ...(result.warnings ?? [])] };
 }
 
-/** Replaces `{"$ref": "#/..."}` nodes by their targets; cycles deeper than 32 levels are reported, not followed forever. */
-function resolveRefs(root: Record<string, unknown>, value: unknown, pointer: string, depth: number): unknown {
-  if (depth > 32) throw new SchemaError(pointer, '$ref nesting deeper than 32 levels (a cycle?)');
-  if (Array.isArray(value)) return value.map((v, i) => resolveRefs(root, v, `${pointer}/${i}`, depth));
-  if (!isRecord(value)) return value;
-  if (typeof value.$ref === 'string') {
-    const ref = value.$ref;
-    if (!ref.startsWith('#/')) throw new SchemaError(pointer, `only local $refs are supported, got '${ref}'`);
-    let target: unknown = root;
-    for (const part of ref.slice(2).split('/')) {
-      const key = part.replace(/~1/g, '/').replace(/~0/g, '~');
-      target = isRecord(target) ? target[key] : undefined;
-    }
-    if (target === undefined) throw new SchemaError(pointer, `$ref '${ref}' points to nothing`);
-    return resolveRefs(root, target, pointer, depth + 1);
-  }
-  const out: Record<string, unknown> = {};
-  for (const [key, child] of Object.entries(value)) out[key] = resolveRefs(root, child, `${pointer}/${escapePointer(key)}`, depth);
-  return out;
-}
+/** RFC 9110 token characters: what a header name may consist of (no spaces, no CR/LF, no colon). */
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;

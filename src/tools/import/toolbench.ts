@@ -7,10 +7,11 @@
  *   and an `api_list` whose entries use `name`, `description` and `url`.
  * Each API becomes one tool with id `${tool_name}&&${api_name}` (ToolGen's atomic token is `<<id>>`).
  */
-import { resolveTypeName } from '../schema.js';
+import { MAX_SCHEMA_DEPTH, resolveTypeName, setEntry } from '../schema.js';
 import type { HttpEndpoint, JsonSchema, ObjectSchema, Tool } from '../types.js';
 import { isJsonValue } from '../validate.js';
-import { buildEach, documentEntries, EntryError, isRecord, origin, stringField, type ImportResult, type ParsedDocument } from './entries.js';
+import { suspiciousEndpoint } from '../executors/network-policy.js';
+import { buildEach, documentEntries, EntryError, isRecord, origin, stringField, type ImportIssue, type ImportResult, type ParsedDocument } from './entries.js';
 
 export const toolbenchId = (toolName: string, apiName: string): string => `${toolName}&&${apiName}`;
 
@@ -31,10 +32,16 @@ export function importToolbench(doc: ParsedDocument, file: string): ImportResult
       apis.push({ location: at, value: { api, tool: toolFields } });
     });
   }
-  return buildEach(file, apis, ({ api, tool }, location) => {
+  const result = buildEach(file, apis, ({ api, tool }, location) => {
     if (api === undefined) throw new EntryError('', 'expected an object with an "api_list" array');
     return [toolbenchApi(api, tool, file, location)];
   });
+  const warnings: ImportIssue[] = [];
+  for (const tool of result.tools) {
+    const problem = tool.endpoint === undefined ? undefined : suspiciousEndpoint(tool.endpoint.url);
+    if (problem !== undefined) warnings.push({ file, location: `${tool.origin?.location ?? ''} /url`, reason: problem });
+  }
+  return { ...result, warnings: [...warnings, ...(result.warnings ?? [])] };
 }
 
 function toolbenchApi(api: unknown, toolFields: Record<string, unknown>, file: string, location: string): Tool {
@@ -60,7 +67,7 @@ function toolbenchApi(api: unknown, toolFields: Record<string, unknown>, file: s
       if (!isRecord(param)) throw new EntryError(pointer, 'expected a parameter object');
       const name = stringField(param, 'name', pointer, true);
       if (Object.prototype.hasOwnProperty.call(properties, name)) throw new EntryError(pointer, `parameter '${name}' is declared twice`);
-      properties[name] = parameterSchema(param, pointer);
+      setEntry(properties, name, parameterSchema(param, pointer));
       if (isRequired) required.push(name);
     });
   }
@@ -104,17 +111,19 @@ const TEMPLATE_TYPES: Readonly<Record<string, JsonSchema>> = {
  * `"list of int with length 3"`, lists of example objects carrying `_list_length`). It becomes a loose schema: no
  * property is required, and sketches it cannot read (e.g. JSON pasted as a string) accept any value.
  */
-export function templateSchema(template: unknown): JsonSchema {
+export function templateSchema(template: unknown, depth = 0): JsonSchema {
+  // A sketch nested deeper than any schema may be is read as "any value" rather than walked to the stack's end.
+  if (depth > MAX_SCHEMA_DEPTH) return {};
   if (typeof template === 'string') {
     if (template === 'empty list') return { type: 'array' };
     const list = /^list of (\w+) with length \d+$/.exec(template);
     if (list !== null) return { type: 'array', items: TEMPLATE_TYPES[list[1]!] ?? {} };
     return TEMPLATE_TYPES[template] ?? {};
   }
-  if (Array.isArray(template)) return template.length === 0 ? { type: 'array' } : { type: 'array', items: templateSchema(template[0]) };
+  if (Array.isArray(template)) return template.length === 0 ? { type: 'array' } : { type: 'array', items: templateSchema(template[0], depth + 1) };
   if (isRecord(template)) {
     const properties: Record<string, JsonSchema> = {};
-    for (const [key, value] of Object.entries(template)) if (key !== '_list_length') properties[key] = templateSchema(value);
+    for (const [key, value] of Object.entries(template)) if (key !== '_list_length') setEntry(properties, key, templateSchema(value, depth + 1));
     return { type: 'object', properties };
   }
   return {};

@@ -1,5 +1,5 @@
 /**
- * A small, fully deterministic SFT run used by the resume test: run as a child process so that the test can kill
+ * A small, fully deterministic SFT run used by the Trainer's resume tests: run as a child process so that the test can kill
  * it at an arbitrary moment. Usage: node --import tsx tiny-run.ts <run-dir> [--lora]. Prints "STEP <n> <loss>" per
  * step and "DONE <steps> resumed=<step|none> weights=<checksum>" at the end. With --lora only LoRA adapters with
  * dropout train, so resuming must also restore the dropout generator; with --average the final weights are a moving
@@ -12,8 +12,8 @@ import { Rng } from '../../tensor/random.js';
 import { IGNORE_INDEX } from '../batches.js';
 import type { TokenizedExample } from '../batches.js';
 import { RunDirectory } from '../run-dir.js';
-import { trainSft, defaultSftConfig } from '../sft.js';
-import type { SftConfig } from '../sft.js';
+import { defaultSftConfig, SftObjective, type SftConfig } from '../objectives/sft.js';
+import { Trainer } from '../trainer.js';
 
 export const tinyConfig = parseHfConfig({
   model_type: 'llama', vocab_size: 48, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4,
@@ -43,9 +43,10 @@ if (process.argv[1]?.endsWith('tiny-run.ts')) {
   if (process.argv.includes('--lora')) applyLora(model, { rank: 4, alpha: 8, dropout: 0.2, targetModules: ['q_proj', 'v_proj', 'down_proj'], seed: 1 });
   const run = RunDirectory.open(runDir, { resume: true });
   const averageDecay = process.argv.includes('--average') ? 0.8 : 0;
-  const result = trainSft({
-    model, train: tinyExamples(), config: { ...tinySftConfig, averageDecay }, run, showProgress: false,
-    onStep: (step, loss) => process.stdout.write(`STEP ${step} ${loss}\n`),
+  const config = { ...tinySftConfig, averageDecay };
+  const objective = new SftObjective({ model, train: tinyExamples(), settings: config });
+  const result = new Trainer({ model, objective, config }).train({
+    run, showProgress: false, onStep: (step, loss) => process.stdout.write(`STEP ${step} ${loss}\n`),
   });
   let checksum = 0;
   for (const [, p] of model.trainableParameters()) p.toArray().forEach((v, i) => (checksum += v * ((i % 7) + 1)));

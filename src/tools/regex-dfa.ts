@@ -1,5 +1,8 @@
 /**
- * JSON Schema `pattern` as a byte automaton, so that constrained decoding writes only strings that match.
+ * JSON Schema `pattern` in linear time: as a byte automaton, so that constrained decoding writes only strings that
+ * match, and as a matcher that validation runs over any string (`compileMatcher`). JavaScript's own engine
+ * backtracks (`^(a+)+$` takes seconds on 30 characters) and synchronous code cannot be interrupted, so schema
+ * patterns from catalogs are never handed to it.
  *
  * A pattern is an ECMAScript regular expression that matches anywhere in the string unless anchored, so each
  * top-level alternative without `^` gets a leading `.*` and without `$` a trailing one. Supported: literals,
@@ -10,7 +13,8 @@
  *
  * What gets generated is printable ASCII without `"` and `\` (no JSON escapes needed), so the automaton accepts
  * the pattern's strings over that alphabet: every generated string matches, though not every matching string can
- * be generated.
+ * be generated. The matcher reads every code point; it simulates the same Thompson automaton, building its
+ * deterministic states lazily, so a string costs time linear in its length.
  */
 
 /** The pattern cannot be compiled; `problem` says why (the caller names the schema path). */
@@ -20,11 +24,20 @@ export class PatternError extends Error {}
 const ALPHABET: readonly number[] = Array.from({ length: 0x7f - 0x20 }, (_, i) => 0x20 + i).filter((b) => b !== 0x22 && b !== 0x5c);
 /** Most DFA states a pattern may need (patterns of tool schemas need tens). */
 const MAX_STATES = 4096;
+/** Most NFA states (each written-out repetition copies its operand, so `(a{1000}){1000}` would need a million). */
+const MAX_NFA_STATES = 20_000;
+const MAX_CODE_POINT = 0x10ffff;
 /** Largest repetition count written out ({n,m} copies its operand). */
 const MAX_REPEAT = 1000;
 
-/** 128 flags, one per ASCII code. */
-type CharSet = Uint8Array<ArrayBuffer>;
+/**
+ * A set of code points: 128 flags for ASCII, and sorted disjoint ranges above it (the byte automaton reads only the
+ * flags; the matcher reads both).
+ */
+interface CharSet {
+  readonly ascii: Uint8Array<ArrayBuffer>;
+  readonly high: readonly (readonly [number, number])[];
+}
 
 type Ast =
   | { readonly kind: 'chars'; readonly set: CharSet }
@@ -32,19 +45,61 @@ type Ast =
   | { readonly kind: 'alt'; readonly options: readonly Ast[] }
   | { readonly kind: 'repeat'; readonly item: Ast; readonly min: number; readonly max: number };
 
-const setOf = (bytes: Iterable<number>): CharSet => {
-  const set = new Uint8Array(128);
-  for (const b of bytes) if (b < 128) set[b] = 1;
-  return set;
+/** Sorts and merges ranges of code points >= 128. */
+function normalizeRanges(ranges: readonly (readonly [number, number])[]): [number, number][] {
+  const sorted = ranges.filter(([lo, hi]) => hi >= 128 && lo <= hi).map(([lo, hi]): [number, number] => [Math.max(lo, 128), hi]).sort((a, b) => a[0] - b[0]);
+  const out: [number, number][] = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    if (last !== undefined && r[0] <= last[1] + 1) last[1] = Math.max(last[1], r[1]);
+    else out.push([r[0], r[1]]);
+  }
+  return out;
+}
+
+const setOf = (codes: Iterable<number>, high: readonly (readonly [number, number])[] = []): CharSet => {
+  const ascii = new Uint8Array(128);
+  const above: (readonly [number, number])[] = [...high];
+  for (const c of codes) {
+    if (c < 128) ascii[c] = 1;
+    else above.push([c, c]);
+  }
+  return { ascii, high: normalizeRanges(above) };
 };
 const range = (from: string, to: string): number[] => Array.from({ length: to.charCodeAt(0) - from.charCodeAt(0) + 1 }, (_, i) => from.charCodeAt(0) + i);
 const DIGITS = setOf(range('0', '9'));
 const WORD = setOf([...range('a', 'z'), ...range('A', 'Z'), ...range('0', '9'), 0x5f]);
-const SPACES = setOf([0x20, 0x09, 0x0a, 0x0b, 0x0c, 0x0d]);
-const ANY = setOf(ALPHABET);
-const negate = (set: CharSet): CharSet => setOf(ALPHABET.filter((b) => set[b] === 0));
-const union = (a: CharSet, b: CharSet): CharSet => a.map((v, i) => v | b[i]!);
-const DOT_STAR: Ast = { kind: 'repeat', item: { kind: 'chars', set: ANY }, min: 0, max: Infinity };
+// ECMAScript's \s: ASCII white space, NBSP, the Unicode space separators, line and paragraph separators, BOM.
+const SPACES = setOf([0x20, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff], [[0x2000, 0x200a]]);
+const LINE_TERMINATORS = [0x0a, 0x0d, 0x2028, 0x2029];
+const EVERYTHING = setOf(range('\0', '\x7f'), [[128, MAX_CODE_POINT]]);
+function negate(set: CharSet): CharSet {
+  const high: [number, number][] = [];
+  let next = 128;
+  for (const [lo, hi] of set.high) {
+    if (lo > next) high.push([next, lo - 1]);
+    next = hi + 1;
+  }
+  if (next <= MAX_CODE_POINT) high.push([next, MAX_CODE_POINT]);
+  return { ascii: set.ascii.map((v) => 1 - v), high };
+}
+const union = (a: CharSet, b: CharSet): CharSet => ({ ascii: a.ascii.map((v, i) => v | b.ascii[i]!), high: normalizeRanges([...a.high, ...b.high]) });
+const ANY = negate(setOf(LINE_TERMINATORS));
+const DOT_STAR: Ast = { kind: 'repeat', item: { kind: 'chars', set: EVERYTHING }, min: 0, max: Infinity };
+
+function contains(set: CharSet, code: number): boolean {
+  if (code < 128) return set.ascii[code] === 1;
+  let lo = 0;
+  let hi = set.high.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const [from, to] = set.high[mid]!;
+    if (code < from) hi = mid - 1;
+    else if (code > to) lo = mid + 1;
+    else return true;
+  }
+  return false;
+}
 
 class Parser {
   private pos = 0;
@@ -138,15 +193,15 @@ class Parser {
       case ']':
         throw this.fail(`nothing to repeat or unescaped '${c}'`);
       default: {
-        const code = c.codePointAt(0)!;
-        return { kind: 'chars', set: setOf([code]) };
+        this.pos--;
+        return { kind: 'chars', set: setOf([this.codePoint()]) };
       }
     }
   }
 
   private parseClass(): CharSet {
     const negated = this.eat('^');
-    let set = new Uint8Array(128);
+    let set = setOf([]);
     while (this.pos < this.source.length && this.source[this.pos] !== ']') {
       const low = this.classAtom();
       if (this.source[this.pos] === '-' && this.source[this.pos + 1] !== ']' && this.pos + 1 < this.source.length) {
@@ -154,7 +209,7 @@ class Parser {
         const high = this.classAtom();
         if (typeof low !== 'number' || typeof high !== 'number') throw this.fail('a class escape cannot bound a range');
         if (high < low) throw this.fail('range out of order in character class');
-        for (let b = low; b <= Math.min(high, 127); b++) set[b] = 1;
+        set = union(set, setOf(Array.from({ length: Math.max(0, Math.min(high, 127) - low + 1) }, (_, i) => low + i), [[low, high]]));
       } else set = typeof low === 'number' ? union(set, setOf([low])) : union(set, low);
     }
     if (!this.eat(']')) throw this.fail('missing ]');
@@ -163,8 +218,18 @@ class Parser {
 
   /** One class member: a code point, or a class escape's set. */
   private classAtom(): number | CharSet {
-    const c = this.source[this.pos++]!;
-    return c === '\\' ? this.parseEscape(true) : c.codePointAt(0)!;
+    if (this.source[this.pos] === '\\') {
+      this.pos++;
+      return this.parseEscape(true);
+    }
+    return this.codePoint();
+  }
+
+  /** The code point at the cursor (a surrogate pair is one), moving past it. */
+  private codePoint(): number {
+    const code = this.source.codePointAt(this.pos)!;
+    this.pos += code > 0xffff ? 2 : 1;
+    return code;
   }
 
   /** After a backslash: a class escape's set (\d \w \s and negations), else the code point it stands for. */
@@ -218,6 +283,7 @@ class Nfa {
   readonly edges: { set: CharSet; to: number }[][] = [];
 
   state(): number {
+    if (this.epsilon.length >= MAX_NFA_STATES) throw new PatternError(`the pattern needs more than ${MAX_NFA_STATES} automaton states`);
     this.epsilon.push([]);
     this.edges.push([]);
     return this.epsilon.length - 1;
@@ -288,6 +354,76 @@ class Nfa {
   }
 }
 
+function buildNfa(pattern: string): { nfa: Nfa; start: number; end: number } {
+  try {
+    // Only checks the syntax; the engine never runs the pattern.
+    new RegExp(pattern, 'u');
+  } catch {
+    throw new PatternError(`/${pattern}/ is not a valid regular expression`);
+  }
+  const nfa = new Nfa();
+  const [start, end] = nfa.build(new Parser(pattern).parsePattern());
+  return { nfa, start, end };
+}
+
+/** A compiled pattern that tests strings in time linear in their length (the `test` of a RegExp, without backtracking). */
+export interface PatternMatcher {
+  test(text: string): boolean;
+}
+
+/** Most lazily built deterministic states kept per matcher; past it the cache starts over, so memory stays bounded. */
+const MAX_CACHED_STATES = 10_000;
+
+/**
+ * Compiles a pattern for validation: `test` is true when the pattern matches somewhere in the string, as
+ * `new RegExp(pattern, 'u').test` would say. Throws PatternError for patterns outside the supported subset.
+ */
+export function compileMatcher(pattern: string): PatternMatcher {
+  const { nfa, start, end } = buildNfa(pattern);
+  let ids = new Map<string, number>();
+  let sets: number[][] = [];
+  let moves: Map<number, number>[] = [];
+  const stateOf = (set: number[]): number => {
+    const key = set.join(',');
+    let id = ids.get(key);
+    if (id === undefined) {
+      id = sets.length;
+      sets.push(set);
+      moves.push(new Map());
+      ids.set(key, id);
+    }
+    return id;
+  };
+  const initial = nfa.closure([start]);
+  return {
+    test(text: string): boolean {
+      let set = initial;
+      let id = stateOf(set);
+      for (const ch of text) {
+        const code = ch.codePointAt(0)!;
+        let next = moves[id]!.get(code);
+        if (next === undefined) {
+          const targets: number[] = [];
+          for (const s of set) for (const edge of nfa.edges[s]!) if (contains(edge.set, code)) targets.push(edge.to);
+          const nextSet = nfa.closure(targets);
+          if (sets.length + 2 > MAX_CACHED_STATES) {
+            ids = new Map();
+            sets = [];
+            moves = [];
+            id = stateOf(set);
+          }
+          next = stateOf(nextSet);
+          moves[id]!.set(code, next);
+        }
+        id = next;
+        set = sets[id]!;
+        if (set.length === 0) return false;
+      }
+      return set.includes(end);
+    },
+  };
+}
+
 /** A deterministic automaton over the string's bytes; state 0 is the start, no state is dead. */
 export interface PatternDfa {
   readonly states: number;
@@ -298,13 +434,7 @@ export interface PatternDfa {
 
 /** Compiles a pattern; throws PatternError when it is invalid or outside the supported subset. */
 export function compilePattern(pattern: string): PatternDfa {
-  try {
-    new RegExp(pattern, 'u');
-  } catch {
-    throw new PatternError(`/${pattern}/ is not a valid regular expression`);
-  }
-  const nfa = new Nfa();
-  const [start, end] = nfa.build(new Parser(pattern).parsePattern());
+  const { nfa, start, end } = buildNfa(pattern);
   const sets: number[][] = [nfa.closure([start])];
   const ids = new Map<string, number>([[sets[0]!.join(','), 0]]);
   const rows: Int32Array[] = [];
@@ -312,7 +442,7 @@ export function compilePattern(pattern: string): PatternDfa {
     const row = new Int32Array(128).fill(-1);
     for (const b of ALPHABET) {
       const targets: number[] = [];
-      for (const s of sets[d]!) for (const edge of nfa.edges[s]!) if (edge.set[b] === 1) targets.push(edge.to);
+      for (const s of sets[d]!) for (const edge of nfa.edges[s]!) if (edge.set.ascii[b] === 1) targets.push(edge.to);
       if (targets.length === 0) continue;
       const closed = nfa.closure(targets);
       const key = closed.join(',');

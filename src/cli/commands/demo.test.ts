@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadCatalog } from '../../tools/catalog.js';
+import { loadQueriesFile } from '../../data/loaders/user.js';
+import { captureOutput } from '../testing/capture.js';
+import { main } from '../main.js';
+
+/** Splits one printed command line into arguments: words, and '...' quoted words (with '\'' for a quote). */
+function shellWords(line: string): string[] {
+  const words: string[] = [];
+  const pattern = /'((?:[^']|'\\'')*)'|(\S+)/g;
+  for (const m of line.matchAll(pattern)) words.push(m[1] !== undefined ? m[1].replace(/'\\''/g, "'") : m[2]!);
+  return words;
+}
+
+test('the demo prints its results table to stdout with commands to try next, and every one of them works on its output', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'toolken-demo-'));
+  try {
+    const demo = await captureOutput(() => main(['demo', '--quick', '--out', out]));
+    assert.equal(demo.value, 0, demo.stderr);
+    assert.match(demo.stdout, /multi-domain\s+toolgen/);
+    assert.match(demo.stdout, /report: .*report\.html/);
+    // The catalog and the held-out queries are saved with the model, in the formats the CLI reads.
+    const tools = loadCatalog(join(out, 'model', 'catalog.json')).tools;
+    assert.equal(tools.length, 129);
+    assert.ok(loadQueriesFile(join(out, 'model', 'test-queries.jsonl'), tools).length > 10);
+
+    const commands = demo.stdout.split('\n').filter((l) => l.trim().startsWith('npx toolken ')).map((l) => shellWords(l.trim()).slice(2));
+    assert.ok(commands.length >= 3, demo.stdout);
+    for (const argv of commands) {
+      const run = await captureOutput(() => main(argv));
+      assert.equal(run.value, 0, `toolken ${argv.join(' ')}\n${run.stderr}`);
+      // generate may rightly print nothing (the quick model can end its turn at once); the others print results.
+      if (argv[0] !== 'generate') assert.ok(run.stdout.trim().length > 0, `toolken ${argv.join(' ')} printed nothing`);
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
