@@ -21,7 +21,11 @@ import { loadModel } from '../src/models/load.js';
 import { loadToolIndex } from '../src/methods/toolgen/model.js';
 import { DEFAULT_RETRY_TEMPERATURES } from '../src/methods/toolgen/agent-loop.js';
 import type { AgentMetrics } from '../src/methods/toolgen/agent-metrics.js';
-import type { ToolGenPolicyOptions } from '../src/methods/toolgen/policy.js';
+import { ToolGenPolicy, type ToolGenPolicyOptions } from '../src/methods/toolgen/policy.js';
+import { jsonType } from '../src/methods/toolgen/agent-metrics.js';
+import { goldConversation } from '../src/methods/toolgen/plan-policy.js';
+import { canonicalJson } from '../src/tools/validate.js';
+import type { JsonValue } from '../src/tools/types.js';
 import { formatTable, writeResults, type BenchRecord } from './lib.js';
 
 const argv = process.argv.slice(2);
@@ -74,6 +78,35 @@ for (const [system, s] of Object.entries(systems)) {
   records.push({ name: `agent/demo-tasks/${system}/steps`, value: metrics.meanSteps, unit: 'steps/task', params });
   for (const [type, e] of Object.entries(metrics.argumentExactMatch)) {
     records.push({ name: `agent/demo-tasks/${system}/argument-exact-match-${type}`, value: e.matched / e.total, unit: 'ratio', params: { ...params, values: e.total } });
+  }
+}
+/**
+ * Argument filling on its own, teacher-forced: each gold conversation is cut before each of its arguments turns,
+ * the model writes the arguments of the gold tool (with and without copying), and every gold value is compared
+ * exactly, by JSON type. This isolates copying from choosing the tool.
+ */
+const byId = new Map(tools.map((t) => [t.id, t]));
+for (const [system, copyValues] of [['toolgen', true], ['toolgen-no-copy', false]] as const) {
+  const policy = new ToolGenPolicy(tg, { copyValues });
+  const exact: Record<string, { matched: number; total: number }> = {};
+  for (const t of tasks) {
+    const { messages } = await goldConversation({ task: t.task, plan: t.plan, tools, executor, toolText: (id) => index.toolToText(id), options: { maxObservationChars: 256 } });
+    let call = 0;
+    for (let i = 0; i < messages.length && call < t.plan.length; i++) {
+      if (messages[i]!.role !== 'user' || !messages[i]!.content.startsWith('Please give the input.')) continue;
+      const gold = t.plan[call++]!;
+      const context = [t.task, ...messages.slice(0, i).filter((m) => m.role === 'tool').map((m) => String((JSON.parse(m.content) as { response: string }).response))];
+      const got = policy.arguments(messages.slice(0, i + 1), byId.get(gold.tool)!, context, { temperature: 0, seed: 0 }).value;
+      const written = got !== null && typeof got === 'object' && !Array.isArray(got) ? got : {};
+      for (const [name, value] of Object.entries(gold.arguments as Record<string, JsonValue>)) {
+        const entry = (exact[jsonType(value)] ??= { matched: 0, total: 0 });
+        entry.total++;
+        if (name in written && canonicalJson(written[name]!) === canonicalJson(value)) entry.matched++;
+      }
+    }
+  }
+  for (const [type, e] of Object.entries(exact)) {
+    records.push({ name: `agent/demo-tasks/${system}/argument-exact-match-gold-tool-${type}`, value: e.matched / e.total, unit: 'ratio', params: { model: modelDir, tasks: tasks.length, quick, values: e.total } });
   }
 }
 process.stdout.write(formatTable('agent', records) + '\n');
