@@ -105,7 +105,16 @@ export {
   type ToolGenStageOptions,
   type ToolGenStageResult,
   type AgentAnswer,
+  runAgent,
+  ToolGenPolicy,
+  agentMetrics,
+  trajectoryAnswerFile,
+  type AgentPolicy,
+  type AgentTrajectory,
+  type AgentLoopOptions,
+  type AgentMetrics,
 } from './methods/toolgen/index.js';
+export { answersMatch } from './eval/agent/answers.js';
 
 // ToolkenGPT and Toolken+.
 export {

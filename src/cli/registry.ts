@@ -8,3 +8,4 @@ commands['tools'] = (await import('./commands/tools.js')).command;
 commands['train'] = (await import('./commands/train.js')).command;
 commands['retrieve'] = (await import('./commands/retrieve.js')).command;
 commands['demo'] = (await import('./commands/demo.js')).command;
+commands['agent'] = (await import('./commands/agent.js')).command;

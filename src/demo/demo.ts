@@ -5,19 +5,25 @@
  *  2. a byte-level BPE tokenizer learned from that text, a small Llama-style model from scratch, and one atomic
  *     tool token per tool (initialised from the tool name's sub-token embeddings);
  *  3. training: memorization (document -> token), retrieval (query -> token, with memorization mixed in so the
- *     tokens keep their documents), argument filling (query + chosen token + documentation -> JSON arguments);
+ *     tokens keep their documents), agent tuning (ToolGen's Thought / action / arguments / observation turns,
+ *     built by playing the gold plans of one-call queries and of two- and three-step tasks through the agent loop);
  *  4. evaluation on held-out queries against BM25 and the trained dense retriever, in both settings, and the
  *     hallucination rate of free generation against the trie-constrained one;
- *  5. three requests answered end to end (tool by constrained search, arguments by schema-constrained decoding,
- *     the tool executed);
+ *  5. held-out multi-step tasks answered end to end by the agent loop (actions trie-constrained, arguments
+ *     schema-constrained with values copied from the context, tools executed), scored by pass rate;
  *  6. report.json, report.html and the trained model (a Hugging Face directory + tool-index.json) in `out`.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ToolGenAgent, type AgentAnswer } from '../methods/toolgen/agent.js';
 import { CATALOG_FILE } from '../methods/toolgen/stages.js';
-import { demoCatalog, demoImplementations } from '../data/demo/catalog.js';
+import { demoCatalog, demoExecutor } from '../data/demo/catalog.js';
 import { demoQuerySplit } from '../data/demo/queries.js';
+import { demoTask, generateDemoTasks } from '../data/demo/tasks.js';
+import { formatAgentEvent } from '../methods/toolgen/agent-loop.js';
+import { agentMetrics, type AgentMetrics } from '../methods/toolgen/agent-metrics.js';
+import { answersMatch } from '../eval/agent/answers.js';
+import { DEFAULT_AGENT_SYSTEM_PROMPT, FINISH_TOOL } from '../methods/toolgen/examples.js';
+import { agentConversations, answerTasks, queryTasks } from './agent-tasks.js';
 import type { ChatExample } from '../data/types.js';
 import { defaultDenseOptions } from '../retrieval/dense.js';
 import { compareRetrievers } from '../eval/retrieval/compare.js';
@@ -28,8 +34,6 @@ import { groupedBarSvg, lineSvg } from '../report/charts.js';
 import { ProgressBar } from '../report/progress.js';
 import { formatTable, renderHtmlReport, type ReportBlock } from '../report/html.js';
 import { getBackend } from '../tensor/backends/index.js';
-import { FunctionExecutor } from '../tools/executors/registry.js';
-import type { JsonValue } from '../tools/types.js';
 import { saveCatalog } from '../tools/catalog.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { RunDirectory } from '../train/run-dir.js';
@@ -38,7 +42,6 @@ import { defaultSftConfig, SftObjective, type SftConfig } from '../train/objecti
 import { Trainer } from '../train/trainer.js';
 import {
   TOOL_INDEX_FILE,
-  argumentExamples,
   attachToolIndex,
   selectTrainable,
   stageConversations,
@@ -64,24 +67,26 @@ export interface DemoReport {
   readonly retrievers: RetrievalReport['retrievers'];
   readonly settings: Record<string, RetrievalReport>;
   readonly hallucination: { readonly unconstrained: number; readonly constrained: number; readonly queries: number };
-  readonly examples: readonly {
-    query: string;
-    tool: string;
-    arguments: JsonValue;
-    result: string;
-    ok: boolean;
-    candidates: { tool: string; score: number }[];
-  }[];
+  readonly agent: {
+    readonly metrics: AgentMetrics;
+    readonly examples: readonly { task: string; truth: string; answer: string; passed: boolean; turns: string[] }[];
+  };
   readonly training: Record<string, { steps: number; finalLoss: number; tokensPerSecond: number }>;
-  readonly catalog: { tools: number; domains: number; trainQueries: number; testQueries: number };
+  readonly catalog: { tools: number; domains: number; trainQueries: number; testQueries: number; trainTasks: number; testTasks: number };
   readonly backend: string;
   readonly seconds: number;
 }
 
-const EXAMPLE_QUERIES = [
-  'Convert 37 degrees Celsius to Fahrenheit please.',
-  'What is the greatest common divisor of 84 and 126?',
-  'How many days are there between 2024-01-15 and 2024-03-01?',
+/** Multi-step tasks the demo prints turn by turn, before the held-out ones; their answers come from their plans. */
+const EXAMPLE_TASKS = [
+  demoTask('example/0', 'Convert 37 degrees Celsius to Fahrenheit. Then round the result to 0 decimal places.', [
+    { tool: 'convert_temperature', arguments: { value: 37, from_scale: 'C', to_scale: 'F' } },
+    { tool: 'round_number', arguments: { value: 98.6, decimals: 0 } },
+  ]),
+  demoTask('example/1', 'What is the greatest common divisor of 84 and 126? Then multiply the result by 3.', [
+    { tool: 'greatest_common_divisor', arguments: { a: 84, b: 126 } },
+    { tool: 'multiply_numbers', arguments: { a: 42, b: 3 } },
+  ]),
 ];
 
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
@@ -94,50 +99,58 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
   // 1. Catalog and queries.
   const tools = demoCatalog();
-  const byId = new Map(tools.map((t) => [t.id, t]));
   const { train, test } = demoQuerySplit({ seed: o.seed });
   const evalQueries = o.quick ? test.filter((_, i) => i % 8 === 0) : test;
   const domains = new Set(tools.map((t) => t.category));
-  log(`[1/6] catalog: ${tools.length} tools in ${domains.size} domains; ${train.length} training and ${test.length} held-out queries`);
+  const trainTasks = generateDemoTasks({ seed: o.seed, count: o.quick ? 40 : 400 });
+  const seenTasks = new Set(trainTasks.map((t) => t.task));
+  const testTasks = generateDemoTasks({ seed: o.seed + 1, count: o.quick ? 12 : 60 }).filter((t) => !seenTasks.has(t.task)).slice(0, o.quick ? 6 : 40);
+  log(`[1/6] catalog: ${tools.length} tools in ${domains.size} domains; ${train.length} training and ${test.length} held-out queries; ${trainTasks.length} training and ${testTasks.length} held-out multi-step tasks`);
 
   // 2. Tokenizer, model, tool tokens.
   const texts = [
     ...tools.map(toolDocument),
     ...train.map((q) => q.query),
     ...train.flatMap((q) => (q.calls ?? []).map((c) => JSON.stringify(c.arguments))),
+    DEFAULT_AGENT_SYSTEM_PROMPT,
+    ...trainTasks.map((t) => t.task),
   ];
   const tokenizer = trainScratchTokenizer(texts, o.quick ? 1024 : 2048);
   const modelOptions: ScratchModelOptions = o.quick
-    ? { vocabSize: 1024, dim: 64, layers: 2, heads: 4, kvHeads: 2, hiddenDim: 128, maxPositions: 512, seed: o.seed, projectionStd: 1 / 8 }
-    : { vocabSize: 2048, dim: 128, layers: 2, heads: 4, kvHeads: 2, hiddenDim: 256, maxPositions: 512, seed: o.seed, projectionStd: 1 / Math.sqrt(128) };
-  const tg = await attachToolIndex(scratchModel(tokenizer, modelOptions), tokenizer, tools, 'atomic');
+    ? { vocabSize: 1024, dim: 64, layers: 2, heads: 4, kvHeads: 2, hiddenDim: 128, maxPositions: 1024, seed: o.seed, projectionStd: 1 / 8 }
+    : { vocabSize: 2048, dim: 128, layers: 2, heads: 4, kvHeads: 2, hiddenDim: 256, maxPositions: 1024, seed: o.seed, projectionStd: 1 / Math.sqrt(128) };
+  // The Finish action is indexed like a tool, so it has a token of its own.
+  const tg = await attachToolIndex(scratchModel(tokenizer, modelOptions), tokenizer, [...tools, FINISH_TOOL], 'atomic');
   selectTrainable(tg, { kind: 'full' });
   log(`[2/6] tokenizer: ${tokenizer.vocabSize} tokens (incl. ${tools.length} tool tokens); model: ${modelOptions.layers} layers x ${modelOptions.dim}`);
 
   // 3. Training stages.
-  const implementations = demoImplementations();
-  const execute = (toolId: string, args: JsonValue): string => JSON.stringify(implementations.get(toolId)!(args));
-  const memorization = stageConversations('memorization', tg, tools, train);
+  const executor = demoExecutor(tools);
+  const memorization = stageConversations('memorization', tg, [...tools, FINISH_TOOL], train);
   const retrieval = stageConversations('retrieval', tg, tools, train);
-  // Argument filling on every training call; the tool token is context only, so retrieval is not unlearned.
-  const argumentsStage = argumentExamples(train, byId, tg.index);
+  const loop = { maxSteps: 6, maxObservationChars: 256 };
+  // Half of the one-call queries (a quarter in the quick run) keep the agent stage within the demo's time budget.
+  const oneCallTasks = queryTasks(train.filter((_, i) => i % (o.quick ? 4 : 2) === 0));
+  log(`[3/6] playing ${oneCallTasks.length + trainTasks.length} gold plans through the agent loop for agent tuning`);
+  const agentStage = await agentConversations([...oneCallTasks, ...trainTasks], tg, tools, executor, loop);
   const repeat = (xs: readonly ChatExample[], n: number): ChatExample[] => Array.from({ length: n }, () => xs).flat();
   // From scratch, a small model needs many passes to tie queries to tool tokens; 1.5e-3 is about the largest
   // learning rate at which it leaves the "predict the tool prior" plateau quickly.
-  const epochs = o.quick ? { memorization: 2, retrieval: 2, arguments: 1 } : { memorization: 10, retrieval: 14, arguments: 5 };
+  const epochs = o.quick ? { memorization: 2, retrieval: 2, agent: 1 } : { memorization: 10, retrieval: 14, agent: 3 };
   const stages: { name: string; conversations: ChatExample[]; epochs: number; lr: number }[] = [
     { name: 'memorization', conversations: memorization, epochs: epochs.memorization, lr: 1.5e-3 },
     { name: 'retrieval', conversations: [...retrieval, ...repeat(memorization, 2)], epochs: epochs.retrieval, lr: 1.5e-3 },
-    { name: 'arguments', conversations: [...argumentsStage, ...retrieval.filter((_, i) => i % 2 === 0)], epochs: epochs.arguments, lr: 1e-3 },
+    // Retrieval is replayed beside agent tuning so the bare-query answers are not unlearned.
+    { name: 'agent', conversations: [...agentStage, ...retrieval.filter((_, i) => i % 2 === 0)], epochs: epochs.agent, lr: 1e-3 },
   ];
   const training: DemoReport['training'] = {};
   const curves: { name: string; points: [number, number][] }[] = [];
   for (const [i, stage] of stages.entries()) {
     log(`[3/6] stage ${i + 1}/3 ${stage.name}: ${stage.conversations.length} conversations x ${stage.epochs} epochs`);
-    const examples = tokenizeConversations(tokenizer, stage.conversations, 384);
+    const examples = tokenizeConversations(tokenizer, stage.conversations, MAX_LENGTH);
     const run = RunDirectory.open(join(outDir, 'runs', stage.name), { resume: false, replace: true });
     const config: SftConfig = {
-      ...defaultSftConfig, epochs: stage.epochs, batchSize: 16, lr: stage.lr, warmup: 0.05, maxLength: 384, seed: o.seed + i, padId: 0,
+      ...defaultSftConfig, epochs: stage.epochs, batchSize: 16, lr: stage.lr, warmup: 0.05, maxLength: MAX_LENGTH, seed: o.seed + i, padId: 0,
       weightDecay: 0.01, groupByLength: true,
     };
     run.writeConfig({ stage: stage.name, sft: config, model: modelOptions, tools: tools.length });
@@ -156,9 +169,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   log(`      saved the trained model, its catalog and the held-out queries to ${modelDir}`);
 
   // 4. Evaluation against the baselines.
-  const executor = new FunctionExecutor();
-  for (const tool of tools) executor.register(tool, (args) => execute(tool.id, args));
-  const agentRunner = new ToolGenAgent(tg, tools, executor, { beams: 5, maxArgumentTokens: 64 });
   log(`[4/6] training the dense baseline on the same ${train.length} queries, then evaluating toolgen, bm25 and dense on ${evalQueries.length} held-out queries (multi-domain, in-domain)`);
   const bar = new ProgressBar({ total: evalQueries.length * 3 * 2, label: 'evaluate', unit: 'query' });
   const comparisons = await compareRetrievers(tg, tools, evalQueries, {
@@ -175,27 +185,33 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const hallucination = comparisons[0]!.hallucination;
   log(`      hallucinated tools: ${(hallucination.unconstrained * 100).toFixed(1)}% free, ${(hallucination.constrained * 100).toFixed(1)}% constrained`);
 
-  // 5. End-to-end answers.
-  log('[5/6] answering three requests end to end');
-  const examples: DemoReport['examples'][number][] = [];
-  for (const query of EXAMPLE_QUERIES) {
-    const answer: AgentAnswer = await agentRunner.answer(query);
-    const result = answer.observation.ok ? answer.observation.content : `error (${answer.observation.kind}): ${answer.observation.error}`;
-    examples.push({
-      query, tool: answer.tool.id, arguments: answer.arguments, result, ok: answer.observation.ok,
-      candidates: answer.candidates.map((c) => ({ tool: c.toolId, score: c.score })),
-    });
-    log(`      "${query}"\n        -> ${answer.tool.id}(${answer.argumentsText}) = ${result}`);
-  }
+  // 5. Multi-step tasks end to end.
+  log(`[5/6] answering ${EXAMPLE_TASKS.length} example and ${testTasks.length} held-out multi-step tasks with the agent loop`);
+  const shown = new Set(EXAMPLE_TASKS.map((t) => t.id));
+  const answered = await answerTasks([...EXAMPLE_TASKS, ...testTasks], tg, tools, executor, loop, {}, (task, event) => {
+    if (shown.has(task.id)) log(`      ${event.kind === 'thought' && event.step === 0 ? `"${task.task}"\n      ` : ''}${formatAgentEvent(event)}`);
+  });
+  const heldOut = agentMetrics(answered.runs.slice(EXAMPLE_TASKS.length));
+  log(`      held-out tasks: pass rate ${heldOut.passRate.toFixed(3)}, finish rate ${heldOut.finishRate.toFixed(3)}, ${heldOut.meanSteps.toFixed(2)} steps per task`);
+  const agentReport: DemoReport['agent'] = {
+    metrics: heldOut,
+    examples: answered.runs.slice(0, EXAMPLE_TASKS.length + 3).map((r) => ({
+      task: r.trajectory.task,
+      truth: r.truth ?? '',
+      answer: r.trajectory.answer,
+      passed: r.truth !== undefined && answersMatch(r.trajectory.answer, r.truth),
+      turns: r.trajectory.steps.flatMap((st) => [`${st.action.text} ${st.argumentsText}`, ...(st.observation !== '' ? [`-> ${st.observation}`] : [])]),
+    })),
+  };
 
   // 6. Reports.
   const report: DemoReport = {
     retrievers: settings['multi-domain']!.retrievers,
     settings,
     hallucination,
-    examples,
+    agent: agentReport,
     training,
-    catalog: { tools: tools.length, domains: domains.size, trainQueries: train.length, testQueries: evalQueries.length },
+    catalog: { tools: tools.length, domains: domains.size, trainQueries: train.length, testQueries: evalQueries.length, trainTasks: trainTasks.length, testTasks: testTasks.length },
     backend,
     seconds: (performance.now() - started) / 1000,
   };
@@ -220,6 +236,9 @@ export function nextCommands(outDir: string, example: { query: string; domain: s
     `npx toolken generate --model ${model} --prompt ${quoted(example.query)} --chat --max-tokens 24`,
   ];
 }
+
+/** Longest training conversation: a three-step agent run with its system prompt and documentation fits. */
+const MAX_LENGTH = 1024;
 
 const METRICS = ['ndcg@1', 'ndcg@3', 'ndcg@5', 'recall@5', 'mrr', 'comp@5'] as const;
 
@@ -253,11 +272,17 @@ function reportBlocks(report: DemoReport, curves: { name: string; points: [numbe
     columns: ['decoding', 'share of generations naming no real tool'],
     rows: [['free (greedy)', report.hallucination.unconstrained], ['trie-constrained beam search', report.hallucination.constrained]],
   });
-  blocks.push({ kind: 'heading', text: 'Requests answered end to end' });
+  const m = report.agent.metrics;
+  blocks.push({ kind: 'heading', text: 'Multi-step tasks answered end to end (held out)' });
   blocks.push({
     kind: 'table',
-    columns: ['request', 'tool', 'arguments', 'result'],
-    rows: report.examples.map((e) => [e.query, e.tool, JSON.stringify(e.arguments), e.result]),
+    columns: ['pass rate', 'finish rate', 'give-up rate', 'steps', 'tool calls', 'retried steps', 'hallucinated actions', 'argument validity'],
+    rows: [[m.passRate, m.finishRate, m.giveUpRate, m.meanSteps, m.meanToolCalls, m.meanRetries, m.hallucinatedActions, m.argumentValidity]],
+  });
+  blocks.push({
+    kind: 'table',
+    columns: ['task', 'turns', 'answer', 'truth', 'passed'],
+    rows: report.agent.examples.map((e) => [e.task, e.turns.join(' | '), e.answer, e.truth, e.passed ? 'yes' : 'no']),
   });
   blocks.push({ kind: 'heading', text: 'Training' });
   blocks.push({

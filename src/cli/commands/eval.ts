@@ -66,6 +66,7 @@ const bfcl: CliCommand = {
 const evaluations: Readonly<Record<string, CliCommand>> = {
   bfcl,
   retrieval: (await import('./eval-retrieval.js')).command,
+  agent: (await import('./eval-agent.js')).command,
   ...(await import('./toolkengpt.js')).evalCommands,
 };
 

@@ -4,6 +4,7 @@
  */
 import type { JsonValue, Tool } from '../../tools/types.js';
 import { formatIssues, validateJson } from '../../tools/validate.js';
+import { FunctionExecutor, type CallLimits } from '../../tools/executors/registry.js';
 import type { DemoTool, Implementation } from './define.js';
 import { colorTools } from './domains/colors.js';
 import { dateTimeTools } from './domains/datetime.js';
@@ -50,4 +51,18 @@ function checked(tool: Tool, run: Implementation): (args: JsonValue) => JsonValu
     if (issues.length > 0) throw new Error(`${tool.id}: invalid arguments\n${formatIssues(issues)}`);
     return run(args as Record<string, JsonValue>);
   };
+}
+
+/**
+ * The demo tools among `tools` as an executor of their real implementations (results are the JSON of the value);
+ * tools the demo does not implement are left out, so calling one is an `unknown-tool` observation.
+ */
+export function demoExecutor(tools: readonly Tool[] = demoCatalog(), limits: Partial<CallLimits> = {}): FunctionExecutor {
+  const implementations = demoImplementations();
+  const executor = new FunctionExecutor(limits);
+  for (const tool of tools) {
+    const run = implementations.get(tool.id);
+    if (run !== undefined) executor.register(tool, (args) => JSON.stringify(run(args)));
+  }
+  return executor;
 }

@@ -31,8 +31,19 @@ export function templateSlots(template: string): string[] {
   return [...template.matchAll(SLOT)].map((m) => m[1]!);
 }
 
-function fill(demo: DemoTool, template: string, random: Random): { text: string; args: Record<string, JsonValue> } {
+/** A given argument of a template: its value and the words that stand for it in the text. */
+export interface GivenArgument {
+  value: JsonValue;
+  text: string;
+}
+
+/**
+ * A template filled with sampled values (those in `given` are fixed, and read as their `text`); returns the text
+ * without a conversational frame, and the arguments it states.
+ */
+export function fillTemplate(demo: DemoTool, template: string, random: Random, given: Readonly<Record<string, GivenArgument>> = {}): { text: string; args: Record<string, JsonValue> } {
   const args: Record<string, JsonValue> = {};
+  for (const [name, g] of Object.entries(given)) args[name] = g.value;
   for (const name of templateSlots(template)) {
     const param = demo.params[name];
     if (param === undefined) throw new Error(`demo tool ${demo.tool.id}: template '${template}' names unknown parameter '${name}'`);
@@ -42,7 +53,12 @@ function fill(demo: DemoTool, template: string, random: Random): { text: string;
     for (let retry = 0; retry < 50 && taken.includes(value); retry++) value = param.sample(random);
     args[name] = value;
   }
-  const text = template.replace(SLOT, (_m, name: string) => demo.params[name]!.say(args[name]!));
+  const text = template.replace(SLOT, (_m, name: string) => given[name]?.text ?? demo.params[name]!.say(args[name]!));
+  return { text, args };
+}
+
+function fill(demo: DemoTool, template: string, random: Random): { text: string; args: Record<string, JsonValue> } {
+  const { text, args } = fillTemplate(demo, template, random);
   return { text: pick(FRAMES, random).replace('{q}', text), args };
 }
 

@@ -135,6 +135,18 @@ export interface AgentTuningOptions {
 
 export const FINISH_FUNCTION = 'Finish';
 
+/** The finish action of agent tuning; indexed like a tool so that it has a token of its own. */
+export const FINISH_TOOL: Tool = {
+  id: FINISH_FUNCTION,
+  name: FINISH_FUNCTION,
+  description: 'Ends the task with the final answer for the user, or gives up.',
+  parameters: {
+    type: 'object',
+    properties: { return_type: { type: 'string', enum: ['give_answer', 'give_up_and_restart'] }, final_answer: { type: 'string' } },
+    required: ['return_type'],
+  },
+};
+
 export const DEFAULT_AGENT_SYSTEM_PROMPT = [
   'You are an agent that completes the user\'s task with tools.',
   'At each step, think about what to do next, then generate an action token when asked for the action.',
@@ -144,7 +156,7 @@ export const DEFAULT_AGENT_SYSTEM_PROMPT = [
   'contains everything the user needs; if the task cannot be done from this state, finish with "give_up_and_restart".',
 ].join('\n');
 
-const FINISH_DOCUMENTATION = {
+export const FINISH_DOCUMENTATION = {
   description:
     'Ends the task. Use return_type "give_answer" with the final answer shown to the user, or "give_up_and_restart" when the task cannot be completed from this state.',
   required: [{ name: 'return_type', type: 'string', description: '"give_answer" or "give_up_and_restart"' }],
@@ -157,7 +169,8 @@ function apiDescription(description: string): string {
   return (match ? match[1]! : description).trim() || 'None.';
 }
 
-function documentation(fn: TrajectoryFunction, name: string): string {
+/** The documentation shown before the arguments turn: `{name, description, required, optional}` as ToolGen writes it. */
+export function functionDocumentation(fn: TrajectoryFunction, name: string): string {
   const properties = isObject(fn.parameters.properties) ? fn.parameters.properties : {};
   const required = new Set(Array.isArray(fn.parameters.required) ? fn.parameters.required : []);
   const describe = (key: string): JsonObject => {
@@ -172,6 +185,12 @@ function documentation(fn: TrajectoryFunction, name: string): string {
     optional: keys.filter((k) => !required.has(k)).map(describe),
   });
 }
+
+/** The user turn that asks for an action's input. */
+export const argumentsPrompt = (documentation: string): string => `Please give the input. Here is the documentation: ${documentation}`;
+
+/** The user turn that asks for the action after a thought. */
+export const ACTION_PROMPT = 'Generate the action.';
 
 /** Arguments as compact JSON when they parse (ToolBench pretty-prints them), else exactly as recorded. */
 function normalizeArguments(raw: string): string {
@@ -211,14 +230,14 @@ export function agentTuningExample(trajectory: ToolBenchTrajectory, options: Age
     else {
       if (m.thought.trim() !== '') messages.push({ role: 'assistant', content: rename(m.thought.trim()) });
       if (m.call === null) continue;
-      if (m.thought.trim() !== '') messages.push({ role: 'user', content: 'Generate the action.' });
+      if (m.thought.trim() !== '') messages.push({ role: 'user', content: ACTION_PROMPT });
       const action = textOf.get(m.call.name);
       if (action === undefined) return { ok: false, reason: `${trajectory.file}: call to '${m.call.name}', which is not among the offered functions` };
       const doc =
-        m.call.name === FINISH_FUNCTION ? JSON.stringify({ name: action, ...FINISH_DOCUMENTATION }) : documentation(functions.get(m.call.name)!, action);
+        m.call.name === FINISH_FUNCTION ? JSON.stringify({ name: action, ...FINISH_DOCUMENTATION }) : functionDocumentation(functions.get(m.call.name)!, action);
       messages.push(
         { role: 'assistant', content: action },
-        { role: 'user', content: `Please give the input. Here is the documentation: ${doc}` },
+        { role: 'user', content: argumentsPrompt(doc) },
         { role: 'assistant', content: normalizeArguments(m.call.arguments) },
       );
     }

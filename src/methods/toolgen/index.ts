@@ -30,3 +30,24 @@ export {
 export { CATALOG_FILE, FINISH_TOOL, prepareToolGenModel, trainToolGenStage, type ToolGenStageOptions, type ToolGenStageResult } from './stages.js';
 export { teacherDistributions, toolTokenRange, withTeacherLabels, type TeacherOptions, type ToolDistributions } from './distill.js';
 export { defaultAgentOptions, ToolGenAgent, type AgentAnswer, type AgentOptions } from './agent.js';
+export {
+  DEFAULT_RETRY_TEMPERATURES,
+  defaultAgentLoopOptions,
+  formatAgentEvent,
+  runAgent,
+  UNKNOWN_ACTION_OBSERVATION,
+  type ActionChoice,
+  type AgentEvent,
+  type AgentLoopOptions,
+  type AgentPolicy,
+  type AgentStep,
+  type AgentTrajectory,
+  type ArgumentsChoice,
+  type FinishType,
+  type TurnSampling,
+} from './agent-loop.js';
+export { defaultToolGenPolicyOptions, ToolGenPolicy, type ToolGenPolicyOptions } from './policy.js';
+export { goldConversation, PlanPolicy } from './plan-policy.js';
+export { copyCandidates, withCopiedValues, type CopyCandidates, type CopyOptions } from './copy-values.js';
+export { agentMetrics, type AgentMetrics, type AgentTaskRun } from './agent-metrics.js';
+export { functionNameOf, trajectoryAnswerFile } from './trajectory.js';

@@ -9,7 +9,9 @@
 import { join } from 'node:path';
 import { seededRandom, shuffled } from '../../util/random.js';
 import { splitQueries } from '../../data/split.js';
-import { agentTuningExample, FINISH_FUNCTION, type ToolBenchTrajectory } from './examples.js';
+import { agentTuningExample, FINISH_FUNCTION, FINISH_TOOL, type ToolBenchTrajectory } from './examples.js';
+
+export { FINISH_TOOL };
 import type { ChatExample, RetrievalQuery } from '../../data/types.js';
 import { toolBenchFunctionName } from '../../data/loaders/toolbench-names.js';
 import { GenerativeRetriever } from '../../retrieval/generative.js';
@@ -36,17 +38,6 @@ import {
   type ToolGenStage,
 } from './model.js';
 
-/** The finish action of agent tuning; indexed like a tool so that it has a token of its own. */
-export const FINISH_TOOL: Tool = {
-  id: FINISH_FUNCTION,
-  name: FINISH_FUNCTION,
-  description: 'Ends the task with the final answer for the user, or gives up.',
-  parameters: {
-    type: 'object',
-    properties: { return_type: { type: 'string', enum: ['give_answer', 'give_up_and_restart'] }, final_answer: { type: 'string' } },
-    required: ['return_type'],
-  },
-};
 
 /**
  * The model with its catalog as tool tokens: a model directory's saved index when it has one (the catalog must

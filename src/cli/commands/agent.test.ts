@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { demoCatalog } from '../../data/demo/catalog.js';
+import { FINISH_TOOL } from '../../methods/toolgen/examples.js';
+import { attachToolIndex, TOOL_INDEX_FILE } from '../../methods/toolgen/model.js';
+import { readToolBenchAnswer } from '../../methods/toolgen/examples.js';
+import { saveModel } from '../../models/save.js';
+import { toolDocument } from '../../tools/catalog.js';
+import { saveCatalog } from '../../tools/catalog.js';
+import { scratchModel, trainScratchTokenizer } from '../../train/scratch.js';
+import { runCommand } from '../testing/capture.js';
+import { CliError } from '../args.js';
+import { command as agent } from './agent.js';
+import { command as evalAgent } from './eval-agent.js';
+
+const tools = demoCatalog().slice(0, 6);
+const dir = mkdtempSync(join(tmpdir(), 'toolken-agent-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** An untrained model indexing six demo tools and Finish; the catalog given to the agent lacks the last tool. */
+const ready = (async () => {
+  const tokenizer = trainScratchTokenizer(tools.map(toolDocument), 320);
+  const tg = await attachToolIndex(
+    scratchModel(tokenizer, { vocabSize: 320, dim: 32, layers: 1, heads: 2, kvHeads: 1, hiddenDim: 64, maxPositions: 1024, seed: 1 }),
+    tokenizer,
+    [...tools, FINISH_TOOL],
+    'atomic',
+  );
+  const model = join(dir, 'model');
+  saveModel(tg.model, tokenizer, model);
+  tg.index.save(join(model, TOOL_INDEX_FILE));
+  const catalog = join(dir, 'catalog.json');
+  saveCatalog(catalog, { version: 1, tools: tools.slice(0, 5) });
+  return { model, catalog };
+})();
+
+test('toolken agent prints each turn, warns about a tool the catalog lacks, and writes a re-trainable answer file', async () => {
+  const { model, catalog } = await ready;
+  const json = join(dir, 'run.json');
+  const r = await runCommand(agent, ['--model', model, '--catalog', catalog, '--max-steps', '3', '--no-retry', '--json', json, 'Add 2 and 3.']);
+  assert.match(r.stderr, new RegExp(`index names 1 tools that .* lacks \\(first: '${tools[5]!.id}'\\)`));
+  assert.match(r.stdout, /\[step 1\] Action: /);
+  assert.match(r.stdout, /Answer: |gave up|step limit/);
+  const read = readToolBenchAnswer(json);
+  assert.equal(read.query, 'Add 2 and 3.');
+  assert.ok(read.messages.length >= 3);
+});
+
+test('toolken eval agent skips a malformed task line with a message naming it and scores the rest', async () => {
+  const { model, catalog } = await ready;
+  const tasks = join(dir, 'tasks.jsonl');
+  writeFileSync(tasks, ['{"task": "Add 2 and 3.", "answer": "5"}', '{"task": ', '{"task": "Add 1 and 1.", "answer": 2}'].join('\n'));
+  const out = join(dir, 'eval');
+  const r = await runCommand(evalAgent, ['--model', model, '--catalog', catalog, '--tasks', tasks, '--out', out, '--max-steps', '2', '--no-retry']);
+  assert.equal(r.code, 0);
+  assert.match(r.stderr, /tasks\.jsonl line 2: not valid JSON/);
+  assert.match(r.stdout, /pass rate/);
+  assert.equal(readFileSync(join(out, 'trajectories.jsonl'), 'utf8').trim().split('\n').length, 2);
+  assert.equal(JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')).tasks, 2);
+});
+
+test('a missing model directory is refused with a clear message', async () => {
+  const { catalog } = await ready;
+  await assert.rejects(
+    runCommand(agent, ['--model', join(dir, 'nowhere'), '--catalog', catalog, 'task']),
+    (err: unknown) => err instanceof CliError && /no such directory/.test(err.message),
+  );
+});
