@@ -1,5 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { readExactly } from './read-exactly.js';
+import { readSync } from 'node:fs';
+import { TensorFile } from './tensor-file.js';
 import { writeStreamingAtomic } from '../util/fs.js';
 import { decodeBf16, decodeF16, decodeF32, encodeFloats, f16ToF32 } from './dtypes.js';
 import { CheckpointError } from './errors.js';
@@ -178,94 +178,91 @@ function dequantizeQ4_0(bytes: Uint8Array, count: number): Float32Array {
 }
 
 /** A lazily read GGUF file (v2 or v3): metadata and tensor infos are parsed on open, tensor data on `read`. */
-export class GgufFile implements WeightReader {
-  private fd: number | undefined;
+export class GgufFile extends TensorFile<GgufTensorInfo> {
   readonly version: number;
   readonly metadata = new Map<string, GgufMetadataEntry>();
-  readonly tensors = new Map<string, GgufTensorInfo>();
   readonly alignment: number;
 
-  constructor(readonly path: string) {
-    this.fd = openSync(path, 'r');
-    try {
-      const fileSize = fstatSync(this.fd).size;
-      const cur = new HeaderCursor(this.fd, fileSize, path);
-      const magic = cur.u32('magic');
-      if (magic !== GGUF_MAGIC) throw new CheckpointError(`${path}: not a GGUF file (magic 0x${magic.toString(16)}, expected "GGUF")`);
-      this.version = cur.u32('version');
-      if (this.version !== 2 && this.version !== 3) throw new CheckpointError(`${path}: GGUF version ${this.version} is not supported (only 2 and 3)`);
-      // A tensor info takes at least 24 bytes (name length, rank, type, offset); a key/value at least 12.
-      const tensorCount = cur.count('tensor count', 24);
-      const kvCount = cur.count('metadata count', 12);
-      for (let i = 0; i < kvCount; i++) {
-        const key = cur.string(`metadata key #${i}`);
-        if (this.metadata.has(key)) throw new CheckpointError(`${path}: metadata key "${key}" appears twice`);
-        const type = cur.valueType(`metadata "${key}"`);
-        if (type === 'array') {
-          const itemType = cur.valueType(`metadata "${key}" item type`);
-          const n = cur.count(`metadata "${key}" length`, VALUE_BYTES[itemType]);
-          const items: GgufValue[] = new Array<GgufValue>(n);
-          for (let j = 0; j < n; j++) items[j] = cur.scalar(itemType, `metadata "${key}"[${j}]`);
-          this.metadata.set(key, { type, itemType, value: items });
-        } else {
-          this.metadata.set(key, { type, value: cur.scalar(type, `metadata "${key}"`) });
-        }
+  constructor(path: string) {
+    super(path);
+    ({ version: this.version, alignment: this.alignment } = this.parseHeader((fd, fileSize) => this.parse(fd, fileSize)));
+  }
+
+  private parse(fd: number, fileSize: number): { version: number; alignment: number } {
+    const path = this.path;
+    const cur = new HeaderCursor(fd, fileSize, path);
+    const magic = cur.u32('magic');
+    if (magic !== GGUF_MAGIC) throw new CheckpointError(`${path}: not a GGUF file (magic 0x${magic.toString(16)}, expected "GGUF")`);
+    const version = cur.u32('version');
+    if (version !== 2 && version !== 3) throw new CheckpointError(`${path}: GGUF version ${version} is not supported (only 2 and 3)`);
+    // A tensor info takes at least 24 bytes (name length, rank, type, offset); a key/value at least 12.
+    const tensorCount = cur.count('tensor count', 24);
+    const kvCount = cur.count('metadata count', 12);
+    for (let i = 0; i < kvCount; i++) {
+      const key = cur.string(`metadata key #${i}`);
+      if (this.metadata.has(key)) throw new CheckpointError(`${path}: metadata key "${key}" appears twice`);
+      const type = cur.valueType(`metadata "${key}"`);
+      if (type === 'array') {
+        const itemType = cur.valueType(`metadata "${key}" item type`);
+        const n = cur.count(`metadata "${key}" length`, VALUE_BYTES[itemType]);
+        const items: GgufValue[] = new Array<GgufValue>(n);
+        for (let j = 0; j < n; j++) items[j] = cur.scalar(itemType, `metadata "${key}"[${j}]`);
+        this.metadata.set(key, { type, itemType, value: items });
+      } else {
+        this.metadata.set(key, { type, value: cur.scalar(type, `metadata "${key}"`) });
       }
-      const alignmentEntry = this.metadata.get('general.alignment');
-      const alignment = alignmentEntry?.value ?? DEFAULT_ALIGNMENT;
-      if ((alignmentEntry !== undefined && alignmentEntry.type !== 'u32') || !isValidAlignment(alignment)) {
-        throw new CheckpointError(`${path}: general.alignment ${String(alignment)} is not a u32 power of two`);
-      }
-      this.alignment = alignment;
-      // As llama.cpp: tensor data follows in the order of the infos, each at the next aligned offset, so every
-      // byte belongs to exactly one tensor; a changed type or shape moves every later offset and is caught.
-      const padded = (n: number): number => Math.ceil(n / alignment) * alignment;
-      const infos: { name: string; shape: number[]; type: string; relOffset: number; byteLength: number }[] = [];
-      const seen = new Set<string>();
-      let expectedOffset = 0;
-      for (let i = 0; i < tensorCount; i++) {
-        const name = cur.string(`tensor #${i} name`);
-        if (seen.has(name)) throw new CheckpointError(`${path}: tensor "${name}" appears twice`);
-        seen.add(name);
-        const nDims = cur.u32(`tensor "${name}" rank`);
-        if (nDims > MAX_DIMS) throw new CheckpointError(`${path}: tensor "${name}" has rank ${nDims}, more than ggml's ${MAX_DIMS} (corrupt GGUF)`);
-        const ne: number[] = [];
-        for (let d = 0; d < nDims; d++) ne.push(cur.u64(`tensor "${name}" dimension`));
-        const code = cur.u32(`tensor "${name}" type`);
-        const type = TENSOR_TYPES[code];
-        if (!type) throw new CheckpointError(`${path}: tensor "${name}" has ggml type ${code}, which is not supported (F32, F16, BF16, Q8_0, Q4_0)`);
-        const relOffset = cur.u64(`tensor "${name}" offset`);
-        const count = elementCount(ne);
-        if (!Number.isSafeInteger(count) || count > fileSize * type.blockElements) {
-          throw new CheckpointError(`${path}: tensor "${name}" dimensions [${ne.join(', ')}] are larger than the file (corrupt GGUF)`);
-        }
-        if ((ne[0] ?? 1) % type.blockElements !== 0) {
-          throw new CheckpointError(`${path}: tensor "${name}" has rows of ${ne[0]} elements, not a multiple of the ${type.name} block size ${type.blockElements}`);
-        }
-        if (relOffset !== expectedOffset) {
-          throw new CheckpointError(
-            `${path}: tensor "${name}" data is at offset ${relOffset} but the tensors before it end at ${expectedOffset} (overlapping, aliased or gapped tensor data; corrupt GGUF)`,
-          );
-        }
-        const byteLength = (count / type.blockElements) * type.blockBytes;
-        expectedOffset = padded(relOffset + byteLength);
-        infos.push({ name, shape: ne.reverse(), type: type.name, relOffset, byteLength });
-      }
-      const dataStart = padded(cur.pos);
-      const dataEnd = infos.length === 0 ? dataStart : dataStart + infos.at(-1)!.relOffset + infos.at(-1)!.byteLength;
-      if (fileSize < dataEnd) {
-        throw new CheckpointError(`${path}: tensor "${infos.at(-1)!.name}" data ends at byte ${dataEnd} but the file has ${fileSize} bytes (truncated GGUF)`);
-      }
-      if (fileSize > Math.max(padded(dataEnd), cur.pos)) {
-        throw new CheckpointError(`${path}: ${fileSize - dataEnd} bytes follow the last tensor's data, more than the alignment padding (corrupt GGUF)`);
-      }
-      for (const info of infos) {
-        this.tensors.set(info.name, { name: info.name, shape: info.shape, type: info.type, offset: dataStart + info.relOffset, byteLength: info.byteLength });
-      }
-    } catch (err) {
-      this.close();
-      throw err;
     }
+    const alignmentEntry = this.metadata.get('general.alignment');
+    const alignment = alignmentEntry?.value ?? DEFAULT_ALIGNMENT;
+    if ((alignmentEntry !== undefined && alignmentEntry.type !== 'u32') || !isValidAlignment(alignment)) {
+      throw new CheckpointError(`${path}: general.alignment ${String(alignment)} is not a u32 power of two`);
+    }
+    // As llama.cpp: tensor data follows in the order of the infos, each at the next aligned offset, so every
+    // byte belongs to exactly one tensor; a changed type or shape moves every later offset and is caught.
+    const padded = (n: number): number => Math.ceil(n / alignment) * alignment;
+    const infos: { name: string; shape: number[]; type: string; relOffset: number; byteLength: number }[] = [];
+    const seen = new Set<string>();
+    let expectedOffset = 0;
+    for (let i = 0; i < tensorCount; i++) {
+      const name = cur.string(`tensor #${i} name`);
+      if (seen.has(name)) throw new CheckpointError(`${path}: tensor "${name}" appears twice`);
+      seen.add(name);
+      const nDims = cur.u32(`tensor "${name}" rank`);
+      if (nDims > MAX_DIMS) throw new CheckpointError(`${path}: tensor "${name}" has rank ${nDims}, more than ggml's ${MAX_DIMS} (corrupt GGUF)`);
+      const ne: number[] = [];
+      for (let d = 0; d < nDims; d++) ne.push(cur.u64(`tensor "${name}" dimension`));
+      const code = cur.u32(`tensor "${name}" type`);
+      const type = TENSOR_TYPES[code];
+      if (!type) throw new CheckpointError(`${path}: tensor "${name}" has ggml type ${code}, which is not supported (F32, F16, BF16, Q8_0, Q4_0)`);
+      const relOffset = cur.u64(`tensor "${name}" offset`);
+      const count = elementCount(ne);
+      if (!Number.isSafeInteger(count) || count > fileSize * type.blockElements) {
+        throw new CheckpointError(`${path}: tensor "${name}" dimensions [${ne.join(', ')}] are larger than the file (corrupt GGUF)`);
+      }
+      if ((ne[0] ?? 1) % type.blockElements !== 0) {
+        throw new CheckpointError(`${path}: tensor "${name}" has rows of ${ne[0]} elements, not a multiple of the ${type.name} block size ${type.blockElements}`);
+      }
+      if (relOffset !== expectedOffset) {
+        throw new CheckpointError(
+          `${path}: tensor "${name}" data is at offset ${relOffset} but the tensors before it end at ${expectedOffset} (overlapping, aliased or gapped tensor data; corrupt GGUF)`,
+        );
+      }
+      const byteLength = (count / type.blockElements) * type.blockBytes;
+      expectedOffset = padded(relOffset + byteLength);
+      infos.push({ name, shape: ne.reverse(), type: type.name, relOffset, byteLength });
+    }
+    const dataStart = padded(cur.pos);
+    const dataEnd = infos.length === 0 ? dataStart : dataStart + infos.at(-1)!.relOffset + infos.at(-1)!.byteLength;
+    if (fileSize < dataEnd) {
+      throw new CheckpointError(`${path}: tensor "${infos.at(-1)!.name}" data ends at byte ${dataEnd} but the file has ${fileSize} bytes (truncated GGUF)`);
+    }
+    if (fileSize > Math.max(padded(dataEnd), cur.pos)) {
+      throw new CheckpointError(`${path}: ${fileSize - dataEnd} bytes follow the last tensor's data, more than the alignment padding (corrupt GGUF)`);
+    }
+    for (const info of infos) {
+      this.tensors.set(info.name, { name: info.name, shape: info.shape, type: info.type, offset: dataStart + info.relOffset, byteLength: info.byteLength });
+    }
+    return { version, alignment };
   }
 
   /** The metadata value under `key`, or undefined. */
@@ -273,28 +270,13 @@ export class GgufFile implements WeightReader {
     return this.metadata.get(key)?.value;
   }
 
-  names(): string[] {
-    return [...this.tensors.keys()];
-  }
-
-  private info(name: string): GgufTensorInfo {
-    const info = this.tensors.get(name);
-    if (!info) throw new CheckpointError(`${this.path}: no tensor named "${name}"`);
-    return info;
-  }
-
-  shape(name: string): number[] {
-    return [...this.info(name).shape];
-  }
-
   dtype(name: string): string {
-    return this.info(name).type;
+    return this.location(name).type;
   }
 
   read(name: string): Float32Array {
-    const info = this.info(name);
-    if (this.fd === undefined) throw new CheckpointError(`${this.path}: read of "${name}" after close()`);
-    const bytes = readExactly(this.fd, info.byteLength, info.offset, this.path, `tensor "${name}"`);
+    const info = this.location(name);
+    const bytes = this.readBytes(name);
     const count = elementCount(info.shape);
     switch (info.type) {
       case 'F32':
@@ -310,11 +292,6 @@ export class GgufFile implements WeightReader {
       default:
         throw new CheckpointError(`${this.path}: tensor "${name}" has type ${info.type}, which has no decoder`);
     }
-  }
-
-  close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
   }
 }
 

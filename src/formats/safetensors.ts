@@ -1,5 +1,6 @@
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, fstatSync, readFileSync, statSync } from 'node:fs';
 import { readExactly } from './read-exactly.js';
+import { TensorFile, type TensorLocation } from './tensor-file.js';
 import { dirname, join } from 'node:path';
 import { writeStreamingAtomic } from '../util/fs.js';
 import { decodeBf16, decodeF16, decodeF32, encodeFloats } from './dtypes.js';
@@ -15,12 +16,8 @@ const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
 export type SafetensorsWriteDtype = 'F32' | 'F16' | 'BF16';
 
-interface TensorEntry {
-  dtype: string;
-  shape: number[];
-  /** Absolute byte range in the file. */
-  begin: number;
-  end: number;
+interface TensorEntry extends TensorLocation {
+  readonly dtype: string;
 }
 
 function isShape(value: unknown): value is number[] {
@@ -78,17 +75,17 @@ function parseHeader(fd: number, file: string): { entries: Map<string, TensorEnt
     if (end > dataSize) {
       throw new CheckpointError(`${file}: tensor "${name}": data ends at byte ${end} of the data section but the file has only ${dataSize} (truncated file)`);
     }
-    entries.set(name, { dtype: info.dtype, shape: info.shape, begin: dataStart + begin, end: dataStart + end });
+    entries.set(name, { dtype: info.dtype, shape: info.shape, offset: dataStart + begin, byteLength: end - begin });
   }
-  const sorted = [...entries.entries()].sort((a, b) => a[1].begin - b[1].begin || a[1].end - b[1].end);
+  const sorted = [...entries.entries()].sort((a, b) => a[1].offset - b[1].offset || a[1].byteLength - b[1].byteLength);
   let cursor = dataStart;
   let previous: string | undefined;
   for (const [name, entry] of sorted) {
-    if (entry.begin < cursor) throw new CheckpointError(`${file}: tensor "${name}" overlaps tensor "${previous}" in the data section`);
-    if (entry.begin > cursor) {
-      throw new CheckpointError(`${file}: tensor "${name}" starts at data byte ${entry.begin - dataStart}, leaving a gap after ${previous === undefined ? 'the header' : `tensor "${previous}"`} (data must be contiguous)`);
+    if (entry.offset < cursor) throw new CheckpointError(`${file}: tensor "${name}" overlaps tensor "${previous}" in the data section`);
+    if (entry.offset > cursor) {
+      throw new CheckpointError(`${file}: tensor "${name}" starts at data byte ${entry.offset - dataStart}, leaving a gap after ${previous === undefined ? 'the header' : `tensor "${previous}"`} (data must be contiguous)`);
     }
-    cursor = entry.end;
+    cursor = entry.offset + entry.byteLength;
     previous = name;
   }
   if (cursor !== fileSize) {
@@ -120,48 +117,22 @@ function toFloat32(bytes: Uint8Array, dtype: string): Float32Array {
 }
 
 /** A lazily read single safetensors file. */
-export class SafetensorsFile implements WeightReader {
-  private fd: number | undefined;
-  private readonly entries: Map<string, TensorEntry>;
+export class SafetensorsFile extends TensorFile<TensorEntry> {
   readonly metadata: Record<string, string>;
 
-  constructor(readonly path: string) {
-    this.fd = openSync(path, 'r');
-    try {
-      ({ entries: this.entries, metadata: this.metadata } = parseHeader(this.fd, path));
-    } catch (err) {
-      this.close();
-      throw err;
-    }
-  }
-
-  names(): string[] {
-    return [...this.entries.keys()];
-  }
-
-  private entry(name: string): TensorEntry {
-    const entry = this.entries.get(name);
-    if (!entry) throw new CheckpointError(`${this.path}: no tensor named "${name}"`);
-    return entry;
-  }
-
-  shape(name: string): number[] {
-    return [...this.entry(name).shape];
+  constructor(path: string) {
+    super(path);
+    const { entries, metadata } = this.parseHeader((fd) => parseHeader(fd, path));
+    for (const [name, entry] of entries) this.tensors.set(name, entry);
+    this.metadata = metadata;
   }
 
   dtype(name: string): string {
-    return this.entry(name).dtype;
+    return this.location(name).dtype;
   }
 
   read(name: string): Float32Array {
-    const entry = this.entry(name);
-    if (this.fd === undefined) throw new CheckpointError(`${this.path}: read of "${name}" after close()`);
-    return toFloat32(readExactly(this.fd, entry.end - entry.begin, entry.begin, this.path, `tensor "${name}"`), entry.dtype);
-  }
-
-  close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    return toFloat32(this.readBytes(name), this.location(name).dtype);
   }
 }
 
