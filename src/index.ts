@@ -3,12 +3,15 @@
  * themselves (src/<layer>/index.ts) hold more for those who build on the engine.
  */
 
+// Errors: every error a user can meet is a ToolkenError with a stable `code`.
+export { ToolkenError, type ToolkenErrorCode } from './util/errors.js';
+
 // The engine: backends, tensors, autograd.
 export { availableBackends, getBackend, setBackend, withBackend, type BackendName, type Backend } from './tensor/index.js';
 export { Tensor, tensor, zeros, ones, randn, noGrad, valueAndGrad, tidy, Rng } from './tensor/index.js';
 
 // Checkpoint formats.
-export { CheckpointError, openSafetensors, writeSafetensors } from './formats/index.js';
+export { CheckpointError, HubError, openSafetensors, writeSafetensors } from './formats/index.js';
 
 // Tokenizers.
 export { loadTokenizer, applyChatTemplate, trainByteLevelBpe, type Tokenizer, type ChatMessage, type ChatToolCall, type ChatToolSpec } from './tokenizer/index.js';
@@ -17,6 +20,8 @@ export { loadTokenizer, applyChatTemplate, trainByteLevelBpe, type Tokenizer, ty
 export {
   loadModel,
   ModelLoadError,
+  ModelConfigError,
+  WeightMismatchError,
   DecoderModel,
   saveModel,
   exportGguf,
@@ -33,7 +38,7 @@ export {
 
 // Generation and constrained decoding.
 export { generate, generateText, endOfSequenceIds, type GenerateOptions, type GenerationResult, type TextGenerationOptions } from './generate/index.js';
-export { ToolTrie, searchTools, JsonAutomaton, JsonTokenMasker, VocabularyTrie, decodeJson, type ToolCandidate } from './generate/constraints/index.js';
+export { ToolTrie, searchTools, UnsupportedSchemaError, JsonAutomaton, JsonTokenMasker, VocabularyTrie, decodeJson, type ToolCandidate } from './generate/constraints/index.js';
 
 // Tools: the tool model, catalogs and importers, validation, call formats, executors.
 export {
@@ -51,9 +56,11 @@ export {
   connectMcp,
   createFuncqaExecutor,
   defineTool,
+  ToolDefinitionError,
   createToolExecutor,
   CatalogError,
   ImportError,
+  SchemaError,
   type Tool,
   type ToolCatalog,
   type ToolExecutor,
@@ -65,10 +72,13 @@ export {
   type ImportOptions,
   type ImportReport,
 } from './tools/index.js';
-export { decodeModelOutput, decodePythonCalls, parseJson, type DecodedCall, type DecodeOutcome } from './tools/calls/index.js';
+export { decodeModelOutput, decodePythonCalls, parseJson, DecodeError, JsonSyntaxError, type DecodedCall, type DecodeOutcome } from './tools/calls/index.js';
 
 // Tool indexes (atomic, semantic, numeric, hierarchical).
 export { ToolIndex, type IndexScheme } from './indexing/index.js';
+
+// Data files.
+export { DataFileError, CsvError } from './data/index.js';
 
 // Retrievers.
 export { Bm25Index, DenseRetriever, GenerativeRetriever, type Retriever, type RankedTool } from './retrieval/index.js';
@@ -91,7 +101,7 @@ export { RunDirectory } from './train/run-dir.js';
 
 // Evaluation.
 export { evaluateRetrieval, type RetrievalReport } from './eval/retrieval/index.js';
-export { evaluateBfcl, type BfclEvaluation } from './eval/bfcl/index.js';
+export { evaluateBfcl, BfclDataError, PredictionsError, type BfclEvaluation } from './eval/bfcl/index.js';
 
 // ToolGen.
 export {
@@ -134,6 +144,9 @@ export {
   saveReranker,
   loadReranker,
   writeToolkenReport,
+  HeadError,
+  TemplateError,
+  SpanError,
   METHODS as TOOLKENGPT_METHODS,
   type ToolHead,
   type Reranker,

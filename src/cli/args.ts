@@ -1,3 +1,5 @@
+import { ToolkenError } from '../util/errors.js';
+
 /** A CLI command: parses its own flags and calls library code; returns the exit code. */
 export interface CliCommand {
   readonly summary: string;
@@ -5,13 +7,12 @@ export interface CliCommand {
 }
 
 /** An error the user caused (bad flag, missing file): printed as one clear line, never as a stack trace. */
-export class CliError extends Error {
+export class CliError extends ToolkenError {
   constructor(
     message: string,
     readonly exitCode = 2,
   ) {
-    super(message);
-    this.name = 'CliError';
+    super('USAGE', message);
   }
 }
 

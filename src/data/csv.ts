@@ -1,16 +1,16 @@
+import { ToolkenError } from '../util/errors.js';
 /**
  * RFC 4180 CSV: fields separated by commas, records by CRLF or LF; a field in double quotes may hold commas,
  * newlines and doubled quotes (`""` stands for one `"`). Errors name the file and the line where the bad record
  * starts, because a stray quote otherwise shows up hundreds of lines later.
  */
-export class CsvError extends Error {
+export class CsvError extends ToolkenError {
   constructor(
     readonly file: string,
     readonly line: number,
     detail: string,
   ) {
-    super(`${file}:${line}: ${detail}`);
-    this.name = 'CsvError';
+    super('CSV_INVALID', `${file}:${line}: ${detail}`);
   }
 }
 

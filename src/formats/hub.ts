@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { writeJsonAtomic } from '../util/fs.js';
 import { pathInside, shardNamesOf } from './shard-names.js';
+import { ToolkenError } from '../util/errors.js';
 
 export const HUB_BASE_URL = 'https://huggingface.co';
 
@@ -28,10 +29,9 @@ export interface ResolveModelOptions {
 }
 
 /** The Hub could not be reached or refused a file; the message says how to use a local directory instead. */
-export class HubError extends Error {
+export class HubError extends ToolkenError {
   constructor(message: string) {
-    super(message);
-    this.name = 'HubError';
+    super('MODEL_UNRESOLVED', message);
   }
 }
 

@@ -1,3 +1,4 @@
+import { ToolkenError } from '../util/errors.js';
 /**
  * The one typed description of a decoder: every checkpoint format (HF config.json, GGUF metadata, llama2.c header)
  * is parsed into a `DecoderConfig`, and the decoder reads only this. Family differences are switches here
@@ -46,10 +47,9 @@ export interface DecoderConfig {
 }
 
 /** A malformed or unsupported model configuration; the message names the source and the field. */
-export class ModelConfigError extends Error {
+export class ModelConfigError extends ToolkenError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ModelConfigError';
+    super('MODEL_CONFIG_INVALID', message);
   }
 }
 

@@ -30,6 +30,7 @@ import { Parameter } from '../nn/parameter.js';
 import type { ForkableSession, SessionFactory } from './session.js';
 import type { WeightReader, WeightTensor } from '../formats/types.js';
 import type { DecoderConfig } from './config.js';
+import { ToolkenError } from '../util/errors.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Weights: the Hugging Face tensor names and shapes a config implies, the single source of truth for loading,
@@ -68,10 +69,9 @@ export function decoderWeightShapes(config: DecoderConfig): Map<string, number[]
 }
 
 /** A checkpoint that does not match its config; the message names the tensor. */
-export class WeightMismatchError extends Error {
+export class WeightMismatchError extends ToolkenError {
   constructor(message: string) {
-    super(message);
-    this.name = 'WeightMismatchError';
+    super('WEIGHT_MISMATCH', message);
   }
 }
 

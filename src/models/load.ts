@@ -12,6 +12,7 @@ import { resolveModelPath } from '../formats/hub.js';
 import { openModel } from '../formats/load.js';
 import { parseHfConfig, type DecoderConfig } from './config.js';
 import { DecoderModel } from './decoder.js';
+import { ToolkenError } from '../util/errors.js';
 
 export type ModelSource = 'huggingface' | 'gguf' | 'llama2c';
 
@@ -29,10 +30,9 @@ export interface LoadModelOptions {
 }
 
 /** A model path that cannot be loaded; the message names the path and what is wrong. */
-export class ModelLoadError extends Error {
+export class ModelLoadError extends ToolkenError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ModelLoadError';
+    super('MODEL_LOAD_FAILED', message);
   }
 }
 

@@ -6,12 +6,12 @@ import { InputFileError, readInputFile } from './import/entries.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { jsonValue, MAX_SCHEMA_NESTING, normalizeParameters, normalizeSchema, SchemaError, setEntry } from './schema.js';
 import type { CatalogFormat, HttpEndpoint, JsonSchema, Tool, ToolCatalog, ToolOrigin } from './types.js';
+import { ToolkenError } from '../util/errors.js';
 
 /** A catalog file that cannot be used; the message names the file and the entry. */
-export class CatalogError extends Error {
+export class CatalogError extends ToolkenError {
   constructor(message: string) {
-    super(message);
-    this.name = 'CatalogError';
+    super('CATALOG_INVALID', message);
   }
 }
 

@@ -16,6 +16,7 @@ import { FunctionExecutor, type CallLimits, type ToolHandler } from './executors
 import { normalizeParameters, SchemaError } from './schema.js';
 import type { JsonValue, Tool } from './types.js';
 import { isJsonValue } from './validate.js';
+import { ToolkenError } from '../util/errors.js';
 
 /** A zod (v4) schema, or anything else that can render itself as JSON Schema. */
 export interface JsonSchemaConvertible {
@@ -35,28 +36,35 @@ export interface DefinedTool {
   handler: ToolHandler;
 }
 
+/** A tool defined in code whose name or parameter schema cannot be used; the message names the tool. */
+export class ToolDefinitionError extends ToolkenError {
+  constructor(message: string) {
+    super('TOOL_DEFINITION_INVALID', message);
+  }
+}
+
 const isConvertible = (value: unknown): value is JsonSchemaConvertible =>
   value !== null && typeof value === 'object' && typeof (value as Partial<JsonSchemaConvertible>).toJSONSchema === 'function';
 
-/** Checks and converts a definition; throws an Error naming the tool and the problem when the schema is unusable. */
+/** Checks and converts a definition; throws a ToolDefinitionError naming the tool and the problem when the schema is unusable. */
 export function defineTool<Args extends { [key: string]: JsonValue }>(definition: ToolDefinition<Args>): DefinedTool {
   const { name } = definition;
-  if (typeof name !== 'string' || name.trim() === '') throw new Error('defineTool: "name" must be a non-empty string');
+  if (typeof name !== 'string' || name.trim() === '') throw new ToolDefinitionError('defineTool: "name" must be a non-empty string');
   const raw = definition.parameters as unknown;
   let schema: unknown;
   if (isConvertible(raw)) schema = raw.toJSONSchema();
   else if (raw !== null && typeof raw === 'object' && '_def' in raw) {
-    throw new Error(`defineTool '${name}': this looks like a zod 3 schema; convert it with zod-to-json-schema, or use zod 4 (schemas there have toJSONSchema())`);
+    throw new ToolDefinitionError(`defineTool '${name}': this looks like a zod 3 schema; convert it with zod-to-json-schema, or use zod 4 (schemas there have toJSONSchema())`);
   } else schema = raw;
   if (!isJsonValue(schema) || schema === null || typeof schema !== 'object' || Array.isArray(schema)) {
-    throw new Error(`defineTool '${name}': "parameters" must be a zod schema or a JSON Schema object`);
+    throw new ToolDefinitionError(`defineTool '${name}': "parameters" must be a zod schema or a JSON Schema object`);
   }
   const dropped: string[] = [];
   let parameters;
   try {
     parameters = normalizeParameters(schema, '', (pointer) => dropped.push(pointer));
   } catch (err) {
-    if (err instanceof SchemaError) throw new Error(`defineTool '${name}': parameters ${err.message}`);
+    if (err instanceof SchemaError) throw new ToolDefinitionError(`defineTool '${name}': parameters ${err.message}`);
     throw err;
   }
   const tool: Tool = { id: name, name, description: definition.description ?? '', parameters };

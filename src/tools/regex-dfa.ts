@@ -17,8 +17,14 @@
  * deterministic states lazily, so a string costs time linear in its length.
  */
 
+import { ToolkenError } from '../util/errors.js';
+
 /** The pattern cannot be compiled; `problem` says why (the caller names the schema path). */
-export class PatternError extends Error {}
+export class PatternError extends ToolkenError {
+  constructor(problem: string) {
+    super('PATTERN_UNSUPPORTED', problem);
+  }
+}
 
 /** Bytes 0x20..0x7e except `"` and `\`. */
 const ALPHABET: readonly number[] = Array.from({ length: 0x7f - 0x20 }, (_, i) => 0x20 + i).filter((b) => b !== 0x22 && b !== 0x5c);

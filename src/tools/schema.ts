@@ -7,15 +7,15 @@
 import type { JsonSchema, JsonSchemaType, JsonValue, ObjectSchema } from './types.js';
 import { isJsonValue } from './validate.js';
 import { escapePointer } from './pointer.js';
+import { ToolkenError } from '../util/errors.js';
 
 /** Thrown for a schema that cannot be understood; `pointer` locates it inside the document being read. */
-export class SchemaError extends Error {
+export class SchemaError extends ToolkenError {
   constructor(
     readonly pointer: string,
     readonly reason: string,
   ) {
-    super(`${pointer || '(root)'}: ${reason}`);
-    this.name = 'SchemaError';
+    super('SCHEMA_INVALID', `${pointer || '(root)'}: ${reason}`);
   }
 }
 

@@ -3,11 +3,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { importFile, type ImportFormat } from '../../tools/import/index.js';
 import type { JsonValue, Tool } from '../../tools/types.js';
+import { ToolkenError } from '../../util/errors.js';
 
-export class DataFileError extends Error {
+export class DataFileError extends ToolkenError {
   constructor(message: string) {
-    super(message);
-    this.name = 'DataFileError';
+    super('DATA_FILE_INVALID', message);
   }
 }
 

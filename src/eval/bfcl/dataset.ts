@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseJson } from '../../tools/calls/json.js';
 import { PyValue, isPyDict, isPyList, pyRepr } from '../../tools/calls/values.js';
 import type { CallLanguage } from '../../tools/calls/decode.js';
+import { ToolkenError } from '../../util/errors.js';
 
 export const BFCL_CATEGORIES = [
   'simple_python',
@@ -82,10 +83,9 @@ export interface BfclEntry {
 }
 
 /** A data file is missing or malformed; the message names the file, the line and the problem. */
-export class BfclDataError extends Error {
+export class BfclDataError extends ToolkenError {
   constructor(message: string) {
-    super(message);
-    this.name = 'BfclDataError';
+    super('BFCL_DATA_INVALID', message);
   }
 }
 

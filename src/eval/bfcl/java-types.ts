@@ -9,6 +9,7 @@
  */
 import { PyScalar, PyValue, parsePythonNumber } from '../../tools/calls/values.js';
 import { MAX_CONVERTED_CHARS } from './js-types.js';
+import { ToolkenError } from '../../util/errors.js';
 
 /** The Python type each Java schema type is checked against (the leaderboard's JAVA_TYPE_CONVERSION). */
 export const JAVA_TYPES: Readonly<Record<string, 'int' | 'float' | 'bool' | 'str' | 'list' | 'dict' | 'set'>> = {
@@ -32,10 +33,9 @@ export const JAVA_TYPES: Readonly<Record<string, 'int' | 'float' | 'bool' | 'str
 };
 
 /** A schema type the leaderboard declares but never implemented a conversion for. */
-export class UnsupportedTypeError extends Error {
+export class UnsupportedTypeError extends ToolkenError {
   constructor(type: string) {
-    super(`conversion of Java type '${type}' is not implemented by the leaderboard`);
-    this.name = 'UnsupportedTypeError';
+    super('JAVA_TYPE_UNSUPPORTED', `conversion of Java type '${type}' is not implemented by the leaderboard`);
   }
 }
 

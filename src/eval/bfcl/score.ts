@@ -8,6 +8,7 @@ import { BFCL_CATEGORIES, BfclCategory, BfclEntry, checkKindOf, languageOf } fro
 import { decodeModelOutput } from '../../tools/calls/decode.js';
 import { parseJson } from '../../tools/calls/json.js';
 import { PyValue, isPyDict } from '../../tools/calls/values.js';
+import { ToolkenError } from '../../util/errors.js';
 
 export interface Verdict {
   readonly id: string;
@@ -120,10 +121,9 @@ export function scoreEntries(entries: readonly BfclEntry[], predictions: Readonl
 }
 
 /** A predictions file line is not `{"id": ..., "result": ...}`; the message names file and line. */
-export class PredictionsError extends Error {
+export class PredictionsError extends ToolkenError {
   constructor(message: string) {
-    super(message);
-    this.name = 'PredictionsError';
+    super('PREDICTIONS_INVALID', message);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { JsonSchema, JsonSchemaType, JsonValue } from '../../tools/types.js';
 import { validateJson } from '../../tools/validate.js';
 import { compilePattern, PatternError, suffixLengths, type PatternDfa } from '../../tools/regex-dfa.js';
+import { ToolkenError } from '../../util/errors.js';
 
 /**
  * A tool's JSON Schema compiled into the shapes the byte automaton walks. Every node knows `minBytes`, the length
@@ -113,10 +114,9 @@ const byteSet = (chars: string): Set<number> => new Set([...chars].map((c) => c.
 const NUMBER_START = byteSet('-0123456789');
 
 /** The schema's shape is outside what constrained decoding can guarantee; names the schema path. */
-export class UnsupportedSchemaError extends Error {
+export class UnsupportedSchemaError extends ToolkenError {
   constructor(path: string, problem: string) {
-    super(`schema ${path === '' ? '(root)' : path}: ${problem}`);
-    this.name = 'UnsupportedSchemaError';
+    super('SCHEMA_UNSUPPORTED', `schema ${path === '' ? '(root)' : path}: ${problem}`);
   }
 }
 

@@ -19,6 +19,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
 import { seededRandom, shuffled } from '../../util/random.js';
 import { baseIdentity, hiddenAndLogits, type BaseIdentity } from './model.js';
 import type { TokenizedToolText } from './spans.js';
+import { ToolkenError } from '../../util/errors.js';
 
 /** Cached per-position training data of one text. */
 export interface HeadFeatures {
@@ -238,10 +239,9 @@ export interface ToolHead {
   readonly base: BaseIdentity;
 }
 
-export class HeadError extends Error {
+export class HeadError extends ToolkenError {
   constructor(message: string) {
-    super(message);
-    this.name = 'HeadError';
+    super('TOOLKEN_HEAD_INVALID', message);
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import type { Tokenizer } from '../../tokenizer/types.js';
 import type { ToolText } from './data.js';
+import { ToolkenError } from '../../util/errors.js';
 
 /** A result's tokens [start, end) in the encoded text, and the tool that produced it. */
 export interface TokenSpan {
@@ -19,10 +20,9 @@ export interface TokenizedToolText {
   readonly spans: readonly TokenSpan[];
 }
 
-export class SpanError extends Error {
+export class SpanError extends ToolkenError {
   constructor(message: string) {
-    super(message);
-    this.name = 'SpanError';
+    super('TOOLKEN_SPAN_INVALID', message);
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ToolkenError } from '../../util/errors.js';
 
 export interface Templates {
   readonly general: string;
@@ -13,10 +14,9 @@ export interface Templates {
   readonly tool: ReadonlyMap<string, string>;
 }
 
-export class TemplateError extends Error {
+export class TemplateError extends ToolkenError {
   constructor(message: string) {
-    super(message);
-    this.name = 'TemplateError';
+    super('TOOLKEN_TEMPLATE_INVALID', message);
   }
 }
 

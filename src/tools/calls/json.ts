@@ -1,13 +1,13 @@
 import { PyDict, PyScalar, PyValue } from './values.js';
+import { ToolkenError } from '../../util/errors.js';
 
 /** A JSON syntax error with the offset it was found at. */
-export class JsonSyntaxError extends Error {
+export class JsonSyntaxError extends ToolkenError {
   constructor(
     message: string,
     readonly offset: number,
   ) {
-    super(`${message} at offset ${offset}`);
-    this.name = 'JsonSyntaxError';
+    super('JSON_SYNTAX', `${message} at offset ${offset}`);
   }
 }
 

@@ -6,6 +6,7 @@
  * literals computed. Nothing is ever evaluated as code; anything outside these rules is a decode error.
  */
 import { PyDict, PyScalar, PyTuple, PyValue, pyRepr } from './values.js';
+import { ToolkenError } from '../../util/errors.js';
 
 /** A decoded function call: the dotted name and its keyword arguments in source order. */
 export interface DecodedCall {
@@ -14,10 +15,9 @@ export interface DecodedCall {
 }
 
 /** The model output could not be read as function calls; the message says where and why. */
-export class DecodeError extends Error {
+export class DecodeError extends ToolkenError {
   constructor(message: string) {
-    super(message);
-    this.name = 'DecodeError';
+    super('CALL_DECODE_FAILED', message);
   }
 }
 

@@ -9,15 +9,15 @@
  */
 import type { JsonValue, ObjectSchema, Tool } from '../types.js';
 import { FunctionExecutor, type CallLimits } from './registry.js';
+import { ToolkenError } from '../../util/errors.js';
 
 export const FUNCQA_OPERATIONS = ['add', 'subtract', 'multiply', 'divide', 'power', 'sqrt', 'log', 'ln', 'lcm', 'gcd', 'remainder', 'choose', 'permutate'] as const;
 export type FuncqaOperation = (typeof FUNCQA_OPERATIONS)[number];
 
 /** A failure of the operation itself (domain error, division by zero, non-integer where an integer is needed). */
-export class FuncqaError extends Error {
+export class FuncqaError extends ToolkenError {
   constructor(message: string) {
-    super(message);
-    this.name = 'FuncqaError';
+    super('FUNCQA_EXPRESSION_INVALID', message);
   }
 }
 

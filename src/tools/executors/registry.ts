@@ -7,6 +7,7 @@
 import type { JsonValue, Tool, ToolCallOptions, ToolExecutor, ToolFailureKind, ToolObservation } from '../types.js';
 import { validateSourceSchema } from '../source-schema.js';
 import { formatIssues, isJsonValue, validateJson } from '../validate.js';
+import { ToolkenError } from '../../util/errors.js';
 
 /** What a handler gives back: the text the model reads, and optionally the structured value behind it. */
 export interface ToolResult {
@@ -31,13 +32,12 @@ export interface CallLimits {
  * Thrown by a handler that knows why it failed (e.g. an HTTP body over the size limit); becomes an observation of
  * that kind with this exact message, so the message should name the tool.
  */
-export class ToolCallError extends Error {
+export class ToolCallError extends ToolkenError {
   constructor(
     readonly kind: ToolFailureKind,
     message: string,
   ) {
-    super(message);
-    this.name = 'ToolCallError';
+    super('TOOL_CALL_FAILED', message);
   }
 }
 

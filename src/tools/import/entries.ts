@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseDocument as parseYaml } from 'yaml';
 import { SchemaError } from '../schema.js';
 import type { CatalogFormat, Tool } from '../types.js';
+import { ToolkenError } from '../../util/errors.js';
 
 export interface ImportIssue {
   file: string;
@@ -25,21 +26,19 @@ export interface ImportResult {
 export type ParsedDocument = { kind: 'json'; value: unknown } | { kind: 'jsonl'; lines: { line: number; value: unknown }[]; issues: ImportIssue[] };
 
 /** An entry-level problem raised while building a tool; `pointer` is relative to the entry. */
-export class EntryError extends Error {
+export class EntryError extends ToolkenError {
   constructor(
     readonly pointer: string,
     readonly reason: string,
   ) {
-    super(`${pointer || '(entry)'}: ${reason}`);
-    this.name = 'EntryError';
+    super('IMPORT_ENTRY_INVALID', `${pointer || '(entry)'}: ${reason}`);
   }
 }
 
 /** A file that cannot be imported at all (unreadable, not JSON, unknown format). */
-export class ImportError extends Error {
+export class ImportError extends ToolkenError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ImportError';
+    super('IMPORT_FAILED', message);
   }
 }
 
@@ -60,10 +59,9 @@ export function readInputFile(path: string, what: string): string {
 }
 
 /** A named input file that is missing, a folder, or unreadable. */
-export class InputFileError extends Error {
+export class InputFileError extends ToolkenError {
   constructor(message: string) {
-    super(message);
-    this.name = 'InputFileError';
+    super('INPUT_FILE_INVALID', message);
   }
 }
 
