@@ -6,6 +6,7 @@ commands['eval'] = (await import('./commands/eval.js')).command;
 commands['generate'] = (await import('./commands/generate.js')).command;
 commands['tools'] = (await import('./commands/tools.js')).command;
 commands['train'] = (await import('./commands/train.js')).command;
+commands['init'] = (await import('./commands/init.js')).command;
 commands['retrieve'] = (await import('./commands/retrieve.js')).command;
 commands['demo'] = (await import('./commands/demo.js')).command;
 commands['agent'] = (await import('./commands/agent.js')).command;

@@ -22,13 +22,12 @@ import { demoTask, generateDemoTasks } from '../data/demo/tasks.js';
 import { formatAgentEvent } from '../methods/toolgen/agent-loop.js';
 import { agentMetrics, type AgentMetrics } from '../methods/toolgen/agent-metrics.js';
 import { answersMatch } from '../eval/agent/answers.js';
-import { DEFAULT_AGENT_SYSTEM_PROMPT, FINISH_TOOL } from '../methods/toolgen/examples.js';
+import { FINISH_TOOL } from '../methods/toolgen/examples.js';
 import { agentConversations, answerTasks, queryTasks } from './agent-tasks.js';
 import type { ChatExample } from '../data/types.js';
 import { defaultDenseOptions } from '../retrieval/dense.js';
 import { compareRetrievers } from '../eval/retrieval/compare.js';
 import type { RetrievalReport } from '../eval/retrieval/evaluate.js';
-import { toolDocument } from '../indexing/schemes.js';
 import { saveModel } from '../models/save.js';
 import { groupedBarSvg, lineSvg } from '../report/charts.js';
 import { ProgressBar } from '../report/progress.js';
@@ -37,7 +36,8 @@ import { getBackend } from '../tensor/backends/index.js';
 import { saveCatalog } from '../tools/catalog.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { RunDirectory } from '../train/run-dir.js';
-import { scratchModel, trainScratchTokenizer, type ScratchModelOptions } from '../train/scratch.js';
+import type { ScratchModelOptions } from '../train/scratch.js';
+import { SCRATCH_BASE_SIZE, scratchBase, scratchTokenizerTexts } from '../methods/toolgen/scratch-base.js';
 import { defaultSftConfig, SftObjective, type SftConfig } from '../train/objectives/sft.js';
 import { Trainer } from '../train/trainer.js';
 import {
@@ -108,19 +108,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   log(`[1/6] catalog: ${tools.length} tools in ${domains.size} domains; ${train.length} training and ${test.length} held-out queries; ${trainTasks.length} training and ${testTasks.length} held-out multi-step tasks`);
 
   // 2. Tokenizer, model, tool tokens.
-  const texts = [
-    ...tools.map(toolDocument),
-    ...train.map((q) => q.query),
-    ...train.flatMap((q) => (q.calls ?? []).map((c) => JSON.stringify(c.arguments))),
-    DEFAULT_AGENT_SYSTEM_PROMPT,
-    ...trainTasks.map((t) => t.task),
-  ];
-  const tokenizer = trainScratchTokenizer(texts, o.quick ? 1024 : 2048);
+  const texts = scratchTokenizerTexts(tools, train, trainTasks.map((t) => t.task));
   const modelOptions: ScratchModelOptions = o.quick
     ? { vocabSize: 1024, dim: 64, layers: 2, heads: 4, kvHeads: 2, hiddenDim: 128, maxPositions: 1024, seed: o.seed, projectionStd: 1 / 8 }
-    : { vocabSize: 2048, dim: 128, layers: 2, heads: 4, kvHeads: 2, hiddenDim: 256, maxPositions: 1024, seed: o.seed, projectionStd: 1 / Math.sqrt(128) };
+    : { ...SCRATCH_BASE_SIZE, seed: o.seed };
+  const base = scratchBase(texts, modelOptions);
+  const tokenizer = base.tokenizer;
   // The Finish action is indexed like a tool, so it has a token of its own.
-  const tg = await attachToolIndex(scratchModel(tokenizer, modelOptions), tokenizer, [...tools, FINISH_TOOL], 'atomic');
+  const tg = await attachToolIndex(base.model, tokenizer, [...tools, FINISH_TOOL], 'atomic');
   selectTrainable(tg, { kind: 'full' });
   log(`[2/6] tokenizer: ${tokenizer.vocabSize} tokens (incl. ${tools.length} tool tokens); model: ${modelOptions.layers} layers x ${modelOptions.dim}`);
 

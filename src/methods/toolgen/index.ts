@@ -51,3 +51,4 @@ export { goldConversation, PlanPolicy } from './plan-policy.js';
 export { copyCandidates, withCopiedValues, type CopyCandidates, type CopyOptions } from './copy-values.js';
 export { agentMetrics, type AgentMetrics, type AgentTaskRun } from './agent-metrics.js';
 export { functionNameOf, trajectoryAnswerFile } from './trajectory.js';
+export { SCRATCH_BASE_SIZE, scratchBase, scratchTokenizerTexts } from './scratch-base.js';
