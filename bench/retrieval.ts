@@ -19,89 +19,22 @@ import { sharedDatasetsDir } from '../src/data/loaders/files.js';
 import { splitQueries } from '../src/data/split.js';
 import { compareRetrievers, comparisonTable, HEADLINE_METRICS, type RetrievalComparison } from '../src/eval/retrieval/compare.js';
 import type { RetrievalSetting } from '../src/eval/retrieval/evaluate.js';
-import { formatDuration } from '../src/report/progress.js';
-import { toolDocument } from '../src/tools/catalog.js';
-import { RunDirectory } from '../src/train/run-dir.js';
-import { defaultScratchOptions, scratchModel, trainScratchTokenizer, type ScratchModelOptions } from '../src/train/scratch.js';
-import { defaultSftConfig, type SftConfig } from '../src/train/objectives/sft.js';
-import { epochOrder, makeBatches, type TrainBatch } from '../src/train/batches.js';
-import { attachToolIndex, stageConversations, TOOL_INDEX_FILE, tokenizeConversations, type ToolGenModel } from '../src/methods/toolgen/model.js';
-import { teacherDistributions, toolTokenRange } from '../src/methods/toolgen/distill.js';
+import { TOOL_INDEX_FILE } from '../src/methods/toolgen/model.js';
+import { RECIPE_FINAL_DIR, RETRIEVAL_RECIPES, trainRecipe, type RecipeSummary, type RetrievalRecipe } from '../src/methods/toolgen/recipe.js';
 import type { GenerativeModel } from '../src/retrieval/generative.js';
 import { ToolIndex } from '../src/indexing/tool-index.js';
 import { loadModel } from '../src/models/load.js';
-import { trainToolGenStage, type ToolGenStageOptions } from '../src/methods/toolgen/stages.js';
 import { writeJsonAtomic, writeFileAtomic } from '../src/util/fs.js';
 import { resultsDir, writeResults, type BenchRecord } from './lib.js';
 
 const DATASETS = ['metatool', 'seal', 'stabletoolbench'] as const;
 type Dataset = (typeof DATASETS)[number];
 
-interface DatasetPlan {
-  /** Minutes of training (tokenizer, memorization, retrieval stage) by default. */
-  readonly minutes: number;
-  readonly settings: readonly RetrievalSetting[];
-  readonly model: ScratchModelOptions;
-  readonly memorizationEpochs: number;
-  /** Most retrieval-stage epochs; fewer when the budget runs out. */
-  readonly maxRetrievalEpochs: number;
-  readonly lr: number;
-  readonly weightDecay: number;
-  /** Residual dropout while training. */
-  readonly dropout: number;
-  /** Decay of the moving average of the weights that the retrieval stage ends with (0: the last step's weights). */
-  readonly averageDecay: number;
-  /** Label smoothing among the tool tokens, on the rows that predict a tool (0: none). */
-  readonly labelSmoothing: number;
-  /** Distil the final model from an ensemble of models trained the same way (see src/train/distill.ts). */
-  readonly distillation?: DistillationPlan;
-}
-
-interface DistillationPlan {
-  readonly teachers: number;
-  /** Retrieval-stage epochs of each teacher. */
-  readonly teacherEpochs: number;
-  /** Weight of the teachers' distribution in the student's loss (replaces label smoothing there). */
-  readonly weight: number;
-  readonly temperature: number;
-}
-
-const small: ScratchModelOptions = { ...defaultScratchOptions, vocabSize: 2048, dim: 128, layers: 3, heads: 4, kvHeads: 2, hiddenDim: 384, maxPositions: 256 };
-// MetaTool: one layer with projections at 1 / sqrt(dim) and an 8192-token BPE. Measured on MetaTool, 600 test
-// queries, retrieval top-1 after equal wall time (2.5 min, 3-layer 2048-token model at init std 0.02: 0.08):
-// 1 layer 0.61, 2 layers 0.44, 1 layer at dim 256 0.40, 1 layer at init std 0.02 0.43. With the LM head on
-// labelled rows only (3x the steps) the 1-layer model then overfits near 0.72 after 4 min; replaying the tool
-// documents, weight decay 0.1 and a cosine decay lift it to 0.78, and an 8192-token vocabulary (whole words as
-// tokens for a one-layer model) to 0.81-0.83 (16384: 0.81-0.82). Full runs of this benchmark (4,208 test
-// queries): NDCG@1 0.761 after 10 epochs, 0.763 with residual dropout 0.2 and 14 epochs, 0.730 for that plan at
-// dim 192. The plan below drops dropout, unties the LM head, smooths labels among the tool tokens (0.1) and ends on
-// a moving average of the weights (0.999); measured one change at a time (5-minute runs, NDCG@1/3/5 on the whole
-// test set): untied + average 0.793 / 0.849 / 0.859, + smoothing over the vocabulary 0.797 / 0.852 / 0.863,
-// smoothing among the tool tokens instead 0.797 / 0.856 / 0.865 (0.3: 0.796 / 0.853 / 0.864); dim 192 for 8 min
-// 0.791 / 0.851 / 0.861; batch 16 0.792 / 0.850 / 0.862.
-const shallow: ScratchModelOptions = { ...small, vocabSize: 8192, layers: 1, projectionStd: 1 / Math.sqrt(small.dim) };
-
-// DISTILLATION. Models of the plan above trained with different seeds are right on different queries: on MetaTool's
-// test set, 0.792 / 0.851 / 0.862 alone (NDCG@1/3/5), two averaged 0.813 / 0.873 / 0.882, three 0.822 / 0.881 /
-// 0.890 (the mean of their probabilities over the tools). A fresh model of the same size trained against the three
-// teachers' averaged distribution on the training queries (src/train/distill.ts) keeps much of that: weight 0.5 on
-// the teachers at temperature 1: 0.800 / 0.859 / 0.870; weight 0.8 at temperature 2: 0.808 / 0.867 / 0.878 (two
-// teachers: 0.806 / 0.867 / 0.876). Teachers trained for 5 epochs instead of 10 are softer on their training
-// queries (mean top probability 0.79 vs 0.87), ensemble as well (0.818 / 0.879 / 0.887) and teach better:
-// 0.813 / 0.872 / 0.882, in half the time; weight 0.9 at temperature 3: 0.815 / 0.875 / 0.884.
-
-// From scratch, the model first sits on a plateau where it predicts the tool prior; at learning rates of 3e-3 and
-// above it can stay there for the whole budget, at 1.5e-3 it leaves it within a few hundred steps (measured on the
-// demo catalog: retrieval top-1 0.03 at 4e-3 vs 0.75 at 1.5e-3 for the same steps).
-const PLANS: Record<Dataset, DatasetPlan> = {
-  // Distilled from three teachers of the same plan trained for 5 epochs each (see DISTILLATION).
-  metatool: {
-    minutes: 30, settings: ['multi-domain'], model: { ...shallow, tieEmbeddings: false }, memorizationEpochs: 8, maxRetrievalEpochs: 10, lr: 1.5e-3, weightDecay: 0.1, dropout: 0, averageDecay: 0.999, labelSmoothing: 0.1,
-    distillation: { teachers: 3, teacherEpochs: 5, weight: 0.9, temperature: 3 },
-  },
-  // Most test tools of these two never occur in a training query: the memorization epochs carry them.
-  seal: { minutes: 20, settings: ['multi-domain', 'in-domain'], model: { ...shallow, maxPositions: 384 }, memorizationEpochs: 4, maxRetrievalEpochs: 20, lr: 1.5e-3, weightDecay: 0.1, dropout: 0.1, averageDecay: 0, labelSmoothing: 0 },
-  stabletoolbench: { minutes: 20, settings: ['multi-domain', 'in-domain'], model: { ...shallow, maxPositions: 384 }, memorizationEpochs: 4, maxRetrievalEpochs: 20, lr: 1.5e-3, weightDecay: 0.1, dropout: 0.1, averageDecay: 0, labelSmoothing: 0 },
+/** Each dataset's recipe (src/methods/toolgen/recipe.ts says how each was chosen) and the settings it is scored in. */
+const PLANS: Record<Dataset, { readonly recipe: RetrievalRecipe; readonly settings: readonly RetrievalSetting[] }> = {
+  metatool: { recipe: RETRIEVAL_RECIPES.distilled, settings: ['multi-domain'] },
+  seal: { recipe: RETRIEVAL_RECIPES.single, settings: ['multi-domain', 'in-domain'] },
+  stabletoolbench: { recipe: RETRIEVAL_RECIPES.single, settings: ['multi-domain', 'in-domain'] },
 };
 
 const SOURCES: Record<Dataset, 'metatool' | 'seal-tools' | 'stabletoolbench'> = { metatool: 'metatool', seal: 'seal-tools', stabletoolbench: 'stabletoolbench' };
@@ -151,110 +84,23 @@ interface DatasetResult {
   readonly params: Record<string, string | number | boolean>;
 }
 
-/** What training produced, saved beside the run so that `--reuse` can score the model again. */
-interface TrainingSummary {
-  /** Teachers the final model was distilled from (0: trained on the gold labels alone). */
-  readonly teachers: number;
-  readonly memorizationSteps: number;
-  readonly retrievalSteps: number;
-  readonly retrievalEpochs: number;
-  readonly trainSeconds: number;
-}
-
 const runRootOf = (dataset: Dataset): string => join(tmpdir(), 'toolken-bench-retrieval', dataset);
 
-async function trainModel(dataset: Dataset, data: RetrievalBenchmark, minutes: number): Promise<{ tg: GenerativeModel; summary: TrainingSummary }> {
-  const plan = PLANS[dataset];
-  const started = performance.now();
-  const left = (): number => minutes * 60 - (performance.now() - started) / 1000;
+async function trainModel(dataset: Dataset, data: RetrievalBenchmark, minutes: number): Promise<{ tg: GenerativeModel; summary: RecipeSummary }> {
   const runRoot = runRootOf(dataset);
   rmSync(runRoot, { recursive: true, force: true });
-  const distill = plan.distillation;
-  // Each model's share of the time left is its share of the retrieval epochs still to train.
-  let epochsToGo = plan.maxRetrievalEpochs + (distill === undefined ? 0 : distill.teachers * distill.teacherEpochs);
-  const teachers: ToolGenModel[] = [];
-  for (let i = 1; i <= (distill?.teachers ?? 0); i++) {
-    const seconds = (left() * distill!.teacherEpochs) / epochsToGo;
-    const teacher = await trainOneModel(dataset, data, { label: `teacher ${i}`, seed: i, epochs: distill!.teacherEpochs, seconds, dir: join(runRoot, `teacher-${i}`) });
-    epochsToGo -= distill!.teacherEpochs;
-    teachers.push(teacher.tg);
-  }
-  const student = await trainOneModel(dataset, data, {
-    label: distill === undefined ? 'model' : 'student', seed: 0, epochs: plan.maxRetrievalEpochs, seconds: left(), dir: join(runRoot, 'model'),
-    ...(distill === undefined ? {} : { teachers: { models: teachers, weight: distill.weight, temperature: distill.temperature } }),
-  });
-  const summary: TrainingSummary = { ...student.steps, teachers: teachers.length, trainSeconds: (performance.now() - started) / 1000 };
-  writeJsonAtomic(join(runRoot, 'training.json'), summary);
-  log(`${dataset}: training took ${formatDuration(summary.trainSeconds)}`);
-  return { tg: student.tg, summary };
-}
-
-const tokenizerTexts = (data: RetrievalBenchmark): string[] => [...data.tools.map(toolDocument), ...data.train.map((q) => q.query)];
-
-interface OneModel {
-  readonly label: string;
-  /** Seeds the weights, the data order and the validation split. */
-  readonly seed: number;
-  /** Retrieval-stage epochs (fewer when the time runs out). */
-  readonly epochs: number;
-  readonly seconds: number;
-  readonly dir: string;
-  /** Distil the retrieval stage from these models (see DistillationPlan). */
-  readonly teachers?: { readonly models: readonly ToolGenModel[]; readonly weight: number; readonly temperature: number };
-}
-
-/** One ToolGen model from scratch: tokenizer, tool tokens, memorization, then the retrieval stage within o.seconds. */
-async function trainOneModel(dataset: Dataset, data: RetrievalBenchmark, o: OneModel): Promise<{ tg: ToolGenModel; steps: Omit<TrainingSummary, 'teachers' | 'trainSeconds'> }> {
-  const plan = PLANS[dataset];
-  const started = performance.now();
-  const elapsed = (): number => (performance.now() - started) / 1000;
-  const tokenizer = trainScratchTokenizer(tokenizerTexts(data), plan.model.vocabSize);
-  const tg = await attachToolIndex(scratchModel(tokenizer, { ...plan.model, seed: o.seed }), tokenizer, data.tools, 'atomic');
-  const smoothing = plan.labelSmoothing === 0 ? {} : { labelSmoothing: plan.labelSmoothing, smoothingClasses: toolTokenRange(tg) };
-  const sft: SftConfig = { ...defaultSftConfig, seed: o.seed, batchSize: 32, lr: plan.lr, weightDecay: plan.weightDecay, dropout: plan.dropout, warmup: 0.02, maxLength: plan.model.maxPositions - 8, groupByLength: true, padId: tokenizer.eosId ?? 0 };
-  const memorization = trainToolGenStage({
-    stage: 'memorization', tg, tools: data.tools, valFraction: 0, sft: { ...sft, ...smoothing, epochs: plan.memorizationEpochs },
-    run: RunDirectory.open(join(o.dir, 'memorization'), { resume: false }), log,
-  });
-  log(`${dataset} ${o.label}: memorization ${memorization.sft.steps} steps, ${memorization.sft.tokensPerSecond.toFixed(0)} tok/s, at ${elapsed().toFixed(0)} s`);
-
-  let distillation: ToolGenStageOptions['distillation'];
-  if (o.teachers !== undefined) {
-    const distributions = teacherDistributions(o.teachers.models, tg, data.train.map((q) => q.query), { temperature: o.teachers.temperature, showProgress: false });
-    log(`${dataset} ${o.label}: ${o.teachers.models.length} teachers read ${distributions.size} training queries, at ${elapsed().toFixed(0)} s`);
-    distillation = { distributions, weight: o.teachers.weight };
-  }
-
-  // The retrieval stage gets what is left of the model's time: epochs from the measured throughput (padded tokens
-  // per second) and the padded tokens of one epoch, and a step cap so that a slower machine still stops in time.
-  const epochBatches = retrievalEpochBatches(data, tg, sft);
-  const tokensPerEpoch = epochBatches.reduce((n, b) => n + b.batch * b.t, 0);
-  const affordable = (Math.max(60, o.seconds - elapsed()) * memorization.sft.tokensPerSecond * 0.75) / tokensPerEpoch;
-  // Whole epochs for the schedule, cut at the affordable step so that the budget is spent and not exceeded.
-  const epochs = Math.max(1, Math.min(o.epochs, Math.ceil(affordable)));
-  const maxSteps = Math.max(1, Math.floor(Math.min(affordable, epochs) * epochBatches.length));
-  log(`${dataset} ${o.label}: retrieval stage ${epochs} epochs (${affordable.toFixed(2)} affordable), at most ${maxSteps} steps${distillation ? `, distilled (weight ${distillation.weight})` : ''}`);
-  const retrieval = trainToolGenStage({
-    stage: 'retrieval', tg, tools: data.tools, queries: data.train, withMemorization: true, valFraction: 0.02,
-    // Validated four times, keeping the best: even with the weight average, MetaTool's model kept improving on test
-    // only until about half-way (NDCG@1 0.792 for the half-way checkpoint, 0.786 for the last weights).
-    sft: { ...sft, ...(distillation ? {} : smoothing), epochs, maxSteps, averageDecay: plan.averageDecay, evalEvery: Math.max(1, Math.floor(Math.min(maxSteps, epochs * epochBatches.length) / 4)) },
-    ...(distillation ? { distillation } : {}),
-    run: RunDirectory.open(join(o.dir, 'retrieval'), { resume: false }), log,
-  });
-  log(`${dataset} ${o.label}: retrieval ${retrieval.sft.steps} steps, loss ${retrieval.sft.finalLoss.toFixed(3)}; ${formatDuration(elapsed())}`);
-  return { tg, steps: { memorizationSteps: memorization.sft.steps, retrievalSteps: retrieval.sft.steps, retrievalEpochs: epochs } };
+  return trainRecipe({ recipe: PLANS[dataset].recipe, tools: data.tools, train: data.train, dir: runRoot, minutes, log: (line) => log(`${dataset} ${line}`) });
 }
 
 /** The model and summary a previous run saved (its retrieval stage's final/). */
-async function reuseModel(dataset: Dataset): Promise<{ tg: GenerativeModel; summary: TrainingSummary }> {
+async function reuseModel(dataset: Dataset): Promise<{ tg: GenerativeModel; summary: RecipeSummary }> {
   const runRoot = runRootOf(dataset);
-  const final = join(runRoot, 'model', 'retrieval', 'final');
+  const final = join(runRoot, RECIPE_FINAL_DIR);
   if (!existsSync(join(final, TOOL_INDEX_FILE)) || !existsSync(join(runRoot, 'training.json'))) {
     throw new Error(`--reuse: no finished ${dataset} run in ${runRoot}; run without --reuse first`);
   }
   const loaded = await loadModel(final);
-  const summary = JSON.parse(readFileSync(join(runRoot, 'training.json'), 'utf8')) as TrainingSummary;
+  const summary = JSON.parse(readFileSync(join(runRoot, 'training.json'), 'utf8')) as RecipeSummary;
   return { tg: { model: loaded.model, tokenizer: loaded.tokenizer, index: ToolIndex.load(join(final, TOOL_INDEX_FILE)) }, summary };
 }
 
@@ -270,18 +116,11 @@ async function runDataset(dataset: Dataset, minutes: number, reuse: boolean): Pr
   for (const c of comparisons) log(`${dataset} ${c.setting} (${c.queries} queries):\n${comparisonTable(c)}`);
   const params = {
     dataset, tools: data.tools.length, trainQueries: data.train.length, testQueries: data.test.length,
-    modelDim: plan.model.dim, layers: plan.model.layers, vocab: tg.tokenizer.vocabSize,
+    modelDim: plan.recipe.model.dim, layers: plan.recipe.model.layers, vocab: tg.tokenizer.vocabSize,
     teachers: summary.teachers, memorizationSteps: summary.memorizationSteps, retrievalSteps: summary.retrievalSteps, retrievalEpochs: summary.retrievalEpochs,
     trainMinutes: Number((summary.trainSeconds / 60).toFixed(1)), load1: Number(loadavg()[0]!.toFixed(1)),
   };
   return { comparisons, trainSeconds: summary.trainSeconds, params };
-}
-
-/** The batches of one retrieval-stage epoch (queries with their answers, plus the replayed documents). */
-function retrievalEpochBatches(data: RetrievalBenchmark, tg: ToolGenModel, sft: SftConfig): TrainBatch[] {
-  const conversations = [...stageConversations('retrieval', tg, data.tools, data.train), ...stageConversations('memorization', tg, data.tools, [])];
-  const examples = tokenizeConversations(tg.tokenizer, conversations, sft.maxLength);
-  return makeBatches(examples, epochOrder(examples.length, sft.seed, 0), { batchSize: sft.batchSize, maxLength: sft.maxLength, packing: false, groupByLength: sft.groupByLength, padId: sft.padId });
 }
 
 function records(result: DatasetResult): BenchRecord[] {
@@ -393,7 +232,7 @@ async function main(): Promise<number> {
   const markdownPath = join(resultsDir, '..', '..', 'docs', 'retrieval-results.md');
   if (datasets.length === 0) writeFileAtomic(markdownPath, resultsMarkdown(previousRecords()));
   for (const dataset of datasets) {
-    const budget = minutes ?? PLANS[dataset].minutes;
+    const budget = minutes ?? PLANS[dataset].recipe.minutes;
     const result = await runDataset(dataset, budget, reuse);
     result.params.budgetMinutes = budget;
     // Read just before writing: another part of the benchmark may have finished meanwhile.

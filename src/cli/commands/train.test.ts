@@ -110,6 +110,31 @@ test('train memorization writes a run whose final/ loads with its tool index, an
   assert.deepEqual(domainIds.sort(), tools.filter((t) => t.category === category).map((t) => t.id).sort());
 });
 
+test('train toolgen --recipe distilled trains three teachers and a distilled student from scratch, and the student retrieves', async () => {
+  const { dir, catalog } = fixture();
+  const queries = join(dir, 'queries.jsonl');
+  const lines = tools.flatMap((t, i) => [`please ${t.description}`, `I need to ${t.name.replace(/_/g, ' ')}`].map((query, j) => JSON.stringify({ id: `q${i}-${j}`, query, relevant: [t.id] })));
+  writeFileSync(queries, lines.join('\n') + '\n');
+  const out = join(dir, 'recipe');
+  const trained = await capture(train, 'toolgen', '--recipe', 'distilled', '--catalog', catalog, '--data', queries, '--out', out, '--minutes', '0.5');
+  assert.equal(trained.code, 0);
+  const final = join(out, 'model', 'retrieval', 'final');
+  assert.equal(trained.stdout.trim(), final);
+  assert.match(trained.stderr, /\[distilled\] 6 tools, 12 training queries; 3 teachers, then the student/);
+  assert.match(trained.stderr, /student: 3 teachers read 12 training queries/);
+  for (const teacher of ['teacher-1', 'teacher-2', 'teacher-3']) assert.ok(existsSync(join(out, teacher, 'retrieval', 'final', 'tool-index.json')), teacher);
+  const summary = JSON.parse(readFileSync(join(out, 'training.json'), 'utf8')) as { teachers: number; retrievalSteps: number };
+  assert.equal(summary.teachers, 3);
+  assert.ok(summary.retrievalSteps > 0);
+  const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { recipe: string; minutes: number; settings: { distillation: { teachers: number } } };
+  assert.deepEqual([config.recipe, config.minutes, config.settings.distillation.teachers], ['distilled', 0.5, 3]);
+
+  const ranked = await capture(retrieve, '--model', final, '--query', `please ${tools[1]!.description}`, '--k', '3');
+  const ids = ranked.stdout.trim().split('\n').slice(2).map((line) => line.split(/\s+/)[1]);
+  assert.equal(ids.length, 3);
+  for (const id of ids) assert.ok(tools.some((t) => t.id === id), `${id} is not a catalog tool`);
+});
+
 test('train refuses bad flags, files and runs with one clear message', async () => {
   const { dir, catalog, model } = fixture();
   const badCatalog = join(dir, 'bad.json');
@@ -124,7 +149,12 @@ test('train refuses bad flags, files and runs with one clear message', async () 
   await rejectsWith(capture(train, '--stage', 'memorization', '--model', model, '--catalog', join(dir, 'none.json'), '--out', join(dir, 'r')), /catalog .*none\.json does not exist/);
   await rejectsWith(capture(train, '--stage', 'memorization', '--model', model, '--catalog', badCatalog, '--out', join(dir, 'r')), /"tools" must be an array/);
   await rejectsWith(capture(train, '--stage', 'retrieval', ...base, '--data', join(dir, 'missing.jsonl')), /missing\.jsonl: file not found/);
-  await rejectsWith(capture(train, '--stage', 'memorization', '--catalog', catalog, '--out', join(dir, 'r')), /--model is required/);
+  await rejectsWith(capture(train, '--stage', 'memorization', '--catalog', catalog, '--out', join(dir, 'r')), /--stage needs --model/);
+  await rejectsWith(capture(train, '--catalog', catalog, '--out', join(dir, 'r')), /give --stage .*, or --recipe/);
+  await rejectsWith(capture(train, 'sgd', '--catalog', catalog), /unknown training method 'sgd' \(methods: toolgen, toolkengpt/);
+  await rejectsWith(capture(train, '--recipe', 'distilled', ...base, '--data', join(dir, 'q.jsonl')), /--recipe trains from scratch .*: drop --model/);
+  await rejectsWith(capture(train, '--recipe', 'single', '--catalog', catalog, '--out', join(dir, 'r')), /--recipe needs --data/);
+  await rejectsWith(capture(train, '--recipe', 'single', '--catalog', catalog, '--out', join(dir, 'r'), '--data', join(dir, 'q.jsonl'), '--resume'), /cannot be resumed/);
   await rejectsWith(capture(train, '--stage', 'memorization', ...base, '--teacher', model), /--teacher distils the retrieval stage, not --stage memorization/);
   const withData = [...base, '--data', join(dir, 'q.jsonl'), '--teacher', model];
   await rejectsWith(capture(train, '--stage', 'retrieval', ...withData, '--distill-weight', '1'), /--distill-weight must be in \(0, 1\), got 1/);

@@ -5,43 +5,29 @@ import type { RetrievalQuery } from '../../data/types.js';
 import { INDEX_SCHEMES, type IndexScheme } from '../../indexing/schemes.js';
 import type { GenerativeModel } from '../../retrieval/generative.js';
 import { teacherDistributions, type ToolDistributions } from '../../methods/toolgen/distill.js';
-import { RunDirectory } from '../../train/run-dir.js';
-import { defaultSftConfig, type SftConfig } from '../../train/objectives/sft.js';
+import type { SftConfig } from '../../train/objectives/sft.js';
 import { TOOLGEN_STAGES, type ToolGenModel, type ToolGenStage } from '../../methods/toolgen/model.js';
 import { FINISH_TOOL, prepareToolGenModel, trainToolGenStage } from '../../methods/toolgen/stages.js';
-import { CliCommand, CliError, helpText, parseFlags, wantsHelp } from '../args.js';
+import { CliCommand, CliError, helpText, parseFlags, wantsHelp, type ParsedFlags } from '../args.js';
+import { checkFraction, checkPositive, openRunDirectory, sftConfigFromFlags, TRAINER_FLAGS } from './train-flags.js';
+import { RECIPE_FINAL_DIR, RETRIEVAL_RECIPES, trainRecipe, type RetrievalRecipe, type RetrievalRecipeName } from '../../methods/toolgen/recipe.js';
 import { readCatalogFlag, readModelFlag, readQueriesFlag, readSavedIndex, userInput } from './toolgen-inputs.js';
 
 const flags = {
-  stage: { kind: 'string', choices: TOOLGEN_STAGES, required: true, help: 'ToolGen stage: tool documents, queries or agent trajectories -> tool tokens' },
-  model: { kind: 'string', required: true, help: 'model directory or Hugging Face id (a previous stage\'s final/ keeps its tool index)' },
+  stage: { kind: 'string', choices: TOOLGEN_STAGES, help: 'ToolGen stage: tool documents, queries or agent trajectories -> tool tokens (required without --recipe)' },
+  recipe: { kind: 'string', choices: Object.keys(RETRIEVAL_RECIPES), help: 'instead of one stage: the whole retrieval recipe from scratch on --catalog and --data (distilled: three teachers and a distilled student, as measured on MetaTool; single: one model); the recipe sets its own model size and hyper-parameters' },
+  minutes: { kind: 'number', help: 'with --recipe: the overall time budget (default: the recipe\'s, 30 min distilled, 20 single)' },
+  model: { kind: 'string', help: 'model directory or Hugging Face id (a previous stage\'s final/ keeps its tool index); required without --recipe' },
   catalog: { kind: 'string', required: true, help: 'catalog.json (docs/data-format.md)' },
-  data: { kind: 'string', help: 'retrieval: queries file (JSON lines); agent: ToolBench answer file or folder; memorization: not used' },
+  data: { kind: 'string', help: 'retrieval and --recipe: queries file (JSON lines); agent: ToolBench answer file or folder; memorization: not used' },
   out: { kind: 'string', required: true, help: 'run directory (config, metrics.jsonl, checkpoints, final/)' },
   index: { kind: 'string', choices: INDEX_SCHEMES, default: 'atomic', help: 'indexing scheme when the model has no tool-index.json yet' },
   loraRank: { kind: 'int', help: 'train LoRA adapters of this rank (plus the tool-token rows), merged into final/; default: full fine-tuning' },
-  epochs: { kind: 'int', default: 1, help: 'passes over the data' },
-  lr: { kind: 'number', default: defaultSftConfig.lr, help: 'peak learning rate' },
-  batchSize: { kind: 'int', default: defaultSftConfig.batchSize, help: 'examples per micro-batch' },
-  gradAccum: { kind: 'int', default: 1, help: 'micro-batches per optimizer step' },
-  maxLength: { kind: 'int', default: defaultSftConfig.maxLength, help: 'tokens kept per example' },
-  packing: { kind: 'boolean', help: 'pack examples into rows of --max-length tokens instead of padding' },
-  groupByLength: { kind: 'boolean', help: 'without --packing: batch examples of similar length together (less padding)' },
-  warmup: { kind: 'number', default: defaultSftConfig.warmup, help: 'warmup: a ratio of the steps (< 1) or a step count' },
-  schedule: { kind: 'string', choices: ['cosine', 'linear', 'constant'], default: 'cosine', help: 'learning-rate schedule after warmup' },
-  dropout: { kind: 'number', default: 0, help: 'residual dropout while training (regularises models trained from scratch)' },
-  weightDecay: { kind: 'number', default: defaultSftConfig.weightDecay, help: 'AdamW decoupled weight decay of the matrices' },
-  labelSmoothing: { kind: 'number', default: 0, help: 'label smoothing of the training loss, in [0, 1)' },
-  averageDecay: { kind: 'number', default: 0, help: 'keep a moving average of the weights with this decay (e.g. 0.999) and end with it; 0: off' },
-  seed: { kind: 'int', default: 0, help: 'seed of the data order and the validation split' },
+  ...TRAINER_FLAGS,
   valFraction: { kind: 'number', help: 'share held out for validation and best-checkpoint choice (default: 0 for memorization, 0.05 otherwise)' },
-  evalEvery: { kind: 'int', default: 0, help: 'validate every N steps (0: at the end only)' },
-  checkpointEvery: { kind: 'int', default: 100, help: 'checkpoint every N steps (0: never; a killed run resumes from the last one)' },
-  maxSteps: { kind: 'int', help: 'stop after N optimizer steps (smoke runs)' },
   withMemorization: { kind: 'boolean', help: 'retrieval stage: replay the memorization examples too (keeps tools no query names)' },
-  resume: { kind: 'boolean', help: 'continue the run in --out from its last checkpoint' },
   teacher: { kind: 'string', repeat: true, help: 'retrieval stage: distil from this trained ToolGen model (repeat for an ensemble)' },
-  // Defaults: the best of those measured on MetaTool (bench/retrieval.ts, DISTILLATION).
+  // Defaults: the best of those measured on MetaTool (src/methods/toolgen/recipe.ts, DISTILLATION).
   distillWeight: { kind: 'number', default: 0.9, help: 'with --teacher: weight of the teachers\' distribution (the gold tool gets the rest), in (0, 1)' },
   distillTemperature: { kind: 'number', default: 3, help: 'with --teacher: temperature of the teachers\' softmax over the tools (> 1 softens)' },
 } as const;
@@ -56,15 +42,6 @@ function answerFiles(path: string): string[] {
     .filter((name) => name.endsWith('.json'))
     .sort()
     .map((name) => join(path, name));
-}
-
-function checkPositive(name: string, value: number, allowZero = false): void {
-  if (allowZero ? value < 0 : value <= 0) throw new CliError(`--${name} must be ${allowZero ? '>= 0' : '> 0'}, got ${value}`);
-}
-
-/** Rates, decays and shares: 0 allowed (off), 1 not. */
-function checkFraction(name: string, value: number): void {
-  if (!(value >= 0 && value < 1)) throw new CliError(`--${name} must be in [0, 1), got ${value}`);
 }
 
 /** The --teacher models' averaged distributions over the student's tools for every training query. */
@@ -84,30 +61,58 @@ async function teachersOf(paths: readonly string[], student: ToolGenModel, queri
   }
 }
 
-export const command: CliCommand = {
+type ToolGenFlags = ParsedFlags<typeof flags>;
+
+/** `--recipe`: tokenizer, model, memorization and retrieval (teachers first when distilled), all from scratch. */
+async function trainWithRecipe(f: ToolGenFlags): Promise<number> {
+  const recipeName = f.recipe as RetrievalRecipeName;
+  const recipe: RetrievalRecipe = RETRIEVAL_RECIPES[recipeName];
+  for (const given of ['model', 'stage', 'teacher', 'loraRank'] as const) {
+    const value = f[given];
+    if (value !== undefined && !(Array.isArray(value) && value.length === 0)) {
+      throw new CliError(`--recipe trains from scratch and sets its own stages: drop --${given.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`);
+    }
+  }
+  if (f.resume) throw new CliError('--recipe runs cannot be resumed (each of its stages starts fresh); start again with a new --out');
+  if (f.data === undefined) throw new CliError('--recipe needs --data (the training queries, JSON lines)');
+  if (f.minutes !== undefined) checkPositive('minutes', f.minutes);
+  const tools = readCatalogFlag(f.catalog);
+  const train = readQueriesFlag('--data', f.data, tools);
+  const minutes = f.minutes ?? recipe.minutes;
+  openRunDirectory(f.out, false, { recipe: recipeName, settings: recipe, minutes, catalog: resolve(f.catalog), data: resolve(f.data) });
+  const log = (line: string): void => void process.stderr.write(`[${recipeName}] ${line}\n`);
+  log(`${tools.length} tools, ${train.length} training queries; ${recipe.distillation ? `${recipe.distillation.teachers} teachers, then the student` : 'one model'}; budget ${minutes} min`);
+  const result = await trainRecipe({ recipe, tools, train, dir: f.out, minutes, log });
+  const final = join(f.out, RECIPE_FINAL_DIR);
+  process.stderr.write(
+    `${recipeName}: ${result.summary.memorizationSteps} memorization + ${result.summary.retrievalSteps} retrieval steps` +
+      `${result.summary.teachers > 0 ? `, distilled from ${result.summary.teachers} teachers` : ''}, ${(result.summary.trainSeconds / 60).toFixed(1)} min\n` +
+      `next: toolken eval retrieval --model ${final} --data <test queries> --baselines bm25,dense\n`,
+  );
+  process.stdout.write(final + '\n');
+  return 0;
+}
+
+/** `toolken train [toolgen] ...`: one ToolGen stage, or with --recipe the whole retrieval recipe. */
+const toolgenCommand: CliCommand = {
   summary,
   async run(argv) {
-    if (argv[0] === 'toolkengpt') return (await import('./toolkengpt.js')).trainCommand.run(argv.slice(1));
     if (wantsHelp(argv)) {
-      process.stdout.write(helpText('train', summary + '.\n`toolken train toolkengpt --help`: a ToolkenGPT head on a frozen model', flags) + '\n');
+      const methods = Object.entries(TRAIN_METHODS).map(([name, m]) => `  toolken train ${name}`.padEnd(30) + m.summary);
+      process.stdout.write(`${helpText('train [toolgen]', summary + '.', flags)}\n\nmethods (each has --help):\n${methods.join('\n')}\n`);
       return 0;
     }
     const f = parseFlags(argv, flags);
     if (f._.length > 0) throw new CliError(`unexpected argument '${f._[0]}'`);
+    const sftFromFlags = sftConfigFromFlags(f);
+    if (f.recipe !== undefined) return trainWithRecipe(f);
+    if (f.stage === undefined) throw new CliError('give --stage (memorization, retrieval or agent), or --recipe for the whole retrieval recipe');
+    if (f.model === undefined) throw new CliError('--stage needs --model (a model directory or Hugging Face id; `toolken init` makes one from scratch)');
+    if (f.minutes !== undefined) throw new CliError('--minutes is a --recipe budget; a stage runs for --epochs or --max-steps');
+    const model = f.model;
     const stage = f.stage as ToolGenStage;
     const scheme = f.index as IndexScheme;
-    checkPositive('epochs', f.epochs);
-    checkPositive('lr', f.lr);
-    checkPositive('batch-size', f.batchSize);
-    checkPositive('grad-accum', f.gradAccum);
-    checkPositive('max-length', f.maxLength);
-    checkPositive('warmup', f.warmup, true);
-    checkFraction('dropout', f.dropout);
-    checkFraction('average-decay', f.averageDecay);
-    checkFraction('label-smoothing', f.labelSmoothing);
-    checkPositive('weight-decay', f.weightDecay, true);
     if (f.loraRank !== undefined) checkPositive('lora-rank', f.loraRank);
-    if (f.maxSteps !== undefined) checkPositive('max-steps', f.maxSteps);
     const valFraction = f.valFraction ?? (stage === 'memorization' ? 0 : 0.05);
     checkFraction('val-fraction', valFraction);
     if (stage !== 'memorization' && f.data === undefined) throw new CliError(`--stage ${stage} needs --data`);
@@ -127,49 +132,23 @@ export const command: CliCommand = {
     if (stage === 'retrieval') queries = readQueriesFlag('--data', f.data!, tools);
     if (stage === 'agent') trajectories = answerFiles(f.data!).map((file) => userInput(`--data ${file}`, () => readToolBenchAnswer(file)));
 
-    const sft: SftConfig = {
-      ...defaultSftConfig,
-      epochs: f.epochs,
-      lr: f.lr,
-      batchSize: f.batchSize,
-      gradAccumulation: f.gradAccum,
-      maxLength: f.maxLength,
-      packing: f.packing,
-      dropout: f.dropout,
-      weightDecay: f.weightDecay,
-      averageDecay: f.averageDecay,
-      labelSmoothing: f.labelSmoothing,
-      groupByLength: f.groupByLength,
-      warmup: f.warmup,
-      schedule: f.schedule as SftConfig['schedule'],
-      seed: f.seed,
-      evalEvery: f.evalEvery,
-      checkpointEvery: f.checkpointEvery,
-      ...(f.maxSteps !== undefined ? { maxSteps: f.maxSteps } : {}),
-    };
+    const sft: SftConfig = sftFromFlags;
     const config = {
-      stage, model: f.model, catalog: resolve(f.catalog), data: f.data === undefined ? null : resolve(f.data), index: scheme,
+      stage, model, catalog: resolve(f.catalog), data: f.data === undefined ? null : resolve(f.data), index: scheme,
       loraRank: f.loraRank ?? null, withMemorization: f.withMemorization, valFraction, sft,
       ...(distilling ? { distillation: { teachers: f.teacher.map((t) => resolve(t)), weight: f.distillWeight, temperature: f.distillTemperature } } : {}),
     };
-    const loaded = await readModelFlag(f.model);
-    const saved = readSavedIndex(f.model);
+    const loaded = await readModelFlag(model);
+    const saved = readSavedIndex(model);
     let tg: ToolGenModel;
     try {
       tg = await prepareToolGenModel(loaded.model, loaded.tokenizer, tools, scheme, saved);
     } catch (err) {
-      throw new CliError(`--model ${f.model}: ${(err as Error).message}`);
+      throw new CliError(`--model ${model}: ${(err as Error).message}`);
     }
     const sftPadded = { ...sft, padId: loaded.tokenizer.eosId ?? 0 };
     const distillation = distilling ? { distributions: await teachersOf(f.teacher, tg, queries!, f.distillTemperature), weight: f.distillWeight } : undefined;
-    // The run directory is created only now that everything the run needs has loaded: a run that cannot start
-    // (a missing model, a bad teacher) leaves nothing behind that a retry would mistake for a run to resume.
-    const run = userInput(`--out ${f.out}`, () => RunDirectory.open(f.out, { resume: f.resume }));
-    const previous = run.readConfig<typeof config>();
-    if (previous !== undefined && JSON.stringify(previous) !== JSON.stringify(config)) {
-      throw new CliError(`--resume: ${run.path} was started with different options; give the same flags or a new --out`);
-    }
-    run.writeConfig(config);
+    const run = openRunDirectory(f.out, f.resume, config);
 
     const started = performance.now();
     const result = userInput(`--stage ${stage}`, () =>
@@ -189,5 +168,30 @@ export const command: CliCommand = {
     );
     process.stdout.write(result.finalDir + '\n');
     return 0;
+  },
+};
+
+/**
+ * The methods `toolken train <method>` knows; each is a command of its own with --help. A first argument that is a
+ * flag means ToolGen (`toolken train --stage ...`, as before methods had names).
+ */
+const TRAIN_METHODS: Record<string, CliCommand> = {
+  toolgen: toolgenCommand,
+  toolkengpt: {
+    summary: 'a ToolkenGPT head (and the Toolken+ reranker) on a frozen model',
+    run: async (argv) => (await import('./toolkengpt.js')).trainCommand.run(argv),
+  },
+};
+
+export const command: CliCommand = {
+  summary: 'Train: ToolGen stages or recipe (default), or `toolken train <method>` (toolgen, toolkengpt)',
+  async run(argv) {
+    const first = argv[0];
+    if (first !== undefined && !first.startsWith('-')) {
+      const method = TRAIN_METHODS[first];
+      if (method === undefined) throw new CliError(`unknown training method '${first}' (methods: ${Object.keys(TRAIN_METHODS).join(', ')})`);
+      return method.run(argv.slice(1));
+    }
+    return toolgenCommand.run(argv);
   },
 };
