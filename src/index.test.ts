@@ -12,10 +12,8 @@ import { fileURLToPath } from 'node:url';
 import * as toolken from './index.js';
 import { ToolkenError } from './util/errors.js';
 import { demoCatalog } from './data/demo/catalog.js';
-import { saveCatalog, toolDocument } from './tools/catalog.js';
-import { scratchModel, trainScratchTokenizer } from './train/scratch.js';
-import { attachToolIndex, TOOL_INDEX_FILE } from './methods/toolgen/model.js';
-import { saveModel } from './models/save.js';
+import { saveToolGenModel } from './methods/toolgen/model.js';
+import { tinyToolGen } from './methods/toolgen/testing/tiny-toolgen.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -48,16 +46,7 @@ function readmeExample(): string {
 /** A small random-weight ToolGen model directory, as `toolken demo` writes one (weights untrained). */
 async function toolGenModelDir(dir: string): Promise<string[]> {
   const tools = demoCatalog().slice(0, 12);
-  const tokenizer = trainScratchTokenizer(tools.map(toolDocument), 400);
-  const tg = await attachToolIndex(
-    scratchModel(tokenizer, { vocabSize: 400, dim: 32, layers: 1, heads: 2, kvHeads: 1, hiddenDim: 64, maxPositions: 128, seed: 1 }),
-    tokenizer,
-    tools,
-    'atomic',
-  );
-  saveModel(tg.model, tokenizer, dir);
-  tg.index.save(join(dir, TOOL_INDEX_FILE));
-  saveCatalog(join(dir, 'catalog.json'), { version: 1, tools });
+  saveToolGenModel(await tinyToolGen(tools, { maxPositions: 128 }), dir, tools);
   return tools.map((t) => t.id);
 }
 

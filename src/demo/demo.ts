@@ -15,7 +15,6 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CATALOG_FILE } from '../methods/toolgen/stages.js';
 import { demoCatalog, demoExecutor } from '../data/demo/catalog.js';
 import { demoQuerySplit } from '../data/demo/queries.js';
 import { demoTask, generateDemoTasks } from '../data/demo/tasks.js';
@@ -28,12 +27,10 @@ import type { ChatExample } from '../data/types.js';
 import { defaultDenseOptions } from '../retrieval/dense.js';
 import { compareRetrievers } from '../eval/retrieval/compare.js';
 import type { RetrievalReport } from '../eval/retrieval/evaluate.js';
-import { saveModel } from '../models/save.js';
 import { groupedBarSvg, lineSvg } from '../report/charts.js';
 import { ProgressBar } from '../report/progress.js';
 import { formatTable, renderHtmlReport, type ReportBlock } from '../report/html.js';
 import { getBackend } from '../tensor/backends/index.js';
-import { saveCatalog } from '../tools/catalog.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { RunDirectory } from '../train/run-dir.js';
 import type { ScratchModelOptions } from '../train/scratch.js';
@@ -41,8 +38,9 @@ import { SCRATCH_BASE_SIZE, scratchBase, scratchTokenizerTexts } from '../method
 import { defaultSftConfig, SftObjective, type SftConfig } from '../train/objectives/sft.js';
 import { Trainer } from '../train/trainer.js';
 import {
-  TOOL_INDEX_FILE,
   attachToolIndex,
+  CATALOG_FILE,
+  saveToolGenModel,
   selectTrainable,
   stageConversations,
   tokenizeConversations,
@@ -155,11 +153,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     curves.push({ name: stage.name, points: run.readMetrics().filter((r) => r.split === 'train').map((r) => [r.step, r.loss as number]) });
   }
   const modelDir = join(outDir, 'model');
-  saveModel(tg.model, tokenizer, modelDir);
-  tg.index.save(join(modelDir, TOOL_INDEX_FILE));
   // The catalog and the held-out queries travel with the model, so `toolken retrieve --domain`, `toolken eval
   // retrieval` and the agent work on it from the command line.
-  saveCatalog(join(modelDir, CATALOG_FILE), { version: 1, tools });
+  saveToolGenModel(tg, modelDir, tools);
   writeFileAtomic(join(modelDir, HELD_OUT_QUERIES_FILE), evalQueries.map((q) => JSON.stringify(q)).join('\n') + '\n');
   log(`      saved the trained model, its catalog and the held-out queries to ${modelDir}`);
 

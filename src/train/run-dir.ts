@@ -3,6 +3,7 @@ import { appendFileSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, 
 import { join, resolve } from 'node:path';
 import { CheckpointError } from '../formats/errors.js';
 import { fsyncDirectory, writeJsonAtomic } from '../util/fs.js';
+import { parseJsonLines } from '../util/json-lines.js';
 
 /**
  * A run directory keeps everything a run produces, so that nothing is lost when it is interrupted:
@@ -80,17 +81,11 @@ export class RunDirectory {
   readMetrics(): MetricRecord[] {
     const file = join(this.path, 'metrics.jsonl');
     if (!existsSync(file)) return [];
-    const lines = readFileSync(file, 'utf8').split('\n');
+    const lines = parseJsonLines(readFileSync(file, 'utf8'));
     const out: MetricRecord[] = [];
     lines.forEach((line, i) => {
-      if (line.trim() === '') return;
-      try {
-        out.push(JSON.parse(line) as MetricRecord);
-      } catch {
-        if (i < lines.length - 1 && lines.slice(i + 1).some((l) => l.trim() !== '')) {
-          throw new Error(`${file}: line ${i + 1} is not valid JSON`);
-        }
-      }
+      if (line.error === undefined) out.push(line.value as MetricRecord);
+      else if (i < lines.length - 1) throw new Error(`${file}: line ${line.line} is not valid JSON`);
     });
     return out;
   }

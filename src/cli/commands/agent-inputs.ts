@@ -8,7 +8,7 @@ import { demoExecutor } from '../../data/demo/catalog.js';
 import { DEFAULT_RETRY_TEMPERATURES, type AgentLoopOptions } from '../../methods/toolgen/agent-loop.js';
 import { FINISH_FUNCTION } from '../../methods/toolgen/examples.js';
 import { ToolGenPolicy } from '../../methods/toolgen/policy.js';
-import { CATALOG_FILE } from '../../methods/toolgen/stages.js';
+import { CATALOG_FILE } from '../../methods/toolgen/model.js';
 import { createHttpExecutor } from '../../tools/executors/http.js';
 import { connectMcp, type McpConnection } from '../../tools/executors/mcp.js';
 import { createReplayExecutor, loadRecordings } from '../../tools/executors/replay.js';

@@ -5,12 +5,10 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { demoCatalog } from '../../data/demo/catalog.js';
 import { FINISH_TOOL } from '../../methods/toolgen/examples.js';
-import { attachToolIndex, TOOL_INDEX_FILE } from '../../methods/toolgen/model.js';
+import { saveToolGenModel } from '../../methods/toolgen/model.js';
+import { tinyToolGen } from '../../methods/toolgen/testing/tiny-toolgen.js';
 import { readToolBenchAnswer } from '../../methods/toolgen/examples.js';
-import { saveModel } from '../../models/save.js';
-import { toolDocument } from '../../tools/catalog.js';
 import { saveCatalog } from '../../tools/catalog.js';
-import { scratchModel, trainScratchTokenizer } from '../../train/scratch.js';
 import { runCommand } from '../testing/capture.js';
 import { CliError } from '../args.js';
 import { command as agent } from './agent.js';
@@ -22,16 +20,10 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** An untrained model indexing six demo tools and Finish; the catalog given to the agent lacks the last tool. */
 const ready = (async () => {
-  const tokenizer = trainScratchTokenizer(tools.map(toolDocument), 320);
-  const tg = await attachToolIndex(
-    scratchModel(tokenizer, { vocabSize: 320, dim: 32, layers: 1, heads: 2, kvHeads: 1, hiddenDim: 64, maxPositions: 1024, seed: 1 }),
-    tokenizer,
-    [...tools, FINISH_TOOL],
-    'atomic',
-  );
+  const indexed = [...tools, FINISH_TOOL];
+  const tg = await tinyToolGen(indexed, { documented: tools, vocabSize: 320, maxPositions: 1024 });
   const model = join(dir, 'model');
-  saveModel(tg.model, tokenizer, model);
-  tg.index.save(join(model, TOOL_INDEX_FILE));
+  saveToolGenModel(tg, model, indexed);
   const catalog = join(dir, 'catalog.json');
   saveCatalog(catalog, { version: 1, tools: tools.slice(0, 5) });
   return { model, catalog };

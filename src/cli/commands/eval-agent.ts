@@ -17,6 +17,7 @@ import { isJsonValue } from '../../tools/validate.js';
 import { writeJsonAtomic } from '../../util/fs.js';
 import { CliError, helpText, parseFlags, wantsHelp, type CliCommand } from '../args.js';
 import { agentFlags, loopOptions, setUpAgent } from './agent-inputs.js';
+import { parseJsonLines } from '../../util/json-lines.js';
 
 const flags = {
   ...agentFlags,
@@ -45,42 +46,39 @@ export function readTaskFile(path: string): { tasks: EvalTask[]; problems: strin
   }
   const tasks: EvalTask[] = [];
   const problems: string[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    const where = `${path} line ${i + 1}`;
-    let raw: unknown;
-    try {
-      raw = JSON.parse(line);
-    } catch (err) {
-      problems.push(`${where}: not valid JSON (${(err as Error).message}); skipped`);
-      return;
+  for (const line of parseJsonLines(text)) {
+    const where = `${path} line ${line.line}`;
+    if (line.error !== undefined) {
+      problems.push(`${where}: not valid JSON (${line.error}); skipped`);
+      continue;
     }
+    const raw = line.value;
     const o = raw as Record<string, unknown>;
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw) || typeof o.task !== 'string' || o.task.trim() === '') {
       problems.push(`${where}: expected an object with a non-empty "task" string; skipped`);
-      return;
+      continue;
     }
     if (o.answer !== undefined && typeof o.answer !== 'string' && typeof o.answer !== 'number') {
       problems.push(`${where}: "answer" must be a string or a number; skipped`);
-      return;
+      continue;
     }
     if (o.relevant !== undefined && !(Array.isArray(o.relevant) && o.relevant.every((r) => typeof r === 'string'))) {
       problems.push(`${where}: "relevant" must be an array of tool ids; skipped`);
-      return;
+      continue;
     }
     const plan = o.plan;
     if (plan !== undefined && !(Array.isArray(plan) && plan.every((c) => c !== null && typeof c === 'object' && typeof (c as { tool?: unknown }).tool === 'string' && isJsonValue((c as { arguments?: unknown }).arguments)))) {
       problems.push(`${where}: "plan" must be an array of {"tool", "arguments"}; skipped`);
-      return;
+      continue;
     }
     tasks.push({
-      id: typeof o.id === 'string' ? o.id : `line-${i + 1}`,
+      id: typeof o.id === 'string' ? o.id : `line-${line.line}`,
       task: o.task,
       ...(o.answer !== undefined ? { answer: String(o.answer) } : {}),
       ...(o.relevant !== undefined ? { relevant: o.relevant as string[] } : {}),
       ...(plan !== undefined ? { plan: plan as ToolCall[] } : {}),
     });
-  });
+  }
   return { tasks, problems };
 }
 

@@ -6,10 +6,8 @@ import { join } from 'node:path';
 import { demoCatalog } from '../../data/demo/catalog.js';
 import { generateDemoQueries } from '../../data/demo/queries.js';
 import type { RetrievalComparison } from '../../eval/retrieval/compare.js';
-import { saveModel } from '../../models/save.js';
-import { saveCatalog, toolDocument } from '../../tools/catalog.js';
-import { scratchModel, trainScratchTokenizer } from '../../train/scratch.js';
-import { attachToolIndex, TOOL_INDEX_FILE } from '../../methods/toolgen/model.js';
+import { saveToolGenModel } from '../../methods/toolgen/model.js';
+import { tinyToolGen } from '../../methods/toolgen/testing/tiny-toolgen.js';
 import { CliError } from '../args.js';
 import { command as evalCommand } from './eval.js';
 import { captureOutput } from '../testing/capture.js';
@@ -20,12 +18,9 @@ const queries = generateDemoQueries({ seed: 2, perTool: 3 }).filter((q) => q.rel
 /** A random-weight ToolGen model directory (with its catalog) and a queries file whose first half is marked train. */
 async function fixture(): Promise<{ dir: string; model: string; data: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'toolken-eval-retrieval-'));
-  const tokenizer = trainScratchTokenizer([...tools.map(toolDocument), ...queries.map((q) => q.query)], 400);
-  const tg = await attachToolIndex(scratchModel(tokenizer, { vocabSize: 400, dim: 32, layers: 1, heads: 2, kvHeads: 1, hiddenDim: 64, maxPositions: 512, seed: 3 }), tokenizer, tools, 'atomic');
+  const tg = await tinyToolGen(tools, { texts: queries.map((q) => q.query), seed: 3 });
   const model = join(dir, 'model');
-  saveModel(tg.model, tg.tokenizer, model);
-  tg.index.save(join(model, TOOL_INDEX_FILE));
-  saveCatalog(join(model, 'catalog.json'), { version: 1, tools });
+  saveToolGenModel(tg, model, tools);
   const data = join(dir, 'queries.jsonl');
   const half = Math.floor(queries.length / 2);
   writeFileSync(data, queries.map((q, i) => JSON.stringify({ id: q.id, query: q.query, relevant: q.relevant, ...(i < half ? { split: 'train' } : {}) })).join('\n') + '\n');

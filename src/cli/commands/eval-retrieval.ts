@@ -7,6 +7,7 @@ import type { Tool } from '../../tools/types.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
 import { CliCommand, CliError, helpText, parseFlags, wantsHelp } from '../args.js';
 import { readCatalogFlag, readQueriesFlag, readToolGenModelFlag } from './toolgen-inputs.js';
+import { parseJsonLines } from '../../util/json-lines.js';
 
 const flags = {
   model: { kind: 'string', required: true, help: 'a ToolGen model directory (with tool-index.json)' },
@@ -32,7 +33,7 @@ function trainIds(path: string): Set<string> {
   const text = readFileSync(path, 'utf8');
   const records: unknown[] = text.trimStart().startsWith('[')
     ? (JSON.parse(text) as unknown[])
-    : text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as unknown);
+    : parseJsonLines(text).flatMap((line) => (line.error === undefined ? [line.value] : []));
   const ids = new Set<string>();
   records.forEach((record, i) => {
     const r = record as { id?: unknown; split?: unknown };

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { importFile, type ImportFormat } from '../../tools/import/index.js';
 import type { JsonValue, Tool } from '../../tools/types.js';
 import { ToolkenError } from '../../util/errors.js';
+import { parseJsonLines } from '../../util/json-lines.js';
 
 export class DataFileError extends ToolkenError {
   constructor(message: string) {
@@ -32,18 +33,10 @@ export function readJson(path: string): JsonValue {
 
 /** One JSON value per non-blank line; returns each with its 1-based line number. */
 export function readJsonLines(path: string): { value: JsonValue; line: number }[] {
-  const out: { value: JsonValue; line: number }[] = [];
-  const lines = readText(path).split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const text = lines[i]!.trim();
-    if (text === '') continue;
-    try {
-      out.push({ value: JSON.parse(text) as JsonValue, line: i + 1 });
-    } catch (err) {
-      throw new DataFileError(`${path}:${i + 1}: not valid JSON (${(err as Error).message})`);
-    }
-  }
-  return out;
+  return parseJsonLines(readText(path)).map((line) => {
+    if (line.error !== undefined) throw new DataFileError(`${path}:${line.line}: not valid JSON (${line.error})`);
+    return { value: line.value as JsonValue, line: line.line };
+  });
 }
 
 export type JsonObject = { [key: string]: JsonValue };

@@ -1,23 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { demoCatalog, demoImplementations } from '../../data/demo/catalog.js';
-import { toolDocument } from '../../indexing/schemes.js';
 import { FunctionExecutor } from '../../tools/executors/registry.js';
 import { validateJson } from '../../tools/validate.js';
 import type { JsonValue } from '../../tools/types.js';
-import { scratchModel, trainScratchTokenizer } from '../../train/scratch.js';
-import { attachToolIndex } from './model.js';
+import { tinyToolGen } from './testing/tiny-toolgen.js';
 import { ToolGenAgent } from './agent.js';
 
 test('an untrained ToolGen agent still only calls catalog tools, with arguments that satisfy the schema', async () => {
   const tools = demoCatalog().slice(0, 24);
-  const tokenizer = trainScratchTokenizer(tools.map(toolDocument), 400);
-  const tg = await attachToolIndex(
-    scratchModel(tokenizer, { vocabSize: 400, dim: 32, layers: 1, heads: 2, kvHeads: 1, hiddenDim: 64, maxPositions: 512, seed: 5 }),
-    tokenizer,
-    tools,
-    'atomic',
-  );
+  const tg = await tinyToolGen(tools, { seed: 5 });
   const run = demoImplementations();
   const executor = new FunctionExecutor();
   for (const tool of tools) executor.register(tool, (args) => JSON.stringify(run.get(tool.id)!(args as JsonValue)));

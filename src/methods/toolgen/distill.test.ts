@@ -6,24 +6,20 @@ import { join } from 'node:path';
 import { demoCatalog } from '../../data/demo/catalog.js';
 import { generateDemoQueries } from '../../data/demo/queries.js';
 import { GenerativeRetriever } from '../../retrieval/generative.js';
-import { toolDocument } from '../../tools/catalog.js';
 import type { Tool } from '../../tools/types.js';
 import { teacherDistributions, toolTokenRange, withTeacherLabels } from './distill.js';
 import { RunDirectory } from '../../train/run-dir.js';
-import { scratchModel, trainScratchTokenizer } from '../../train/scratch.js';
 import { defaultSftConfig } from '../../train/objectives/sft.js';
-import { attachToolIndex, stageConversations, tokenizeConversations, type ToolGenModel } from './model.js';
+import { stageConversations, tokenizeConversations, type ToolGenModel } from './model.js';
+import { tinyToolGen } from './testing/tiny-toolgen.js';
 import { trainToolGenStage } from './stages.js';
 
 const tools = demoCatalog().slice(0, 6);
 const queries = generateDemoQueries({ seed: 2, perTool: 4 }).filter((q) => q.relevant.length === 1 && tools.some((t) => t.id === q.relevant[0]));
 
 /** A random-weight scratch model that knows `catalog` (in that order) as atomic tool tokens. */
-async function tinyToolGen(catalog: readonly Tool[], seed: number): Promise<ToolGenModel> {
-  const tokenizer = trainScratchTokenizer([...tools.map(toolDocument), ...queries.map((q) => q.query)], 320);
-  const model = scratchModel(tokenizer, { vocabSize: 320, dim: 32, layers: 1, heads: 2, kvHeads: 1, hiddenDim: 64, maxPositions: 256, seed });
-  return attachToolIndex(model, tokenizer, catalog, 'atomic');
-}
+const toolGenOf = (catalog: readonly Tool[], seed: number): Promise<ToolGenModel> =>
+  tinyToolGen(catalog, { documented: tools, texts: queries.map((q) => q.query), vocabSize: 320, maxPositions: 256, seed });
 
 /** softmax over the tools of tg's next-token logits after the retrieval prompt of `query`, by tool id. */
 function toolSoftmax(tg: ToolGenModel, query: string, temperature = 1): Map<string, number> {
@@ -42,9 +38,9 @@ function byTool(student: ToolGenModel, distribution: Float32Array): Map<string, 
 }
 
 test('the teachers\' distribution is the mean of each teacher\'s softmax over the tool tokens, matched by tool id', async () => {
-  const student = await tinyToolGen(tools, 1);
+  const student = await toolGenOf(tools, 1);
   // The second teacher lists the catalog backwards, so its tool tokens are in another order than the student's.
-  const teachers = [await tinyToolGen(tools, 2), await tinyToolGen([...tools].reverse(), 3)];
+  const teachers = [await toolGenOf(tools, 2), await toolGenOf([...tools].reverse(), 3)];
   const query = queries[0]!.query;
   const got = teacherDistributions(teachers, student, [query, query], { temperature: 0.5, showProgress: false });
   assert.equal(got.size, 1);
@@ -53,13 +49,13 @@ test('the teachers\' distribution is the mean of each teacher\'s softmax over th
   for (const tool of tools) assert.ok(Math.abs(mine.get(tool.id)! - (a!.get(tool.id)! + b!.get(tool.id)!) / 2) < 1e-5, tool.id);
   assert.ok(Math.abs([...mine.values()].reduce((x, y) => x + y, 0) - 1) < 1e-5);
 
-  const partial = await tinyToolGen(tools.slice(1), 4);
+  const partial = await toolGenOf(tools.slice(1), 4);
   assert.throws(() => teacherDistributions([partial], student, [query], { showProgress: false }), new RegExp(`teacher 1 does not know the tool '${tools[0]!.id}'`));
   assert.throws(() => teacherDistributions(teachers, student, [query], { temperature: 0, showProgress: false }), /temperature must be > 0, got 0/);
 });
 
 test('teacher labels sit on the tool-token label of retrieval examples and nowhere else', async () => {
-  const student = await tinyToolGen(tools, 1);
+  const student = await toolGenOf(tools, 1);
   const conversations = [...stageConversations('retrieval', student, tools, queries.slice(0, 2)), ...stageConversations('memorization', student, tools, []).slice(0, 1)];
   const examples = tokenizeConversations(student.tokenizer, conversations);
   const range = toolTokenRange(student);
@@ -73,7 +69,7 @@ test('teacher labels sit on the tool-token label of retrieval examples and nowhe
 });
 
 test('a distilled student ranks second the tool its teacher puts second, which the gold labels alone never say', async () => {
-  const student = await tinyToolGen(tools, 1);
+  const student = await toolGenOf(tools, 1);
   const range = toolTokenRange(student);
   const classOf = (id: string): number => student.tokenizer.tokenToId(student.index.toolToText(id))! - range.start;
   // Each tool's runner-up is the next tool of the catalog.

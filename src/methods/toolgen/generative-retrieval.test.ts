@@ -3,9 +3,8 @@ import assert from 'node:assert/strict';
 import { demoCatalog } from '../../data/demo/catalog.js';
 import { generateDemoQueries } from '../../data/demo/queries.js';
 import type { IndexScheme } from '../../indexing/schemes.js';
-import { toolDocument } from '../../tools/catalog.js';
-import { attachToolIndex } from './model.js';
-import { scratchModel, trainScratchTokenizer } from '../../train/scratch.js';
+import { tinyToolGen } from './testing/tiny-toolgen.js';
+import { trainScratchTokenizer } from '../../train/scratch.js';
 import { assistantTurnEnd, GenerativeRetriever } from '../../retrieval/generative.js';
 
 const tools = demoCatalog().slice(0, 24);
@@ -13,10 +12,7 @@ const queries = generateDemoQueries({ seed: 1, perTool: 1 }).filter((q) => q.rel
 
 /** A random-weight scratch model that knows the 24 tools under `scheme`. */
 async function randomToolGenModel(scheme: IndexScheme): Promise<GenerativeRetriever> {
-  const tokenizer = trainScratchTokenizer([...tools.map(toolDocument), ...queries.map((q) => q.query)], 400);
-  const model = scratchModel(tokenizer, { vocabSize: 400, dim: 32, layers: 1, heads: 2, kvHeads: 1, hiddenDim: 64, maxPositions: 512, seed: 5 });
-  const tg = await attachToolIndex(model, tokenizer, tools, scheme);
-  return new GenerativeRetriever(tg);
+  return new GenerativeRetriever(await tinyToolGen(tools, { texts: queries.map((q) => q.query), seed: 5, scheme }));
 }
 
 test('the answer ends at <|im_end|>, the ChatML end of an assistant turn', () => {

@@ -19,7 +19,9 @@ export {
 export {
   argumentsRequest,
   attachToolIndex,
+  CATALOG_FILE,
   loadToolIndex,
+  saveToolGenModel,
   selectTrainable,
   TOOL_INDEX_FILE,
   TOOLGEN_STAGES,
@@ -27,7 +29,7 @@ export {
   type ToolGenStage,
   type TrainableSelection,
 } from './model.js';
-export { CATALOG_FILE, FINISH_TOOL, prepareToolGenModel, trainToolGenStage, type ToolGenStageOptions, type ToolGenStageResult } from './stages.js';
+export { FINISH_TOOL, prepareToolGenModel, trainToolGenStage, type ToolGenStageOptions, type ToolGenStageResult } from './stages.js';
 export { teacherDistributions, toolTokenRange, withTeacherLabels, type TeacherOptions, type ToolDistributions } from './distill.js';
 export { defaultAgentOptions, ToolGenAgent, type AgentAnswer, type AgentOptions } from './agent.js';
 export {

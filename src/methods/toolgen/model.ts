@@ -17,6 +17,8 @@ import type { DecoderModel } from '../../models/decoder.js';
 import { applyLora } from '../../models/lora.js';
 import type { LoraConfig } from '../../models/lora.js';
 import { expandVocabulary, trainNewTokenRows } from '../../models/vocabulary.js';
+import { saveModel } from '../../models/save.js';
+import { saveCatalog } from '../../tools/catalog.js';
 import type { RowRange } from '../../nn/parameter.js';
 import type { Tokenizer } from '../../tokenizer/types.js';
 import type { Tool, JsonValue } from '../../tools/types.js';
@@ -27,6 +29,8 @@ export const TOOLGEN_STAGES: readonly ToolGenStage[] = ['memorization', 'retriev
 
 /** The file, beside the model, that holds the tool index. */
 export const TOOL_INDEX_FILE = 'tool-index.json';
+/** The catalog saved beside a ToolGen model, so evaluation, the agent and serving know the tools' documents and domains. */
+export const CATALOG_FILE = 'catalog.json';
 
 /** A model that knows a catalog's tools as tokens. */
 export interface ToolGenModel {
@@ -46,6 +50,13 @@ export async function attachToolIndex(model: DecoderModel, tokenizer: Tokenizer,
   if (scheme !== 'atomic') return { model, tokenizer, index, newRows: null };
   const expansion = expandVocabulary(model, tokenizer, index.newTokens().map(({ token, initText }) => ({ token, initText })));
   return { model: expansion.model, tokenizer, index, newRows: expansion.newRows };
+}
+
+/** A ToolGen model directory: the model as a Hugging Face directory, its tool index and the catalog beside them. */
+export function saveToolGenModel(tg: ToolGenModel, dir: string, tools: readonly Tool[]): void {
+  saveModel(tg.model, tg.tokenizer, dir);
+  tg.index.save(join(dir, TOOL_INDEX_FILE));
+  saveCatalog(join(dir, CATALOG_FILE), { version: 1, tools: [...tools] });
 }
 
 /** The saved index of a ToolGen model directory, or undefined for a plain model. */

@@ -6,7 +6,6 @@
  * The retrieval stage validates on held-out queries by top-1 accuracy of the constrained generative retriever,
  * the quantity the stage exists for; the best validated weights are restored before `final/` is written.
  */
-import { join } from 'node:path';
 import { seededRandom, shuffled } from '../../util/random.js';
 import { splitQueries } from '../../data/split.js';
 import { agentTuningExample, FINISH_FUNCTION, FINISH_TOOL, type ToolBenchTrajectory } from './examples.js';
@@ -20,9 +19,7 @@ import { ToolIndex } from '../../indexing/tool-index.js';
 import type { IndexScheme } from '../../indexing/schemes.js';
 import type { DecoderModel } from '../../models/decoder.js';
 import { mergeLora } from '../../models/lora.js';
-import { saveModel } from '../../models/save.js';
 import type { Tokenizer } from '../../tokenizer/types.js';
-import { saveCatalog } from '../../tools/catalog.js';
 import type { Tool } from '../../tools/types.js';
 import type { RunDirectory } from '../../train/run-dir.js';
 import { toolTokenRange, withTeacherLabels, type ToolDistributions } from './distill.js';
@@ -32,12 +29,12 @@ import {
   attachToolIndex,
   selectTrainable,
   stageConversations,
+  saveToolGenModel,
   TOOL_INDEX_FILE,
   tokenizeConversations,
   type ToolGenModel,
   type ToolGenStage,
 } from './model.js';
-
 
 /**
  * The model with its catalog as tool tokens: a model directory's saved index when it has one (the catalog must
@@ -98,9 +95,6 @@ export interface ToolGenStageResult {
   /** The loadable model directory written at the end. */
   readonly finalDir: string;
 }
-
-/** The catalog saved beside a trained model. */
-export const CATALOG_FILE = 'catalog.json';
 
 /** ToolGen-style LoRA covers every projection of attention and MLP. */
 const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
@@ -223,9 +217,6 @@ export function trainToolGenStage(o: ToolGenStageOptions): ToolGenStageResult {
   restoreBest(run, tg.model);
   if (o.loraRank !== undefined) mergeLora(tg.model);
   const finalDir = run.file('final');
-  saveModel(tg.model, tg.tokenizer, finalDir);
-  tg.index.save(join(finalDir, TOOL_INDEX_FILE));
-  // The catalog travels with the model, so evaluation and serving know the tools' documents and domains.
-  saveCatalog(join(finalDir, CATALOG_FILE), { version: 1, tools: [...o.tools] });
+  saveToolGenModel(tg, finalDir, o.tools);
   return { sft: result, trainExamples: train.length, validationExamples: validation.length, finalDir };
 }

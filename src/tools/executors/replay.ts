@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../../util/fs.js';
 import type { JsonValue, Tool, ToolCallOptions, ToolExecutor, ToolObservation } from '../types.js';
 import { canonicalJson, isJsonValue } from '../validate.js';
 import { FunctionExecutor, ToolCallError, type CallLimits } from './registry.js';
+import { parseJsonLines } from '../../util/json-lines.js';
 
 export interface Recording {
   tool: string;
@@ -34,20 +35,15 @@ function parseObservation(raw: unknown, where: string): ToolObservation {
 export function loadRecordings(path: string): Recording[] {
   const text = readFileSync(path, 'utf8');
   const recordings: Recording[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    const where = `${path} line ${i + 1}`;
-    let raw: unknown;
-    try {
-      raw = JSON.parse(line);
-    } catch (err) {
-      throw new Error(`${where}: not valid JSON: ${(err as Error).message}`);
-    }
+  for (const line of parseJsonLines(text)) {
+    const where = `${path} line ${line.line}`;
+    if (line.error !== undefined) throw new Error(`${where}: not valid JSON: ${line.error}`);
+    const raw = line.value;
     const r = raw as Record<string, unknown>;
     if (raw === null || typeof raw !== 'object' || typeof r.tool !== 'string') throw new Error(`${where}: expected {"tool": string, "args", "observation"}`);
     if (!isJsonValue(r.args)) throw new Error(`${where}: "args" must be JSON`);
     recordings.push({ tool: r.tool, args: r.args, observation: parseObservation(r.observation, where) });
-  });
+  }
   return recordings;
 }
 

@@ -7,6 +7,7 @@ import { parseDocument as parseYaml } from 'yaml';
 import { SchemaError } from '../schema.js';
 import type { CatalogFormat, Tool } from '../types.js';
 import { ToolkenError } from '../../util/errors.js';
+import { parseJsonLines } from '../../util/json-lines.js';
 
 export interface ImportIssue {
   file: string;
@@ -81,14 +82,10 @@ export function parseDocument(text: string, file: string): ParsedDocument {
   } catch {
     const lines: { line: number; value: unknown }[] = [];
     const issues: ImportIssue[] = [];
-    body.split('\n').forEach((content, i) => {
-      if (content.trim() === '') return;
-      try {
-        lines.push({ line: i + 1, value: JSON.parse(content) });
-      } catch (err) {
-        issues.push({ file, location: `line ${i + 1}`, reason: `not valid JSON: ${(err as Error).message}` });
-      }
-    });
+    for (const line of parseJsonLines(body)) {
+      if (line.error === undefined) lines.push({ line: line.line, value: line.value });
+      else issues.push({ file, location: `line ${line.line}`, reason: `not valid JSON: ${line.error}` });
+    }
     if (lines.length === 0) {
       const first = issues[0] === undefined ? 'it is empty' : `${issues[0].location} is not JSON`;
       throw new ImportError(`${file} is not a tool file: neither JSON nor JSON lines (${first}); tool files are JSON, JSON lines, or YAML (.yaml) for OpenAPI`);
