@@ -37,7 +37,7 @@ export {
 } from './models/index.js';
 
 // Generation and constrained decoding.
-export { generate, generateText, endOfSequenceIds, type GenerateOptions, type GenerationResult, type TextGenerationOptions } from './generate/index.js';
+export { generate, generateAsync, generateText, streamText, endOfSequenceIds, type GenerateOptions, type AsyncGenerateOptions, type GenerationResult, type TextGenerationOptions, type StreamTextOptions } from './generate/index.js';
 export { ToolTrie, searchTools, UnsupportedSchemaError, JsonAutomaton, JsonTokenMasker, VocabularyTrie, decodeJson, type ToolCandidate } from './generate/constraints/index.js';
 
 // Tools: the tool model, catalogs and importers, validation, call formats, executors.
