@@ -97,6 +97,8 @@ export {
   type Evaluation,
 } from './train/trainer.js';
 export { SftObjective, defaultSftConfig, type SftConfig, type SftSettings } from './train/objectives/sft.js';
+export { DpoObjective, defaultDpoSettings, type DpoSettings, type DpoObjectiveOptions, type DpoBatch, type PreferencePair } from './train/objectives/dpo.js';
+export { sampleCompletions, completionExample, type PolicyModel, type SamplingPolicy, type ScoringModel, type ReferencePolicy, type Completion, type CompletionSampling } from './train/objectives/policy.js';
 export { RunDirectory } from './train/run-dir.js';
 
 // Evaluation.
