@@ -53,6 +53,11 @@ export function underReference<T>(policy: PolicyModel, reference: ReferencePolic
   return noGrad(() => evaluating(policy, () => (reference === 'adapters-off' ? policy.withAdaptersDisabled(() => score(policy)) : score(reference))));
 }
 
+/** A prompt the RL objectives sample from: its tokens, plus whatever the caller's reward needs (a question, its functions). */
+export interface TokenizedPrompt {
+  readonly tokens: readonly number[];
+}
+
 /** A prompt and one completion, as token ids. */
 export interface Completion {
   readonly prompt: readonly number[];
