@@ -151,3 +151,17 @@ export function parseFlags<S extends FlagSpecs>(argv: readonly string[], specs: 
 
 /** True when argv asks for help; commands print their helpText and exit 0. */
 export const wantsHelp = (argv: readonly string[]): boolean => argv.includes('--help') || argv.includes('-h');
+
+/**
+ * A command's flags for commands without positional arguments: prints the help and returns null for --help / -h;
+ * otherwise parses `argv` against `specs` and refuses any stray argument.
+ */
+export function commandFlags<S extends FlagSpecs>(argv: readonly string[], command: string, summary: string, specs: S): ParsedFlags<S> | null {
+  if (wantsHelp(argv)) {
+    process.stdout.write(helpText(command, summary, specs) + '\n');
+    return null;
+  }
+  const f = parseFlags(argv, specs);
+  if (f._.length > 0) throw new CliError(`unexpected argument '${f._[0]}'`);
+  return f;
+}

@@ -1,5 +1,5 @@
 import { nextCommands, retrievalTable, runDemo } from '../../demo/demo.js';
-import { CliError, helpText, parseFlags, wantsHelp, type CliCommand } from '../args.js';
+import { type CliCommand, commandFlags } from '../args.js';
 
 const summary = 'Run ToolGen end to end on the built-in catalog: train from scratch, evaluate against BM25 and a dense retriever, answer requests, write a report.';
 const flags = {
@@ -11,12 +11,8 @@ const flags = {
 export const command: CliCommand = {
   summary,
   async run(argv) {
-    if (wantsHelp(argv)) {
-      process.stdout.write(helpText('demo', summary, flags) + '\n');
-      return 0;
-    }
-    const f = parseFlags(argv, flags);
-    if (f._.length > 0) throw new CliError(`unexpected argument '${f._[0]}' (demo takes only options)`);
+    const f = commandFlags(argv, 'demo', summary, flags);
+    if (f === null) return 0;
     const { outDir, report, example } = await runDemo({ out: f.out, seed: f.seed, quick: f.quick });
     // Results go to stdout (progress went to stderr): the retrieval table, the report, and what to try next.
     process.stdout.write(`${retrievalTable(report)}\n\nreport: ${outDir}/report.html\n\nTry next:\n${nextCommands(outDir, example).map((c) => `  ${c}`).join('\n')}\n`);

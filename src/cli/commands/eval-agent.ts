@@ -15,7 +15,7 @@ import { ProgressBar } from '../../report/progress.js';
 import { formatTable } from '../../report/html.js';
 import { isJsonValue } from '../../tools/validate.js';
 import { writeJsonAtomic } from '../../util/fs.js';
-import { CliError, helpText, parseFlags, wantsHelp, type CliCommand } from '../args.js';
+import { CliError, type CliCommand, commandFlags } from '../args.js';
 import { agentFlags, loopOptions, setUpAgent } from './agent-inputs.js';
 import { parseJsonLines } from '../../util/json-lines.js';
 
@@ -105,12 +105,8 @@ export function metricsTable(m: AgentMetrics): string {
 export const command: CliCommand = {
   summary,
   async run(argv) {
-    if (wantsHelp(argv)) {
-      process.stdout.write(helpText('eval agent', summary + '.', flags) + '\n');
-      return 0;
-    }
-    const f = parseFlags(argv, flags);
-    if (f._.length > 0) throw new CliError(`unexpected argument '${f._[0]}'`);
+    const f = commandFlags(argv, 'eval agent', summary + '.', flags);
+    if (f === null) return 0;
     if ((f.tasks === undefined) === (f.demoTasks === undefined)) throw new CliError('give exactly one of --tasks FILE and --demo-tasks N');
     let tasks: EvalTask[];
     if (f.tasks !== undefined) {

@@ -5,7 +5,7 @@ import { BASELINES, compareRetrievers, comparisonHtml, comparisonTable, type Bas
 import type { RetrievalSetting } from '../../eval/retrieval/evaluate.js';
 import type { Tool } from '../../tools/types.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
-import { CliCommand, CliError, helpText, parseFlags, wantsHelp } from '../args.js';
+import { CliCommand, CliError, commandFlags } from '../args.js';
 import { readCatalogFlag, readQueriesFlag, readToolGenModelFlag } from './toolgen-inputs.js';
 import { parseJsonLines } from '../../util/json-lines.js';
 
@@ -54,12 +54,8 @@ function splitByField(path: string, queries: readonly RetrievalQuery[]): { train
 export const command: CliCommand = {
   summary,
   async run(argv) {
-    if (wantsHelp(argv)) {
-      process.stdout.write(helpText('eval retrieval', summary + '.', flags) + '\n');
-      return 0;
-    }
-    const f = parseFlags(argv, flags);
-    if (f._.length > 0) throw new CliError(`unexpected argument '${f._[0]}'`);
+    const f = commandFlags(argv, 'eval retrieval', summary + '.', flags);
+    if (f === null) return 0;
     if (f.denseEpochs < 1) throw new CliError(`--dense-epochs must be at least 1, got ${f.denseEpochs}`);
     if (f.hallucinationQueries < 0) throw new CliError(`--hallucination-queries must be >= 0, got ${f.hallucinationQueries}`);
     const baselines = f.baselines as Baseline[];

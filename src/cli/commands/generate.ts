@@ -1,4 +1,4 @@
-import { CliError, helpText, parseFlags, wantsHelp, type CliCommand } from '../args.js';
+import { CliError, type CliCommand, commandFlags } from '../args.js';
 import { loadModel, ModelLoadError } from '../../models/load.js';
 import { ModelConfigError } from '../../models/config.js';
 import { CheckpointError } from '../../formats/errors.js';
@@ -27,12 +27,8 @@ const flags = {
 export const command: CliCommand = {
   summary,
   async run(argv) {
-    if (wantsHelp(argv)) {
-      process.stdout.write(helpText('generate', summary, flags) + '\n');
-      return 0;
-    }
-    const options = parseFlags(argv, flags);
-    if (options._.length > 0) throw new CliError(`unexpected argument '${options._[0]}'`);
+    const options = commandFlags(argv, 'generate', summary, flags);
+    if (options === null) return 0;
     let loaded;
     try {
       loaded = await loadModel(options.model, options.tokenizer === undefined ? {} : { tokenizer: options.tokenizer });

@@ -1,7 +1,7 @@
 import { toolsByDomain } from '../../eval/retrieval/evaluate.js';
 import { GenerativeRetriever } from '../../retrieval/generative.js';
 import { formatTable } from '../../report/html.js';
-import { CliCommand, CliError, helpText, parseFlags, wantsHelp } from '../args.js';
+import { CliCommand, CliError, commandFlags } from '../args.js';
 import { readCatalogFlag, readToolGenModelFlag } from './toolgen-inputs.js';
 
 const flags = {
@@ -19,12 +19,8 @@ const summary = 'Rank the tools a ToolGen model would call for a query (trie-con
 export const command: CliCommand = {
   summary,
   async run(argv) {
-    if (wantsHelp(argv)) {
-      process.stdout.write(helpText('retrieve', summary + '.', flags) + '\n');
-      return 0;
-    }
-    const f = parseFlags(argv, flags);
-    if (f._.length > 0) throw new CliError(`unexpected argument '${f._[0]}'`);
+    const f = commandFlags(argv, 'retrieve', summary + '.', flags);
+    if (f === null) return 0;
     if (f.k < 1) throw new CliError(`--k must be at least 1, got ${f.k}`);
     if (f.beamWidth !== undefined && f.beamWidth < f.k) throw new CliError(`--beam-width must be at least --k (${f.k}), got ${f.beamWidth}`);
     if (f.domain !== undefined && f.catalog === undefined) throw new CliError('--domain needs --catalog (the catalog gives the tools\' categories)');

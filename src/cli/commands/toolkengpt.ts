@@ -13,7 +13,7 @@ import {
 import { formatTable } from '../../report/html.js';
 import { RunDirectory } from '../../train/run-dir.js';
 import { writeJsonAtomic } from '../../util/fs.js';
-import { CliCommand, CliError, helpText, parseFlags, wantsHelp } from '../args.js';
+import { CliCommand, CliError, helpText, parseFlags, wantsHelp, commandFlags } from '../args.js';
 
 const DATA = join(sharedDatasetsDir(), 'toolkengpt-data');
 const GSM8K_TRAIN = join(sharedDatasetsDir(), 'gsm8k', 'train.jsonl');
@@ -61,12 +61,8 @@ const trainSummary = 'Train a ToolkenGPT head (and the Toolken+ reranker) on a f
 export const trainCommand: CliCommand = {
   summary: trainSummary,
   async run(argv) {
-    if (wantsHelp(argv)) {
-      process.stdout.write(helpText('train toolkengpt', `${trainSummary}.`, trainFlags) + '\n');
-      return 0;
-    }
-    const f = parseFlags(argv, trainFlags);
-    if (f._.length > 0) throw new CliError(`unexpected argument '${f._[0]}'`);
+    const f = commandFlags(argv, 'train toolkengpt', `${trainSummary}.`, trainFlags);
+    if (f === null) return 0;
     positive('epochs', f.epochs);
     positive('lr', f.lr);
     positive('max-texts', f.maxTexts);
