@@ -8,6 +8,7 @@
  * system prompt, the tools, the user's question and tool results are context (buildChatTrainingExample masks them).
  */
 import { buildChatTrainingExample } from '../../models/chat-example.js';
+import { IGNORE_INDEX } from '../../models/decoder.js';
 import type { TokenizedExample } from '../../train/batches.js';
 import type { ChatMessage, ChatToolSpec } from '../../tokenizer/chat-template.js';
 import type { Tokenizer } from '../../tokenizer/types.js';
@@ -52,10 +53,24 @@ export function styledConversation(example: FcExample, options: FcRenderOptions)
   return { messages };
 }
 
+/**
+ * A chat template without tool support (plain ChatML, most base models) renders an assistant turn's `tool_calls`
+ * as nothing, which would teach the model to answer with an empty turn: every called name must be in the labels.
+ */
+function checkCallsRendered(tokenizer: Tokenizer, example: FcExample, labels: readonly number[]): void {
+  const labelled = tokenizer.decode(labels.filter((l) => l !== IGNORE_INDEX));
+  const names = example.messages.flatMap((m) => (m.role === 'assistant' ? (m.tool_calls ?? []).map((c) => c.function.name) : []));
+  const missing = names.find((name) => !labelled.includes(name));
+  if (missing !== undefined) {
+    throw new Error(`the model's chat template does not write the assistant's tool_calls (example ${example.id}: no '${missing}' in the rendered answer); train with the prompting style, or give the tokenizer a chat template with tool support`);
+  }
+}
+
 /** One example as input ids and labels (IGNORE_INDEX outside the assistant's turns). */
 export function tokenizeFcExample(tokenizer: Tokenizer, example: FcExample, options: FcRenderOptions): TokenizedExample {
   const { messages, tools } = styledConversation(example, options);
   const ex = buildChatTrainingExample(tokenizer, messages, tools ? { tools } : {});
+  if (options.style === 'fc') checkCallsRendered(tokenizer, example, ex.labels);
   const keep = options.maxLength === undefined ? ex.inputIds.length : options.maxLength + 1;
   return { inputIds: ex.inputIds.slice(0, keep), labels: ex.labels.slice(0, keep) };
 }

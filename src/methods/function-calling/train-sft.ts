@@ -4,10 +4,11 @@
  * PEFT adapter directory in `final/` (adapter_config.json + adapter_model.safetensors, loadable by PEFT and by
  * `loadLoraAdapter`); with full fine-tuning, a model directory with its tokenizer.
  */
-import type { DecoderModel } from '../../models/decoder.js';
+import { IGNORE_INDEX, type DecoderModel } from '../../models/decoder.js';
 import { applyLora, saveLoraAdapter, type LoraConfig } from '../../models/lora.js';
 import { saveModel } from '../../models/save.js';
 import type { Tokenizer } from '../../tokenizer/types.js';
+import type { TokenizedExample } from '../../train/batches.js';
 import { SftObjective, type SftConfig } from '../../train/objectives/sft.js';
 import type { RunDirectory } from '../../train/run-dir.js';
 import { restoreBest, Trainer, type TrainResult } from '../../train/trainer.js';
@@ -37,6 +38,8 @@ export interface FcSftOptions {
 export interface FcSftResult {
   readonly sft: TrainResult;
   readonly trainExamples: number;
+  /** Training examples left out because their answer lay beyond maxLength. */
+  readonly truncatedExamples: number;
   readonly validationExamples: number;
   /** `final/`: the PEFT adapter directory (LoRA) or the model directory (full). */
   readonly finalDir: string;
@@ -44,8 +47,12 @@ export interface FcSftResult {
 
 export function trainFunctionCallingSft(o: FcSftOptions): FcSftResult {
   const render = { ...o.render, maxLength: o.sft.maxLength };
-  const train = o.train.map((e) => tokenizeFcExample(o.tokenizer, e, render));
-  const validation = (o.validation ?? []).map((e) => tokenizeFcExample(o.tokenizer, e, render));
+  const tokenized = o.train.map((e) => tokenizeFcExample(o.tokenizer, e, render));
+  // An example whose prompt fills maxLength has lost its answer: it would train on nothing.
+  const hasAnswer = (e: TokenizedExample): boolean => e.labels.some((l) => l !== IGNORE_INDEX);
+  const train = tokenized.filter(hasAnswer);
+  if (train.length === 0) throw new Error(`every training example's answer lies beyond maxLength ${o.sft.maxLength} tokens; raise it`);
+  const validation = (o.validation ?? []).map((e) => tokenizeFcExample(o.tokenizer, e, render)).filter(hasAnswer);
   if (o.adapter.kind === 'lora') applyLora(o.model, o.adapter.lora);
   else o.model.unfreeze();
   const objective = new SftObjective({ model: o.model, train, validation, settings: o.sft });
@@ -57,5 +64,5 @@ export function trainFunctionCallingSft(o: FcSftOptions): FcSftResult {
   const finalDir = o.run.file('final');
   if (o.adapter.kind === 'lora') saveLoraAdapter(o.model, o.adapter.lora, finalDir, o.baseModel ?? '');
   else saveModel(o.model, o.tokenizer, finalDir);
-  return { sft: result, trainExamples: train.length, validationExamples: validation.length, finalDir };
+  return { sft: result, trainExamples: train.length, truncatedExamples: tokenized.length - train.length, validationExamples: validation.length, finalDir };
 }
