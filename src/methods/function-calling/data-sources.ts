@@ -2,6 +2,7 @@
  * The training data a run names, one source per `--data` value:
  *   bfcl:DIR[:CATEGORY,...]   BFCL questions with possible answers (default: every Python single-turn category)
  *   seal-tools:DIR            Seal-Tools dev (DIR: the Seal-Tools_Dataset folder)
+ *   api-bank:DIR              API-Bank level-1/2 dialogues that make calls (DIR: the api-bank folder)
  *   demo[:PER_TOOL]           the demo catalog's generated queries (12 per tool by default)
  *   FILE                      a JSON-lines file of {"messages", "tools"} examples (README.md)
  */
@@ -10,6 +11,7 @@ import { loadSealTools } from '../../data/loaders/seal-tools.js';
 import { demoCatalog } from '../../data/demo/catalog.js';
 import { generateDemoQueries } from '../../data/demo/queries.js';
 import { isBfclCategory, type BfclCategory } from '../../eval/bfcl/dataset.js';
+import { apiBankExamples } from './data-api-bank.js';
 import { BFCL_TRAINING_CATEGORIES, bfclExamples, datasetExamples, readFcExamples, type FcExample } from './data.js';
 
 /** The examples of one `--data` value; `seed` seeds generated data (the demo's queries). */
@@ -27,6 +29,11 @@ export function loadDataSource(spec: string, seed: number): FcExample[] {
     const dir = rest.join(':');
     if (dir === '') throw new DataFileError(`--data ${spec}: give the Seal-Tools_Dataset folder, seal-tools:DIR`);
     return datasetExamples(loadSealTools(dir, 'dev'));
+  }
+  if (kind === 'api-bank') {
+    const dir = rest.join(':');
+    if (dir === '') throw new DataFileError(`--data ${spec}: give the API-Bank folder (with data/ and lv1-lv2-samples/), api-bank:DIR`);
+    return apiBankExamples(dir);
   }
   if (kind === 'demo') {
     const perTool = rest[0] === undefined ? 12 : Number(rest[0]);

@@ -8,12 +8,14 @@ import { sharedDatasetsDir } from '../../data/loaders/files.js';
 import { loadSealTools } from '../../data/loaders/seal-tools.js';
 import { demoCatalog } from '../../data/demo/catalog.js';
 import { generateDemoQueries } from '../../data/demo/queries.js';
+import { apiBankExamples } from './data-api-bank.js';
 import { bfclExamples, datasetExamples, readFcExamples, type FcExample } from './data.js';
 import { checkExample, checkExamples, pythonCallText } from './data-check.js';
 
 const datasets = sharedDatasetsDir();
 const bfclDir = join(datasets, 'bfcl');
 const sealDir = join(datasets, 'seal-tools', 'Seal-Tools_Dataset');
+const apiBankDir = join(datasets, 'api-bank');
 const dir = mkdtempSync(join(tmpdir(), 'toolken-fc-data-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -110,4 +112,18 @@ test('Seal-Tools dev: queries with gold calls; those with numbers written as str
   assert.ok(failures.some((f) => /dev-difficult-395.*ast_decoder:decoder_failed/.test(f)));
   assert.ok(failures.some((f) => /enrollYouthParticipant: parameter 'age' is integer, the gold value '63' is str/.test(f)));
   assert.equal(failures.filter((f) => / type_error:/.test(f)).length, 54);
+});
+
+test('API-Bank level-1/2: dialogues with calls; those whose calls disagree with the API docs are reported', { skip: existsSync(apiBankDir) ? false : '../shared absent' }, () => {
+  const examples = apiBankExamples(apiBankDir);
+  assert.equal(examples.length, 261);
+  const first = examples[0]!;
+  assert.equal(first.id, 'api-bank/level-1-given-desc/AddAgenda-AddAlarm-GetUserToken-level-2-1');
+  assert.deepEqual(first.messages.map((m) => (m.tool_calls ? `call ${m.tool_calls[0]!.function.name}` : m.role)).slice(0, 9), ['user', 'assistant', 'user', 'assistant', 'user', 'assistant', 'call GetUserToken', 'tool', 'assistant']);
+  assert.deepEqual(first.tools.map((t) => t.function.name), ['GetUserToken', 'AddAgenda', 'AddAlarm']);
+  const { passed, failures } = checkExamples(examples);
+  assert.equal(passed.length, 155);
+  // API-Bank's docs name other parameters or types than its dialogues use for a few APIs.
+  assert.ok(failures.some((f) => /BookHotel-level-1-1\.jsonl:1 .*type_error:simple: .*'room_count' is integer, the gold value '1' is str/.test(f)));
+  assert.ok(failures.some((f) => /CancelRegistration-RecordHealthData-level-2-1\.jsonl:1 .*unexpected_param.*'appointment_id'/.test(f)));
 });

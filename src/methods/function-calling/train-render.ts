@@ -4,8 +4,9 @@
  *   (Qwen's Hermes-style `<tool_call>` blocks, Llama-3's JSON, whatever the model's template writes);
  * - `prompting`: the tools are described in a system prompt and the assistant's text is the calls in Python
  *   syntax, `[f(a=1), g(b='x')]`.
- * The loss falls on the assistant turns only — the calls and the end-of-turn marker that stops generation; the
- * system prompt, the tools, the user's question and tool results are context (buildChatTrainingExample masks them).
+ * The loss falls on the assistant turns that call tools only — the calls and the end-of-turn marker that stops
+ * generation; the system prompt, the tools, the user's question, tool results and the assistant's plain replies
+ * are context (buildChatTrainingExample masks them).
  */
 import { buildChatTrainingExample } from '../../models/chat-example.js';
 import { IGNORE_INDEX } from '../../models/decoder.js';
@@ -69,7 +70,11 @@ function checkCallsRendered(tokenizer: Tokenizer, example: FcExample, labels: re
 /** One example as input ids and labels (IGNORE_INDEX outside the assistant's turns). */
 export function tokenizeFcExample(tokenizer: Tokenizer, example: FcExample, options: FcRenderOptions): TokenizedExample {
   const { messages, tools } = styledConversation(example, options);
-  const ex = buildChatTrainingExample(tokenizer, messages, tools ? { tools } : {});
+  // The loss is on the calls: assistant text turns of a dialogue (API-Bank's replies) are context. Prompting style
+  // adds a system message first, which shifts the indices by one.
+  const shift = messages.length - example.messages.length;
+  const trained = (i: number): boolean => (example.messages[i - shift]?.tool_calls?.length ?? 0) > 0;
+  const ex = buildChatTrainingExample(tokenizer, messages, { trained, ...(tools ? { tools } : {}) });
   if (options.style === 'fc') checkCallsRendered(tokenizer, example, ex.labels);
   const keep = options.maxLength === undefined ? ex.inputIds.length : options.maxLength + 1;
   return { inputIds: ex.inputIds.slice(0, keep), labels: ex.labels.slice(0, keep) };

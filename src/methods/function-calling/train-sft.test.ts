@@ -69,6 +69,27 @@ test('prompting style: the tools in the system prompt, the call in Python syntax
   assert.ok(!labelled.includes('<tool_call>'));
 });
 
+// Qwen3's template renders an assistant turn differently once later turns follow it (its empty think block), so
+// a call turn followed by a tool result cannot be located in it; Qwen2.5's template has no such block.
+test("a dialogue: only the turns that call carry labels; the assistant's replies are context", { skip }, () => {
+  const tokenizer = loadHfTokenizer(qwenDir);
+  const dialogue: FcExample = {
+    ...example('Paris'),
+    messages: [
+      { role: 'user', content: 'Weather?' },
+      { role: 'assistant', content: 'Which city do you mean?' },
+      { role: 'user', content: 'Paris' },
+      { role: 'assistant', content: '', tool_calls: [{ type: 'function', function: { name: 'get_weather', arguments: { city: 'Paris' } } }] },
+    ],
+  };
+  for (const style of ['fc', 'prompting'] as const) {
+    const ex = tokenizeFcExample(tokenizer, dialogue, { style });
+    const labelled = tokenizer.decode([...ex.labels].filter((l) => l !== IGNORE_INDEX));
+    assert.ok(labelled.includes('get_weather'), labelled);
+    assert.ok(!labelled.includes('Which city'), labelled);
+  }
+});
+
 test('LoRA SFT on a random Qwen2 model: the loss falls, the PEFT adapter is saved and reloads to the same model', { skip }, () => {
   const tokenizer = loadHfTokenizer(qwenDir);
   const cfg = config(tokenizer.vocabSize, tokenizer.eosId!);
