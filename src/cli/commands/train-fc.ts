@@ -15,7 +15,7 @@ import { readModelFlag, userInput } from './toolgen-inputs.js';
 
 const flags = {
   model: { kind: 'string', required: true, help: 'model directory or Hugging Face id (a Qwen2.5 / Llama-3.2 checkpoint, or one `toolken init` made)' },
-  data: { kind: 'string', repeat: true, help: 'training data, repeatable: bfcl:DIR[:CATEGORY,...], seal-tools:DIR, api-bank:DIR, demo[:PER_TOOL], or a JSON-lines file of {"messages", "tools"} examples' },
+  data: { kind: 'string', repeat: true, help: 'training data, repeatable: bfcl:DIR[:CATEGORY,...], seal-tools:DIR, api-bank:DIR, toolalpaca:FILE, demo[:PER_TOOL], or a JSON-lines file of {"messages", "tools"} examples' },
   out: { kind: 'string', required: true, help: 'run directory (config, split.json, data-failures.txt, metrics.jsonl, checkpoints, final/)' },
   style: { kind: 'string', choices: FC_STYLES, default: 'fc', help: 'fc: tools through the chat template, calls as its tool_calls; prompting: tools in a system prompt, calls in Python syntax' },
   loraRank: { kind: 'int', default: 8, help: 'LoRA rank' },
@@ -37,7 +37,7 @@ export const sftCommand: CliCommand = {
     const f = commandFlags(argv, 'train sft', summary + '.', flags);
     if (f === null) return 0;
     const sft = sftConfigFromFlags(f);
-    if (f.data.length === 0) throw new CliError('give --data (bfcl:DIR, seal-tools:DIR, api-bank:DIR, demo or a JSON-lines file; repeatable)');
+    if (f.data.length === 0) throw new CliError('give --data (bfcl:DIR, seal-tools:DIR, api-bank:DIR, toolalpaca:FILE, demo or a JSON-lines file; repeatable)');
     checkFraction('val-fraction', f.valFraction);
     checkFraction('test-fraction', f.testFraction);
     checkFraction('lora-dropout', f.loraDropout);

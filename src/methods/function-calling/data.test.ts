@@ -9,6 +9,7 @@ import { loadSealTools } from '../../data/loaders/seal-tools.js';
 import { demoCatalog } from '../../data/demo/catalog.js';
 import { generateDemoQueries } from '../../data/demo/queries.js';
 import { apiBankExamples } from './data-api-bank.js';
+import { loadDataSource } from './data-sources.js';
 import { bfclExamples, datasetExamples, readFcExamples, type FcExample } from './data.js';
 import { checkExample, checkExamples, pythonCallText } from './data-check.js';
 
@@ -16,6 +17,7 @@ const datasets = sharedDatasetsDir();
 const bfclDir = join(datasets, 'bfcl');
 const sealDir = join(datasets, 'seal-tools', 'Seal-Tools_Dataset');
 const apiBankDir = join(datasets, 'api-bank');
+const toolAlpacaFile = join(datasets, 'toolalpaca', 'data', 'eval_real.json');
 const dir = mkdtempSync(join(tmpdir(), 'toolken-fc-data-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -126,4 +128,25 @@ test('API-Bank level-1/2: dialogues with calls; those whose calls disagree with 
   // API-Bank's docs name other parameters or types than its dialogues use for a few APIs.
   assert.ok(failures.some((f) => /BookHotel-level-1-1\.jsonl:1 .*type_error:simple: .*'room_count' is integer, the gold value '1' is str/.test(f)));
   assert.ok(failures.some((f) => /CancelRegistration-RecordHealthData-level-2-1\.jsonl:1 .*unexpected_param.*'appointment_id'/.test(f)));
+});
+
+test('ToolAlpaca: instructions with golden actions; placeholders, undocumented functions and odd names are reported', { skip: existsSync(toolAlpacaFile) ? false : '../shared absent' }, () => {
+  const examples = loadDataSource(`toolalpaca:${toolAlpacaFile}`, 0);
+  assert.equal(examples.length, 114);
+  assert.ok(examples.every((e) => e.tools.length > 0 && e.messages.length === 2));
+  const { passed, failures } = checkExamples(examples);
+  assert.equal(passed.length, 100);
+  assert.ok(failures.some((f) => /eval_real\.json \[2\] Instructions\[6\] .*undocumented_function.*'vatsim_pilots_get'/.test(f)));
+  const simulated = checkExamples(loadDataSource(`toolalpaca:${join(datasets, 'toolalpaca', 'data', 'eval_simulated.json')}`, 0));
+  // Sequential answers pass results on as `${animeId}` placeholders, which are not values.
+  assert.equal(simulated.passed.length, 62);
+  assert.ok(simulated.failures.some((f) => /ast_decoder:decoder_failed: .*\$\{animeId/.test(f)));
+});
+
+test('--data values name their source; a bad one says how to write it', () => {
+  assert.throws(() => loadDataSource('bfcl:', 0), /give the BFCL data folder/);
+  assert.throws(() => loadDataSource('bfcl:/x:nope', 0), /'nope' is not a BFCL category/);
+  assert.throws(() => loadDataSource('demo:0', 0), /positive whole number/);
+  assert.throws(() => loadDataSource('/no/such.jsonl', 0), /\/no\/such.jsonl: file not found/);
+  assert.equal(loadDataSource('demo:1', 4).length, loadDataSource('demo:1', 5).length);
 });
