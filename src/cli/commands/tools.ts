@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { CatalogError, catalogStats, loadCatalog, saveCatalog } from '../../tools/catalog.js';
 import { parseDocument } from '../../tools/import/entries.js';
 import { detectFormat, IMPORT_FORMATS, ImportError, importToolFiles, type ImportFormat, type ImportIssue } from '../../tools/import/index.js';
+import { ADD_SUMMARY, addFlags, runAdd } from './tools-add.js';
 
 const importFlags = {
   out: { kind: 'string', help: 'catalog file to write', required: true },
@@ -103,11 +104,12 @@ export const command: CliCommand = {
     const [sub, ...rest] = argv;
     if (sub === 'import') return runImport(rest);
     if (sub === 'stats') return runStats(rest);
+    if (sub === 'add') return runAdd(rest);
     if (sub === undefined || sub === '--help' || sub === '-h') {
-      const help = ['usage: toolken tools <import|stats> [options]', '', SUMMARY, '', helpText('tools import', IMPORT_SUMMARY, importFlags, '<file...>'), '', helpText('tools stats', STATS_SUMMARY, statsFlags, '<catalog.json>')];
+      const help = ['usage: toolken tools <import|stats|add> [options]', '', SUMMARY, '', helpText('tools import', IMPORT_SUMMARY, importFlags, '<file...>'), '', helpText('tools stats', STATS_SUMMARY, statsFlags, '<catalog.json>'), '', helpText('tools add', ADD_SUMMARY + '.', addFlags)];
       process.stdout.write(help.join('\n') + '\n');
       return sub === undefined ? 2 : 0;
     }
-    throw new CliError(`unknown sub-command '${sub}' (expected import or stats)`);
+    throw new CliError(`unknown sub-command '${sub}' (expected import, stats or add)`);
   },
 };
