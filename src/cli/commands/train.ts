@@ -181,10 +181,14 @@ const TRAIN_METHODS: Record<string, CliCommand> = {
     summary: 'a ToolkenGPT head (and the Toolken+ reranker) on a frozen model',
     run: async (argv) => (await import('./toolkengpt.js')).trainCommand.run(argv),
   },
+  sft: {
+    summary: 'function calling: supervised fine-tuning (LoRA or full) on checked {messages, tools} examples',
+    run: async (argv) => (await import('./train-fc.js')).sftCommand.run(argv),
+  },
 };
 
 export const command: CliCommand = {
-  summary: 'Train: ToolGen stages or recipe (default), or `toolken train <method>` (toolgen, toolkengpt)',
+  summary: 'Train: ToolGen stages or recipe (default), or `toolken train <method>` (toolgen, toolkengpt, sft)',
   async run(argv) {
     const first = argv[0];
     if (first !== undefined && !first.startsWith('-')) {
