@@ -38,6 +38,12 @@ type Phase =
   | { kind: 'choice' }
   | { kind: 'done' };
 
+/** Allows only `id`, whatever the model's logit for it (it may have been masked). */
+function forceOne(logits: Float32Array, id: number): void {
+  logits.fill(-Infinity);
+  logits[id] = 0;
+}
+
 /** The pieces of text a constrained answer is built from, as token ids of one tokenizer. */
 class CallGrammar {
   readonly open: number[];
@@ -143,7 +149,7 @@ class CallState {
     const left = this.maxTokens - generated.length;
     switch (p.kind) {
       case 'force':
-        keepOnly(logits, [p.ids[p.pos]!]);
+        forceOne(logits, p.ids[p.pos]!);
         return;
       case 'name':
         keepOnly(logits, g.trie.allowedAfter(g.trie.walk(p.walked)!));
@@ -152,7 +158,7 @@ class CallState {
         // Room for the arguments: what is left after the closing text.
         const budget = left - g.close.length;
         if (budget < 2 || p.masker.automaton.minBytesToComplete(p.state) > budget - 1) {
-          keepOnly(logits, [g.stopId]);
+          forceOne(logits, g.stopId);
           this.phase = { kind: 'done' };
           return;
         }
@@ -162,7 +168,7 @@ class CallState {
         // The mask's end id means "the arguments are complete": write the closing text instead.
         if (best === g.stopId) {
           p.ending = true;
-          keepOnly(logits, [g.close[0]!]);
+          forceOne(logits, g.close[0]!);
         }
         return;
       }
@@ -170,7 +176,7 @@ class CallState {
         keepOnly(logits, left > g.next.length + 8 ? [g.stopId, g.next[0]!] : [g.stopId]);
         return;
       case 'done':
-        keepOnly(logits, [g.stopId]);
+        forceOne(logits, g.stopId);
         return;
     }
   }
