@@ -14,6 +14,8 @@ const bfclFlags = {
   groundTruthAsPredictions: { kind: 'boolean', help: 'score the possible answers themselves, rendered as model output (self-check)' },
   json: { kind: 'string', help: 'write {categories, aggregates, verdicts} here (default: <predictions>.bfcl.json)' },
   underscoreToDot: { kind: 'boolean', help: "accept a_b for a documented function a.b (for APIs that forbid '.' in tool names)" },
+  mode: { kind: 'string', help: "the leaderboard decoder for the answers: prompting (calls as code) or fc (<tool_call> blocks / JSON tool calls)", default: 'prompting' },
+  lenient: { kind: 'boolean', help: "toolken's lenient reading instead of the leaderboard's verdicts (unwraps fences and <tool_call>, reads JSON in prompting mode, ...; src/eval/bfcl/README.md)" },
 } as const;
 
 const bfclSummary = 'Score predictions with the Berkeley Function Calling Leaderboard AST checker';
@@ -29,6 +31,7 @@ const bfcl: CliCommand = {
     if (flags._.length > 0) throw new CliError(`unexpected argument '${flags._[0]}'`);
     if (flags.predictions === undefined && !flags.groundTruthAsPredictions) throw new CliError('give --predictions <file.jsonl> or --ground-truth-as-predictions');
     if (flags.predictions !== undefined && flags.groundTruthAsPredictions) throw new CliError('--predictions and --ground-truth-as-predictions exclude each other');
+    if (flags.mode !== 'prompting' && flags.mode !== 'fc') throw new CliError(`--mode must be prompting or fc, got '${flags.mode}'`);
     const started = performance.now();
     let evaluation: BfclEvaluation;
     try {
@@ -37,6 +40,8 @@ const bfcl: CliCommand = {
         predictions: flags.predictions !== undefined ? resolve(flags.predictions) : 'ground-truth',
         categories: flags.category,
         underscoreToDot: flags.underscoreToDot,
+        reading: flags.lenient ? 'lenient' : 'official',
+        mode: flags.mode,
       });
     } catch (err) {
       if (err instanceof Error && err.name === 'BfclDataError') throw new CliError(`${err.message}; pass --data <the BFCL data folder: BFCL_v*_*.json question files and possible_answer/>`);
