@@ -1,0 +1,209 @@
+#include "gemm_bf16.h"
+
+#include <algorithm>
+#include <cstring>
+#include <initializer_list>
+#include <memory>
+#include <vector>
+
+#include "cpu_features.h"
+#include "thread_pool.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace toolken {
+namespace {
+
+// fp32 -> bf16 bits, round to nearest even; NaN stays a (quiet) NaN. Denormals are kept, unlike vcvtneps2bf16.
+inline uint16_t to_bf16(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, 4);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((bits >> 16) | 0x40);
+  bits += 0x7fffu + ((bits >> 16) & 1u);
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+inline float bf16_to_float(uint16_t h) {
+  const uint32_t bits = static_cast<uint32_t>(h) << 16;
+  float x;
+  std::memcpy(&x, &bits, 4);
+  return x;
+}
+
+// op(A)[i, l] and op(B)[l, j] read through the transpose flags.
+inline float a_at(const GemmArgs& g, int64_t i, int64_t l) { return g.trans_a ? g.a[l * g.m + i] : g.a[i * g.k + l]; }
+inline float b_at(const GemmArgs& g, int64_t l, int64_t j) { return g.trans_b ? g.b[j * g.k + l] : g.b[l * g.n + j]; }
+
+// ---- fp32 path: round the inputs to bf16 values held in fp32, then the fp32 GEMM (products of bf16 are exact). ----
+void gemm_bf16_fp32(const GemmArgs& g) {
+  const int64_t a_len = g.m * g.k, b_len = g.k * g.n;
+  std::unique_ptr<float[]> a(new float[static_cast<size_t>(a_len)]);
+  std::unique_ptr<float[]> b(new float[static_cast<size_t>(b_len)]);
+  parallel_for(a_len, 4096, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; i++) a[i] = bf16_to_float(to_bf16(g.a[i]));
+  });
+  parallel_for(b_len, 4096, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; i++) b[i] = bf16_to_float(to_bf16(g.b[i]));
+  });
+  GemmArgs rounded = g;
+  rounded.a = a.get();
+  rounded.b = b.get();
+  sgemm(rounded);
+}
+
+// ---- packing shared by the AVX-512 BF16 and AMX paths ----
+// Both consume pairs of consecutive-depth bf16 values as one 32-bit element: A as row panels [pair][row], B as
+// column panels [pair][column]. Depth is padded to an even count and panels to their full size with zeros.
+
+// Packs op(A) rows [0, m) into panels of `rows` rows: panel q holds rows q*rows.. as pairs (kp, rows).
+void pack_a_pairs(const GemmArgs& g, int64_t rows, int64_t kp, uint32_t* out) {
+  const int64_t panels = (g.m + rows - 1) / rows;
+  parallel_for(panels, 1, [&](int64_t q0, int64_t q1) {
+    for (int64_t q = q0; q < q1; q++) {
+      uint32_t* dst = out + q * kp * rows;
+      for (int64_t r = 0; r < rows; r++) {
+        const int64_t i = q * rows + r;
+        for (int64_t p = 0; p < kp; p++) {
+          uint32_t pair = 0;
+          if (i < g.m) {
+            const uint32_t lo = to_bf16(a_at(g, i, 2 * p));
+            const uint32_t hi = 2 * p + 1 < g.k ? to_bf16(a_at(g, i, 2 * p + 1)) : 0;
+            pair = lo | (hi << 16);
+          }
+          dst[p * rows + r] = pair;
+        }
+      }
+    }
+  });
+}
+
+// Packs op(B) columns [0, n) into panels of `cols` columns: panel q holds pairs (kp, cols).
+void pack_b_pairs(const GemmArgs& g, int64_t cols, int64_t kp, uint32_t* out) {
+  const int64_t panels = (g.n + cols - 1) / cols;
+  parallel_for(panels, 1, [&](int64_t q0, int64_t q1) {
+    for (int64_t q = q0; q < q1; q++) {
+      uint32_t* dst = out + q * kp * cols;
+      for (int64_t p = 0; p < kp; p++) {
+        for (int64_t c = 0; c < cols; c++) {
+          const int64_t j = q * cols + c;
+          uint32_t pair = 0;
+          if (j < g.n) {
+            const uint32_t lo = to_bf16(b_at(g, 2 * p, j));
+            const uint32_t hi = 2 * p + 1 < g.k ? to_bf16(b_at(g, 2 * p + 1, j)) : 0;
+            pair = lo | (hi << 16);
+          }
+          dst[p * cols + c] = pair;
+        }
+      }
+    }
+  });
+}
+
+#if defined(__x86_64__)
+// ---- AVX-512 BF16 path: a 12 x 32 register tile of fp32 sums, vdpbf16ps adding one depth pair per step. ----
+constexpr int64_t DP_MR = 12;
+constexpr int64_t DP_NR = 32;
+// Depth pairs per block (512 depth): a 256 x 32 pair panel of B is 32 KiB, reused across an A block held in L2.
+constexpr int64_t DP_KP = 256;
+constexpr int64_t DP_MC = 8 * DP_MR;
+constexpr int64_t DP_NC = 8 * DP_NR;
+
+// C tile (mr x nr) (+)= alpha * Apanel @ Bpanel over kp depth pairs.
+__attribute__((target("avx512f,avx512bw,avx512bf16"))) void dp_micro_kernel(
+    int64_t kp, const uint32_t* a, const uint32_t* b, float* c, int64_t ldc, int64_t mr, int64_t nr, float alpha, bool load_c) {
+  __m512 acc[DP_MR][2];
+  for (int r = 0; r < DP_MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < kp; p++) {
+    const __m512bh b0 = (__m512bh)_mm512_loadu_si512(b + p * DP_NR);
+    const __m512bh b1 = (__m512bh)_mm512_loadu_si512(b + p * DP_NR + 16);
+    const uint32_t* ap = a + p * DP_MR;
+#pragma GCC unroll 12
+    for (int r = 0; r < DP_MR; r++) {
+      const __m512bh ar = (__m512bh)_mm512_set1_epi32(static_cast<int>(ap[r]));
+      acc[r][0] = _mm512_dpbf16_ps(acc[r][0], ar, b0);
+      acc[r][1] = _mm512_dpbf16_ps(acc[r][1], ar, b1);
+    }
+  }
+  const __m512 va = _mm512_set1_ps(alpha);
+  const __mmask16 m0 = nr >= 16 ? 0xffff : static_cast<__mmask16>((1u << nr) - 1);
+  const __mmask16 m1 = nr >= 32 ? 0xffff : nr <= 16 ? 0 : static_cast<__mmask16>((1u << (nr - 16)) - 1);
+  for (int64_t r = 0; r < mr; r++) {
+    float* row = c + r * ldc;
+    __m512 v0 = _mm512_mul_ps(va, acc[r][0]);
+    __m512 v1 = _mm512_mul_ps(va, acc[r][1]);
+    if (load_c) {
+      v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, row));
+      v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, row + 16));
+    }
+    _mm512_mask_storeu_ps(row, m0, v0);
+    _mm512_mask_storeu_ps(row + 16, m1, v1);
+  }
+}
+
+void gemm_bf16_avx512(const GemmArgs& g) {
+  const int64_t kp = (g.k + 1) / 2;
+  const int64_t a_panels = (g.m + DP_MR - 1) / DP_MR, b_panels = (g.n + DP_NR - 1) / DP_NR;
+  std::unique_ptr<uint32_t[]> pa(new uint32_t[static_cast<size_t>(a_panels * DP_MR * kp)]);
+  std::unique_ptr<uint32_t[]> pb(new uint32_t[static_cast<size_t>(b_panels * DP_NR * kp)]);
+  pack_a_pairs(g, DP_MR, kp, pa.get());
+  pack_b_pairs(g, DP_NR, kp, pb.get());
+  const int64_t row_blocks = (g.m + DP_MC - 1) / DP_MC, col_blocks = (g.n + DP_NC - 1) / DP_NC;
+  // Each part owns one (DP_MC x DP_NC) block of C and runs the whole depth over it, block by block.
+  parallel_parts(row_blocks * col_blocks, [&](int64_t part) {
+    const int64_t i0 = (part / col_blocks) * DP_MC, j0 = (part % col_blocks) * DP_NC;
+    const int64_t i1 = std::min(g.m, i0 + DP_MC), j1 = std::min(g.n, j0 + DP_NC);
+    for (int64_t p0 = 0; p0 < kp; p0 += DP_KP) {
+      const int64_t kc = std::min(DP_KP, kp - p0);
+      const bool load_c = p0 > 0 || g.accumulate;
+      for (int64_t j = j0; j < j1; j += DP_NR) {
+        const uint32_t* b_panel = pb.get() + (j / DP_NR) * DP_NR * kp + p0 * DP_NR;
+        for (int64_t i = i0; i < i1; i += DP_MR) {
+          const uint32_t* a_panel = pa.get() + (i / DP_MR) * DP_MR * kp + p0 * DP_MR;
+          dp_micro_kernel(kc, a_panel, b_panel, g.c + i * g.ldc + j, g.ldc, std::min(DP_MR, i1 - i), std::min(DP_NR, j1 - j),
+                          g.alpha, load_c);
+        }
+      }
+    }
+  });
+}
+#endif
+
+void gemm_bf16(const GemmArgs& g) {
+  if (g.m <= 0 || g.n <= 0) return;
+  if (g.k <= 0) {
+    if (!g.accumulate)
+      for (int64_t i = 0; i < g.m; i++) std::fill(g.c + i * g.ldc, g.c + i * g.ldc + g.n, 0.0f);
+    return;
+  }
+#if defined(__x86_64__)
+  switch (matmul_path()) {
+    case MatmulPath::Amx:
+    case MatmulPath::Avx512Bf16: gemm_bf16_avx512(g); return;
+    case MatmulPath::Fp32: break;
+  }
+#endif
+  gemm_bf16_fp32(g);
+}
+
+}  // namespace
+
+void gemm_bf16_batched(const GemmArgs& g, int64_t batch, int64_t stride_a, int64_t stride_b) {
+  for (int64_t bi = 0; bi < batch; bi++) {
+    GemmArgs gi = g;
+    gi.a = g.a + bi * stride_a;
+    gi.b = g.b + bi * stride_b;
+    gi.c = g.c + bi * g.m * g.ldc;
+    gemm_bf16(gi);
+  }
+}
+
+std::string gemm_bf16_description() {
+  std::string text = std::string("bf16 matmul ") + matmul_path_name(matmul_path()) + " (available:";
+  for (MatmulPath path : {MatmulPath::Amx, MatmulPath::Avx512Bf16, MatmulPath::Fp32})
+    if (matmul_path_available(path)) text += std::string(" ") + matmul_path_name(path);
+  return text + ")";
+}
+
+}  // namespace toolken
