@@ -57,7 +57,8 @@ void gemm_bf16_fp32(const GemmArgs& g) {
 // Both consume pairs of consecutive-depth bf16 values as one 32-bit element: A as row panels [pair][row], B as
 // column panels [pair][column]. Depth is padded to an even count and panels to their full size with zeros.
 
-// Packs op(A) rows [0, m) into panels of `rows` rows: panel q holds rows q*rows.. as pairs (kp, rows).
+// Packs op(A) rows [0, m) into panels of `rows` rows (rows >= m are zero): panel q holds rows q*rows.. as pairs
+// (kp, rows).
 void pack_a_pairs(const GemmArgs& g, int64_t rows, int64_t kp, uint32_t* out) {
   const int64_t panels = (g.m + rows - 1) / rows;
   parallel_for(panels, 1, [&](int64_t q0, int64_t q1) {
@@ -79,9 +80,9 @@ void pack_a_pairs(const GemmArgs& g, int64_t rows, int64_t kp, uint32_t* out) {
   });
 }
 
-// Packs op(B) columns [0, n) into panels of `cols` columns: panel q holds pairs (kp, cols).
-void pack_b_pairs(const GemmArgs& g, int64_t cols, int64_t kp, uint32_t* out) {
-  const int64_t panels = (g.n + cols - 1) / cols;
+// Packs op(B) into `panels` panels of `cols` columns (columns >= n and depth >= k are zero): panel q holds
+// pairs (kp, cols).
+void pack_b_pairs(const GemmArgs& g, int64_t cols, int64_t panels, int64_t kp, uint32_t* out) {
   parallel_for(panels, 1, [&](int64_t q0, int64_t q1) {
     for (int64_t q = q0; q < q1; q++) {
       uint32_t* dst = out + q * kp * cols;
@@ -89,7 +90,7 @@ void pack_b_pairs(const GemmArgs& g, int64_t cols, int64_t kp, uint32_t* out) {
         for (int64_t c = 0; c < cols; c++) {
           const int64_t j = q * cols + c;
           uint32_t pair = 0;
-          if (j < g.n) {
+          if (j < g.n && 2 * p < g.k) {
             const uint32_t lo = to_bf16(b_at(g, 2 * p, j));
             const uint32_t hi = 2 * p + 1 < g.k ? to_bf16(b_at(g, 2 * p + 1, j)) : 0;
             pair = lo | (hi << 16);
@@ -148,7 +149,7 @@ void gemm_bf16_avx512(const GemmArgs& g) {
   std::unique_ptr<uint32_t[]> pa(new uint32_t[static_cast<size_t>(a_panels * DP_MR * kp)]);
   std::unique_ptr<uint32_t[]> pb(new uint32_t[static_cast<size_t>(b_panels * DP_NR * kp)]);
   pack_a_pairs(g, DP_MR, kp, pa.get());
-  pack_b_pairs(g, DP_NR, kp, pb.get());
+  pack_b_pairs(g, DP_NR, b_panels, kp, pb.get());
   const int64_t row_blocks = (g.m + DP_MC - 1) / DP_MC, col_blocks = (g.n + DP_NC - 1) / DP_NC;
   // Each part owns one (DP_MC x DP_NC) block of C and runs the whole depth over it, block by block.
   parallel_parts(row_blocks * col_blocks, [&](int64_t part) {
@@ -168,6 +169,115 @@ void gemm_bf16_avx512(const GemmArgs& g) {
     }
   });
 }
+
+// ---- AMX path: a 32 x 32 block of C in four 16 x 16 fp32 accumulator tiles, 32 depth values per tdpbf16ps. ----
+// A is packed row-major as pairs (rows padded to 32, pairs to 16), so a 16-row x 16-pair A tile is a strided load;
+// B as 16-column panels of pairs [pair][column], so a 16-pair x 16-column B tile is 1 KiB contiguous.
+constexpr int64_t AMX_TILE = 16;
+constexpr int64_t AMX_BLOCK = 32;
+// Rows of C per part: the part's 32-column slab of B (all depth) stays in L2 while its row blocks stream past it.
+constexpr int64_t AMX_MC = 128;
+
+struct TileConfig {
+  uint8_t palette;
+  uint8_t start_row;
+  uint8_t reserved[14];
+  uint16_t colsb[16];
+  uint8_t rows[16];
+};
+
+// Packs op(A) into (rows_padded, kpp) pairs, row-major.
+void pack_a_rows(const GemmArgs& g, int64_t rows_padded, int64_t kpp, uint32_t* out) {
+  parallel_for(rows_padded, 16, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; i++) {
+      uint32_t* dst = out + i * kpp;
+      for (int64_t p = 0; p < kpp; p++) {
+        uint32_t pair = 0;
+        if (i < g.m && 2 * p < g.k) {
+          const uint32_t lo = to_bf16(a_at(g, i, 2 * p));
+          const uint32_t hi = 2 * p + 1 < g.k ? to_bf16(a_at(g, i, 2 * p + 1)) : 0;
+          pair = lo | (hi << 16);
+        }
+        dst[p] = pair;
+      }
+    }
+  });
+}
+
+// Adds (or stores) alpha * a 32 x 32 fp32 block into C, clipped to mr x nr.
+__attribute__((target("avx512f"))) void amx_store_block(const float* block, float* c, int64_t ldc, int64_t mr, int64_t nr, float alpha,
+                                                         bool load_c) {
+  const __m512 va = _mm512_set1_ps(alpha);
+  for (int64_t r = 0; r < mr; r++) {
+    for (int64_t j = 0; j < nr; j += 16) {
+      const __mmask16 mask = nr - j >= 16 ? 0xffff : static_cast<__mmask16>((1u << (nr - j)) - 1);
+      __m512 v = _mm512_mul_ps(va, _mm512_loadu_ps(block + r * AMX_BLOCK + j));
+      if (load_c) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, c + r * ldc + j));
+      _mm512_mask_storeu_ps(c + r * ldc + j, mask, v);
+    }
+  }
+}
+
+// One 32 x 32 block over all kpp pairs: tiles 0-3 accumulate C, 4-5 hold A, 6-7 hold B.
+__attribute__((target("amx-tile,amx-bf16"))) void amx_block(const uint32_t* a, int64_t a_stride_bytes, const uint32_t* b0,
+                                                            const uint32_t* b1, int64_t kpp, float* block) {
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  for (int64_t p = 0; p < kpp; p += AMX_TILE) {
+    _tile_loadd(4, a + p, a_stride_bytes);
+    _tile_loadd(5, reinterpret_cast<const char*>(a + p) + AMX_TILE * a_stride_bytes, a_stride_bytes);
+    _tile_loadd(6, b0 + p * AMX_TILE, AMX_TILE * 4);
+    _tile_loadd(7, b1 + p * AMX_TILE, AMX_TILE * 4);
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+  }
+  constexpr int64_t stride = AMX_BLOCK * 4;
+  _tile_stored(0, block, stride);
+  _tile_stored(1, block + AMX_TILE, stride);
+  _tile_stored(2, block + AMX_TILE * AMX_BLOCK, stride);
+  _tile_stored(3, block + AMX_TILE * AMX_BLOCK + AMX_TILE, stride);
+}
+
+__attribute__((target("amx-tile"))) void amx_configure() {
+  TileConfig config{};
+  config.palette = 1;
+  for (int t = 0; t < 8; t++) {
+    config.rows[t] = AMX_TILE;
+    config.colsb[t] = AMX_TILE * 4;
+  }
+  _tile_loadconfig(&config);
+}
+
+__attribute__((target("amx-tile"))) void amx_release() { _tile_release(); }
+
+void gemm_bf16_amx(const GemmArgs& g) {
+  const int64_t kpp = ((g.k + 1) / 2 + AMX_TILE - 1) / AMX_TILE * AMX_TILE;
+  const int64_t rows_padded = (g.m + AMX_BLOCK - 1) / AMX_BLOCK * AMX_BLOCK;
+  const int64_t col_panels = (g.n + AMX_BLOCK - 1) / AMX_BLOCK * 2;
+  std::unique_ptr<uint32_t[]> pa(new uint32_t[static_cast<size_t>(rows_padded * kpp)]);
+  std::unique_ptr<uint32_t[]> pb(new uint32_t[static_cast<size_t>(col_panels * AMX_TILE * kpp)]);
+  pack_a_rows(g, rows_padded, kpp, pa.get());
+  pack_b_pairs(g, AMX_TILE, col_panels, kpp, pb.get());
+  const int64_t row_parts = (g.m + AMX_MC - 1) / AMX_MC, col_blocks = col_panels / 2;
+  parallel_parts(row_parts * col_blocks, [&](int64_t part) {
+    const int64_t j = (part % col_blocks) * AMX_BLOCK;
+    const int64_t i_end = std::min(g.m, (part / col_blocks + 1) * AMX_MC);
+    const uint32_t* b0 = pb.get() + (j / AMX_TILE) * AMX_TILE * kpp;
+    const uint32_t* b1 = b0 + AMX_TILE * kpp;
+    alignas(64) float block[AMX_BLOCK * AMX_BLOCK];
+    amx_configure();
+    for (int64_t i = (part / col_blocks) * AMX_MC; i < i_end; i += AMX_BLOCK) {
+      amx_block(pa.get() + i * kpp, kpp * 4, b0, b1, kpp, block);
+      amx_store_block(block, g.c + i * g.ldc + j, g.ldc, std::min(AMX_BLOCK, g.m - i), std::min(AMX_BLOCK, g.n - j), g.alpha,
+                      g.accumulate);
+    }
+    amx_release();
+  });
+}
 #endif
 
 void gemm_bf16(const GemmArgs& g) {
@@ -179,7 +289,7 @@ void gemm_bf16(const GemmArgs& g) {
   }
 #if defined(__x86_64__)
   switch (matmul_path()) {
-    case MatmulPath::Amx:
+    case MatmulPath::Amx: gemm_bf16_amx(g); return;
     case MatmulPath::Avx512Bf16: gemm_bf16_avx512(g); return;
     case MatmulPath::Fp32: break;
   }
