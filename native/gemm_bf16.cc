@@ -32,9 +32,8 @@ inline float bf16_to_float(uint16_t h) {
   return x;
 }
 
-// op(A)[i, l] and op(B)[l, j] read through the transpose flags.
+// op(A)[i, l] read through the transpose flag.
 inline float a_at(const GemmArgs& g, int64_t i, int64_t l) { return g.trans_a ? g.a[l * g.m + i] : g.a[i * g.k + l]; }
-inline float b_at(const GemmArgs& g, int64_t l, int64_t j) { return g.trans_b ? g.b[j * g.k + l] : g.b[l * g.n + j]; }
 
 // ---- fp32 path: round the inputs to bf16 values held in fp32, then the fp32 GEMM (products of bf16 are exact). ----
 void gemm_bf16_fp32(const GemmArgs& g) {
@@ -53,56 +52,93 @@ void gemm_bf16_fp32(const GemmArgs& g) {
   sgemm(rounded);
 }
 
+#if defined(__x86_64__)
 // ---- packing shared by the AVX-512 BF16 and AMX paths ----
-// Both consume pairs of consecutive-depth bf16 values as one 32-bit element: A as row panels [pair][row], B as
-// column panels [pair][column]. Depth is padded to an even count and panels to their full size with zeros.
+// Both consume pairs of consecutive-depth bf16 values as one 32-bit element (low half the even depth). Packing
+// converts 16 values per instruction; depth past k, rows past m and columns past n pack as zeros.
 
-// Packs op(A) rows [0, m) into panels of `rows` rows (rows >= m are zero): panel q holds rows q*rows.. as pairs
-// (kp, rows).
-void pack_a_pairs(const GemmArgs& g, int64_t rows, int64_t kp, uint32_t* out) {
-  const int64_t panels = (g.m + rows - 1) / rows;
+inline __mmask16 first_lanes(int64_t count) {
+  return count >= 16 ? static_cast<__mmask16>(0xffff) : count <= 0 ? static_cast<__mmask16>(0) : static_cast<__mmask16>((1u << count) - 1);
+}
+
+// (Shifts and narrowing are spelled maskz_: GCC 12 warns about the undefined operand of the plain intrinsics.)
+// 16 floats -> their bf16 bits in the high half of each lane: round to nearest even, NaN kept a quiet NaN (as to_bf16).
+__attribute__((target("avx512f"))) inline __m512i bf16_high(__m512 x) {
+  const __m512i u = _mm512_castps_si512(x);
+  const __m512i bias = _mm512_add_epi32(_mm512_set1_epi32(0x7fff), _mm512_and_si512(_mm512_maskz_srli_epi32(0xffff, u, 16), _mm512_set1_epi32(1)));
+  const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
+  const __m512i rounded = _mm512_mask_or_epi32(_mm512_add_epi32(u, bias), nan, u, _mm512_set1_epi32(0x400000));
+  return _mm512_and_si512(rounded, _mm512_set1_epi32(static_cast<int>(0xffff0000u)));
+}
+
+// dst[t] = pair(lo[t], hi[t]) for t < width, from the first `count` values of each (null: zeros); zero beyond count.
+__attribute__((target("avx512f"))) void pairs_across(const float* lo, const float* hi, int64_t count, int64_t width, uint32_t* dst) {
+  const __mmask16 load = first_lanes(count);
+  const __m512i l = lo == nullptr ? _mm512_setzero_si512() : _mm512_maskz_srli_epi32(0xffff, bf16_high(_mm512_maskz_loadu_ps(load, lo)), 16);
+  const __m512i h = hi == nullptr ? _mm512_setzero_si512() : bf16_high(_mm512_maskz_loadu_ps(load, hi));
+  _mm512_mask_storeu_epi32(dst, first_lanes(width), _mm512_or_si512(l, h));
+}
+
+// out[0..16) = the 16 pairs of row[0..32), of which the first `count` values are read and the rest are zero.
+__attribute__((target("avx512f"))) void pairs_along(const float* row, int64_t count, uint32_t* out) {
+  const __m512i v0 = _mm512_maskz_srli_epi32(0xffff, bf16_high(_mm512_maskz_loadu_ps(first_lanes(count), row)), 16);
+  const __m512i v1 = _mm512_maskz_srli_epi32(0xffff, bf16_high(_mm512_maskz_loadu_ps(first_lanes(count - 16), row + 16)), 16);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm512_maskz_cvtepi32_epi16(0xffff, v0));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8), _mm512_maskz_cvtepi32_epi16(0xffff, v1));
+}
+
+// Scatters the pairs of one contiguous depth row (row[0..k)) into column `lane` of a [pair][width] panel.
+void scatter_row_pairs(const float* row, int64_t k, int64_t kp, int64_t width, int64_t lane, uint32_t* panel) {
+  alignas(64) uint32_t pairs[16];
+  for (int64_t p0 = 0; p0 < kp; p0 += 16) {
+    pairs_along(row + 2 * p0, std::min<int64_t>(32, k - 2 * p0), pairs);
+    for (int64_t t = 0; t < std::min<int64_t>(16, kp - p0); t++) panel[(p0 + t) * width + lane] = pairs[t];
+  }
+}
+
+// Packs `panels` row panels of op(A), `rows` (<= 16) rows each, as pairs [pair][row]: panel q at q * kp * rows.
+void pack_a_pairs(const GemmArgs& g, int64_t rows, int64_t panels, int64_t kp, uint32_t* out) {
   parallel_for(panels, 1, [&](int64_t q0, int64_t q1) {
     for (int64_t q = q0; q < q1; q++) {
       uint32_t* dst = out + q * kp * rows;
-      for (int64_t r = 0; r < rows; r++) {
-        const int64_t i = q * rows + r;
-        for (int64_t p = 0; p < kp; p++) {
-          uint32_t pair = 0;
-          if (i < g.m) {
-            const uint32_t lo = to_bf16(a_at(g, i, 2 * p));
-            const uint32_t hi = 2 * p + 1 < g.k ? to_bf16(a_at(g, i, 2 * p + 1)) : 0;
-            pair = lo | (hi << 16);
-          }
-          dst[p * rows + r] = pair;
+      const int64_t i0 = q * rows, count = std::min(rows, g.m - i0);
+      if (g.trans_a) {  // A is (k, m): a depth row holds consecutive rows of op(A)
+        for (int64_t p = 0; p < kp; p++)
+          pairs_across(g.a + 2 * p * g.m + i0, 2 * p + 1 < g.k ? g.a + (2 * p + 1) * g.m + i0 : nullptr, count, rows, dst + p * rows);
+      } else {
+        for (int64_t r = 0; r < rows; r++) {
+          if (r < count) scatter_row_pairs(g.a + (i0 + r) * g.k, g.k, kp, rows, r, dst);
+          else for (int64_t p = 0; p < kp; p++) dst[p * rows + r] = 0;
         }
       }
     }
   });
 }
 
-// Packs op(B) into `panels` panels of `cols` columns (columns >= n and depth >= k are zero): panel q holds
-// pairs (kp, cols).
+// Packs `panels` column panels of op(B), `cols` (16 or 32) columns each, as pairs [pair][column]; pairs past the
+// depth (kp may exceed (k + 1) / 2, for AMX tiles) are zero.
 void pack_b_pairs(const GemmArgs& g, int64_t cols, int64_t panels, int64_t kp, uint32_t* out) {
   parallel_for(panels, 1, [&](int64_t q0, int64_t q1) {
     for (int64_t q = q0; q < q1; q++) {
       uint32_t* dst = out + q * kp * cols;
-      for (int64_t p = 0; p < kp; p++) {
+      const int64_t j0 = q * cols;
+      if (g.trans_b) {  // B is (n, k): each column of op(B) is a contiguous depth row
         for (int64_t c = 0; c < cols; c++) {
-          const int64_t j = q * cols + c;
-          uint32_t pair = 0;
-          if (j < g.n && 2 * p < g.k) {
-            const uint32_t lo = to_bf16(b_at(g, 2 * p, j));
-            const uint32_t hi = 2 * p + 1 < g.k ? to_bf16(b_at(g, 2 * p + 1, j)) : 0;
-            pair = lo | (hi << 16);
-          }
-          dst[p * cols + c] = pair;
+          if (j0 + c < g.n) scatter_row_pairs(g.b + (j0 + c) * g.k, g.k, kp, cols, c, dst);
+          else for (int64_t p = 0; p < kp; p++) dst[p * cols + c] = 0;
+        }
+      } else {
+        for (int64_t p = 0; p < kp; p++) {
+          const float* lo = 2 * p < g.k ? g.b + 2 * p * g.n : nullptr;
+          const float* hi = 2 * p + 1 < g.k ? g.b + (2 * p + 1) * g.n : nullptr;
+          for (int64_t c = 0; c < cols; c += 16)
+            pairs_across(lo == nullptr ? nullptr : lo + j0 + c, hi == nullptr ? nullptr : hi + j0 + c, g.n - j0 - c, 16, dst + p * cols + c);
         }
       }
     }
   });
 }
 
-#if defined(__x86_64__)
 // ---- AVX-512 BF16 path: a 12 x 32 register tile of fp32 sums, vdpbf16ps adding one depth pair per step. ----
 constexpr int64_t DP_MR = 12;
 constexpr int64_t DP_NR = 32;
@@ -148,7 +184,7 @@ void gemm_bf16_avx512(const GemmArgs& g) {
   const int64_t a_panels = (g.m + DP_MR - 1) / DP_MR, b_panels = (g.n + DP_NR - 1) / DP_NR;
   std::unique_ptr<uint32_t[]> pa(new uint32_t[static_cast<size_t>(a_panels * DP_MR * kp)]);
   std::unique_ptr<uint32_t[]> pb(new uint32_t[static_cast<size_t>(b_panels * DP_NR * kp)]);
-  pack_a_pairs(g, DP_MR, kp, pa.get());
+  pack_a_pairs(g, DP_MR, a_panels, kp, pa.get());
   pack_b_pairs(g, DP_NR, b_panels, kp, pb.get());
   const int64_t row_blocks = (g.m + DP_MC - 1) / DP_MC, col_blocks = (g.n + DP_NC - 1) / DP_NC;
   // Each part owns one (DP_MC x DP_NC) block of C and runs the whole depth over it, block by block.
@@ -186,19 +222,21 @@ struct TileConfig {
   uint8_t rows[16];
 };
 
-// Packs op(A) into (rows_padded, kpp) pairs, row-major.
+// Packs op(A) into (rows_padded, kpp) pairs, row-major (kpp a multiple of 16).
 void pack_a_rows(const GemmArgs& g, int64_t rows_padded, int64_t kpp, uint32_t* out) {
   parallel_for(rows_padded, 16, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; i++) {
       uint32_t* dst = out + i * kpp;
-      for (int64_t p = 0; p < kpp; p++) {
-        uint32_t pair = 0;
-        if (i < g.m && 2 * p < g.k) {
-          const uint32_t lo = to_bf16(a_at(g, i, 2 * p));
+      if (i >= g.m) {
+        std::fill(dst, dst + kpp, 0u);
+      } else if (!g.trans_a) {
+        for (int64_t p0 = 0; p0 < kpp; p0 += 16) pairs_along(g.a + i * g.k + 2 * p0, g.k - 2 * p0, dst + p0);
+      } else {
+        for (int64_t p = 0; p < kpp; p++) {
+          const uint32_t lo = 2 * p < g.k ? to_bf16(a_at(g, i, 2 * p)) : 0;
           const uint32_t hi = 2 * p + 1 < g.k ? to_bf16(a_at(g, i, 2 * p + 1)) : 0;
-          pair = lo | (hi << 16);
+          dst[p] = lo | (hi << 16);
         }
-        dst[p] = pair;
       }
     }
   });
