@@ -9,6 +9,7 @@
         "native/cpu_features.cc",
         "native/vec.cc",
         "native/gemm.cc",
+        "native/gemm_bf16.cc",
         "native/elementwise.cc",
         "native/normalization.cc",
         "native/embedding.cc",

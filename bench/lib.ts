@@ -4,7 +4,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { loadavg } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { writeJsonAtomic } from '../src/util/fs.js';
 
 /** One measured number. `params` says what was measured (shape, threads, backend...). */
@@ -91,3 +92,22 @@ export function writeResults(suite: string, records: readonly BenchRecord[], dir
   writeJsonAtomic(path, { suite, date: new Date().toISOString(), loadAverage: [load1, load5, load15], records });
   return path;
 }
+
+/** The CPU a record was measured on: its model and data/unified cache sizes per level, as the kernel reports them
+ * (e.g. `L1d 32K, L2 1024K, L3 32768K`), so records from different machines are never compared as one. */
+export function cpuParams(): { cpuModel: string; caches: string } {
+  const dir = '/sys/devices/system/cpu/cpu0/cache';
+  const caches: string[] = [];
+  try {
+    for (const entry of readdirSync(dir).filter((e) => e.startsWith('index')).sort()) {
+      const read = (field: string): string => readFileSync(join(dir, entry, field), 'utf8').trim();
+      const type = read('type');
+      if (type === 'Instruction') continue;
+      caches.push(`L${read('level')}${type === 'Data' ? 'd' : ''} ${read('size')}`);
+    }
+  } catch {
+    caches.push('unknown (no /sys cache information)');
+  }
+  return { cpuModel: cpus()[0]?.model ?? 'unknown', caches: caches.join(', ') };
+}
+

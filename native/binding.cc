@@ -20,6 +20,7 @@
 #include "allocator.h"
 #include "cpu_features.h"
 #include "gemm.h"
+#include "gemm_bf16.h"
 #include "kernels.h"
 #include "thread_pool.h"
 
@@ -201,7 +202,10 @@ Napi::Value Describe(const Napi::CallbackInfo& info) {
   const auto& f = toolken::cpu_features();
   std::string text = "cpu backend: " + toolken::gemm_description() + ", " + std::to_string(toolken::pool_threads()) +
                      " threads; cpu avx2=" + (f.avx2 ? "yes" : "no") + " fma=" + (f.fma ? "yes" : "no") +
-                     " avx512f=" + (f.avx512f ? "yes" : "no") + "; allocator: " + allocator_policy;
+                     " avx512f=" + (f.avx512f ? "yes" : "no") + " avx512_bf16=" + (f.avx512_bf16 ? "yes" : "no") +
+                     " avx512_vnni=" + (f.avx512_vnni ? "yes" : "no") + " amx_bf16=" + (f.amx_bf16 ? "yes" : "no") +
+                     " amx_int8=" + (f.amx_int8 ? "yes" : "no") + "; " + toolken::gemm_bf16_description() +
+                     "; allocator: " + allocator_policy;
   return Napi::String::New(info.Env(), text);
 }
 
@@ -211,7 +215,17 @@ Napi::Value Features(const Napi::CallbackInfo& info) {
   o.Set("avx2", f.avx2);
   o.Set("fma", f.fma);
   o.Set("avx512f", f.avx512f);
+  o.Set("avx512bf16", f.avx512_bf16);
+  o.Set("avx512vnni", f.avx512_vnni);
+  o.Set("amxTile", f.amx_tile);
+  o.Set("amxBf16", f.amx_bf16);
+  o.Set("amxInt8", f.amx_int8);
   o.Set("path", toolken::kernel_path_name(toolken::kernel_path()));
+  Napi::Array available = Napi::Array::New(info.Env());
+  uint32_t count = 0;
+  for (toolken::MatmulPath path : {toolken::MatmulPath::Amx, toolken::MatmulPath::Avx512Bf16, toolken::MatmulPath::Fp32})
+    if (toolken::matmul_path_available(path)) available.Set(count++, toolken::matmul_path_name(path));
+  o.Set("matmulPaths", available);
   return o;
 }
 
@@ -262,14 +276,18 @@ void CopyStrided(const Call& c, Floats src, Count offset, Counts shape, Integers
 // ---- linear algebra ----
 
 void Matmul(const Call& c, Floats a, Floats b, Floats out, Count batch, Count m, Count n, Count k, bool trans_a, bool trans_b,
-            Count stride_a, Count stride_b, double alpha, bool accumulate) {
+            Count stride_a, Count stride_b, double alpha, bool accumulate, Count precision) {
   if (batch == 0 || m == 0 || n == 0) return;
   const std::string dims = "batch " + std::to_string(batch) + ", m " + std::to_string(m) + ", n " + std::to_string(n) + ", k " + std::to_string(k);
   c.need(a, (batch - 1) * stride_a + m * k, "a", dims + ", strideA " + std::to_string(stride_a));
   c.need(b, (batch - 1) * stride_b + k * n, "b", dims + ", strideB " + std::to_string(stride_b));
   c.need(out, batch * m * n, "out", dims);
-  toolken::sgemm_batched(toolken::GemmArgs{a.data, b.data, out.data, m, n, k, n, trans_a, trans_b, static_cast<float>(alpha), accumulate},
-                         batch, stride_a, stride_b);
+  const toolken::GemmArgs g{a.data, b.data, out.data, m, n, k, n, trans_a, trans_b, static_cast<float>(alpha), accumulate};
+  if (precision == 1) {
+    toolken::gemm_bf16_batched(g, batch, stride_a, stride_b);
+  } else {
+    toolken::sgemm_batched(g, batch, stride_a, stride_b);
+  }
 }
 
 // ---- elementwise ----

@@ -1,4 +1,5 @@
-// Which instruction sets this CPU offers, read once at load time, and which micro-kernels the addon uses.
+// Which instruction sets this CPU offers, read once at load time by CPUID (never from the build machine's compile
+// flags), and which micro-kernels the addon uses.
 #pragma once
 
 namespace toolken {
@@ -7,6 +8,12 @@ struct CpuFeatures {
   bool avx2;
   bool fma;
   bool avx512f;
+  bool avx512bw;
+  bool avx512_vnni;
+  bool avx512_bf16;
+  bool amx_tile;
+  bool amx_bf16;
+  bool amx_int8;
 };
 
 const CpuFeatures& cpu_features();
@@ -17,5 +24,23 @@ KernelPath kernel_path();
 
 // "scalar", "avx2-fma" or "avx512".
 const char* kernel_path_name(KernelPath path);
+
+// How a bf16-precision matmul runs: AMX tiles, AVX-512 BF16 dot products (vdpbf16ps), or fp32 FMA on the
+// bf16-rounded inputs. All three compute the same products (bf16 x bf16 is exact in fp32) with fp32 sums.
+enum class MatmulPath { Fp32, Avx512Bf16, Amx };
+
+// The fastest bf16 path this CPU and kernel permit. AMX counts only once Linux granted the tile-data permission
+// (requested once, on first use).
+MatmulPath best_matmul_path();
+
+// The path a bf16 matmul takes now: best_matmul_path(), or the one TOOLKEN_MATMUL_PATH=amx|avx512-bf16|fp32 names
+// when this machine can run it. Read at every call, so tests can switch paths within one process.
+MatmulPath matmul_path();
+
+// True where this machine can run `path`.
+bool matmul_path_available(MatmulPath path);
+
+// "amx", "avx512-bf16" or "fp32".
+const char* matmul_path_name(MatmulPath path);
 
 }  // namespace toolken

@@ -33,7 +33,12 @@ export interface MatmulParams {
   readonly strideB?: number;
   readonly alpha?: number;
   readonly accumulate?: boolean;
+  /** 'bf16': op(A) and op(B) are rounded to bfloat16 (round to nearest even) and their products summed in fp32,
+   * as AMX / AVX-512 BF16 hardware does; the output stays fp32. Default 'fp32'. */
+  readonly precision?: MatmulPrecision;
 }
+
+export type MatmulPrecision = 'fp32' | 'bf16';
 
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
 export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'square' | 'silu' | 'gelu' | 'relu' | 'tanh' | 'sigmoid';

@@ -1,5 +1,5 @@
 /** The tensor engine: tensors, autograd, memory scopes, ops and backend selection. */
-export type { Backend, Storage } from './backend.js';
+export type { Backend, MatmulPrecision, Storage } from './backend.js';
 export { availableBackends, getBackend, setBackend, withBackend } from './backends/index.js';
 export type { BackendName } from './backends/index.js';
 export { refBackend } from './backends/ref.js';

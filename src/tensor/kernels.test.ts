@@ -7,9 +7,9 @@ test('kernel table: a params object crosses field by field, in table order, with
   const b = new Float32Array(6);
   const out = new Float32Array(4);
   const wire = wireArguments('matmul', 'cpu')([a, b, out, { batch: 1, m: 2, n: 2, k: 3, transA: false, transB: true }]);
-  assert.deepEqual(wire, [a, b, out, 1, 2, 2, 3, false, true, 6, 6, 1, false]);
-  const given = wireArguments('matmul', 'cpu')([a, b, out, { batch: 2, m: 2, n: 2, k: 3, transA: true, transB: false, strideA: 0, alpha: 0.5, accumulate: true }]);
-  assert.deepEqual(given.slice(9), [0, 6, 0.5, true]);
+  assert.deepEqual(wire, [a, b, out, 1, 2, 2, 3, false, true, 6, 6, 1, false, 0]);
+  const given = wireArguments('matmul', 'cpu')([a, b, out, { batch: 2, m: 2, n: 2, k: 3, transA: true, transB: false, strideA: 0, alpha: 0.5, accumulate: true, precision: 'bf16' }]);
+  assert.deepEqual(given.slice(9), [0, 6, 0.5, true, 1], 'precision crosses as its code (fp32 0, bf16 1)');
 });
 
 test('kernel table: op names become their codes, and an unknown op is an error naming the kernel and the choices', () => {

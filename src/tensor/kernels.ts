@@ -33,7 +33,7 @@ export interface Param {
   readonly kind: WireKind;
   /** Present: the argument is optional and takes this when undefined. */
   readonly fallback?: Fallback;
-  /** An op name passed as its index in this list (kind count). */
+  /** An op name passed as its index in this list (kind count); a fallback is then the index of the default name. */
   readonly codes?: readonly string[];
 }
 
@@ -50,13 +50,14 @@ export interface KernelSpec {
 }
 
 const BINARY_OPS = ['add', 'sub', 'mul', 'div'] as const;
+const MATMUL_PRECISIONS = ['fp32', 'bf16'] as const;
 const UNARY_OPS = ['neg', 'exp', 'log', 'sqrt', 'rsqrt', 'square', 'silu', 'gelu', 'relu', 'tanh', 'sigmoid'] as const;
 
 function p(name: string, kind: WireKind, fallback?: Fallback): Param {
   return fallback === undefined ? { name, kind } : { name, kind, fallback };
 }
-function op(name: string, codes: readonly string[]): Param {
-  return { name, kind: 'count', codes };
+function op(name: string, codes: readonly string[], fallback?: string): Param {
+  return fallback === undefined ? { name, kind: 'count', codes } : { name, kind: 'count', codes, fallback: codes.indexOf(fallback) };
 }
 function fields(name: string, list: readonly Param[]): ParamsObject {
   return { name, fields: list };
@@ -88,7 +89,7 @@ export const KERNELS = {
     args: [p('a', 'f32'), p('b', 'f32'), p('out', 'f32'), fields('p', [
       p('batch', 'count'), p('m', 'count'), p('n', 'count'), p('k', 'count'), p('transA', 'bool'), p('transB', 'bool'),
       p('strideA', 'count', (s) => num(s, 'm') * num(s, 'k')), p('strideB', 'count', (s) => num(s, 'k') * num(s, 'n')),
-      p('alpha', 'number', 1), p('accumulate', 'bool', false),
+      p('alpha', 'number', 1), p('accumulate', 'bool', false), op('precision', MATMUL_PRECISIONS, 'fp32'),
     ])],
     returns: 'void',
   },
@@ -194,6 +195,7 @@ function pick(param: Param, read: Pick, scopeOf: (args: readonly unknown[]) => S
     const index = new Map(codes.map((c, i) => [c, i]));
     return (args) => {
       const value = read(args);
+      if (value === undefined && typeof fallback === 'number') return fallback;
       const code = index.get(value as string);
       if (code === undefined) throw new Error(`${where}: ${param.name} must be one of ${codes.join(', ')}, got ${String(value)}`);
       return code;

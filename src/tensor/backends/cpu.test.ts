@@ -10,7 +10,7 @@ import { Rng } from '../random.js';
 import { assertConformance } from '../testing/conformance.js';
 import { createRequire } from 'node:module';
 import { wireTable } from '../kernels.js';
-import { loadCpuBackend, nativeAddonPath, type CpuBackend } from './cpu.js';
+import { loadCpuBackend, nativeAddonPath, type CpuBackend, type MatmulPath } from './cpu.js';
 import { refBackend } from './ref.js';
 
 const loaded = loadCpuBackend();
@@ -365,4 +365,103 @@ test('the addon refuses a kernel table that does not match its handlers, naming 
     () => addon.bind(table.map(([name, args, result]) => [name, args, name === 'sumSquares' ? 'void' : result])),
     { message: `${prefix}sumSquares returns number, the table says void` },
   );
+});
+
+// ---- bf16 matmul paths ----
+
+const BF16_PATHS: readonly MatmulPath[] = ['amx', 'avx512-bf16', 'fp32'];
+
+/** Runs fn with TOOLKEN_MATMUL_PATH set to path (the addon reads it at every bf16 call), restoring it after. */
+function withMatmulPath<T>(path: MatmulPath, fn: () => T): T {
+  const before = process.env.TOOLKEN_MATMUL_PATH;
+  process.env.TOOLKEN_MATMUL_PATH = path;
+  try {
+    return fn();
+  } finally {
+    if (before === undefined) delete process.env.TOOLKEN_MATMUL_PATH;
+    else process.env.TOOLKEN_MATMUL_PATH = before;
+  }
+}
+
+/**
+ * Worst error of a bf16 matmul against the exact bf16-rounded reference, in units of the fp32 summation bound:
+ * each output may differ by (k + 2) * 2^-24 * (|alpha| * sum_l |a_il b_lj| + |c_ij before|), the error of summing k
+ * exactly-rounded products in fp32 (plus the scale and the accumulate). <= 1 is within the stated tolerance.
+ */
+function bf16BoundRatio(b: Backend, aIn: Float32Array, bIn: Float32Array, cIn: Float32Array, p: MatmulParams): number {
+  const params = { ...p, precision: 'bf16' as const };
+  const got = b.download((() => {
+    const out = b.upload(new Float32Array(cIn));
+    b.matmul(b.upload(aIn), b.upload(bIn), out, params);
+    return out;
+  })());
+  const want = refBackend.alloc(cIn.length);
+  refBackend.copy(refBackend.upload(cIn), 0, want, 0, cIn.length);
+  refBackend.matmul(refBackend.upload(aIn), refBackend.upload(bIn), want, params);
+  const magnitude = refBackend.upload(new Float32Array(cIn.length));
+  refBackend.matmul(refBackend.upload(aIn.map(Math.abs)), refBackend.upload(bIn.map(Math.abs)), magnitude, { ...params, alpha: Math.abs(p.alpha ?? 1) });
+  const wantValues = refBackend.download(want), size = refBackend.download(magnitude);
+  const unit = (p.k + 2) * 2 ** -24;
+  let worst = 0;
+  for (let i = 0; i < wantValues.length; i++) {
+    const bound = unit * (size[i]! + (p.accumulate ? Math.abs(cIn[i]!) : 0)) + 2 ** -149;
+    const ratio = Math.abs(got[i]! - wantValues[i]!) / bound;
+    worst = Number.isNaN(ratio) ? Infinity : Math.max(worst, ratio);
+  }
+  return worst;
+}
+
+/** Values whose magnitudes span 2^-spread..2^spread with random signs: large dynamic range, heavy cancellation. */
+function wideRangeArray(rng: Rng, n: number, spread: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = (rng.uniform() < 0.5 ? -1 : 1) * 2 ** (spread * (2 * rng.uniform() - 1));
+  return a;
+}
+
+for (const path of BF16_PATHS) {
+  const unavailable = skipReason || (cpu!.features.matmulPaths.includes(path) ? false : `this CPU cannot run the ${path} bf16 path (it runs ${cpu!.features.matmulPaths.join(', ')})`);
+  test(`cpu bf16 matmul (${path} path) matches the bf16-rounded reference within the fp32 summation bound`, { skip: unavailable }, () => {
+    withMatmulPath(path, () => {
+      assert.match(cpu!.describe(), new RegExp(`; bf16 matmul ${path} \\(available: `));
+      const rng = new Rng(19);
+      // Odd shapes: single elements, odd depth (a padded pair), and sizes off every tile (12x32, 16x16, 32 pairs).
+      const shapes = [[1, 1, 1], [3, 5, 2], [17, 33, 31], [13, 70, 601], [65, 129, 63], [97, 47, 1025]] as const;
+      for (const [m, n, k] of shapes) {
+        for (const transA of [false, true]) {
+          for (const transB of [false, true]) {
+            const p: MatmulParams = { batch: 1, m, n, k, transA, transB, alpha: 0.75, accumulate: (m + k) % 2 === 0 };
+            const label = `${m}x${n}x${k} ${transA ? 'transA' : 'A'} ${transB ? 'transB' : 'B'}`;
+            const uniform = bf16BoundRatio(cpu!, randomArray(rng, m * k), randomArray(rng, k * n), randomArray(rng, m * n), p);
+            assert.ok(uniform <= 1, `${label} uniform inputs: ${uniform} x the bound`);
+            const wide = bf16BoundRatio(cpu!, wideRangeArray(rng, m * k, 40), wideRangeArray(rng, k * n, 40), wideRangeArray(rng, m * n, 20), p);
+            assert.ok(wide <= 1, `${label} inputs spanning 2^-40..2^40: ${wide} x the bound`);
+          }
+        }
+      }
+      const batched: MatmulParams = { batch: 3, m: 20, n: 36, k: 50, transA: false, transB: true, strideB: 0 };
+      const ratio = bf16BoundRatio(cpu!, randomArray(rng, 3 * 20 * 50), randomArray(rng, 36 * 50), new Float32Array(3 * 20 * 36), batched);
+      assert.ok(ratio <= 1, `batched, B broadcast: ${ratio} x the bound`);
+    });
+  });
+
+  test(`cpu bf16 matmul (${path} path) rounds its inputs to nearest even, unlike the fp32 precision`, { skip: unavailable }, () => {
+    withMatmulPath(path, () => {
+      // 1 + 2^-8 is a tie (rounds to 1), 1 + 3 * 2^-8 a tie rounding up to 1 + 2^-6; 2^-130 is subnormal and kept.
+      const a = cpu!.upload(new Float32Array([1 + 2 ** -8, 1 + 3 * 2 ** -8, 2 ** -130]));
+      const b = cpu!.upload(new Float32Array([1, 1, 2 ** 100]));
+      const out = cpu!.alloc(1);
+      cpu!.matmul(a, b, out, { batch: 1, m: 1, n: 1, k: 3, transA: false, transB: false, precision: 'bf16' });
+      assert.equal(cpu!.download(out)[0], Math.fround(1 + 1 + 2 ** -6 + 2 ** -30));
+      cpu!.matmul(a, b, out, { batch: 1, m: 1, n: 1, k: 3, transA: false, transB: false });
+      assert.equal(cpu!.download(out)[0], Math.fround(2 + 4 * 2 ** -8 + 2 ** -30), 'fp32 precision keeps every bit');
+    });
+  });
+}
+
+test('TOOLKEN_MATMUL_PATH naming a path this CPU cannot run falls back to the best one it can', { skip: skipReason }, () => {
+  const best = cpu!.features.matmulPaths[0]!;
+  assert.equal(cpu!.features.matmulPaths.at(-1), 'fp32', 'fp32 is always available');
+  const missing = BF16_PATHS.find((p) => !cpu!.features.matmulPaths.includes(p));
+  if (missing !== undefined) withMatmulPath(missing, () => assert.match(cpu!.describe(), new RegExp(`; bf16 matmul ${best} `)));
+  withMatmulPath('fp32', () => assert.match(cpu!.describe(), /; bf16 matmul fp32 /));
 });

@@ -26,11 +26,22 @@ interface NativeAddon {
   bind(table: ReturnType<typeof wireTable>): Record<KernelName, NativeKernel>;
 }
 
+export type MatmulPath = 'amx' | 'avx512-bf16' | 'fp32';
+
 /** What the CPU offers and which kernel path the addon chose. */
 export interface CpuFeatures {
   readonly avx2: boolean;
   readonly fma: boolean;
   readonly avx512f: boolean;
+  readonly avx512bf16: boolean;
+  readonly avx512vnni: boolean;
+  readonly amxTile: boolean;
+  readonly amxBf16: boolean;
+  readonly amxInt8: boolean;
+  /** The bf16 matmul paths this machine runs, fastest first ('fp32' always: fp32 FMA on the bf16-rounded inputs).
+   * AMX is listed only once Linux granted the tile-data permission. A bf16 matmul takes the first, or the one
+   * TOOLKEN_MATMUL_PATH names when it is listed here (read at every call); describe() names the one in use. */
+  readonly matmulPaths: readonly MatmulPath[];
   /** The micro-kernels in use: 'avx512', 'avx2-fma' or 'scalar' (portable C++). TOOLKEN_NATIVE_KERNELS=avx2|portable
    * caps the choice at load time. */
   readonly path: 'avx512' | 'avx2-fma' | 'scalar';

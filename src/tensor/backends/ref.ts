@@ -9,6 +9,7 @@
  * - `attentionBackward`, `embeddingBackward` and `linearCrossEntropyBackward` always add into their outputs.
  * - `linearCrossEntropy` writes lse 0 (and, when asked for, row loss 0) for rows that carry no loss.
  */
+import { bf16Rounded } from '../bf16.js';
 import { uninitializedFloats } from './host-memory.js';
 import type {
   AdamWParams,
@@ -155,8 +156,10 @@ export const refBackend: Backend = {
 
   // C[b] (m, n) = alpha * op(A[b]) (m, k) @ op(B[b]) (k, n)
   matmul(a, b, out, p) {
-    const A = host(a);
-    const B = host(b);
+    // bf16: the exact reference of the rounded inputs, products and sums in float64 (native kernels sum in fp32).
+    const bf16 = p.precision === 'bf16';
+    const A = bf16 ? bf16Rounded(host(a)) : host(a);
+    const B = bf16 ? bf16Rounded(host(b)) : host(b);
     const C = host(out);
     const { batch, m, n, k, transA, transB } = p;
     const strideA = p.strideA ?? m * k;

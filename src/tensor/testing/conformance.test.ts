@@ -26,9 +26,10 @@ test('a backend whose matmul ignores accumulate is reported, naming the kernel c
   assert.deepEqual(
     failing.map((r) => r.label),
     ['A B (33x47)@(47x65) alpha=0.5 accumulate', 'A transB (33x47)@(47x65) alpha=0.5 accumulate',
-      'transA B (33x47)@(47x65) alpha=0.5 accumulate', 'transA transB (33x47)@(47x65) alpha=0.5 accumulate'],
+      'transA B (33x47)@(47x65) alpha=0.5 accumulate', 'transA transB (33x47)@(47x65) alpha=0.5 accumulate',
+      'bf16 B (33x47)@(47x65) alpha=0.5 accumulate', 'bf16 transB (33x47)@(47x65) alpha=0.5 accumulate'],
   );
-  assert.throws(() => assertConformance(broken), /backend broken disagrees with ref on 4 kernel case\(s\):\n  matmul \(A B \(33x47\)/);
+  assert.throws(() => assertConformance(broken), /backend broken disagrees with ref on 6 kernel case\(s\):\n  matmul \(A B \(33x47\)/);
 });
 
 test('a kernel that produces NaN fails instead of passing silently', () => {
@@ -36,4 +37,10 @@ test('a kernel that produces NaN fails instead of passing silently', () => {
   const result = checkConformance(nan).find((r) => r.kernel === 'sumSquares');
   assert.equal(result?.ok, false);
   assert.equal(result?.maxError, Infinity);
+});
+
+test('a backend whose bf16 matmul does not round its inputs is reported on the bf16 cases only', () => {
+  const unrounded: Backend = { ...refBackend, name: 'unrounded', matmul: (a, b, out, p) => refBackend.matmul(a, b, out, { ...p, precision: 'fp32' }) };
+  const failing = checkConformance(unrounded).filter((r) => !r.ok).map((r) => r.label);
+  assert.ok(failing.length > 0 && failing.every((label) => label.startsWith('bf16 ')), failing.join('; '));
 });

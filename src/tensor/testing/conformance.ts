@@ -116,6 +116,15 @@ function buildCases(): KernelCase[] {
       cases.push(matmulCase(`${flags} (13x600)@(600x70)`, { batch: 1, m: 13, n: 70, k: 600, transA, transB }));
     }
   }
+  // bf16 precision against the exact bf16-rounded reference: the same rounded products, summed in fp32 vs float64.
+  for (const transB of [false, true]) {
+    cases.push(matmulCase(`bf16 ${transB ? 'transB' : 'B'} (33x47)@(47x65) alpha=0.5 accumulate`, {
+      batch: 1, m: 33, n: 65, k: 47, transA: false, transB, alpha: 0.5, accumulate: true, precision: 'bf16',
+    }));
+    cases.push(matmulCase(`bf16 transA ${transB ? 'transB' : 'B'} batch=2 (13x601)@(601x70)`, {
+      batch: 2, m: 13, n: 70, k: 601, transA: true, transB, precision: 'bf16',
+    }));
+  }
   cases.push(matmulCase('B broadcast (strideB=0) transB', { batch: 4, m: 3, n: 9, k: 8, transA: false, transB: true, strideB: 0 }));
   cases.push(matmulCase('A broadcast (strideA=0)', { batch: 4, m: 6, n: 5, k: 7, transA: false, transB: false, strideA: 0 }));
 
