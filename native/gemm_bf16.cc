@@ -4,7 +4,6 @@
 #include <cstring>
 #include <initializer_list>
 #include <memory>
-#include <vector>
 
 #include "cpu_features.h"
 #include "thread_pool.h"
