@@ -11,6 +11,8 @@ const TEXTS = [
   'Search the web for the latest news about tool tokens and summarise it.',
   '{"name": "get_weather", "arguments": {"city": "Paris", "unit": "celsius"}}',
   '<tool_call> </tool_call> <tool_response> </tool_response> <tools> </tools>',
+  // Calls written with no space after the marker, so some token runs on past it (the decoder must cope).
+  '<tool_call>{"name": "search_web"} <tool_call>{"name": "get_weather"}',
 ];
 
 export function tinyServedModel(name = 'tiny', options: { maxPositions?: number; seed?: number } = {}): ServedModel {
