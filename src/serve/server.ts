@@ -5,7 +5,9 @@
  *
  * Where the API leaves room: `content` is null on a turn that only calls tools (as the API returns it); text the
  * model writes before a call under tool_choice auto is kept as content (llama.cpp's server does the same for Hermes
- * models; vLLM too). Unknown models answer 404 `model_not_found` as the API does.
+ * models; vLLM too). Unknown models answer 404 `model_not_found` as the API does. A `response_format` JSON schema
+ * constrains the whole reply, so under tool_choice auto such a turn makes no tool call (the API lets the model
+ * choose); `n` must be 1; `stream_options.include_usage` adds the usage chunk before `[DONE]`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
