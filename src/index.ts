@@ -161,3 +161,20 @@ export {
   type MethodResult as ToolkenMethodResult,
   type InferenceSettings as ToolkenInferenceSettings,
 } from './methods/toolkengpt/index.js';
+
+// Serving: the OpenAI-compatible chat-completions server with constrained tool calls.
+export {
+  createToolkenServer,
+  serveModel,
+  ServeSetupError,
+  parseChatRequest,
+  HERMES_TOOL_TEMPLATE,
+  DEFAULT_REQUEST_LIMITS,
+  type ServerOptions,
+  type ToolkenServer,
+  type ServableModel,
+  type ServedModel,
+  type ChatRequest,
+  type RequestLimits,
+  type ToolChoice,
+} from './serve/index.js';

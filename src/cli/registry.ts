@@ -10,3 +10,4 @@ commands['init'] = (await import('./commands/init.js')).command;
 commands['retrieve'] = (await import('./commands/retrieve.js')).command;
 commands['demo'] = (await import('./commands/demo.js')).command;
 commands['agent'] = (await import('./commands/agent.js')).command;
+commands['serve'] = (await import('./commands/serve.js')).command;

@@ -1,0 +1,67 @@
+import { basename, resolve } from 'node:path';
+import { CliError, helpText, parseFlags, wantsHelp, type CliCommand } from '../args.js';
+import { readModelFlag } from './toolgen-inputs.js';
+import { createToolkenServer } from '../../serve/server.js';
+import { serveModel, ServeSetupError } from '../../serve/served-model.js';
+
+const summary = 'Serve a model over the OpenAI chat-completions API (POST /v1/chat/completions, GET /v1/models, GET /health) with constrained tool calls.';
+
+const flags = {
+  model: { kind: 'string', help: 'model directory or checkpoint file', required: true },
+  name: { kind: 'string', help: "the model's name in the API (default: the model path's last part)" },
+  port: { kind: 'int', help: 'TCP port (0 picks a free one)', default: 8080 },
+  host: { kind: 'string', help: 'address to bind; anything but loopback exposes the model to the network', default: '127.0.0.1' },
+  apiKey: { kind: 'string', help: 'require "Authorization: Bearer <key>" on /v1 requests' },
+  slots: { kind: 'int', help: 'requests decoded together in one batch', default: 8 },
+  maxQueue: { kind: 'int', help: 'requests waiting for a slot before new ones get 429', default: 64 },
+  maxTokens: { kind: 'int', help: 'most completion tokens per request (and the default)', default: 1024 },
+  timeout: { kind: 'number', help: 'seconds one request may take, queueing included', default: 120 },
+} as const;
+
+export const command: CliCommand = {
+  summary,
+  async run(argv) {
+    if (wantsHelp(argv)) {
+      process.stdout.write(helpText('serve', summary, flags) + '\n');
+      return 0;
+    }
+    const f = parseFlags(argv, flags);
+    if (f._.length > 0) throw new CliError(`unexpected argument '${f._[0]}' (serve takes only options)`);
+    for (const [flag, value] of [['--slots', f.slots], ['--max-tokens', f.maxTokens]] as const) {
+      if (value < 1) throw new CliError(`${flag} must be at least 1, got ${value}`);
+    }
+    if (f.maxQueue < 0) throw new CliError(`--max-queue must be >= 0, got ${f.maxQueue}`);
+    if (!(f.timeout > 0)) throw new CliError(`--timeout must be > 0 seconds, got ${f.timeout}`);
+    const loaded = await readModelFlag(f.model);
+    let served;
+    try {
+      served = serveModel(f.name ?? basename(resolve(f.model)), loaded);
+    } catch (err) {
+      if (err instanceof ServeSetupError) throw new CliError(`--model ${f.model}: ${err.message}`);
+      throw err;
+    }
+    const server = createToolkenServer(served, {
+      ...(f.apiKey === undefined ? {} : { apiKey: f.apiKey }),
+      slots: f.slots,
+      maxQueue: f.maxQueue,
+      maxTokens: f.maxTokens,
+      requestTimeoutMs: f.timeout * 1000,
+    });
+    let address;
+    try {
+      address = await server.listen(f.port, f.host);
+    } catch (err) {
+      throw new CliError(`cannot listen on ${f.host}:${f.port}: ${(err as Error).message}`);
+    }
+    process.stderr.write(`serving '${served.name}' (${loaded.config.family}, context ${served.contextLength}) on http://${address.address}:${address.port}/v1\n`);
+    await new Promise<void>((done) => {
+      const stop = (): void => {
+        process.stderr.write('shutting down\n');
+        void server.close().then(done);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    return 0;
+  },
+};

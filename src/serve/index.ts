@@ -1,0 +1,6 @@
+/** Serving: the OpenAI-compatible chat-completions server with constrained tool calls. */
+export { createToolkenServer, type ServerOptions, type ToolkenServer } from './server.js';
+export { serveModel, ServeSetupError, type ServableModel, type ServedModel } from './served-model.js';
+export { parseChatRequest, DEFAULT_REQUEST_LIMITS, type ChatRequest, type RequestLimits, type ToolChoice } from './request.js';
+export { ApiError } from './api-error.js';
+export { HERMES_TOOL_TEMPLATE } from './prompt.js';
