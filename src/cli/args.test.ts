@@ -48,7 +48,7 @@ test('a misspelt choice (a stage, a baseline) suggests the closest allowed value
 test('number bounds are checked while parsing and name the flag in kebab case', () => {
   assert.equal(parseError(['--top-p', '3']), '--top-p must be in (0, 1], got 3');
   assert.equal(parseError(['--top-p=0']), '--top-p must be in (0, 1], got 0');
-  assert.equal(parseError(['--max-tokens', '0']), '--max-tokens must be >= 1, got 0');
+  assert.equal(parseError(['--max-tokens', '0']), '--max-tokens must be at least 1, got 0');
   assert.equal(parseFlags(['--top-p', '1', '--max-tokens', '1'], specs).topP, 1);
 });
 

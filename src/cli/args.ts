@@ -105,7 +105,7 @@ function outOfBounds(spec: FlagSpec, n: number): string | undefined {
   const above = max !== undefined && n > max;
   if (!below && !above) return undefined;
   if (min !== undefined && max !== undefined) return `in ${minExclusive ? '(' : '['}${min}, ${max}]`;
-  if (min !== undefined) return minExclusive ? `> ${min}` : `>= ${min}`;
+  if (min !== undefined) return minExclusive ? `> ${min}` : `at least ${min}`;
   return `<= ${max}`;
 }
 

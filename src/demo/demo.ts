@@ -19,17 +19,16 @@ import { demoCatalog, demoExecutor } from '../data/demo/catalog.js';
 import { demoQuerySplit } from '../data/demo/queries.js';
 import { demoTask, generateDemoTasks } from '../data/demo/tasks.js';
 import { formatAgentEvent } from '../methods/toolgen/agent-loop.js';
-import { agentMetrics, type AgentMetrics } from '../methods/toolgen/agent-metrics.js';
+import { agentMetrics } from '../methods/toolgen/agent-metrics.js';
 import { answersMatch } from '../eval/agent/answers.js';
 import { FINISH_TOOL } from '../methods/toolgen/examples.js';
 import { agentConversations, answerTasks, queryTasks } from './agent-tasks.js';
 import type { ChatExample } from '../data/types.js';
 import { defaultDenseOptions } from '../retrieval/dense.js';
 import { compareRetrievers } from '../eval/retrieval/compare.js';
-import type { RetrievalReport } from '../eval/retrieval/evaluate.js';
-import { groupedBarSvg, lineSvg } from '../report/charts.js';
 import { ProgressBar } from '../report/progress.js';
-import { formatTable, renderHtmlReport, type ReportBlock } from '../report/html.js';
+import { formatTable } from '../report/html.js';
+import { renderDemoReport, REPORT_JSON, RETRIEVAL_METRICS, type DemoReport } from './report.js';
 import { getBackend } from '../tensor/backends/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { RunDirectory } from '../train/run-dir.js';
@@ -61,19 +60,7 @@ export interface DemoResult {
   readonly example: { readonly query: string; readonly domain: string };
 }
 
-export interface DemoReport {
-  readonly retrievers: RetrievalReport['retrievers'];
-  readonly settings: Record<string, RetrievalReport>;
-  readonly hallucination: { readonly unconstrained: number; readonly constrained: number; readonly queries: number };
-  readonly agent: {
-    readonly metrics: AgentMetrics;
-    readonly examples: readonly { task: string; truth: string; answer: string; passed: boolean; turns: string[] }[];
-  };
-  readonly training: Record<string, { steps: number; finalLoss: number; tokensPerSecond: number }>;
-  readonly catalog: { tools: number; domains: number; trainQueries: number; testQueries: number; trainTasks: number; testTasks: number };
-  readonly backend: string;
-  readonly seconds: number;
-}
+export type { DemoReport } from './report.js';
 
 /** Multi-step tasks the demo prints turn by turn, before the held-out ones; their answers come from their plans. */
 const EXAMPLE_TASKS = [
@@ -137,7 +124,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     { name: 'agent', conversations: [...agentStage, ...retrieval.filter((_, i) => i % 2 === 0)], epochs: epochs.agent, lr: 1e-3 },
   ];
   const training: DemoReport['training'] = {};
-  const curves: { name: string; points: [number, number][] }[] = [];
   for (const [i, stage] of stages.entries()) {
     log(`[3/6] stage ${i + 1}/3 ${stage.name}: ${stage.conversations.length} conversations x ${stage.epochs} epochs`);
     const examples = tokenizeConversations(tokenizer, stage.conversations, MAX_LENGTH);
@@ -148,9 +134,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     };
     run.writeConfig({ stage: stage.name, sft: config, model: modelOptions, tools: tools.length });
     const objective = new SftObjective({ model: tg.model, train: examples, settings: config });
+    const stageStarted = performance.now();
     const result = new Trainer({ model: tg.model, objective, config }).train({ run });
-    training[stage.name] = { steps: result.steps, finalLoss: result.finalLoss, tokensPerSecond: result.tokensPerSecond };
-    curves.push({ name: stage.name, points: run.readMetrics().filter((r) => r.split === 'train').map((r) => [r.step, r.loss as number]) });
+    training[stage.name] = {
+      steps: result.steps, epochs: stage.epochs, conversations: stage.conversations.length, finalLoss: result.finalLoss,
+      tokensPerSecond: result.tokensPerSecond, seconds: (performance.now() - stageStarted) / 1000,
+    };
   }
   const modelDir = join(outDir, 'model');
   // The catalog and the held-out queries travel with the model, so `toolken retrieve --domain`, `toolken eval
@@ -172,7 +161,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     onProgress: () => bar.tick(),
   });
   bar.finish();
-  const settings: Record<string, RetrievalReport> = Object.fromEntries(comparisons.map((c) => [c.setting, c]));
+  const settings: DemoReport['settings'] = Object.fromEntries(comparisons.map((c) => [c.setting, c]));
   const hallucination = comparisons[0]!.hallucination;
   log(`      hallucinated tools: ${(hallucination.unconstrained * 100).toFixed(1)}% free, ${(hallucination.constrained * 100).toFixed(1)}% constrained`);
 
@@ -196,6 +185,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   };
 
   // 6. Reports.
+  const sample = evalQueries.find((q) => q.domain !== undefined) ?? evalQueries[0]!;
+  const example = { query: sample.query, domain: sample.domain ?? tools[0]!.category ?? '' };
   const report: DemoReport = {
     retrievers: settings['multi-domain']!.retrievers,
     settings,
@@ -203,14 +194,21 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     agent: agentReport,
     training,
     catalog: { tools: tools.length, domains: domains.size, trainQueries: train.length, testQueries: evalQueries.length, trainTasks: trainTasks.length, testTasks: testTasks.length },
+    run: {
+      seed: o.seed,
+      quick: o.quick,
+      parameters: tg.model.parameters().reduce((n, p) => n + p.size, 0),
+      threads: getBackend().threads,
+      node: process.version,
+      commands: [`npx toolken demo --out ${outDir} --seed ${o.seed}${o.quick ? ' --quick' : ''}`, ...nextCommands(outDir, example)],
+    },
     backend,
     seconds: (performance.now() - started) / 1000,
   };
-  writeJsonAtomic(join(outDir, 'report.json'), report);
-  writeFileAtomic(join(outDir, 'report.html'), renderHtmlReport('toolken demo: ToolGen on the built-in catalog', reportBlocks(report, curves)));
-  log(`[6/6] wrote ${join(outDir, 'report.json')} and report.html in ${report.seconds.toFixed(0)} s`);
-  const sample = evalQueries.find((q) => q.domain !== undefined) ?? evalQueries[0]!;
-  return { report, outDir, example: { query: sample.query, domain: sample.domain ?? tools[0]!.category ?? '' } };
+  writeJsonAtomic(join(outDir, REPORT_JSON), report);
+  writeFileAtomic(join(outDir, 'report.html'), renderDemoReport(outDir));
+  log(`[6/6] wrote ${join(outDir, REPORT_JSON)} and report.html in ${report.seconds.toFixed(0)} s`);
+  return { report, outDir, example };
 }
 
 /** The held-out queries saved beside the demo's model, in the queries format `toolken eval retrieval` reads. */
@@ -231,56 +229,11 @@ export function nextCommands(outDir: string, example: { query: string; domain: s
 /** Longest training conversation: a three-step agent run with its system prompt and documentation fits. */
 const MAX_LENGTH = 1024;
 
-const METRICS = ['ndcg@1', 'ndcg@3', 'ndcg@5', 'recall@5', 'mrr', 'comp@5'] as const;
-
+/** The retrieval results as a terminal table: one row per setting and retriever. */
 export function retrievalTable(report: DemoReport): string {
   const rows: (string | number)[][] = [];
   for (const [setting, r] of Object.entries(report.settings)) {
-    for (const [name, m] of Object.entries(r.retrievers)) rows.push([setting, name, ...METRICS.map((k) => m[k] ?? NaN)]);
+    for (const [name, m] of Object.entries(r.retrievers)) rows.push([setting, name, ...RETRIEVAL_METRICS.map((k) => m[k] ?? NaN)]);
   }
-  return formatTable(['setting', 'retriever', ...METRICS], rows);
-}
-
-function reportBlocks(report: DemoReport, curves: { name: string; points: [number, number][] }[]): ReportBlock[] {
-  const blocks: ReportBlock[] = [
-    {
-      kind: 'text',
-      text: `${report.catalog.tools} tools in ${report.catalog.domains} domains; a model trained from scratch on ${report.catalog.trainQueries} queries, evaluated on ${report.catalog.testQueries} held-out queries. Backend: ${report.backend}; ${report.seconds.toFixed(0)} s in all.`,
-    },
-  ];
-  for (const [setting, r] of Object.entries(report.settings)) {
-    const names = Object.keys(r.retrievers);
-    blocks.push({ kind: 'heading', text: `Retrieval, ${setting}` });
-    blocks.push({ kind: 'table', columns: ['retriever', ...METRICS], rows: names.map((n) => [n, ...METRICS.map((k) => r.retrievers[n]![k] ?? NaN)]) });
-    blocks.push({
-      kind: 'svg',
-      svg: groupedBarSvg({ title: `Retrieval (${setting})`, categories: [...METRICS], series: names.map((n) => ({ name: n, values: METRICS.map((k) => r.retrievers[n]![k] ?? 0) })), yMax: 1 }),
-    });
-  }
-  blocks.push({ kind: 'heading', text: 'Hallucinated tools' });
-  blocks.push({
-    kind: 'table',
-    columns: ['decoding', 'share of generations naming no real tool'],
-    rows: [['free (greedy)', report.hallucination.unconstrained], ['trie-constrained beam search', report.hallucination.constrained]],
-  });
-  const m = report.agent.metrics;
-  blocks.push({ kind: 'heading', text: 'Multi-step tasks answered end to end (held out)' });
-  blocks.push({
-    kind: 'table',
-    columns: ['pass rate', 'finish rate', 'give-up rate', 'steps', 'tool calls', 'retried steps', 'hallucinated actions', 'argument validity'],
-    rows: [[m.passRate, m.finishRate, m.giveUpRate, m.meanSteps, m.meanToolCalls, m.meanRetries, m.hallucinatedActions, m.argumentValidity]],
-  });
-  blocks.push({
-    kind: 'table',
-    columns: ['task', 'turns', 'answer', 'truth', 'passed'],
-    rows: report.agent.examples.map((e) => [e.task, e.turns.join(' | '), e.answer, e.truth, e.passed ? 'yes' : 'no']),
-  });
-  blocks.push({ kind: 'heading', text: 'Training' });
-  blocks.push({
-    kind: 'table',
-    columns: ['stage', 'steps', 'final loss', 'tokens/s'],
-    rows: Object.entries(report.training).map(([s, t]) => [s, t.steps, t.finalLoss, Math.round(t.tokensPerSecond)]),
-  });
-  blocks.push({ kind: 'svg', svg: lineSvg({ title: 'Training loss per stage', xLabel: 'step', series: curves, logY: true }) });
-  return blocks;
+  return formatTable(['setting', 'retriever', ...RETRIEVAL_METRICS], rows);
 }

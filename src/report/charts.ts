@@ -53,17 +53,72 @@ export function groupedBarSvg(chart: GroupedBarChart): string {
       `<text x="${(margin.left + ci * groupW + groupW / 2).toFixed(1)}" y="${margin.top + plotH + 16}" font-size="12" text-anchor="middle">${escapeXml(cat)}</text>`,
     );
   });
-  parts.push(legend(chart.series.map((s) => s.name), margin.left, height - 24));
+  parts.push(legend(chart.series.map((s, si) => ({ name: s.name, color: PALETTE[si % PALETTE.length]! })), margin.left, height - 24));
   return wrapSvg(width, height, parts);
+}
+
+export interface LineSeries {
+  readonly name: string;
+  readonly points: readonly (readonly [number, number])[];
+  /** A faint line behind the others (the raw values under a smoothed curve). */
+  readonly faint?: boolean;
+  /** Draw a dot at each point (few points, e.g. validation). */
+  readonly dots?: boolean;
+  /** Palette index, so a smoothed curve and its raw values share a colour. */
+  readonly color?: number;
 }
 
 export interface LineChart {
   readonly title: string;
   readonly xLabel: string;
-  readonly series: readonly { readonly name: string; readonly points: readonly (readonly [number, number])[] }[];
+  readonly yLabel?: string;
+  readonly series: readonly LineSeries[];
   readonly width?: number;
   readonly height?: number;
   readonly logY?: boolean;
+}
+
+/**
+ * Exponential moving average with TensorBoard's debiasing (the first values are not pulled toward zero):
+ * `weight` 0 returns the values unchanged, near 1 smooths hard.
+ */
+export function emaSmooth(points: readonly (readonly [number, number])[], weight: number): [number, number][] {
+  if (!(weight >= 0 && weight < 1)) throw new RangeError(`emaSmooth: weight must be in [0, 1), got ${weight}`);
+  let average = 0;
+  let n = 0;
+  return points
+    .filter(([, v]) => Number.isFinite(v))
+    .map(([x, v]) => {
+      average = average * weight + (1 - weight) * v;
+      n++;
+      return [x, average / (1 - weight ** n)];
+    });
+}
+
+/** True when positive values span more than two decades, where a linear axis flattens all but the largest. */
+export function spansDecades(values: readonly number[]): boolean {
+  const positive = values.filter((v) => Number.isFinite(v) && v > 0);
+  if (positive.length === 0 || positive.length < values.filter(Number.isFinite).length) return false;
+  return Math.max(...positive) / Math.min(...positive) > 100;
+}
+
+/**
+ * One stage's loss: the raw training loss faint, its EMA on top, validation loss as dots; log scale when the loss
+ * spans decades. The y axis is labelled with what it shows.
+ */
+export function lossChartSvg(
+  title: string,
+  train: readonly (readonly [number, number])[],
+  validation: readonly (readonly [number, number])[] = [],
+  smoothing = 0.9,
+): string {
+  const series: LineSeries[] = [
+    { name: 'train loss (raw)', points: train, faint: true, color: 0 },
+    { name: `train loss (EMA ${smoothing})`, points: emaSmooth(train, smoothing), color: 0 },
+  ];
+  if (validation.length > 0) series.push({ name: 'validation loss', points: validation, dots: true, color: 1 });
+  const logY = spansDecades([...train, ...validation].map(([, v]) => v));
+  return lineSvg({ title, xLabel: 'optimizer step', yLabel: logY ? 'loss (log scale)' : 'loss', series, logY, height: 280 });
 }
 
 export function lineSvg(chart: LineChart): string {
@@ -94,16 +149,26 @@ export function lineSvg(chart: LineChart): string {
     parts.push(`<text x="${margin.left - 6}" y="${yy + 4}" font-size="10" text-anchor="end">${label}</text>`);
     parts.push(`<line x1="${margin.left}" y1="${yy}" x2="${margin.left + plotW}" y2="${yy}" stroke="#eee"/>`);
   }
-  parts.push(`<text x="${margin.left}" y="${margin.top + plotH + 16}" font-size="10">${xMin}</text>`);
-  parts.push(`<text x="${margin.left + plotW}" y="${margin.top + plotH + 16}" font-size="10" text-anchor="end">${xMax}</text>`);
-  parts.push(`<text x="${margin.left + plotW / 2}" y="${margin.top + plotH + 30}" font-size="12" text-anchor="middle">${escapeXml(chart.xLabel)}</text>`);
+  for (let i = 0; i <= 4; i++) {
+    const x = xMin + ((xMax - xMin) * i) / 4;
+    const label = Number.isInteger(xMin) && Number.isInteger(xMax) ? String(Math.round(x)) : x.toPrecision(3);
+    parts.push(`<text x="${(margin.left + (plotW * i) / 4).toFixed(1)}" y="${margin.top + plotH + 16}" font-size="10" text-anchor="${i === 0 ? 'start' : i === 4 ? 'end' : 'middle'}">${label}</text>`);
+  }
+  parts.push(`<text x="${margin.left + plotW / 2}" y="${margin.top + plotH + 32}" font-size="12" text-anchor="middle">${escapeXml(chart.xLabel)}</text>`);
+  if (chart.yLabel !== undefined) {
+    const cy = margin.top + plotH / 2;
+    parts.push(`<text x="14" y="${cy}" font-size="12" text-anchor="middle" transform="rotate(-90 14 ${cy})">${escapeXml(chart.yLabel)}</text>`);
+  }
+  const colorOf = (s: LineSeries, si: number): string => PALETTE[(s.color ?? si) % PALETTE.length]!;
   chart.series.forEach((s, si) => {
     const pts = s.points.filter(([x, v]) => Number.isFinite(x) && Number.isFinite(v));
     if (pts.length === 0) return;
     const d = pts.map(([x, v], i) => `${i === 0 ? 'M' : 'L'}${px(x).toFixed(1)},${py(v).toFixed(1)}`).join(' ');
-    parts.push(`<path d="${d}" fill="none" stroke="${PALETTE[si % PALETTE.length]}" stroke-width="1.5"/>`);
+    const style = s.faint ? 'stroke-width="1" stroke-opacity="0.3"' : 'stroke-width="1.8"';
+    parts.push(`<path d="${d}" fill="none" stroke="${colorOf(s, si)}" ${style}/>`);
+    if (s.dots) for (const [x, v] of pts) parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(v).toFixed(1)}" r="3" fill="${colorOf(s, si)}"/>`);
   });
-  parts.push(legend(chart.series.map((s) => s.name), margin.left, height - 14));
+  parts.push(legend(chart.series.map((s, si) => ({ name: s.name, color: colorOf(s, si) })), margin.left, height - 10));
   return wrapSvg(width, height, parts);
 }
 
@@ -133,11 +198,11 @@ function axes(
   return out.join('');
 }
 
-function legend(names: readonly string[], x: number, y: number): string {
+function legend(entries: readonly { name: string; color: string }[], x: number, y: number): string {
   let cx = x;
-  return names
-    .map((name, i) => {
-      const item = `<rect x="${cx}" y="${y - 10}" width="12" height="12" fill="${PALETTE[i % PALETTE.length]}"/><text x="${cx + 16}" y="${y}" font-size="12">${escapeXml(name)}</text>`;
+  return entries
+    .map(({ name, color }) => {
+      const item = `<rect x="${cx}" y="${y - 10}" width="12" height="12" fill="${color}"/><text x="${cx + 16}" y="${y}" font-size="12">${escapeXml(name)}</text>`;
       cx += 28 + name.length * 7;
       return item;
     })

@@ -23,8 +23,8 @@ export const agentFlags = {
   recordings: { kind: 'string', help: 'recorded responses for --executor replay (JSON lines of {tool, args, observation})' },
   mcp: { kind: 'string', help: 'MCP server for --executor mcp: a command line (stdio) or an http(s) URL' },
   timeoutMs: { kind: 'int', default: 10_000, help: 'a tool call that takes longer becomes a timeout observation' },
-  maxSteps: { kind: 'int', default: 16, help: 'most steps before the run stops' },
-  maxObservationChars: { kind: 'int', default: 1024, help: 'observations are cut to this many characters' },
+  maxSteps: { kind: 'int', default: 16, min: 1, help: 'most steps before the run stops' },
+  maxObservationChars: { kind: 'int', default: 1024, min: 16, help: 'observations are cut to this many characters' },
   retry: { kind: 'boolean', default: true, help: `regenerate a step that gives up or apologises at temperatures ${DEFAULT_RETRY_TEMPERATURES.join(', ')} (--no-retry: off)` },
   retryOnRepeat: { kind: 'boolean', help: 'also retry a step that repeats an earlier (action, arguments) pair' },
   constrain: { kind: 'boolean', default: true, help: 'restrict the action to catalog tools (--no-constrain: free generation, unknown actions possible)' },
@@ -35,8 +35,6 @@ export const agentFlags = {
 type AgentFlags = ParsedFlags<typeof agentFlags>;
 
 export function loopOptions(f: AgentFlags): Partial<AgentLoopOptions> {
-  if (f.maxSteps < 1) throw new CliError(`--max-steps must be at least 1, got ${f.maxSteps}`);
-  if (f.maxObservationChars < 16) throw new CliError(`--max-observation-chars must be at least 16, got ${f.maxObservationChars}`);
   return {
     maxSteps: f.maxSteps,
     maxObservationChars: f.maxObservationChars,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCatalog } from '../../tools/catalog.js';
@@ -27,6 +27,10 @@ test('the demo prints its results table to stdout with commands to try next, and
     const tools = loadCatalog(join(out, 'model', 'catalog.json')).tools;
     assert.equal(tools.length, 129);
     assert.ok(loadQueriesFile(join(out, 'model', 'test-queries.jsonl'), tools).length > 10);
+    // report.html holds one section per training stage, the commands to reproduce and the limitations.
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    for (const section of ['Stage: memorization', 'Stage: retrieval', 'Stage: agent', 'Reproduce', 'Known limitations']) assert.ok(html.includes(`<h2>${section}</h2>`), section);
+    assert.ok(html.includes(`npx toolken demo --out ${out} --seed 0 --quick`));
 
     const commands = demo.stdout.split('\n').filter((l) => l.trim().startsWith('npx toolken ')).map((l) => shellWords(l.trim()).slice(2));
     assert.ok(commands.length >= 3, demo.stdout);

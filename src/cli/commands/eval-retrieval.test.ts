@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demoCatalog } from '../../data/demo/catalog.js';
@@ -60,5 +60,8 @@ test('eval retrieval refuses a dense baseline without training queries, in-domai
   await rejects(['--model', model, '--data', untagged], /the dense baseline needs training queries: mark some in --data with "split": "train" or give --train/);
   await rejects(['--model', model, '--data', data, '--setting', 'in-domain'], /--setting in-domain: no test query of .* has a "domain"/);
   await rejects(['--model', model, '--data', data, '--baselines', 'bm25,sparse'], /--baselines: 'sparse' is not one of bm25, dense/);
-  await rejects(['--model', dir, '--data', data, '--catalog', join(model, 'catalog.json')], /no tool-index\.json/);
+  await rejects(['--model', dir, '--data', data, '--catalog', join(model, 'catalog.json')], /no tool-index\.json, so it is not a trained ToolGen model; the model is in a folder below it: pass .*model$/);
+  // Without --catalog the one saved with the model is used; when there is none, the message says to pass --catalog.
+  rmSync(join(model, 'catalog.json'));
+  await rejects(['--model', model, '--data', data], /^--model .* has no catalog saved with it \(.*catalog\.json\); pass --catalog <catalog\.json>$/);
 });

@@ -21,8 +21,8 @@ const flags = {
   catalog: { kind: 'string', help: 'catalog.json (default: the catalog saved with the model, <model>/catalog.json)' },
   setting: { kind: 'string', choices: ['multi-domain', 'in-domain'], default: 'multi-domain', help: 'candidates: the whole catalog, or the query\'s domain' },
   baselines: { kind: 'list', choices: BASELINES, default: ['bm25', 'dense'], help: 'baselines compared with the generative retriever (comma-separated; "" for none)' },
-  denseEpochs: { kind: 'int', default: 8, help: 'training epochs of the dense baseline' },
-  hallucinationQueries: { kind: 'int', default: 200, help: 'test queries whose greedy answers are checked for non-existent tools' },
+  denseEpochs: { kind: 'int', default: 8, min: 1, help: 'training epochs of the dense baseline' },
+  hallucinationQueries: { kind: 'int', default: 200, min: 0, help: 'test queries whose greedy answers are checked for non-existent tools' },
   json: { kind: 'string', help: 'write {retrievers: {name: {ndcg@1, ...}}, hallucination, ...} here' },
   report: { kind: 'string', help: 'write an HTML report (index.html, with SVG charts) into this folder' },
 } as const;
@@ -57,8 +57,6 @@ export const command: CliCommand = {
   async run(argv) {
     const f = commandFlags(argv, 'eval retrieval', summary + '.', flags);
     if (f === null) return 0;
-    if (f.denseEpochs < 1) throw new CliError(`--dense-epochs must be at least 1, got ${f.denseEpochs}`);
-    if (f.hallucinationQueries < 0) throw new CliError(`--hallucination-queries must be >= 0, got ${f.hallucinationQueries}`);
     const baselines = f.baselines as Baseline[];
 
     const savedCatalog = join(f.model, 'catalog.json');

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { categoryOfId, resolveCategories } from '../../eval/bfcl/evaluate.js';
 import { CliError } from '../args.js';
 import { command } from './eval.js';
+import { captureOutput } from '../testing/capture.js';
 
 const root = mkdtempSync(join(tmpdir(), 'toolken-eval-bfcl-'));
 const data = join(root, 'bfcl');
@@ -111,4 +112,22 @@ describe('category names', () => {
   test('groups expand in leaderboard order', () => {
     assert.deepEqual(resolveCategories(['irrelevance', 'live']), ['irrelevance', 'live_simple', 'live_multiple', 'live_parallel', 'live_parallel_multiple', 'live_irrelevance', 'live_relevance']);
   });
+});
+
+test('eval bfcl finds the BFCL data beside the checkout (../shared) from any working directory, and names --data when it is missing', async (t) => {
+  const shared = new URL('../../../../shared/datasets/bfcl/BFCL_v4_simple_python.json', import.meta.url);
+  if (!existsSync(shared)) return t.skip('../shared absent');
+  const cwd = process.cwd();
+  process.chdir(tmpdir());
+  try {
+    const run = await captureOutput(() => command.run(['bfcl', '--ground-truth-as-predictions', '--category', 'simple_python']));
+    assert.equal(run.value, 0);
+    assert.match(run.stdout, /simple_python/);
+  } finally {
+    process.chdir(cwd);
+  }
+  await assert.rejects(
+    captureOutput(() => command.run(['bfcl', '--ground-truth-as-predictions', '--data', join(root, 'nowhere')])),
+    (err: unknown) => err instanceof CliError && /no BFCL question files found in .*nowhere; pass --data <the BFCL data folder/.test(err.message),
+  );
 });

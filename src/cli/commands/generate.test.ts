@@ -25,7 +25,7 @@ test('generate reports bad input as a CliError naming the input', async (t) => {
   if (!present) return t.skip('../shared absent');
   const cases: [string[], RegExp][] = [
     [['--model', '/nonexistent/model.bin', '--prompt', 'x'], /"\/nonexistent\/model\.bin" is neither an existing file or directory nor a Hugging Face model id/],
-    [['--model', stories + 'stories260K.bin', '--prompt', 'x', '--temperature', '-1'], /temperature must be >= 0, got -1/],
+    [['--model', stories + 'stories260K.bin', '--prompt', 'x', '--temperature', '-1'], /^--temperature must be at least 0, got -1$/],
     [['--model', stories + 'stories260K.bin', '--prompt', 'x', '--chat'], /--chat: .*stories260K\.bin has no chat template/],
     [['--model', stories + 'stories260K.bin'], /--prompt is required/],
     [['--model', stories + 'stories260K.bin', '--prompt', 'hi', '--max-tokens', '100000'], /--max-tokens 100000 does not fit: .* holds 512 positions and the prompt takes 3, so the largest --max-tokens that works is 509/],
@@ -41,8 +41,8 @@ test('generate checks sampling flags before it loads the model, naming them as t
   const cases: [string[], RegExp][] = [
     [['--top-p', '3'], /^--top-p must be in \(0, 1\], got 3$/],
     [['--top-p', '0'], /^--top-p must be in \(0, 1\], got 0$/],
-    [['--top-k', '-2'], /^--top-k must be >= 0, got -2$/],
-    [['--max-tokens', '0'], /^--max-tokens must be >= 1, got 0$/],
+    [['--top-k', '-2'], /^--top-k must be at least 0, got -2$/],
+    [['--max-tokens', '0'], /^--max-tokens must be at least 1, got 0$/],
     [['--repetition-penalty', '0'], /^--repetition-penalty must be > 0, got 0$/],
     [['--stop', ''], /^--stop must not be empty$/],
   ];

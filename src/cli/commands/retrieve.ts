@@ -7,7 +7,7 @@ import { readCatalogFlag, readToolGenModelFlag } from './toolgen-inputs.js';
 const flags = {
   model: { kind: 'string', required: true, help: 'a ToolGen model directory (with tool-index.json), e.g. a run\'s final/' },
   query: { kind: 'string', required: true, help: 'the request to find tools for' },
-  k: { kind: 'int', default: 5, help: 'tools to list' },
+  k: { kind: 'int', default: 5, min: 1, help: 'tools to list' },
   domain: { kind: 'string', help: 'only tools of this category (needs --catalog)' },
   catalog: { kind: 'string', help: 'catalog.json giving the tools\' categories' },
   beamWidth: { kind: 'int', help: 'beams of the constrained search (default: k)' },
@@ -21,7 +21,6 @@ export const command: CliCommand = {
   async run(argv) {
     const f = commandFlags(argv, 'retrieve', summary + '.', flags);
     if (f === null) return 0;
-    if (f.k < 1) throw new CliError(`--k must be at least 1, got ${f.k}`);
     if (f.beamWidth !== undefined && f.beamWidth < f.k) throw new CliError(`--beam-width must be at least --k (${f.k}), got ${f.beamWidth}`);
     if (f.domain !== undefined && f.catalog === undefined) throw new CliError('--domain needs --catalog (the catalog gives the tools\' categories)');
     if (f.query.trim() === '') throw new CliError('--query is empty');

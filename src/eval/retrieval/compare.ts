@@ -78,7 +78,7 @@ export async function compareRetrievers(
   };
   const out: RetrievalComparison[] = [];
   for (const setting of options.settings) {
-    const report: RetrievalReport = { setting, queries: 0, skipped: 0, retrievers: {} };
+    const report: RetrievalReport = { setting, queries: 0, skipped: 0, retrievers: {}, byDomain: {}, misses: {} };
     const seconds = { ...trainingSeconds };
     for (const [name, retriever] of Object.entries(retrievers)) {
       const started = performance.now();
@@ -90,6 +90,8 @@ export async function compareRetrievers(
       report.queries = one.queries;
       report.skipped = one.skipped;
       report.retrievers[name] = one.retrievers[name]!;
+      report.byDomain[name] = one.byDomain[name]!;
+      report.misses[name] = one.misses[name]!;
     }
     out.push({ ...report, hallucination, seconds });
   }

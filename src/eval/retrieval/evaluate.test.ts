@@ -44,6 +44,12 @@ test('multi-domain offers the whole catalog, asks for 5 ids and averages metrics
   assert.equal(scores['ndcg@1'], 2 / 3);
   assert.equal(scores.mrr, (1 + 0.5 + 1) / 3);
   assert.equal(scores['recall@5'], 1);
+  // Per domain: q1 (math) hit at rank 1, q2 (text) at rank 2; q3 has no domain and is in no row.
+  assert.deepEqual(Object.keys(report.byDomain.alwaysAdd!), ['math', 'text']);
+  assert.equal(report.byDomain.alwaysAdd!.math!['ndcg@1'], 1);
+  assert.equal(report.byDomain.alwaysAdd!.text!['ndcg@1'], 0);
+  // The only query whose first answer is wrong, with what was retrieved.
+  assert.deepEqual(report.misses.alwaysAdd, [{ query: 'shout this text', domain: 'text', relevant: ['upper'], retrieved: ['add', 'upper'] }]);
 });
 
 test('in-domain restricts candidates to the tools of the query domain and skips queries without one', async () => {

@@ -24,6 +24,18 @@ export interface EvaluateRetrievalOptions {
   onProgress?: (retriever: string, done: number, total: number) => void;
 }
 
+/** A test query a retriever got wrong: its first answer is not a relevant tool. */
+export interface RetrievalMiss {
+  readonly query: string;
+  readonly domain?: string;
+  readonly relevant: readonly string[];
+  /** The retriever's first answers, best first. */
+  readonly retrieved: readonly string[];
+}
+
+/** Misses kept per retriever and setting: enough to read the kinds of error, few enough for a report. */
+export const MAX_MISSES = 25;
+
 /** The `--json` output of `toolken eval retrieval`. */
 export interface RetrievalReport {
   setting: RetrievalSetting;
@@ -32,6 +44,10 @@ export interface RetrievalReport {
   /** Queries left out (no domain in the in-domain setting). */
   skipped: number;
   retrievers: Record<string, MetricScores>;
+  /** Per retriever, the metrics averaged over the queries of each domain (queries without one are left out). */
+  byDomain: Record<string, Record<string, MetricScores>>;
+  /** Per retriever, the first MAX_MISSES queries it got wrong. */
+  misses: Record<string, RetrievalMiss[]>;
 }
 
 /** The candidate set for each domain: ids of the tools in that category. */
@@ -60,15 +76,27 @@ export async function evaluateRetrieval(
     if (options.setting === 'multi-domain') scored.push({ query });
     else if (query.domain !== undefined) scored.push({ query, candidates: domains.get(query.domain) ?? new Set() });
   }
-  const report: RetrievalReport = { setting: options.setting, queries: scored.length, skipped: queries.length - scored.length, retrievers: {} };
+  const report: RetrievalReport = {
+    setting: options.setting, queries: scored.length, skipped: queries.length - scored.length, retrievers: {}, byDomain: {}, misses: {},
+  };
   for (const [name, retriever] of Object.entries(retrievers)) {
     const perQuery: MetricScores[] = [];
+    const perDomain = new Map<string, MetricScores[]>();
+    const misses: RetrievalMiss[] = [];
     for (const { query, candidates } of scored) {
       const ranked = await retriever.retrieve(query, depth, candidates);
-      perQuery.push(queryMetrics(ranked, new Set(query.relevant), cutoffs));
+      const relevant = new Set(query.relevant);
+      const scores = queryMetrics(ranked, relevant, cutoffs);
+      perQuery.push(scores);
+      if (query.domain !== undefined) perDomain.set(query.domain, [...(perDomain.get(query.domain) ?? []), scores]);
+      if (!relevant.has(ranked[0] ?? '') && misses.length < MAX_MISSES) {
+        misses.push({ query: query.query, ...(query.domain !== undefined ? { domain: query.domain } : {}), relevant: query.relevant, retrieved: ranked.slice(0, 3) });
+      }
       options.onProgress?.(name, perQuery.length, scored.length);
     }
     report.retrievers[name] = averageMetrics(perQuery);
+    report.byDomain[name] = Object.fromEntries([...perDomain].sort(([a], [b]) => a.localeCompare(b)).map(([domain, s]) => [domain, averageMetrics(s)]));
+    report.misses[name] = misses;
   }
   return report;
 }
