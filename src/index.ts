@@ -37,7 +37,7 @@ export {
 } from './models/index.js';
 
 // Generation and constrained decoding.
-export { generate, generateText, endOfSequenceIds, type GenerateOptions, type GenerationResult, type TextGenerationOptions } from './generate/index.js';
+export { generate, generateAsync, generateText, streamText, endOfSequenceIds, type GenerateOptions, type AsyncGenerateOptions, type GenerationResult, type TextGenerationOptions, type StreamTextOptions } from './generate/index.js';
 export { ToolTrie, searchTools, UnsupportedSchemaError, JsonAutomaton, JsonTokenMasker, VocabularyTrie, decodeJson, type ToolCandidate } from './generate/constraints/index.js';
 
 // Tools: the tool model, catalogs and importers, validation, call formats, executors.
@@ -97,6 +97,10 @@ export {
   type Evaluation,
 } from './train/trainer.js';
 export { SftObjective, defaultSftConfig, type SftConfig, type SftSettings } from './train/objectives/sft.js';
+export { DpoObjective, defaultDpoSettings, type DpoSettings, type DpoObjectiveOptions, type DpoBatch, type PreferencePair } from './train/objectives/dpo.js';
+export { GrpoObjective, groupAdvantages, grpoLoss, type GrpoSettings, type GrpoObjectiveOptions, type GrpoBatch, type RewardFunction } from './train/objectives/grpo.js';
+export { rewardFilteredExamples, rewardFilteredObjective, type AcceptFunction, type RewardFilterOptions, type RewardFilteredObjectiveOptions, type FilteredExamples } from './train/objectives/reward-filtered.js';
+export { sampleCompletions, completionExample, type PolicyModel, type SamplingPolicy, type ScoringModel, type ReferencePolicy, type Completion, type CompletionSampling, type TokenizedPrompt } from './train/objectives/policy.js';
 export { RunDirectory } from './train/run-dir.js';
 
 // Evaluation.
@@ -110,6 +114,9 @@ export {
   trainToolGenStage,
   loadToolIndex,
   ToolGenAgent,
+  addTools,
+  saveToolGenModel,
+  type NewToolRows,
   TOOLGEN_STAGES,
   type ToolGenModel,
   type ToolGenStage,

@@ -88,6 +88,38 @@ class SequenceState {
  * Generates a continuation of every prompt. Returns one result per prompt, in order.
  */
 export function generate(model: SessionFactory, prompts: readonly (readonly number[])[], options: GenerateOptions = {}): GenerationResult[] {
+  const steps = generationSteps(model, prompts, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+export interface AsyncGenerateOptions extends GenerateOptions {
+  /** Stops generation between tokens; the promise then rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
+/** Lets timers, I/O and other requests run between decode steps (the kernels themselves are synchronous). */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * `generate` that gives the event loop a turn after every token and can be cancelled: a server or UI stays
+ * responsive while a long generation runs, and `signal.abort()` ends it at the next token.
+ */
+export async function generateAsync(model: SessionFactory, prompts: readonly (readonly number[])[], options: AsyncGenerateOptions = {}): Promise<GenerationResult[]> {
+  options.signal?.throwIfAborted();
+  const steps = generationSteps(model, prompts, options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await nextTurn();
+    options.signal?.throwIfAborted();
+  }
+}
+
+/** The generation loop, pausing after the prefill and after every decode step. */
+function* generationSteps(model: SessionFactory, prompts: readonly (readonly number[])[], options: GenerateOptions): Generator<void, GenerationResult[]> {
   const maxTokens = options.maxTokens ?? 128;
   if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new RangeError(`maxTokens must be a positive integer, got ${maxTokens}`);
   if (options.stopStrings?.length && !options.decoder) throw new Error('stop strings need a decoder (a tokenizer) to see the text');
@@ -111,6 +143,7 @@ export function generate(model: SessionFactory, prompts: readonly (readonly numb
 
   for (const state of states) choose(state, session.prefill(state.index, state.prompt));
   for (;;) {
+    yield;
     const active = states.filter((s) => s.finish === null);
     if (active.length === 0) break;
     const logits = session.decode(

@@ -3,7 +3,7 @@
  * string or the token limit, and returns the decoded continuation.
  */
 import type { Tokenizer } from '../tokenizer/types.js';
-import { generate, type GenerateOptions, type GenerationResult, type SessionFactory } from './generate.js';
+import { generate, generateAsync, type AsyncGenerateOptions, type GenerateOptions, type GenerationResult, type SessionFactory } from './generate.js';
 
 export interface TextModel {
   readonly model: SessionFactory;
@@ -26,8 +26,64 @@ export function endOfSequenceIds(loaded: TextModel): number[] {
  * e.g. a rendered chat).
  */
 export function generateText(loaded: TextModel, prompt: string | readonly number[], options: TextGenerationOptions = {}): GenerationResult {
+  const { ids, stopTokens } = promptAndStops(loaded, prompt, options);
+  return generate(loaded.model, [ids], { ...options, stopTokens, decoder: loaded.tokenizer })[0]!;
+}
+
+function promptAndStops(loaded: TextModel, prompt: string | readonly number[], options: TextGenerationOptions): { ids: readonly number[]; stopTokens: number[] } {
   const { tokenizer } = loaded;
   const ids = typeof prompt === 'string' ? tokenizer.encode(prompt, { addBos: tokenizer.bosId !== undefined }) : prompt;
-  const stopTokens = [...endOfSequenceIds(loaded), ...(options.stopTokens ?? [])];
-  return generate(loaded.model, [ids], { ...options, stopTokens, decoder: tokenizer })[0]!;
+  return { ids, stopTokens: [...endOfSequenceIds(loaded), ...(options.stopTokens ?? [])] };
+}
+
+export type StreamTextOptions = Omit<AsyncGenerateOptions, 'decoder' | 'onText'>;
+
+/**
+ * The continuation of `prompt` as it is generated, in text chunks (whole characters; a stop string is never
+ * shown). Between tokens the event loop runs; `signal.abort()` or leaving the loop early (`break`) stops the
+ * generation at the next token.
+ *
+ *     for await (const chunk of streamText(loaded, 'Once upon a time', { maxTokens: 64 })) process.stdout.write(chunk);
+ */
+export async function* streamText(loaded: TextModel, prompt: string | readonly number[], options: StreamTextOptions = {}): AsyncGenerator<string, GenerationResult> {
+  const { ids, stopTokens } = promptAndStops(loaded, prompt, options);
+  const pending: string[] = [];
+  let wake: (() => void) | null = null;
+  let finished: { result?: GenerationResult; error?: unknown } | null = null;
+  const local = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, local.signal]) : local.signal;
+  const notify = (): void => {
+    wake?.();
+    wake = null;
+  };
+  generateAsync(loaded.model, [ids], {
+    ...options, stopTokens, decoder: loaded.tokenizer, signal,
+    onText: (text) => {
+      pending.push(text);
+      notify();
+    },
+  }).then(
+    ([result]) => {
+      finished = { result: result! };
+      notify();
+    },
+    (error: unknown) => {
+      finished = { error };
+      notify();
+    },
+  );
+  try {
+    for (;;) {
+      while (pending.length > 0) yield pending.shift()!;
+      const end = finished as { result?: GenerationResult; error?: unknown } | null;
+      if (end !== null) {
+        if (end.result === undefined) throw end.error;
+        return end.result;
+      }
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    // A consumer that stops early ends the generation too.
+    local.abort();
+  }
 }

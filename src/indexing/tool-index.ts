@@ -70,6 +70,26 @@ export class ToolIndex {
     );
   }
 
+  /**
+   * This index plus `tools`, leaving every indexed tool's string as it is (a trained model knows them). Atomic
+   * and semantic strings of a tool do not depend on the rest of the catalog; numeric and hierarchical codes do, so
+   * those indexes cannot grow without re-indexing and retraining.
+   */
+  async extend(tools: readonly Tool[]): Promise<ToolIndex> {
+    if (this.scheme === 'numeric' || this.scheme === 'hierarchical') {
+      throw new Error(`a ${this.scheme} tool index cannot take new tools (its codes depend on the whole catalog); index and train again with the full catalog`);
+    }
+    const added = new Set<string>();
+    for (const tool of tools) {
+      if (this.byId.has(tool.id)) throw new Error(`tool '${tool.id}' is already in the index`);
+      if (added.has(tool.id)) throw new Error(`tool '${tool.id}' appears twice among the new tools`);
+      added.add(tool.id);
+    }
+    const texts = await indexTexts(tools, this.scheme);
+    const entries = tools.map((tool, i) => ({ id: tool.id, text: texts[i]!, name: tool.name }));
+    return new ToolIndex(this.scheme, [...this.entries, ...entries], `${this.scheme} tool index extended by ${tools.length} tools`);
+  }
+
   get size(): number {
     return this.entries.length;
   }

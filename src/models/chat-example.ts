@@ -18,6 +18,8 @@ export interface ChatExampleOptions {
   /** The Jinja chat template (default: the tokenizer's, else ChatML). */
   readonly template?: string;
   readonly tools?: readonly ChatToolSpec[];
+  /** Which assistant messages (by index in `messages`) carry labels; default: all of them. */
+  readonly trained?: (index: number) => boolean;
 }
 
 /**
@@ -41,7 +43,7 @@ export function buildChatTrainingExample(tokenizer: Tokenizer, messages: readonl
   // Character spans [start, end) of every assistant turn within the full rendering.
   const spans: [number, number][] = [];
   messages.forEach((m, i) => {
-    if (m.role !== 'assistant') return;
+    if (m.role !== 'assistant' || options.trained?.(i) === false) return;
     const before = render(i, true);
     const through = render(i + 1, false);
     if (!full.startsWith(before) || !full.startsWith(through) || through.length < before.length) {

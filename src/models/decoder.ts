@@ -648,18 +648,28 @@ export class DecoderModel extends Module implements SessionFactory {
   }
 
   /**
+   * log p(targets[r, i] | inputIds[r, 0..i]) at each position whose target is not IGNORE_INDEX, in row-major order:
+   * shape (labelled positions), differentiable (GRPO's per-token ratios and KL). The LM head runs on the labelled
+   * rows only, in vocabulary chunks.
+   */
+  tokenLogProbs(inputIds: Int32Array, targets: Int32Array, batch: number, t: number): Tensor {
+    if (targets.length !== batch * t) throw new RangeError(`log-probs: ${targets.length} targets do not fill batch ${batch} x t ${t}`);
+    const hidden = this.forwardHidden(inputIds, batch, t);
+    const labelled = labelledPositions(targets);
+    if (labelled.length === 0) return zeros([0]);
+    const rows = embedding(hidden, ids(labelled));
+    return linearTargetLogProbs(rows, this.outputMatrix(), Int32Array.from(labelled, (i) => targets[i]!));
+  }
+
+  /**
    * Per-sequence sums of log p(targets[r, i] | inputIds[r, 0..i]) over the positions whose target is not
    * IGNORE_INDEX: shape (batch), differentiable (DPO and RL compare these between policies). The LM head runs on
    * the labelled rows only, in vocabulary chunks, so no (rows x vocab) probabilities exist.
    */
   sequenceLogProbs(inputIds: Int32Array, targets: Int32Array, batch: number, t: number): Tensor {
-    if (targets.length !== batch * t) throw new RangeError(`sequenceLogProbs: ${targets.length} targets do not fill batch ${batch} x t ${t}`);
-    const hidden = this.forwardHidden(inputIds, batch, t);
-    const labelled: number[] = [];
-    for (let i = 0; i < targets.length; i++) if (targets[i] !== IGNORE_INDEX) labelled.push(i);
+    const labelled = labelledPositions(targets);
     if (labelled.length === 0) return zeros([batch]);
-    const rows = embedding(hidden, ids(labelled));
-    const logProbs = linearTargetLogProbs(rows, this.outputMatrix(), Int32Array.from(labelled, (i) => targets[i]!));
+    const logProbs = this.tokenLogProbs(inputIds, targets, batch, t);
     // Summed per sequence by a (batch, labelled) 0/1 matrix: row b picks the labelled positions of sequence b.
     const membership = new Float32Array(batch * labelled.length);
     labelled.forEach((position, j) => { membership[Math.floor(position / t) * labelled.length + j] = 1; });
@@ -735,6 +745,13 @@ interface RunOutput {
 
 /** The label of positions that carry no loss (PyTorch's and Hugging Face's convention). */
 export const IGNORE_INDEX = -100;
+
+/** The positions of `targets` that carry a target (not IGNORE_INDEX), in order. */
+function labelledPositions(targets: Int32Array): number[] {
+  const labelled: number[] = [];
+  for (let i = 0; i < targets.length; i++) if (targets[i] !== IGNORE_INDEX) labelled.push(i);
+  return labelled;
+}
 
 export interface LossOptions extends LabelSmoothingOptions {
   /** Targets with this value carry no loss (default IGNORE_INDEX). */

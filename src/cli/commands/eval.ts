@@ -1,4 +1,5 @@
-import { basename, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BFCL_CATEGORIES, BFCL_CATEGORY_GROUPS, BFCL_NOT_RUN, BfclEvaluation, BfclReport, evaluateBfcl, formatReport, runBfcl } from '../../eval/bfcl/index.js';
 import { CheckpointError } from '../../formats/errors.js';
 import { HubError } from '../../formats/hub.js';
@@ -7,7 +8,10 @@ import { ModelConfigError } from '../../models/config.js';
 import { loadModel, ModelLoadError } from '../../models/load.js';
 import { ProgressBar } from '../../report/progress.js';
 import { writeJsonAtomic } from '../../util/fs.js';
-import { CliCommand, CliError, helpText, parseFlags, wantsHelp } from '../args.js';
+import { CliCommand, CliError, helpText, parseFlags, subcommand, wantsHelp } from '../args.js';
+
+/** The BFCL data beside the toolken checkout (../shared/datasets/bfcl), wherever the command is run from. */
+const DEFAULT_BFCL_DATA = join(fileURLToPath(new URL('../../../', import.meta.url)), '..', 'shared', 'datasets', 'bfcl');
 
 const bfclFlags = {
   predictions: { kind: 'string', help: 'JSON lines of {"id": ..., "result": <model text or tool_calls>}' },
@@ -16,7 +20,7 @@ const bfclFlags = {
   limit: { kind: 'int', help: 'with --model: at most N questions per category (the first ones)' },
   constrained: { kind: 'boolean', help: "with --model (fc mode): decode calls under the offered functions' names and their argument schemas" },
   maxTokens: { kind: 'int', help: 'with --model: most new tokens per answer', default: 256 },
-  data: { kind: 'string', help: 'BFCL data folder (question files and possible_answer/)', default: '../shared/datasets/bfcl' },
+  data: { kind: 'string', help: 'BFCL data folder (question files and possible_answer/)', default: DEFAULT_BFCL_DATA },
   category: { kind: 'list', help: `comma-separated categories or groups (${Object.keys(BFCL_CATEGORY_GROUPS).join(', ')}); default: those the predictions cover` },
   groundTruthAsPredictions: { kind: 'boolean', help: 'score the possible answers themselves, rendered as model output (self-check)' },
   json: { kind: 'string', help: 'write {categories, aggregates, verdicts} here (default: <predictions>.bfcl.json)' },
@@ -108,7 +112,8 @@ const bfcl: CliCommand = {
         mode: flags.mode,
       });
     } catch (err) {
-      if (err instanceof Error && ['BfclDataError', 'PredictionsError'].includes(err.name)) throw new CliError(err.message);
+      if (err instanceof Error && err.name === 'BfclDataError') throw new CliError(`${err.message}; pass --data <the BFCL data folder: BFCL_v*_*.json question files and possible_answer/>`);
+      if (err instanceof Error && err.name === 'PredictionsError') throw new CliError(err.message);
       throw err;
     }
     const { report, unmatchedIds } = evaluation;
@@ -147,8 +152,6 @@ export const command: CliCommand = {
       process.stdout.write(usage + '\n');
       return name === undefined ? 2 : 0;
     }
-    const evaluation = evaluations[name];
-    if (evaluation === undefined) throw new CliError(`unknown benchmark '${name}' (known: ${Object.keys(evaluations).join(', ')})`);
-    return evaluation.run(rest);
+    return subcommand(evaluations, name, 'benchmark').run(rest);
   },
 };

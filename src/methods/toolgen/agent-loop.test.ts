@@ -236,3 +236,20 @@ test('a trajectory written in the ToolBench answer format reads back as the conv
   assert.ok(converted.ok, converted.ok ? '' : converted.reason);
   assert.deepEqual(converted.example.messages, run.messages);
 });
+
+test('an abort signal cancels a run at its next turn and the tool call in flight, rejecting with the reason', async () => {
+  const controller = new AbortController();
+  const policy = new ScriptedPolicy(() => ({ thought: 'Wait for it.', action: 'slow', args: {} }));
+  const started = performance.now();
+  // The slow tool only returns when its own signal aborts: the run's signal must reach the call.
+  setTimeout(() => controller.abort(new Error('the user pressed stop')), 10);
+  const exec = new FunctionExecutor({ timeoutMs: 60_000 });
+  exec.register(slow, (_a, signal) => new Promise((resolve) => signal.addEventListener('abort', () => resolve('late'))));
+  await assert.rejects(runAgent({ task: 'Be slow.', policy, tools: [slow], executor: exec, signal: controller.signal }), /the user pressed stop/);
+  assert.ok(performance.now() - started < 5_000);
+  assert.equal(policy.asked.filter((a) => a.turn === 'thought').length, 1);
+
+  const before = new ScriptedPolicy(() => answer('never'));
+  await assert.rejects(runAgent({ task: 'x', policy: before, tools: TOOLS, executor: executor(), signal: AbortSignal.abort() }), (err: unknown) => err instanceof DOMException && err.name === 'AbortError');
+  assert.equal(before.asked.length, 0);
+});

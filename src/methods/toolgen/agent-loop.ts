@@ -124,6 +124,8 @@ export interface RunAgentInput {
   readonly executor: ToolExecutor;
   readonly options?: Partial<AgentLoopOptions>;
   readonly onEvent?: (event: AgentEvent) => void;
+  /** Cancels the run before its next turn and any tool call in flight; runAgent then rejects with its reason. */
+  readonly signal?: AbortSignal;
 }
 
 const APOLOGY = /I'?m sorry|apologi[sz]e/i;
@@ -180,7 +182,9 @@ export async function runAgent(input: RunAgentInput): Promise<AgentTrajectory> {
   const called = new Set<string>();
   const steps: AgentStep[] = [];
 
+  const { signal } = input;
   const attempt = async (sampling: TurnSampling): Promise<Attempt> => {
+    signal?.throwIfAborted();
     const turns: ChatMessage[] = [];
     const view = (): ChatMessage[] => [...messages, ...turns];
     const thought = policy.thought(view(), sampling).trim();
@@ -197,6 +201,7 @@ export async function runAgent(input: RunAgentInput): Promise<AgentTrajectory> {
       return { step, turns, retryReason: APOLOGY.test(thought) ? 'the thought apologises' : undefined, finish: undefined };
     }
     turns.push({ role: 'user', content: argumentsPrompt(toolDocumentation(tool, action.text)) });
+    signal?.throwIfAborted();
     const args = policy.arguments(view(), tool, context, sampling);
     turns.push({ role: 'assistant', content: args.text });
     if (tool.id === FINISH_FUNCTION) {
@@ -212,7 +217,8 @@ export async function runAgent(input: RunAgentInput): Promise<AgentTrajectory> {
       kind = 'invalid-arguments';
       observation = truncate(JSON.stringify({ error: `the input of ${action.text} is not valid JSON: ${args.text}`, response: '' }), o.maxObservationChars);
     } else {
-      result = await callSafely(executor, tool.id, args.value);
+      result = await callSafely(executor, tool.id, args.value, signal);
+      signal?.throwIfAborted();
       observation = observationText(result, o.maxObservationChars);
     }
     turns.push({ role: 'tool', content: observation });
@@ -254,9 +260,9 @@ export async function runAgent(input: RunAgentInput): Promise<AgentTrajectory> {
 }
 
 /** An executor that throws (a bug, a broken connection) still gives the model an observation. */
-async function callSafely(executor: ToolExecutor, toolId: string, args: JsonValue): Promise<ToolObservation> {
+async function callSafely(executor: ToolExecutor, toolId: string, args: JsonValue, signal: AbortSignal | undefined): Promise<ToolObservation> {
   try {
-    return await executor.call(toolId, args);
+    return await executor.call(toolId, args, signal ? { signal } : {});
   } catch (err) {
     return { ok: false, kind: 'failed', error: `${toolId} failed: ${err instanceof Error ? err.message : String(err)}` };
   }

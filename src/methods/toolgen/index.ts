@@ -54,3 +54,4 @@ export { copyCandidates, withCopiedValues, type CopyCandidates, type CopyOptions
 export { agentMetrics, type AgentMetrics, type AgentTaskRun } from './agent-metrics.js';
 export { functionNameOf, trajectoryAnswerFile } from './trajectory.js';
 export { SCRATCH_BASE_SIZE, scratchBase, scratchTokenizerTexts } from './scratch-base.js';
+export { addTools, fitDocumentToRow, type AddToolsOptions, type NewToolRows } from './add-tools.js';

@@ -1,0 +1,81 @@
+/**
+ * Examples as training tokens, in one of the two styles BFCL evaluates:
+ * - `fc`: the tools go through the chat template's `tools` and the gold calls are the assistant's `tool_calls`
+ *   (Qwen's Hermes-style `<tool_call>` blocks, Llama-3's JSON, whatever the model's template writes);
+ * - `prompting`: the tools are described in a system prompt and the assistant's text is the calls in Python
+ *   syntax, `[f(a=1), g(b='x')]`.
+ * The loss falls on the assistant turns that call tools only — the calls and the end-of-turn marker that stops
+ * generation; the system prompt, the tools, the user's question, tool results and the assistant's plain replies
+ * are context (buildChatTrainingExample masks them).
+ */
+import { buildChatTrainingExample } from '../../models/chat-example.js';
+import { IGNORE_INDEX } from '../../models/decoder.js';
+import type { TokenizedExample } from '../../train/batches.js';
+import type { ChatMessage, ChatToolSpec } from '../../tokenizer/chat-template.js';
+import type { Tokenizer } from '../../tokenizer/types.js';
+import type { FcExample } from './data.js';
+import { pythonCallText } from './data-check.js';
+
+export const FC_STYLES = ['prompting', 'fc'] as const;
+export type FcStyle = (typeof FC_STYLES)[number];
+
+export interface FcRenderOptions {
+  readonly style: FcStyle;
+  /**
+   * Prompting style: the system prompt that offers the tools. It must be the prompt the model is evaluated with;
+   * the default is `defaultPromptingSystemPrompt`.
+   */
+  readonly systemPrompt?: (tools: readonly ChatToolSpec[]) => string;
+  /** Longer examples are cut to this many tokens (plus the one the last target needs). */
+  readonly maxLength?: number;
+}
+
+/** The prompting-style instruction: the offered functions as JSON, and the call syntax to answer in. */
+export function defaultPromptingSystemPrompt(tools: readonly ChatToolSpec[]): string {
+  return (
+    'You can call the functions listed below. Answer only with the calls, in the format ' +
+    '[func_name1(param1=value1, param2=value2), func_name2(param=value)], and no other text.\n\n' +
+    `Functions (JSON):\n${JSON.stringify(tools.map((t) => t.function))}\n`
+  );
+}
+
+/** The conversation and tools the chat template renders for an example in a style. */
+export function styledConversation(example: FcExample, options: FcRenderOptions): { messages: ChatMessage[]; tools?: readonly ChatToolSpec[] } {
+  if (options.style === 'fc') return { messages: [...example.messages], tools: example.tools };
+  const prompt = (options.systemPrompt ?? defaultPromptingSystemPrompt)(example.tools);
+  const messages: ChatMessage[] = example.messages.map((m) => {
+    if (m.role !== 'assistant' || (m.tool_calls?.length ?? 0) === 0) return m;
+    return { role: 'assistant', content: pythonCallText(m.tool_calls!, example.tools) };
+  });
+  // The leaderboard joins its prompt with the question's own system message rather than adding a second one.
+  const first = messages[0];
+  if (first?.role === 'system') messages[0] = { ...first, content: `${prompt}\n${first.content}` };
+  else messages.unshift({ role: 'system', content: prompt });
+  return { messages };
+}
+
+/**
+ * A chat template without tool support (plain ChatML, most base models) renders an assistant turn's `tool_calls`
+ * as nothing, which would teach the model to answer with an empty turn: every called name must be in the labels.
+ */
+function checkCallsRendered(tokenizer: Tokenizer, example: FcExample, labels: readonly number[]): void {
+  const labelled = tokenizer.decode(labels.filter((l) => l !== IGNORE_INDEX));
+  const names = example.messages.flatMap((m) => (m.role === 'assistant' ? (m.tool_calls ?? []).map((c) => c.function.name) : []));
+  const missing = names.find((name) => !labelled.includes(name));
+  if (missing !== undefined) {
+    throw new Error(`the model's chat template does not write the assistant's tool_calls (example ${example.id}: no '${missing}' in the rendered answer); train with the prompting style, or give the tokenizer a chat template with tool support`);
+  }
+}
+
+/** One example as input ids and labels (IGNORE_INDEX outside the assistant's turns). */
+export function tokenizeFcExample(tokenizer: Tokenizer, example: FcExample, options: FcRenderOptions): TokenizedExample {
+  const { messages, tools } = styledConversation(example, options);
+  // The loss is on the calls: assistant text turns of a dialogue (API-Bank's replies) are context. Prompting style
+  // adds a system message first, which shifts the indices by one.
+  const shift = messages.length - example.messages.length;
+  const trained = (i: number): boolean => (example.messages[i - shift]?.tool_calls?.length ?? 0) > 0;
+  const ex = buildChatTrainingExample(tokenizer, messages, { trained, ...(tools ? { tools } : {}) });
+  if (options.style === 'fc') checkCallsRendered(tokenizer, example, ex.labels);
+  const keep = options.maxLength === undefined ? ex.inputIds.length : options.maxLength + 1;
+  return { inputIds: ex.inputIds.slice(0, keep), labels: ex.labels.slice(0, keep) };
+}
