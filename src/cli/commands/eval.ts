@@ -17,15 +17,15 @@ const bfclFlags = {
   predictions: { kind: 'string', help: 'JSON lines of {"id": ..., "result": <model text or tool_calls>}' },
   model: { kind: 'string', help: 'generate the answers with this model (Hugging Face directory, GGUF or llama2.c file), then score them' },
   out: { kind: 'string', help: 'with --model: where the result files, verdicts.jsonl, report.json and report.md go', default: './bfcl-run' },
-  limit: { kind: 'int', help: 'with --model: at most N questions per category (the first ones)' },
+  limit: { kind: 'int', help: 'with --model: at most N questions per category (the first ones)', min: 1 },
   constrained: { kind: 'boolean', help: "with --model (fc mode): decode calls under the offered functions' names and their argument schemas" },
-  maxTokens: { kind: 'int', help: 'with --model: most new tokens per answer', default: 256 },
+  maxTokens: { kind: 'int', help: 'with --model: most new tokens per answer', default: 256, min: 1 },
   data: { kind: 'string', help: 'BFCL data folder (question files and possible_answer/)', default: DEFAULT_BFCL_DATA },
   category: { kind: 'list', help: `comma-separated categories or groups (${Object.keys(BFCL_CATEGORY_GROUPS).join(', ')}); default: those the predictions cover` },
   groundTruthAsPredictions: { kind: 'boolean', help: 'score the possible answers themselves, rendered as model output (self-check)' },
   json: { kind: 'string', help: 'write {categories, aggregates, verdicts} here (default: <predictions>.bfcl.json)' },
   underscoreToDot: { kind: 'boolean', help: "accept a_b for a documented function a.b (for APIs that forbid '.' in tool names)" },
-  mode: { kind: 'string', help: "the leaderboard decoder for the answers: prompting (calls as code) or fc (<tool_call> blocks / JSON tool calls)", default: 'prompting' },
+  mode: { kind: 'string', help: "prompting (the leaderboard's system prompt, calls as code) or fc (functions as chat-template tools, <tool_call> blocks / JSON tool calls); also picks the official decoder", default: 'prompting', choices: ['prompting', 'fc'] },
   lenient: { kind: 'boolean', help: "toolken's lenient reading instead of the leaderboard's verdicts (unwraps fences and <tool_call>, reads JSON in prompting mode, ...; src/eval/bfcl/README.md)" },
 } as const;
 
