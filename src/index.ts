@@ -106,6 +106,7 @@ export { RunDirectory } from './train/run-dir.js';
 // Evaluation.
 export { evaluateRetrieval, type RetrievalReport } from './eval/retrieval/index.js';
 export { evaluateBfcl, BfclDataError, PredictionsError, type BfclEvaluation } from './eval/bfcl/index.js';
+export { runBfcl, generateBfclAnswers, BFCL_NOT_RUN, type BfclRun, type BfclRunOptions, type BfclAnswer, type BfclRunnerModel } from './eval/bfcl/index.js';
 
 // ToolGen.
 export {

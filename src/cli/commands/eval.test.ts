@@ -7,6 +7,8 @@ import { categoryOfId, resolveCategories } from '../../eval/bfcl/evaluate.js';
 import { CliError } from '../args.js';
 import { command } from './eval.js';
 import { captureOutput } from '../testing/capture.js';
+import { saveModel } from '../../models/save.js';
+import { scratchModel, trainScratchTokenizer } from '../../train/scratch.js';
 
 const root = mkdtempSync(join(tmpdir(), 'toolken-eval-bfcl-'));
 const data = join(root, 'bfcl');
@@ -48,6 +50,25 @@ async function runQuiet(argv: string[]): Promise<number> {
 }
 
 describe('toolken eval bfcl', () => {
+  test('--model generates the answers, writes the result files and scores them officially', async () => {
+    const tokenizer = trainScratchTokenizer(['add two integers a and b', 'No tool fits this request.', '[add(a=1, b=2)]'], 300);
+    const modelDir = join(root, 'model');
+    saveModel(scratchModel(tokenizer, { vocabSize: 300, dim: 32, layers: 1, heads: 2, kvHeads: 1, hiddenDim: 64, maxPositions: 2048, seed: 3 }), tokenizer, modelDir);
+    const outDir = join(root, 'run');
+    assert.equal(await runQuiet(['bfcl', '--model', modelDir, '--data', data, '--category', 'simple_python,irrelevance', '--out', outDir, '--max-tokens', '4']), 0);
+    const lines = readFileSync(join(outDir, 'result', 'model', 'non_live', 'BFCL_v4_simple_python_result.json'), 'utf8').trim().split('\n');
+    assert.deepEqual(lines.map((l) => JSON.parse(l).id), ['simple_python_0', 'simple_python_1']);
+    const report = JSON.parse(readFileSync(join(outDir, 'report.json'), 'utf8'));
+    assert.equal(report.reading, 'official');
+    assert.equal(report.categories.simple_python.total, 2);
+    assert.ok(report.notRun.includes('multi_turn_base'));
+  });
+
+  test('--model refuses --lenient and --constrained in prompting mode', async () => {
+    await assert.rejects(runQuiet(['bfcl', '--model', join(root, 'model'), '--data', data, '--lenient']), CliError);
+    await assert.rejects(runQuiet(['bfcl', '--model', join(root, 'model'), '--data', data, '--constrained']), CliError);
+  });
+
   test('scores the categories the predictions cover and writes every verdict with its reason', async () => {
     const out = join(root, 'score.json');
     assert.equal(await runQuiet(['bfcl', '--predictions', predictions, '--data', data, '--json', out]), 0);

@@ -1,6 +1,12 @@
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BFCL_CATEGORIES, BFCL_CATEGORY_GROUPS, BfclEvaluation, evaluateBfcl, formatReport } from '../../eval/bfcl/index.js';
+import { BFCL_CATEGORIES, BFCL_CATEGORY_GROUPS, BFCL_NOT_RUN, BfclEvaluation, BfclReport, evaluateBfcl, formatReport, runBfcl } from '../../eval/bfcl/index.js';
+import { CheckpointError } from '../../formats/errors.js';
+import { HubError } from '../../formats/hub.js';
+import { WeightMismatchError } from '../../models/decoder.js';
+import { ModelConfigError } from '../../models/config.js';
+import { loadModel, ModelLoadError } from '../../models/load.js';
+import { ProgressBar } from '../../report/progress.js';
 import { writeJsonAtomic } from '../../util/fs.js';
 import { CliCommand, CliError, helpText, parseFlags, subcommand, wantsHelp } from '../args.js';
 
@@ -9,29 +15,91 @@ const DEFAULT_BFCL_DATA = join(fileURLToPath(new URL('../../../', import.meta.ur
 
 const bfclFlags = {
   predictions: { kind: 'string', help: 'JSON lines of {"id": ..., "result": <model text or tool_calls>}' },
+  model: { kind: 'string', help: 'generate the answers with this model (Hugging Face directory, GGUF or llama2.c file), then score them' },
+  out: { kind: 'string', help: 'with --model: where the result files, verdicts.jsonl, report.json and report.md go', default: './bfcl-run' },
+  limit: { kind: 'int', help: 'with --model: at most N questions per category (the first ones)', min: 1 },
+  constrained: { kind: 'boolean', help: "with --model (fc mode): decode calls under the offered functions' names and their argument schemas" },
+  maxTokens: { kind: 'int', help: 'with --model: most new tokens per answer', default: 256, min: 1 },
   data: { kind: 'string', help: 'BFCL data folder (question files and possible_answer/)', default: DEFAULT_BFCL_DATA },
   category: { kind: 'list', help: `comma-separated categories or groups (${Object.keys(BFCL_CATEGORY_GROUPS).join(', ')}); default: those the predictions cover` },
   groundTruthAsPredictions: { kind: 'boolean', help: 'score the possible answers themselves, rendered as model output (self-check)' },
   json: { kind: 'string', help: 'write {categories, aggregates, verdicts} here (default: <predictions>.bfcl.json)' },
   underscoreToDot: { kind: 'boolean', help: "accept a_b for a documented function a.b (for APIs that forbid '.' in tool names)" },
-  mode: { kind: 'string', help: "the leaderboard decoder for the answers: prompting (calls as code) or fc (<tool_call> blocks / JSON tool calls)", default: 'prompting' },
+  mode: { kind: 'string', help: "prompting (the leaderboard's system prompt, calls as code) or fc (functions as chat-template tools, <tool_call> blocks / JSON tool calls); also picks the official decoder", default: 'prompting', choices: ['prompting', 'fc'] },
   lenient: { kind: 'boolean', help: "toolken's lenient reading instead of the leaderboard's verdicts (unwraps fences and <tool_call>, reads JSON in prompting mode, ...; src/eval/bfcl/README.md)" },
 } as const;
 
-const bfclSummary = 'Score predictions with the Berkeley Function Calling Leaderboard AST checker';
+const bfclSummary = 'Run a model on the Berkeley Function Calling Leaderboard, or score predictions, with its AST checker';
+
+/** The failures of a report counted by the rule that rejected them. */
+function failuresByRule(report: BfclReport): string {
+  const byRule = new Map<string, number>();
+  for (const v of report.verdicts) if (v.rule !== undefined) byRule.set(v.rule, (byRule.get(v.rule) ?? 0) + 1);
+  if (byRule.size === 0) return '';
+  return '\nfailures by rule:\n' + [...byRule].sort((a, b) => b[1] - a[1]).map(([rule, n]) => `  ${String(n).padStart(6)}  ${rule}\n`).join('');
+}
+
+async function runModel(flags: { model: string; out: string; data: string; category?: string[]; mode: 'prompting' | 'fc'; limit?: number; constrained?: boolean; maxTokens: number }): Promise<number> {
+  if (flags.constrained && flags.mode !== 'fc') throw new CliError('--constrained decodes <tool_call> blocks: use it with --mode fc');
+  let loaded;
+  try {
+    loaded = await loadModel(flags.model);
+  } catch (err) {
+    if ([ModelLoadError, ModelConfigError, CheckpointError, HubError, WeightMismatchError].some((kind) => err instanceof kind)) throw new CliError((err as Error).message);
+    throw err;
+  }
+  process.stderr.write(`loaded ${flags.model} (${loaded.config.family}, ${loaded.config.layers} layers); not run: ${BFCL_NOT_RUN.join(', ')}\n`);
+  let bar: ProgressBar | undefined;
+  let run;
+  try {
+    run = runBfcl(loaded, {
+      dataDir: resolve(flags.data),
+      categories: flags.category ?? ['all'],
+      ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
+      mode: flags.mode,
+      constrained: flags.constrained ?? false,
+      maxTokens: flags.maxTokens,
+      outDir: resolve(flags.out),
+      modelName: basename(resolve(flags.model)),
+      onStart: (total) => {
+        bar = new ProgressBar({ total, label: 'bfcl answers', unit: 'q' });
+      },
+      onAnswer: () => bar?.tick(),
+    });
+  } catch (err) {
+    if (err instanceof Error && err.name === 'BfclDataError') throw new CliError(err.message);
+    throw err;
+  }
+  bar?.finish();
+  process.stdout.write(formatReport(run.report) + '\n' + failuresByRule(run.report));
+  process.stderr.write(`result files, verdicts and reports written to ${resolve(flags.out)} (${run.seconds.toFixed(1)} s)\n`);
+  return 0;
+}
 
 const bfcl: CliCommand = {
   summary: bfclSummary,
   async run(argv) {
     if (wantsHelp(argv)) {
-      process.stdout.write(helpText('eval bfcl', `${bfclSummary}.\ncategories: ${BFCL_CATEGORIES.join(', ')}`, bfclFlags) + '\n');
+      const usage = [
+        `${bfclSummary}.`,
+        'toolken eval bfcl --model M [--category ...] [--mode prompting|fc] [--out DIR] [--limit N] [--constrained]',
+        'toolken eval bfcl --predictions FILE [--category ...] [--mode prompting|fc] [--lenient]',
+        `categories: ${BFCL_CATEGORIES.join(', ')}`,
+        `not run (multi-turn and agentic): ${BFCL_NOT_RUN.join(', ')}`,
+        "Scoring is the leaderboard's verdict (official reading) unless --lenient.",
+      ].join('\n');
+      process.stdout.write(helpText('eval bfcl', usage, bfclFlags) + '\n');
       return 0;
     }
     const flags = parseFlags(argv, bfclFlags);
     if (flags._.length > 0) throw new CliError(`unexpected argument '${flags._[0]}'`);
-    if (flags.predictions === undefined && !flags.groundTruthAsPredictions) throw new CliError('give --predictions <file.jsonl> or --ground-truth-as-predictions');
-    if (flags.predictions !== undefined && flags.groundTruthAsPredictions) throw new CliError('--predictions and --ground-truth-as-predictions exclude each other');
     if (flags.mode !== 'prompting' && flags.mode !== 'fc') throw new CliError(`--mode must be prompting or fc, got '${flags.mode}'`);
+    const sources = [flags.model, flags.predictions, flags.groundTruthAsPredictions || undefined].filter((s) => s !== undefined);
+    if (sources.length !== 1) throw new CliError('give exactly one of --model <dir>, --predictions <file.jsonl> or --ground-truth-as-predictions');
+    if (flags.model !== undefined) {
+      if (flags.lenient) throw new CliError("--lenient is for scoring predictions; a model run is scored with the leaderboard's verdicts");
+      return runModel({ ...flags, model: flags.model, mode: flags.mode });
+    }
     const started = performance.now();
     let evaluation: BfclEvaluation;
     try {
@@ -51,12 +119,7 @@ const bfcl: CliCommand = {
     const { report, unmatchedIds } = evaluation;
     process.stdout.write(formatReport(report) + '\n');
     if (unmatchedIds.length > 0) process.stderr.write(`${unmatchedIds.length} prediction ids match no scored entry (first: ${unmatchedIds[0]})\n`);
-    const byRule = new Map<string, number>();
-    for (const v of report.verdicts) if (v.rule !== undefined) byRule.set(v.rule, (byRule.get(v.rule) ?? 0) + 1);
-    if (byRule.size > 0) {
-      process.stdout.write('\nfailures by rule:\n');
-      for (const [rule, n] of [...byRule].sort((a, b) => b[1] - a[1])) process.stdout.write(`  ${String(n).padStart(6)}  ${rule}\n`);
-    }
+    process.stdout.write(failuresByRule(report));
     if (flags.groundTruthAsPredictions) {
       const failures = report.verdicts.filter((v) => !v.valid);
       process.stdout.write(`\n${failures.length} ground-truth entries fail their own check:\n`);

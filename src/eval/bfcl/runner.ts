@@ -35,6 +35,8 @@ export interface BfclGenerationOptions {
   readonly maxTokens?: number;
   /** Questions generated together (default 4). */
   readonly batchSize?: number;
+  /** Called once with the number of questions before generating. */
+  readonly onStart?: (total: number) => void;
   /** Called after each answer with the number done. */
   readonly onAnswer?: (done: number) => void;
 }
@@ -76,6 +78,7 @@ export function generateBfclAnswers(model: BfclRunnerModel, entries: readonly Bf
   const stopTokens = [...new Set([...endOfSequenceIds(model), turnEnd])];
   const vocabulary = options.constrained ? new VocabularyTrie(model.tokenizer) : undefined;
   const answers: BfclAnswer[] = [];
+  options.onStart?.(entries.length);
   for (let start = 0; start < entries.length; start += batchSize) {
     const batch = entries.slice(start, start + batchSize);
     const prompts = batch.map((e) => bfclPromptIds(model, e, options.mode));

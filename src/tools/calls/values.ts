@@ -88,11 +88,21 @@ export function dictGet(dict: PyDict, key: PyScalar): PyValue | undefined {
 export const dictHas = (dict: PyDict, key: PyScalar): boolean => dictGet(dict, key) !== undefined;
 
 /** Python's float repr: always shows a fractional part or exponent (`4.0`, `1e+20`). */
+/**
+ * Python's `repr(float)`: the shortest digits that read back (as JavaScript's), written in fixed notation when the
+ * exponent is in [-4, 16) and otherwise as `d.ddde±XX` with at least two exponent digits.
+ */
 function floatRepr(x: number): string {
   if (Number.isNaN(x)) return 'nan';
   if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
-  const s = String(x);
-  return /[.e]/.test(s) ? s : s + '.0';
+  const sign = x < 0 || Object.is(x, -0) ? '-' : '';
+  const [mantissa, exponentText] = Math.abs(x).toExponential().split('e') as [string, string];
+  const exponent = Number(exponentText);
+  const digits = mantissa.replace('.', '');
+  if (exponent < -4 || exponent >= 16) return `${sign}${mantissa}e${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`;
+  if (exponent < 0) return `${sign}0.${'0'.repeat(-exponent - 1)}${digits}`;
+  const whole = digits.slice(0, exponent + 1).padEnd(exponent + 1, '0');
+  return `${sign}${whole}.${digits.slice(exponent + 1) || '0'}`;
 }
 
 function stringRepr(s: string): string {
