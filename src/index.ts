@@ -161,3 +161,19 @@ export {
   type MethodResult as ToolkenMethodResult,
   type InferenceSettings as ToolkenInferenceSettings,
 } from './methods/toolkengpt/index.js';
+export {
+  bfclExamples as functionCallingBfclExamples,
+  readFcExamples,
+  loadDataSource as loadFunctionCallingData,
+  checkExamples as checkFunctionCallingExamples,
+  splitFcExamples,
+  splitManifest as functionCallingSplitManifest,
+  tokenizeFcExample,
+  trainFunctionCallingSft,
+  type FcExample,
+  type FcSplit,
+  type FcStyle,
+  type FcAdapter,
+  type FcSftOptions,
+  type FcSftResult,
+} from './methods/function-calling/index.js';
