@@ -27,6 +27,11 @@ export interface FlagSpec {
   readonly required?: boolean;
   /** May be given several times (string flags); the values are collected into a list. */
   readonly repeat?: boolean;
+  /** Bounds of a number flag, checked while parsing so a bad value fails before any model loads. */
+  readonly min?: number;
+  readonly max?: number;
+  /** The value must be above `min`, not equal to it (e.g. a probability in (0, 1]). */
+  readonly minExclusive?: boolean;
 }
 
 export type FlagSpecs = Readonly<Record<string, FlagSpec>>;
@@ -48,14 +53,68 @@ export type ParsedFlags<S extends FlagSpecs> = {
 } & { readonly _: string[] };
 
 const camel = (flag: string): string => flag.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+
+/** Levenshtein distance: the fewest single-character insertions, deletions and substitutions from a to b. */
+export function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** The candidate closest to a misspelt `input`, when it is close enough to be what the user meant. */
+export function closestName(input: string, candidates: readonly string[]): string | undefined {
+  const limit = Math.max(1, Math.floor(input.length / 3));
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const distance = editDistance(input.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+  }
+  return bestDistance <= limit ? best : undefined;
+}
+
+/** `; did you mean 'x'?` when a candidate is close to `input`, else the empty string. */
+export function didYouMean(input: string, candidates: readonly string[]): string {
+  const guess = closestName(input, candidates);
+  return guess === undefined ? '' : `; did you mean '${guess}'?`;
+}
+
+/** `unknown <what> 'input'; did you mean 'x'? (known: ...)`: the message for any name outside a known set. */
+export function unknownNameError(what: string, input: string, known: readonly string[]): CliError {
+  return new CliError(`unknown ${what} '${input}'${didYouMean(input, known)} (known: ${known.join(', ')})`);
+}
+
+/** The sub-command `name` of `table`, or a CliError naming the misspelling and the closest sub-command. */
+export function subcommand<C>(table: Readonly<Record<string, C>>, name: string, what: string): C {
+  const found = Object.hasOwn(table, name) ? table[name] : undefined;
+  if (found === undefined) throw unknownNameError(what, name, Object.keys(table));
+  return found;
+}
+
+/** Why `n` is outside a number flag's bounds, or undefined when it is inside them. */
+function outOfBounds(spec: FlagSpec, n: number): string | undefined {
+  const { min, max, minExclusive } = spec;
+  const below = min !== undefined && (minExclusive ? n <= min : n < min);
+  const above = max !== undefined && n > max;
+  if (!below && !above) return undefined;
+  if (min !== undefined && max !== undefined) return `in ${minExclusive ? '(' : '['}${min}, ${max}]`;
+  if (min !== undefined) return minExclusive ? `> ${min}` : `>= ${min}`;
+  return `<= ${max}`;
+}
 
 export function helpText(command: string, summary: string, specs: FlagSpecs, positional?: string): string {
   const lines = [`usage: toolken ${command}${positional ? ' ' + positional : ''} [options]`, '', summary, '', 'options:'];
   for (const [name, spec] of Object.entries(specs)) {
-    const kebab = name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
     const value = spec.kind === 'boolean' ? '' : spec.choices ? ` <${spec.choices.join('|')}>` : ` <${spec.kind}>`;
     const dflt = spec.default !== undefined && spec.kind !== 'boolean' ? ` (default: ${String(spec.default)})` : '';
-    lines.push(`  --${kebab}${value}`.padEnd(34) + ` ${spec.help}${spec.required ? ' (required)' : ''}${dflt}`);
+    lines.push(`  --${kebab(name)}${value}`.padEnd(34) + ` ${spec.help}${spec.required ? ' (required)' : ''}${dflt}`);
   }
   return lines.join('\n');
 }
@@ -94,8 +153,8 @@ export function parseFlags<S extends FlagSpecs>(argv: readonly string[], specs: 
       }
     }
     if (spec === undefined) {
-      const known = Object.keys(specs).map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()));
-      throw new CliError(`unknown option --${rawName} (known: ${known.join(', ')})`);
+      const known = Object.keys(specs).map((k) => '--' + kebab(k));
+      throw unknownNameError('option', '--' + rawName, known);
     }
     if (spec.kind === 'boolean') {
       if (eq !== -1) {
@@ -117,6 +176,8 @@ export function parseFlags<S extends FlagSpecs>(argv: readonly string[], specs: 
       const n = Number(value);
       if (value.trim() === '' || !Number.isFinite(n)) throw new CliError(`--${rawName} must be a number, got '${value}'`);
       if (spec.kind === 'int' && !Number.isInteger(n)) throw new CliError(`--${rawName} must be an integer, got '${value}'`);
+      const bounds = outOfBounds(spec, n);
+      if (bounds !== undefined) throw new CliError(`--${rawName} must be ${bounds}, got ${value}`);
       out[name] = n;
     } else if (spec.kind === 'list') {
       out[name] = value
@@ -125,12 +186,12 @@ export function parseFlags<S extends FlagSpecs>(argv: readonly string[], specs: 
         .filter((s) => s.length > 0);
       if (spec.choices) {
         for (const v of out[name] as string[]) {
-          if (!spec.choices.includes(v)) throw new CliError(`--${rawName}: '${v}' is not one of ${spec.choices.join(', ')}`);
+          if (!spec.choices.includes(v)) throw new CliError(`--${rawName}: '${v}' is not one of ${spec.choices.join(', ')}${didYouMean(v, spec.choices)}`);
         }
       }
     } else {
       if (spec.choices && !spec.choices.includes(value)) {
-        throw new CliError(`--${rawName} must be one of ${spec.choices.join(', ')}, got '${value}'`);
+        throw new CliError(`--${rawName} must be one of ${spec.choices.join(', ')}, got '${value}'${didYouMean(value, spec.choices)}`);
       }
       if (spec.repeat) {
         if (!seenRepeat.has(name)) {
@@ -143,7 +204,7 @@ export function parseFlags<S extends FlagSpecs>(argv: readonly string[], specs: 
   }
   for (const [name, spec] of Object.entries(specs)) {
     if (spec.required && out[name] === undefined) {
-      throw new CliError(`--${name.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} is required`);
+      throw new CliError(`--${kebab(name)} is required`);
     }
   }
   return out as ParsedFlags<S>;

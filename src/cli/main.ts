@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { commands } from './registry.js';
-import { CliError } from './args.js';
+import { CliError, subcommand } from './args.js';
+import { ToolkenError } from '../util/errors.js';
 
 const usage = (): string =>
   [
@@ -8,27 +10,73 @@ const usage = (): string =>
     'commands:',
     ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(18)} ${c.summary}`),
     '',
-    'Run `toolken <command> --help` for the options of one command.',
+    'Run `toolken <command> --help` for the options of one command; `toolken --version` prints the version.',
   ].join('\n');
+
+/** The installed package's version (package.json sits two folders above both src/cli and dist/cli). */
+function version(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
+/**
+ * A file-system failure as a user reads it: which path, what is wrong, what to do. Commands check the inputs they
+ * know of; this catches the rest (a folder where a file was expected, a missing file, no permission).
+ */
+export function fileSystemMessage(err: unknown): string | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const { path, code } = err as NodeJS.ErrnoException;
+  // Node leaves out the path on some calls (reading a folder): then the message says what kind of input to check.
+  const subject = path ?? 'a path given';
+  switch (code) {
+    case 'ENOENT':
+      return `${subject} does not exist; check the path`;
+    case 'EISDIR':
+      return `${path === undefined ? 'a folder was given' : `${path} is a folder`}, but a file is needed here; pass a file inside it`;
+    case 'ENOTDIR':
+      return `${subject} is not a folder (a part of the path is a file); check the path`;
+    case 'EACCES':
+    case 'EPERM':
+      return `${subject}: permission denied; check the file's permissions`;
+    case 'ENOSPC':
+      return `${subject}: no space left on the device; free some space and run again`;
+    default:
+      return undefined;
+  }
+}
 
 /** Runs the CLI and returns the process exit code; errors a user can cause are printed, never thrown. */
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n');
-    return name === undefined ? 1 : 0;
+    return 0;
   }
-  const command = commands[name];
-  if (command === undefined) {
-    process.stderr.write(`toolken: unknown command '${name}'\n\n${usage()}\n`);
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(version() + '\n');
+    return 0;
+  }
+  if (name === undefined) {
+    process.stderr.write(`toolken: give a command\n\n${usage()}\n`);
     return 2;
   }
+  const where = Object.hasOwn(commands, name) ? `toolken ${name}` : 'toolken';
   try {
-    return await command.run(rest);
+    return await subcommand(commands, name, 'command').run(rest);
   } catch (err) {
     if (err instanceof CliError) {
-      process.stderr.write(`toolken ${name}: ${err.message}\n`);
+      process.stderr.write(`${where}: ${err.message}\n`);
       return err.exitCode;
+    }
+    // Library errors are about the user's input (a file, a model, a catalog): one line, never a stack trace.
+    if (err instanceof ToolkenError) {
+      process.stderr.write(`${where}: ${err.message}\n`);
+      return 2;
+    }
+    const fsMessage = fileSystemMessage(err);
+    if (fsMessage !== undefined) {
+      process.stderr.write(`${where}: ${fsMessage}\n`);
+      return 2;
     }
     throw err;
   }

@@ -4,6 +4,7 @@ import { GgufFile } from './gguf.js';
 import { ggufAsHuggingFace } from './llama-mapping.js';
 import { Llama2cCheckpoint } from './llama2c.js';
 import { CheckpointError } from './errors.js';
+import { modelInsideHint } from './model-dir-hint.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { openSafetensors, writeSafetensors, type SafetensorsWriteDtype } from './safetensors.js';
 import type { HfModelConfig, RopeScaling, WeightReader } from './types.js';
@@ -67,7 +68,7 @@ export function openModel(path: string): OpenedModel {
   if (!existsSync(path)) throw new CheckpointError(`${path}: no such file or directory`);
   if (statSync(path).isDirectory()) {
     const configPath = join(path, 'config.json');
-    if (!existsSync(configPath)) throw new CheckpointError(`${path}: no config.json (expected a Hugging Face model directory)`);
+    if (!existsSync(configPath)) throw new CheckpointError(`${path}: no config.json, so it is not a Hugging Face model directory${modelInsideHint(path)}`);
     return { config: readHfConfig(configPath), weights: openSafetensors(path), format: 'safetensors' };
   }
   if (path.endsWith('.gguf')) return { ...ggufAsHuggingFace(new GgufFile(path)), format: 'gguf' };

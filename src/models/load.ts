@@ -10,6 +10,7 @@ import type { Tokenizer } from '../tokenizer/types.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 import { resolveModelPath } from '../formats/hub.js';
 import { openModel } from '../formats/load.js';
+import { modelInsideHint } from '../formats/model-dir-hint.js';
 import { parseHfConfig, type DecoderConfig } from './config.js';
 import { DecoderModel } from './decoder.js';
 import { ToolkenError } from '../util/errors.js';
@@ -108,7 +109,7 @@ function readJson(path: string): unknown {
 
 function readHuggingFaceConfig(dir: string): DecoderConfig {
   const configPath = join(dir, 'config.json');
-  if (!existsSync(configPath)) throw new ModelLoadError(`${dir}: no config.json (not a Hugging Face model directory)`);
+  if (!existsSync(configPath)) throw new ModelLoadError(`${dir}: no config.json, so it is not a Hugging Face model directory${modelInsideHint(dir)}`);
   const config = parseHfConfig(readJson(configPath), configPath);
   // generation_config.json is where chat models list the extra end-of-turn ids generation must stop on.
   const generationPath = join(dir, 'generation_config.json');

@@ -24,10 +24,16 @@ export interface ChatToolSpec {
   function: { name: string; description?: string; parameters?: { [key: string]: JsonValue } };
 }
 
+/**
+ * A tool as a template receives it: an OpenAI-style spec, or a bare function doc (`{name, description,
+ * parameters}`), the form some evaluation harnesses pass (the BFCL handlers for Qwen and Llama 3.1).
+ */
+export type ChatTool = ChatToolSpec | { readonly [key: string]: JsonValue };
+
 export interface ChatTemplateOptions {
   /** End with the opening of an assistant turn so the model writes the reply. */
   addGenerationPrompt?: boolean;
-  tools?: readonly ChatToolSpec[];
+  tools?: readonly ChatTool[];
   bosToken?: string;
   eosToken?: string;
   /** Extra template variables (e.g. Qwen3's `enable_thinking`). */
@@ -68,13 +74,17 @@ export function applyChatTemplate(template: string | undefined, messages: readon
   }
 }
 
-/** The ids of a conversation rendered with the tokenizer's chat template, ending with an open assistant turn. */
-export function chatPromptIds(tokenizer: Tokenizer, messages: readonly ChatMessage[]): number[] {
+/**
+ * The ids of a conversation rendered with the tokenizer's chat template, ending with an open assistant turn; `tools`
+ * go to the template's `tools` variable.
+ */
+export function chatPromptIds(tokenizer: Tokenizer, messages: readonly ChatMessage[], tools?: readonly ChatTool[]): number[] {
   const special = (id: number | undefined): string => (id === undefined ? '' : (tokenizer.idToToken(id) ?? ''));
   const text = applyChatTemplate(tokenizer.chatTemplate, messages, {
     addGenerationPrompt: true,
     bosToken: special(tokenizer.bosId),
     eosToken: special(tokenizer.eosId),
+    ...(tools !== undefined ? { tools } : {}),
   });
   return tokenizer.encode(text);
 }

@@ -83,7 +83,11 @@ function decodeTarget(language: CallLanguage, seeds: string[]): FuzzTarget {
     name: `bfcl-decode-${language}`,
     seeds: () => seeds.map(encode),
     run: (input) => {
-      const outcome = decodeModelOutput(decode(input), language);
+      const text = decode(input);
+      // Both official decoders read the same untrusted text, under the same bounds.
+      decodeModelOutput(text, language, { reading: 'official', mode: 'prompting' });
+      decodeModelOutput(text, language, { reading: 'official', mode: 'fc' });
+      const outcome = decodeModelOutput(text, language);
       if (!outcome.ok || language === 'python') return outcome;
       for (const call of outcome.calls) {
         for (const value of call.args.values()) {

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RetrievalQuery } from '../../data/types.js';
 import { BASELINES, compareRetrievers, comparisonHtml, comparisonTable, type Baseline } from '../../eval/retrieval/compare.js';
@@ -8,6 +8,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
 import { CliCommand, CliError, commandFlags } from '../args.js';
 import { readCatalogFlag, readQueriesFlag, readToolGenModelFlag } from './toolgen-inputs.js';
 import { parseJsonLines } from '../../util/json-lines.js';
+import { modelInsideHint } from '../../formats/model-dir-hint.js';
 
 const flags = {
   model: { kind: 'string', required: true, help: 'a ToolGen model directory (with tool-index.json)' },
@@ -60,7 +61,11 @@ export const command: CliCommand = {
     if (f.hallucinationQueries < 0) throw new CliError(`--hallucination-queries must be >= 0, got ${f.hallucinationQueries}`);
     const baselines = f.baselines as Baseline[];
 
-    const tools: Tool[] = readCatalogFlag(f.catalog ?? join(f.model, 'catalog.json'));
+    const savedCatalog = join(f.model, 'catalog.json');
+    if (f.catalog === undefined && !existsSync(savedCatalog)) {
+      throw new CliError(`--model ${f.model} has no catalog saved with it (${savedCatalog}); pass --catalog <catalog.json>${modelInsideHint(f.model, 'catalog.json')}`);
+    }
+    const tools: Tool[] = readCatalogFlag(f.catalog ?? savedCatalog);
     const queries = readQueriesFlag('--data', f.data, tools);
     const { train, test } = f.train !== undefined
       ? { train: readQueriesFlag('--train', f.train, tools), test: queries }

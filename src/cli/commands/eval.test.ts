@@ -26,7 +26,7 @@ writeFileSync(
   predictions,
   lines([
     { id: 'simple_python_0', result: '[add(a=0, b=2)]' },
-    { id: 'simple_python_1', result: [{ name: 'add', arguments: '{"a": 1, "b": 3}' }] },
+    { id: 'simple_python_1', result: '```python\n[add(a=1, b=2)]\n```' },
     { id: 'irrelevance_0', result: 'No tool fits.' },
   ]),
 );
@@ -51,18 +51,33 @@ describe('toolken eval bfcl', () => {
     const out = join(root, 'score.json');
     assert.equal(await runQuiet(['bfcl', '--predictions', predictions, '--data', data, '--json', out]), 0);
     const report = JSON.parse(readFileSync(out, 'utf8'));
+    assert.equal(report.reading, 'official');
+    assert.equal(report.mode, 'prompting');
     assert.deepEqual(report.categories, {
       simple_python: { accuracy: 0.5, correct: 1, total: 2 },
       irrelevance: { accuracy: 1, correct: 1, total: 1 },
     });
     assert.deepEqual(
-      report.verdicts.map((v: { id: string; valid: boolean; reason: string }) => [v.id, v.valid, v.reason]),
+      report.verdicts.map((v: { id: string; valid: boolean; rule?: string }) => [v.id, v.valid, v.rule]),
       [
-        ['simple_python_0', true, 'ok'],
-        ['simple_python_1', false, "value_error:others: Invalid value for parameter 'b': 3. Expected one of [2]."],
-        ['irrelevance_0', true, 'ok'],
+        ['simple_python_0', true, undefined],
+        // The leaderboard does not unwrap a ```python fence.
+        ['simple_python_1', false, 'ast_decoder:decoder_failed'],
+        ['irrelevance_0', true, undefined],
       ],
     );
+  });
+
+  test('--lenient unwraps the fence and says so in the report', async () => {
+    const out = join(root, 'lenient.json');
+    assert.equal(await runQuiet(['bfcl', '--predictions', predictions, '--data', data, '--json', out, '--lenient']), 0);
+    const report = JSON.parse(readFileSync(out, 'utf8'));
+    assert.equal(report.reading, 'lenient');
+    assert.deepEqual(report.categories.simple_python, { accuracy: 1, correct: 2, total: 2 });
+  });
+
+  test('--mode must be prompting or fc', async () => {
+    await assert.rejects(runQuiet(['bfcl', '--predictions', predictions, '--data', data, '--mode', 'chat']), CliError);
   });
 
   test('--ground-truth-as-predictions scores the possible answers themselves', async () => {

@@ -1,15 +1,21 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BFCL_CATEGORIES, BFCL_CATEGORY_GROUPS, BfclEvaluation, evaluateBfcl, formatReport } from '../../eval/bfcl/index.js';
 import { writeJsonAtomic } from '../../util/fs.js';
-import { CliCommand, CliError, helpText, parseFlags, wantsHelp } from '../args.js';
+import { CliCommand, CliError, helpText, parseFlags, subcommand, wantsHelp } from '../args.js';
+
+/** The BFCL data beside the toolken checkout (../shared/datasets/bfcl), wherever the command is run from. */
+const DEFAULT_BFCL_DATA = join(fileURLToPath(new URL('../../../', import.meta.url)), '..', 'shared', 'datasets', 'bfcl');
 
 const bfclFlags = {
   predictions: { kind: 'string', help: 'JSON lines of {"id": ..., "result": <model text or tool_calls>}' },
-  data: { kind: 'string', help: 'BFCL data folder (question files and possible_answer/)', default: '../shared/datasets/bfcl' },
+  data: { kind: 'string', help: 'BFCL data folder (question files and possible_answer/)', default: DEFAULT_BFCL_DATA },
   category: { kind: 'list', help: `comma-separated categories or groups (${Object.keys(BFCL_CATEGORY_GROUPS).join(', ')}); default: those the predictions cover` },
   groundTruthAsPredictions: { kind: 'boolean', help: 'score the possible answers themselves, rendered as model output (self-check)' },
   json: { kind: 'string', help: 'write {categories, aggregates, verdicts} here (default: <predictions>.bfcl.json)' },
   underscoreToDot: { kind: 'boolean', help: "accept a_b for a documented function a.b (for APIs that forbid '.' in tool names)" },
+  mode: { kind: 'string', help: "the leaderboard decoder for the answers: prompting (calls as code) or fc (<tool_call> blocks / JSON tool calls)", default: 'prompting' },
+  lenient: { kind: 'boolean', help: "toolken's lenient reading instead of the leaderboard's verdicts (unwraps fences and <tool_call>, reads JSON in prompting mode, ...; src/eval/bfcl/README.md)" },
 } as const;
 
 const bfclSummary = 'Score predictions with the Berkeley Function Calling Leaderboard AST checker';
@@ -25,6 +31,7 @@ const bfcl: CliCommand = {
     if (flags._.length > 0) throw new CliError(`unexpected argument '${flags._[0]}'`);
     if (flags.predictions === undefined && !flags.groundTruthAsPredictions) throw new CliError('give --predictions <file.jsonl> or --ground-truth-as-predictions');
     if (flags.predictions !== undefined && flags.groundTruthAsPredictions) throw new CliError('--predictions and --ground-truth-as-predictions exclude each other');
+    if (flags.mode !== 'prompting' && flags.mode !== 'fc') throw new CliError(`--mode must be prompting or fc, got '${flags.mode}'`);
     const started = performance.now();
     let evaluation: BfclEvaluation;
     try {
@@ -33,9 +40,12 @@ const bfcl: CliCommand = {
         predictions: flags.predictions !== undefined ? resolve(flags.predictions) : 'ground-truth',
         categories: flags.category,
         underscoreToDot: flags.underscoreToDot,
+        reading: flags.lenient ? 'lenient' : 'official',
+        mode: flags.mode,
       });
     } catch (err) {
-      if (err instanceof Error && ['BfclDataError', 'PredictionsError'].includes(err.name)) throw new CliError(err.message);
+      if (err instanceof Error && err.name === 'BfclDataError') throw new CliError(`${err.message}; pass --data <the BFCL data folder: BFCL_v*_*.json question files and possible_answer/>`);
+      if (err instanceof Error && err.name === 'PredictionsError') throw new CliError(err.message);
       throw err;
     }
     const { report, unmatchedIds } = evaluation;
@@ -79,8 +89,6 @@ export const command: CliCommand = {
       process.stdout.write(usage + '\n');
       return name === undefined ? 2 : 0;
     }
-    const evaluation = evaluations[name];
-    if (evaluation === undefined) throw new CliError(`unknown benchmark '${name}' (known: ${Object.keys(evaluations).join(', ')})`);
-    return evaluation.run(rest);
+    return subcommand(evaluations, name, 'benchmark').run(rest);
   },
 };

@@ -28,8 +28,25 @@ test('generate reports bad input as a CliError naming the input', async (t) => {
     [['--model', stories + 'stories260K.bin', '--prompt', 'x', '--temperature', '-1'], /temperature must be >= 0, got -1/],
     [['--model', stories + 'stories260K.bin', '--prompt', 'x', '--chat'], /--chat: .*stories260K\.bin has no chat template/],
     [['--model', stories + 'stories260K.bin'], /--prompt is required/],
+    [['--model', stories + 'stories260K.bin', '--prompt', 'hi', '--max-tokens', '100000'], /--max-tokens 100000 does not fit: .* holds 512 positions and the prompt takes 3, so the largest --max-tokens that works is 509/],
+    [['--model', stories.slice(0, -1), '--prompt', 'x'], /no config\.json, so it is not a Hugging Face model directory; it holds checkpoint files: pass one of them, e\.g\. .*stories260K\.bin \(also: stories260K\.gguf\)/],
   ];
   for (const [argv, message] of cases) {
     await assert.rejects(toolkenGenerate(...argv), (err: unknown) => err instanceof CliError && message.test(err.message) && err.exitCode === 2);
+  }
+});
+
+test('generate checks sampling flags before it loads the model, naming them as typed', async () => {
+  // The model does not exist: a flag error first proves no load was attempted.
+  const cases: [string[], RegExp][] = [
+    [['--top-p', '3'], /^--top-p must be in \(0, 1\], got 3$/],
+    [['--top-p', '0'], /^--top-p must be in \(0, 1\], got 0$/],
+    [['--top-k', '-2'], /^--top-k must be >= 0, got -2$/],
+    [['--max-tokens', '0'], /^--max-tokens must be >= 1, got 0$/],
+    [['--repetition-penalty', '0'], /^--repetition-penalty must be > 0, got 0$/],
+    [['--stop', ''], /^--stop must not be empty$/],
+  ];
+  for (const [argv, message] of cases) {
+    await assert.rejects(toolkenGenerate('--model', '/nonexistent/model.bin', '--prompt', 'x', ...argv), (err: unknown) => err instanceof CliError && message.test(err.message));
   }
 });

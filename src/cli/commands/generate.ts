@@ -13,11 +13,11 @@ const summary = 'Generate text from a model (Hugging Face directory, .gguf or ll
 const flags = {
   model: { kind: 'string', help: 'model directory or checkpoint file', required: true },
   prompt: { kind: 'string', help: 'the prompt text', required: true },
-  maxTokens: { kind: 'int', help: 'most tokens to generate', default: 128 },
-  temperature: { kind: 'number', help: 'sampling temperature; 0 is greedy', default: 0 },
-  topP: { kind: 'number', help: 'nucleus sampling threshold in (0, 1]', default: 1 },
-  topK: { kind: 'int', help: 'sample among the k most likely tokens; 0 is all', default: 0 },
-  repetitionPenalty: { kind: 'number', help: 'penalty > 1 for tokens already present', default: 1 },
+  maxTokens: { kind: 'int', help: 'most tokens to generate', default: 128, min: 1 },
+  temperature: { kind: 'number', help: 'sampling temperature; 0 is greedy', default: 0, min: 0 },
+  topP: { kind: 'number', help: 'nucleus sampling threshold in (0, 1]', default: 1, min: 0, minExclusive: true, max: 1 },
+  topK: { kind: 'int', help: 'sample among the k most likely tokens; 0 is all', default: 0, min: 0 },
+  repetitionPenalty: { kind: 'number', help: 'penalty > 1 for tokens already present', default: 1, min: 0, minExclusive: true },
   seed: { kind: 'int', help: 'random seed for sampling', default: 0 },
   stop: { kind: 'string', help: 'stop string (repeatable)', repeat: true },
   chat: { kind: 'boolean', help: "wrap the prompt as a user turn in the model's chat template" },
@@ -29,6 +29,7 @@ export const command: CliCommand = {
   async run(argv) {
     const options = commandFlags(argv, 'generate', summary, flags);
     if (options === null) return 0;
+    if (options.stop.some((s) => s.length === 0)) throw new CliError('--stop must not be empty');
     let loaded;
     try {
       loaded = await loadModel(options.model, options.tokenizer === undefined ? {} : { tokenizer: options.tokenizer });
@@ -38,10 +39,20 @@ export const command: CliCommand = {
       throw err;
     }
     process.stderr.write(`loaded ${options.model} (${loaded.source}, ${loaded.config.family}, ${loaded.config.layers} layers)\n`);
+    const { tokenizer, config } = loaded;
+    const prompt = options.chat ? chatPrompt(tokenizer, options.prompt, options.model) : tokenizer.encode(options.prompt, { addBos: tokenizer.bosId !== undefined });
+    if (prompt.length + options.maxTokens > config.maxPositions) {
+      const room = config.maxPositions - prompt.length;
+      throw new CliError(
+        room < 1
+          ? `--prompt is ${prompt.length} tokens, more than the ${config.maxPositions} positions ${options.model} holds; shorten it`
+          : `--max-tokens ${options.maxTokens} does not fit: ${options.model} holds ${config.maxPositions} positions and the prompt takes ${prompt.length}, so the largest --max-tokens that works is ${room}`,
+      );
+    }
     const started = Date.now();
     let result;
     try {
-      result = generateText(loaded, options.chat ? chatPrompt(loaded.tokenizer, options.prompt, options.model) : options.prompt, {
+      result = generateText(loaded, prompt, {
         maxTokens: options.maxTokens,
         temperature: options.temperature,
         topP: options.topP,

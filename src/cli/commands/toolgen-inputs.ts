@@ -11,6 +11,7 @@ import { ModelConfigError } from '../../models/config.js';
 import { WeightMismatchError } from '../../models/decoder.js';
 import { CheckpointError } from '../../formats/errors.js';
 import { HubError } from '../../formats/hub.js';
+import { modelInsideHint } from '../../formats/model-dir-hint.js';
 import { loadModel, ModelLoadError, type LoadedModel } from '../../models/load.js';
 import { CatalogError, loadCatalog } from '../../tools/catalog.js';
 import type { Tool } from '../../tools/types.js';
@@ -62,7 +63,7 @@ export function readSavedIndex(modelPath: string, flag = '--model'): ToolIndex |
 export async function readToolGenModelFlag(modelPath: string): Promise<LoadedModel & { index: ToolIndex }> {
   if (!existsSync(modelPath)) throw new CliError(`--model ${modelPath}: no such directory`);
   const index = readSavedIndex(modelPath);
-  if (index === undefined) throw new CliError(`--model ${modelPath}: no tool-index.json; train it with \`toolken train\` first`);
+  if (index === undefined) throw new CliError(`--model ${modelPath}: no tool-index.json, so it is not a trained ToolGen model${modelInsideHint(modelPath, 'tool-index.json') || '; train one with `toolken train`'}`);
   const loaded = await readModelFlag(modelPath);
   return { ...loaded, index };
 }

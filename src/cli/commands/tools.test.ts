@@ -70,7 +70,7 @@ test('bad usage is a CliError naming the problem', async () => {
   await assert.rejects(run(['import', '/nonexistent/tools.json', '--out', 'x.json']), new CliError('tool file /nonexistent/tools.json does not exist'));
   const bfcl = join(FIXTURES, 'bfcl-functions.json');
   await assert.rejects(run(['stats', bfcl]), new CliError(`${bfcl} is not a toolken catalog: this is a BFCL file; import it first: toolken tools import ${bfcl} --out catalog.json`));
-  await assert.rejects(run(['export']), new CliError("unknown sub-command 'export' (expected import or stats)"));
+  await assert.rejects(run(['export']), new CliError("unknown sub-command 'export'; did you mean 'import'? (known: import, stats, add)"));
 });
 
 test('tools --help shows the options of both sub-commands', async () => {

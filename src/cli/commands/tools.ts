@@ -1,5 +1,5 @@
 /** `toolken tools import|stats`: build a tool catalog from tool files, and summarize one. */
-import { CliError, helpText, parseFlags, wantsHelp, type CliCommand, type FlagSpecs } from '../args.js';
+import { CliError, helpText, parseFlags, subcommand, wantsHelp, type CliCommand, type FlagSpecs } from '../args.js';
 import { readFileSync } from 'node:fs';
 import { CatalogError, catalogStats, loadCatalog, saveCatalog } from '../../tools/catalog.js';
 import { parseDocument } from '../../tools/import/entries.js';
@@ -95,21 +95,20 @@ function notACatalogHint(path: string): string | undefined {
     return undefined;
   }
   if (format === undefined) return undefined;
-  return `${path} is not a toolken catalog: this is a ${format === 'bfcl' ? 'BFCL' : format} file; import it first: toolken tools import ${path} --out catalog.json`;
+  return `${path} is not a toolken catalog: this is ${format === 'bfcl' ? 'a BFCL' : /^[aeiou]/.test(format) ? `an ${format}` : `a ${format}`} file; import it first: toolken tools import ${path} --out catalog.json`;
 }
+
+const SUBCOMMANDS: Readonly<Record<string, (argv: readonly string[]) => Promise<number>>> = { import: runImport, stats: runStats, add: runAdd };
 
 export const command: CliCommand = {
   summary: SUMMARY,
   async run(argv) {
     const [sub, ...rest] = argv;
-    if (sub === 'import') return runImport(rest);
-    if (sub === 'stats') return runStats(rest);
-    if (sub === 'add') return runAdd(rest);
     if (sub === undefined || sub === '--help' || sub === '-h') {
       const help = ['usage: toolken tools <import|stats|add> [options]', '', SUMMARY, '', helpText('tools import', IMPORT_SUMMARY, importFlags, '<file...>'), '', helpText('tools stats', STATS_SUMMARY, statsFlags, '<catalog.json>'), '', helpText('tools add', ADD_SUMMARY + '.', addFlags)];
       process.stdout.write(help.join('\n') + '\n');
       return sub === undefined ? 2 : 0;
     }
-    throw new CliError(`unknown sub-command '${sub}' (expected import, stats or add)`);
+    return subcommand(SUBCOMMANDS, sub, 'sub-command')(rest);
   },
 };

@@ -151,7 +151,7 @@ test('train refuses bad flags, files and runs with one clear message', async () 
   await rejectsWith(capture(train, '--stage', 'retrieval', ...base, '--data', join(dir, 'missing.jsonl')), /missing\.jsonl: file not found/);
   await rejectsWith(capture(train, '--stage', 'memorization', '--catalog', catalog, '--out', join(dir, 'r')), /--stage needs --model/);
   await rejectsWith(capture(train, '--catalog', catalog, '--out', join(dir, 'r')), /give --stage .*, or --recipe/);
-  await rejectsWith(capture(train, 'sgd', '--catalog', catalog), /unknown training method 'sgd' \(methods: toolgen, toolkengpt/);
+  await rejectsWith(capture(train, 'sgd', '--catalog', catalog), /unknown training method 'sgd' \(known: toolgen, toolkengpt/);
   await rejectsWith(capture(train, '--recipe', 'distilled', ...base, '--data', join(dir, 'q.jsonl')), /--recipe trains from scratch .*: drop --model/);
   await rejectsWith(capture(train, '--recipe', 'single', '--catalog', catalog, '--out', join(dir, 'r')), /--recipe needs --data/);
   await rejectsWith(capture(train, '--recipe', 'single', '--catalog', catalog, '--out', join(dir, 'r'), '--data', join(dir, 'q.jsonl'), '--resume'), /cannot be resumed/);
@@ -164,7 +164,7 @@ test('train refuses bad flags, files and runs with one clear message', async () 
 
 test('retrieve refuses a model without a tool index, a domain without a catalog and an unknown domain', async () => {
   const { dir, catalog, model } = fixture();
-  await rejectsWith(capture(retrieve, '--model', model, '--query', 'x'), /no tool-index\.json; train it with `toolken train` first/);
+  await rejectsWith(capture(retrieve, '--model', model, '--query', 'x'), /no tool-index\.json, so it is not a trained ToolGen model; train one with `toolken train`/);
   await rejectsWith(capture(retrieve, '--model', model, '--query', 'x', '--domain', 'math'), /--domain needs --catalog/);
   await rejectsWith(capture(retrieve, '--model', model, '--query', 'x', '--domain', 'astrology', '--catalog', catalog), /--domain 'astrology' has no tools in .* \(domains: /);
   await rejectsWith(capture(retrieve, '--model', join(dir, 'nowhere'), '--query', 'x'), /--model .*nowhere: no such directory/);

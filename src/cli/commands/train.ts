@@ -8,7 +8,7 @@ import { teacherDistributions, type ToolDistributions } from '../../methods/tool
 import type { SftConfig } from '../../train/objectives/sft.js';
 import { TOOLGEN_STAGES, type ToolGenModel, type ToolGenStage } from '../../methods/toolgen/model.js';
 import { FINISH_TOOL, prepareToolGenModel, trainToolGenStage } from '../../methods/toolgen/stages.js';
-import { CliCommand, CliError, helpText, parseFlags, wantsHelp, type ParsedFlags } from '../args.js';
+import { CliCommand, CliError, helpText, parseFlags, subcommand, wantsHelp, type ParsedFlags } from '../args.js';
 import { checkFraction, checkPositive, openRunDirectory, sftConfigFromFlags, TRAINER_FLAGS } from './train-flags.js';
 import { RECIPE_FINAL_DIR, RETRIEVAL_RECIPES, trainRecipe, type RetrievalRecipe, type RetrievalRecipeName } from '../../methods/toolgen/recipe.js';
 import { readCatalogFlag, readModelFlag, readQueriesFlag, readSavedIndex, userInput } from './toolgen-inputs.js';
@@ -192,9 +192,7 @@ export const command: CliCommand = {
   async run(argv) {
     const first = argv[0];
     if (first !== undefined && !first.startsWith('-')) {
-      const method = TRAIN_METHODS[first];
-      if (method === undefined) throw new CliError(`unknown training method '${first}' (methods: ${Object.keys(TRAIN_METHODS).join(', ')})`);
-      return method.run(argv.slice(1));
+      return subcommand(TRAIN_METHODS, first, 'training method').run(argv.slice(1));
     }
     return toolgenCommand.run(argv);
   },

@@ -7,6 +7,8 @@ import type { BfclCategory, BfclEntry, FunctionDoc, GroundTruthCall, ParamSchema
 import { parseJson } from '../../tools/calls/json.js';
 import { judgeEntry } from './score.js';
 import { PyValue, isPyDict, isPyList } from '../../tools/calls/values.js';
+import type { CallMode } from '../../tools/calls/decode.js';
+import type { CallReading } from '../../tools/calls/python-syntax.js';
 
 const fn = (name: string, properties: Record<string, ParamSchema>, required: string[]): FunctionDoc => ({
   name,
@@ -39,12 +41,17 @@ interface Case {
   readonly output: string | PyValue;
   /** The official error_type, or 'valid'. */
   readonly verdict: string;
+  /** Default: the official reading, so `verdict` is the leaderboard's. */
+  readonly reading?: CallReading;
+  /** Default: the prompting decoder. */
+  readonly mode?: CallMode;
 }
 
 function run(cases: readonly Case[]): void {
   for (const c of cases) {
-    test(`${c.name} → ${c.verdict}`, () => {
-      const v = judgeEntry(c.entry, c.output);
+    const how = c.reading === 'lenient' ? ' (lenient)' : '';
+    test(`${c.name}${how}${c.mode === 'fc' ? ' [fc]' : ''} → ${c.verdict}`, () => {
+      const v = judgeEntry(c.entry, c.output, { reading: c.reading ?? 'official', mode: c.mode ?? 'prompting' });
       assert.equal(v.valid ? 'valid' : v.rule, c.verdict, v.reason);
     });
   }
@@ -209,16 +216,38 @@ describe('malformed and wrapped output', () => {
     { name: 'prose', entry: area, output: 'The area is 25 square centimetres.', verdict: 'ast_decoder:decoder_failed' },
     { name: 'a positional argument is ignored, leaving a required one missing', entry: area, output: '[geometry.area(10, height=5)]', verdict: 'simple_function_checker:missing_required' },
     { name: 'a lambda value', entry: area, output: '[geometry.area(base=lambda: 10, height=5)]', verdict: 'ast_decoder:decoder_failed' },
-    { name: 'a ```python fence', entry: area, output: '```python\n[geometry.area(base=10, height=5)]\n```', verdict: 'valid' },
-    { name: 'a <tool_call> block of JSON', entry: area, output: '<tool_call>\n{"name": "geometry.area", "arguments": {"base": 10, "height": 5}}\n</tool_call>', verdict: 'valid' },
-    { name: 'a ```json fence with a float for an int', entry: area, output: '```json\n[{"name": "geometry.area", "arguments": {"base": 10.0, "height": 5}}]\n```', verdict: 'type_error:simple' },
+    { name: 'a ```python fence', entry: area, output: '```python\n[geometry.area(base=10, height=5)]\n```', verdict: 'valid', reading: 'lenient' },
+    // Officially backticks are stripped, leaving `python[...]`, a subscript and no call.
+    { name: 'a ```python fence', entry: area, output: '```python\n[geometry.area(base=10, height=5)]\n```', verdict: 'ast_decoder:decoder_failed' },
+    { name: 'a bare ``` fence', entry: area, output: '```\n[geometry.area(base=10, height=5)]\n```', verdict: 'valid' },
+    { name: 'a <tool_call> block of JSON', entry: area, output: '<tool_call>\n{"name": "geometry.area", "arguments": {"base": 10, "height": 5}}\n</tool_call>', verdict: 'valid', reading: 'lenient' },
+    { name: 'a <tool_call> block of JSON', entry: area, output: '<tool_call>\n{"name": "geometry.area", "arguments": {"base": 10, "height": 5}}\n</tool_call>', verdict: 'ast_decoder:decoder_failed' },
+    { name: 'a <tool_call> block of JSON', entry: area, output: '<tool_call>\n{"name": "geometry.area", "arguments": {"base": 10, "height": 5}}\n</tool_call>', verdict: 'valid', mode: 'fc' },
+    // The Qwen handler's pattern needs the newlines right inside the tags.
+    { name: 'a <tool_call> block on one line', entry: area, output: '<tool_call>{"name": "geometry.area", "arguments": {"base": 10, "height": 5}}</tool_call>', verdict: 'simple_function_checker:wrong_count', mode: 'fc' },
+    { name: 'Llama-3 JSON calls separated by ;', entry: area, output: '<|python_tag|>{"name": "geometry.area", "parameters": {"base": 10, "height": 5}}', verdict: 'valid', mode: 'fc' },
+    { name: 'a Llama-3 call without "parameters"', entry: area, output: '{"name": "geometry.area", "arguments": {"base": 10, "height": 5}}', verdict: 'ast_decoder:decoder_failed', mode: 'fc' },
+    { name: 'a ```json fence with a float for an int', entry: area, output: '```json\n[{"name": "geometry.area", "arguments": {"base": 10.0, "height": 5}}]\n```', verdict: 'type_error:simple', reading: 'lenient' },
+    { name: 'JSON calls in prompting mode', entry: area, output: '[{"name": "geometry.area", "arguments": {"base": 10, "height": 5}}]', verdict: 'valid', reading: 'lenient' },
+    // Officially the list holds dicts, not calls.
+    { name: 'JSON calls in prompting mode', entry: area, output: '[{"name": "geometry.area", "arguments": {"base": 10, "height": 5}}]', verdict: 'ast_decoder:decoder_failed' },
+    { name: 'unary plus', entry: area, output: '[geometry.area(base=+10, height=5)]', verdict: 'valid', reading: 'lenient' },
+    // The official decoder negates every unary operand: +10 reads as -10.
+    { name: 'unary plus', entry: area, output: '[geometry.area(base=+10, height=5)]', verdict: 'value_error:others' },
+    { name: 'unary minus on a name', entry: area, output: '[geometry.area(base=-x, height=5)]', verdict: 'ast_decoder:decoder_failed' },
+    { name: 'a repeated keyword argument', entry: area, output: '[geometry.area(base=3, base=10, height=5)]', verdict: 'ast_decoder:decoder_failed', reading: 'lenient' },
+    // Python's parser accepts it (only its compiler refuses); the last value wins.
+    { name: 'a repeated keyword argument', entry: area, output: '[geometry.area(base=3, base=10, height=5)]', verdict: 'valid' },
     {
       name: 'OpenAI tool_calls with JSON-string arguments',
       entry: area,
       output: parseJson('{"tool_calls": [{"id": "c1", "type": "function", "function": {"name": "geometry.area", "arguments": "{\\"base\\": 10, \\"height\\": 5}"}}]}'),
       verdict: 'valid',
+      mode: 'fc',
     },
-    { name: 'tool_calls whose arguments are not JSON', entry: area, output: parseJson('[{"name": "geometry.area", "arguments": "base=10"}]'), verdict: 'ast_decoder:decoder_failed' },
+    { name: 'the leaderboard FC result form {name: arguments JSON}', entry: area, output: parseJson('[{"geometry.area": "{\\"base\\": 10, \\"height\\": 5}"}]'), verdict: 'valid', mode: 'fc' },
+    { name: 'tool calls to the prompting decoder', entry: area, output: parseJson('[{"geometry.area": {"base": 10, "height": 5}}]'), verdict: 'ast_decoder:decoder_failed' },
+    { name: 'tool_calls whose arguments are not JSON', entry: area, output: parseJson('[{"name": "geometry.area", "arguments": "base=10"}]'), verdict: 'ast_decoder:decoder_failed', mode: 'fc' },
   ]);
 });
 
@@ -254,15 +283,24 @@ describe('simple_java: Java call syntax and type rules', () => {
     { name: 'boolean true', entry: java, output: 'Db.query(id=42L, force=true)', verdict: 'valid' },
     { name: 'boolean in Python spelling', entry: java, output: 'Db.query(id=42L, force=True)', verdict: 'type_error:simple' },
     { name: 'String literal, standardised', entry: java, output: 'Db.query(id=42L, name="customers")', verdict: 'valid' },
-    { name: 'String[] array literal', entry: java, output: 'Db.query(id=42L, tags=new String[]{"a", "b"})', verdict: 'valid' },
+    { name: 'String[] array literal', entry: java, output: 'Db.query(id=42L, tags=new String[]{"a", "b"})', verdict: 'valid', reading: 'lenient' },
+    // Officially String elements keep their quotes: ['"a"', '"b"'].
+    { name: 'String[] array literal', entry: java, output: 'Db.query(id=42L, tags=new String[]{"a", "b"})', verdict: 'value_error:list/tuple' },
     { name: 'ArrayList from Arrays.asList', entry: java, output: 'Db.query(id=42L, ids=new ArrayList<>(Arrays.asList(1, 2)))', verdict: 'valid' },
+    { name: 'ArrayList built with add()', entry: java, output: 'Db.query(id=42L, ids=new ArrayList<Integer>() {{ add(1); add(2); }})', verdict: 'valid', reading: 'lenient' },
+    // Officially an anonymous class body is dropped: the double-brace list reads as [], which passes only because
+    // the optional marker "" iterates as an empty list; the double-brace map reads as {} and misses its key.
     { name: 'ArrayList built with add()', entry: java, output: 'Db.query(id=42L, ids=new ArrayList<Integer>() {{ add(1); add(2); }})', verdict: 'valid' },
-    { name: 'HashMap with put()', entry: java, output: 'Db.query(id=42L, params=new HashMap<String, Object>() {{ put("limit", 50); }})', verdict: 'valid' },
-    { name: 'HashMap with a wrong value', entry: java, output: 'Db.query(id=42L, params=new HashMap<String, Object>() {{ put("limit", 5); }})', verdict: 'value_error:dict_value' },
+    { name: 'HashMap with put()', entry: java, output: 'Db.query(id=42L, params=new HashMap<String, Object>() {{ put("limit", 50); }})', verdict: 'valid', reading: 'lenient' },
+    { name: 'HashMap with put()', entry: java, output: 'Db.query(id=42L, params=new HashMap<String, Object>() {{ put("limit", 50); }})', verdict: 'value_error:dict_key' },
+    { name: 'HashMap with a wrong value', entry: java, output: 'Db.query(id=42L, params=new HashMap<String, Object>() {{ put("limit", 5); }})', verdict: 'value_error:dict_value', reading: 'lenient' },
+    { name: 'two Java calls for one', entry: java, output: '[Db.query(id=42L), Db.query(id=43L)]', verdict: 'simple_function_checker:wrong_count', reading: 'lenient' },
+    // The tree-sitter decoder returns the first call it finds.
+    { name: 'two Java calls for one', entry: java, output: '[Db.query(id=42L), Db.query(id=43L)]', verdict: 'valid' },
     { name: 'an identifier for an any parameter', entry: java, output: '[Db.query(id=42L, ctx=dbCtx)]', verdict: 'valid' },
     { name: 'a positional argument', entry: java, output: 'Db.query(42L)', verdict: 'ast_decoder:decoder_failed' },
-    { name: 'JSON tool call with a non-string value', entry: java, output: parseJson('[{"name": "Db.query", "arguments": {"id": 42}}]'), verdict: 'type_error:java' },
-    { name: 'JSON tool call with Java source text as the value', entry: java, output: parseJson('[{"name": "Db.query", "arguments": {"id": "42L"}}]'), verdict: 'valid' },
+    { name: 'JSON tool call with a non-string value', entry: java, output: parseJson('[{"name": "Db.query", "arguments": {"id": 42}}]'), verdict: 'type_error:java', mode: 'fc' },
+    { name: 'JSON tool call with Java source text as the value', entry: java, output: parseJson('[{"name": "Db.query", "arguments": {"id": "42L"}}]'), verdict: 'valid', mode: 'fc' },
   ]);
 });
 
@@ -296,5 +334,8 @@ describe('simple_javascript: JavaScript call syntax and type rules', () => {
     { name: 'a single-quoted string', entry: js, output: "chart.draw(points=[60, 30], title='sales')", verdict: 'valid' },
     { name: 'Boolean true', entry: js, output: 'chart.draw(points=[60, 30], animate=true)', verdict: 'valid' },
     { name: 'an unterminated string', entry: js, output: 'chart.draw(points=[60, 30], title="Sales)', verdict: 'ast_decoder:decoder_failed' },
+    { name: 'two statements, the second one right', entry: js, output: 'chart.draw(points=[1]); chart.draw(points=[60, 30])', verdict: 'simple_function_checker:wrong_count', reading: 'lenient' },
+    // The official decoder reads the first call statement only.
+    { name: 'two statements, the second one right', entry: js, output: 'chart.draw(points=[1]); chart.draw(points=[60, 30])', verdict: 'value_error:list/tuple' },
   ]);
 });

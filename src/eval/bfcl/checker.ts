@@ -7,7 +7,7 @@
 import type { BfclCheckKind, BfclLanguage, FunctionDoc, GroundTruthCall, ParamSchema } from './dataset.js';
 import { JAVA_TYPES, UnsupportedTypeError, convertJava } from './java-types.js';
 import { JS_TYPES, convertJs } from './js-types.js';
-import type { DecodedCall } from '../../tools/calls/python-syntax.js';
+import type { CallReading, DecodedCall } from '../../tools/calls/python-syntax.js';
 import { PyDict, PyTuple, PyTypeName, PyValue, dictGet, dictHas, isPyDict, isPyList, pyIn, pyRepr, pyType } from '../../tools/calls/values.js';
 
 export interface CheckFailure {
@@ -28,6 +28,8 @@ export interface CheckOptions {
    * whose APIs forbid dots in tool names.
    */
   readonly underscoreToDot?: boolean;
+  /** The leaderboard's verdict on every quirk (`official`, the default) or toolken's reading (`lenient`). */
+  readonly reading?: CallReading;
 }
 
 const OK: CheckResult = { valid: true };
@@ -185,7 +187,7 @@ function listDictCheck(param: string, value: readonly PyValue[], options: readon
 }
 
 /** Converts a Java/JavaScript source-text value by its schema type; Python values pass through. */
-function converted(language: BfclLanguage, param: string, value: PyValue, schema: ParamSchema): { value: PyValue; expected: ConvertedType; nested?: ConvertedType } | CheckFailure {
+function converted(language: BfclLanguage, reading: CallReading, param: string, value: PyValue, schema: ParamSchema): { value: PyValue; expected: ConvertedType; nested?: ConvertedType } | CheckFailure {
   const type = schema.type;
   const nestedType = CONVERTED_NESTED_TYPES.includes(type) || (language === 'python' && PYTHON_NESTED_TYPES.includes(type)) ? schema.items?.type : undefined;
   if (language === 'python') {
@@ -203,7 +205,7 @@ function converted(language: BfclLanguage, param: string, value: PyValue, schema
   }
   const nested = nestedType === undefined ? undefined : table[nestedType];
   try {
-    const out = language === 'java' ? convertJava(value, type, nestedType) : convertJs(value, type, nestedType);
+    const out = language === 'java' ? convertJava(value, type, nestedType, reading) : convertJs(value, type, nestedType);
     if (out === undefined) return fail(rule, `Schema type '${type}' of parameter '${param}' has no JavaScript conversion.`, { param, expected: type });
     return { value: out, expected, ...(nested !== undefined ? { nested } : {}) };
   } catch (err) {
@@ -228,7 +230,7 @@ export function checkCall(doc: FunctionDoc, call: DecodedCall, truth: GroundTrut
     if (schema === undefined || answers === undefined) {
       return fail('simple_function_checker:unexpected_param', `Unexpected parameter: '${param}'.`, { param, expected: pyRepr([...truth.params.keys()]), got: param });
     }
-    const conv = converted(options.language, param, raw, schema);
+    const conv = converted(options.language, options.reading ?? 'official', param, raw, schema);
     if ('valid' in conv) return conv;
     let value = conv.value;
     // Tuples arrive as lists from JSON answers, so a tuple value is compared as a list.

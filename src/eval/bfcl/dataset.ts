@@ -74,10 +74,20 @@ export interface GroundTruthCall {
   readonly params: ReadonlyMap<string, readonly PyValue[]>;
 }
 
+/** One chat message of a question. */
+export interface BfclMessage {
+  readonly role: string;
+  readonly content: string;
+}
+
 export interface BfclEntry {
   readonly id: string;
   readonly category: BfclCategory;
   readonly functions: readonly FunctionDoc[];
+  /** The question's turns as in the file (single-turn categories have one); what a runner asks the model. */
+  readonly turns?: readonly (readonly BfclMessage[])[];
+  /** The function docs exactly as in the file (ints kept apart from floats), for the prompts a runner builds. */
+  readonly functionSource?: readonly PyValue[];
   /** Absent for irrelevance and relevance categories, which have rules only. */
   readonly groundTruth?: readonly GroundTruthCall[];
 }
@@ -151,6 +161,17 @@ function parseGroundTruth(raw: PyValue, where: string): GroundTruthCall[] {
   });
 }
 
+function parseTurns(raw: unknown, where: string): BfclMessage[][] {
+  if (!Array.isArray(raw)) throw new BfclDataError(`${where}: "question" must be a list of turns`);
+  return raw.map((turn, t) => {
+    if (!Array.isArray(turn)) throw new BfclDataError(`${where}: question[${t}] must be a list of messages`);
+    return turn.map((m, i) => {
+      if (!isRecord(m) || typeof m.role !== 'string' || typeof m.content !== 'string') throw new BfclDataError(`${where}: question[${t}][${i}] must be {"role": ..., "content": ...}`);
+      return { role: m.role, content: m.content };
+    });
+  });
+}
+
 /** True when the folder holds the question file of the category. */
 export const hasCategory = (dataDir: string, category: BfclCategory): boolean => findFile(dataDir, category) !== undefined;
 
@@ -192,9 +213,12 @@ export function loadCategory(dataDir: string, category: BfclCategory): BfclEntry
       throw new BfclDataError(`${where}: expected {"id": ..., "question": ..., "function": [...]}`);
     }
     const functions = row.function.map((f, i) => parseFunction(f, `${where} function[${i}]`));
-    if (kind === 'irrelevance' || kind === 'relevance') return { id: row.id, category, functions };
+    const source = parseJson(text);
+    const functionSource = isPyDict(source) && isPyList(source.get('function')) ? (source.get('function') as PyValue[]) : [];
+    const common = { id: row.id, category, functions, turns: parseTurns(row.question, where), functionSource };
+    if (kind === 'irrelevance' || kind === 'relevance') return common;
     const groundTruth = answers.get(row.id);
     if (groundTruth === undefined) throw new BfclDataError(`${where}: no possible answer for id ${row.id}`);
-    return { id: row.id, category, functions, groundTruth };
+    return { ...common, groundTruth };
   });
 }

@@ -3,12 +3,13 @@
  * schema type (`long` needs an `L` suffix, `float` an `f`, `double` none; arrays, `ArrayList` and `HashMap` literals
  * are read by pattern). Text that does not fit the type stays a string, so the type check then fails on it.
  *
- * One deliberate difference: the official `Array` rule keeps the quotes of `String`/`char` elements
- * (`new String[]{"a"}` reads as `['"a"']`), which makes every correct string array wrong; we unquote those elements,
- * as the official `ArrayList` rule already does.
+ * The official `Array` rule keeps the quotes of `String`/`char` elements (`new String[]{"a"}` reads as `['"a"']`),
+ * which makes every correct string array wrong; the official reading keeps that, the lenient one unquotes those
+ * elements, as the official `ArrayList` rule already does.
  */
 import { PyScalar, PyValue, parsePythonNumber } from '../../tools/calls/values.js';
 import { MAX_CONVERTED_CHARS } from './js-types.js';
+import type { CallReading } from '../../tools/calls/python-syntax.js';
 import { ToolkenError } from '../../util/errors.js';
 
 /** The Python type each Java schema type is checked against (the leaderboard's JAVA_TYPE_CONVERSION). */
@@ -45,7 +46,7 @@ const DOUBLE = /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/;
 const LONG_L = /^-?\d+[lL]$/;
 
 /** Converts Java source text to the value the checker compares, by schema type and element type. */
-export function convertJava(text: string, type: string, elementType?: string): PyValue {
+export function convertJava(text: string, type: string, elementType?: string, reading: CallReading = 'official'): PyValue {
   switch (type) {
     case 'byte':
     case 'short':
@@ -68,7 +69,7 @@ export function convertJava(text: string, type: string, elementType?: string): P
     case 'HashMap':
       // The leaderboard's patterns for these are polynomial in the text; longer text stays a string.
       if (text.length > MAX_CONVERTED_CHARS) return text;
-      return type === 'Array' ? parseArray(text, elementType) : type === 'ArrayList' ? parseArrayList(text, elementType) : parseHashMap(text);
+      return type === 'Array' ? parseArray(text, elementType, reading) : type === 'ArrayList' ? parseArrayList(text, elementType) : parseHashMap(text);
     default:
       throw new UnsupportedTypeError(type);
   }
@@ -92,14 +93,16 @@ function element(text: string, elementType: string | undefined): PyValue {
   return elementType !== undefined ? convertJava(text, elementType) : parseJavaLiteral(text);
 }
 
-function parseArray(text: string, elementType: string | undefined): PyValue {
+function parseArray(text: string, elementType: string | undefined, reading: CallReading): PyValue {
   const m = /new\s+\w+\[\]\s*\{(.*?)\}/.exec(text);
   if (m === null) return text;
+  // Officially each element goes through the element type's own rule, which keeps String and char text as written.
+  const read = reading === 'official' && elementType !== undefined ? (x: string) => convertJava(x, elementType) : (x: string) => element(x, elementType);
   return m[1]!
     .split(',')
     .map((x) => x.trim())
     .filter((x) => x.length > 0)
-    .map((x) => element(x, elementType));
+    .map(read);
 }
 
 function parseArrayList(text: string, elementType: string | undefined): PyValue {

@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { CheckOptions, checkCalls } from './checker.js';
 import { BFCL_CATEGORIES, BfclCategory, BfclEntry, checkKindOf, languageOf } from './dataset.js';
-import { decodeModelOutput } from '../../tools/calls/decode.js';
+import { CallMode, decodeModelOutput } from '../../tools/calls/decode.js';
+import type { CallReading } from '../../tools/calls/python-syntax.js';
 import { parseJson } from '../../tools/calls/json.js';
 import { PyValue, isPyDict } from '../../tools/calls/values.js';
 import { ToolkenError } from '../../util/errors.js';
@@ -30,6 +31,10 @@ export interface CategoryScore {
 }
 
 export interface BfclReport {
+  /** How the answers were read: the leaderboard's verdicts (`official`) or toolken's lenient reading. */
+  readonly reading: CallReading;
+  /** The decoder the answers were read with: the prompting decoder or the function-calling one. */
+  readonly mode: CallMode;
   readonly categories: Partial<Record<BfclCategory, CategoryScore>>;
   /** Leaderboard summaries; present only when every category they combine was scored. */
   readonly aggregates: Readonly<Record<string, number>>;
@@ -38,6 +43,10 @@ export interface BfclReport {
 
 export interface ScoreOptions {
   readonly underscoreToDot?: boolean;
+  /** Default `official`: the leaderboard's verdict on every quirk (README.md); `lenient` is toolken's reading. */
+  readonly reading?: CallReading;
+  /** Default `prompting`: which of the leaderboard's decoders the official reading applies. */
+  readonly mode?: CallMode;
 }
 
 /** Judges one answer for one entry, the way the leaderboard's AST and relevance runners do. */
@@ -45,9 +54,10 @@ export function judgeEntry(entry: BfclEntry, result: PyValue | undefined, option
   const base = { id: entry.id, category: entry.category };
   if (result === undefined) return { ...base, valid: false, reason: 'no prediction for this id', rule: 'missing_prediction' };
   const kind = checkKindOf(entry.category);
+  const decodeOptions = { reading: options.reading ?? 'official', mode: options.mode ?? 'prompting' } as const;
   if (kind === 'irrelevance' || kind === 'relevance') {
     // The leaderboard decodes relevance answers as Python whatever the category; no call means a decode error or [].
-    const decoded = decodeModelOutput(result, 'python');
+    const decoded = decodeModelOutput(result, 'python', decodeOptions);
     const hasCall = decoded.ok && decoded.calls.length > 0;
     if (kind === 'irrelevance') {
       return hasCall
@@ -59,9 +69,9 @@ export function judgeEntry(entry: BfclEntry, result: PyValue | undefined, option
       : { ...base, valid: false, reason: `relevance_error:decoder_failed: no call decoded${decoded.ok ? ' (empty list)' : `: ${decoded.error}`}`, rule: 'relevance_error:decoder_failed' };
   }
   const language = languageOf(entry.category);
-  const decoded = decodeModelOutput(result, language);
+  const decoded = decodeModelOutput(result, language, decodeOptions);
   if (!decoded.ok) return { ...base, valid: false, reason: `ast_decoder:decoder_failed: ${decoded.error}`, rule: 'ast_decoder:decoder_failed' };
-  const checkOptions: CheckOptions = { language, underscoreToDot: options.underscoreToDot ?? false };
+  const checkOptions: CheckOptions = { language, underscoreToDot: options.underscoreToDot ?? false, reading: decodeOptions.reading };
   const check = checkCalls(kind, entry.functions, decoded.calls, entry.groundTruth ?? [], checkOptions);
   if (check.valid) return { ...base, valid: true, reason: 'ok' };
   const { rule, message, param, expected, got } = check;
@@ -117,7 +127,7 @@ export function scoreEntries(entries: readonly BfclEntry[], predictions: Readonl
     const c = counts.get(name);
     if (c !== undefined) categories[name] = { accuracy: c.total === 0 ? 0 : c.correct / c.total, correct: c.correct, total: c.total };
   }
-  return { categories, aggregates: aggregateScores(categories), verdicts };
+  return { reading: options.reading ?? 'official', mode: options.mode ?? 'prompting', categories, aggregates: aggregateScores(categories), verdicts };
 }
 
 /** A predictions file line is not `{"id": ..., "result": ...}`; the message names file and line. */
@@ -155,9 +165,13 @@ export function loadPredictions(path: string): Map<string, PyValue> {
 
 const pct = (x: number): string => (100 * x).toFixed(2).padStart(6) + '%';
 
-/** A plain-text table: per-category accuracy, then the aggregates. */
+/** Says how a report's answers were read, for its header. */
+export const describeReading = (report: Pick<BfclReport, 'reading' | 'mode'>): string =>
+  `${report.reading === 'official' ? "official reading (the leaderboard's verdicts)" : 'lenient reading (toolken; not comparable with the leaderboard)'}, ${report.mode} decoder`;
+
+/** A plain-text table: how the answers were read, per-category accuracy, then the aggregates. */
 export function formatReport(report: BfclReport): string {
-  const lines = [`${'category'.padEnd(24)} ${'accuracy'.padStart(8)} ${'correct'.padStart(8)} ${'total'.padStart(6)}`];
+  const lines = [`scored with the ${describeReading(report)}`, `${'category'.padEnd(24)} ${'accuracy'.padStart(8)} ${'correct'.padStart(8)} ${'total'.padStart(6)}`];
   for (const [name, s] of Object.entries(report.categories)) {
     lines.push(`${name.padEnd(24)} ${pct(s.accuracy).padStart(8)} ${String(s.correct).padStart(8)} ${String(s.total).padStart(6)}`);
   }

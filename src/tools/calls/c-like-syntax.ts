@@ -4,7 +4,7 @@
  * converters in java-types.ts / js-types.ts read it later against the schema type). Java unquotes a value that is a
  * single string or char literal; JavaScript unquotes a value that starts and ends with the same quote.
  */
-import { DecodeError, DecodedCall, stripChars } from './python-syntax.js';
+import { CallReading, DecodeError, DecodedCall, stripChars } from './python-syntax.js';
 
 export type CLikeLanguage = 'java' | 'javascript';
 
@@ -111,6 +111,7 @@ class CallReader {
     private readonly src: string,
     private readonly tokens: readonly Token[],
     private readonly language: CLikeLanguage,
+    private readonly reading: CallReading,
   ) {
     this.typeArguments = language === 'java' ? typeArgumentEnds(tokens) : new Map();
   }
@@ -129,6 +130,8 @@ class CallReader {
     const calls: DecodedCall[] = [];
     while (this.i < this.tokens.length) {
       calls.push(this.call());
+      // The leaderboard's tree-sitter decoders return the first call they find and ignore the rest.
+      if (this.reading === 'official') break;
       while (this.isOp(',') || this.isOp(';')) this.i++;
     }
     return calls;
@@ -164,6 +167,10 @@ class CallReader {
     return { name: parts.join('.'), args };
   }
 
+  private withoutClassBody(first: number, end: number): number {
+    return classBodyStart(this.tokens, first, end);
+  }
+
   /** The source text of one argument value: tokens up to the next top-level ',' or ')'. */
   private value(): string {
     const first = this.i;
@@ -186,23 +193,56 @@ class CallReader {
     if (closers.length > 0) throw this.error(`expected '${closers[closers.length - 1]}'`);
     if (this.i === first) throw this.error('expected a value');
     const only = this.i - first === 1 ? this.tokens[first]! : undefined;
-    const text = this.src.slice(this.tokens[first]!.start, this.tokens[this.i - 1]!.end);
+    const last = this.language === 'java' && this.reading === 'official' ? this.withoutClassBody(first, this.i) : this.i;
+    const text = this.src.slice(this.tokens[first]!.start, this.tokens[last - 1]!.end);
     if (this.language === 'java') return only !== undefined && (only.kind === 'string' || only.kind === 'char') ? text.slice(1, -1) : text;
     const quoted = (text.startsWith('"') && text.endsWith('"')) || (text.startsWith("'") && text.endsWith("'"));
     return quoted && text.length >= 2 ? text.slice(1, -1) : text;
   }
 }
 
+/** Index of the token that closes the bracket opened at `open`, or -1. */
+function closingIndex(tokens: readonly Token[], open: number, end: number): number {
+  let depth = 0;
+  for (let j = open; j < end; j++) {
+    const t = tokens[j]!;
+    if (t.kind !== 'op') continue;
+    if (OPENERS[t.text] !== undefined) depth++;
+    else if (t.text === ')' || t.text === ']' || t.text === '}') {
+      depth--;
+      if (depth === 0) return j;
+    }
+  }
+  return -1;
+}
+
+/**
+ * Where an argument value (tokens first..end) ends once an anonymous class body is dropped: the leaderboard rebuilds
+ * `new T(args) { ... }` from the type and the arguments only, so `new HashMap<String, Object>() {{ put("a", 1); }}`
+ * reads as `new HashMap<String, Object>()`, an empty map.
+ */
+function classBodyStart(tokens: readonly Token[], first: number, end: number): number {
+  if (tokens[first]?.text !== 'new') return end;
+  let open = first + 1;
+  while (open < end && tokens[open]!.text !== '(') {
+    if (tokens[open]!.text === '[' || tokens[open]!.text === '{') return end;
+    open++;
+  }
+  const close = open < end ? closingIndex(tokens, open, end) : -1;
+  if (close === -1 || close + 1 >= end || tokens[close + 1]!.text !== '{') return end;
+  return closingIndex(tokens, close + 1, end) === end - 1 ? close + 1 : end;
+}
+
 /**
  * Decodes a Java or JavaScript answer into calls whose argument values are source text. Like the leaderboard, the
  * text is first trimmed of backticks, newlines and spaces, and a leading '[' and a trailing ']' are removed.
  */
-export function decodeCLikeCalls(text: string, language: CLikeLanguage): DecodedCall[] {
+export function decodeCLikeCalls(text: string, language: CLikeLanguage, reading: CallReading = 'lenient'): DecodedCall[] {
   let body = stripChars(text, '`\n ');
   // The leaderboard adds a missing bracket at either end, then drops the first and last character.
   if (body.startsWith('[')) body = body.slice(1);
   if (body.endsWith(']')) body = body.slice(0, -1);
   const tokens = tokenize(body, language);
   if (tokens.length === 0) return [];
-  return new CallReader(body, tokens, language).calls();
+  return new CallReader(body, tokens, language, reading).calls();
 }

@@ -7,8 +7,21 @@
  */
 import { CLikeLanguage, decodeCLikeCalls } from './c-like-syntax.js';
 import { parseJson } from './json.js';
-import { DecodeError, DecodedCall, decodePythonCalls } from './python-syntax.js';
+import { CallReading, DecodeError, DecodedCall, decodePythonCalls } from './python-syntax.js';
 import { PyValue, isPyDict, isPyList, pyRepr } from './values.js';
+
+/**
+ * How the answer was asked for: `prompting` (the leaderboard's system prompt, calls written as code) or `fc`
+ * (functions offered through the chat template's tools, calls emitted as `<tool_call>` blocks or JSON).
+ */
+export type CallMode = 'prompting' | 'fc';
+
+export interface DecodeOptions {
+  /** Default `lenient`. */
+  readonly reading?: CallReading;
+  /** Default `prompting`; only the official reading tells the two apart. */
+  readonly mode?: CallMode;
+}
 
 /** The call syntaxes model text is written in: Python, Java or JavaScript calls. */
 export type CallLanguage = 'python' | 'java' | 'javascript';
@@ -110,12 +123,61 @@ function decodeText(text: string, language: CallLanguage): { calls: DecodedCall[
   return { calls: decodeCLikeCalls(body, language as CLikeLanguage), format: language };
 }
 
+/** The official prompting decoder: the text in the category's call syntax, no wrapper removed, no JSON. */
+function decodeOfficialPrompting(text: string, language: CallLanguage): { calls: DecodedCall[]; format: DecodeFormat } {
+  if (language === 'python') return { calls: decodePythonCalls(text, 'official'), format: 'python' };
+  return { calls: decodeCLikeCalls(text, language, 'official'), format: language };
+}
+
+/** The blocks the leaderboard's Qwen (Hermes) handler reads: a newline right after `<tool_call>` and before the end. */
+const HERMES_BLOCK = /<tool_call>\n([\s\S]*?)\n<\/tool_call>/g;
+
 /**
- * Decodes one prediction (`result` of a predictions line) for a category of the given language. Text is read as
- * described above; lists and objects as structured tool calls.
+ * The official function-calling decoders for local models: Hermes `<tool_call>` blocks (QwenFCHandler: blocks that
+ * are not JSON are skipped, each call needs `name` and an object `arguments`), otherwise Llama-3 JSON
+ * (LlamaHandler_3_1: `<|python_tag|>` removed, calls separated by `;` or given as one object or a list, each with
+ * `name` and `parameters`).
  */
-export function decodeModelOutput(result: PyValue, language: CallLanguage): DecodeOutcome {
+function decodeOfficialFc(text: string): { calls: DecodedCall[]; format: DecodeFormat } {
+  const strict = (item: PyValue, argsKey: string, where: string): DecodedCall => {
+    if (!isPyDict(item)) throw new DecodeError(`${where}: a call must be an object, got ${pyRepr(item)}`);
+    const name = item.get('name');
+    const args = item.get(argsKey);
+    if (typeof name !== 'string') throw new DecodeError(`${where}: a call needs a string "name"`);
+    if (!isPyDict(args)) throw new DecodeError(`${where} (${name}): "${argsKey}" must be an object`);
+    return { name, args: argumentsOf(args, `${where} (${name})`) };
+  };
+  if (text.includes('<tool_call>')) {
+    const calls: DecodedCall[] = [];
+    for (const [i, m] of [...text.matchAll(HERMES_BLOCK)].entries()) {
+      let value: PyValue;
+      try {
+        value = parseJson(m[1]!);
+      } catch {
+        continue;
+      }
+      calls.push(strict(value, 'arguments', `tool call ${i}`));
+    }
+    return { calls, format: 'json' };
+  }
+  const body = text.replace(/<\|python_tag\|>/g, '');
+  const items = body.includes(';') ? body.split(';').map((part) => parseJson(part.trim())) : [parseJson(body.trim())];
+  const calls = items.flatMap((item) => (isPyList(item) ? item : [item])).map((item, i) => strict(item, 'parameters', `call ${i}`));
+  return { calls, format: 'json' };
+}
+
+/**
+ * Decodes one prediction (`result` of a predictions line) for a category of the given language. The lenient reading
+ * reads text as described above and lists and objects as structured tool calls; the official reading does what the
+ * leaderboard's decoder for the mode does (README.md in src/eval/bfcl).
+ */
+export function decodeModelOutput(result: PyValue, language: CallLanguage, options: DecodeOptions = {}): DecodeOutcome {
+  const official = options.reading === 'official';
   try {
+    if (typeof result === 'string' && official) {
+      return { ok: true, ...(options.mode === 'fc' ? decodeOfficialFc(result) : decodeOfficialPrompting(result, language)) };
+    }
+    if (official && options.mode !== 'fc') return { ok: false, error: `the prompting decoder reads model text, got ${pyRepr(result)}` };
     if (typeof result === 'string') return { ok: true, ...decodeText(result, language) };
     if (isPyList(result) || isPyDict(result)) return { ok: true, calls: decodeToolCalls(result), format: 'tool_calls' };
     return { ok: false, error: `expected model text or tool calls, got ${pyRepr(result)}` };

@@ -14,6 +14,13 @@ export interface DecodedCall {
   readonly args: ReadonlyMap<string, PyValue>;
 }
 
+/**
+ * How model output is read. `official`: exactly as the leaderboard's decoders do, quirks included (README.md in
+ * src/eval/bfcl lists each quirk and the rule it follows). `lenient`: toolken's reading, which also accepts the
+ * wrappers and forms models commonly emit and reads a few values the official code misreads.
+ */
+export type CallReading = 'official' | 'lenient';
+
 /** The model output could not be read as function calls; the message says where and why. */
 export class DecodeError extends ToolkenError {
   constructor(message: string) {
@@ -237,7 +244,11 @@ const RESERVED = new Set(['and', 'or', 'not', 'in', 'is', 'if', 'else', 'lambda'
 class Parser {
   private i = 0;
   private depth = 0;
-  constructor(private readonly tokens: readonly Token[]) {}
+  constructor(
+    private readonly tokens: readonly Token[],
+    /** Python's parser accepts `f(a=1, a=2)` (only the compiler refuses it), so the official reading does too. */
+    private readonly allowRepeatedKeywords = false,
+  ) {}
 
   private get tok(): Token {
     return this.tokens[this.i]!;
@@ -363,7 +374,7 @@ class Parser {
       const next = this.tokens[this.i + 1];
       if (this.tok.kind === 'name' && next?.kind === 'op' && next.text === '=') {
         const arg = this.tok.text;
-        if (seen.has(arg)) throw this.error(`keyword argument repeated: ${arg}`);
+        if (seen.has(arg) && !this.allowRepeatedKeywords) throw this.error(`keyword argument repeated: ${arg}`);
         seen.add(arg);
         this.i += 2;
         keywords.push({ arg, value: this.expression() });
@@ -570,25 +581,36 @@ function negate(op: string, value: PyValue): PyValue {
   return typeof value === 'number' ? -value : -asInt(value);
 }
 
-function resolveValue(node: Node): PyValue {
+/**
+ * The official decoder reads every unary operator on a constant as negation (`-value.operand.value`), so `+5` and
+ * `~5` both give -5; an operand that is not a constant, or not a number, is an error there.
+ */
+function officialUnary(node: Node & { type: 'unary' }): PyValue {
+  const operand = node.operand;
+  if (operand.type !== 'const' || !isNumber(operand.value)) throw new DecodeError(`the leaderboard cannot negate '${unparse(operand)}' (in '${unparse(node)}')`);
+  return negate('-', operand.value);
+}
+
+function resolveValue(node: Node, reading: CallReading): PyValue {
   switch (node.type) {
     case 'const':
       return node.value;
     case 'name':
       return node.id;
     case 'unary':
+      if (reading === 'official') return officialUnary(node);
       if (node.operand.type !== 'const') throw new DecodeError(`unsupported value '${unparse(node)}'`);
       return negate(node.op, node.operand.value);
     case 'list':
-      return node.elts.map(resolveValue);
+      return node.elts.map((e) => resolveValue(e, reading));
     case 'tuple':
-      return new PyTuple(node.elts.map(resolveValue));
+      return new PyTuple(node.elts.map((e) => resolveValue(e, reading)));
     case 'dict': {
       const out = new Map<PyScalar, PyValue>();
       node.keys.forEach((keyNode, i) => {
-        const key = resolveValue(keyNode);
+        const key = resolveValue(keyNode, reading);
         if (key !== null && typeof key === 'object') throw new DecodeError(`unhashable dict key ${pyRepr(key)}`);
-        out.set(key, resolveValue(node.values[i]!));
+        out.set(key, resolveValue(node.values[i]!, reading));
       });
       return out;
     }
@@ -596,7 +618,7 @@ function resolveValue(node: Node): PyValue {
       return arithmetic(node.op, literal(node.left), literal(node.right));
     case 'call':
       if (node.keywords.length === 0) return unparse(node);
-      return nestedCall(resolveCall(node));
+      return nestedCall(resolveCall(node, reading));
     case 'subscript':
       return unparse(node);
     default:
@@ -621,16 +643,17 @@ function functionName(func: Node): string {
   return parts.reverse().join('.');
 }
 
-function resolveCall(node: Node & { type: 'call' }): DecodedCall {
+function resolveCall(node: Node & { type: 'call' }, reading: CallReading): DecodedCall {
   const args = new Map<string, PyValue>();
-  // Positional arguments carry no parameter name; the leaderboard ignores them, so do we.
-  for (const k of node.keywords) args.set(k.arg, resolveValue(k.value));
+  // Positional arguments carry no parameter name; the leaderboard ignores them, so do we. A repeated keyword (official
+  // reading only) keeps its first position and its last value, as a Python dict does.
+  for (const k of node.keywords) args.set(k.arg, resolveValue(k.value, reading));
   return { name: functionName(node.func), args };
 }
 
 /** Parses one Python expression into its value, with the leaderboard's reading of names and calls. */
-export function parsePythonValue(src: string): PyValue {
-  return resolveValue(new Parser(tokenize(src)).parseExpression());
+export function parsePythonValue(src: string, reading: CallReading = 'lenient'): PyValue {
+  return resolveValue(new Parser(tokenize(src), reading === 'official').parseExpression(), reading);
 }
 
 /**
@@ -638,19 +661,19 @@ export function parsePythonValue(src: string): PyValue {
  * backticks, newlines and spaces are stripped, the text is wrapped in `[...]` when it is not already, wrapping single
  * quotes are dropped, and the result must be one call or a list of calls.
  */
-export function decodePythonCalls(text: string): DecodedCall[] {
+export function decodePythonCalls(text: string, reading: CallReading = 'lenient'): DecodedCall[] {
   let body = stripChars(text, '`\n ');
   if (!body.startsWith('[')) body = '[' + body;
   if (!body.endsWith(']')) body = body + ']';
   body = stripChars(body.trim(), "'");
-  const node = new Parser(tokenize(body)).parseExpression();
-  if (node.type === 'call') return [resolveCall(node)];
+  const node = new Parser(tokenize(body), reading === 'official').parseExpression();
+  if (node.type === 'call') return [resolveCall(node, reading)];
   if (node.type !== 'list' && node.type !== 'tuple' && node.type !== 'set') {
     throw new DecodeError(`expected a list of function calls, got '${unparse(node)}'`);
   }
   return node.elts.map((elt) => {
     if (elt.type !== 'call') throw new DecodeError(`expected a function call, got '${unparse(elt)}'`);
-    return resolveCall(elt);
+    return resolveCall(elt, reading);
   });
 }
 

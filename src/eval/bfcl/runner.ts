@@ -1,0 +1,192 @@
+/**
+ * The BFCL runner: asks a model every question of the chosen single-turn categories, the way the leaderboard does
+ * (prompting: its system prompt with the docs, Python call syntax expected; fc: the docs as the chat template's
+ * tools, tool calls parsed), writes the leaderboard's result files so the official checker can score the same
+ * outputs, and scores them with the checker's official reading. Multi-turn, memory, web-search and
+ * format-sensitivity categories are not run.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { generate } from '../../generate/generate.js';
+import { endOfSequenceIds, type TextModel } from '../../generate/text.js';
+import { VocabularyTrie } from '../../generate/constraints/vocabulary-trie.js';
+import { assistantTurnEnd } from '../../retrieval/generative.js';
+import { chatPromptIds } from '../../tokenizer/chat-template.js';
+import type { CallMode } from '../../tools/calls/decode.js';
+import { writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
+import { constrainedCallsHook, type ConstrainedFunction } from './constrained-calls.js';
+import { BfclCategory, BfclEntry, loadCategory } from './dataset.js';
+import { resolveCategories } from './evaluate.js';
+import { argumentSchema, fcMessages, fcTools, promptingMessages } from './prompts.js';
+import { BfclReport, describeReading, scoreEntries } from './score.js';
+
+/** The categories the runner leaves out: they need several turns, an environment or prompt variants. */
+export const BFCL_NOT_RUN = ['multi_turn_base', 'multi_turn_miss_func', 'multi_turn_miss_param', 'multi_turn_long_context', 'memory', 'web_search', 'format_sensitivity'] as const;
+
+export interface BfclRunnerModel extends TextModel {
+  readonly config: { readonly eosTokenIds: readonly number[]; readonly maxPositions: number };
+}
+
+export interface BfclGenerationOptions {
+  readonly mode: CallMode;
+  /** Decode calls under the offered functions' names and argument schemas (fc mode). */
+  readonly constrained?: boolean;
+  /** Most new tokens per answer (default 256). */
+  readonly maxTokens?: number;
+  /** Questions generated together (default 4). */
+  readonly batchSize?: number;
+  /** Called after each answer with the number done. */
+  readonly onAnswer?: (done: number) => void;
+}
+
+export interface BfclAnswer {
+  readonly id: string;
+  readonly category: BfclCategory;
+  /** The model's text: what the result file holds and the checker reads. */
+  readonly result: string;
+  readonly promptTokens: number;
+  readonly generatedTokens: number;
+  /** Why generation ended; `prompt-too-long` when the question left no room in the model's context. */
+  readonly finish: 'eos' | 'stop-string' | 'length' | 'prompt-too-long';
+}
+
+/** The prompt ids of one question in the given mode. */
+export function bfclPromptIds(model: BfclRunnerModel, entry: BfclEntry, mode: CallMode): number[] {
+  return mode === 'fc' ? chatPromptIds(model.tokenizer, fcMessages(entry), fcTools(entry)) : chatPromptIds(model.tokenizer, promptingMessages(entry));
+}
+
+function constrainedFunctions(entry: BfclEntry): ConstrainedFunction[] {
+  const seen = new Set<string>();
+  const out: ConstrainedFunction[] = [];
+  for (const [i, fn] of (entry.functionSource ?? []).entries()) {
+    const name = entry.functions[i]?.name;
+    if (name === undefined || seen.has(name)) continue;
+    seen.add(name);
+    out.push({ name, parameters: argumentSchema(fn) });
+  }
+  return out;
+}
+
+/** Generates one answer per entry, greedy, in batches. Never throws on what the model writes. */
+export function generateBfclAnswers(model: BfclRunnerModel, entries: readonly BfclEntry[], options: BfclGenerationOptions): BfclAnswer[] {
+  const maxTokens = options.maxTokens ?? 256;
+  const batchSize = Math.max(1, options.batchSize ?? 4);
+  if (options.constrained && options.mode !== 'fc') throw new RangeError('constrained decoding writes <tool_call> blocks: it needs mode fc');
+  const turnEnd = assistantTurnEnd(model.tokenizer);
+  const stopTokens = [...new Set([...endOfSequenceIds(model), turnEnd])];
+  const vocabulary = options.constrained ? new VocabularyTrie(model.tokenizer) : undefined;
+  const answers: BfclAnswer[] = [];
+  for (let start = 0; start < entries.length; start += batchSize) {
+    const batch = entries.slice(start, start + batchSize);
+    const prompts = batch.map((e) => bfclPromptIds(model, e, options.mode));
+    const fits = prompts.map((p) => model.config.maxPositions - p.length >= 2);
+    const runnable = batch.filter((_, i) => fits[i]);
+    const runPrompts = prompts.filter((_, i) => fits[i]);
+    // One token budget for the batch, so that the longest prompt plus its answer stays inside the context.
+    const budget = Math.min(maxTokens, ...runPrompts.map((p) => model.config.maxPositions - p.length));
+    const results =
+      runnable.length === 0
+        ? []
+        : generate(model.model, runPrompts, {
+            maxTokens: budget,
+            stopTokens,
+            decoder: model.tokenizer,
+            ...(vocabulary !== undefined ? { logitsHook: constrainedCallsHook(model.tokenizer, vocabulary, runnable.map(constrainedFunctions), turnEnd, budget) } : {}),
+          });
+    let r = 0;
+    batch.forEach((entry, i) => {
+      if (!fits[i]) {
+        answers.push({ id: entry.id, category: entry.category, result: '', promptTokens: prompts[i]!.length, generatedTokens: 0, finish: 'prompt-too-long' });
+      } else {
+        const g = results[r++]!;
+        answers.push({ id: entry.id, category: entry.category, result: model.tokenizer.decode(g.tokens), promptTokens: prompts[i]!.length, generatedTokens: g.tokens.length, finish: g.finishReason });
+      }
+      options.onAnswer?.(answers.length);
+    });
+  }
+  return answers;
+}
+
+/** The leaderboard's grouping folder of a category (`get_general_grouping`). */
+const groupOf = (category: BfclCategory): string => (category.startsWith('live_') ? 'live' : 'non_live');
+
+/** The leaderboard's result file of a category for a model: `result/<model>/<group>/BFCL_v4_<category>_result.json`. */
+export const bfclResultPath = (outDir: string, modelName: string, category: BfclCategory): string => join(outDir, 'result', modelName.replace(/[/\\]/g, '_'), groupOf(category), `BFCL_v4_${category}_result.json`);
+
+export interface BfclRunOptions extends BfclGenerationOptions {
+  readonly dataDir: string;
+  /** Categories or groups (default `all`: every single-turn category). */
+  readonly categories?: readonly string[];
+  /** At most this many questions per category (the first ones). */
+  readonly limit?: number;
+  readonly outDir: string;
+  /** The name of the result folder (the leaderboard's model name). */
+  readonly modelName: string;
+}
+
+export interface BfclRun {
+  readonly report: BfclReport;
+  readonly answers: readonly BfclAnswer[];
+  readonly resultFiles: readonly string[];
+  readonly seconds: number;
+}
+
+function markdownReport(run: Omit<BfclRun, 'resultFiles'>, options: BfclRunOptions): string {
+  const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
+  const lines = [
+    `# BFCL: ${options.modelName}`,
+    '',
+    `Mode \`${options.mode}\`${options.constrained ? ', constrained decoding' : ''}; scored with the ${describeReading(run.report)}.`,
+    `Not run (multi-turn and agentic categories): ${BFCL_NOT_RUN.join(', ')}.`,
+    '',
+    '| category | accuracy | correct | total |',
+    '| --- | ---: | ---: | ---: |',
+    ...Object.entries(run.report.categories).map(([name, s]) => `| ${name} | ${pct(s.accuracy)} | ${s.correct} | ${s.total} |`),
+  ];
+  const aggregates = Object.entries(run.report.aggregates);
+  if (aggregates.length > 0) lines.push('', '| summary | accuracy |', '| --- | ---: |', ...aggregates.map(([n, v]) => `| ${n} | ${pct(v)} |`));
+  const tooLong = run.answers.filter((a) => a.finish === 'prompt-too-long').length;
+  lines.push('', `${run.answers.length} answers in ${run.seconds.toFixed(1)} s${tooLong > 0 ? `; ${tooLong} questions longer than the model's context got an empty answer` : ''}.`);
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Generates, writes and scores: the result files, `verdicts.jsonl` (our verdict per question, with its reason),
+ * `report.json` and `report.md` in `outDir`.
+ */
+export function runBfcl(model: BfclRunnerModel, options: BfclRunOptions): BfclRun {
+  const started = performance.now();
+  const categories = resolveCategories(options.categories ?? ['all']);
+  const entries = categories.flatMap((c) => {
+    const all = loadCategory(options.dataDir, c);
+    return options.limit === undefined ? all : all.slice(0, options.limit);
+  });
+  const answers = generateBfclAnswers(model, entries, options);
+  const seconds = (performance.now() - started) / 1000;
+  const report = scoreEntries(entries, new Map(answers.map((a) => [a.id, a.result])), { reading: 'official', mode: options.mode });
+  mkdirSync(options.outDir, { recursive: true });
+  const resultFiles = categories.map((category) => {
+    const path = bfclResultPath(options.outDir, options.modelName, category);
+    mkdirSync(join(path, '..'), { recursive: true });
+    const lines = answers.filter((a) => a.category === category).map((a) => JSON.stringify({ id: a.id, result: a.result }));
+    writeFileAtomic(path, lines.join('\n') + '\n');
+    return path;
+  });
+  writeFileAtomic(join(options.outDir, 'verdicts.jsonl'), report.verdicts.map((v) => JSON.stringify(v)).join('\n') + '\n');
+  const summary = {
+    model: options.modelName,
+    mode: options.mode,
+    constrained: options.constrained ?? false,
+    reading: report.reading,
+    categories: report.categories,
+    aggregates: report.aggregates,
+    notRun: BFCL_NOT_RUN,
+    answers: answers.length,
+    promptTooLong: answers.filter((a) => a.finish === 'prompt-too-long').length,
+    generatedTokens: answers.reduce((n, a) => n + a.generatedTokens, 0),
+    seconds,
+  };
+  writeJsonAtomic(join(options.outDir, 'report.json'), summary);
+  writeFileAtomic(join(options.outDir, 'report.md'), markdownReport({ report, answers, seconds }, options));
+  return { report, answers, resultFiles, seconds };
+}
