@@ -163,6 +163,24 @@ export {
   type InferenceSettings as ToolkenInferenceSettings,
 } from './methods/toolkengpt/index.js';
 
+// Function calling: checked {messages, tools} training data and LoRA / full SFT.
+export {
+  bfclExamples as functionCallingBfclExamples,
+  readFcExamples,
+  loadDataSource as loadFunctionCallingData,
+  checkExamples as checkFunctionCallingExamples,
+  splitFcExamples,
+  splitManifest as functionCallingSplitManifest,
+  tokenizeFcExample,
+  trainFunctionCallingSft,
+  type FcExample,
+  type FcSplit,
+  type FcStyle,
+  type FcAdapter,
+  type FcSftOptions,
+  type FcSftResult,
+} from './methods/function-calling/index.js';
+
 // Serving: the OpenAI-compatible chat-completions server with constrained tool calls.
 export {
   createToolkenServer,

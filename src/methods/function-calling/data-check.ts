@@ -19,8 +19,9 @@ import { paramSchema } from './data.js';
 const JSON_TO_BFCL: Readonly<Record<string, string>> = { object: 'dict', number: 'float', integer: 'integer', string: 'string', boolean: 'boolean', array: 'array' };
 
 function schemaType(schema: JsonSchema | undefined): string | undefined {
-  const t = schema?.type;
-  return Array.isArray(t) ? t.find((x) => x !== 'null') : t;
+  const t: unknown = schema?.type;
+  if (Array.isArray(t)) return t.find((x): x is string => typeof x === 'string' && x !== 'null');
+  return typeof t === 'string' ? t : undefined;
 }
 
 function bfclParam(schema: JsonSchema): ParamSchema {
@@ -48,7 +49,8 @@ export function functionDoc(spec: ChatToolSpec): FunctionDoc {
 
 /** A JSON argument as a Python value, by its schema: integers are ints except where the schema says number. */
 function toPy(value: JsonValue, schema: JsonSchema | undefined): PyValue {
-  if (typeof value === 'number') return Number.isInteger(value) && schemaType(schema) !== 'number' ? BigInt(value) : value;
+  // `float` is BFCL's name for number: the docs of BFCL examples keep BFCL's type names.
+  if (typeof value === 'number') return Number.isInteger(value) && !['number', 'float'].includes(schemaType(schema) ?? '') ? BigInt(value) : value;
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((v) => toPy(v, schema?.items));
   const out = new Map<PyScalar, PyValue>();

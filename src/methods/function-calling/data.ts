@@ -135,7 +135,8 @@ export function bfclExamples(dataDir: string, categories: readonly BfclCategory[
       out.push({
         id: `bfcl/${entry.id}`,
         messages: [...q.messages, { role: 'assistant', content: '', tool_calls: bfclGoldCalls(entry) }],
-        tools: entry.functions.map(bfclToolSpec),
+        // The docs as in the file, BFCL types kept: what the BFCL runner offers the model in both modes.
+        tools: entry.functionSource?.map((fn) => ({ type: 'function', function: pyToJson(fn) as ChatToolSpec['function'] })) ?? entry.functions.map(bfclToolSpec),
         source: `${q.file}:${q.line}`,
       });
     }

@@ -10,6 +10,8 @@
  */
 import { buildChatTrainingExample } from '../../models/chat-example.js';
 import { IGNORE_INDEX } from '../../models/decoder.js';
+import { bfclSystemPrompt } from '../../eval/bfcl/prompts.js';
+import { parseJson } from '../../tools/calls/json.js';
 import type { TokenizedExample } from '../../train/batches.js';
 import type { ChatMessage, ChatToolSpec } from '../../tokenizer/chat-template.js';
 import type { Tokenizer } from '../../tokenizer/types.js';
@@ -30,14 +32,16 @@ export interface FcRenderOptions {
   readonly maxLength?: number;
 }
 
-/** The prompting-style instruction: the offered functions as JSON, and the call syntax to answer in. */
+/**
+ * The prompting-style instruction: the BFCL leaderboard's system prompt (the one the BFCL runner evaluates with),
+ * the functions with its Python-syntax note on each description.
+ */
 export function defaultPromptingSystemPrompt(tools: readonly ChatToolSpec[]): string {
-  return (
-    'You can call the functions listed below. Answer only with the calls, in the format ' +
-    '[func_name1(param1=value1, param2=value2), func_name2(param=value)], and no other text.\n\n' +
-    `Functions (JSON):\n${JSON.stringify(tools.map((t) => t.function))}\n`
-  );
+  return bfclSystemPrompt(tools.map((t) => parseJson(JSON.stringify({ ...t.function, description: `${t.function.description ?? ''}${PYTHON_HINT}` }))));
 }
+
+/** The leaderboard's note on each Python function's description. */
+const PYTHON_HINT = ' Note that the provided function is in Python 3 syntax.';
 
 /** The conversation and tools the chat template renders for an example in a style. */
 export function styledConversation(example: FcExample, options: FcRenderOptions): { messages: ChatMessage[]; tools?: readonly ChatToolSpec[] } {
@@ -49,7 +53,7 @@ export function styledConversation(example: FcExample, options: FcRenderOptions)
   });
   // The leaderboard joins its prompt with the question's own system message rather than adding a second one.
   const first = messages[0];
-  if (first?.role === 'system') messages[0] = { ...first, content: `${prompt}\n${first.content}` };
+  if (first?.role === 'system') messages[0] = { ...first, content: `${prompt}\n\n${first.content}` };
   else messages.unshift({ role: 'system', content: prompt });
   return { messages };
 }

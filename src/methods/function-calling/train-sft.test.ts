@@ -60,7 +60,8 @@ test('prompting style: the tools in the system prompt, the call in Python syntax
   const conversation = styledConversation(example('Oslo'), { style: 'prompting' });
   assert.equal(conversation.tools, undefined);
   assert.equal(conversation.messages[0]!.role, 'system');
-  assert.match(conversation.messages[0]!.content, /"name":"get_weather"/);
+  assert.match(conversation.messages[0]!.content, /^You are an expert in composing functions\./);
+  assert.match(conversation.messages[0]!.content, /"name": "get_weather",\n {8}"description": "Weather of a city Note that the provided function is in Python 3 syntax\."/);
   const ex = tokenizeFcExample(tokenizer, example('Oslo'), { style: 'prompting', maxLength: 20 });
   assert.equal(ex.inputIds.length, 21);
   const full = tokenizeFcExample(tokenizer, example('Oslo'), { style: 'prompting' });

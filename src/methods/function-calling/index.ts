@@ -1,0 +1,9 @@
+/** Function-calling fine-tuning: checked {messages, tools} training data, seeded splits, rendering and SFT runs. */
+export { BFCL_TRAINING_CATEGORIES, bfclExamples, bfclToolSpec, datasetExamples, parseFcExample, readFcExamples, toolSpec, type FcExample } from './data.js';
+export { checkExample, checkExamples, functionDoc, pythonCallText, type CheckedExamples } from './data-check.js';
+export { apiBankExamples } from './data-api-bank.js';
+export { toolAlpacaExamples } from './data-toolalpaca.js';
+export { loadDataSource } from './data-sources.js';
+export { assertNoTestLeak, normalizeQuestion, questionText, splitFcExamples, splitManifest, type FcSplit, type FcSplitOptions } from './splits.js';
+export { defaultPromptingSystemPrompt, FC_STYLES, styledConversation, tokenizeFcExample, type FcRenderOptions, type FcStyle } from './train-render.js';
+export { DEFAULT_LORA_TARGETS, trainFunctionCallingSft, type FcAdapter, type FcSftOptions, type FcSftResult } from './train-sft.js';
