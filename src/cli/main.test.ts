@@ -30,7 +30,7 @@ test('a misspelt command, sub-command or benchmark suggests the closest name and
     [['toString'], "toolken: unknown command 'toString' (known: "],
     [['tools', 'improt'], "toolken tools: unknown sub-command 'improt'; did you mean 'import'? (known: import, stats, add)"],
     [['eval', 'bfc'], "toolken eval: unknown benchmark 'bfc'; did you mean 'bfcl'? (known: bfcl, "],
-    [['train', 'toolgne'], "toolken train: unknown training method 'toolgne'; did you mean 'toolgen'? (known: toolgen, toolkengpt)"],
+    [['train', 'toolgne'], "toolken train: unknown training method 'toolgne'; did you mean 'toolgen'? (known: toolgen, toolkengpt, sft)"],
     [['generate', '--max-tokns', '3'], "toolken generate: unknown option '--max-tokns'; did you mean '--max-tokens'? (known: "],
   ];
   for (const [argv, start] of cases) {
