@@ -44,13 +44,13 @@ async function main(): Promise<number> {
   const outputName = loaded.model.config.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
   const weights = new Map(loaded.model.tensors().map((t) => [t.name, t.data] as const));
   const output = weights.get(outputName)!;
-  const embedding = weights.get('model.embed_tokens.weight')!;
   const tokenOf = (id: string): number => loaded.tokenizer.tokenToId(index.toolToText(id))!;
   const rowOf = (id: string): Float32Array => output.slice(tokenOf(id) * dim, (tokenOf(id) + 1) * dim);
+  // As expandVocabulary initialises a new token's output row: the mean of the output rows of its name's tokens.
   const nameMean = (name: string): Float32Array => {
     const ids = loaded.tokenizer.encode(name);
     const row = new Float32Array(dim);
-    for (const id of ids) for (let j = 0; j < dim; j++) row[j] += embedding[id * dim + j]! / ids.length;
+    for (const id of ids) for (let j = 0; j < dim; j++) row[j] += output[id * dim + j]! / ids.length;
     return row;
   };
   const bm25 = Bm25Index.fromTools(tools);

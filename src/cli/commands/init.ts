@@ -1,8 +1,7 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readCatalogFlag, readQueriesFlag, requireNewFolder } from './toolgen-inputs.js';
 import { SCRATCH_BASE_SIZE, scratchBase, scratchTokenizerTexts } from '../../methods/toolgen/scratch-base.js';
 import { saveModel } from '../../models/save.js';
 import { CliCommand, CliError, helpText, parseFlags, wantsHelp } from '../args.js';
-import { readCatalogFlag, readQueriesFlag } from './toolgen-inputs.js';
 
 const flags = {
   catalog: { kind: 'string', required: true, help: 'catalog.json whose tool documents the tokenizer learns (toolken tools import writes one)' },
@@ -46,9 +45,7 @@ export const command: CliCommand = {
     if (f.dim % f.heads !== 0) throw new CliError(`--heads (${f.heads}) must divide --dim (${f.dim})`);
     if ((f.dim / f.heads) % 2 !== 0) throw new CliError(`--dim / --heads (${f.dim / f.heads}) must be even for rotary position embeddings`);
     if (f.heads % f.kvHeads !== 0) throw new CliError(`--kv-heads (${f.kvHeads}) must divide --heads (${f.heads})`);
-    if (existsSync(f.out) && (!statSync(f.out).isDirectory() || readdirSync(f.out).length > 0)) {
-      throw new CliError(`--out ${f.out} already exists and is not an empty folder; choose a new path`);
-    }
+    requireNewFolder(f.out);
 
     const tools = readCatalogFlag(f.catalog);
     const queries = f.queries === undefined ? [] : readQueriesFlag('--queries', f.queries, tools);

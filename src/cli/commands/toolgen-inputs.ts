@@ -2,7 +2,7 @@
  * The inputs the ToolGen commands (`train`, `retrieve`, `eval retrieval`) share — a model directory, a catalog, a
  * queries file — read once at the edge, with every failure turned into a one-line CliError naming the input.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { DataFileError } from '../../data/loaders/files.js';
 import { loadQueriesFile } from '../../data/loaders/user.js';
 import type { RetrievalQuery } from '../../data/types.js';
@@ -68,3 +68,10 @@ export async function readToolGenModelFlag(modelPath: string): Promise<LoadedMod
   return { ...loaded, index };
 }
 
+
+/** A folder a command creates: it must not exist yet, or be empty, so nothing of the user's is overwritten. */
+export function requireNewFolder(path: string, flag = '--out'): void {
+  if (existsSync(path) && (!statSync(path).isDirectory() || readdirSync(path).length > 0)) {
+    throw new CliError(`${flag} ${path} already exists and is not an empty folder; choose a new path`);
+  }
+}

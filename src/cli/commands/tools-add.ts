@@ -1,10 +1,10 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { addTools, type NewToolRows } from '../../methods/toolgen/add-tools.js';
 import { CATALOG_FILE, saveToolGenModel } from '../../methods/toolgen/model.js';
 import { prepareToolGenModel } from '../../methods/toolgen/stages.js';
 import { CliError, commandFlags } from '../args.js';
-import { readCatalogFlag, readToolGenModelFlag } from './toolgen-inputs.js';
+import { readCatalogFlag, readToolGenModelFlag, requireNewFolder } from './toolgen-inputs.js';
 
 export const ADD_SUMMARY =
   'Add tools to a trained ToolGen model without retraining: new tool tokens whose output rows are read from the model\'s ' +
@@ -21,25 +21,25 @@ export const addFlags = {
 export async function runAdd(argv: readonly string[]): Promise<number> {
   const f = commandFlags(argv, 'tools add', ADD_SUMMARY + '.', addFlags);
   if (f === null) return 0;
-  if (existsSync(f.out) && (!statSync(f.out).isDirectory() || readdirSync(f.out).length > 0)) {
-    throw new CliError(`--out ${f.out} already exists and is not an empty folder; choose a new path`);
-  }
+  requireNewFolder(f.out);
   const knownPath = f.known ?? join(f.model, CATALOG_FILE);
   if (!existsSync(knownPath)) throw new CliError(`--model ${f.model} has no ${CATALOG_FILE}; give the tools it was trained on with --known`);
-  const known = readCatalogFlag(knownPath);
+  const catalog = readCatalogFlag(knownPath);
   const added = readCatalogFlag(f.catalog);
   const loaded = await readToolGenModelFlag(f.model);
   const knownIds = new Set(loaded.index.toolIds());
+  // The tools of the catalog that the model's index holds: the ones it was trained on.
+  const known = catalog.filter((t) => knownIds.has(t.id));
   const already = added.filter((t) => knownIds.has(t.id));
   if (already.length > 0) throw new CliError(`--catalog ${f.catalog}: ${already.length} tools are already in the model's index (first: '${already[0]!.id}')`);
   let grown;
   try {
-    const tg = await prepareToolGenModel(loaded.model, loaded.tokenizer, known.filter((t) => knownIds.has(t.id)), loaded.index.scheme, loaded.index);
+    const tg = await prepareToolGenModel(loaded.model, loaded.tokenizer, known, loaded.index.scheme, loaded.index);
     grown = await addTools(tg, added, { rows: f.rows as NewToolRows, known });
   } catch (err) {
     throw new CliError(`tools add: ${(err as Error).message}`);
   }
-  saveToolGenModel(grown, f.out, [...known.filter((t) => knownIds.has(t.id)), ...added]);
+  saveToolGenModel(grown, f.out, [...known, ...added]);
   process.stdout.write(`${f.out}: ${grown.index.size} tools (${added.length} added, ${f.rows} rows)\n`);
   return 0;
 }

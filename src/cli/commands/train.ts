@@ -5,7 +5,6 @@ import type { RetrievalQuery } from '../../data/types.js';
 import { INDEX_SCHEMES, type IndexScheme } from '../../indexing/schemes.js';
 import type { GenerativeModel } from '../../retrieval/generative.js';
 import { teacherDistributions, type ToolDistributions } from '../../methods/toolgen/distill.js';
-import type { SftConfig } from '../../train/objectives/sft.js';
 import { TOOLGEN_STAGES, type ToolGenModel, type ToolGenStage } from '../../methods/toolgen/model.js';
 import { FINISH_TOOL, prepareToolGenModel, trainToolGenStage } from '../../methods/toolgen/stages.js';
 import { CliCommand, CliError, helpText, parseFlags, subcommand, wantsHelp, type ParsedFlags } from '../args.js';
@@ -104,7 +103,8 @@ const toolgenCommand: CliCommand = {
     }
     const f = parseFlags(argv, flags);
     if (f._.length > 0) throw new CliError(`unexpected argument '${f._[0]}'`);
-    const sftFromFlags = sftConfigFromFlags(f);
+    // Checked for --recipe too, so a bad value is refused before anything trains.
+    const sft = sftConfigFromFlags(f);
     if (f.recipe !== undefined) return trainWithRecipe(f);
     if (f.stage === undefined) throw new CliError('give --stage (memorization, retrieval or agent), or --recipe for the whole retrieval recipe');
     if (f.model === undefined) throw new CliError('--stage needs --model (a model directory or Hugging Face id; `toolken init` makes one from scratch)');
@@ -132,7 +132,6 @@ const toolgenCommand: CliCommand = {
     if (stage === 'retrieval') queries = readQueriesFlag('--data', f.data!, tools);
     if (stage === 'agent') trajectories = answerFiles(f.data!).map((file) => userInput(`--data ${file}`, () => readToolBenchAnswer(file)));
 
-    const sft: SftConfig = sftFromFlags;
     const config = {
       stage, model, catalog: resolve(f.catalog), data: f.data === undefined ? null : resolve(f.data), index: scheme,
       loraRank: f.loraRank ?? null, withMemorization: f.withMemorization, valFraction, sft,

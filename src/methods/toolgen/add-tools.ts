@@ -137,22 +137,18 @@ export async function addTools(tg: ToolGenModel, tools: readonly Tool[], o: AddT
   const knownIds = new Set(tg.index.toolIds());
   const known = (o.known ?? []).filter((t) => knownIds.has(t.id));
   if (known.length < 2) throw new Error('add tools: document-state rows need the known tools\' documents (pass the catalog the model was trained on), or use name-mean rows');
-  const stride = Math.max(1, Math.floor(known.length / 512));
+  const stride = Math.ceil(known.length / 512);
   const sample = known.filter((_, i) => i % stride === 0);
+  // The grown model keeps every known row where it was, so one copy of its weights serves both to read the known
+  // rows the regression fits and to write the predicted ones.
   const output = tg.model.config.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
-  const table = new Map(tg.model.tensors().map((t) => [t.name, t.data] as const)).get(output)!;
+  const grown = new Map(expansion.model.tensors().map((t) => [t.name, t.data] as const));
+  const table = grown.get(output)!;
   const rowOf = (id: string): Float32Array => {
     const tokenId = tg.tokenizer.tokenToId(tg.index.toolToText(id))!;
     return table.subarray(tokenId * dim, (tokenId + 1) * dim);
   };
   const predict = fitDocumentToRow(sample.map((t) => documentState(tg, t)), sample.map((t) => rowOf(t.id)), dim, o.ridge ?? 0.1);
-
-  // Write the predicted rows into the grown model's output table, keeping its other rows as they are.
-  const grown = new Map(expansion.model.tensors().map((t) => [t.name, t.data] as const));
-  const target = Float32Array.from(grown.get(output)!);
-  tools.forEach((tool, i) => {
-    target.set(predict(documentState(tg, tool)), expansion.tokenIds[i]! * dim);
-  });
-  grown.set(output, target);
+  tools.forEach((tool, i) => table.set(predict(documentState(tg, tool)), expansion.tokenIds[i]! * dim));
   return { model: new DecoderModel(expansion.model.config, grown, expansion.model.backend), tokenizer: tg.tokenizer, index, newRows };
 }
