@@ -40,13 +40,16 @@ export const defaultScratchOptions: ScratchModelOptions = {
   vocabSize: 2048, dim: 192, layers: 4, heads: 6, kvHeads: 2, hiddenDim: 512, maxPositions: 512, seed: 0,
 };
 
-/** A BPE tokenizer for `texts` whose end of turn (`<|im_end|>`) is the end-of-sequence token, with ChatML. */
-export function trainScratchTokenizer(texts: Iterable<string>, vocabSize: number): Tokenizer {
+/**
+ * A BPE tokenizer for `texts` whose end of turn (`<|im_end|>`) is the end-of-sequence token, with ChatML or another
+ * template over the same markers (e.g. a Hermes-style one that renders tools and tool calls).
+ */
+export function trainScratchTokenizer(texts: Iterable<string>, vocabSize: number, chatTemplate: string = CHATML_TEMPLATE): Tokenizer {
   return trainByteLevelBpe(texts, {
     vocabSize,
     specialTokens: CHATML_SPECIAL_TOKENS,
     eosToken: '<|im_end|>',
-    chatTemplate: CHATML_TEMPLATE,
+    chatTemplate,
     minFrequency: 2,
   });
 }

@@ -1,0 +1,339 @@
+/**
+ * `npm run bench:function-calling [-- --quick]`: the four experiments of "What Actually Improves LLM Tool Calling?"
+ * (issue 14) on a small base that this bench pretrains from scratch (there is no pretrained instruction model here).
+ *
+ * 1. Data: every training catalog (BFCL's Python single-turn categories, Seal-Tools dev, API-Bank level-1/2,
+ *    ToolAlpaca, the demo catalog), each example checked by the BFCL checker, split with a seeded BFCL test split
+ *    that no training or pretraining text may touch (assertNoTestLeak, by id and by question text).
+ * 2. Base: a byte-level BPE tokenizer with a Hermes-style tool template and a small Llama, pretrained on the
+ *    training examples as plain text (functions, question, calls as JSON; no chat markers, no <tool_call> tags).
+ *    Cached by its plan in runs/function-calling-bench/base-<mode>/.
+ * 3. Methods: base, SFT (LoRA), and on the SFT model constrained decoding.
+ *    Generalisation: unseen tools (no training example offers or calls a test function) and unseen patterns (no
+ *    parallel_multiple training example, tested on parallel_multiple). Diversity: N simple examples against N/4 of
+ *    each of the four patterns, the same steps.
+ * Every answer is generated in FC mode (the functions as chat-template tools, calls parsed from <tool_call> blocks)
+ * on the BFCL test questions of simple_python, multiple, parallel and parallel_multiple, and judged by the BFCL
+ * checker's official reading. `overall` is the unweighted mean of a variant's categories, as the leaderboard's
+ * summaries are.
+ *
+ * Records `fc/<experiment>/<variant>/accuracy/<category|overall>` into bench/results/function-calling.json; the run
+ * directory runs/function-calling-bench/<mode>/ holds config.json, metrics.jsonl (one line per variant), report.md
+ * and per variant its training run and answers. Every finished training run and evaluation is kept and reused when
+ * the plan is unchanged, so an interrupted bench resumes where it stopped. `--pretrain-steps N`, `--sft-steps N`
+ * and `--questions N` (per category) shorten a plan.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { sharedDatasetsDir } from '../src/data/loaders/files.js';
+import { bfclResultPath, generateBfclAnswers, type BfclAnswer, type BfclGenerationOptions } from '../src/eval/bfcl/runner.js';
+import { loadCategory, type BfclCategory, type BfclEntry } from '../src/eval/bfcl/dataset.js';
+import { scoreEntries } from '../src/eval/bfcl/score.js';
+import {
+  assertNoTestLeak, checkExamples, diversitySets, loadDataSource, pretrainingDocument, splitFcExamples, splitManifest, styledConversation,
+  trainFunctionCallingSft, unseenPatternsTraining, unseenToolsTraining, functionNames, DEFAULT_LORA_TARGETS, type FcExample, type FcSplit,
+} from '../src/methods/function-calling/index.js';
+import { loadLoraAdapter, type LoraConfig } from '../src/models/lora.js';
+import { loadModel, type LoadedModel } from '../src/models/load.js';
+import { saveModel } from '../src/models/save.js';
+import { formatDuration, ProgressBar } from '../src/report/progress.js';
+import { HERMES_TOOL_TEMPLATE } from '../src/serve/prompt.js';
+import { applyChatTemplate } from '../src/tokenizer/chat-template.js';
+import { defaultSftConfig, SftObjective, type SftConfig } from '../src/train/objectives/sft.js';
+import { RunDirectory } from '../src/train/run-dir.js';
+import { scratchModel, trainScratchTokenizer, type ScratchModelOptions } from '../src/train/scratch.js';
+import { Trainer } from '../src/train/trainer.js';
+import { writeFileAtomic, writeJsonAtomic } from '../src/util/fs.js';
+import { hashString, seededRandom, shuffled } from '../src/util/random.js';
+import { cpuParams, writeResults, type BenchRecord } from './lib.js';
+
+const quick = process.argv.includes('--quick');
+const mode = quick ? 'quick' : 'full';
+const datasets = sharedDatasetsDir();
+const bfclDir = join(datasets, 'bfcl');
+const root = join(process.cwd(), 'runs', 'function-calling-bench');
+const started = performance.now();
+
+/** The BFCL categories every variant is tested on: the leaderboard's four non-live single-turn AST categories. */
+const TEST_CATEGORIES = ['simple_python', 'multiple', 'parallel', 'parallel_multiple'] as const satisfies readonly BfclCategory[];
+
+interface Plan {
+  readonly seed: number;
+  /** Share of the BFCL questions held out as the test split. */
+  readonly testFraction: number;
+  readonly model: ScratchModelOptions;
+  readonly pretrain: { readonly steps: number; readonly batch: number; readonly sequenceLength: number; readonly lr: number };
+  readonly sft: { readonly steps: number; readonly batch: number; readonly lr: number; readonly maxLength: number; readonly rank: number; readonly alpha: number };
+  /** Test questions per category (at most; the split has what it has). */
+  readonly questions: number;
+  /** Examples of each diversity set. */
+  readonly diversityExamples: number;
+  /** Most new tokens per answer. */
+  readonly maxTokens: number;
+}
+
+const PLANS: Record<'quick' | 'full', Plan> = {
+  quick: {
+    seed: 0, testFraction: 0.25,
+    model: { vocabSize: 1024, dim: 64, layers: 2, heads: 4, kvHeads: 2, hiddenDim: 160, maxPositions: 1024, seed: 0, projectionStd: 0.125 },
+    pretrain: { steps: 120, batch: 8, sequenceLength: 384, lr: 3e-3 },
+    sft: { steps: 40, batch: 8, lr: 3e-3, maxLength: 640, rank: 16, alpha: 32 },
+    questions: 6, diversityExamples: 100, maxTokens: 96,
+  },
+  full: {
+    seed: 0, testFraction: 0.25,
+    model: { vocabSize: 4096, dim: 192, layers: 3, heads: 6, kvHeads: 2, hiddenDim: 512, maxPositions: 1024, seed: 0, projectionStd: 1 / Math.sqrt(192) },
+    pretrain: { steps: 1200, batch: 8, sequenceLength: 512, lr: 2e-3 },
+    sft: { steps: 400, batch: 8, lr: 2e-3, maxLength: 768, rank: 32, alpha: 64 },
+    questions: Infinity, diversityExamples: 500, maxTokens: 192,
+  },
+};
+
+/** `--name N` from the command line, for shortening a plan. */
+function override(name: string): number | undefined {
+  const at = process.argv.indexOf(`--${name}`);
+  if (at === -1) return undefined;
+  const value = Number(process.argv[at + 1]);
+  if (!(Number.isInteger(value) && value > 0)) throw new Error(`--${name} needs a positive integer, got ${process.argv[at + 1]}`);
+  return value;
+}
+const base0 = PLANS[mode];
+const pretrainSteps = override('pretrain-steps');
+const sftSteps = override('sft-steps');
+const questions = override('questions');
+const plan: Plan = {
+  ...base0,
+  pretrain: { ...base0.pretrain, ...(pretrainSteps === undefined ? {} : { steps: pretrainSteps }) },
+  sft: { ...base0.sft, ...(sftSteps === undefined ? {} : { steps: sftSteps }) },
+  ...(questions === undefined ? {} : { questions }),
+};
+const planKey = (value: unknown): string => hashString(JSON.stringify(value)).toString(16);
+
+// ---------------------------------------------------------------- data
+
+const SOURCES = [
+  `bfcl:${bfclDir}`,
+  `seal-tools:${join(datasets, 'seal-tools', 'Seal-Tools_Dataset')}`,
+  `api-bank:${join(datasets, 'api-bank')}`,
+  `toolalpaca:${join(datasets, 'toolalpaca', 'data', 'eval_real.json')}`,
+  `toolalpaca:${join(datasets, 'toolalpaca', 'data', 'eval_simulated.json')}`,
+  'demo',
+];
+const loaded = SOURCES.flatMap((spec) => loadDataSource(spec, plan.seed));
+const checked = checkExamples(loaded);
+const split: FcSplit = splitFcExamples(checked.passed, { seed: plan.seed, validation: 0, test: plan.testFraction });
+process.stderr.write(`data: ${loaded.length} examples, ${checked.failures.length} failing the checker; train ${split.train.length}, BFCL test ${split.test.length}, dropped ${split.dropped.length}\n`);
+
+/** Every training set of the bench must hold no test question; this is asserted for each one. */
+function noLeak(train: readonly FcExample[]): readonly FcExample[] {
+  assertNoTestLeak({ train, validation: [], test: split.test });
+  return train;
+}
+
+const testIds = new Set(split.test.map((e) => e.id));
+const testEntries: BfclEntry[] = TEST_CATEGORIES.flatMap((c) => {
+  const held = loadCategory(bfclDir, c).filter((e) => testIds.has(`bfcl/${e.id}`));
+  return shuffled(held, seededRandom(plan.seed + 1)).slice(0, Math.min(held.length, plan.questions));
+});
+const testFunctions = new Set(split.test.flatMap((e) => [...functionNames(e)]));
+
+// ---------------------------------------------------------------- base
+
+const modeDir = join(root, mode);
+mkdirSync(modeDir, { recursive: true });
+
+/** Pretrains the base on packed plain-text documents with the Trainer's SFT objective (every token labelled). */
+function pretrain(model: ReturnType<typeof scratchModel>, tokenizer: ReturnType<typeof trainScratchTokenizer>, documents: readonly string[], runPath: string): number {
+  const eos = tokenizer.eosId!;
+  const texts = documents.map((d) => {
+    const ids = [...tokenizer.encode(d), eos];
+    return { inputIds: ids, labels: ids };
+  });
+  const p = plan.pretrain;
+  const tokens = texts.reduce((n, t) => n + t.inputIds.length, 0);
+  const sequences = Math.floor(tokens / (p.sequenceLength + 1));
+  process.stderr.write(`pretraining corpus: ${documents.length} documents, ${tokens} tokens (${sequences} sequences of ${p.sequenceLength})\n`);
+  const config: SftConfig = {
+    ...defaultSftConfig, batchSize: p.batch, maxLength: p.sequenceLength + 1, packing: true, padId: eos, lr: p.lr, minLr: p.lr / 10, warmup: 0.05,
+    weightDecay: 0.01, epochs: Math.max(1, Math.ceil((p.steps * p.batch) / Math.max(1, sequences))), maxSteps: p.steps, checkpointEvery: 200, seed: plan.seed,
+  };
+  const objective = new SftObjective({ model, train: texts, settings: config });
+  const run = RunDirectory.open(runPath, { resume: true });
+  run.writeConfig({ kind: 'pretrain', plan: { model: plan.model, pretrain: p } });
+  return new Trainer({ model, objective, config }).train({ run, showProgress: true }).finalLoss;
+}
+
+const basePlan = { seed: plan.seed, testFraction: plan.testFraction, model: plan.model, pretrain: plan.pretrain };
+const baseDir = join(root, `base-${mode}`);
+
+async function pretrainedBase(): Promise<{ seconds: number; cached: boolean; documents: number }> {
+  const planFile = join(baseDir, 'pretrain-plan.json');
+  const planText = JSON.stringify(basePlan);
+  const pretrainExamples = noLeak(split.train);
+  if (existsSync(join(baseDir, 'config.json')) && existsSync(planFile) && readFileSync(planFile, 'utf8') === planText) return { seconds: 0, cached: true, documents: pretrainExamples.length };
+  const t0 = performance.now();
+  const documents = shuffled(pretrainExamples, seededRandom(plan.seed)).map(pretrainingDocument);
+  // The tokenizer also sees the chat-rendered examples, so that the template's markers and tags are few tokens.
+  const rendered = pretrainExamples.slice(0, 2000).map((e) => {
+    const c = styledConversation(e, { style: 'fc' });
+    return applyChatTemplate(HERMES_TOOL_TEMPLATE, c.messages, { ...(c.tools ? { tools: c.tools } : {}) });
+  });
+  const tokenizer = trainScratchTokenizer([...documents, ...rendered], plan.model.vocabSize, HERMES_TOOL_TEMPLATE);
+  const model = scratchModel(tokenizer, plan.model);
+  const loss = pretrain(model, tokenizer, documents, join(root, `pretrain-${mode}-${planKey(basePlan)}`));
+  saveModel(model, tokenizer, baseDir);
+  writeFileAtomic(planFile, planText);
+  const seconds = (performance.now() - t0) / 1000;
+  process.stderr.write(`base pretrained in ${formatDuration(seconds)}, final loss ${loss.toFixed(3)}, saved to ${baseDir}\n`);
+  return { seconds, cached: false, documents: documents.length };
+}
+
+const base = await pretrainedBase();
+const loadBase = (): Promise<LoadedModel> => loadModel(baseDir);
+
+// ---------------------------------------------------------------- evaluation
+
+interface Scored {
+  readonly categories: Partial<Record<BfclCategory, number>>;
+  readonly overall: number;
+  readonly questions: number;
+  readonly seconds: number;
+}
+
+/**
+ * Answers and scores `entries` for one variant, or reads the scores a previous run of the same plan left. The
+ * variant's folder gets the leaderboard's result files, our verdicts and scores.json.
+ */
+function evaluate(dir: string, label: string, model: LoadedModel, entries: readonly BfclEntry[], options: Partial<BfclGenerationOptions> = {}): Scored {
+  const key = planKey({ plan, base: basePlan, entries: entries.map((e) => e.id), options });
+  const scoresFile = join(dir, 'scores.json');
+  if (existsSync(scoresFile)) {
+    const saved = JSON.parse(readFileSync(scoresFile, 'utf8')) as Scored & { key: string };
+    if (saved.key === key) return saved;
+  }
+  const t0 = performance.now();
+  let bar: ProgressBar | undefined;
+  const answers: BfclAnswer[] = generateBfclAnswers(model, entries, {
+    mode: 'fc', maxTokens: plan.maxTokens, batchSize: 8, ...options,
+    onStart: (total) => (bar = new ProgressBar({ total, label: `eval ${label}`, unit: 'q' })),
+    onAnswer: () => bar?.tick(),
+  });
+  bar?.finish();
+  const report = scoreEntries(entries, new Map(answers.map((a) => [a.id, a.result])), { reading: 'official', mode: 'fc' });
+  const categories: Partial<Record<BfclCategory, number>> = {};
+  for (const [name, s] of Object.entries(report.categories)) categories[name as BfclCategory] = s.accuracy;
+  const values = Object.values(categories);
+  const scored: Scored = { categories, overall: values.reduce((a, b) => a + b, 0) / values.length, questions: entries.length, seconds: (performance.now() - t0) / 1000 };
+  for (const category of new Set(entries.map((e) => e.category))) {
+    const path = bfclResultPath(dir, label, category);
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileAtomic(path, answers.filter((a) => a.category === category).map((a) => JSON.stringify({ id: a.id, result: a.result })).join('\n') + '\n');
+  }
+  writeFileAtomic(join(dir, 'verdicts.jsonl'), report.verdicts.map((v) => JSON.stringify(v)).join('\n') + '\n');
+  writeJsonAtomic(scoresFile, { ...scored, key });
+  return scored;
+}
+
+// ---------------------------------------------------------------- training
+
+const lora = (): LoraConfig => ({ rank: plan.sft.rank, alpha: plan.sft.alpha, dropout: 0, targetModules: [...DEFAULT_LORA_TARGETS], seed: plan.seed });
+
+/** LoRA SFT of a fresh copy of the base on `train`, or the adapter a previous run of the same plan saved. */
+async function sft(dir: string, train: readonly FcExample[]): Promise<LoadedModel> {
+  const model = await loadBase();
+  const key = planKey({ base: basePlan, sft: plan.sft, train: train.map((e) => e.id) });
+  const keyFile = join(dir, 'train-key.txt');
+  const finalDir = join(dir, 'train', 'final');
+  const same = existsSync(keyFile) && readFileSync(keyFile, 'utf8') === key;
+  if (same && existsSync(join(finalDir, 'adapter_config.json'))) {
+    loadLoraAdapter(model.model, finalDir);
+    return model;
+  }
+  if (!same) rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  writeFileAtomic(keyFile, key);
+  const s = plan.sft;
+  const config: SftConfig = {
+    ...defaultSftConfig, batchSize: s.batch, maxLength: s.maxLength, groupByLength: true, padId: model.tokenizer.eosId!, lr: s.lr, minLr: s.lr / 10, warmup: 0.05,
+    epochs: Math.max(1, Math.ceil((s.steps * s.batch) / train.length)), maxSteps: s.steps, checkpointEvery: 100, seed: plan.seed,
+  };
+  const run = RunDirectory.open(join(dir, 'train'), { resume: true });
+  run.writeConfig({ kind: 'sft', examples: train.length, sft: config, lora: lora() });
+  trainFunctionCallingSft({ model: model.model, tokenizer: model.tokenizer, train, render: { style: 'fc' }, adapter: { kind: 'lora', lora: lora() }, sft: config, run, baseModel: baseDir, showProgress: true });
+  return model;
+}
+
+// ---------------------------------------------------------------- the experiments
+
+const run = RunDirectory.open(modeDir, { resume: true });
+run.writeConfig({ plan, basePlan, sources: SOURCES, split: { train: split.train.length, test: split.test.length, evaluated: testEntries.length }, checkerFailures: checked.failures.length });
+writeJsonAtomic(join(modeDir, 'split.json'), splitManifest(split));
+
+const records: BenchRecord[] = [];
+const cpu = cpuParams();
+const rows: { experiment: string; variant: string; scored: Scored; examples: number; steps: number }[] = [];
+
+function record(experiment: string, variant: string, scored: Scored, examples: number, steps: number): void {
+  rows.push({ experiment, variant, scored, examples, steps });
+  const params = {
+    plan: mode, steps, examples, seeds: String(plan.seed), cpuModel: cpu.cpuModel, questions: scored.questions, reading: 'official', mode: 'fc',
+    pretrainSteps: plan.pretrain.steps, dim: plan.model.dim, layers: plan.model.layers, vocab: plan.model.vocabSize, loraRank: plan.sft.rank,
+  };
+  for (const [category, value] of Object.entries(scored.categories)) records.push({ name: `fc/${experiment}/${variant}/accuracy/${category}`, value, unit: 'ratio', params });
+  records.push({ name: `fc/${experiment}/${variant}/accuracy/overall`, value: scored.overall, unit: 'ratio', params });
+  run.appendMetric({ step: rows.length, experiment, variant, overall: scored.overall, examples, steps, ...scored.categories });
+  const cats = Object.entries(scored.categories).map(([c, v]) => `${c} ${(100 * v).toFixed(1)}`).join(', ');
+  process.stderr.write(`${experiment}/${variant}: overall ${(100 * scored.overall).toFixed(1)}% (${cats})\n`);
+}
+
+const at = (experiment: string, variant: string): string => join(modeDir, experiment, variant);
+const patternTest = testEntries.filter((e) => e.category === 'parallel_multiple');
+
+// Methods.
+const baseModel = await loadBase();
+const baseScores = evaluate(at('methods', 'base'), 'base', baseModel, testEntries);
+record('methods', 'base', baseScores, 0, 0);
+const allTrain = noLeak(split.train);
+const sftModel = await sft(at('methods', 'sft'), allTrain);
+record('methods', 'sft', evaluate(at('methods', 'sft'), 'sft', sftModel, testEntries), allTrain.length, plan.sft.steps);
+record('methods', 'sft-constrained', evaluate(at('methods', 'sft-constrained'), 'sft-constrained', sftModel, testEntries, { constrained: true }), allTrain.length, plan.sft.steps);
+
+// Generalisation: the base is scored on the same questions as each fine-tuned variant.
+const unseenTools = noLeak(unseenToolsTraining(split.train, testFunctions));
+record('generalization', 'unseen-tools-base', baseScores, 0, 0);
+const unseenToolsModel = await sft(at('generalization', 'unseen-tools-sft'), unseenTools);
+record('generalization', 'unseen-tools-sft', evaluate(at('generalization', 'unseen-tools-sft'), 'unseen-tools-sft', unseenToolsModel, testEntries), unseenTools.length, plan.sft.steps);
+
+const unseenPatterns = noLeak(unseenPatternsTraining(split.train));
+record('generalization', 'unseen-patterns-base', evaluate(at('generalization', 'unseen-patterns-base'), 'unseen-patterns-base', baseModel, patternTest), 0, 0);
+const unseenPatternsModel = await sft(at('generalization', 'unseen-patterns-sft'), unseenPatterns);
+record('generalization', 'unseen-patterns-sft', evaluate(at('generalization', 'unseen-patterns-sft'), 'unseen-patterns-sft', unseenPatternsModel, patternTest), unseenPatterns.length, plan.sft.steps);
+
+// Diversity: the same number of examples and steps, one pattern against four.
+const diversity = diversitySets(split.train, plan.diversityExamples, plan.seed);
+for (const [variant, train] of [['simple-only', diversity.simpleOnly], ['all-categories', diversity.allCategories]] as const) {
+  const model = await sft(at('diversity', variant), noLeak(train));
+  record('diversity', variant, evaluate(at('diversity', variant), variant, model, testEntries), train.length, plan.sft.steps);
+}
+
+// ---------------------------------------------------------------- results
+
+const seconds = (performance.now() - started) / 1000;
+records.push({ name: 'fc/base/pretrain-seconds', value: base.seconds, unit: 's', params: { plan: mode, cached: base.cached, documents: base.documents, steps: plan.pretrain.steps, cpuModel: cpu.cpuModel } });
+records.push({ name: 'fc/bench/seconds', value: seconds, unit: 's', params: { plan: mode, cpuModel: cpu.cpuModel } });
+const pct = (x: number | undefined): string => (x === undefined ? '' : `${(100 * x).toFixed(1)}`);
+const report = [
+  `# Function-calling bench (${mode})`,
+  '',
+  `Base: ${plan.model.layers} layers of ${plan.model.dim}, vocabulary ${plan.model.vocabSize}, pretrained ${plan.pretrain.steps} steps of ${plan.pretrain.batch} x ${plan.pretrain.sequenceLength} tokens from scratch on ${base.documents} training examples as plain text.`,
+  `Fine-tuning: LoRA rank ${plan.sft.rank} (alpha ${plan.sft.alpha}) on ${DEFAULT_LORA_TARGETS.join(', ')}, ${plan.sft.steps} steps of ${plan.sft.batch}, lr ${plan.sft.lr}.`,
+  `Test: ${testEntries.length} held-out BFCL questions (${TEST_CATEGORIES.join(', ')}), FC mode, BFCL checker, official reading; accuracy in %.`,
+  '',
+  `| experiment | variant | examples | ${TEST_CATEGORIES.join(' | ')} | overall |`,
+  `| --- | --- | ---: | ${TEST_CATEGORIES.map(() => '---:').join(' | ')} | ---: |`,
+  ...rows.map((r) => `| ${r.experiment} | ${r.variant} | ${r.examples} | ${TEST_CATEGORIES.map((c) => pct(r.scored.categories[c])).join(' | ')} | ${pct(r.scored.overall)} |`),
+  '',
+  `${formatDuration(seconds)} in all (pretraining ${base.cached ? 'cached' : formatDuration(base.seconds)}).`,
+].join('\n');
+writeFileAtomic(join(modeDir, 'report.md'), report + '\n');
+process.stdout.write(`${report}\n\n${writeResults('function-calling', records)}\nreport: ${join(modeDir, 'report.md')}\n`);
