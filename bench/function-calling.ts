@@ -21,7 +21,7 @@
  * directory runs/function-calling-bench/<mode>/ holds config.json, metrics.jsonl (one line per variant), report.md
  * and per variant its training run and answers. Every finished training run and evaluation is kept and reused when
  * the plan is unchanged, so an interrupted bench resumes where it stopped. `--pretrain-steps N`, `--sft-steps N`
- * and `--questions N` (per category) shorten a plan.
+ * and `--questions N` (per category) shorten a plan; `--base-only` stops once the base is pretrained and cached.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -82,10 +82,10 @@ const PLANS: Record<'quick' | 'full', Plan> = {
   },
   full: {
     seed: 0, testFraction: 0.25,
-    model: { vocabSize: 4096, dim: 192, layers: 3, heads: 6, kvHeads: 2, hiddenDim: 512, maxPositions: 1024, seed: 0, projectionStd: 1 / Math.sqrt(192) },
-    pretrain: { steps: 1200, batch: 8, sequenceLength: 512, lr: 2e-3 },
-    sft: { steps: 400, batch: 8, lr: 2e-3, maxLength: 768, rank: 32, alpha: 64 },
-    questions: Infinity, diversityExamples: 500, maxTokens: 192,
+    model: { vocabSize: 2048, dim: 96, layers: 2, heads: 4, kvHeads: 2, hiddenDim: 256, maxPositions: 1024, seed: 0, projectionStd: 1 / Math.sqrt(96) },
+    pretrain: { steps: 300, batch: 8, sequenceLength: 384, lr: 3e-3 },
+    sft: { steps: 100, batch: 8, lr: 3e-3, maxLength: 640, rank: 32, alpha: 64 },
+    questions: 25, diversityExamples: 500, maxTokens: 128,
   },
 };
 
@@ -189,6 +189,10 @@ async function pretrainedBase(): Promise<{ seconds: number; cached: boolean; doc
 }
 
 const base = await pretrainedBase();
+if (process.argv.includes('--base-only')) {
+  process.stdout.write(`base ready in ${baseDir}\n`);
+  process.exit(0);
+}
 const loadBase = (): Promise<LoadedModel> => loadModel(baseDir);
 
 // ---------------------------------------------------------------- evaluation

