@@ -75,16 +75,16 @@ interface Plan {
 const PLANS: Record<'quick' | 'full', Plan> = {
   quick: {
     seed: 0, testFraction: 0.25,
-    model: { vocabSize: 1024, dim: 64, layers: 2, heads: 4, kvHeads: 2, hiddenDim: 160, maxPositions: 1024, seed: 0, projectionStd: 0.125 },
-    pretrain: { steps: 120, batch: 8, sequenceLength: 384, lr: 3e-3 },
-    sft: { steps: 40, batch: 8, lr: 3e-3, maxLength: 640, rank: 16, alpha: 32 },
-    questions: 6, diversityExamples: 100, maxTokens: 96,
+    model: { vocabSize: 1024, dim: 64, layers: 2, heads: 4, kvHeads: 2, hiddenDim: 128, maxPositions: 1024, seed: 0, projectionStd: 0.125 },
+    pretrain: { steps: 60, batch: 8, sequenceLength: 256, lr: 3e-3 },
+    sft: { steps: 12, batch: 8, lr: 3e-3, maxLength: 512, rank: 8, alpha: 16 },
+    questions: 4, diversityExamples: 40, maxTokens: 64,
   },
   full: {
     seed: 0, testFraction: 0.25,
     model: { vocabSize: 2048, dim: 96, layers: 2, heads: 4, kvHeads: 2, hiddenDim: 256, maxPositions: 1024, seed: 0, projectionStd: 1 / Math.sqrt(96) },
     pretrain: { steps: 300, batch: 8, sequenceLength: 384, lr: 3e-3 },
-    sft: { steps: 100, batch: 8, lr: 3e-3, maxLength: 640, rank: 32, alpha: 64 },
+    sft: { steps: 80, batch: 8, lr: 3e-3, maxLength: 640, rank: 32, alpha: 64 },
     questions: 25, diversityExamples: 500, maxTokens: 128,
   },
 };
@@ -200,6 +200,10 @@ const loadBase = (): Promise<LoadedModel> => loadModel(baseDir);
 interface Scored {
   readonly categories: Partial<Record<BfclCategory, number>>;
   readonly overall: number;
+  /** Share of answers that decode to calls at all (what JSON repair and constrained decoding act on). */
+  readonly decoded: number;
+  /** How many answers failed by each checker rule: why a variant scores what it scores. */
+  readonly failures: Readonly<Record<string, number>>;
   readonly questions: number;
   readonly seconds: number;
 }
@@ -227,7 +231,10 @@ function evaluate(dir: string, label: string, model: LoadedModel, entries: reado
   const categories: Partial<Record<BfclCategory, number>> = {};
   for (const [name, s] of Object.entries(report.categories)) categories[name as BfclCategory] = s.accuracy;
   const values = Object.values(categories);
-  const scored: Scored = { categories, overall: values.reduce((a, b) => a + b, 0) / values.length, questions: entries.length, seconds: (performance.now() - t0) / 1000 };
+  const failures: Record<string, number> = {};
+  for (const v of report.verdicts) if (!v.valid) failures[v.rule ?? 'unknown'] = (failures[v.rule ?? 'unknown'] ?? 0) + 1;
+  const decoded = 1 - (failures['ast_decoder:decoder_failed'] ?? 0) / entries.length;
+  const scored: Scored = { categories, overall: values.reduce((a, b) => a + b, 0) / values.length, decoded, failures, questions: entries.length, seconds: (performance.now() - t0) / 1000 };
   for (const category of new Set(entries.map((e) => e.category))) {
     const path = bfclResultPath(dir, label, category);
     mkdirSync(join(path, '..'), { recursive: true });
@@ -285,9 +292,11 @@ function record(experiment: string, variant: string, scored: Scored, examples: n
   };
   for (const [category, value] of Object.entries(scored.categories)) records.push({ name: `fc/${experiment}/${variant}/accuracy/${category}`, value, unit: 'ratio', params });
   records.push({ name: `fc/${experiment}/${variant}/accuracy/overall`, value: scored.overall, unit: 'ratio', params });
+  records.push({ name: `fc/${experiment}/${variant}/decoded/overall`, value: scored.decoded, unit: 'ratio', params });
   run.appendMetric({ step: rows.length, experiment, variant, overall: scored.overall, examples, steps, ...scored.categories });
   const cats = Object.entries(scored.categories).map(([c, v]) => `${c} ${(100 * v).toFixed(1)}`).join(', ');
-  process.stderr.write(`${experiment}/${variant}: overall ${(100 * scored.overall).toFixed(1)}% (${cats})\n`);
+  const why = Object.entries(scored.failures).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([rule, n]) => `${rule} ${n}`).join(', ');
+  process.stderr.write(`${experiment}/${variant}: overall ${(100 * scored.overall).toFixed(1)}% (${cats}); decoded ${(100 * scored.decoded).toFixed(0)}%; failures: ${why}\n`);
 }
 
 const at = (experiment: string, variant: string): string => join(modeDir, experiment, variant);
@@ -333,9 +342,12 @@ const report = [
   `Fine-tuning: LoRA rank ${plan.sft.rank} (alpha ${plan.sft.alpha}) on ${DEFAULT_LORA_TARGETS.join(', ')}, ${plan.sft.steps} steps of ${plan.sft.batch}, lr ${plan.sft.lr}.`,
   `Test: ${testEntries.length} held-out BFCL questions (${TEST_CATEGORIES.join(', ')}), FC mode, BFCL checker, official reading; accuracy in %.`,
   '',
-  `| experiment | variant | examples | ${TEST_CATEGORIES.join(' | ')} | overall |`,
-  `| --- | --- | ---: | ${TEST_CATEGORIES.map(() => '---:').join(' | ')} | ---: |`,
-  ...rows.map((r) => `| ${r.experiment} | ${r.variant} | ${r.examples} | ${TEST_CATEGORIES.map((c) => pct(r.scored.categories[c])).join(' | ')} | ${pct(r.scored.overall)} |`),
+  `| experiment | variant | examples | ${TEST_CATEGORIES.join(' | ')} | overall | decoded | main failures |`,
+  `| --- | --- | ---: | ${TEST_CATEGORIES.map(() => '---:').join(' | ')} | ---: | ---: | --- |`,
+  ...rows.map((r) => {
+    const why = Object.entries(r.scored.failures).sort((a, b) => b[1] - a[1]).slice(0, 2).map(([rule, n]) => `${rule} (${n})`).join(', ');
+    return `| ${r.experiment} | ${r.variant} | ${r.examples} | ${TEST_CATEGORIES.map((c) => pct(r.scored.categories[c])).join(' | ')} | ${pct(r.scored.overall)} | ${pct(r.scored.decoded)} | ${why} |`;
+  }),
   '',
   `${formatDuration(seconds)} in all (pretraining ${base.cached ? 'cached' : formatDuration(base.seconds)}).`,
 ].join('\n');
