@@ -69,13 +69,18 @@ function constrainedFunctions(entry: BfclEntry): ConstrainedFunction[] {
   return out;
 }
 
+/** The tokens that end an answer: the model's end-of-sequence ids and the chat template's end of turn. */
+export function bfclStopTokens(model: BfclRunnerModel): number[] {
+  return [...new Set([...endOfSequenceIds(model), assistantTurnEnd(model.tokenizer)])];
+}
+
 /** Generates one answer per entry, greedy, in batches. Never throws on what the model writes. */
 export function generateBfclAnswers(model: BfclRunnerModel, entries: readonly BfclEntry[], options: BfclGenerationOptions): BfclAnswer[] {
   const maxTokens = options.maxTokens ?? 256;
   const batchSize = Math.max(1, options.batchSize ?? 4);
   if (options.constrained && options.mode !== 'fc') throw new RangeError('constrained decoding writes <tool_call> blocks: it needs mode fc');
   const turnEnd = assistantTurnEnd(model.tokenizer);
-  const stopTokens = [...new Set([...endOfSequenceIds(model), turnEnd])];
+  const stopTokens = bfclStopTokens(model);
   const vocabulary = options.constrained ? new VocabularyTrie(model.tokenizer) : undefined;
   const answers: BfclAnswer[] = [];
   options.onStart?.(entries.length);
