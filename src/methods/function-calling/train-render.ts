@@ -1,7 +1,8 @@
 /**
  * Examples as training tokens, in one of the two styles BFCL evaluates:
- * - `fc`: the tools go through the chat template's `tools` and the gold calls are the assistant's `tool_calls`
- *   (Qwen's Hermes-style `<tool_call>` blocks, Llama-3's JSON, whatever the model's template writes);
+ * - `fc`: the tools go through the chat template's `tools` in the form the BFCL runner passes them (fcStyleTools)
+ *   and the gold calls are the assistant's `tool_calls` (Qwen's Hermes-style `<tool_call>` blocks, Llama-3's JSON,
+ *   whatever the model's template writes);
  * - `prompting`: the tools are described in a system prompt and the assistant's text is the calls in Python
  *   syntax, `[f(a=1), g(b='x')]`.
  * The loss falls on the assistant turns that call tools only — the calls and the end-of-turn marker that stops
