@@ -15,6 +15,7 @@ import { DpoObjective, type PreferencePair } from '../../train/objectives/dpo.js
 import type { SftConfig } from '../../train/objectives/sft.js';
 import { Trainer, type TrainResult } from '../../train/trainer.js';
 import { writeJsonAtomic } from '../../util/fs.js';
+import type { FcExample } from './data.js';
 import { fcReward } from './reward.js';
 import { fcPrompts, sampleAnswers, saveFinalPolicy, startPolicy, type FcPolicyOptions, type FcPrompt } from './train-policy.js';
 
@@ -78,13 +79,14 @@ export function trainFunctionCallingDpo(o: FcDpoOptions): FcDpoResult {
   let mined: { train: MinedPairs; validation: MinedPairs };
   if (existsSync(cached)) mined = JSON.parse(readFileSync(cached, 'utf8')) as { train: MinedPairs; validation: MinedPairs };
   else {
-    const mine = (examples: readonly FcPolicyOptions['train'][number][], seed: number): MinedPairs => {
+    const mine = (examples: readonly FcExample[], seed: number): MinedPairs => {
       const { prompts, tooLong } = fcPrompts(o, examples, o.config.maxLength, started.stopTokens);
       return { ...minePairs(o, prompts, started.stopTokens, seed, o.pairsPerPrompt), skippedTooLong: tooLong };
     };
     mined = { train: mine(o.train, o.config.seed), validation: mine(o.validation ?? [], o.config.seed + 1_000_003) };
     writeJsonAtomic(cached, mined);
   }
+  if (mined.train.prompts === 0) throw new Error(`DPO: none of the ${o.train.length} training examples fits: raise maxLength (${o.config.maxLength}) or lower the answer's maxTokens (${o.sampling.maxTokens})`);
   if (mined.train.pairs.length === 0) {
     throw new Error(`DPO: no pair mined: the SFT model answered all ${mined.train.prompts} prompts right in every one of its ${o.sampling.samples} samples each (${mined.train.skippedTooLong} examples did not fit); sample more per prompt, raise the temperature, or use harder examples`);
   }

@@ -27,7 +27,10 @@ import type { FcAdapter } from './train-sft.js';
 
 /** The options every run after SFT takes. */
 export interface FcPolicyOptions {
-  /** The SFT model (its LoRA adapters, if any, are merged into it first). */
+  /**
+   * The SFT model. It is changed in place (its LoRA adapters merged into its weights, the new run's applied) and
+   * ends as the trained policy: give each run its own copy.
+   */
   readonly model: DecoderModel;
   readonly tokenizer: Tokenizer;
   readonly train: readonly FcExample[];

@@ -11,6 +11,7 @@
  * Both start from the SFT model with its reference as train-policy.ts sets it up, and end with `final/` there.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { IGNORE_INDEX } from '../../models/decoder.js';
 import type { TokenizedExample } from '../../train/batches.js';
 import { GrpoObjective } from '../../train/objectives/grpo.js';
 import type { Objective } from '../../train/objective.js';
@@ -21,7 +22,6 @@ import { writeJsonAtomic } from '../../util/fs.js';
 import { fcReward } from './reward.js';
 import { completionSampling, fcPrompts, saveFinalPolicy, startPolicy, type FcPolicyOptions, type FcPrompt } from './train-policy.js';
 import { tokenizeFcExample } from './train-render.js';
-import { IGNORE_INDEX } from '../../models/decoder.js';
 
 export const FC_RL_METHODS = ['filtered', 'grpo'] as const;
 export type FcRlMethod = (typeof FC_RL_METHODS)[number];
@@ -92,7 +92,9 @@ export function trainFunctionCallingRl(o: FcRlOptions): FcRlResult {
   const started = startPolicy(o);
   const { prompts, tooLong } = fcPrompts(o, o.train, o.config.maxLength, started.stopTokens);
   if (prompts.length === 0) throw new Error(`RL: none of the ${o.train.length} training examples fits: raise maxLength (${o.config.maxLength}) or lower the answer's maxTokens (${o.sampling.maxTokens})`);
-  let objective: Objective<unknown>;
+  const runTrainer = <Batch>(objective: Objective<Batch>): TrainResult =>
+    new Trainer({ model: o.model, objective, config: o.config }).train({ run: o.run, ...(o.showProgress !== undefined ? { showProgress: o.showProgress } : {}) });
+  let train: TrainResult;
   let filtered: FilteredAnswers | undefined;
   if (o.method === 'filtered') {
     filtered = filteredAnswers(o, prompts, started.stopTokens);
@@ -102,11 +104,11 @@ export function trainFunctionCallingRl(o: FcRlOptions): FcRlResult {
     const validation = (o.validation ?? [])
       .map((e) => tokenizeFcExample(o.tokenizer, e, { ...o.render, maxLength: o.config.maxLength }))
       .filter((e) => e.labels.some((l) => l !== IGNORE_INDEX));
-    objective = new SftObjective({ model: o.model, train: filtered.examples, validation, settings: o.config }) as Objective<unknown>;
+    train = runTrainer(new SftObjective({ model: o.model, train: filtered.examples, validation, settings: o.config }));
   } else {
     const grpo = o.grpo ?? defaultGrpoSettings;
     const validation = fcPrompts(o, o.validation ?? [], o.config.maxLength, started.stopTokens).prompts;
-    objective = new GrpoObjective<FcPrompt>({
+    train = runTrainer(new GrpoObjective<FcPrompt>({
       model: o.model,
       prompts,
       validation,
@@ -116,8 +118,7 @@ export function trainFunctionCallingRl(o: FcRlOptions): FcRlResult {
         beta: grpo.beta, clipRange: grpo.clipRange, advantageEpsilon: 1e-4, padId: o.config.padId, seed: o.config.seed,
       },
       reference: started.reference,
-    }) as Objective<unknown>;
+    }));
   }
-  const train = new Trainer({ model: o.model, objective, config: o.config }).train({ run: o.run, ...(o.showProgress !== undefined ? { showProgress: o.showProgress } : {}) });
   return { train, prompts: prompts.length, skippedTooLong: tooLong, ...(filtered ? { filtered } : {}), finalDir: saveFinalPolicy(o, started) };
 }
