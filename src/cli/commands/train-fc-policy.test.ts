@@ -64,7 +64,7 @@ test('train sft --full, then train dpo and train rl --method filtered|grpo from 
   assert.ok(metrics.includes('"reward_mean"') && metrics.includes('"kl"'));
 });
 
-test('train rl from a LoRA SFT adapter directory: the base is read from the adapter, final/ stacks both adapters', async () => {
+test('train rl from a LoRA SFT adapter directory: the base is read from the adapter, final/ stacks both adapters; --full trains every weight', async () => {
   await settle();
   const sft = await run('sft', '--model', base, ...shared, '--lora-rank', '2', '--max-steps', '1', '--out', join(dir, 'sft-lora'));
   assert.equal(sft.code, 0, sft.stderr);
@@ -72,6 +72,10 @@ test('train rl from a LoRA SFT adapter directory: the base is read from the adap
   assert.equal(grpo.code, 0, grpo.stderr);
   const config = JSON.parse(readFileSync(join(dir, 'grpo-lora', 'final', 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
   assert.deepEqual([config['r'], config['base_model_name_or_path']], [5, base]);
+  // --full: every weight trains, a second copy of the SFT model is the reference, final/ is a model directory.
+  const full = await run('rl', '--method', 'grpo', '--model', join(dir, 'sft-lora', 'final'), ...shared, '--samples', '2', '--max-tokens', '8', '--full', '--max-steps', '1', '--out', join(dir, 'grpo-full'));
+  assert.equal(full.code, 0, full.stderr);
+  assert.ok(existsSync(join(dir, 'grpo-full', 'final', 'config.json')) && !existsSync(join(dir, 'grpo-full', 'final', 'adapter_config.json')));
 });
 
 test('train dpo / rl: bad input is a one-line error naming the flag or file', async () => {

@@ -162,6 +162,8 @@ async function policyRun(f: PolicyFlags & DataFlags & AdapterFlags & ParsedFlags
   const { loaded, baseModel } = await readSftModel(f);
   // Full fine-tuning has no adapters to switch off: a second copy of the SFT model, never trained, is the reference.
   const reference = adapter.kind === 'full' ? (await readSftModel(f)).loaded.model : undefined;
+  // In evaluation mode: an SFT adapter's dropout must not act on the reference's log-probs.
+  reference?.train(false);
   const run = openRunDirectory(f.out, f.resume, { method, model: f.model, base: baseModel, ...dataConfig(f), adapter, sampling, ...extra, trainer: config });
   writeDataFiles(run, data);
   const options: FcPolicyOptions = {
