@@ -8,10 +8,11 @@
  * 2. Base: a byte-level BPE tokenizer with a Hermes-style tool template and a small Llama, pretrained on the
  *    training examples as plain text (functions, question, calls as JSON; no chat markers, no <tool_call> tags).
  *    Cached by its plan in runs/function-calling-bench/base-<mode>/.
- * 3. Methods: base, SFT (LoRA), and on the SFT model constrained decoding.
+ * 3. Methods: base, SFT (LoRA); on the SFT model DPO, reward-filtered fine-tuning and GRPO (each a fresh LoRA on the
+ *    merged SFT model), JSON repair, best-of-N and constrained decoding.
  *    Generalisation: unseen tools (no training example offers or calls a test function) and unseen patterns (no
- *    parallel_multiple training example, tested on parallel_multiple). Diversity: N simple examples against N/4 of
- *    each of the four patterns, the same steps.
+ *    parallel_multiple training example, tested on parallel_multiple), each base vs SFT vs SFT + reward filtering.
+ *    Diversity: N simple examples against N/4 of each of the four patterns, the same steps.
  * Every answer is generated in FC mode (the functions as chat-template tools, calls parsed from <tool_call> blocks)
  * on the BFCL test questions of simple_python, multiple, parallel and parallel_multiple, and judged by the BFCL
  * checker's official reading. `overall` is the unweighted mean of a variant's categories, as the leaderboard's
@@ -31,7 +32,8 @@ import { loadCategory, type BfclCategory, type BfclEntry } from '../src/eval/bfc
 import { scoreEntries } from '../src/eval/bfcl/score.js';
 import {
   assertNoTestLeak, checkExamples, diversitySets, loadDataSource, pretrainingDocument, splitFcExamples, splitManifest, styledConversation,
-  trainFunctionCallingSft, unseenPatternsTraining, unseenToolsTraining, functionNames, DEFAULT_LORA_TARGETS, type FcExample, type FcSplit,
+  trainFunctionCallingDpo, trainFunctionCallingRl, trainFunctionCallingSft, unseenPatternsTraining, unseenToolsTraining, functionNames, DEFAULT_LORA_TARGETS,
+  type FcExample, type FcRlMethod, type FcSplit,
 } from '../src/methods/function-calling/index.js';
 import { loadLoraAdapter, type LoraConfig } from '../src/models/lora.js';
 import { loadModel, type LoadedModel } from '../src/models/load.js';
@@ -83,11 +85,36 @@ const PLANS: Record<'quick' | 'full', Plan> = {
   full: {
     seed: 0, testFraction: 0.25,
     model: { vocabSize: 2048, dim: 96, layers: 2, heads: 4, kvHeads: 2, hiddenDim: 256, maxPositions: 1024, seed: 0, projectionStd: 1 / Math.sqrt(96) },
-    pretrain: { steps: 300, batch: 8, sequenceLength: 384, lr: 3e-3 },
-    sft: { steps: 80, batch: 8, lr: 3e-3, maxLength: 640, rank: 32, alpha: 64 },
-    questions: 25, diversityExamples: 500, maxTokens: 128,
+    pretrain: { steps: 200, batch: 8, sequenceLength: 384, lr: 3e-3 },
+    sft: { steps: 50, batch: 8, lr: 5e-3, maxLength: 640, rank: 32, alpha: 64 },
+    questions: 20, diversityExamples: 500, maxTokens: 128,
   },
 };
+
+/**
+ * The runs after SFT and the scaffolding, kept apart from `Plan` so that changing them reuses the base, the SFT
+ * runs and their evaluations. `prompts` training examples prompt each run (drawn from its SFT model's training
+ * set); `samples` answers each at `temperature` (DPO mining, reward filtering, GRPO's group); `steps` bound DPO and
+ * reward-filtered fine-tuning, `grpoSteps` GRPO (each of its steps samples afresh); `bestOf` is best-of-N's N.
+ */
+interface AfterPlan {
+  readonly prompts: number;
+  readonly samples: number;
+  readonly temperature: number;
+  readonly steps: number;
+  readonly batch: number;
+  readonly lr: number;
+  readonly dpoBeta: number;
+  readonly grpoSteps: number;
+  readonly grpoBatch: number;
+  readonly bestOf: number;
+}
+
+const AFTER_PLANS: Record<'quick' | 'full', AfterPlan> = {
+  quick: { prompts: 16, samples: 4, temperature: 1, steps: 4, batch: 4, lr: 1e-3, dpoBeta: 0.1, grpoSteps: 2, grpoBatch: 2, bestOf: 2 },
+  full: { prompts: 96, samples: 4, temperature: 1, steps: 20, batch: 8, lr: 2e-3, dpoBeta: 0.1, grpoSteps: 10, grpoBatch: 4, bestOf: 4 },
+};
+const after = AFTER_PLANS[mode];
 
 /** `--name N` from the command line, for shortening a plan. */
 function override(name: string): number | undefined {
@@ -212,8 +239,8 @@ interface Scored {
  * Answers and scores `entries` for one variant, or reads the scores a previous run of the same plan left. The
  * variant's folder gets the leaderboard's result files, our verdicts and scores.json.
  */
-function evaluate(dir: string, label: string, model: LoadedModel, entries: readonly BfclEntry[], options: Partial<BfclGenerationOptions> = {}): Scored {
-  const key = planKey({ plan, base: basePlan, entries: entries.map((e) => e.id), options });
+function evaluate(dir: string, label: string, model: LoadedModel, entries: readonly BfclEntry[], options: Partial<BfclGenerationOptions> = {}, trained?: unknown): Scored {
+  const key = planKey({ plan, base: basePlan, entries: entries.map((e) => e.id), options, trained });
   const scoresFile = join(dir, 'scores.json');
   if (existsSync(scoresFile)) {
     const saved = JSON.parse(readFileSync(scoresFile, 'utf8')) as Scored & { key: string };
@@ -274,6 +301,71 @@ async function sft(dir: string, train: readonly FcExample[]): Promise<LoadedMode
   return model;
 }
 
+// ---------------------------------------------------------------- after SFT
+
+/** What a run after SFT gave: the policy, or the SFT model unchanged with the reason when nothing could be trained. */
+interface AfterSft {
+  readonly model: LoadedModel;
+  readonly examples: number;
+  /** Why the run trained nothing (no sample passed the checker, no pair could be mined). */
+  readonly untrained?: string;
+}
+
+/** The two ways a run after SFT can find nothing to learn from: they are results here, not failures. */
+const NOTHING_TO_LEARN = /^(reward filtering: none of|DPO: no pair mined)/;
+
+/**
+ * DPO, reward-filtered fine-tuning or GRPO on top of an SFT adapter, prompted with `plan.after.prompts` examples of
+ * `pool`; or the policy a previous run of the same plan saved (the base with the stacked adapter of final/).
+ */
+async function afterSft(dir: string, method: 'dpo' | FcRlMethod, sftDir: string, pool: readonly FcExample[]): Promise<AfterSft> {
+  const a = after;
+  const train = noLeak(shuffled(pool, seededRandom(plan.seed + 2)).slice(0, a.prompts));
+  const key = planKey({ base: basePlan, sft: plan.sft, after: a, method, sftDir, train: train.map((e) => e.id) });
+  const keyFile = join(dir, 'train-key.txt');
+  const finalDir = join(dir, 'train', 'final');
+  const untrainedFile = join(dir, 'untrained.txt');
+  const same = existsSync(keyFile) && readFileSync(keyFile, 'utf8') === key;
+  const model = await loadBase();
+  if (same && existsSync(join(finalDir, 'adapter_config.json'))) {
+    loadLoraAdapter(model.model, finalDir);
+    return { model, examples: train.length };
+  }
+  loadLoraAdapter(model.model, join(sftDir, 'train', 'final'));
+  if (same && existsSync(untrainedFile)) return { model, examples: train.length, untrained: readFileSync(untrainedFile, 'utf8') };
+  if (!same) rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  writeFileAtomic(keyFile, key);
+  const grpo = method === 'grpo';
+  const steps = grpo ? a.grpoSteps : a.steps;
+  const batch = grpo ? a.grpoBatch : a.batch;
+  // A constant rate: how many examples filtering keeps (or pairs mining finds) is known only once sampled, so
+  // the steps, not the epochs, bound the run.
+  const config: SftConfig = {
+    ...defaultSftConfig, batchSize: batch, maxLength: plan.sft.maxLength, groupByLength: true, padId: model.tokenizer.eosId!, lr: a.lr, minLr: a.lr, schedule: 'constant', warmup: 0,
+    epochs: 1000, maxSteps: steps, checkpointEvery: 10, seed: plan.seed,
+  };
+  const run = RunDirectory.open(join(dir, 'train'), { resume: true });
+  run.writeConfig({ kind: method, examples: train.length, config, lora: lora(), after: a, from: sftDir });
+  const options = {
+    model: model.model, tokenizer: model.tokenizer, train, render: { style: 'fc' as const }, adapter: { kind: 'lora' as const, lora: lora() },
+    sampling: { samples: a.samples, temperature: a.temperature, maxTokens: plan.maxTokens }, run, baseModel: baseDir, showProgress: true, config,
+  };
+  try {
+    if (method === 'dpo') trainFunctionCallingDpo({ ...options, beta: a.dpoBeta });
+    else trainFunctionCallingRl({ ...options, method });
+  } catch (err) {
+    const message = (err as Error).message;
+    if (!NOTHING_TO_LEARN.test(message)) throw err;
+    writeFileAtomic(untrainedFile, message);
+    process.stderr.write(`${method}: ${message}\n`);
+    const sftModel = await loadBase();
+    loadLoraAdapter(sftModel.model, join(sftDir, 'train', 'final'));
+    return { model: sftModel, examples: train.length, untrained: message };
+  }
+  return { model, examples: train.length };
+}
+
 // ---------------------------------------------------------------- the experiments
 
 const run = RunDirectory.open(modeDir, { resume: true });
@@ -283,12 +375,14 @@ writeJsonAtomic(join(modeDir, 'split.json'), splitManifest(split));
 const records: BenchRecord[] = [];
 const cpu = cpuParams();
 const rows: { experiment: string; variant: string; scored: Scored; examples: number; steps: number }[] = [];
+/** Variants whose run after SFT found nothing to learn from, with the reason. */
+const untrainedNotes = new Map<string, string>();
 
-function record(experiment: string, variant: string, scored: Scored, examples: number, steps: number): void {
+function record(experiment: string, variant: string, scored: Scored, examples: number, steps: number, extra: Record<string, string | number | boolean> = {}): void {
   rows.push({ experiment, variant, scored, examples, steps });
   const params = {
     plan: mode, steps, examples, seeds: String(plan.seed), cpuModel: cpu.cpuModel, questions: scored.questions, reading: 'official', mode: 'fc',
-    pretrainSteps: plan.pretrain.steps, dim: plan.model.dim, layers: plan.model.layers, vocab: plan.model.vocabSize, loraRank: plan.sft.rank,
+    pretrainSteps: plan.pretrain.steps, dim: plan.model.dim, layers: plan.model.layers, vocab: plan.model.vocabSize, loraRank: plan.sft.rank, sftSteps: plan.sft.steps, ...extra,
   };
   for (const [category, value] of Object.entries(scored.categories)) records.push({ name: `fc/${experiment}/${variant}/accuracy/${category}`, value, unit: 'ratio', params });
   records.push({ name: `fc/${experiment}/${variant}/accuracy/overall`, value: scored.overall, unit: 'ratio', params });
@@ -300,6 +394,12 @@ function record(experiment: string, variant: string, scored: Scored, examples: n
 }
 
 const at = (experiment: string, variant: string): string => join(modeDir, experiment, variant);
+/** The report's row order: each experiment's variants as the issue lists them. */
+const VARIANT_ORDER = [
+  'base', 'sft', 'sft-dpo', 'sft-rl-filtered', 'sft-grpo', 'sft-json-repair', 'sft-best-of-n', 'sft-constrained',
+  'unseen-tools-base', 'unseen-tools-sft', 'unseen-tools-sft-rl', 'unseen-patterns-base', 'unseen-patterns-sft', 'unseen-patterns-sft-rl',
+  'simple-only', 'all-categories',
+];
 const patternTest = testEntries.filter((e) => e.category === 'parallel_multiple');
 
 // Methods.
@@ -310,6 +410,9 @@ const allTrain = noLeak(split.train);
 const sftModel = await sft(at('methods', 'sft'), allTrain);
 record('methods', 'sft', evaluate(at('methods', 'sft'), 'sft', sftModel, testEntries), allTrain.length, plan.sft.steps);
 record('methods', 'sft-constrained', evaluate(at('methods', 'sft-constrained'), 'sft-constrained', sftModel, testEntries, { constrained: true }), allTrain.length, plan.sft.steps);
+record('methods', 'sft-json-repair', evaluate(at('methods', 'sft-json-repair'), 'sft-json-repair', sftModel, testEntries, { repair: true }), allTrain.length, plan.sft.steps);
+const bestOf = { bestOf: after.bestOf, temperature: 0.7, seed: plan.seed };
+record('methods', 'sft-best-of-n', evaluate(at('methods', 'sft-best-of-n'), 'sft-best-of-n', sftModel, testEntries, bestOf), allTrain.length, plan.sft.steps, bestOf);
 
 // Generalisation: the base is scored on the same questions as each fine-tuned variant.
 const unseenTools = noLeak(unseenToolsTraining(split.train, testFunctions));
@@ -329,6 +432,23 @@ for (const [variant, train] of [['simple-only', diversity.simpleOnly], ['all-cat
   record('diversity', variant, evaluate(at('diversity', variant), variant, model, testEntries), train.length, plan.sft.steps);
 }
 
+// After SFT: DPO and both RL variants on the methods' SFT model; reward filtering (the study's RL) on each
+// generalisation SFT model, prompted with that model's own training set.
+const afterRuns: readonly [experiment: string, variant: string, method: 'dpo' | FcRlMethod, sftDir: string, pool: readonly FcExample[], test: readonly BfclEntry[]][] = [
+  ['methods', 'sft-dpo', 'dpo', at('methods', 'sft'), allTrain, testEntries],
+  ['methods', 'sft-rl-filtered', 'filtered', at('methods', 'sft'), allTrain, testEntries],
+  ['methods', 'sft-grpo', 'grpo', at('methods', 'sft'), allTrain, testEntries],
+  ['generalization', 'unseen-tools-sft-rl', 'filtered', at('generalization', 'unseen-tools-sft'), unseenTools, testEntries],
+  ['generalization', 'unseen-patterns-sft-rl', 'filtered', at('generalization', 'unseen-patterns-sft'), unseenPatterns, patternTest],
+];
+for (const [experiment, variant, method, sftDir, pool, test] of afterRuns) {
+  const trained = await afterSft(at(experiment, variant), method, sftDir, pool);
+  if (trained.untrained !== undefined) untrainedNotes.set(variant, trained.untrained);
+  const steps = method === 'grpo' ? after.grpoSteps : after.steps;
+  const scored = evaluate(at(experiment, variant), variant, trained.model, test, {}, { method, after, untrained: trained.untrained });
+  record(experiment, variant, scored, trained.examples, steps, { method, samples: after.samples, ...(trained.untrained !== undefined ? { untrained: trained.untrained } : {}) });
+}
+
 // ---------------------------------------------------------------- results
 
 const seconds = (performance.now() - started) / 1000;
@@ -340,11 +460,13 @@ const report = [
   '',
   `Base: ${plan.model.layers} layers of ${plan.model.dim}, vocabulary ${plan.model.vocabSize}, pretrained ${plan.pretrain.steps} steps of ${plan.pretrain.batch} x ${plan.pretrain.sequenceLength} tokens from scratch on ${base.documents} training examples as plain text.`,
   `Fine-tuning: LoRA rank ${plan.sft.rank} (alpha ${plan.sft.alpha}) on ${DEFAULT_LORA_TARGETS.join(', ')}, ${plan.sft.steps} steps of ${plan.sft.batch}, lr ${plan.sft.lr}.`,
+  `After SFT: a fresh LoRA on the merged SFT model, ${after.prompts} training prompts, ${after.samples} samples each at temperature ${after.temperature}; DPO (beta ${after.dpoBeta}) and reward filtering ${after.steps} steps of ${after.batch}, GRPO ${after.grpoSteps} steps of ${after.grpoBatch} prompts; lr ${after.lr}. Best-of-${after.bestOf} at temperature 0.7.`,
+  ...rows.flatMap((r) => (untrainedNotes.has(r.variant) ? [`${r.variant}: trained nothing: ${untrainedNotes.get(r.variant)}`] : [])),
   `Test: ${testEntries.length} held-out BFCL questions (${TEST_CATEGORIES.join(', ')}), FC mode, BFCL checker, official reading; accuracy in %.`,
   '',
   `| experiment | variant | examples | ${TEST_CATEGORIES.join(' | ')} | overall | decoded | main failures |`,
   `| --- | --- | ---: | ${TEST_CATEGORIES.map(() => '---:').join(' | ')} | ---: | ---: | --- |`,
-  ...rows.map((r) => {
+  ...[...rows].sort((a, b) => VARIANT_ORDER.indexOf(a.variant) - VARIANT_ORDER.indexOf(b.variant)).map((r) => {
     const why = Object.entries(r.scored.failures).sort((a, b) => b[1] - a[1]).slice(0, 2).map(([rule, n]) => `${rule} (${n})`).join(', ');
     return `| ${r.experiment} | ${r.variant} | ${r.examples} | ${TEST_CATEGORIES.map((c) => pct(r.scored.categories[c])).join(' | ')} | ${pct(r.scored.overall)} | ${pct(r.scored.decoded)} | ${why} |`;
   }),
