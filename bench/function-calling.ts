@@ -22,7 +22,8 @@
  * directory runs/function-calling-bench/<mode>/ holds config.json, metrics.jsonl (one line per variant), report.md
  * and per variant its training run and answers. Every finished training run and evaluation is kept and reused when
  * the plan is unchanged, so an interrupted bench resumes where it stopped. `--pretrain-steps N`, `--sft-steps N`
- * and `--questions N` (per category) shorten a plan; `--base-only` stops once the base is pretrained and cached.
+ * and `--questions N` (per category) shorten a plan; `--base-only` stops once the base is pretrained and cached;
+ * `--report-only` writes the records and the report from what is cached, training and generating nothing.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,7 +33,7 @@ import { loadCategory, type BfclCategory, type BfclEntry } from '../src/eval/bfc
 import { scoreEntries } from '../src/eval/bfcl/score.js';
 import {
   assertNoTestLeak, checkExamples, diversitySets, loadDataSource, pretrainingDocument, splitFcExamples, splitManifest, styledConversation,
-  trainFunctionCallingDpo, trainFunctionCallingRl, trainFunctionCallingSft, unseenPatternsTraining, unseenToolsTraining, functionNames, DEFAULT_LORA_TARGETS,
+  fcReward, PARTIAL_CREDIT, trainFunctionCallingDpo, trainFunctionCallingRl, trainFunctionCallingSft, unseenPatternsTraining, unseenToolsTraining, functionNames, DEFAULT_LORA_TARGETS,
   type FcExample, type FcRlMethod, type FcSplit,
 } from '../src/methods/function-calling/index.js';
 import { loadLoraAdapter, type LoraConfig } from '../src/models/lora.js';
@@ -50,6 +51,8 @@ import { hashString, seededRandom, shuffled } from '../src/util/random.js';
 import { cpuParams, writeResults, type BenchRecord } from './lib.js';
 
 const quick = process.argv.includes('--quick');
+/** `--report-only`: the records and the report from what earlier runs of the plan cached; nothing trains or generates. */
+const reportOnly = process.argv.includes('--report-only');
 const mode = quick ? 'quick' : 'full';
 const datasets = sharedDatasetsDir();
 const bfclDir = join(datasets, 'bfcl');
@@ -136,6 +139,12 @@ const plan: Plan = {
 };
 const planKey = (value: unknown): string => hashString(JSON.stringify(value)).toString(16);
 
+/** With --report-only: a run or an evaluation that is not cached; its variant is left out of the results. */
+class NotCached extends Error {}
+const needCompute = (what: string): void => {
+  if (reportOnly) throw new NotCached(what);
+};
+
 // ---------------------------------------------------------------- data
 
 const SOURCES = [
@@ -198,6 +207,7 @@ async function pretrainedBase(): Promise<{ seconds: number; cached: boolean; doc
   const planText = JSON.stringify(basePlan);
   const pretrainExamples = noLeak(split.train);
   if (existsSync(join(baseDir, 'config.json')) && existsSync(planFile) && readFileSync(planFile, 'utf8') === planText) return { seconds: 0, cached: true, documents: pretrainExamples.length };
+  if (reportOnly) throw new Error(`--report-only: no base pretrained with this plan in ${baseDir}; run the bench without it first`);
   const t0 = performance.now();
   const documents = shuffled(pretrainExamples, seededRandom(plan.seed)).map(pretrainingDocument);
   // The tokenizer also sees the chat-rendered examples, so that the template's markers and tags are few tokens.
@@ -227,12 +237,48 @@ const loadBase = (): Promise<LoadedModel> => loadModel(baseDir);
 interface Scored {
   readonly categories: Partial<Record<BfclCategory, number>>;
   readonly overall: number;
-  /** Share of answers that decode to calls at all (what JSON repair and constrained decoding act on). */
+  /** Share of answers that decode to at least one call (what JSON repair and constrained decoding act on). */
   readonly decoded: number;
+  /**
+   * Mean graded score: 1 for an answer the checker accepts, else reward.ts's partial credit (0.25 when it decodes,
+   * +0.25 for the gold function names, +0.25 for the right argument names). It shows progress the all-or-nothing
+   * checker cannot while a model is too small to get every value right.
+   */
+  readonly partialCredit: number;
   /** How many answers failed by each checker rule: why a variant scores what it scores. */
   readonly failures: Readonly<Record<string, number>>;
   readonly questions: number;
   readonly seconds: number;
+}
+
+const testExamples = new Map(split.test.map((e) => [e.id, e]));
+
+/**
+ * The graded score of answers (see Scored.partialCredit) and the share that decode to at least one call, by the
+ * checker's verdicts and the test examples' gold calls.
+ */
+function grade(answers: ReadonlyMap<string, string>, valid: ReadonlySet<string>): { partialCredit: number; decoded: number } {
+  let total = 0;
+  let decoded = 0;
+  for (const [id, text] of answers) {
+    const credit = valid.has(id) ? 1 : Math.min(0.75, fcReward(testExamples.get(`bfcl/${id}`)!, text, { style: 'fc', partialCredit: true }));
+    total += credit;
+    if (credit >= PARTIAL_CREDIT.decodes) decoded++;
+  }
+  return answers.size === 0 ? { partialCredit: 0, decoded: 0 } : { partialCredit: total / answers.size, decoded: decoded / answers.size };
+}
+
+/** The answers a previous run wrote to the leaderboard's result files of a variant. */
+function savedAnswers(dir: string, label: string, entries: readonly BfclEntry[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const category of new Set(entries.map((e) => e.category))) {
+    for (const line of readFileSync(bfclResultPath(dir, label, category), 'utf8').split('\n')) {
+      if (line.trim() === '') continue;
+      const row = JSON.parse(line) as { id: string; result: string };
+      out.set(row.id, row.result);
+    }
+  }
+  return out;
 }
 
 /**
@@ -243,9 +289,17 @@ function evaluate(dir: string, label: string, model: LoadedModel, entries: reado
   const key = planKey({ plan, base: basePlan, entries: entries.map((e) => e.id), options, trained });
   const scoresFile = join(dir, 'scores.json');
   if (existsSync(scoresFile)) {
-    const saved = JSON.parse(readFileSync(scoresFile, 'utf8')) as Scored & { key: string };
-    if (saved.key === key) return saved;
+    const saved = JSON.parse(readFileSync(scoresFile, 'utf8')) as Omit<Scored, 'partialCredit'> & { key: string; partialCredit?: number };
+    if (saved.key === key) {
+      if (saved.partialCredit !== undefined) return { ...saved, partialCredit: saved.partialCredit };
+      // Scores written before the graded score existed: grade the saved answers.
+      const valid = new Set(readFileSync(join(dir, 'verdicts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; valid: boolean }).filter((v) => v.valid).map((v) => v.id));
+      const scored = { ...saved, ...grade(savedAnswers(dir, label, entries), valid) };
+      writeJsonAtomic(scoresFile, scored);
+      return scored;
+    }
   }
+  needCompute(`evaluation ${dir}`);
   const t0 = performance.now();
   let bar: ProgressBar | undefined;
   const answers: BfclAnswer[] = generateBfclAnswers(model, entries, {
@@ -260,8 +314,9 @@ function evaluate(dir: string, label: string, model: LoadedModel, entries: reado
   const values = Object.values(categories);
   const failures: Record<string, number> = {};
   for (const v of report.verdicts) if (!v.valid) failures[v.rule ?? 'unknown'] = (failures[v.rule ?? 'unknown'] ?? 0) + 1;
-  const decoded = 1 - (failures['ast_decoder:decoder_failed'] ?? 0) / entries.length;
-  const scored: Scored = { categories, overall: values.reduce((a, b) => a + b, 0) / values.length, decoded, failures, questions: entries.length, seconds: (performance.now() - t0) / 1000 };
+  const valid = new Set(report.verdicts.filter((v) => v.valid).map((v) => v.id));
+  const graded = grade(new Map(answers.map((a) => [a.id, a.result])), valid);
+  const scored: Scored = { categories, overall: values.reduce((a, b) => a + b, 0) / values.length, ...graded, failures, questions: entries.length, seconds: (performance.now() - t0) / 1000 };
   for (const category of new Set(entries.map((e) => e.category))) {
     const path = bfclResultPath(dir, label, category);
     mkdirSync(join(path, '..'), { recursive: true });
@@ -276,10 +331,13 @@ function evaluate(dir: string, label: string, model: LoadedModel, entries: reado
 
 const lora = (): LoraConfig => ({ rank: plan.sft.rank, alpha: plan.sft.alpha, dropout: 0, targetModules: [...DEFAULT_LORA_TARGETS], seed: plan.seed });
 
-/** LoRA SFT of a fresh copy of the base on `train`, or the adapter a previous run of the same plan saved. */
-async function sft(dir: string, train: readonly FcExample[]): Promise<LoadedModel> {
+/**
+ * LoRA SFT of a fresh copy of the base on `train` (examples cut to `maxLength` tokens, the plan's by default), or the
+ * adapter a previous run of the same plan saved.
+ */
+async function sft(dir: string, train: readonly FcExample[], maxLength = plan.sft.maxLength): Promise<LoadedModel> {
   const model = await loadBase();
-  const key = planKey({ base: basePlan, sft: plan.sft, train: train.map((e) => e.id) });
+  const key = planKey({ base: basePlan, sft: plan.sft, train: train.map((e) => e.id), ...(maxLength !== plan.sft.maxLength ? { maxLength } : {}) });
   const keyFile = join(dir, 'train-key.txt');
   const finalDir = join(dir, 'train', 'final');
   const same = existsSync(keyFile) && readFileSync(keyFile, 'utf8') === key;
@@ -287,12 +345,13 @@ async function sft(dir: string, train: readonly FcExample[]): Promise<LoadedMode
     loadLoraAdapter(model.model, finalDir);
     return model;
   }
+  needCompute(`SFT run ${dir}`);
   if (!same) rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   writeFileAtomic(keyFile, key);
   const s = plan.sft;
   const config: SftConfig = {
-    ...defaultSftConfig, batchSize: s.batch, maxLength: s.maxLength, groupByLength: true, padId: model.tokenizer.eosId!, lr: s.lr, minLr: s.lr / 10, warmup: 0.05,
+    ...defaultSftConfig, batchSize: s.batch, maxLength, groupByLength: true, padId: model.tokenizer.eosId!, lr: s.lr, minLr: s.lr / 10, warmup: 0.05,
     epochs: Math.max(1, Math.ceil((s.steps * s.batch) / train.length)), maxSteps: s.steps, checkpointEvery: 100, seed: plan.seed,
   };
   const run = RunDirectory.open(join(dir, 'train'), { resume: true });
@@ -333,6 +392,7 @@ async function afterSft(dir: string, method: 'dpo' | FcRlMethod, sftDir: string,
   }
   loadLoraAdapter(model.model, join(sftDir, 'train', 'final'));
   if (same && existsSync(untrainedFile)) return { model, examples: train.length, untrained: readFileSync(untrainedFile, 'utf8') };
+  needCompute(`${method} run ${dir}`);
   if (!same) rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   writeFileAtomic(keyFile, key);
@@ -387,13 +447,31 @@ function record(experiment: string, variant: string, scored: Scored, examples: n
   for (const [category, value] of Object.entries(scored.categories)) records.push({ name: `fc/${experiment}/${variant}/accuracy/${category}`, value, unit: 'ratio', params });
   records.push({ name: `fc/${experiment}/${variant}/accuracy/overall`, value: scored.overall, unit: 'ratio', params });
   records.push({ name: `fc/${experiment}/${variant}/decoded/overall`, value: scored.decoded, unit: 'ratio', params });
+  records.push({ name: `fc/${experiment}/${variant}/partial-credit/overall`, value: scored.partialCredit, unit: 'ratio', params });
   run.appendMetric({ step: rows.length, experiment, variant, overall: scored.overall, examples, steps, ...scored.categories });
   const cats = Object.entries(scored.categories).map(([c, v]) => `${c} ${(100 * v).toFixed(1)}`).join(', ');
   const why = Object.entries(scored.failures).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([rule, n]) => `${rule} ${n}`).join(', ');
-  process.stderr.write(`${experiment}/${variant}: overall ${(100 * scored.overall).toFixed(1)}% (${cats}); decoded ${(100 * scored.decoded).toFixed(0)}%; failures: ${why}\n`);
+  process.stderr.write(`${experiment}/${variant}: overall ${(100 * scored.overall).toFixed(1)}% (${cats}); decoded ${(100 * scored.decoded).toFixed(0)}%; partial credit ${(100 * scored.partialCredit).toFixed(1)}%; failures: ${why}\n`);
 }
 
 const at = (experiment: string, variant: string): string => join(modeDir, experiment, variant);
+
+/** One measurement of the bench; with --report-only one whose runs are not all cached is left out and said so. */
+async function step(measure: () => Promise<void> | void): Promise<void> {
+  try {
+    await measure();
+  } catch (err) {
+    if (!(err instanceof NotCached)) throw err;
+    process.stderr.write(`--report-only: ${err.message} is not cached; its variant is left out\n`);
+  }
+}
+const sftRuns = new Map<string, Promise<LoadedModel>>();
+/** The SFT model of a folder, trained (or loaded) once however many variants use it. */
+const sftOnce = (dir: string, train: readonly FcExample[], maxLength?: number): Promise<LoadedModel> => {
+  let model = sftRuns.get(dir);
+  if (model === undefined) sftRuns.set(dir, (model = sft(dir, train, maxLength)));
+  return model;
+};
 /** The report's row order: each experiment's variants as the issue lists them. */
 const VARIANT_ORDER = [
   'base', 'sft', 'sft-dpo', 'sft-rl-filtered', 'sft-grpo', 'sft-json-repair', 'sft-best-of-n', 'sft-constrained',
@@ -404,49 +482,52 @@ const patternTest = testEntries.filter((e) => e.category === 'parallel_multiple'
 
 // Methods.
 const baseModel = await loadBase();
-const baseScores = evaluate(at('methods', 'base'), 'base', baseModel, testEntries);
-record('methods', 'base', baseScores, 0, 0);
 const allTrain = noLeak(split.train);
-const sftModel = await sft(at('methods', 'sft'), allTrain);
-record('methods', 'sft', evaluate(at('methods', 'sft'), 'sft', sftModel, testEntries), allTrain.length, plan.sft.steps);
-record('methods', 'sft-constrained', evaluate(at('methods', 'sft-constrained'), 'sft-constrained', sftModel, testEntries, { constrained: true }), allTrain.length, plan.sft.steps);
-record('methods', 'sft-json-repair', evaluate(at('methods', 'sft-json-repair'), 'sft-json-repair', sftModel, testEntries, { repair: true }), allTrain.length, plan.sft.steps);
+const sftDir = at('methods', 'sft');
+await step(() => record('methods', 'base', evaluate(at('methods', 'base'), 'base', baseModel, testEntries), 0, 0));
+await step(async () => record('methods', 'sft', evaluate(sftDir, 'sft', await sftOnce(sftDir, allTrain), testEntries), allTrain.length, plan.sft.steps));
+await step(async () => record('methods', 'sft-constrained', evaluate(at('methods', 'sft-constrained'), 'sft-constrained', await sftOnce(sftDir, allTrain), testEntries, { constrained: true }), allTrain.length, plan.sft.steps));
+await step(async () => record('methods', 'sft-json-repair', evaluate(at('methods', 'sft-json-repair'), 'sft-json-repair', await sftOnce(sftDir, allTrain), testEntries, { repair: true }), allTrain.length, plan.sft.steps));
 const bestOf = { bestOf: after.bestOf, temperature: 0.7, seed: plan.seed };
-record('methods', 'sft-best-of-n', evaluate(at('methods', 'sft-best-of-n'), 'sft-best-of-n', sftModel, testEntries, bestOf), allTrain.length, plan.sft.steps, bestOf);
+await step(async () => record('methods', 'sft-best-of-n', evaluate(at('methods', 'sft-best-of-n'), 'sft-best-of-n', await sftOnce(sftDir, allTrain), testEntries, bestOf), allTrain.length, plan.sft.steps, bestOf));
 
 // Generalisation: the base is scored on the same questions as each fine-tuned variant.
 const unseenTools = noLeak(unseenToolsTraining(split.train, testFunctions));
-record('generalization', 'unseen-tools-base', baseScores, 0, 0);
-const unseenToolsModel = await sft(at('generalization', 'unseen-tools-sft'), unseenTools);
-record('generalization', 'unseen-tools-sft', evaluate(at('generalization', 'unseen-tools-sft'), 'unseen-tools-sft', unseenToolsModel, testEntries), unseenTools.length, plan.sft.steps);
-
 const unseenPatterns = noLeak(unseenPatternsTraining(split.train));
-record('generalization', 'unseen-patterns-base', evaluate(at('generalization', 'unseen-patterns-base'), 'unseen-patterns-base', baseModel, patternTest), 0, 0);
-const unseenPatternsModel = await sft(at('generalization', 'unseen-patterns-sft'), unseenPatterns);
-record('generalization', 'unseen-patterns-sft', evaluate(at('generalization', 'unseen-patterns-sft'), 'unseen-patterns-sft', unseenPatternsModel, patternTest), unseenPatterns.length, plan.sft.steps);
+const toolsDir = at('generalization', 'unseen-tools-sft');
+const patternsDir = at('generalization', 'unseen-patterns-sft');
+await step(() => record('generalization', 'unseen-tools-base', evaluate(at('methods', 'base'), 'base', baseModel, testEntries), 0, 0));
+await step(async () => record('generalization', 'unseen-tools-sft', evaluate(toolsDir, 'unseen-tools-sft', await sftOnce(toolsDir, unseenTools), testEntries), unseenTools.length, plan.sft.steps));
+await step(() => record('generalization', 'unseen-patterns-base', evaluate(at('generalization', 'unseen-patterns-base'), 'unseen-patterns-base', baseModel, patternTest), 0, 0));
+await step(async () => record('generalization', 'unseen-patterns-sft', evaluate(patternsDir, 'unseen-patterns-sft', await sftOnce(patternsDir, unseenPatterns), patternTest), unseenPatterns.length, plan.sft.steps));
 
-// Diversity: the same number of examples and steps, one pattern against four.
+// Diversity: the same number of examples and steps, one pattern against four. Both train at the model's whole
+// context, so that SFT leaves out none of the longer parallel_multiple examples and each set is N examples.
 const diversity = diversitySets(split.train, plan.diversityExamples, plan.seed);
+const wholeContext = plan.model.maxPositions - 1;
 for (const [variant, train] of [['simple-only', diversity.simpleOnly], ['all-categories', diversity.allCategories]] as const) {
-  const model = await sft(at('diversity', variant), noLeak(train));
-  record('diversity', variant, evaluate(at('diversity', variant), variant, model, testEntries), train.length, plan.sft.steps);
+  await step(async () => record('diversity', variant, evaluate(at('diversity', variant), variant, await sftOnce(at('diversity', variant), noLeak(train), wholeContext), testEntries), train.length, plan.sft.steps, { maxLength: wholeContext }));
 }
 
 // After SFT: DPO and both RL variants on the methods' SFT model; reward filtering (the study's RL) on each
 // generalisation SFT model, prompted with that model's own training set.
+// Each run's prompts come from the training set of the SFT model it starts from.
 const afterRuns: readonly [experiment: string, variant: string, method: 'dpo' | FcRlMethod, sftDir: string, pool: readonly FcExample[], test: readonly BfclEntry[]][] = [
-  ['methods', 'sft-dpo', 'dpo', at('methods', 'sft'), allTrain, testEntries],
-  ['methods', 'sft-rl-filtered', 'filtered', at('methods', 'sft'), allTrain, testEntries],
-  ['methods', 'sft-grpo', 'grpo', at('methods', 'sft'), allTrain, testEntries],
-  ['generalization', 'unseen-tools-sft-rl', 'filtered', at('generalization', 'unseen-tools-sft'), unseenTools, testEntries],
-  ['generalization', 'unseen-patterns-sft-rl', 'filtered', at('generalization', 'unseen-patterns-sft'), unseenPatterns, patternTest],
+  ['methods', 'sft-dpo', 'dpo', sftDir, allTrain, testEntries],
+  ['methods', 'sft-rl-filtered', 'filtered', sftDir, allTrain, testEntries],
+  ['methods', 'sft-grpo', 'grpo', sftDir, allTrain, testEntries],
+  ['generalization', 'unseen-tools-sft-rl', 'filtered', toolsDir, unseenTools, testEntries],
+  ['generalization', 'unseen-patterns-sft-rl', 'filtered', patternsDir, unseenPatterns, patternTest],
 ];
-for (const [experiment, variant, method, sftDir, pool, test] of afterRuns) {
-  const trained = await afterSft(at(experiment, variant), method, sftDir, pool);
-  if (trained.untrained !== undefined) untrainedNotes.set(variant, trained.untrained);
-  const steps = method === 'grpo' ? after.grpoSteps : after.steps;
-  const scored = evaluate(at(experiment, variant), variant, trained.model, test, {}, { method, after, untrained: trained.untrained });
-  record(experiment, variant, scored, trained.examples, steps, { method, samples: after.samples, ...(trained.untrained !== undefined ? { untrained: trained.untrained } : {}) });
+for (const [experiment, variant, method, from, pool, test] of afterRuns) {
+  await step(async () => {
+    await sftOnce(from, pool);
+    const trained = await afterSft(at(experiment, variant), method, from, pool);
+    if (trained.untrained !== undefined) untrainedNotes.set(variant, trained.untrained);
+    const steps = method === 'grpo' ? after.grpoSteps : after.steps;
+    const scored = evaluate(at(experiment, variant), variant, trained.model, test, {}, { method, after, untrained: trained.untrained });
+    record(experiment, variant, scored, trained.examples, steps, { method, samples: after.samples, ...(trained.untrained !== undefined ? { untrained: trained.untrained } : {}) });
+  });
 }
 
 // ---------------------------------------------------------------- results
@@ -464,11 +545,11 @@ const report = [
   ...rows.flatMap((r) => (untrainedNotes.has(r.variant) ? [`${r.variant}: trained nothing: ${untrainedNotes.get(r.variant)}`] : [])),
   `Test: ${testEntries.length} held-out BFCL questions (${TEST_CATEGORIES.join(', ')}), FC mode, BFCL checker, official reading; accuracy in %.`,
   '',
-  `| experiment | variant | examples | ${TEST_CATEGORIES.join(' | ')} | overall | decoded | main failures |`,
-  `| --- | --- | ---: | ${TEST_CATEGORIES.map(() => '---:').join(' | ')} | ---: | ---: | --- |`,
+  `| experiment | variant | examples | ${TEST_CATEGORIES.join(' | ')} | overall | decoded | partial credit | main failures |`,
+  `| --- | --- | ---: | ${TEST_CATEGORIES.map(() => '---:').join(' | ')} | ---: | ---: | ---: | --- |`,
   ...[...rows].sort((a, b) => VARIANT_ORDER.indexOf(a.variant) - VARIANT_ORDER.indexOf(b.variant)).map((r) => {
     const why = Object.entries(r.scored.failures).sort((a, b) => b[1] - a[1]).slice(0, 2).map(([rule, n]) => `${rule} (${n})`).join(', ');
-    return `| ${r.experiment} | ${r.variant} | ${r.examples} | ${TEST_CATEGORIES.map((c) => pct(r.scored.categories[c])).join(' | ')} | ${pct(r.scored.overall)} | ${pct(r.scored.decoded)} | ${why} |`;
+    return `| ${r.experiment} | ${r.variant} | ${r.examples} | ${TEST_CATEGORIES.map((c) => pct(r.scored.categories[c])).join(' | ')} | ${pct(r.scored.overall)} | ${pct(r.scored.decoded)} | ${pct(r.scored.partialCredit)} | ${why} |`;
   }),
   '',
   `${formatDuration(seconds)} in all (pretraining ${base.cached ? 'cached' : formatDuration(base.seconds)}).`,
