@@ -33,7 +33,7 @@ import { loadCategory, type BfclCategory, type BfclEntry } from '../src/eval/bfc
 import { scoreEntries } from '../src/eval/bfcl/score.js';
 import {
   assertNoTestLeak, checkExamples, diversitySets, loadDataSource, pretrainingDocument, splitFcExamples, splitManifest, styledConversation,
-  fcReward, PARTIAL_CREDIT, trainFunctionCallingDpo, trainFunctionCallingRl, trainFunctionCallingSft, unseenPatternsTraining, unseenToolsTraining, functionNames, DEFAULT_LORA_TARGETS,
+  defaultGrpoSettings, fcReward, PARTIAL_CREDIT, trainFunctionCallingDpo, trainFunctionCallingRl, trainFunctionCallingSft, unseenPatternsTraining, unseenToolsTraining, functionNames, DEFAULT_LORA_TARGETS,
   type FcExample, type FcRlMethod, type FcSplit,
 } from '../src/methods/function-calling/index.js';
 import { loadLoraAdapter, type LoraConfig } from '../src/models/lora.js';
@@ -413,7 +413,8 @@ async function afterSft(dir: string, method: 'dpo' | FcRlMethod, sftDir: string,
   };
   try {
     if (method === 'dpo') trainFunctionCallingDpo({ ...options, beta: a.dpoBeta });
-    else trainFunctionCallingRl({ ...options, method });
+    // GRPO learns only from reward differences within a group: partial credit gives a small model some.
+    else trainFunctionCallingRl({ ...options, method, ...(grpo ? { grpo: { ...defaultGrpoSettings, partialCredit: true } } : {}) });
   } catch (err) {
     const message = (err as Error).message;
     if (!NOTHING_TO_LEARN.test(message)) throw err;
@@ -541,7 +542,7 @@ const report = [
   '',
   `Base: ${plan.model.layers} layers of ${plan.model.dim}, vocabulary ${plan.model.vocabSize}, pretrained ${plan.pretrain.steps} steps of ${plan.pretrain.batch} x ${plan.pretrain.sequenceLength} tokens from scratch on ${base.documents} training examples as plain text.`,
   `Fine-tuning: LoRA rank ${plan.sft.rank} (alpha ${plan.sft.alpha}) on ${DEFAULT_LORA_TARGETS.join(', ')}, ${plan.sft.steps} steps of ${plan.sft.batch}, lr ${plan.sft.lr}.`,
-  `After SFT: a fresh LoRA on the merged SFT model, ${after.prompts} training prompts, ${after.samples} samples each at temperature ${after.temperature}; DPO (beta ${after.dpoBeta}) and reward filtering ${after.steps} steps of ${after.batch}, GRPO ${after.grpoSteps} steps of ${after.grpoBatch} prompts; lr ${after.lr}. Best-of-${after.bestOf} at temperature 0.7.`,
+  `After SFT: a fresh LoRA on the merged SFT model, ${after.prompts} training prompts, ${after.samples} samples each at temperature ${after.temperature}; DPO (beta ${after.dpoBeta}) and reward filtering ${after.steps} steps of ${after.batch}, GRPO (with partial credit) ${after.grpoSteps} steps of ${after.grpoBatch} prompts; lr ${after.lr}. Best-of-${after.bestOf} at temperature 0.7.`,
   ...rows.flatMap((r) => (untrainedNotes.has(r.variant) ? [`${r.variant}: trained nothing: ${untrainedNotes.get(r.variant)}`] : [])),
   `Test: ${testEntries.length} held-out BFCL questions (${TEST_CATEGORIES.join(', ')}), FC mode, BFCL checker, official reading; accuracy in %.`,
   '',
