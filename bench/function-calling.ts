@@ -23,7 +23,8 @@
  * and per variant its training run and answers. Every finished training run and evaluation is kept and reused when
  * the plan is unchanged, so an interrupted bench resumes where it stopped. `--pretrain-steps N`, `--sft-steps N`
  * and `--questions N` (per category) shorten a plan; `--base-only` stops once the base is pretrained and cached;
- * `--report-only` writes the records and the report from what is cached, training and generating nothing.
+ * `--report-only` writes the records and the report from what is cached, training and generating nothing;
+ * `--variants a,b` computes only the variants named and reports the others from the cache.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,6 +54,9 @@ import { cpuParams, writeResults, type BenchRecord } from './lib.js';
 const quick = process.argv.includes('--quick');
 /** `--report-only`: the records and the report from what earlier runs of the plan cached; nothing trains or generates. */
 const reportOnly = process.argv.includes('--report-only');
+/** `--variants a,b`: compute only these variants; the others are reported from the cache, as with --report-only. */
+const variantsAt = process.argv.indexOf('--variants');
+const selected = variantsAt === -1 ? undefined : new Set((process.argv[variantsAt + 1] ?? '').split(',').filter((v) => v !== ''));
 const mode = quick ? 'quick' : 'full';
 const datasets = sharedDatasetsDir();
 const bfclDir = join(datasets, 'bfcl');
@@ -141,8 +145,10 @@ const planKey = (value: unknown): string => hashString(JSON.stringify(value)).to
 
 /** With --report-only: a run or an evaluation that is not cached; its variant is left out of the results. */
 class NotCached extends Error {}
+/** The variant the bench is measuring now (see step). */
+let measuring = '';
 const needCompute = (what: string): void => {
-  if (reportOnly) throw new NotCached(what);
+  if (reportOnly || (selected !== undefined && !selected.has(measuring))) throw new NotCached(what);
 };
 
 // ---------------------------------------------------------------- data
@@ -457,8 +463,12 @@ function record(experiment: string, variant: string, scored: Scored, examples: n
 
 const at = (experiment: string, variant: string): string => join(modeDir, experiment, variant);
 
-/** One measurement of the bench; with --report-only one whose runs are not all cached is left out and said so. */
-async function step(measure: () => Promise<void> | void): Promise<void> {
+/**
+ * One variant's measurement; with --report-only (or --variants without it) one whose runs are not all cached is
+ * left out and said so.
+ */
+async function step(variant: string, measure: () => Promise<void> | void): Promise<void> {
+  measuring = variant;
   try {
     await measure();
   } catch (err) {
@@ -485,29 +495,29 @@ const patternTest = testEntries.filter((e) => e.category === 'parallel_multiple'
 const baseModel = await loadBase();
 const allTrain = noLeak(split.train);
 const sftDir = at('methods', 'sft');
-await step(() => record('methods', 'base', evaluate(at('methods', 'base'), 'base', baseModel, testEntries), 0, 0));
-await step(async () => record('methods', 'sft', evaluate(sftDir, 'sft', await sftOnce(sftDir, allTrain), testEntries), allTrain.length, plan.sft.steps));
-await step(async () => record('methods', 'sft-constrained', evaluate(at('methods', 'sft-constrained'), 'sft-constrained', await sftOnce(sftDir, allTrain), testEntries, { constrained: true }), allTrain.length, plan.sft.steps));
-await step(async () => record('methods', 'sft-json-repair', evaluate(at('methods', 'sft-json-repair'), 'sft-json-repair', await sftOnce(sftDir, allTrain), testEntries, { repair: true }), allTrain.length, plan.sft.steps));
+await step('base', () => record('methods', 'base', evaluate(at('methods', 'base'), 'base', baseModel, testEntries), 0, 0));
+await step('sft', async () => record('methods', 'sft', evaluate(sftDir, 'sft', await sftOnce(sftDir, allTrain), testEntries), allTrain.length, plan.sft.steps));
+await step('sft-constrained', async () => record('methods', 'sft-constrained', evaluate(at('methods', 'sft-constrained'), 'sft-constrained', await sftOnce(sftDir, allTrain), testEntries, { constrained: true }), allTrain.length, plan.sft.steps));
+await step('sft-json-repair', async () => record('methods', 'sft-json-repair', evaluate(at('methods', 'sft-json-repair'), 'sft-json-repair', await sftOnce(sftDir, allTrain), testEntries, { repair: true }), allTrain.length, plan.sft.steps));
 const bestOf = { bestOf: after.bestOf, temperature: 0.7, seed: plan.seed };
-await step(async () => record('methods', 'sft-best-of-n', evaluate(at('methods', 'sft-best-of-n'), 'sft-best-of-n', await sftOnce(sftDir, allTrain), testEntries, bestOf), allTrain.length, plan.sft.steps, bestOf));
+await step('sft-best-of-n', async () => record('methods', 'sft-best-of-n', evaluate(at('methods', 'sft-best-of-n'), 'sft-best-of-n', await sftOnce(sftDir, allTrain), testEntries, bestOf), allTrain.length, plan.sft.steps, bestOf));
 
 // Generalisation: the base is scored on the same questions as each fine-tuned variant.
 const unseenTools = noLeak(unseenToolsTraining(split.train, testFunctions));
 const unseenPatterns = noLeak(unseenPatternsTraining(split.train));
 const toolsDir = at('generalization', 'unseen-tools-sft');
 const patternsDir = at('generalization', 'unseen-patterns-sft');
-await step(() => record('generalization', 'unseen-tools-base', evaluate(at('methods', 'base'), 'base', baseModel, testEntries), 0, 0));
-await step(async () => record('generalization', 'unseen-tools-sft', evaluate(toolsDir, 'unseen-tools-sft', await sftOnce(toolsDir, unseenTools), testEntries), unseenTools.length, plan.sft.steps));
-await step(() => record('generalization', 'unseen-patterns-base', evaluate(at('generalization', 'unseen-patterns-base'), 'unseen-patterns-base', baseModel, patternTest), 0, 0));
-await step(async () => record('generalization', 'unseen-patterns-sft', evaluate(patternsDir, 'unseen-patterns-sft', await sftOnce(patternsDir, unseenPatterns), patternTest), unseenPatterns.length, plan.sft.steps));
+await step('unseen-tools-base', () => record('generalization', 'unseen-tools-base', evaluate(at('methods', 'base'), 'base', baseModel, testEntries), 0, 0));
+await step('unseen-tools-sft', async () => record('generalization', 'unseen-tools-sft', evaluate(toolsDir, 'unseen-tools-sft', await sftOnce(toolsDir, unseenTools), testEntries), unseenTools.length, plan.sft.steps));
+await step('unseen-patterns-base', () => record('generalization', 'unseen-patterns-base', evaluate(at('generalization', 'unseen-patterns-base'), 'unseen-patterns-base', baseModel, patternTest), 0, 0));
+await step('unseen-patterns-sft', async () => record('generalization', 'unseen-patterns-sft', evaluate(patternsDir, 'unseen-patterns-sft', await sftOnce(patternsDir, unseenPatterns), patternTest), unseenPatterns.length, plan.sft.steps));
 
 // Diversity: the same number of examples and steps, one pattern against four. Both train at the model's whole
 // context, so that SFT leaves out none of the longer parallel_multiple examples and each set is N examples.
 const diversity = diversitySets(split.train, plan.diversityExamples, plan.seed);
 const wholeContext = plan.model.maxPositions - 1;
 for (const [variant, train] of [['simple-only', diversity.simpleOnly], ['all-categories', diversity.allCategories]] as const) {
-  await step(async () => record('diversity', variant, evaluate(at('diversity', variant), variant, await sftOnce(at('diversity', variant), noLeak(train), wholeContext), testEntries), train.length, plan.sft.steps, { maxLength: wholeContext }));
+  await step(variant, async () => record('diversity', variant, evaluate(at('diversity', variant), variant, await sftOnce(at('diversity', variant), noLeak(train), wholeContext), testEntries), train.length, plan.sft.steps, { maxLength: wholeContext }));
 }
 
 // After SFT: DPO and both RL variants on the methods' SFT model; reward filtering (the study's RL) on each
@@ -521,7 +531,7 @@ const afterRuns: readonly [experiment: string, variant: string, method: 'dpo' | 
   ['generalization', 'unseen-patterns-sft-rl', 'filtered', patternsDir, unseenPatterns, patternTest],
 ];
 for (const [experiment, variant, method, from, pool, test] of afterRuns) {
-  await step(async () => {
+  await step(variant, async () => {
     await sftOnce(from, pool);
     const trained = await afterSft(at(experiment, variant), method, from, pool);
     if (trained.untrained !== undefined) untrainedNotes.set(variant, trained.untrained);
