@@ -208,11 +208,23 @@ function pretrain(model: ReturnType<typeof scratchModel>, tokenizer: ReturnType<
 const basePlan = { seed: plan.seed, testFraction: plan.testFraction, model: plan.model, pretrain: plan.pretrain };
 const baseDir = join(root, `base-${mode}`);
 
-async function pretrainedBase(): Promise<{ seconds: number; cached: boolean; documents: number }> {
+interface PretrainedBase {
+  /** Seconds the pretraining took when it ran (kept beside the cached base); undefined if unknown. */
+  readonly seconds?: number;
+  readonly finalLoss?: number;
+  readonly cached: boolean;
+  readonly documents: number;
+}
+
+async function pretrainedBase(): Promise<PretrainedBase> {
   const planFile = join(baseDir, 'pretrain-plan.json');
+  const statsFile = join(baseDir, 'pretrain-stats.json');
   const planText = JSON.stringify(basePlan);
   const pretrainExamples = noLeak(split.train);
-  if (existsSync(join(baseDir, 'config.json')) && existsSync(planFile) && readFileSync(planFile, 'utf8') === planText) return { seconds: 0, cached: true, documents: pretrainExamples.length };
+  if (existsSync(join(baseDir, 'config.json')) && existsSync(planFile) && readFileSync(planFile, 'utf8') === planText) {
+    const stats = existsSync(statsFile) ? (JSON.parse(readFileSync(statsFile, 'utf8')) as { seconds: number; finalLoss: number }) : undefined;
+    return { ...stats, cached: true, documents: pretrainExamples.length };
+  }
   if (reportOnly) throw new Error(`--report-only: no base pretrained with this plan in ${baseDir}; run the bench without it first`);
   const t0 = performance.now();
   const documents = shuffled(pretrainExamples, seededRandom(plan.seed)).map(pretrainingDocument);
@@ -225,10 +237,11 @@ async function pretrainedBase(): Promise<{ seconds: number; cached: boolean; doc
   const model = scratchModel(tokenizer, plan.model);
   const loss = pretrain(model, tokenizer, documents, join(root, `pretrain-${mode}-${planKey(basePlan)}`));
   saveModel(model, tokenizer, baseDir);
-  writeFileAtomic(planFile, planText);
   const seconds = (performance.now() - t0) / 1000;
+  writeJsonAtomic(statsFile, { seconds, finalLoss: loss });
+  writeFileAtomic(planFile, planText);
   process.stderr.write(`base pretrained in ${formatDuration(seconds)}, final loss ${loss.toFixed(3)}, saved to ${baseDir}\n`);
-  return { seconds, cached: false, documents: documents.length };
+  return { seconds, finalLoss: loss, cached: false, documents: documents.length };
 }
 
 const base = await pretrainedBase();
@@ -544,8 +557,11 @@ for (const [experiment, variant, method, from, pool, test] of afterRuns) {
 // ---------------------------------------------------------------- results
 
 const seconds = (performance.now() - started) / 1000;
-records.push({ name: 'fc/base/pretrain-seconds', value: base.seconds, unit: 's', params: { plan: mode, cached: base.cached, documents: base.documents, steps: plan.pretrain.steps, cpuModel: cpu.cpuModel } });
-records.push({ name: 'fc/bench/seconds', value: seconds, unit: 's', params: { plan: mode, cpuModel: cpu.cpuModel } });
+const baseParams = { plan: mode, documents: base.documents, steps: plan.pretrain.steps, cpuModel: cpu.cpuModel };
+if (base.seconds !== undefined) records.push({ name: 'fc/base/pretrain-seconds', value: base.seconds, unit: 's', params: baseParams });
+if (base.finalLoss !== undefined) records.push({ name: 'fc/base/pretrain-final-loss', value: base.finalLoss, unit: 'nats', params: baseParams });
+// A run that computed only part of the variants has no total time worth recording.
+if (!reportOnly && selected === undefined) records.push({ name: 'fc/bench/seconds', value: seconds, unit: 's', params: { plan: mode, cpuModel: cpu.cpuModel } });
 const pct = (x: number | undefined): string => (x === undefined ? '' : `${(100 * x).toFixed(1)}`);
 const report = [
   `# Function-calling bench (${mode})`,
@@ -563,7 +579,7 @@ const report = [
     return `| ${r.experiment} | ${r.variant} | ${r.examples} | ${TEST_CATEGORIES.map((c) => pct(r.scored.categories[c])).join(' | ')} | ${pct(r.scored.overall)} | ${pct(r.scored.decoded)} | ${pct(r.scored.partialCredit)} | ${why} |`;
   }),
   '',
-  `${formatDuration(seconds)} in all (pretraining ${base.cached ? 'cached' : formatDuration(base.seconds)}).`,
+  `${formatDuration(seconds)} in all (pretraining ${base.seconds === undefined ? 'cached' : `${formatDuration(base.seconds)}${base.cached ? ', cached' : ''}`}).`,
 ].join('\n');
 writeFileAtomic(join(modeDir, 'report.md'), report + '\n');
 process.stdout.write(`${report}\n\n${writeResults('function-calling', records)}\nreport: ${join(modeDir, 'report.md')}\n`);
