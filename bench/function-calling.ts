@@ -22,7 +22,7 @@
  * directory runs/function-calling-bench/<mode>/ holds config.json, metrics.jsonl (one line per variant), report.md
  * and per variant its training run and answers. Every finished training run and evaluation is kept and reused when
  * the plan is unchanged, so an interrupted bench resumes where it stopped. `--pretrain-steps N`, `--sft-steps N`
- * and `--questions N` (per category) shorten a plan; `--base-only` stops once the base is pretrained and cached;
+ * and `--questions N` (per category) shorten a plan, `--after-prompts N` and `--after-steps N` the runs after SFT; `--base-only` stops once the base is pretrained and cached;
  * `--report-only` writes the records and the report from what is cached, training and generating nothing;
  * `--variants a,b` computes only the variants named and reports the others from the cache.
  */
@@ -121,7 +121,13 @@ const AFTER_PLANS: Record<'quick' | 'full', AfterPlan> = {
   quick: { prompts: 16, samples: 4, temperature: 1, steps: 4, batch: 4, lr: 1e-3, dpoBeta: 0.1, grpoSteps: 2, grpoBatch: 2, bestOf: 2 },
   full: { prompts: 96, samples: 4, temperature: 1, steps: 20, batch: 8, lr: 2e-3, dpoBeta: 0.1, grpoSteps: 10, grpoBatch: 4, bestOf: 4 },
 };
-const after = AFTER_PLANS[mode];
+const afterPrompts = override('after-prompts');
+const afterSteps = override('after-steps');
+const after: AfterPlan = {
+  ...AFTER_PLANS[mode],
+  ...(afterPrompts === undefined ? {} : { prompts: afterPrompts }),
+  ...(afterSteps === undefined ? {} : { steps: afterSteps, grpoSteps: afterSteps }),
+};
 
 /** `--name N` from the command line, for shortening a plan. */
 function override(name: string): number | undefined {
