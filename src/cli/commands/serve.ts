@@ -16,6 +16,7 @@ const flags = {
   maxQueue: { kind: 'int', help: 'requests waiting for a slot before new ones get 429', default: 64 },
   maxTokens: { kind: 'int', help: 'most completion tokens per request (and the default)', default: 1024 },
   timeout: { kind: 'number', help: 'seconds one request may take, queueing included', default: 120 },
+  runs: { kind: 'string', repeat: true, help: 'a run directory (or a folder of them) for the dashboard at /; repeatable' },
 } as const;
 
 export const command: CliCommand = {
@@ -46,6 +47,7 @@ export const command: CliCommand = {
       maxQueue: f.maxQueue,
       maxTokens: f.maxTokens,
       requestTimeoutMs: f.timeout * 1000,
+      runs: f.runs,
     });
     let address;
     try {
@@ -54,6 +56,7 @@ export const command: CliCommand = {
       throw new CliError(`cannot listen on ${f.host}:${f.port}: ${(err as Error).message}`);
     }
     process.stderr.write(`serving '${served.name}' (${loaded.config.family}, context ${served.contextLength}) on http://${address.address}:${address.port}/v1\n`);
+    process.stderr.write(`dashboard at http://${address.address}:${address.port}/\n`);
     await new Promise<void>((done) => {
       const stop = (): void => {
         process.stderr.write('shutting down\n');

@@ -1,0 +1,54 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { CliError, helpText, parseFlags, wantsHelp, type CliCommand } from '../args.js';
+import { createDashboardServer } from '../../serve/dashboard/dashboard.js';
+
+const summary = 'A live dashboard of training runs in the browser: loss, learning-rate and throughput curves as metrics.jsonl grows, configurations, results and reports, runs compared.';
+
+const flags = {
+  port: { kind: 'int', help: 'TCP port (0 picks a free one)', default: 8090, min: 0, max: 65535 },
+  host: { kind: 'string', help: 'address to bind; anything but loopback shows your runs to the network', default: '127.0.0.1' },
+} as const;
+
+export const command: CliCommand = {
+  summary,
+  async run(argv) {
+    if (wantsHelp(argv)) {
+      process.stdout.write(
+        helpText('dashboard', summary, flags, '[RUN_DIR...]') +
+          '\n\nEach RUN_DIR is a run directory (metrics.jsonl, config.json, checkpoints/) or a folder holding them up to two levels down\n' +
+          '(a demo output folder, a folder of experiments); runs started later in it appear by themselves. Default: the current folder.\n',
+      );
+      return 0;
+    }
+    const f = parseFlags(argv, flags);
+    const runs = f._.length > 0 ? f._ : ['.'];
+    for (const dir of runs) {
+      let folder: boolean;
+      try {
+        folder = statSync(dir).isDirectory();
+      } catch {
+        throw new CliError(`RUN_DIR ${dir} does not exist; give a run directory or a folder holding run directories`);
+      }
+      if (!folder) throw new CliError(`RUN_DIR ${dir} is a file; give the run directory that holds it (${resolve(dir, '..')})`);
+    }
+    const server = createDashboardServer({ runs });
+    let address;
+    try {
+      address = await server.listen(f.port, f.host);
+    } catch (err) {
+      throw new CliError(`cannot listen on ${f.host}:${f.port}: ${(err as Error).message}`);
+    }
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    process.stderr.write(`dashboard of ${runs.map((r) => resolve(r)).join(', ')} on http://${host}:${address.port}/\n`);
+    await new Promise<void>((done) => {
+      const stop = (): void => {
+        process.stderr.write('shutting down\n');
+        void server.close().then(done);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    return 0;
+  },
+};
