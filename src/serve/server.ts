@@ -172,7 +172,7 @@ export function createToolkenServer(model: ServedModel, options: ServerOptions =
         deadline: Date.now() + timeoutMs,
         onDone: () => {
           finished = true;
-          stats.answered(decoder.used);
+          stats.completed(decoder.used);
           const finish = decoder.finish ?? 'stop';
           if (request.stream) {
             chunk({}, finish);
@@ -186,7 +186,7 @@ export function createToolkenServer(model: ServedModel, options: ServerOptions =
         },
         onError: (err: unknown) => {
           finished = true;
-          stats.refused();
+          stats.failed();
           process.stderr.write(`serve: decoding failed: ${(err as Error).stack ?? String(err)}\n`);
           if (request.stream) res.end(`data: ${JSON.stringify(new ApiError(500, 'server_error', 'decoding failed').body())}\n\n`);
           else sendError(res, new ApiError(500, 'server_error', 'decoding failed; the server log has the details'));
@@ -197,7 +197,7 @@ export function createToolkenServer(model: ServedModel, options: ServerOptions =
         scheduler.submit(job);
       } catch (err) {
         if (err instanceof QueueFullError) {
-          stats.refused();
+          stats.failed();
           sendError(res, new ApiError(429, 'rate_limit_error', `server busy: ${err.message}; retry later`, null, 'queue_full'));
           resolve();
           return;
@@ -235,7 +235,7 @@ export function createToolkenServer(model: ServedModel, options: ServerOptions =
 
   const server = createServer((req, res) => {
     route(req, res).catch((err: unknown) => {
-      stats.refused();
+      stats.failed();
       if (err instanceof ApiError) sendError(res, err);
       else {
         process.stderr.write(`serve: ${(err as Error).stack ?? String(err)}\n`);

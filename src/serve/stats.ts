@@ -1,6 +1,6 @@
 /**
- * The server's own numbers for the dashboard: requests answered and failed, completion tokens, and a history of
- * load (busy slots, queue, tokens/s, requests/s). The history is sampled when someone looks (each dashboard poll),
+ * The server's own numbers for the dashboard: chat completions answered, API requests answered with an error,
+ * completion tokens, and a history of load (busy slots, queue, tokens/s, completions/s). The history is sampled when someone looks (each dashboard poll),
  * at most once a second and at most HISTORY samples, so an unwatched server does no work for it.
  */
 
@@ -11,7 +11,7 @@ export interface LoadSample {
   readonly queued: number;
   /** Completion tokens per second since the previous sample. */
   readonly tokensPerSecond: number;
-  readonly requestsPerSecond: number;
+  readonly completionsPerSecond: number;
 }
 
 export interface ServerStatsSnapshot {
@@ -21,9 +21,10 @@ export interface ServerStatsSnapshot {
   readonly active: number;
   readonly queued: number;
   readonly started: number;
-  readonly requests: number;
-  /** Requests answered with an error (4xx or 5xx). */
-  readonly failed: number;
+  /** Chat completions answered. */
+  readonly completions: number;
+  /** API requests answered with an error (4xx or 5xx), any endpoint. */
+  readonly errors: number;
   readonly completionTokens: number;
   readonly history: readonly LoadSample[];
 }
@@ -33,11 +34,11 @@ const SAMPLE_MS = 1000;
 
 export class ServerStats {
   readonly started = Date.now();
-  private requests = 0;
-  private failed = 0;
+  private completions = 0;
+  private errors = 0;
   private completionTokens = 0;
   private readonly history: LoadSample[] = [];
-  private last = { time: this.started, requests: 0, tokens: 0 };
+  private last = { time: this.started, completions: 0, tokens: 0 };
 
   constructor(
     private readonly model: { readonly name: string; readonly contextLength: number },
@@ -45,15 +46,14 @@ export class ServerStats {
   ) {}
 
   /** A chat completion finished with `tokens` completion tokens. */
-  answered(tokens: number): void {
-    this.requests++;
+  completed(tokens: number): void {
+    this.completions++;
     this.completionTokens += tokens;
   }
 
-  /** A request was answered with an error. */
-  refused(): void {
-    this.requests++;
-    this.failed++;
+  /** An API request was answered with an error. */
+  failed(): void {
+    this.errors++;
   }
 
   snapshot(load: { readonly active: number; readonly queued: number }): ServerStatsSnapshot {
@@ -65,10 +65,10 @@ export class ServerStats {
         active: load.active,
         queued: load.queued,
         tokensPerSecond: (this.completionTokens - this.last.tokens) / elapsed,
-        requestsPerSecond: (this.requests - this.last.requests) / elapsed,
+        completionsPerSecond: (this.completions - this.last.completions) / elapsed,
       });
       if (this.history.length > HISTORY) this.history.shift();
-      this.last = { time: now, requests: this.requests, tokens: this.completionTokens };
+      this.last = { time: now, completions: this.completions, tokens: this.completionTokens };
     }
     return {
       model: this.model.name,
@@ -77,8 +77,8 @@ export class ServerStats {
       active: load.active,
       queued: load.queued,
       started: this.started,
-      requests: this.requests,
-      failed: this.failed,
+      completions: this.completions,
+      errors: this.errors,
       completionTokens: this.completionTokens,
       history: [...this.history],
     };

@@ -12,6 +12,7 @@ export const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'unsaf
 export const DASHBOARD_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>toolken dashboard</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <style>
 body{font-family:Helvetica,Arial,sans-serif;margin:0;color:#222;line-height:1.4;display:flex;min-height:100vh}
 nav{width:300px;flex:none;background:#f6f7f9;border-right:1px solid #ddd;padding:12px;box-sizing:border-box;overflow-y:auto;max-height:100vh;position:sticky;top:0}
@@ -75,6 +76,11 @@ export const DASHBOARD_SCRIPT = `'use strict';
     const signature = JSON.stringify([runs.map((r) => [r.id, r.name, r.live, r.lastStep]), state.selected, [...state.compare]]);
     if (signature === state.listed) return;
     state.listed = signature;
+    const lastNames = new Map();
+    for (const run of runs) {
+      const last = run.name.split('/').at(-1);
+      lastNames.set(last, (lastNames.get(last) || 0) + 1);
+    }
     const items = runs.map((run) => {
       const li = document.createElement('li');
       const dot = document.createElement('span');
@@ -93,7 +99,10 @@ export const DASHBOARD_SCRIPT = `'use strict';
       const button = document.createElement('button');
       button.className = 'run';
       button.dataset.run = String(run.id);
-      button.textContent = run.name + (run.lastStep === undefined ? '' : ' · ' + run.lastStep);
+      // The run's own folder name, or its last two parts where that is not unique; the whole path is the tooltip.
+      const parts = run.name.split('/');
+      const short = lastNames.get(parts.at(-1)) > 1 ? parts.slice(-2).join('/') : parts.at(-1);
+      button.textContent = short + (run.lastStep === undefined ? '' : ' · ' + run.lastStep);
       button.title = run.path;
       button.setAttribute('aria-current', String(!!state.selected && state.selected.kind === 'run' && state.selected.id === run.id));
       button.addEventListener('click', () => select('run', run.id));

@@ -212,12 +212,12 @@ export function comparePanel(runs: readonly RunState[]): string {
 /** The serving side: the model, load now, and its recent history. */
 export function serverPanel(stats: ServerStatsSnapshot): string {
   const t0 = stats.history[0]?.time ?? Date.now();
-  const seconds = (key: 'active' | 'queued' | 'tokensPerSecond' | 'requestsPerSecond'): Curve => stats.history.map((s) => [(s.time - t0) / 1000, s[key]]);
+  const seconds = (key: 'active' | 'queued' | 'tokensPerSecond' | 'completionsPerSecond'): Curve => stats.history.map((s) => [(s.time - t0) / 1000, s[key]]);
   const blocks: ReportBlock[] = [
     {
       kind: 'table',
-      columns: ['model', 'context', 'slots', 'busy', 'queued', 'requests', 'failed', 'completion tokens', 'up since'],
-      rows: [[stats.model, stats.contextLength, stats.slots, stats.active, stats.queued, stats.requests, stats.failed, stats.completionTokens, when(stats.started)]],
+      columns: ['model', 'context', 'slots', 'busy', 'queued', 'completions', 'errors', 'completion tokens', 'up since'],
+      rows: [[stats.model, stats.contextLength, stats.slots, stats.active, stats.queued, stats.completions, stats.errors, stats.completionTokens, when(stats.started)]],
     },
   ];
   const charts =
