@@ -19,6 +19,7 @@ import { parseChatRequest, DEFAULT_REQUEST_LIMITS, type ChatRequest, type Reques
 import { renderPrompt } from './prompt.js';
 import { QueueFullError, Scheduler } from './scheduler.js';
 import type { ServedModel } from './served-model.js';
+import { closeServer, listenOn, readBody } from './http.js';
 import { ServerStats } from './stats.js';
 import { createDashboard } from './dashboard/dashboard.js';
 
@@ -66,30 +67,6 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 
 function sendError(res: ServerResponse, err: ApiError): void {
   sendJson(res, err.status, err.body());
-}
-
-/** Reads the body up to `limit` bytes; rejects with a 413 past it. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    const tooLarge = (): ApiError => new ApiError(413, 'invalid_request_error', `body: over the limit of ${limit} bytes`, 'body', 'body_too_large');
-    if (declared > limit) {
-      reject(tooLarge());
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(tooLarge());
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 export function createToolkenServer(model: ServedModel, options: ServerOptions = {}): ToolkenServer {
@@ -248,18 +225,7 @@ export function createToolkenServer(model: ServedModel, options: ServerOptions =
   return {
     server,
     scheduler,
-    listen: (port, host) =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve(server.address() as AddressInfo);
-        });
-      }),
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    listen: (port, host) => listenOn(server, port, host),
+    close: () => closeServer(server),
   };
 }

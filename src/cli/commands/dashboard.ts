@@ -2,10 +2,16 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CliError, helpText, parseFlags, wantsHelp, type CliCommand } from '../args.js';
 import { createDashboardServer } from '../../serve/dashboard/dashboard.js';
+import { Playground } from '../../serve/dashboard/playground.js';
+import { agentFlags, loopOptions, setUpAgent, type AgentSetup } from './agent-inputs.js';
+import { untilStopped } from './until-stopped.js';
 
-const summary = 'A live dashboard of training runs in the browser: loss, learning-rate and throughput curves as metrics.jsonl grows, configurations, results and reports, runs compared.';
+const summary = 'A live dashboard of training runs in the browser: loss, learning-rate and throughput curves as metrics.jsonl grows, configurations, results and reports, runs compared; with --model, a playground for a ToolGen model.';
 
 const flags = {
+  ...agentFlags,
+  model: { kind: 'string', help: "a ToolGen model for the page's playground (top-k tools of the constrained search, then the agent's steps on a typed request)" },
+  maxSteps: { ...agentFlags.maxSteps, default: 4, help: 'most agent steps per playground request' },
   port: { kind: 'int', help: 'TCP port (0 picks a free one)', default: 8090, min: 0, max: 65535 },
   host: { kind: 'string', help: 'address to bind; anything but loopback shows your runs to the network', default: '127.0.0.1' },
 } as const;
@@ -32,7 +38,15 @@ export const command: CliCommand = {
       }
       if (!folder) throw new CliError(`RUN_DIR ${dir} is a file; give the run directory that holds it (${resolve(dir, '..')})`);
     }
-    const server = createDashboardServer({ runs });
+    let setup: AgentSetup | undefined;
+    let playground: Playground | undefined;
+    if (f.model !== undefined) {
+      const agent = { ...f, model: f.model };
+      setup = await setUpAgent(agent);
+      for (const w of setup.warnings) process.stderr.write(`warning: ${w}\n`);
+      playground = new Playground({ ...setup, loop: loopOptions(agent) });
+    }
+    const server = createDashboardServer({ runs, ...(playground === undefined ? {} : { playground }) });
     let address;
     try {
       address = await server.listen(f.port, f.host);
@@ -41,13 +55,9 @@ export const command: CliCommand = {
     }
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     process.stderr.write(`dashboard of ${runs.map((r) => resolve(r)).join(', ')} on http://${host}:${address.port}/\n`);
-    await new Promise<void>((done) => {
-      const stop = (): void => {
-        process.stderr.write('shutting down\n');
-        void server.close().then(done);
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+    await untilStopped(async () => {
+      await server.close();
+      await setup?.close();
     });
     return 0;
   },

@@ -1,5 +1,6 @@
 import { basename, resolve } from 'node:path';
 import { CliError, helpText, parseFlags, wantsHelp, type CliCommand } from '../args.js';
+import { untilStopped } from './until-stopped.js';
 import { readModelFlag } from './toolgen-inputs.js';
 import { createToolkenServer } from '../../serve/server.js';
 import { serveModel, ServeSetupError } from '../../serve/served-model.js';
@@ -57,14 +58,7 @@ export const command: CliCommand = {
     }
     process.stderr.write(`serving '${served.name}' (${loaded.config.family}, context ${served.contextLength}) on http://${address.address}:${address.port}/v1\n`);
     process.stderr.write(`dashboard at http://${address.address}:${address.port}/\n`);
-    await new Promise<void>((done) => {
-      const stop = (): void => {
-        process.stderr.write('shutting down\n');
-        void server.close().then(done);
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    await untilStopped(() => server.close());
     return 0;
   },
 };

@@ -1,7 +1,7 @@
 /**
  * The dashboard in a real browser (Debian's chromium, driven by puppeteer-core): the page loads against run
  * directories made here, draws the charts, shows a metric appended to metrics.jsonl without a reload, and compares
- * two runs when both are ticked. Screenshots of both views are saved in the temp folder. Without chromium the test skips and says so.
+ * two runs when both are ticked, and answers a request typed in the playground. Screenshots of both views are saved in the temp folder. Without chromium the test skips and says so.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +13,7 @@ import { chromiumPath } from '../../report/testing/browser.js';
 import { RunDirectory } from '../../train/run-dir.js';
 import { POLL_MS } from './page.js';
 import { createDashboardServer } from './dashboard.js';
+import { tinyPlayground } from './testing-playground.js';
 
 test('the dashboard renders its charts in headless Chromium and follows a run live', async (t) => {
   const executablePath = chromiumPath();
@@ -26,7 +27,7 @@ test('the dashboard renders its charts in headless Chromium and follows a run li
     run.appendMetric({ step: 40, split: 'validation', loss: 1.1 - i / 2, accuracy: 0.6 + i / 10 });
     return run;
   });
-  const dashboard = createDashboardServer({ runs: [root] });
+  const dashboard = createDashboardServer({ runs: [root], playground: await tinyPlayground() });
   const { port } = await dashboard.listen(0, '127.0.0.1');
   t.after(() => dashboard.close());
 
@@ -67,7 +68,19 @@ test('the dashboard renders its charts in headless Chromium and follows a run li
 
   const compareShot = join(tmpdir(), 'toolken-dashboard-compare.png');
   await page.screenshot({ path: compareShot, fullPage: true });
-  for (const shot of [runShot, compareShot]) assert.deepEqual([...readFileSync(shot).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'a PNG screenshot');
+
+  // The playground answers a typed request with the search's top-k tools and the agent's steps.
+  await page.click('#show-playground');
+  await page.waitForSelector('#playground textarea', { timeout: 10_000 });
+  await page.type('#playground textarea', 'Add 2 and 3, then square it');
+  await page.click('#playground button[type=submit]');
+  await page.waitForSelector('#playground-answer section.playground-answer', { timeout: 30_000 });
+  const answer = await page.$eval('#playground-answer', (n) => n.textContent ?? '');
+  assert.match(answer, /Top 5 tools of the constrained search.*The agent on the request.*Finished: /s);
+  const playgroundShot = join(tmpdir(), 'toolken-dashboard-playground.png');
+  await page.screenshot({ path: playgroundShot, fullPage: true });
+
+  for (const shot of [runShot, compareShot, playgroundShot]) assert.deepEqual([...readFileSync(shot).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'a PNG screenshot');
   assert.deepEqual(errors, [], 'no script error in the page');
-  t.diagnostic(`screenshots: ${runShot}, ${compareShot}`);
+  t.diagnostic(`screenshots: ${runShot}, ${compareShot}, ${playgroundShot}`);
 });

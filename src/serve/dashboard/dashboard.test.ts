@@ -1,7 +1,7 @@
 /**
  * The dashboard over HTTP, as the page (and anyone else on the machine) reaches it: run listing and panels drawn
  * from real run directories, live updates as metrics.jsonl grows, comparison, escaping, bad run files shown as
- * problems, and the file route holding to the run folders whatever the path says.
+ * problems, the file route holding to the run folders whatever the path says, and the playground's POST.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +13,7 @@ import { RunDirectory } from '../../train/run-dir.js';
 import { writeJsonAtomic } from '../../util/fs.js';
 import { createDashboardServer } from './dashboard.js';
 import type { RunSummary } from './run-catalog.js';
+import { tinyPlayground } from './testing-playground.js';
 
 const root = mkdtempSync(join(tmpdir(), 'toolken-dashboard-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -197,4 +198,35 @@ test('a metrics.jsonl growing by thousands of lines between polls is read increm
   assert.match(html, /data-last-step>20000</);
   const points = html.match(/<path d="[^"]*"/)![0].split(' L').length;
   assert.ok(points <= 2000, `a curve is sampled to at most 2000 points, got ${points}`);
+});
+
+test('the playground answers JSON from the page with the top-k tools and the agent steps; anything else is refused', async (t) => {
+  const server = createDashboardServer({ runs: [experiments], playground: await tinyPlayground() });
+  const at = `http://127.0.0.1:${(await server.listen(0, '127.0.0.1')).port}`;
+  t.after(() => server.close());
+  const post = (body: string, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<Response> =>
+    fetch(`${at}/dashboard/api/playground`, { method: 'POST', headers, body });
+  assert.equal(((await (await fetch(`${at}/dashboard/api/runs`)).json()) as { playground: boolean }).playground, true);
+  const ok = await post(JSON.stringify({ request: 'Add 2 and <3>', k: 4 }));
+  assert.equal(ok.status, 200);
+  const { html, answer } = (await ok.json()) as { html: string; answer: { tools: unknown[] } };
+  assert.equal(answer.tools.length, 4);
+  assert.match(html, /<h2>Top 4 tools of the constrained search<\/h2>.*<th>probability<\/th>.*<svg /s);
+  assert.match(html, /<h2>The agent on the request<\/h2>.*<th>arguments \(schema-constrained\)<\/th>/s);
+  assert.match(html, /Request: Add 2 and &lt;3&gt;/);
+  const refusals: [Promise<Response>, number, RegExp][] = [
+    [post('request=add', { 'content-type': 'application/x-www-form-urlencoded' }), 415, /send JSON/],
+    [post(JSON.stringify({ request: 'add' }), { 'content-type': 'application/json', origin: 'http://attacker.example' }), 403, /origin_not_allowed/],
+    [post('{oops'), 400, /malformed JSON/],
+    [post(JSON.stringify({ request: 7 })), 400, /request: must be a string/],
+    [post(JSON.stringify({ request: 'add', k: 50 })), 400, /k: must be an integer in \[1, 20\]/],
+    [post(JSON.stringify({ request: 'x'.repeat(20_000) })), 413, /over the limit/],
+    [fetch(`${at}/dashboard/api/playground`), 405, /POST/],
+  ];
+  for (const [pending, status, message] of refusals) {
+    const res = await pending;
+    assert.equal(res.status, status, String(message));
+    assert.match(await res.text(), message);
+  }
+  assert.equal((await fetch(`${base}/dashboard/api/playground`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, 404, 'no model, no playground');
 });

@@ -10,21 +10,25 @@
  *   GET /dashboard/api/compare?runs=ID,ID,...   runs on shared axes and their configuration differences
  *   GET /dashboard/api/server        the serving side's panel (mounted in toolken serve only)
  *   GET /dashboard/files/ID/PATH     a file of run ID (a report), never one outside its folder
+ *   POST /dashboard/api/playground   {"request", "k"}: what a ToolGen model does with it (when given one)
  *
  * A run is named by its id, never by a path, and a file path is checked segment by segment and again after
  * symbolic links are resolved, so no request reaches a file outside the run folders given. Requests whose Host is
  * not this machine's loopback name or the address they arrived on are refused, so a web page elsewhere cannot read
- * the dashboard through DNS rebinding. Read-only: nothing here writes a file.
+ * the dashboard through DNS rebinding. The playground's POST must be JSON from the page's own origin, which a form
+ * on another site cannot send. Nothing here writes a file.
  */
 import { createReadStream, realpathSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, sep } from 'node:path';
 import { ApiError } from '../api-error.js';
+import { closeServer, listenOn, readBody } from '../http.js';
 import type { ServerStatsSnapshot } from '../stats.js';
 import type { MetricsLimits } from './metrics-follower.js';
 import { DASHBOARD_HTML, DASHBOARD_SCRIPT, PAGE_CSP } from './page.js';
-import { comparePanel, runPanel, serverPanel } from './render.js';
+import { Playground, PlaygroundBusyError, PlaygroundInputError } from './playground.js';
+import { comparePanel, playgroundPanel, runPanel, serverPanel } from './render.js';
 import { RunCatalog, type RunState } from './run-catalog.js';
 
 export interface DashboardOptions {
@@ -33,6 +37,8 @@ export interface DashboardOptions {
   /** The serving side's numbers, when the dashboard is mounted in toolken serve. */
   readonly server?: () => ServerStatsSnapshot;
   readonly limits?: MetricsLimits;
+  /** A ToolGen model's playground (top-k tools, the agent's steps) for requests typed in the page. */
+  readonly playground?: Playground;
 }
 
 export interface Dashboard {
@@ -43,6 +49,9 @@ export interface Dashboard {
 /** Run files served at most this large (reports are kilobytes; a checkpoint is not a report). */
 const MAX_FILE_BYTES = 64 << 20;
 const MAX_COMPARED = 8;
+const MAX_PLAYGROUND_BODY = 16 << 10;
+/** A playground request that takes longer stops before its next agent turn. */
+const PLAYGROUND_TIMEOUT_MS = 60_000;
 /** Files of a run are shown as documents that can run no script and fetch nothing, whoever wrote them. */
 const FILE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox";
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
@@ -80,6 +89,22 @@ const sendJson = (res: ServerResponse, status: number, body: unknown): void => s
 const sendError = (res: ServerResponse, err: ApiError): void => sendJson(res, err.status, err.body());
 
 const notFound = (what: string): ApiError => new ApiError(404, 'not_found_error', what);
+
+/** An error as the page reads it: the API's error object, never a stack trace. */
+function fail(res: ServerResponse, err: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (err instanceof ApiError) sendError(res, err);
+  else {
+    process.stderr.write(`dashboard: ${(err as Error).stack ?? String(err)}\n`);
+    sendError(res, new ApiError(500, 'server_error', 'internal error; the dashboard log has the details'));
+  }
+}
+
+const field = (value: unknown, key: string): unknown =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) && Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
 
 export function createDashboard(options: DashboardOptions): Dashboard {
   const catalog = new RunCatalog(options.runs, options.limits);
@@ -133,10 +158,43 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     else createReadStream(real).on('error', () => res.destroy()).pipe(res);
   }
 
-  function route(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): void {
+  async function playground(req: IncomingMessage, res: ServerResponse, engine: Playground): Promise<void> {
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== `http://${req.headers.host ?? ''}`) {
+      throw new ApiError(403, 'invalid_request_error', `Origin ${JSON.stringify(origin)}: the playground answers only the dashboard's own page`, null, 'origin_not_allowed');
+    }
+    if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) throw new ApiError(415, 'invalid_request_error', 'body: send JSON (content-type: application/json)', 'body');
+    let body: unknown;
+    try {
+      body = JSON.parse((await readBody(req, MAX_PLAYGROUND_BODY)).toString('utf8'));
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      throw new ApiError(400, 'invalid_request_error', `body: malformed JSON (${(err as Error).message})`, 'body', 'invalid_json');
+    }
+    const request = field(body, 'request');
+    const k = field(body, 'k') ?? 5;
+    if (typeof request !== 'string') throw ApiError.invalid('request', 'must be a string: the request to answer');
+    if (typeof k !== 'number') throw ApiError.invalid('k', 'must be a number of tools to show');
+    try {
+      const answer = await engine.answer(request, k, AbortSignal.timeout(PLAYGROUND_TIMEOUT_MS));
+      sendJson(res, 200, { html: drawn('the playground answer', () => playgroundPanel(answer)), answer });
+    } catch (err) {
+      if (err instanceof PlaygroundInputError) throw new ApiError(400, 'invalid_request_error', err.message);
+      if (err instanceof PlaygroundBusyError) throw new ApiError(429, 'rate_limit_error', err.message, null, 'busy');
+      if (err instanceof DOMException && err.name === 'TimeoutError') throw new ApiError(504, 'server_error', `the request took over ${PLAYGROUND_TIMEOUT_MS / 1000} s and was stopped`);
+      throw err;
+    }
+  }
+
+  function route(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): void | Promise<void> {
     if (path === '/' || path === '/index.html') return send(res, 200, 'text/html; charset=utf-8', DASHBOARD_HTML, { 'content-security-policy': PAGE_CSP });
     if (path === '/dashboard/app.js') return send(res, 200, 'text/javascript; charset=utf-8', DASHBOARD_SCRIPT);
-    if (path === '/dashboard/api/runs') return sendJson(res, 200, { ...catalog.list(), server: options.server !== undefined });
+    if (path === '/dashboard/api/runs') return sendJson(res, 200, { ...catalog.list(), server: options.server !== undefined, playground: options.playground !== undefined });
+    if (path === '/dashboard/api/playground') {
+      if (options.playground === undefined) throw notFound('/dashboard/api/playground: no model was given (toolken dashboard --model M gives the playground one)');
+      if (req.method !== 'POST') throw new ApiError(405, 'invalid_request_error', `${req.method} ${path}: send the request with POST`);
+      return playground(req, res, options.playground);
+    }
     if (path === '/dashboard/api/server') {
       if (options.server === undefined) throw notFound('/dashboard/api/server: this dashboard runs without a server (toolken serve mounts one with its numbers)');
       const stats = options.server();
@@ -165,14 +223,12 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       if (path !== '/' && path !== '/index.html' && !path.startsWith('/dashboard/')) return false;
       try {
         if (!trustedHost(req)) throw new ApiError(403, 'invalid_request_error', `Host ${JSON.stringify(req.headers.host ?? '')}: the dashboard answers only requests addressed to this machine (localhost or its address)`, null, 'host_not_allowed');
-        if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiError(405, 'invalid_request_error', `${req.method} ${path}: the dashboard is read-only (GET)`);
-        route(req, res, path, new URLSearchParams(at === -1 ? '' : url.slice(at + 1)));
+        const writes = path === '/dashboard/api/playground' && req.method === 'POST';
+        if (req.method !== 'GET' && req.method !== 'HEAD' && !writes) throw new ApiError(405, 'invalid_request_error', `${req.method} ${path}: the dashboard only reads (GET)`);
+        const done = route(req, res, path, new URLSearchParams(at === -1 ? '' : url.slice(at + 1)));
+        if (done !== undefined) done.catch((err: unknown) => fail(res, err));
       } catch (err) {
-        if (err instanceof ApiError) sendError(res, err);
-        else {
-          process.stderr.write(`dashboard: ${(err as Error).stack ?? String(err)}\n`);
-          sendError(res, new ApiError(500, 'server_error', 'internal error; the dashboard log has the details'));
-        }
+        fail(res, err);
       }
       return true;
     },
@@ -193,18 +249,7 @@ export function createDashboardServer(options: DashboardOptions): DashboardServe
   });
   return {
     server,
-    listen: (port, host) =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve(server.address() as AddressInfo);
-        });
-      }),
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    listen: (port, host) => listenOn(server, port, host),
+    close: () => closeServer(server),
   };
 }

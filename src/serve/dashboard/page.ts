@@ -30,11 +30,13 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 #banner{background:#fde2e1;border:1px solid #e0807a;padding:6px 10px;margin-bottom:10px}#banner:empty{display:none}
 .path{color:#777;font-size:12px;margin-top:-8px}h1{font-size:22px}h2{font-size:16px;margin-top:1.2em}
 .empty{color:#777}
+#playground textarea{width:100%;max-width:720px;height:70px;font:inherit;box-sizing:border-box}#playground label{margin-right:10px}
 </style></head>
 <body>
 <nav>
 <h1>toolken</h1>
 <button class="run" id="show-server" hidden>server</button>
+<button class="run" id="show-playground" hidden>playground</button>
 <h2>runs</h2>
 <ul id="runs"></ul>
 <p id="compare-hint" style="font-size:12px;color:#666">Tick two or more runs to compare them.</p>
@@ -55,6 +57,7 @@ export const DASHBOARD_SCRIPT = `'use strict';
   const list = document.getElementById('runs');
   const rootProblems = document.getElementById('root-problems');
   const serverButton = document.getElementById('show-server');
+  const playgroundButton = document.getElementById('show-playground');
   const state = { selected: null, compare: new Set(), shown: '', listed: '', busy: false };
 
   const getJson = async (url) => {
@@ -70,6 +73,57 @@ export const DASHBOARD_SCRIPT = `'use strict';
     void tick();
   };
   serverButton.addEventListener('click', () => select('server', null));
+  playgroundButton.addEventListener('click', () => select('playground', null));
+
+  /** The playground's form, built once; its answer is the server's fragment. */
+  const playgroundView = () => {
+    const form = document.createElement('form');
+    form.id = 'playground';
+    const heading = document.createElement('h1');
+    heading.textContent = 'Playground';
+    const request = document.createElement('textarea');
+    request.name = 'request';
+    request.placeholder = 'Type a request, e.g. "convert 30 degrees Celsius to Fahrenheit"';
+    request.maxLength = 2000;
+    const kLabel = document.createElement('label');
+    kLabel.textContent = 'top k ';
+    const k = document.createElement('input');
+    k.type = 'number';
+    k.name = 'k';
+    k.min = '1';
+    k.max = '20';
+    k.value = '5';
+    kLabel.append(k);
+    const ask = document.createElement('button');
+    ask.type = 'submit';
+    ask.textContent = 'Ask';
+    const answer = document.createElement('div');
+    answer.id = 'playground-answer';
+    form.append(heading, request, document.createElement('br'), kLabel, ask, answer);
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      ask.disabled = true;
+      answer.textContent = 'Thinking…';
+      try {
+        const res = await fetch('/dashboard/api/playground', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ request: request.value, k: Number(k.value) }),
+        });
+        const body = await res.json();
+        if (!res.ok) throw new Error(body && body.error ? body.error.message : 'HTTP ' + res.status);
+        answer.innerHTML = body.html;
+      } catch (err) {
+        const p = document.createElement('p');
+        p.className = 'problems';
+        p.textContent = err && err.message ? err.message : String(err);
+        answer.replaceChildren(p);
+      } finally {
+        ask.disabled = false;
+      }
+    });
+    return form;
+  };
 
   const renderList = (runs) => {
     // Rebuilt only when something in it changed, so a click is never lost to a rebuild under the pointer.
@@ -127,11 +181,13 @@ export const DASHBOARD_SCRIPT = `'use strict';
     try {
       const index = await getJson('/dashboard/api/runs');
       serverButton.hidden = !index.server;
+      playgroundButton.hidden = !index.playground;
       const ids = new Set(index.runs.map((r) => r.id));
       for (const id of [...state.compare]) if (!ids.has(id)) state.compare.delete(id);
       if (state.selected === null) {
         if (index.runs.length > 0) state.selected = { kind: 'run', id: index.runs[0].id };
         else if (index.server) state.selected = { kind: 'server', id: null };
+        else if (index.playground) state.selected = { kind: 'playground', id: null };
       }
       renderList(index.runs);
       renderProblems(index.problems);
@@ -154,6 +210,11 @@ export const DASHBOARD_SCRIPT = `'use strict';
         const chosen = index.runs.filter((r) => state.compare.has(r.id));
         key = 'compare:' + chosen.map((r) => r.id + '@' + r.version).join(',');
         url = '/dashboard/api/compare?runs=' + chosen.map((r) => r.id).join(',');
+      } else if (sel.kind === 'playground') {
+        if (state.shown !== 'playground') {
+          view.replaceChildren(playgroundView());
+          state.shown = 'playground';
+        }
       } else {
         key = 'server:' + Date.now();
         url = '/dashboard/api/server';

@@ -7,6 +7,7 @@ import { emaSmooth, escapeXml, groupedBarSvg, lineSvg, lossChartSvg, spansDecade
 import { flattenConfig, renderBlocks, type ReportBlock } from '../../report/html.js';
 import type { ServerStatsSnapshot } from '../stats.js';
 import type { MetricPoint, MetricsProblems } from './metrics-follower.js';
+import type { PlaygroundAnswer } from './playground.js';
 import type { RunState, RunSummary } from './run-catalog.js';
 
 /** Points drawn per curve: beyond this a curve is sampled evenly (its last point always kept). */
@@ -233,4 +234,28 @@ export function serverPanel(stats: ServerStatsSnapshot): string {
           ...SMALL,
         })}</figure></div>`;
   return `<section class="server"><h1>Server</h1>${renderBlocks(blocks)}${charts}</section>`;
+}
+
+/** A playground answer: the search's top-k tools with their probabilities, then each step of the agent. */
+export function playgroundPanel(answer: PlaygroundAnswer): string {
+  const blocks: ReportBlock[] = [
+    { kind: 'heading', text: `Top ${answer.tools.length} tools of the constrained search` },
+    {
+      kind: 'table',
+      columns: ['rank', 'tool', 'probability', 'share of the top k', 'log-probability'],
+      // Probabilities of whole tool sequences are often tiny: shown in significant digits, not four decimals.
+      rows: answer.tools.map((t, i) => [i + 1, t.toolId, t.probability.toPrecision(3), t.share, t.logProb]),
+    },
+  ];
+  if (answer.tools.length > 0) {
+    blocks.push({ kind: 'svg', svg: groupedBarSvg({ title: 'share of the top k', categories: answer.tools.map((t) => t.toolId), series: [{ name: 'share', values: answer.tools.map((t) => t.share) }], yMax: 1, height: 300 }) });
+  }
+  blocks.push(
+    { kind: 'heading', text: 'The agent on the request' },
+    answer.steps.length === 0
+      ? { kind: 'text', text: 'The agent took no step.' }
+      : { kind: 'table', columns: ['step', 'thought', 'action', 'arguments (schema-constrained)', 'observation'], rows: answer.steps.map((s) => [s.step, shorten(s.thought), s.action, shorten(s.arguments), shorten(s.observation)]) },
+    { kind: 'text', text: `Finished: ${answer.finishType}${answer.answer === '' ? '' : `; answer: ${shorten(answer.answer)}`} (${answer.seconds.toFixed(2)} s).` },
+  );
+  return `<section class="playground-answer" data-finish="${escapeXml(answer.finishType)}"><p class="request">Request: ${escapeXml(answer.request)}</p>${renderBlocks(blocks)}</section>`;
 }
