@@ -7,6 +7,7 @@
 import { GenerativeRetriever, type GenerativeModel } from '../../retrieval/generative.js';
 import { runAgent, type AgentLoopOptions, type AgentPolicy } from '../../methods/toolgen/agent-loop.js';
 import type { Tool, ToolExecutor } from '../../tools/types.js';
+import { ToolkenError } from '../../util/errors.js';
 
 export interface PlaygroundSetup {
   readonly model: GenerativeModel;
@@ -49,10 +50,18 @@ export const MAX_REQUEST_CHARS = 2000;
 export const MAX_K = 20;
 
 /** A request the playground will not take: the message names what to change. */
-export class PlaygroundInputError extends Error {}
+export class PlaygroundInputError extends ToolkenError {
+  constructor(message: string) {
+    super('PLAYGROUND_INPUT_INVALID', message);
+  }
+}
 
 /** The playground is answering another request. */
-export class PlaygroundBusyError extends Error {}
+export class PlaygroundBusyError extends ToolkenError {
+  constructor(message: string) {
+    super('PLAYGROUND_BUSY', message);
+  }
+}
 
 export class Playground {
   private readonly retriever: GenerativeRetriever;

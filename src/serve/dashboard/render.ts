@@ -35,7 +35,11 @@ function sample(points: Curve): Curve {
   return out;
 }
 
-const keysOf = (points: readonly MetricPoint[]): string[] => [...new Set(points.flatMap((p) => Object.keys(p.values)))];
+function keysOf(points: readonly MetricPoint[]): string[] {
+  const keys = new Set<string>();
+  for (const p of points) for (const key in p.values) keys.add(key);
+  return [...keys];
+}
 
 const shorten = (text: string): string => (text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS)}… (${text.length} characters)` : text);
 
