@@ -33,6 +33,7 @@ export {
   type DecoderConfig,
   type LoadedModel,
   type LoadModelOptions,
+  type LoadProgress,
   type LoraConfig,
 } from './models/index.js';
 
