@@ -2,7 +2,7 @@
  * The dashboard's playground: a request typed in the page goes to a ToolGen model, which shows what it would do —
  * the top-k tools of the trie-constrained search with their probabilities, then ToolGen's agent loop on the request
  * (thought, the tool it calls, the arguments decoded under the tool's schema, the observation the tool returned)
- * for a few steps. One request runs at a time; the model works synchronously, so each is bounded in steps and text.
+ * for a few steps. One request runs at a time, bounded in text, steps and (through its signal) time.
  */
 import { GenerativeRetriever, type GenerativeModel } from '../../retrieval/generative.js';
 import { runAgent, type AgentLoopOptions, type AgentPolicy } from '../../methods/toolgen/agent-loop.js';
@@ -80,7 +80,8 @@ export class Playground {
     this.busy = true;
     const started = performance.now();
     try {
-      const ranked = this.retriever.rank(text, k);
+      // The search yields to the event loop between its steps, so the page keeps being served while it runs.
+      const ranked = await this.retriever.rankAsync(text, k, signal === undefined ? {} : { signal });
       const total = ranked.reduce((sum, r) => sum + Math.exp(r.score), 0);
       const tools = ranked.map((r) => ({ toolId: r.toolId, logProb: r.score, probability: Math.exp(r.score), share: total > 0 ? Math.exp(r.score) / total : 0 }));
       const run = await runAgent({
