@@ -30,6 +30,13 @@ writeFileSync(fast.file('report', 'index.html'), '<html><script>alert(1)</script
 const slow = RunDirectory.open(join(experiments, 'lr-1e-3'), { resume: false });
 slow.writeConfig({ stage: 'retrieval', sft: { lr: 1e-3, batchSize: 16 } });
 for (let step = 1; step <= 30; step++) slow.appendMetric({ step, split: 'train', loss: 5 * 0.97 ** step, lr: 1e-3, tokens_per_s: 950 });
+/** An evaluation's output folder (`eval bfcl --out`): no metrics, a report.json. */
+mkdirSync(join(experiments, 'bfcl-eval'));
+writeJsonAtomic(join(experiments, 'bfcl-eval', 'report.json'), {
+  model: 'tiny',
+  categories: { simple_python: { accuracy: 0.75, correct: 3, total: 4 }, multiple: { accuracy: 0.5, correct: 1, total: 2 } },
+  aggregates: { non_live_ast: 0.625 },
+});
 mkdirSync(join(experiments, 'model'));
 writeFileSync(join(experiments, 'model', 'config.json'), '{}');
 writeFileSync(join(root, 'secret.txt'), 'outside the runs');
@@ -89,9 +96,9 @@ test('the page is served from the package, with a policy that runs only its own 
 
 test('the runs of the folders are found (a model folder is no run), and folders without runs are named', async () => {
   const { body } = await json<Index>('/dashboard/api/runs');
-  assert.deepEqual(body.runs.map((r) => r.name).sort(), ['broken', 'experiments/lr-1e-3', 'experiments/lr-3e-3']);
+  assert.deepEqual(body.runs.map((r) => r.name).sort(), ['broken', 'experiments/bfcl-eval', 'experiments/lr-1e-3', 'experiments/lr-3e-3']);
   assert.equal(body.server, false);
-  assert.ok(body.runs.every((r) => r.live && r.lastStep !== undefined), 'just written: shown as training');
+  assert.ok(body.runs.filter((r) => r.name !== 'experiments/bfcl-eval').every((r) => r.live && r.lastStep !== undefined), 'just written: shown as training');
   assert.deepEqual(body.problems, [`${join(root, 'missing')} does not exist`]);
 });
 
@@ -105,6 +112,14 @@ test('a run panel draws the loss chart, the other curves, validation, results an
   assert.ok(html.includes('&lt;script&gt;alert(\\&quot;x\\&quot;)&lt;/script&gt;'), 'the config text is escaped');
   assert.doesNotMatch(html, /<script/);
   assert.match(html, /href="\/dashboard\/files\/\d+\/report\/index\.html"/);
+});
+
+test('an evaluation folder shows its BFCL accuracy per category as a table and a chart', async () => {
+  const { html } = await panel(await runId('experiments/bfcl-eval'));
+  assert.match(html, /<h2>BFCL \(report\.json\)<\/h2>.*<td>simple_python<\/td><td class="num">0\.7500<\/td><td class="num">3<\/td><td class="num">4<\/td>/s);
+  assert.match(html, /<td>non_live_ast<\/td><td class="num">0\.6250<\/td>/);
+  assert.match(html, /BFCL accuracy \(report\.json\)/);
+  assert.doesNotMatch(html, /No metrics yet/, 'an evaluation has no training curves to wait for');
 });
 
 test('a metric appended to metrics.jsonl changes the run version and appears in its panel', async () => {

@@ -175,7 +175,11 @@ export function runPanel(run: RunState): string {
     statusLine(summary),
     `<p>${escapeXml(facts.join('; '))}</p>`,
     problemsHtml(problems),
-    charts.length === 0 ? '<p class="empty">No metrics yet: the charts appear with the first record of metrics.jsonl.</p>' : `<div class="charts">${charts.map((c) => `<figure>${c}</figure>`).join('')}</div>`,
+    charts.length > 0
+      ? `<div class="charts">${charts.map((c) => `<figure>${c}</figure>`).join('')}</div>`
+      : metrics.file === undefined && files.results.length > 0
+        ? '' // an evaluation's folder: its results are the page
+        : '<p class="empty">No metrics yet: the charts appear with the first record of metrics.jsonl.</p>',
     renderBlocks(blocks),
     reports,
     '</section>',

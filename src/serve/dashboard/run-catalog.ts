@@ -1,6 +1,6 @@
 /**
- * The run directories a dashboard shows: the folders it was given, each either a run directory itself or a folder
- * searched two levels down for them (a demo's output folder holds `runs/<stage>/`), searched again on every listing
+ * The run directories (and evaluation output folders) a dashboard shows: the folders it was given and those up to two
+ * levels below them (a demo's output folder holds `runs/<stage>/`), searched again on every listing
  * so a run started after the dashboard appears in it. Every run keeps a stable id for as long as the dashboard
  * runs; the page names runs by id, never by path, so no request can name a folder outside the given ones.
  */
@@ -63,7 +63,7 @@ export class RunCatalog {
       const before = found.length;
       const problem = search(root, found);
       if (problem !== undefined) problems.push(problem);
-      else if (found.length === before) problems.push(`${root} holds no run directory (a folder with metrics.jsonl, or config.json and checkpoints/) within two levels`);
+      else if (found.length === before) problems.push(`${root} holds no run directory (a folder with metrics.jsonl, or config.json and checkpoints/) or evaluation results (report.json, results.json, metrics.json) within two levels`);
     }
     if (found.length >= MAX_RUNS) problems.push(`only the first ${MAX_RUNS} run directories are shown`);
     const runs = [...new Set(found)].map((path) => this.summary(this.track(path)).summary);
@@ -131,10 +131,8 @@ function search(root: string, found: string[]): string | undefined {
   let budget = MAX_ENTRIES_SEARCHED;
   const visit = (dir: string, depth: number): void => {
     if (found.length >= MAX_RUNS) return;
-    if (isRunDirectory(dir)) {
-      found.push(dir);
-      return;
-    }
+    // A folder can be a run and hold runs too (a demo's output: its report.json, and runs/<stage>/ below).
+    if (isRunDirectory(dir)) found.push(dir);
     if (depth === 2) return;
     let names: string[];
     try {

@@ -130,10 +130,15 @@ function listReports(folder: string, root: string): string[] {
     .map((name) => relative(root, join(folder, name)));
 }
 
+/** Result files of evaluations (`eval bfcl --out`, `eval agent --out`, toolkengpt, the demo's output folder). */
+const RESULT_FILES = ['report.json', 'results.json', 'metrics.json'];
+
 /**
- * True when `dir` looks like a run directory (src/train/run-dir.ts): it has a metrics.jsonl, or a config.json beside
- * a checkpoints/ folder (a model folder has a config.json too, but no checkpoints/).
+ * True when `dir` is a folder the dashboard shows: a run directory (src/train/run-dir.ts) with a metrics.jsonl or a
+ * config.json beside a checkpoints/ folder (a model folder has a config.json too, but no checkpoints/), or the
+ * output folder of an evaluation, with its results file.
  */
 export function isRunDirectory(dir: string): boolean {
-  return existsSync(join(dir, METRICS_FILE)) || (existsSync(join(dir, CONFIG_FILE)) && existsSync(join(dir, 'checkpoints')));
+  if (existsSync(join(dir, METRICS_FILE)) || (existsSync(join(dir, CONFIG_FILE)) && existsSync(join(dir, 'checkpoints')))) return true;
+  return RESULT_FILES.some((name) => existsSync(join(dir, name)));
 }
