@@ -120,6 +120,7 @@ test('an evaluation folder shows its BFCL accuracy per category as a table and a
   assert.match(html, /<td>non_live_ast<\/td><td class="num">0\.6250<\/td>/);
   assert.match(html, /BFCL accuracy \(report\.json\)/);
   assert.doesNotMatch(html, /No metrics yet/, 'an evaluation has no training curves to wait for');
+  assert.doesNotMatch(html, /no checkpoint yet|last step/, 'nor training status');
 });
 
 test('a metric appended to metrics.jsonl changes the run version and appears in its panel', async () => {

@@ -170,15 +170,16 @@ export function runPanel(run: RunState): string {
   const reports = files.reports.length === 0 ? '' : `<h2>Reports and files</h2><ul class="files">${files.reports
     .map((r) => `<li><a href="/dashboard/files/${summary.id}/${r.split('/').map(encodeURIComponent).join('/')}" target="_blank" rel="noopener">${escapeXml(r)}</a></li>`)
     .join('')}</ul>`;
+  // An evaluation's folder has results but no training to report on.
+  const evaluation = metrics.file === undefined && files.results.length > 0;
   return [
     `<section class="run" data-run="${summary.id}"><h1>${escapeXml(summary.name)}</h1><p class="path">${escapeXml(summary.path)}</p>`,
-    statusLine(summary),
-    `<p>${escapeXml(facts.join('; '))}</p>`,
+    evaluation ? '<p class="status"><span class="badge idle">results</span></p>' : `${statusLine(summary)}\n<p>${escapeXml(facts.join('; '))}</p>`,
     problemsHtml(problems),
     charts.length > 0
       ? `<div class="charts">${charts.map((c) => `<figure>${c}</figure>`).join('')}</div>`
-      : metrics.file === undefined && files.results.length > 0
-        ? '' // an evaluation's folder: its results are the page
+      : evaluation
+        ? ''
         : '<p class="empty">No metrics yet: the charts appear with the first record of metrics.jsonl.</p>',
     renderBlocks(blocks),
     reports,
