@@ -188,10 +188,18 @@ const TRAIN_METHODS: Record<string, CliCommand> = {
     summary: 'function calling: supervised fine-tuning (LoRA or full) on checked {messages, tools} examples',
     run: async (argv) => (await import('./train-fc.js')).sftCommand.run(argv),
   },
+  dpo: {
+    summary: 'function calling after SFT: DPO, the gold call preferred to the SFT model\'s checker-rejected answers',
+    run: async (argv) => (await import('./train-fc.js')).dpoCommand.run(argv),
+  },
+  rl: {
+    summary: 'function calling after SFT: reward-filtered fine-tuning or GRPO with the BFCL checker as the reward',
+    run: async (argv) => (await import('./train-fc.js')).rlCommand.run(argv),
+  },
 };
 
 export const command: CliCommand = {
-  summary: 'Train: ToolGen stages or recipe (default), or `toolken train <method>` (toolgen, toolkengpt, sft)',
+  summary: 'Train: ToolGen stages or recipe (default), or `toolken train <method>` (toolgen, toolkengpt, sft, dpo, rl)',
   async run(argv) {
     const first = argv[0];
     if (first !== undefined && !first.startsWith('-')) {
