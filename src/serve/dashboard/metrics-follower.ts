@@ -87,7 +87,9 @@ export class MetricsFollower {
     let stat;
     try {
       stat = statSync(this.path);
-    } catch {
+    } catch (err) {
+      // No file yet (or any more) is a state to show; any other failure (no permission) is the caller's to report.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       if (this.file !== undefined || this.points.length > 0) this.reset();
       this.file = undefined;
       return this.snapshot();

@@ -40,7 +40,8 @@ function readJson(path: string, problems: string[], stamps: string[]): unknown {
   let stat;
   try {
     stat = lstatSync(path);
-  } catch {
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') problems.push(`${path} cannot be read (${(err as Error).message})`);
     return undefined;
   }
   stamps.push(`${path}:${stat.size}:${stat.mtimeMs}`);
