@@ -2,8 +2,9 @@
  * `npm run bench:dashboard [-- --records 200000] [--runs 20]`: what the dashboard costs the machine a run trains on.
  * A temp folder gets `--runs` run directories, one with `--records` training records (about 170 bytes each, as the
  * trainer writes them); the dashboard serves it on loopback and the page's requests are timed over HTTP: the first
- * listing (every metrics.jsonl read), a listing when nothing changed (what each one-second poll costs while idle),
- * and the large run's panel redrawn after one record is appended (what each poll costs while that run trains).
+ * listing (the end of every metrics.jsonl read), the large run's panel opened (its whole file read), a listing when
+ * nothing changed (what each one-second poll costs while idle), and the large run's panel redrawn after one record
+ * is appended (what each poll costs while that run trains).
  * Records `dashboard/<metric>` (wall ms, median of 5, and CPU ms of this process) go to bench/results/dashboard.json.
  */
 import { appendFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -56,6 +57,11 @@ try {
   const firstCpu = process.cpuUsage(cpu0);
   records.push({ name: 'dashboard/first-listing', value: performance.now() - t0, unit: 'ms', params: { ...params, cpuMs: (firstCpu.user + firstCpu.system) / 1000 } });
   const id = index.runs.find((r) => r.name.endsWith('/big'))!.id;
+  const cpu1 = process.cpuUsage();
+  const t1 = performance.now();
+  await get(`/dashboard/api/runs/${id}`);
+  const openCpu = process.cpuUsage(cpu1);
+  records.push({ name: 'dashboard/first-panel', value: performance.now() - t1, unit: 'ms', params: { ...params, cpuMs: (openCpu.user + openCpu.system) / 1000 } });
   const idle = await timeIt(async () => void (await get('/dashboard/api/runs')), { warmup: 2, runs: 5 });
   records.push({ name: 'dashboard/idle-listing', value: idle.median * 1000, unit: 'ms (median)', params: { ...params, cpuMs: (idle.cpuSamples.reduce((a, b) => a + b, 0) / idle.cpuSamples.length) * 1000 } });
   let step = recordCount;

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunDirectory } from '../../train/run-dir.js';
-import { DEFAULT_METRICS_LIMITS, MetricsFollower } from './metrics-follower.js';
+import { DEFAULT_METRICS_LIMITS, lastRecordStep, MetricsFollower } from './metrics-follower.js';
 
 function scratch(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'toolken-follow-'));
@@ -130,4 +130,13 @@ test('a folder where metrics.jsonl should be is an error the caller shows', (t) 
   const file = join(scratch(t), 'metrics.jsonl');
   mkdirSync(file);
   assert.throws(() => new MetricsFollower(file).poll(), /is not a file/);
+});
+
+test('the last record step is read from the end of the file alone, skipping a line still being written', (t) => {
+  const file = join(scratch(t), 'metrics.jsonl');
+  const lines = Array.from({ length: 5000 }, (_, i) => line({ step: i + 1, split: 'train', loss: 1, pad: 'x'.repeat(40) }));
+  writeFileSync(file, lines.join('') + '{"step": 5001, "lo');
+  assert.equal(lastRecordStep(file, statSync(file).size), 5000);
+  writeFileSync(file, 'not json\n');
+  assert.equal(lastRecordStep(file, statSync(file).size), undefined);
 });

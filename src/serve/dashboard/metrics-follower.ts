@@ -215,6 +215,31 @@ export class MetricsFollower {
   }
 }
 
+/** Bytes read from the end of a metrics file to find its last record. */
+const LAST_RECORD_BYTES = 64 << 10;
+
+/**
+ * The step of the last complete record in the file's final 64 KiB, without reading the rest: what a run listing
+ * shows for every run, however large its file. Undefined when no line there is a record.
+ */
+export function lastRecordStep(path: string, size: number): number | undefined {
+  const length = Math.min(size, LAST_RECORD_BYTES);
+  const tail = Buffer.allocUnsafe(length);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, tail, 0, length, size - length);
+  } finally {
+    closeSync(fd);
+  }
+  // The first line may be cut by the window and the last by a write in progress: both fail to parse and are skipped.
+  const lines = tail.toString('utf8').split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const point = parsePoint(lines[i]!, 1);
+    if (typeof point !== 'string') return point.step;
+  }
+  return undefined;
+}
+
 /** A line as a point, or why it is not one. */
 function parsePoint(text: string, maxFields: number): MetricPoint | string {
   let raw: unknown;

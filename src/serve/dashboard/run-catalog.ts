@@ -6,7 +6,7 @@
  */
 import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { DEFAULT_METRICS_LIMITS, MetricsFollower, type MetricsLimits, type MetricsSnapshot } from './metrics-follower.js';
+import { DEFAULT_METRICS_LIMITS, lastRecordStep, MetricsFollower, type MetricsLimits, type MetricsSnapshot } from './metrics-follower.js';
 import { isRunDirectory, METRICS_FILE, readRunFiles, type RunFiles } from './run-files.js';
 
 /** Runs found per dashboard, and folder entries looked at per search, so a huge tree cannot stall a listing. */
@@ -39,13 +39,20 @@ interface Tracked {
   readonly id: number;
   readonly name: string;
   readonly path: string;
-  readonly follower: MetricsFollower;
+  /** Created when the run's panel is first asked for (a listing reads no more than the end of each file). */
+  follower?: MetricsFollower;
   files?: { readonly stamp: string; readonly value: RunFiles };
+  lastStep?: { readonly key: string; readonly step: number | undefined };
 }
+
+/** Runs whose records are held in memory at once; the least recently viewed one's are dropped past it. */
+const MAX_FOLLOWED = 16;
 
 export class RunCatalog {
   readonly roots: readonly string[];
   private readonly byPath = new Map<string, Tracked>();
+  /** Runs with a follower, least recently viewed first. */
+  private readonly followed = new Set<Tracked>();
   private nextId = 0;
 
   constructor(
@@ -55,7 +62,10 @@ export class RunCatalog {
     this.roots = roots.map((r) => resolve(r));
   }
 
-  /** Searches the roots again and brings every run's metrics up to date. */
+  /**
+   * Searches the roots again and says where each run stands. A listing costs a few stat calls per run and a read
+   * of the end of a metrics.jsonl that changed: the page asks for it every second, for every run shown.
+   */
   list(): { runs: RunSummary[]; problems: string[] } {
     const problems: string[] = [];
     const found: string[] = [];
@@ -66,48 +76,84 @@ export class RunCatalog {
       else if (found.length === before) problems.push(`${root} holds no run directory (a folder with metrics.jsonl, or config.json and checkpoints/) or evaluation results (report.json, results.json, metrics.json) within two levels`);
     }
     if (found.length >= MAX_RUNS) problems.push(`only the first ${MAX_RUNS} run directories are shown`);
-    const runs = [...new Set(found)].map((path) => this.summary(this.track(path)).summary);
+    const runs = [...new Set(found)].map((path) => this.summary(this.track(path)));
     return { runs, problems };
   }
 
-  /** A run by id, brought up to date; undefined for an id never listed. */
+  /** A run by id with its records and files, brought up to date; undefined for an id never listed. */
   run(id: number): RunState | undefined {
     const tracked = [...this.byPath.values()].find((t) => t.id === id);
-    return tracked === undefined ? undefined : this.summary(tracked);
+    if (tracked === undefined) return undefined;
+    const summary = this.summary(tracked);
+    const follower = this.follow(tracked);
+    let metrics: MetricsSnapshot;
+    try {
+      metrics = follower.poll();
+    } catch (err) {
+      metrics = { version: -1, points: [], problems: { malformed: 0, tooLong: 0, skippedBytes: 0, thinned: 0, unreadable: (err as Error).message } };
+    }
+    const stamp = folderStamp(tracked.path);
+    if (tracked.files?.stamp !== stamp) tracked.files = { stamp, value: readRunFiles(tracked.path) };
+    return { summary, metrics, files: tracked.files.value };
+  }
+
+  /** The run's follower, made the most recently used; the least recently used one past MAX_FOLLOWED lets go of its records. */
+  private follow(tracked: Tracked): MetricsFollower {
+    tracked.follower ??= new MetricsFollower(join(tracked.path, METRICS_FILE), this.limits);
+    this.followed.delete(tracked);
+    this.followed.add(tracked);
+    for (const old of this.followed) {
+      if (this.followed.size <= MAX_FOLLOWED) break;
+      delete old.follower;
+      this.followed.delete(old);
+    }
+    return tracked.follower;
   }
 
   private track(path: string): Tracked {
     let tracked = this.byPath.get(path);
     if (tracked === undefined) {
       const root = this.roots.find((r) => path === r || path.startsWith(r + '/')) ?? path;
-      tracked = { id: this.nextId++, name: relative(dirname(root), path) || basename(path), path, follower: new MetricsFollower(join(path, METRICS_FILE), this.limits) };
+      tracked = { id: this.nextId++, name: relative(dirname(root), path) || basename(path), path };
       this.byPath.set(path, tracked);
     }
     return tracked;
   }
 
-  private summary(tracked: Tracked): RunState {
-    let metrics: MetricsSnapshot;
+  /** Where a run stands, from its files' sizes and times and the last record of its metrics.jsonl. */
+  private summary(tracked: Tracked): RunSummary {
+    const file = join(tracked.path, METRICS_FILE);
+    let stat;
     try {
-      metrics = tracked.follower.poll();
-    } catch (err) {
-      metrics = { version: -1, points: [], problems: { malformed: 0, tooLong: 0, skippedBytes: 0, thinned: 0, unreadable: (err as Error).message } };
+      stat = statSync(file);
+    } catch {
+      // Missing (an evaluation folder) or unreadable: the panel says which.
     }
-    // Atomic writes rename into the folder, so the folders' modification times say when a result or checkpoint changed.
-    const stamp = ['', 'best', 'checkpoints'].map((sub) => modified(join(tracked.path, sub))).join(':');
-    if (tracked.files?.stamp !== stamp) tracked.files = { stamp, value: readRunFiles(tracked.path) };
-    const last = metrics.points.at(-1);
-    const updated = metrics.file?.modified;
-    const summary: RunSummary = {
+    const key = stat === undefined ? 'none' : `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+    if (tracked.lastStep?.key !== key) tracked.lastStep = { key, step: stat?.isFile() ? lastStepOf(file, stat.size) : undefined };
+    const step = tracked.lastStep.step;
+    const updated = stat?.mtimeMs;
+    return {
       id: tracked.id,
       name: tracked.name,
       path: tracked.path,
-      ...(last === undefined ? {} : { lastStep: last.step }),
+      ...(step === undefined ? {} : { lastStep: step }),
       ...(updated === undefined ? {} : { updated }),
       live: updated !== undefined && Date.now() - updated < LIVE_WINDOW_MS,
-      version: `${metrics.version}:${stamp}`,
+      version: `${key}:${folderStamp(tracked.path)}`,
     };
-    return { summary, metrics, files: tracked.files.value };
+  }
+}
+
+/** Atomic writes rename into the folder, so the folders' modification times say when a result or checkpoint changed. */
+const folderStamp = (dir: string): string => ['', 'best', 'checkpoints'].map((sub) => modified(join(dir, sub))).join(':');
+
+/** The last record's step, or undefined when the file cannot be read (its panel says why). */
+function lastStepOf(file: string, size: number): number | undefined {
+  try {
+    return lastRecordStep(file, size);
+  } catch {
+    return undefined;
   }
 }
 
