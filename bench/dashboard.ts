@@ -2,8 +2,8 @@
  * `npm run bench:dashboard [-- --records 200000] [--runs 20]`: what the dashboard costs the machine a run trains on.
  * A temp folder gets `--runs` run directories, one with `--records` training records (about 170 bytes each, as the
  * trainer writes them); the dashboard serves it on loopback and the page's requests are timed over HTTP: the first
- * listing (the end of every metrics.jsonl read), the large run's panel opened (its whole file read), a listing when
- * nothing changed (what each one-second poll costs while idle), and the large run's panel redrawn after one record
+ * listing (the end of every metrics.jsonl read), the large run's panel opened (its first slice read), the polls that
+ * read the rest (their total and the longest: how long a poll can hold up the server), a listing when nothing changed (what each one-second poll costs while idle), and the large run's panel redrawn after one record
  * is appended (what each poll costs while that run trains).
  * Records `dashboard/<metric>` (wall ms, median of 5, and CPU ms of this process) go to bench/results/dashboard.json.
  */
@@ -62,6 +62,19 @@ try {
   await get(`/dashboard/api/runs/${id}`);
   const openCpu = process.cpuUsage(cpu1);
   records.push({ name: 'dashboard/first-panel', value: performance.now() - t1, unit: 'ms', params: { ...params, cpuMs: (openCpu.user + openCpu.system) / 1000 } });
+  // The page polls once a second; here the polls follow each other at once, to see the longest one and the total.
+  let polls = 1;
+  let longest = 0;
+  const t2 = performance.now();
+  for (;;) {
+    const started = performance.now();
+    const { html } = JSON.parse(await get(`/dashboard/api/runs/${id}`)) as { html: string };
+    longest = Math.max(longest, performance.now() - started);
+    polls++;
+    if (!html.includes('bytes still to read')) break;
+  }
+  records.push({ name: 'dashboard/catch-up', value: performance.now() - t2, unit: 'ms', params: { ...params, polls } });
+  records.push({ name: 'dashboard/longest-poll', value: longest, unit: 'ms', params: { ...params, polls } });
   const idle = await timeIt(async () => void (await get('/dashboard/api/runs')), { warmup: 2, runs: 5 });
   records.push({ name: 'dashboard/idle-listing', value: idle.median * 1000, unit: 'ms (median)', params: { ...params, cpuMs: (idle.cpuSamples.reduce((a, b) => a + b, 0) / idle.cpuSamples.length) * 1000 } });
   let step = recordCount;

@@ -140,3 +140,21 @@ test('the last record step is read from the end of the file alone, skipping a li
   writeFileSync(file, 'not json\n');
   assert.equal(lastRecordStep(file, statSync(file).size), undefined);
 });
+
+test('a large file is read a slice per poll: the curve fills in and the snapshot says how much is left', (t) => {
+  const file = join(scratch(t), 'metrics.jsonl');
+  writeFileSync(file, Array.from({ length: 300 }, (_, i) => line({ step: i + 1, loss: 1 })).join(''));
+  const follower = new MetricsFollower(file, { ...DEFAULT_METRICS_LIMITS, maxReadBytes: 1000 });
+  const first = follower.poll();
+  assert.ok(first.points.length > 0 && first.points.length < 300);
+  assert.ok(first.problems.unreadBytes > 0);
+  let polls = 1;
+  let last = first;
+  while (last.problems.unreadBytes > 0 && polls < 100) {
+    last = follower.poll();
+    polls++;
+  }
+  assert.deepEqual(last.points.map((p) => p.step), Array.from({ length: 300 }, (_, i) => i + 1), 'every record once, in order, across slices');
+  assert.equal(last.problems.malformed, 0, 'lines cut by a slice boundary are joined');
+  assert.ok(polls > 5);
+});

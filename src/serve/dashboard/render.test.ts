@@ -10,11 +10,12 @@ test('every problem of a metrics file is one sentence that names the file', () =
     skippedBytes: 4096,
     thinned: 10,
     unreadable: 'EACCES',
+    unreadBytes: 100,
   });
-  assert.equal(lines.length, 5);
+  assert.equal(lines.length, 6);
   assert.ok(lines.every((l) => l.startsWith('run/metrics.jsonl')));
-  assert.match(lines.join('\n'), /first 4096 bytes are not shown.*2 line\(s\) are not metric records.*first: line 7.*1 line\(s\) are too long.*10 training records are left out/s);
-  assert.deepEqual(metricsProblemLines('m', { malformed: 0, tooLong: 0, skippedBytes: 0, thinned: 0 }), []);
+  assert.match(lines.join('\n'), /first 4096 bytes are not shown.*2 line\(s\) are not metric records.*first: line 7.*1 line\(s\) are too long.*100 bytes still to read.*10 training records are left out/s);
+  assert.deepEqual(metricsProblemLines('m', { malformed: 0, tooLong: 0, skippedBytes: 0, thinned: 0, unreadBytes: 0 }), []);
 });
 
 test('the server panel charts its load once it has two samples, and escapes the model name', () => {

@@ -55,6 +55,7 @@ export function metricsProblemLines(file: string, problems: MetricsProblems): st
     lines.push(`${file}: ${problems.malformed} line(s) are not metric records and were skipped${first === undefined ? '' : ` (first: line ${first.line}, ${first.reason})`}`);
   }
   if (problems.tooLong > 0) lines.push(`${file}: ${problems.tooLong} line(s) are too long to be metric records and were skipped`);
+  if (problems.unreadBytes > 0) lines.push(`${file}: ${problems.unreadBytes} bytes still to read; the curves fill in as they are`);
   if (problems.thinned > 0) lines.push(`${file} has more records than the dashboard keeps: ${problems.thinned} training records are left out, evenly spaced`);
   return lines;
 }

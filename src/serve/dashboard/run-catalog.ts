@@ -90,7 +90,7 @@ export class RunCatalog {
     try {
       metrics = follower.poll();
     } catch (err) {
-      metrics = { version: -1, points: [], problems: { malformed: 0, tooLong: 0, skippedBytes: 0, thinned: 0, unreadable: (err as Error).message } };
+      metrics = { version: -1, points: [], problems: { malformed: 0, tooLong: 0, skippedBytes: 0, thinned: 0, unreadBytes: 0, unreadable: (err as Error).message } };
     }
     const stamp = folderStamp(tracked.path);
     if (tracked.files?.stamp !== stamp) tracked.files = { stamp, value: readRunFiles(tracked.path) };
