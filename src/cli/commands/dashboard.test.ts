@@ -37,6 +37,12 @@ test('dashboard --help names the arguments and flags; bad input is a one-line us
     assert.match(stderr, message);
     assert.equal(stderr.trim().split('\n').length, 1, `one line: ${stderr}`);
   }
+  // toolken serve mounts the dashboard: its --runs are checked the same way, before the model loads.
+  {
+    const { value, stderr } = await captureOutput(() => main(['serve', '--model', join(dir, 'no-model'), '--runs', join(dir, 'absent')]));
+    assert.equal(value, 2);
+    assert.match(stderr, /--runs .*absent does not exist/);
+  }
 });
 
 test('toolken dashboard serves the runs of a folder and the playground of a model on loopback, and shuts down on SIGTERM', async (t) => {

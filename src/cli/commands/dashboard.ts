@@ -1,9 +1,9 @@
-import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CliError, helpText, parseFlags, wantsHelp, type CliCommand } from '../args.js';
 import { createDashboardServer } from '../../serve/dashboard/dashboard.js';
 import { Playground } from '../../serve/dashboard/playground.js';
 import { agentFlags, loopOptions, setUpAgent, type AgentSetup } from './agent-inputs.js';
+import { checkRunFolders } from './run-folders.js';
 import { untilStopped } from './until-stopped.js';
 
 const summary = 'A live dashboard of training runs in the browser: loss, learning-rate and throughput curves as metrics.jsonl grows, configurations, results and reports, runs compared; with --model, a playground for a ToolGen model.';
@@ -29,15 +29,7 @@ export const command: CliCommand = {
     }
     const f = parseFlags(argv, flags);
     const runs = f._.length > 0 ? f._ : ['.'];
-    for (const dir of runs) {
-      let folder: boolean;
-      try {
-        folder = statSync(dir).isDirectory();
-      } catch {
-        throw new CliError(`RUN_DIR ${dir} does not exist; give a run directory or a folder holding run directories`);
-      }
-      if (!folder) throw new CliError(`RUN_DIR ${dir} is a file; give the run directory that holds it (${resolve(dir, '..')})`);
-    }
+    checkRunFolders(runs, 'RUN_DIR');
     let setup: AgentSetup | undefined;
     let playground: Playground | undefined;
     if (f.model !== undefined) {

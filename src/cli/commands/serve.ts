@@ -1,5 +1,6 @@
 import { basename, resolve } from 'node:path';
 import { CliError, helpText, parseFlags, wantsHelp, type CliCommand } from '../args.js';
+import { checkRunFolders } from './run-folders.js';
 import { untilStopped } from './until-stopped.js';
 import { readModelFlag } from './toolgen-inputs.js';
 import { createToolkenServer } from '../../serve/server.js';
@@ -34,6 +35,7 @@ export const command: CliCommand = {
     }
     if (f.maxQueue < 0) throw new CliError(`--max-queue must be >= 0, got ${f.maxQueue}`);
     if (!(f.timeout > 0)) throw new CliError(`--timeout must be > 0 seconds, got ${f.timeout}`);
+    checkRunFolders(f.runs, '--runs');
     const loaded = await readModelFlag(f.model);
     let served;
     try {
