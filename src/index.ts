@@ -33,12 +33,13 @@ export {
   type DecoderConfig,
   type LoadedModel,
   type LoadModelOptions,
+  type LoadProgress,
   type LoraConfig,
 } from './models/index.js';
 
 // Generation and constrained decoding.
 export { generate, generateAsync, generateText, streamText, endOfSequenceIds, type GenerateOptions, type AsyncGenerateOptions, type GenerationResult, type TextGenerationOptions, type StreamTextOptions } from './generate/index.js';
-export { ToolTrie, searchTools, UnsupportedSchemaError, JsonAutomaton, JsonTokenMasker, VocabularyTrie, decodeJson, type ToolCandidate } from './generate/constraints/index.js';
+export { ToolTrie, searchTools, searchToolsAsync, UnsupportedSchemaError, JsonAutomaton, JsonTokenMasker, VocabularyTrie, decodeJson, type ToolCandidate } from './generate/constraints/index.js';
 
 // Tools: the tool model, catalogs and importers, validation, call formats, executors.
 export {

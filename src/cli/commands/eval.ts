@@ -9,6 +9,7 @@ import { loadModel, ModelLoadError } from '../../models/load.js';
 import { ProgressBar } from '../../report/progress.js';
 import { writeJsonAtomic } from '../../util/fs.js';
 import { CliCommand, CliError, helpText, parseFlags, subcommand, wantsHelp } from '../args.js';
+import { modelLoadProgress } from '../load-progress.js';
 
 /** The BFCL data beside the toolken checkout (../shared/datasets/bfcl), wherever the command is run from. */
 const DEFAULT_BFCL_DATA = join(fileURLToPath(new URL('../../../', import.meta.url)), '..', 'shared', 'datasets', 'bfcl');
@@ -48,7 +49,7 @@ async function runModel(flags: { model: string; out: string; data: string; categ
   if (flags.constrained && flags.bestOf > 1) throw new CliError('--constrained decoding is greedy and --best-of samples: give one of them');
   let loaded;
   try {
-    loaded = await loadModel(flags.model);
+    loaded = await loadModel(flags.model, { onProgress: modelLoadProgress() });
   } catch (err) {
     if ([ModelLoadError, ModelConfigError, CheckpointError, HubError, WeightMismatchError].some((kind) => err instanceof kind)) throw new CliError((err as Error).message);
     throw err;

@@ -10,7 +10,8 @@ import { FINISH_TOOL, prepareToolGenModel, trainToolGenStage } from '../../metho
 import { CliCommand, CliError, helpText, parseFlags, subcommand, wantsHelp, type ParsedFlags } from '../args.js';
 import { checkFraction, checkPositive, openRunDirectory, sftConfigFromFlags, TRAINER_FLAGS } from './train-flags.js';
 import { RECIPE_FINAL_DIR, RETRIEVAL_RECIPES, trainRecipe, type RetrievalRecipe, type RetrievalRecipeName } from '../../methods/toolgen/recipe.js';
-import { readCatalogFlag, readModelFlag, readQueriesFlag, readSavedIndex, userInput } from './toolgen-inputs.js';
+import { readCatalogFlag, readModelFlag, readQueriesFlag, readSavedIndex, userInput, userInputAsync } from './toolgen-inputs.js';
+import { interruptible } from '../interrupt.js';
 
 const flags = {
   stage: { kind: 'string', choices: TOOLGEN_STAGES, help: 'ToolGen stage: tool documents, queries or agent trajectories -> tool tokens (required without --recipe)' },
@@ -150,16 +151,19 @@ const toolgenCommand: CliCommand = {
     const run = openRunDirectory(f.out, f.resume, config);
 
     const started = performance.now();
-    const result = userInput(`--stage ${stage}`, () =>
-      trainToolGenStage({
-        stage, tg, tools, valFraction, run, sft: sftPadded,
-        ...(queries ? { queries } : {}),
-        ...(trajectories ? { trajectories } : {}),
-        ...(f.loraRank !== undefined ? { loraRank: f.loraRank } : {}),
-        withMemorization: f.withMemorization,
-        ...(distillation ? { distillation } : {}),
-        log: (line) => process.stderr.write(line + '\n'),
-      }),
+    const resumeHint = `a checkpoint of the last step is in ${f.out}; run the same command with --resume to continue from it`;
+    const result = await interruptible(resumeHint, (signal) =>
+      userInputAsync(`--stage ${stage}`, () =>
+        trainToolGenStage({
+          stage, tg, tools, valFraction, run, sft: sftPadded, signal,
+          ...(queries ? { queries } : {}),
+          ...(trajectories ? { trajectories } : {}),
+          ...(f.loraRank !== undefined ? { loraRank: f.loraRank } : {}),
+          withMemorization: f.withMemorization,
+          ...(distillation ? { distillation } : {}),
+          log: (line) => process.stderr.write(line + '\n'),
+        }),
+      ),
     );
     const best = result.sft.best ? `, best step ${result.sft.best.step} (score ${result.sft.best.score.toFixed(4)})` : '';
     process.stderr.write(
