@@ -201,7 +201,7 @@ export {
   type FilteredAnswers,
 } from './methods/function-calling/index.js';
 
-// Serving: the OpenAI-compatible chat-completions server with constrained tool calls.
+// Serving: the OpenAI-compatible chat-completions server with constrained tool calls, and the dashboard.
 export {
   createToolkenServer,
   serveModel,
@@ -216,4 +216,15 @@ export {
   type ChatRequest,
   type RequestLimits,
   type ToolChoice,
+  createDashboard,
+  createDashboardServer,
+  Playground,
+  PlaygroundBusyError,
+  PlaygroundInputError,
+  type Dashboard,
+  type DashboardOptions,
+  type DashboardServer,
+  type PlaygroundAnswer,
+  type PlaygroundSetup,
+  type ServerStatsSnapshot,
 } from './serve/index.js';

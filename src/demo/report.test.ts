@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromiumPath } from '../report/testing/browser.js';
 import { RunDirectory } from '../train/run-dir.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { renderDemoReport, REPORT_JSON, type DemoReport } from './report.js';
@@ -99,13 +100,7 @@ test('report.html is rendered from the output folder with every section an engin
 });
 
 test('report.html renders in a headless browser (a screenshot is saved in the temp folder)', async (t) => {
-  const browser = ['chromium', 'chromium-browser'].map((name) => {
-    try {
-      return execFileSync('which', [name], { encoding: 'utf8' }).trim();
-    } catch {
-      return '';
-    }
-  }).find((path) => path !== '');
+  const browser = chromiumPath();
   if (browser === undefined) return t.skip('no chromium installed (`which chromium chromium-browser` found none): the page was not rendered in a browser');
   const out = demoFolder();
   try {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { AgentMetrics } from '../methods/toolgen/agent-metrics.js';
 import type { RetrievalComparison } from '../eval/retrieval/compare.js';
 import { emaSmooth, groupedBarSvg, lossChartSvg } from '../report/charts.js';
-import { renderHtmlReport, type ReportBlock } from '../report/html.js';
+import { flattenConfig, renderHtmlReport, type ReportBlock } from '../report/html.js';
 import { RunDirectory } from '../train/run-dir.js';
 
 export interface DemoStageReport {
@@ -81,16 +81,8 @@ function stageBlocks(outDir: string, stage: string, summary: DemoStageReport): R
     blocks.push({ kind: 'table', columns: ['step', ...keys], rows: validation.map((r) => [r.step, ...keys.map((k) => (typeof r[k] === 'number' ? (r[k] as number) : ''))]) });
   } else blocks.push({ kind: 'text', text: 'No validation split: this stage trains on all its conversations; the held-out evaluation is below.' });
   const config = run.readConfig<Record<string, unknown>>();
-  if (config !== undefined) blocks.push({ kind: 'table', columns: ['hyper-parameter', 'value'], rows: flatten(config) });
+  if (config !== undefined) blocks.push({ kind: 'table', columns: ['hyper-parameter', 'value'], rows: flattenConfig(config) });
   return blocks;
-}
-
-/** A nested configuration as `a.b.c = value` rows. */
-function flatten(value: unknown, prefix = ''): [string, string | number][] {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => flatten(v, prefix === '' ? k : `${prefix}.${k}`));
-  }
-  return [[prefix, typeof value === 'number' ? value : JSON.stringify(value)]];
 }
 
 function retrievalBlocks(report: DemoReport): ReportBlock[] {

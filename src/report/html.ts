@@ -11,9 +11,9 @@ export type ReportBlock =
 const cell = (v: string | number): string =>
   typeof v === 'number' ? `<td class="num">${Number.isInteger(v) ? v : v.toFixed(4)}</td>` : `<td>${escapeXml(v)}</td>`;
 
-/** Renders a self-contained HTML page (inline CSS and SVG, no external assets) so the report opens offline. */
-export function renderHtmlReport(title: string, blocks: readonly ReportBlock[]): string {
-  const body = blocks
+/** The blocks as an HTML fragment (every text escaped, numbers right-aligned), for a page or a part of one. */
+export function renderBlocks(blocks: readonly ReportBlock[]): string {
+  return blocks
     .map((b) => {
       switch (b.kind) {
         case 'heading':
@@ -31,6 +31,19 @@ export function renderHtmlReport(title: string, blocks: readonly ReportBlock[]):
       }
     })
     .join('\n');
+}
+
+/** A nested configuration as `a.b.c = value` rows: numbers kept as numbers, anything else as its JSON. */
+export function flattenConfig(value: unknown, prefix = ''): [string, string | number][] {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => flattenConfig(v, prefix === '' ? k : `${prefix}.${k}`));
+  }
+  return [[prefix, typeof value === 'number' ? value : JSON.stringify(value)]];
+}
+
+/** Renders a self-contained HTML page (inline CSS and SVG, no external assets) so the report opens offline. */
+export function renderHtmlReport(title: string, blocks: readonly ReportBlock[]): string {
+  const body = renderBlocks(blocks);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeXml(title)}</title>
 <style>

@@ -4,3 +4,6 @@ export { serveModel, ServeSetupError, type ServableModel, type ServedModel } fro
 export { parseChatRequest, DEFAULT_REQUEST_LIMITS, type ChatRequest, type RequestLimits, type ToolChoice } from './request.js';
 export { ApiError } from './api-error.js';
 export { HERMES_TOOL_TEMPLATE } from './prompt.js';
+export { createDashboard, createDashboardServer, type Dashboard, type DashboardOptions, type DashboardServer } from './dashboard/dashboard.js';
+export { Playground, PlaygroundBusyError, PlaygroundInputError, type PlaygroundAnswer, type PlaygroundSetup } from './dashboard/playground.js';
+export type { ServerStatsSnapshot } from './stats.js';

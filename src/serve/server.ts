@@ -1,7 +1,8 @@
 /**
  * The OpenAI-compatible HTTP server (node:http): `POST /v1/chat/completions` (streaming and not), `GET /v1/models`,
- * `GET /health`. Bodies are read with a size limit and parsed at the edge (request.ts); every failure is the API's
- * error object with a status, never a stack trace, and no request can stop the server serving the next one.
+ * `GET /health`, and the dashboard at `/` (dashboard/dashboard.ts). Bodies are read with a size limit and parsed at
+ * the edge (request.ts); every failure is the API's error object with a status, never a stack trace, and no request
+ * can stop the server serving the next one.
  *
  * Where the API leaves room: `content` is null on a turn that only calls tools (as the API returns it); text the
  * model writes before a call under tool_choice auto is kept as content (llama.cpp's server does the same for Hermes
@@ -18,6 +19,9 @@ import { parseChatRequest, DEFAULT_REQUEST_LIMITS, type ChatRequest, type Reques
 import { renderPrompt } from './prompt.js';
 import { QueueFullError, Scheduler } from './scheduler.js';
 import type { ServedModel } from './served-model.js';
+import { closeServer, listenOn, readBody } from './http.js';
+import { ServerStats } from './stats.js';
+import { createDashboard } from './dashboard/dashboard.js';
 
 export interface ServerOptions {
   readonly apiKey?: string;
@@ -31,6 +35,8 @@ export interface ServerOptions {
   readonly requestTimeoutMs?: number;
   /** max_tokens when the request sets none (and the most it may set). */
   readonly maxTokens?: number;
+  /** Run directories (or folders of them) the dashboard at `/` shows beside the server's own numbers. */
+  readonly runs?: readonly string[];
 }
 
 export interface ToolkenServer {
@@ -63,30 +69,6 @@ function sendError(res: ServerResponse, err: ApiError): void {
   sendJson(res, err.status, err.body());
 }
 
-/** Reads the body up to `limit` bytes; rejects with a 413 past it. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    const tooLarge = (): ApiError => new ApiError(413, 'invalid_request_error', `body: over the limit of ${limit} bytes`, 'body', 'body_too_large');
-    if (declared > limit) {
-      reject(tooLarge());
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(tooLarge());
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 export function createToolkenServer(model: ServedModel, options: ServerOptions = {}): ToolkenServer {
   const maxBodyBytes = options.maxBodyBytes ?? 4 << 20;
   const limits = options.limits ?? DEFAULT_REQUEST_LIMITS;
@@ -94,6 +76,8 @@ export function createToolkenServer(model: ServedModel, options: ServerOptions =
   const maxTokensCap = options.maxTokens ?? 1024;
   const scheduler = new Scheduler(model, { slots: options.slots ?? 8, maxQueue: options.maxQueue ?? 64 });
   const created = unixTime();
+  const stats = new ServerStats(model, options.slots ?? 8);
+  const dashboard = createDashboard({ runs: options.runs ?? [], server: () => stats.snapshot(scheduler) });
 
   const authorized = (req: IncomingMessage): boolean => options.apiKey === undefined || req.headers.authorization === `Bearer ${options.apiKey}`;
 
@@ -165,6 +149,7 @@ export function createToolkenServer(model: ServedModel, options: ServerOptions =
         deadline: Date.now() + timeoutMs,
         onDone: () => {
           finished = true;
+          stats.completed(decoder.used);
           const finish = decoder.finish ?? 'stop';
           if (request.stream) {
             chunk({}, finish);
@@ -178,6 +163,7 @@ export function createToolkenServer(model: ServedModel, options: ServerOptions =
         },
         onError: (err: unknown) => {
           finished = true;
+          stats.failed();
           process.stderr.write(`serve: decoding failed: ${(err as Error).stack ?? String(err)}\n`);
           if (request.stream) res.end(`data: ${JSON.stringify(new ApiError(500, 'server_error', 'decoding failed').body())}\n\n`);
           else sendError(res, new ApiError(500, 'server_error', 'decoding failed; the server log has the details'));
@@ -188,6 +174,7 @@ export function createToolkenServer(model: ServedModel, options: ServerOptions =
         scheduler.submit(job);
       } catch (err) {
         if (err instanceof QueueFullError) {
+          stats.failed();
           sendError(res, new ApiError(429, 'rate_limit_error', `server busy: ${err.message}; retry later`, null, 'queue_full'));
           resolve();
           return;
@@ -208,6 +195,7 @@ export function createToolkenServer(model: ServedModel, options: ServerOptions =
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (dashboard.handle(req, res)) return;
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health' && req.method === 'GET') {
       sendJson(res, 200, { status: 'ok', model: model.name, active: scheduler.active, queued: scheduler.queued });
@@ -224,6 +212,7 @@ export function createToolkenServer(model: ServedModel, options: ServerOptions =
 
   const server = createServer((req, res) => {
     route(req, res).catch((err: unknown) => {
+      stats.failed();
       if (err instanceof ApiError) sendError(res, err);
       else {
         process.stderr.write(`serve: ${(err as Error).stack ?? String(err)}\n`);
@@ -236,18 +225,7 @@ export function createToolkenServer(model: ServedModel, options: ServerOptions =
   return {
     server,
     scheduler,
-    listen: (port, host) =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve(server.address() as AddressInfo);
-        });
-      }),
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    listen: (port, host) => listenOn(server, port, host),
+    close: () => closeServer(server),
   };
 }

@@ -12,6 +12,7 @@ import { CATALOG_FILE } from '../../methods/toolgen/model.js';
 import { createHttpExecutor } from '../../tools/executors/http.js';
 import { connectMcp, type McpConnection } from '../../tools/executors/mcp.js';
 import { createReplayExecutor, loadRecordings } from '../../tools/executors/replay.js';
+import type { GenerativeModel } from '../../retrieval/generative.js';
 import type { Tool, ToolExecutor } from '../../tools/types.js';
 import { CliError, type FlagSpecs, type ParsedFlags } from '../args.js';
 import { readCatalogFlag, readToolGenModelFlag, userInput } from './toolgen-inputs.js';
@@ -45,6 +46,8 @@ export function loopOptions(f: AgentFlags): Partial<AgentLoopOptions> {
 }
 
 export interface AgentSetup {
+  /** The ToolGen model the policy runs on. */
+  readonly model: GenerativeModel;
   readonly policy: ToolGenPolicy;
   /** The catalog tools the model can name (in the catalog and in its index). */
   readonly tools: Tool[];
@@ -72,7 +75,7 @@ export async function setUpAgent(f: AgentFlags): Promise<AgentSetup> {
   if (tools.length === 0) throw new CliError(`none of the tools of ${catalogPath} is in the model's index: the catalog and the model do not belong together`);
   const policy = new ToolGenPolicy(model, { constrainActions: f.constrain, copyValues: f.copy });
   const { executor, close } = await connectExecutor(f, tools);
-  return { policy, tools, executor, warnings, close };
+  return { model, policy, tools, executor, warnings, close };
 }
 
 async function connectExecutor(f: AgentFlags, tools: readonly Tool[]): Promise<{ executor: ToolExecutor; close(): Promise<void> }> {

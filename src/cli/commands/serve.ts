@@ -1,5 +1,7 @@
 import { basename, resolve } from 'node:path';
 import { CliError, helpText, parseFlags, wantsHelp, type CliCommand } from '../args.js';
+import { checkRunFolders } from './run-folders.js';
+import { untilStopped } from './until-stopped.js';
 import { readModelFlag } from './toolgen-inputs.js';
 import { createToolkenServer } from '../../serve/server.js';
 import { serveModel, ServeSetupError } from '../../serve/served-model.js';
@@ -16,6 +18,7 @@ const flags = {
   maxQueue: { kind: 'int', help: 'requests waiting for a slot before new ones get 429', default: 64 },
   maxTokens: { kind: 'int', help: 'most completion tokens per request (and the default)', default: 1024 },
   timeout: { kind: 'number', help: 'seconds one request may take, queueing included', default: 120 },
+  runs: { kind: 'string', repeat: true, help: 'a run directory (or a folder of them) for the dashboard at /; repeatable' },
 } as const;
 
 export const command: CliCommand = {
@@ -32,6 +35,7 @@ export const command: CliCommand = {
     }
     if (f.maxQueue < 0) throw new CliError(`--max-queue must be >= 0, got ${f.maxQueue}`);
     if (!(f.timeout > 0)) throw new CliError(`--timeout must be > 0 seconds, got ${f.timeout}`);
+    checkRunFolders(f.runs, '--runs');
     const loaded = await readModelFlag(f.model);
     let served;
     try {
@@ -46,6 +50,7 @@ export const command: CliCommand = {
       maxQueue: f.maxQueue,
       maxTokens: f.maxTokens,
       requestTimeoutMs: f.timeout * 1000,
+      runs: f.runs,
     });
     let address;
     try {
@@ -54,14 +59,8 @@ export const command: CliCommand = {
       throw new CliError(`cannot listen on ${f.host}:${f.port}: ${(err as Error).message}`);
     }
     process.stderr.write(`serving '${served.name}' (${loaded.config.family}, context ${served.contextLength}) on http://${address.address}:${address.port}/v1\n`);
-    await new Promise<void>((done) => {
-      const stop = (): void => {
-        process.stderr.write('shutting down\n');
-        void server.close().then(done);
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    process.stderr.write(`dashboard at http://${address.address}:${address.port}/\n`);
+    await untilStopped(() => server.close());
     return 0;
   },
 };

@@ -177,6 +177,7 @@ const dpoFlags = {
   ...POLICY_FLAGS,
   beta: { kind: 'number', default: 0.1, min: 0, minExclusive: true, help: 'DPO beta: how strongly the policy is held to the SFT model (small lets it move further)' },
   pairsPerPrompt: { kind: 'int', default: 1, min: 1, help: 'pairs per prompt at most, each with a distinct wrong answer of the SFT model' },
+  nllWeight: { kind: 'number', default: 0, min: 0, help: 'add this weight times the gold answers\' per-token NLL to the DPO loss (RPO: holds up their likelihood, which DPO alone can lower); 0: plain DPO' },
   ...DATA_FLAGS,
   ...ADAPTER_FLAGS,
   ...TRAINER_FLAGS,
@@ -189,9 +190,9 @@ export const dpoCommand: CliCommand = {
   async run(argv) {
     const f = commandFlags(argv, 'train dpo', dpoSummary + '. Prompts whose samples are all right give no pair; dpo-pairs.json in the run lists the pairs.', dpoFlags);
     if (f === null) return 0;
-    const { options, config } = await policyRun(f, argv, 'dpo', { beta: f.beta, pairsPerPrompt: f.pairsPerPrompt }, false);
+    const { options, config } = await policyRun(f, argv, 'dpo', { beta: f.beta, pairsPerPrompt: f.pairsPerPrompt, nllWeight: f.nllWeight }, false);
     const started = performance.now();
-    const result = userInput('train dpo', () => trainFunctionCallingDpo({ ...options, config, beta: f.beta, pairsPerPrompt: f.pairsPerPrompt }));
+    const result = userInput('train dpo', () => trainFunctionCallingDpo({ ...options, config, beta: f.beta, pairsPerPrompt: f.pairsPerPrompt, nllWeight: f.nllWeight }));
     const { train, validation } = result;
     process.stderr.write(`dpo pairs: ${train.pairs.length} mined from ${train.prompts} prompts x ${f.samples} samples; skipped ${train.skippedAllCorrect} prompts answered right in every sample, ${train.skippedTooLong} that do not fit; ${validation.pairs.length} validation pairs\n`);
     reportTraining('dpo', result.dpo, started, result.finalDir);

@@ -26,6 +26,8 @@ export interface FcDpoOptions extends FcPolicyOptions {
   readonly beta: number;
   /** Pairs per prompt at most, each with a distinct rejected answer (default 1). */
   readonly pairsPerPrompt?: number;
+  /** Weight of the gold answers' per-token NLL added to the DPO loss (RPO; default 0, plain DPO as the study). */
+  readonly nllWeight?: number;
 }
 
 /** What mining found in one split. */
@@ -94,7 +96,7 @@ export function trainFunctionCallingDpo(o: FcDpoOptions): FcDpoResult {
     model: o.model,
     train: mined.train.pairs,
     validation: mined.validation.pairs,
-    settings: { batchSize: o.config.batchSize, maxLength: o.config.maxLength, padId: o.config.padId, seed: o.config.seed, beta: o.beta },
+    settings: { batchSize: o.config.batchSize, maxLength: o.config.maxLength, padId: o.config.padId, seed: o.config.seed, beta: o.beta, nllWeight: o.nllWeight ?? 0 },
     reference: started.reference,
   });
   const dpo = new Trainer({ model: o.model, objective, config: o.config }).train({ run: o.run, ...(o.showProgress !== undefined ? { showProgress: o.showProgress } : {}) });

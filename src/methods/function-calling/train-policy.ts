@@ -12,39 +12,27 @@
  *   final/` is the trained policy; full fine-tuning as a model directory.
  */
 import { bfclStopTokens } from '../../eval/bfcl/runner.js';
-import { IGNORE_INDEX, type DecoderModel } from '../../models/decoder.js';
+import { IGNORE_INDEX } from '../../models/decoder.js';
 import { applyLora, loraUpdates, mergeLora, saveLoraUpdates, stackLoraUpdates, type LoraUpdate } from '../../models/lora.js';
 import { saveModel } from '../../models/save.js';
 import { ProgressBar } from '../../report/progress.js';
 import type { Tokenizer } from '../../tokenizer/types.js';
 import { sampleCompletions, type Completion, type CompletionSampling, type ReferencePolicy, type ScoringModel, type TokenizedPrompt } from '../../train/objectives/policy.js';
-import type { RunDirectory } from '../../train/run-dir.js';
 import { restoreBest } from '../../train/trainer.js';
 import type { FcExample } from './data.js';
 import { targetTurn } from './reward.js';
 import { tokenizeFcExample, type FcRenderOptions } from './train-render.js';
-import type { FcAdapter } from './train-sft.js';
+import type { FcRunInputs } from './train-sft.js';
 
-/** The options every run after SFT takes. */
-export interface FcPolicyOptions {
-  /**
-   * The SFT model. It is changed in place (its LoRA adapters merged into its weights, the new run's applied) and
-   * ends as the trained policy: give each run its own copy.
-   */
-  readonly model: DecoderModel;
-  readonly tokenizer: Tokenizer;
-  readonly train: readonly FcExample[];
-  readonly validation?: readonly FcExample[];
-  readonly render: FcRenderOptions;
-  /** What the new run trains: a fresh LoRA on the SFT model, or every weight. */
-  readonly adapter: FcAdapter;
+/**
+ * The options every run after SFT takes. `model` is the SFT model; it is changed in place (its LoRA adapters merged
+ * into its weights, the new run's applied) and ends as the trained policy: give each run its own copy. `adapter` is
+ * what the new run trains: a fresh LoRA on the SFT model, or every weight.
+ */
+export interface FcPolicyOptions extends FcRunInputs {
   /** Full fine-tuning: a frozen copy of the SFT model, the reference (required then; LoRA uses adapters off). */
   readonly reference?: ScoringModel;
   readonly sampling: FcSampling;
-  readonly run: RunDirectory;
-  /** Recorded in the adapter's config as `base_model_name_or_path`. */
-  readonly baseModel?: string;
-  readonly showProgress?: boolean;
 }
 
 /** How the policy's own answers are sampled. */
