@@ -281,19 +281,11 @@ export class GgufFile extends TensorFile<GgufTensorInfo> {
     return this.location(name).type;
   }
 
-  /** True for a matrix stored in a block format the engine multiplies without dequantizing (Q8_0, Q4_0). */
-  isQuantized(name: string): boolean {
-    const info = this.location(name);
-    return info.shape.length === 2 && QUANT_TYPES[info.type as GgufTensorType] !== undefined;
-  }
-
-  /** A Q8_0 or Q4_0 matrix as its blocks, never dequantized (check isQuantized first). */
-  quantized(name: string): QuantizedMatrix {
+  /** A Q8_0 or Q4_0 matrix as its blocks, never dequantized; undefined for any other tensor. */
+  quantized(name: string): QuantizedMatrix | undefined {
     const info = this.location(name);
     const type = QUANT_TYPES[info.type as GgufTensorType];
-    if (type === undefined || info.shape.length !== 2) {
-      throw new CheckpointError(`${this.path}: tensor "${name}" is ${info.type} of shape [${info.shape.join(', ')}], not a Q8_0 or Q4_0 matrix`);
-    }
+    if (type === undefined || info.shape.length !== 2) return undefined;
     const [rows, cols] = info.shape as [number, number];
     return { type, rows, cols, data: this.readBytes(name) };
   }
