@@ -8,6 +8,7 @@ import { generateText } from '../../generate/text.js';
 import { applyChatTemplate } from '../../tokenizer/chat-template.js';
 import type { Tokenizer } from '../../tokenizer/types.js';
 import type { QuantType } from '../../tensor/quant.js';
+import { modelLoadProgress } from '../load-progress.js';
 
 const summary = 'Generate text from a model (Hugging Face directory, .gguf or llama2.c .bin); prints only the generated text.';
 
@@ -39,7 +40,10 @@ export const command: CliCommand = {
     try {
       // Generation never trains, so a checkpoint's quantized matrices stay quantized.
       const quantize = options.quantize as QuantType | undefined;
-      loaded = await loadModel(options.model, { keepQuantized: true, ...(quantize === undefined ? {} : { quantize }), ...(options.tokenizer === undefined ? {} : { tokenizer: options.tokenizer }) });
+      loaded = await loadModel(options.model, {
+        onProgress: modelLoadProgress(), keepQuantized: true, ...(quantize === undefined ? {} : { quantize }),
+        ...(options.tokenizer === undefined ? {} : { tokenizer: options.tokenizer }),
+      });
     } catch (err) {
       const userErrors = [ModelLoadError, ModelConfigError, CheckpointError, HubError, WeightMismatchError];
       if (userErrors.some((kind) => err instanceof kind)) throw new CliError((err as Error).message);
