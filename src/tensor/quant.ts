@@ -54,36 +54,38 @@ export function quantize(type: QuantType, values: Float32Array, rows: number, co
   const blocks = Math.ceil(cols / QUANT_BLOCK);
   const blockBytes = QUANT_BLOCK_BYTES[type];
   const data = new Uint8Array(rows * blocks * blockBytes);
-  const view = new DataView(data.buffer);
-  const x = new Float32Array(QUANT_BLOCK);
+  const signed = new Int8Array(data.buffer);
   const f = Math.fround;
   for (let r = 0; r < rows; r++) {
     for (let b = 0; b < blocks; b++) {
-      x.fill(0);
+      // The block's values are values[begin .. end); the padding past a row's end counts as zeros.
       const begin = r * cols + b * QUANT_BLOCK;
-      x.set(values.subarray(begin, begin + Math.min(QUANT_BLOCK, cols - b * QUANT_BLOCK)));
+      const end = begin + Math.min(QUANT_BLOCK, cols - b * QUANT_BLOCK);
       const at = (r * blocks + b) * blockBytes;
+      let amax = 0;
+      let peak = 0;
+      for (let i = begin; i < end; i++) {
+        const v = values[i]!;
+        if (Math.abs(v) > amax) {
+          amax = Math.abs(v);
+          peak = v;
+        }
+      }
       if (type === 'q8_0') {
-        let amax = 0;
-        for (const v of x) amax = Math.max(amax, Math.abs(v));
         const d = f(amax / 127);
         const id = d !== 0 ? f(1 / d) : 0;
-        view.setUint16(at, scaleBits(d, type, r, b, amax), true);
-        for (let j = 0; j < QUANT_BLOCK; j++) view.setInt8(at + 2 + j, roundAway(f(x[j]! * id)));
+        const bits = scaleBits(d, type, r, b, amax);
+        data[at] = bits & 0xff;
+        data[at + 1] = bits >> 8;
+        for (let i = begin; i < end; i++) signed[at + 2 + i - begin] = roundAway(f(values[i]! * id));
       } else {
-        let amax = 0;
-        let peak = 0;
-        for (const v of x) {
-          if (Math.abs(v) > amax) {
-            amax = Math.abs(v);
-            peak = v;
-          }
-        }
         const d = f(peak / -8);
         const id = d !== 0 ? f(1 / d) : 0;
-        view.setUint16(at, scaleBits(d, type, r, b, peak), true);
-        const q = (v: number): number => Math.min(15, Math.trunc(f(f(v * id) + 8.5)));
-        for (let j = 0; j < QUANT_BLOCK / 2; j++) data[at + 2 + j] = q(x[j]!) | (q(x[j + 16]!) << 4);
+        const bits = scaleBits(d, type, r, b, peak);
+        data[at] = bits & 0xff;
+        data[at + 1] = bits >> 8;
+        const q = (i: number): number => (i < end ? Math.min(15, Math.trunc(f(f(values[i]! * id) + 8.5))) : 8);
+        for (let j = 0; j < QUANT_BLOCK / 2; j++) data[at + 2 + j] = q(begin + j) | (q(begin + j + 16) << 4);
       }
     }
   }
@@ -100,23 +102,21 @@ export function dequantize(matrix: QuantizedMatrix): Float32Array {
   const blocks = Math.ceil(cols / QUANT_BLOCK);
   const blockBytes = QUANT_BLOCK_BYTES[type];
   const out = new Float32Array(rows * cols);
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const block = new Float32Array(QUANT_BLOCK);
+  const signed = new Int8Array(data.buffer, data.byteOffset, data.byteLength);
   for (let r = 0; r < rows; r++) {
     for (let b = 0; b < blocks; b++) {
       const at = (r * blocks + b) * blockBytes;
-      const d = f16ToF32(view.getUint16(at, true));
+      const d = f16ToF32(data[at]! | (data[at + 1]! << 8));
+      const begin = r * cols + b * QUANT_BLOCK;
+      const width = Math.min(QUANT_BLOCK, cols - b * QUANT_BLOCK);
       if (type === 'q8_0') {
-        for (let j = 0; j < QUANT_BLOCK; j++) block[j] = d * view.getInt8(at + 2 + j);
+        for (let j = 0; j < width; j++) out[begin + j] = d * signed[at + 2 + j]!;
       } else {
-        for (let j = 0; j < QUANT_BLOCK / 2; j++) {
-          const q = data[at + 2 + j]!;
-          block[j] = d * ((q & 0x0f) - 8);
-          block[j + 16] = d * ((q >> 4) - 8);
+        for (let j = 0; j < width; j++) {
+          const q = data[at + 2 + (j & 15)]!;
+          out[begin + j] = d * ((j < 16 ? q & 0x0f : q >> 4) - 8);
         }
       }
-      const width = Math.min(QUANT_BLOCK, cols - b * QUANT_BLOCK);
-      out.set(width === QUANT_BLOCK ? block : block.subarray(0, width), r * cols + b * QUANT_BLOCK);
     }
   }
   return out;
