@@ -10,6 +10,7 @@
         "native/vec.cc",
         "native/gemm.cc",
         "native/gemm_bf16.cc",
+        "native/quant.cc",
         "native/elementwise.cc",
         "native/normalization.cc",
         "native/embedding.cc",

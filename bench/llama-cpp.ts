@@ -122,19 +122,24 @@ interface LlamaBenchResult {
  * 3 runs, flash attention off) in llama.cpp, on toolken's own F32 GGUF export of a random model of `config`'s shape.
  */
 export function llamaCppThroughput(llamaDir: string, config: DecoderConfig, threads: number): LlamaCppThroughput | { error: string } {
-  if (!existsSync(LLAMA_BENCH)) return { error: `${LLAMA_BENCH} is missing` };
   const scratch = mkdtempSync(join(tmpdir(), 'toolken-llama-bench-'));
   try {
     const path = join(scratch, 'model.gguf');
     exportGguf(DecoderModel.random(config, 1234), path, { tokenizer: byteFallbackTokenizer() });
-    const args = ['--model', path, '--threads', String(threads), '--flash', 'off', '--prompt', '128', '--gen', '64', '--runs', '3', '--ctx', '256', '--batch', '256'];
-    const run = spawnSync(process.execPath, [LLAMA_BENCH, ...args], { encoding: 'utf8', env: { ...process.env, NODE_LLAMA_CPP_DIR: llamaDir }, timeout: 600_000 });
-    const line = run.stdout?.split('\n').find((l) => l.startsWith('RESULT '));
-    if (run.status !== 0 || line === undefined) return { error: `llama_bench.mjs failed: ${(run.stderr ?? '').trim().split('\n').pop() ?? run.error?.message}` };
-    const result = JSON.parse(line.slice('RESULT '.length)) as LlamaBenchResult;
-    if (!result.prefill_tok_s_native || !result.decode_tok_s_native) return { error: 'llama_bench.mjs reported no native timings' };
-    return { prefill: result.prefill_tok_s_native.median, decode: result.decode_tok_s_native.median, release: result.llama_cpp_release?.release ?? 'unknown' };
+    return llamaCppFileThroughput(llamaDir, path, threads);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** The same workload on a GGUF file llama.cpp can load (one exported with byteFallbackTokenizer, any dtype). */
+export function llamaCppFileThroughput(llamaDir: string, path: string, threads: number): LlamaCppThroughput | { error: string } {
+  if (!existsSync(LLAMA_BENCH)) return { error: `${LLAMA_BENCH} is missing` };
+  const args = ['--model', path, '--threads', String(threads), '--flash', 'off', '--prompt', '128', '--gen', '64', '--runs', '3', '--ctx', '256', '--batch', '256'];
+  const run = spawnSync(process.execPath, [LLAMA_BENCH, ...args], { encoding: 'utf8', env: { ...process.env, NODE_LLAMA_CPP_DIR: llamaDir }, timeout: 600_000 });
+  const line = run.stdout?.split('\n').find((l) => l.startsWith('RESULT '));
+  if (run.status !== 0 || line === undefined) return { error: `llama_bench.mjs failed: ${(run.stderr ?? '').trim().split('\n').pop() ?? run.error?.message}` };
+  const result = JSON.parse(line.slice('RESULT '.length)) as LlamaBenchResult;
+  if (!result.prefill_tok_s_native || !result.decode_tok_s_native) return { error: 'llama_bench.mjs reported no native timings' };
+  return { prefill: result.prefill_tok_s_native.median, decode: result.decode_tok_s_native.median, release: result.llama_cpp_release?.release ?? 'unknown' };
 }

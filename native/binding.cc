@@ -5,7 +5,7 @@
 // kernel and the argument is thrown before any kernel touches memory; typed arrays are used in place, never copied.
 //
 // Adding a kernel: write its handler `R Name(const Call& c, <argument types in table order>)` (the argument types
-// below: Floats, MaybeFloats, Ints, MaybeInts, Count, Positive, Integer, double, bool, Counts, Integers; R is void,
+// below: Floats, MaybeFloats, Ints, MaybeInts, Bytes, Count, Positive, Integer, double, bool, Counts, Integers; R is void,
 // double or CrossEntropyTotals) and add one line `entry<Name>("name")` to kRegistry. native/README.md has the steps.
 #include <napi.h>
 
@@ -22,6 +22,7 @@
 #include "gemm.h"
 #include "gemm_bf16.h"
 #include "kernels.h"
+#include "quant.h"
 #include "thread_pool.h"
 
 namespace {
@@ -41,6 +42,10 @@ struct Ints {
   int64_t length;
 };
 struct MaybeInts : Ints {};
+struct Bytes {
+  const uint8_t* data;
+  int64_t length;
+};
 // Integers: Count >= 0, Positive >= 1, Integer any sign (all below 2^53 in magnitude).
 struct Count {
   int64_t v;
@@ -63,6 +68,7 @@ template <> struct Kind<Floats> { static constexpr const char* name = "f32"; };
 template <> struct Kind<MaybeFloats> { static constexpr const char* name = "f32?"; };
 template <> struct Kind<Ints> { static constexpr const char* name = "i32"; };
 template <> struct Kind<MaybeInts> { static constexpr const char* name = "i32?"; };
+template <> struct Kind<Bytes> { static constexpr const char* name = "u8"; };
 template <> struct Kind<Count> { static constexpr const char* name = "count"; };
 template <> struct Kind<Positive> { static constexpr const char* name = "positive"; };
 template <> struct Kind<Integer> { static constexpr const char* name = "integer"; };
@@ -128,6 +134,13 @@ class Call {
     return Ints{array.Data(), static_cast<int64_t>(array.ElementLength())};
   }
 
+  Bytes bytes(size_t i) const {
+    const Napi::Value value = info_[i];
+    if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) fail(name(i) + " must be a Uint8Array");
+    Napi::Uint8Array array = value.As<Napi::Uint8Array>();
+    return Bytes{array.Data(), static_cast<int64_t>(array.ElementLength())};
+  }
+
   bool absent(size_t i) const { return info_[i].IsNull() || info_[i].IsUndefined(); }
 
   double number(size_t i) const {
@@ -173,6 +186,7 @@ template <> Floats Call::read<Floats>(size_t i) const { return floats(i); }
 template <> MaybeFloats Call::read<MaybeFloats>(size_t i) const { return absent(i) ? MaybeFloats{{nullptr, 0}} : MaybeFloats{floats(i)}; }
 template <> Ints Call::read<Ints>(size_t i) const { return ints(i); }
 template <> MaybeInts Call::read<MaybeInts>(size_t i) const { return absent(i) ? MaybeInts{{nullptr, 0}} : MaybeInts{ints(i)}; }
+template <> Bytes Call::read<Bytes>(size_t i) const { return bytes(i); }
 template <> Count Call::read<Count>(size_t i) const { return Count{integer(i, &kZero)}; }
 template <> Positive Call::read<Positive>(size_t i) const { return Positive{integer(i, &kOne)}; }
 template <> Integer Call::read<Integer>(size_t i) const { return Integer{integer(i, nullptr)}; }
@@ -205,7 +219,7 @@ Napi::Value Describe(const Napi::CallbackInfo& info) {
                      " avx512f=" + (f.avx512f ? "yes" : "no") + " avx512_bf16=" + (f.avx512_bf16 ? "yes" : "no") +
                      " avx512_vnni=" + (f.avx512_vnni ? "yes" : "no") + " amx_bf16=" + (f.amx_bf16 ? "yes" : "no") +
                      " amx_int8=" + (f.amx_int8 ? "yes" : "no") + "; " + toolken::gemm_bf16_description() +
-                     "; allocator: " + allocator_policy;
+                     "; " + toolken::quant_description() + "; allocator: " + allocator_policy;
   return Napi::String::New(info.Env(), text);
 }
 
@@ -226,6 +240,11 @@ Napi::Value Features(const Napi::CallbackInfo& info) {
   for (toolken::MatmulPath path : {toolken::MatmulPath::Amx, toolken::MatmulPath::Avx512Bf16, toolken::MatmulPath::Fp32})
     if (toolken::matmul_path_available(path)) available.Set(count++, toolken::matmul_path_name(path));
   o.Set("matmulPaths", available);
+  Napi::Array quant = Napi::Array::New(info.Env());
+  count = 0;
+  for (toolken::QuantPath path : {toolken::QuantPath::Avx512Vnni, toolken::QuantPath::Scalar})
+    if (toolken::quant_path_available(path)) quant.Set(count++, toolken::quant_path_name(path));
+  o.Set("quantPaths", quant);
   return o;
 }
 
@@ -288,6 +307,17 @@ void Matmul(const Call& c, Floats a, Floats b, Floats out, Count batch, Count m,
   } else {
     toolken::sgemm_batched(g, batch, stride_a, stride_b);
   }
+}
+
+void QuantizedMatmul(const Call& c, Floats x, Bytes w, Floats out, Count m, Count n, Count k, Count type, bool accumulate) {
+  if (type >= toolken::kQuantTypeCount) c.fail("unknown quantization type code " + std::to_string(type));
+  const auto quant = static_cast<toolken::QuantType>(static_cast<int64_t>(type));
+  const int64_t blocks = (k + toolken::kQuantBlock - 1) / toolken::kQuantBlock;
+  const std::string dims = "m " + std::to_string(m) + ", n " + std::to_string(n) + ", k " + std::to_string(k);
+  c.need(x, m * k, "x", dims);
+  c.need(out, m * n, "out", dims);
+  c.need(w.length, n * blocks * toolken::quant_block_bytes(quant), "w", dims + ", " + std::to_string(blocks) + " blocks per row");
+  toolken::quantized_matmul(quant, x.data, w.data, out.data, m, n, k, accumulate);
 }
 
 // ---- elementwise ----
@@ -580,6 +610,7 @@ const std::vector<Entry>& registry() {
       entry<Copy>("copy"),
       entry<CopyStrided>("copyStrided"),
       entry<Matmul>("matmul"),
+      entry<QuantizedMatmul>("quantizedMatmul"),
       entry<Binary>("binary"),
       entry<Unary>("unary"),
       entry<UnaryBackward>("unaryBackward"),

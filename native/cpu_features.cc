@@ -43,6 +43,7 @@ const CpuFeatures& cpu_features() {
     if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return f;
     const bool osxsave = (ecx >> 27) & 1;
     const bool has_fma = (ecx >> 12) & 1;
+    const bool has_f16c = (ecx >> 29) & 1;
     if (!osxsave) return f;
     const unsigned long long xcr0 = read_xcr0();
     const bool ymm_state = (xcr0 & 0x6) == 0x6;
@@ -54,6 +55,8 @@ const CpuFeatures& cpu_features() {
     f.fma = ymm_state && has_fma;
     f.avx512f = zmm_state && ((leaf7_ebx >> 16) & 1);
     f.avx512bw = f.avx512f && ((leaf7_ebx >> 30) & 1);
+    f.avx512vl = f.avx512f && ((leaf7_ebx >> 31) & 1);
+    f.f16c = ymm_state && has_f16c;
     f.avx512_vnni = f.avx512f && ((leaf7_ecx >> 11) & 1);
     if (max_subleaf >= 1 && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) != 0) f.avx512_bf16 = f.avx512bw && ((eax >> 5) & 1);
     f.amx_tile = tile_state && ((leaf7_edx >> 24) & 1);
@@ -124,6 +127,34 @@ const char* matmul_path_name(MatmulPath path) {
     case MatmulPath::Fp32: return "fp32";
   }
   return "fp32";
+}
+
+bool quant_path_available(QuantPath path) {
+  const CpuFeatures& f = cpu_features();
+  switch (path) {
+    case QuantPath::Scalar: return true;
+    case QuantPath::Avx512Vnni:
+      return f.avx512_vnni && f.avx512bw && f.avx512vl && f.f16c && f.fma && kernel_path() == KernelPath::Avx512;
+  }
+  return false;
+}
+
+QuantPath quant_path() {
+  const char* forced = std::getenv("TOOLKEN_QUANT_PATH");
+  if (forced != nullptr) {
+    for (QuantPath path : {QuantPath::Avx512Vnni, QuantPath::Scalar}) {
+      if (std::strcmp(forced, quant_path_name(path)) == 0 && quant_path_available(path)) return path;
+    }
+  }
+  return quant_path_available(QuantPath::Avx512Vnni) ? QuantPath::Avx512Vnni : QuantPath::Scalar;
+}
+
+const char* quant_path_name(QuantPath path) {
+  switch (path) {
+    case QuantPath::Avx512Vnni: return "avx512-vnni";
+    case QuantPath::Scalar: return "scalar";
+  }
+  return "scalar";
 }
 
 }  // namespace toolken

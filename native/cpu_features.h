@@ -9,7 +9,9 @@ struct CpuFeatures {
   bool fma;
   bool avx512f;
   bool avx512bw;
+  bool avx512vl;
   bool avx512_vnni;
+  bool f16c;
   bool avx512_bf16;
   bool amx_tile;
   bool amx_bf16;
@@ -42,5 +44,20 @@ bool matmul_path_available(MatmulPath path);
 
 // "amx", "avx512-bf16" or "fp32".
 const char* matmul_path_name(MatmulPath path);
+
+// How a quantized (Q8_0 / Q4_0) matmul runs: int8 dot products with AVX-512 VNNI (vpdpbusd on 32-byte blocks), or
+// portable scalar C++. Both quantize the activations identically and sum exact int32 block products; they differ
+// only in the order of the fp32 sums.
+enum class QuantPath { Scalar, Avx512Vnni };
+
+// True where this machine can run `path`.
+bool quant_path_available(QuantPath path);
+
+// The path a quantized matmul takes now: the fastest available, or the one TOOLKEN_QUANT_PATH=avx512-vnni|scalar
+// names when this machine can run it. Read at every call, so tests can switch paths within one process.
+QuantPath quant_path();
+
+// "avx512-vnni" or "scalar".
+const char* quant_path_name(QuantPath path);
 
 }  // namespace toolken

@@ -9,6 +9,8 @@ export { ToolkenError, type ToolkenErrorCode } from './util/errors.js';
 // The engine: backends, tensors, autograd.
 export { availableBackends, getBackend, setBackend, withBackend, type BackendName, type Backend } from './tensor/index.js';
 export { Tensor, tensor, zeros, ones, randn, noGrad, valueAndGrad, tidy, Rng } from './tensor/index.js';
+// Quantized matrices (Q8_0 / Q4_0 blocks, as GGUF stores them) for inference with int8 dot products.
+export { quantize, dequantize, type QuantizedMatrix, type QuantType } from './tensor/index.js';
 
 // Checkpoint formats.
 export { CheckpointError, HubError, openSafetensors, writeSafetensors } from './formats/index.js';
@@ -35,6 +37,7 @@ export {
   type LoadModelOptions,
   type LoadProgress,
   type LoraConfig,
+  type WeightLoading,
 } from './models/index.js';
 
 // Generation and constrained decoding.

@@ -8,22 +8,29 @@
  *   profile   : milliseconds per kernel of one S training step and of one S decode step (where the time goes)
  *   llama.cpp : prefill and decode S and M through the anchors' llama_bench.mjs, on toolken's own F32 GGUF export of
  *               the same random models, when TOOLKEN_LLAMA_DIR names a node-llama-cpp install (docs/llama-cpp.md)
+ *   quantized : decode M with Q8_0 and Q4_0 weights, toolken (blocks kept quantized, int8 dot products) and llama.cpp
+ *               on the same GGUF file, toolken's export of the random M model (quantizedDecodeRecords)
  * The ref backend is far too slow for these shapes; without the native addon our side is skipped and said so.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadCpuBackend } from '../../src/tensor/backends/cpu.js';
+import { loadCpuBackend, type CpuBackend } from '../../src/tensor/backends/cpu.js';
 import { setBackend } from '../../src/tensor/backends/index.js';
 import { DecoderModel } from '../../src/models/decoder.js';
+import { loadDecoder } from '../../src/models/load.js';
+import { exportGguf } from '../../src/models/save.js';
+import type { QuantType } from '../../src/tensor/quant.js';
 import type { DecoderConfig } from '../../src/models/config.js';
 import type { Backend } from '../../src/tensor/backend.js';
 import { defaultSftConfig, SftObjective, type SftConfig } from '../../src/train/objectives/sft.js';
 import { Trainer } from '../../src/train/trainer.js';
 import { Rng } from '../../src/tensor/random.js';
 import { argmax } from '../../src/generate/sampling.js';
-import { median, timeIt, type BenchRecord } from '../lib.js';
-import { LLAMA_DIR_ENV, llamaCppThroughput } from '../llama-cpp.js';
+import { cpuParams, median, timeIt, type BenchRecord } from '../lib.js';
+import { byteFallbackTokenizer, LLAMA_DIR_ENV, llamaCppFileThroughput, llamaCppThroughput } from '../llama-cpp.js';
 
 const THREADS = 2;
 const PYTHON = '/usr/bin/python3';
@@ -75,9 +82,18 @@ async function trainThroughput(name: keyof typeof SHAPES, batch: number, seq: nu
 }
 
 function inferThroughput(name: keyof typeof SHAPES, promptLength: number, generated: number, runs: number): BenchRecord[] {
-  const config = SHAPES[name];
-  const model = DecoderModel.random(config, 1234);
-  const prompt = [...randomIds(promptLength, config.vocabSize, 7)];
+  const { prefill, decode } = sessionThroughput(DecoderModel.random(SHAPES[name], 1234), promptLength, generated, runs);
+  const params = { prompt: promptLength, generated, threads: THREADS, runs };
+  return [
+    { name: `toolken prefill ${name}`, value: prefill, unit: 'tokens/s', params },
+    { name: `toolken decode ${name}`, value: decode, unit: 'tokens/s', params },
+  ];
+}
+
+/** Median prefill and decode tokens/s of `model` over `runs` sessions (after one warm-up): a random prompt of
+ * `promptLength` tokens, then `generated` greedy single-token steps. */
+function sessionThroughput(model: DecoderModel, promptLength: number, generated: number, runs: number): { prefill: number; decode: number } {
+  const prompt = [...randomIds(promptLength, model.config.vocabSize, 7)];
   const prefill: number[] = [];
   const decode: number[] = [];
   for (let r = 0; r < runs + 1; r++) {
@@ -91,11 +107,38 @@ function inferThroughput(name: keyof typeof SHAPES, promptLength: number, genera
     prefill.push((promptLength * 1000) / (t1 - t0));
     decode.push((generated * 1000) / (t2 - t1));
   }
-  const params = { prompt: promptLength, generated, threads: THREADS, runs };
-  return [
-    { name: `toolken prefill ${name}`, value: median(prefill), unit: 'tokens/s', params },
-    { name: `toolken decode ${name}`, value: median(decode), unit: 'tokens/s', params },
-  ];
+  return { prefill: median(prefill), decode: median(decode) };
+}
+
+/**
+ * Decode M with Q8_0 and Q4_0 weights: toolken keeps the file's blocks (loadDecoder keepQuantized) and llama.cpp
+ * (when TOOLKEN_LLAMA_DIR is set) runs the very same GGUF file, one after the other in this run; params name the
+ * int8 path, the CPU and its caches. The LM head is quantized too (llama.cpp's output.weight is the file's).
+ */
+export function quantizedDecodeRecords(cpu: CpuBackend): BenchRecord[] {
+  const llamaDir = process.env[LLAMA_DIR_ENV];
+  if (!llamaDir) process.stderr.write(`bench model: llama.cpp quantized anchor skipped (${LLAMA_DIR_ENV} not set)\n`);
+  const scratch = mkdtempSync(join(tmpdir(), 'toolken-quantized-bench-'));
+  const records: BenchRecord[] = [];
+  try {
+    const source = DecoderModel.random(SHAPES.M, 1234);
+    for (const type of ['q8_0', 'q4_0'] as const satisfies readonly QuantType[]) {
+      const path = join(scratch, `M-${type}.gguf`);
+      exportGguf(source, path, { tokenizer: byteFallbackTokenizer(), dtype: type });
+      const model = loadDecoder(path, { keepQuantized: true }).model;
+      const int8Path = /int8 matmul (\S+)/.exec(cpu.describe())?.[1] ?? 'unknown';
+      const params = { prompt: 128, generated: 64, threads: THREADS, runs: 3, weights: type.toUpperCase(), path: int8Path, ...cpuParams() };
+      records.push({ name: `toolken decode M ${type}`, value: sessionThroughput(model, 128, 64, 3).decode, unit: 'tokens/s', params });
+      if (llamaDir) {
+        const figures = llamaCppFileThroughput(llamaDir, path, THREADS);
+        if ('error' in figures) process.stderr.write(`bench model: llama.cpp M ${type}: ${figures.error}\n`);
+        else records.push({ name: `llama.cpp decode M ${type}`, value: figures.decode, unit: 'tokens/s', params: { ...params, path: 'llama.cpp', flashAttention: false, release: figures.release } });
+      }
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  return records;
 }
 
 /** Wraps a backend so that every kernel call adds its wall time to `times` (by kernel name). */
@@ -218,6 +261,7 @@ export async function run(): Promise<BenchRecord[]> {
     records.push(...inferThroughput('S', 128, 64, 3));
     records.push(...inferThroughput('M', 128, 64, 3));
     records.push(...kernelProfile(loaded.backend));
+    records.push(...quantizedDecodeRecords(loaded.backend));
   }
   records.push(...torchRecords());
   records.push(...llamaCppRecords());

@@ -6,6 +6,7 @@ import { after, describe, test } from 'node:test';
 import { f32ToF16 } from './dtypes.js';
 import { CheckpointError } from './errors.js';
 import { GgufFile, writeGguf, type GgufMetadataEntry } from './gguf.js';
+import { dequantize, quantize } from '../tensor/quant.js';
 import type { WeightTensor } from './types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'toolken-gguf-'));
@@ -129,7 +130,62 @@ describe('GGUF', () => {
 
     const q5 = join(dir, 'q5.gguf');
     writeFileSync(q5, quantisedGguf(6, new Uint8Array(22)));
-    assert.throws(() => new GgufFile(q5), /tensor "q" has ggml type 6, which is not supported/);
+    assert.throws(() => new GgufFile(q5), /tensor "q" has type Q5_0 \(ggml type 6\), which is not supported/);
+  });
+
+  test('a tensor of a type toolken does not read is refused naming the type, the tensor and the way out', () => {
+    const q4k = join(dir, 'q4k.gguf');
+    writeFileSync(q4k, quantisedGguf(12, new Uint8Array(144)));
+    assert.throws(() => new GgufFile(q4k), (err: Error) => err instanceof CheckpointError && err.message ===
+      `${q4k}: tensor "q" has type Q4_K (ggml type 12), which is not supported (toolken reads F32, F16, BF16, Q8_0 and Q4_0); ` +
+      "requantize the model to Q8_0 or Q4_0 with llama.cpp's llama-quantize, or convert it to F16");
+    writeFileSync(q4k, quantisedGguf(99, new Uint8Array(4)));
+    assert.throws(() => new GgufFile(q4k), /tensor "q" has ggml type 99, which is not supported/);
+  });
+
+  test('a Q4_0 tensor whose data size does not match its shape is refused, naming the tensor, its shape and its size', () => {
+    const long = join(dir, 'q4-long.gguf');
+    writeFileSync(long, quantisedGguf(2, new Uint8Array(18 + 40)));
+    assert.throws(() => new GgufFile(long), (err: Error) => err.message ===
+      `${long}: 40 bytes follow the last tensor's data, more than the alignment padding: tensor "q" (Q4_0, shape [32]: 18 bytes, 1 block of 18 bytes) does not match its shape, or the file is corrupt`);
+    const short = join(dir, 'q4-short.gguf');
+    writeFileSync(short, quantisedGguf(2, new Uint8Array(10)));
+    assert.throws(() => new GgufFile(short), /tensor "q" data ends at byte \d+ but the file has \d+ bytes \(truncated GGUF\): tensor "q" \(Q4_0, shape \[32\]: 18 bytes, 1 block of 18 bytes\), of which the file holds 10/);
+  });
+
+  test('a tensor followed by more data than its shape implies is named when the next tensor starts late', () => {
+    const path = join(dir, 'q4-gap.gguf');
+    writeGguf(path, [
+      { name: 'a.weight', shape: [2, 64], data: new Float32Array(128).fill(0.5) },
+      { name: 'b.weight', shape: [1, 32], data: new Float32Array(32).fill(1) },
+    ], {}, { dtype: 'Q4_0' });
+    const bytes = readFileSync(path);
+    // Move b's offset (the u64 after its name, rank, dimensions and type) 32 bytes on, as if a held up to 128 bytes.
+    const at = bytes.indexOf(Buffer.from('b.weight')) + 8 + 4 + 16 + 4;
+    bytes.writeBigUInt64LE(bytes.readBigUInt64LE(at) + 32n, at);
+    writeFileSync(path, Buffer.concat([bytes, Buffer.alloc(32)]));
+    assert.throws(() => new GgufFile(path), /tensor "b.weight" data is at offset 128 but the tensors before it end at 96: tensor "a.weight" \(Q4_0, shape \[2, 64\]: 72 bytes, 4 blocks of 18 bytes\) is followed by 128 bytes, so its data does not match its shape/);
+  });
+
+  test('Q8_0 / Q4_0 output stores matrices in blocks that read back quantized or dequantized; vectors and ragged rows stay F32', () => {
+    const matrices: WeightTensor[] = [
+      { name: 'blk.0.attn_q.weight', shape: [3, 64], data: Float32Array.from({ length: 192 }, (_, i) => Math.cos(i) * 2) },
+      { name: 'ragged.weight', shape: [2, 40], data: Float32Array.from({ length: 80 }, (_, i) => i / 80) },
+      { name: 'output_norm.weight', shape: [3], data: Float32Array.from([1, 0.5, -0.25]) },
+    ];
+    for (const [dtype, type] of [['Q8_0', 'q8_0'], ['Q4_0', 'q4_0']] as const) {
+      const path = join(dir, `${type}.gguf`);
+      writeGguf(path, matrices, metadata, { dtype });
+      const gguf = new GgufFile(path);
+      assert.deepEqual(matrices.map((t) => gguf.dtype(t.name)), [dtype, 'F32', 'F32']);
+      assert.deepEqual(matrices.map((t) => gguf.quantized(t.name) === undefined), [false, true, true]);
+      const q = gguf.quantized('blk.0.attn_q.weight')!;
+      const expected = quantize(type, matrices[0]!.data, 3, 64);
+      assert.deepEqual({ ...q, data: [...q.data] }, { ...expected, data: [...expected.data] });
+      assert.deepEqual(gguf.read('blk.0.attn_q.weight'), dequantize(expected));
+      assert.deepEqual(gguf.read('ragged.weight'), matrices[1]!.data);
+      gguf.close();
+    }
   });
 
   test('as llama.cpp: any power-of-two alignment, no duplicate metadata keys or tensor names', () => {

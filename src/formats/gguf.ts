@@ -1,7 +1,8 @@
 import { readSync } from 'node:fs';
 import { TensorFile } from './tensor-file.js';
 import { writeStreamingAtomic } from '../util/fs.js';
-import { decodeBf16, decodeF16, decodeF32, encodeFloats, f16ToF32 } from './dtypes.js';
+import { decodeBf16, decodeF16, decodeF32, encodeFloats } from './dtypes.js';
+import { dequantize, quantize, quantizedByteLength, QUANT_BLOCK, type QuantizedMatrix, type QuantType } from '../tensor/quant.js';
 import { CheckpointError } from './errors.js';
 import { elementCount, type WeightReader, type WeightTensor } from './types.js';
 
@@ -34,14 +35,34 @@ export interface GgufMetadataEntry {
   value: GgufValue;
 }
 
-/** Tensor element types this module reads (and for F32/F16, writes), by ggml type code. */
-const TENSOR_TYPES: Readonly<Record<number, { name: string; blockElements: number; blockBytes: number }>> = {
+/** Tensor element types this module reads and writes, by ggml type code. */
+const TENSOR_TYPES: Readonly<Record<number, { name: GgufTensorType; blockElements: number; blockBytes: number }>> = {
   0: { name: 'F32', blockElements: 1, blockBytes: 4 },
   1: { name: 'F16', blockElements: 1, blockBytes: 2 },
   2: { name: 'Q4_0', blockElements: 32, blockBytes: 18 },
   8: { name: 'Q8_0', blockElements: 32, blockBytes: 34 },
   30: { name: 'BF16', blockElements: 1, blockBytes: 2 },
 };
+
+export type GgufTensorType = 'F32' | 'F16' | 'BF16' | 'Q8_0' | 'Q4_0';
+const TYPE_CODES: Readonly<Record<GgufTensorType, number>> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 8, BF16: 30 };
+
+/** The other ggml types by code (ggml.h), so a file using one is refused by name. */
+const UNREAD_TYPES: Readonly<Record<number, string>> = {
+  3: 'Q4_1', 6: 'Q5_0', 7: 'Q5_1', 9: 'Q8_1', 10: 'Q2_K', 11: 'Q3_K', 12: 'Q4_K', 13: 'Q5_K', 14: 'Q6_K', 15: 'Q8_K',
+  16: 'IQ2_XXS', 17: 'IQ2_XS', 18: 'IQ3_XXS', 19: 'IQ1_S', 20: 'IQ4_NL', 21: 'IQ3_S', 22: 'IQ2_S', 23: 'IQ4_XS',
+  24: 'I8', 25: 'I16', 26: 'I32', 27: 'I64', 28: 'F64', 29: 'IQ1_M', 34: 'TQ1_0', 35: 'TQ2_0', 39: 'MXFP4',
+};
+
+/** The quantized GGUF types, by the engine's name for their block format. */
+const QUANT_TYPES: Readonly<Partial<Record<GgufTensorType, QuantType>>> = { Q8_0: 'q8_0', Q4_0: 'q4_0' };
+
+/** A tensor's type, shape and data size, as error messages describe it. */
+function describeTensor(name: string, type: { name: string; blockElements: number; blockBytes: number }, shape: readonly number[], byteLength: number): string {
+  const count = byteLength / type.blockBytes;
+  const blocks = type.blockElements > 1 ? `, ${count} block${count === 1 ? '' : 's'} of ${type.blockBytes} bytes` : '';
+  return `tensor "${name}" (${type.name}, shape [${shape.join(', ')}]: ${byteLength} bytes${blocks})`;
+}
 
 export interface GgufTensorInfo {
   name: string;
@@ -149,34 +170,6 @@ class HeaderCursor {
   }
 }
 
-function dequantizeQ8_0(bytes: Uint8Array, count: number): Float32Array {
-  // Block of 32: f16 scale d, then 32 int8 quants; x = d * q.
-  const out = new Float32Array(count);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let b = 0; b < count / 32; b++) {
-    const base = b * 34;
-    const d = f16ToF32(view.getUint16(base, true));
-    for (let j = 0; j < 32; j++) out[b * 32 + j] = d * view.getInt8(base + 2 + j);
-  }
-  return out;
-}
-
-function dequantizeQ4_0(bytes: Uint8Array, count: number): Float32Array {
-  // Block of 32: f16 scale d, then 16 bytes; the low nibbles hold elements 0..15, the high nibbles 16..31, offset by 8.
-  const out = new Float32Array(count);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let b = 0; b < count / 32; b++) {
-    const base = b * 18;
-    const d = f16ToF32(view.getUint16(base, true));
-    for (let j = 0; j < 16; j++) {
-      const q = bytes[base + 2 + j]!;
-      out[b * 32 + j] = d * ((q & 0x0f) - 8);
-      out[b * 32 + j + 16] = d * ((q >> 4) - 8);
-    }
-  }
-  return out;
-}
-
 /** A lazily read GGUF file (v2 or v3): metadata and tensor infos are parsed on open, tensor data on `read`. */
 export class GgufFile extends TensorFile<GgufTensorInfo> {
   readonly version: number;
@@ -220,7 +213,7 @@ export class GgufFile extends TensorFile<GgufTensorInfo> {
     // As llama.cpp: tensor data follows in the order of the infos, each at the next aligned offset, so every
     // byte belongs to exactly one tensor; a changed type or shape moves every later offset and is caught.
     const padded = (n: number): number => Math.ceil(n / alignment) * alignment;
-    const infos: { name: string; shape: number[]; type: string; relOffset: number; byteLength: number }[] = [];
+    const infos: { name: string; shape: number[]; type: (typeof TENSOR_TYPES)[number]; relOffset: number; byteLength: number }[] = [];
     const seen = new Set<string>();
     let expectedOffset = 0;
     for (let i = 0; i < tensorCount; i++) {
@@ -233,7 +226,13 @@ export class GgufFile extends TensorFile<GgufTensorInfo> {
       for (let d = 0; d < nDims; d++) ne.push(cur.u64(`tensor "${name}" dimension`));
       const code = cur.u32(`tensor "${name}" type`);
       const type = TENSOR_TYPES[code];
-      if (!type) throw new CheckpointError(`${path}: tensor "${name}" has ggml type ${code}, which is not supported (F32, F16, BF16, Q8_0, Q4_0)`);
+      if (!type) {
+        const known = UNREAD_TYPES[code];
+        throw new CheckpointError(
+          `${path}: tensor "${name}" has ${known === undefined ? `ggml type ${code}` : `type ${known} (ggml type ${code})`}, which is not supported ` +
+            '(toolken reads F32, F16, BF16, Q8_0 and Q4_0); requantize the model to Q8_0 or Q4_0 with llama.cpp\'s llama-quantize, or convert it to F16',
+        );
+      }
       const relOffset = cur.u64(`tensor "${name}" offset`);
       const count = elementCount(ne);
       if (!Number.isSafeInteger(count) || count > fileSize * type.blockElements) {
@@ -243,24 +242,32 @@ export class GgufFile extends TensorFile<GgufTensorInfo> {
         throw new CheckpointError(`${path}: tensor "${name}" has rows of ${ne[0]} elements, not a multiple of the ${type.name} block size ${type.blockElements}`);
       }
       if (relOffset !== expectedOffset) {
+        const previous = infos.at(-1);
+        // A previous tensor whose data runs to this offset holds a different number of bytes than its shape implies.
+        const size = previous === undefined || relOffset < previous.relOffset
+          ? ''
+          : `: ${describeTensor(previous.name, previous.type, previous.shape, previous.byteLength)} is followed by ${relOffset - previous.relOffset} bytes, so its data does not match its shape`;
         throw new CheckpointError(
-          `${path}: tensor "${name}" data is at offset ${relOffset} but the tensors before it end at ${expectedOffset} (overlapping, aliased or gapped tensor data; corrupt GGUF)`,
+          `${path}: tensor "${name}" data is at offset ${relOffset} but the tensors before it end at ${expectedOffset}${size} (overlapping, aliased or gapped tensor data; corrupt GGUF)`,
         );
       }
       const byteLength = (count / type.blockElements) * type.blockBytes;
       expectedOffset = padded(relOffset + byteLength);
-      infos.push({ name, shape: ne.reverse(), type: type.name, relOffset, byteLength });
+      infos.push({ name, shape: ne.reverse(), type, relOffset, byteLength });
     }
     const dataStart = padded(cur.pos);
     const dataEnd = infos.length === 0 ? dataStart : dataStart + infos.at(-1)!.relOffset + infos.at(-1)!.byteLength;
+    const last = infos.at(-1);
+    const lastTensor = last === undefined ? '' : describeTensor(last.name, last.type, last.shape, last.byteLength);
     if (fileSize < dataEnd) {
-      throw new CheckpointError(`${path}: tensor "${infos.at(-1)!.name}" data ends at byte ${dataEnd} but the file has ${fileSize} bytes (truncated GGUF)`);
+      const held = Math.max(0, fileSize - (dataEnd - last!.byteLength));
+      throw new CheckpointError(`${path}: tensor "${last!.name}" data ends at byte ${dataEnd} but the file has ${fileSize} bytes (truncated GGUF): ${lastTensor}, of which the file holds ${held}`);
     }
     if (fileSize > Math.max(padded(dataEnd), cur.pos)) {
-      throw new CheckpointError(`${path}: ${fileSize - dataEnd} bytes follow the last tensor's data, more than the alignment padding (corrupt GGUF)`);
+      throw new CheckpointError(`${path}: ${fileSize - dataEnd} bytes follow the last tensor's data, more than the alignment padding: ${lastTensor} does not match its shape, or the file is corrupt`);
     }
     for (const info of infos) {
-      this.tensors.set(info.name, { name: info.name, shape: info.shape, type: info.type, offset: dataStart + info.relOffset, byteLength: info.byteLength });
+      this.tensors.set(info.name, { name: info.name, shape: info.shape, type: info.type.name, offset: dataStart + info.relOffset, byteLength: info.byteLength });
     }
     return { version, alignment };
   }
@@ -274,10 +281,21 @@ export class GgufFile extends TensorFile<GgufTensorInfo> {
     return this.location(name).type;
   }
 
+  /** A Q8_0 or Q4_0 matrix as its blocks, never dequantized; undefined for any other tensor. */
+  quantized(name: string): QuantizedMatrix | undefined {
+    const info = this.location(name);
+    const type = QUANT_TYPES[info.type as GgufTensorType];
+    if (type === undefined || info.shape.length !== 2) return undefined;
+    const [rows, cols] = info.shape as [number, number];
+    return { type, rows, cols, data: this.readBytes(name) };
+  }
+
   read(name: string): Float32Array {
     const info = this.location(name);
     const bytes = this.readBytes(name);
     const count = elementCount(info.shape);
+    const quant = QUANT_TYPES[info.type as GgufTensorType];
+    if (quant !== undefined) return dequantize({ type: quant, rows: count / (info.shape.at(-1) ?? 1), cols: info.shape.at(-1) ?? 1, data: bytes });
     switch (info.type) {
       case 'F32':
         return decodeF32(bytes);
@@ -285,10 +303,6 @@ export class GgufFile extends TensorFile<GgufTensorInfo> {
         return decodeF16(bytes);
       case 'BF16':
         return decodeBf16(bytes);
-      case 'Q8_0':
-        return dequantizeQ8_0(bytes, count);
-      case 'Q4_0':
-        return dequantizeQ4_0(bytes, count);
       default:
         throw new CheckpointError(`${this.path}: tensor "${name}" has type ${info.type}, which has no decoder`);
     }
@@ -371,8 +385,31 @@ class ByteSink {
 }
 
 export interface GgufWriteOptions {
-  /** Storage type of matrices; vectors (norm weights, biases) always stay F32 as llama.cpp expects. */
-  dtype?: 'F32' | 'F16';
+  /** Storage type of matrices; vectors (norm weights, biases) always stay F32 as llama.cpp expects, and so do
+   * matrices whose rows are not a multiple of the 32-value block under Q8_0 / Q4_0 (llama-quantize's fallback). */
+  dtype?: 'F32' | 'F16' | 'Q8_0' | 'Q4_0';
+}
+
+/** The type a tensor of `shape` is written as under `dtype`. */
+function storedType(shape: readonly number[], dtype: GgufWriteOptions['dtype']): GgufTensorType {
+  if (shape.length < 2 || dtype === undefined || dtype === 'F32') return 'F32';
+  if (dtype === 'F16') return 'F16';
+  return (shape.at(-1)! % QUANT_BLOCK === 0) ? dtype : 'F32';
+}
+
+/** The bytes of a tensor stored as `type`. */
+function encodeTensor(data: Float32Array, shape: readonly number[], type: GgufTensorType): Uint8Array {
+  const quant = QUANT_TYPES[type];
+  if (quant === undefined) return encodeFloats(data, type as 'F32' | 'F16' | 'BF16');
+  const cols = shape.at(-1)!;
+  return quantize(quant, data, data.length / cols, cols).data;
+}
+
+function storedByteLength(shape: readonly number[], type: GgufTensorType): number {
+  const quant = QUANT_TYPES[type];
+  const count = elementCount(shape);
+  if (quant !== undefined) return quantizedByteLength(quant, count / shape.at(-1)!, shape.at(-1)!);
+  return count * (type === 'F32' ? 4 : 2);
 }
 
 /**
@@ -390,7 +427,7 @@ export function writeGguf(
   const reader = source as WeightReader;
   const names = isReader ? reader.names() : list.map((t) => t.name);
   const shapes = isReader ? names.map((n) => reader.shape(n)) : list.map((t) => t.shape);
-  const types = shapes.map((s) => (options.dtype === 'F16' && s.length >= 2 ? 'F16' : 'F32') as 'F16' | 'F32');
+  const types = shapes.map((s) => storedType(s, options.dtype));
   const alignmentEntry = metadata['general.alignment'];
   const alignment = alignmentEntry?.value ?? DEFAULT_ALIGNMENT;
   if ((alignmentEntry !== undefined && alignmentEntry.type !== 'u32') || !isValidAlignment(alignment)) {
@@ -421,10 +458,10 @@ export function writeGguf(
     sink.string(name);
     sink.u32(shapes[i]!.length);
     for (const d of [...shapes[i]!].reverse()) sink.u64(d);
-    sink.u32(types[i] === 'F32' ? 0 : 1);
+    sink.u32(TYPE_CODES[types[i]!]);
     sink.u64(offset);
     offsets.push(offset);
-    offset = padded(offset + elementCount(shapes[i]!) * (types[i] === 'F32' ? 4 : 2));
+    offset = padded(offset + storedByteLength(shapes[i]!, types[i]!));
   });
   sink.zeros(padded(sink.length) - sink.length);
 
@@ -435,7 +472,7 @@ export function writeGguf(
       if (written < offsets[i]!) write(new Uint8Array(offsets[i]! - written));
       const data = isReader ? reader.read(name) : list[i]!.data;
       if (data.length !== elementCount(shapes[i]!)) throw new CheckpointError(`${path}: tensor "${name}" has ${data.length} values but shape ${JSON.stringify(shapes[i])}`);
-      const bytes = encodeFloats(data, types[i]!);
+      const bytes = encodeTensor(data, shapes[i]!, types[i]!);
       write(bytes);
       written = offsets[i]! + bytes.byteLength;
     });

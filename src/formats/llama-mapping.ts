@@ -1,3 +1,4 @@
+import type { QuantizedMatrix } from '../tensor/quant.js';
 import type { GgufFile, GgufMetadataEntry, GgufValue } from './gguf.js';
 import { CheckpointError } from './errors.js';
 import type { HfModelConfig, RopeScaling, WeightReader } from './types.js';
@@ -48,32 +49,33 @@ export function hfToGgufName(name: string): string | undefined {
 }
 
 /**
- * Reorders the rows of a q or k projection (rows = nHeads * headDim, cols = input size; cols = 1 for a bias) from
- * the Hugging Face rotate-half layout, where a head's rotary pairs are (i, i + headDim/2), to the interleaved
- * layout of Meta/llama.cpp `llama` and llama2.c, where they are (2i, 2i + 1): interleaved row 2i + h is
- * rotate-half row h * headDim/2 + i.
+ * Reorders the rows of a q or k projection (rows = nHeads * headDim, each row `rowLength` values, or bytes of
+ * quantized blocks, which never cross rows; 1 for a bias) from the Hugging Face rotate-half layout, where a head's
+ * rotary pairs are (i, i + headDim/2), to the interleaved layout of Meta/llama.cpp `llama` and llama2.c, where they
+ * are (2i, 2i + 1): interleaved row 2i + h is rotate-half row h * headDim/2 + i.
  */
-export function permuteForInterleavedRope(data: Float32Array, rows: number, cols: number, nHeads: number): Float32Array {
-  return moveRows(data, rows, cols, nHeads, (half, i, halfDim) => [half * halfDim + i, 2 * i + half]);
+export function permuteForInterleavedRope<T extends Float32Array | Uint8Array>(data: T, rows: number, rowLength: number, nHeads: number): T {
+  return moveRows(data, rows, rowLength, nHeads, (half, i, halfDim) => [half * halfDim + i, 2 * i + half]);
 }
 
 /** The inverse of permuteForInterleavedRope: interleaved rotary pairs back to the rotate-half layout. */
-export function unpermuteFromInterleavedRope(data: Float32Array, rows: number, cols: number, nHeads: number): Float32Array {
-  return moveRows(data, rows, cols, nHeads, (half, i, halfDim) => [2 * i + half, half * halfDim + i]);
+export function unpermuteFromInterleavedRope<T extends Float32Array | Uint8Array>(data: T, rows: number, rowLength: number, nHeads: number): T {
+  return moveRows(data, rows, rowLength, nHeads, (half, i, halfDim) => [2 * i + half, half * halfDim + i]);
 }
 
-function moveRows(
-  data: Float32Array,
+function moveRows<T extends Float32Array | Uint8Array>(
+  data: T,
   rows: number,
   cols: number,
   nHeads: number,
   route: (half: number, i: number, halfDim: number) => [from: number, to: number],
-): Float32Array {
+): T {
   if (data.length !== rows * cols) throw new RangeError(`rope permutation: ${data.length} values is not ${rows} x ${cols}`);
   const headDim = rows / nHeads;
   if (!Number.isInteger(headDim) || headDim % 2 !== 0) throw new RangeError(`rope permutation: ${rows} rows do not split into ${nHeads} heads of even size`);
   const halfDim = headDim / 2;
-  const out = new Float32Array(data.length);
+  // Every row is overwritten; the copy only gives the result data's own type.
+  const out = data.slice() as T;
   for (let h = 0; h < nHeads; h++) {
     for (let half = 0; half < 2; half++) {
       for (let i = 0; i < halfDim; i++) {
@@ -218,14 +220,18 @@ function ropeHeads(suffix: string, config: HfModelConfig): number | undefined {
   return undefined;
 }
 
-/** A WeightReader that renames and re-lays out another reader's tensors on the fly. */
+/** Reorders the rows of a tensor's data (values, or quantized bytes), given the rows and the length of each. */
+type RowMove = <T extends Float32Array | Uint8Array>(data: T, rows: number, rowLength: number) => T;
+
+/** A WeightReader that renames another reader's tensors and reorders the rows of some on the fly. */
 class MappedReader implements WeightReader {
   private readonly sourceName = new Map<string, string>();
 
   constructor(
     private readonly source: WeightReader,
     rename: (name: string) => string | undefined,
-    private readonly transform: (sourceName: string, data: Float32Array, shape: number[]) => Float32Array,
+    /** The row reordering of a source tensor, or undefined to pass it unchanged. */
+    private readonly rowMove: (sourceName: string, shape: number[]) => RowMove | undefined,
   ) {
     for (const name of source.names()) {
       const mapped = rename(name);
@@ -253,7 +259,18 @@ class MappedReader implements WeightReader {
 
   read(name: string): Float32Array {
     const s = this.src(name);
-    return this.transform(s, this.source.read(s), this.source.shape(s));
+    const shape = this.source.shape(s);
+    const data = this.source.read(s);
+    const move = this.rowMove(s, shape);
+    return move === undefined ? data : move(data, shape[0]!, shape[1] ?? 1);
+  }
+
+  quantized(name: string): QuantizedMatrix | undefined {
+    const s = this.src(name);
+    const matrix = this.source.quantized?.(s);
+    if (matrix === undefined) return undefined;
+    const move = this.rowMove(s, this.source.shape(s));
+    return move === undefined ? matrix : { ...matrix, data: move(matrix.data, matrix.rows, matrix.data.length / matrix.rows) };
   }
 
   close(): void {
@@ -263,19 +280,20 @@ class MappedReader implements WeightReader {
 
 /**
  * Views a GGUF Llama-family checkpoint with Hugging Face names and the rotate-half rotary layout (q/k rows are
- * un-permuted for the `llama` architecture; qwen2/qwen3 are stored rotate-half already).
+ * un-permuted for the `llama` architecture, quantized ones block row by block row; qwen2/qwen3 are stored
+ * rotate-half already).
  */
 export function ggufAsHuggingFace(gguf: GgufFile): { config: HfModelConfig; weights: WeightReader } {
   const config = ggufToHfConfig(gguf);
   checkLayersAndTensors(gguf, config.num_hidden_layers);
   const interleaved = INTERLEAVED_ROPE_ARCHS.has(config.model_type);
-  const weights = new MappedReader(gguf, ggufToHfName, (name, data, shape) => {
+  const weights = new MappedReader(gguf, ggufToHfName, (name, shape) => {
     const heads = interleaved ? ropeHeads(name.replace(/^blk\.\d+\./, ''), config) : undefined;
-    if (heads === undefined) return data;
+    if (heads === undefined) return undefined;
     if (shape.length > 2 || shape[0]! % (2 * heads) !== 0) {
       throw new CheckpointError(`${gguf.path}: tensor "${name}" of shape [${shape.join(', ')}] does not split into ${heads} heads of even size`);
     }
-    return unpermuteFromInterleavedRope(data, shape[0]!, shape[1] ?? 1, heads);
+    return (data, rows, rowLength) => unpermuteFromInterleavedRope(data, rows, rowLength, heads);
   });
   return { config, weights };
 }
@@ -283,8 +301,8 @@ export function ggufAsHuggingFace(gguf: GgufFile): { config: HfModelConfig; weig
 /** Views Hugging Face weights with GGUF names and the layout llama.cpp expects for `config.model_type`. */
 export function huggingFaceAsGguf(weights: WeightReader, config: HfModelConfig): WeightReader {
   const interleaved = INTERLEAVED_ROPE_ARCHS.has(config.model_type);
-  return new MappedReader(weights, hfToGgufName, (name, data, shape) => {
+  return new MappedReader(weights, hfToGgufName, (name) => {
     const heads = interleaved ? ropeHeads(name.replace(/^model\.layers\.\d+\./, ''), config) : undefined;
-    return heads === undefined ? data : permuteForInterleavedRope(data, shape[0]!, shape[1] ?? 1, heads);
+    return heads === undefined ? undefined : (data, rows, rowLength) => permuteForInterleavedRope(data, rows, rowLength, heads);
   });
 }

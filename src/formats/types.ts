@@ -1,3 +1,5 @@
+import type { QuantizedMatrix } from '../tensor/quant.js';
+
 /** One named weight after conversion to float32; `shape` is row-major, outermost dimension first (PyTorch order). */
 export interface WeightTensor {
   name: string;
@@ -15,6 +17,9 @@ export interface WeightReader {
   shape(name: string): number[];
   dtype(name: string): string;
   read(name: string): Float32Array;
+  /** The matrix's Q8_0 / Q4_0 blocks as stored, never dequantized; undefined for tensors stored otherwise (and
+   * absent on readers of formats without quantized types). */
+  quantized?(name: string): QuantizedMatrix | undefined;
   close(): void;
 }
 

@@ -22,6 +22,8 @@ import { embedding } from '../tensor/ops/embedding.js';
 import { concat, permute, reshape } from '../tensor/ops/layout.js';
 import { linearCrossEntropy, linearTargetLogProbs, type LabelSmoothingOptions } from '../tensor/ops/linearCrossEntropy.js';
 import { matmul } from '../tensor/ops/matmul.js';
+import { quantizedMatmul } from '../tensor/ops/quantized-matmul.js';
+import { dequantize, quantize, type QuantizedMatrix, type QuantType } from '../tensor/quant.js';
 import { rmsnorm } from '../tensor/ops/rmsnorm.js';
 import { rope, ropeInvFreq } from '../tensor/ops/rope.js';
 import { swiglu } from '../tensor/ops/swiglu.js';
@@ -66,6 +68,24 @@ export function decoderWeightShapes(config: DecoderConfig): Map<string, number[]
   shapes.set('model.norm.weight', [dim]);
   if (!config.tieWordEmbeddings) shapes.set('lm_head.weight', [vocabSize, dim]);
   return shapes;
+}
+
+/**
+ * The matrices a model may keep quantized (Q8_0 / Q4_0): the seven projections of every layer, the LM head, and the
+ * token embedding, whose quantized blocks serve as the LM head when tied (lookups read an fp32 copy).
+ */
+export function isQuantizable(name: string): boolean {
+  return /^model\.layers\.\d+\.(self_attn\.[qkvo]_proj|mlp\.(gate|up|down)_proj)\.weight$/.test(name) ||
+    name === 'lm_head.weight' || name === 'model.embed_tokens.weight';
+}
+
+/** How a model holds checkpoint matrices: fp32 (the default, trainable), or quantized for inference. */
+export interface WeightLoading {
+  /** Keep the checkpoint's Q8_0 / Q4_0 matrices as blocks instead of dequantizing them to fp32. */
+  readonly keepQuantized?: boolean;
+  /** Quantize every quantizable fp32 matrix to this type on load (one matrix at a time, so the fp32 model never
+   * exists whole); matrices stored quantized in another type are requantized from their values. */
+  readonly quantize?: QuantType;
 }
 
 /** A checkpoint that does not match its config; the message names the tensor. */
@@ -117,6 +137,39 @@ export class Dense extends Module implements Projection {
     const b = this.weight.backend;
     b.matmul(x, this.weight.storage, out, { batch: 1, m: rows, n: this.outFeatures, k: this.inFeatures, transA: false, transB: true });
     if (this.bias !== null) b.binary('add', out, this.bias.storage, out, rows * this.outFeatures, this.outFeatures);
+  }
+}
+
+/**
+ * A projection whose weight stays quantized (Q8_0 / Q4_0 blocks): inference only. The weight is no Parameter, so
+ * optimizers never see it; gradients still flow through it to the input (adapters over a frozen quantized base).
+ */
+export class QuantizedDense extends Module implements Projection {
+  constructor(
+    readonly weight: QuantizedMatrix,
+    readonly bias: Parameter | null,
+    private readonly backend: Backend,
+  ) {
+    super();
+  }
+
+  get outFeatures(): number {
+    return this.weight.rows;
+  }
+
+  get inFeatures(): number {
+    return this.weight.cols;
+  }
+
+  forward(x: Tensor): Tensor {
+    const y = quantizedMatmul(x, this.weight);
+    return this.bias === null ? y : add(y, this.bias);
+  }
+
+  run(x: Storage, out: Storage, rows: number): void {
+    const { type, rows: n, cols: k, data } = this.weight;
+    this.backend.quantizedMatmul(x, data, out, { m: rows, n, k, type });
+    if (this.bias !== null) this.backend.binary('add', out, this.bias.storage, out, rows * n, n);
   }
 }
 
@@ -441,22 +494,41 @@ export class DecoderModel extends Module implements SessionFactory {
   readonly layers: DecoderLayer[];
   readonly norm: Norm;
   readonly lmHead: Dense | null;
+  /** The LM head as quantized blocks (a quantized lm_head, or the quantized embedding when tied), which generation
+   * multiplies instead of the fp32 matrix; null when the head is fp32. */
+  readonly quantizedHead: QuantizedMatrix | null;
   /** Every parameter by its Hugging Face tensor name (the base weights, whatever wraps the projections). */
   private readonly byHfName = new Map<string, Parameter>();
+  /** The matrices kept quantized, by Hugging Face tensor name. */
+  private readonly quantizedByHfName = new Map<string, QuantizedMatrix>();
   private readonly invFreq: Float32Array;
   /** Output-only rows (K, dim) whose logits follow the vocabulary's (setExtraOutputRows). */
   extraOutputRows: Parameter | null = null;
 
-  /** Builds the model from tensors in Hugging Face naming; every tensor the config implies must be present. */
+  /**
+   * Builds the model from tensors in Hugging Face naming; every tensor the config implies must be present. The
+   * quantizable matrices (isQuantizable) may come as quantized blocks, which the model keeps: it then runs
+   * inference only on them (a quantized embedding is also looked up from an fp32 copy).
+   */
   constructor(
     readonly config: DecoderConfig,
-    tensors: ReadonlyMap<string, Float32Array>,
+    tensors: ReadonlyMap<string, Float32Array | QuantizedMatrix>,
     readonly backend: Backend = getBackend(),
   ) {
     super();
     for (const [name, shape] of decoderWeightShapes(config)) {
       const data = tensors.get(name);
       if (data === undefined) throw new WeightMismatchError(`missing tensor "${name}" (shape [${shape.join(', ')}])`);
+      if (!(data instanceof Float32Array)) {
+        if (!isQuantizable(name) || data.rows !== shape[0] || data.cols !== shape[1]) {
+          throw new WeightMismatchError(`tensor "${name}" is a ${data.type} (${data.rows}, ${data.cols}) matrix, the config implies ${isQuantizable(name) ? `[${shape.join(', ')}]` : `an fp32 tensor of shape [${shape.join(', ')}]`}`);
+        }
+        // The embedding is looked up from fp32 rows; its blocks are kept only to serve as the tied LM head.
+        const embedding = name === 'model.embed_tokens.weight';
+        if (embedding) this.byHfName.set(name, new Parameter(backend.upload(dequantize(data)), shape, backend));
+        if (!embedding || config.tieWordEmbeddings) this.quantizedByHfName.set(name, data);
+        continue;
+      }
       const expected = shape.reduce((a, b) => a * b, 1);
       if (data.length !== expected) {
         throw new WeightMismatchError(`tensor "${name}" has ${data.length} values, the config implies [${shape.join(', ')}] = ${expected}`);
@@ -465,7 +537,11 @@ export class DecoderModel extends Module implements SessionFactory {
     }
     const w = (name: string): Parameter => this.byHfName.get(name)!;
     const optional = (name: string): Parameter | null => this.byHfName.get(name) ?? null;
-    const dense = (name: string): Dense => new Dense(w(name + '.weight'), optional(name + '.bias'));
+    const dense = (name: string): Projection => {
+      const quantized = this.quantizedByHfName.get(name + '.weight');
+      if (quantized !== undefined) return new QuantizedDense(quantized, optional(name + '.bias'), backend);
+      return new Dense(w(name + '.weight'), optional(name + '.bias'));
+    };
     const norm = (name: string): Norm => new Norm(w(name + '.weight'), config.normEps);
     this.invFreq = ropeFrequencies(config);
 
@@ -481,13 +557,20 @@ export class DecoderModel extends Module implements SessionFactory {
       return new DecoderLayer(norm(p + 'input_layernorm'), selfAttn, norm(p + 'post_attention_layernorm'), mlp);
     });
     this.norm = norm('model.norm');
-    this.lmHead = config.tieWordEmbeddings ? null : dense('lm_head');
+    const headName = config.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
+    this.quantizedHead = this.quantizedByHfName.get(headName) ?? null;
+    this.lmHead = config.tieWordEmbeddings || this.quantizedHead !== null ? null : new Dense(w('lm_head.weight'), null);
   }
 
-  /** Loads every tensor the config needs from a checkpoint reader (extra tensors, e.g. a tied lm_head, are ignored). */
-  static fromReader(config: DecoderConfig, reader: WeightReader, backend?: Backend, onProgress?: (progress: LoadProgress) => void): DecoderModel {
+  /**
+   * Loads every tensor the config needs from a checkpoint reader (extra tensors, e.g. a tied lm_head, are ignored),
+   * in fp32 unless `loading` keeps or makes quantized matrices.
+   */
+  static fromReader(
+    config: DecoderConfig, reader: WeightReader, backend?: Backend, onProgress?: (progress: LoadProgress) => void, loading: WeightLoading = {},
+  ): DecoderModel {
     const available = new Set(reader.names());
-    const tensors = new Map<string, Float32Array>();
+    const tensors = new Map<string, Float32Array | QuantizedMatrix>();
     const shapes = [...decoderWeightShapes(config)];
     const totalElements = shapes.reduce((n, [, shape]) => n + shape.reduce((a, b) => a * b, 1), 0);
     let elements = 0;
@@ -497,9 +580,8 @@ export class DecoderModel extends Module implements SessionFactory {
       if (stored.join(',') !== shape.join(',')) {
         throw new WeightMismatchError(`tensor "${name}" has shape [${stored.join(', ')}], the config implies [${shape.join(', ')}]`);
       }
-      const data = reader.read(name);
-      tensors.set(name, data);
-      elements += data.length;
+      tensors.set(name, loadTensor(reader, name, shape, config, loading));
+      elements += shape.reduce((a, b) => a * b, 1);
       onProgress?.({ tensor: name, tensors: tensors.size, totalTensors: shapes.length, elements, totalElements });
     }
     return new DecoderModel(config, tensors, backend);
@@ -523,17 +605,26 @@ export class DecoderModel extends Module implements SessionFactory {
   /** The parameter behind a Hugging Face tensor name (e.g. `model.layers.0.self_attn.q_proj.weight`). */
   parameter(hfName: string): Parameter {
     const p = this.byHfName.get(hfName);
+    const quantized = this.quantizedByHfName.get(hfName);
+    if (p === undefined && quantized !== undefined) throw new WeightMismatchError(`tensor "${hfName}" is kept quantized (${quantized.type}), for inference only; load the model in fp32 to train it`);
     if (p === undefined) throw new WeightMismatchError(`the model has no tensor "${hfName}"`);
     return p;
   }
 
-  /** The model's base tensors in Hugging Face naming (host copies), in a stable order, for saving. */
+  /** The model's base tensors in Hugging Face naming (host copies; quantized matrices dequantized), in a stable
+   * order, for saving. */
   tensors(): WeightTensor[] {
-    return [...decoderWeightShapes(this.config)].map(([name, shape]) => ({ name, shape, data: this.parameter(name).toArray() }));
+    return [...decoderWeightShapes(this.config)].map(([name, shape]) => {
+      const quantized = this.quantizedByHfName.get(name);
+      return { name, shape, data: this.byHfName.has(name) ? this.parameter(name).toArray() : dequantize(quantized!) };
+    });
   }
 
   /** The LM head matrix (vocab, dim): its own, or the embedding when tied. */
   get outputWeight(): Parameter {
+    if (this.lmHead === null && !this.config.tieWordEmbeddings) {
+      throw new WeightMismatchError(`the LM head is kept quantized (${this.quantizedHead!.type}), which serves generation only; load the model in fp32 to train or score it`);
+    }
     return this.lmHead?.weight ?? this.embedTokens;
   }
 
@@ -581,7 +672,9 @@ export class DecoderModel extends Module implements SessionFactory {
 
   /** Logits (batch * t, vocab + K) over the vocabulary and the extra output rows, recorded for autograd. */
   logits(inputIds: Int32Array, batch: number, t: number): Tensor {
-    return matmul(this.forwardHidden(inputIds, batch, t), this.outputMatrix(), { transB: true });
+    const hidden = this.forwardHidden(inputIds, batch, t);
+    if (this.quantizedHead !== null && this.extraOutputRows === null) return quantizedMatmul(hidden, this.quantizedHead);
+    return matmul(hidden, this.outputMatrix(), { transB: true });
   }
 
   /**
@@ -737,11 +830,11 @@ export class DecoderModel extends Module implements SessionFactory {
     const extra = this.extraOutputRows;
     const width = ws.outputSize;
     if (extra === null) {
-      b.matmul(ws.h, this.outputWeight.storage, ws.logits, { batch: 1, m: logitRows, n: vocabSize, k: dim, transA: false, transB: true });
+      this.vocabularyLogits(ws.h, ws.logits, logitRows);
     } else {
       // [vocab ; extra] logits: both products, then each row's two parts side by side.
       const k = width - vocabSize;
-      b.matmul(ws.h, this.outputWeight.storage, ws.vocabLogits, { batch: 1, m: logitRows, n: vocabSize, k: dim, transA: false, transB: true });
+      this.vocabularyLogits(ws.h, ws.vocabLogits, logitRows);
       b.matmul(ws.h, extra.storage, ws.extraLogits, { batch: 1, m: logitRows, n: k, k: dim, transA: false, transB: true });
       for (let r = 0; r < logitRows; r++) {
         b.copy(ws.vocabLogits, r * vocabSize, ws.logits, r * width, vocabSize);
@@ -749,6 +842,16 @@ export class DecoderModel extends Module implements SessionFactory {
       }
     }
     return { logits: b.download(ws.logits).subarray(0, logitRows * width), hidden: b.download(ws.h).subarray(0, logitRows * dim) };
+  }
+
+  /** out (rows, vocab) = hidden (rows, dim) @ the LM head^T, on its quantized blocks when it has them. */
+  private vocabularyLogits(hidden: Storage, out: Storage, rows: number): void {
+    const { dim, vocabSize } = this.config;
+    if (this.quantizedHead !== null) {
+      this.backend.quantizedMatmul(hidden, this.quantizedHead.data, out, { m: rows, n: vocabSize, k: dim, type: this.quantizedHead.type });
+    } else {
+      this.backend.matmul(hidden, this.outputWeight.storage, out, { batch: 1, m: rows, n: vocabSize, k: dim, transA: false, transB: true });
+    }
   }
 }
 
@@ -758,6 +861,22 @@ interface RunOutput {
   readonly logits: Float32Array;
   /** (rows, dim) the final-normed hidden states the logits came from. */
   readonly hidden: Float32Array;
+}
+
+/** One tensor of a checkpoint as `loading` asks: fp32, the stored quantized blocks, or quantized now. */
+function loadTensor(reader: WeightReader, name: string, shape: number[], config: DecoderConfig, loading: WeightLoading): Float32Array | QuantizedMatrix {
+  // An untied embedding is only looked up, so it stays fp32 (quantizing it would save nothing at run time).
+  const wanted = isQuantizable(name) && !(name === 'model.embed_tokens.weight' && !config.tieWordEmbeddings);
+  if (!wanted || (loading.keepQuantized !== true && loading.quantize === undefined)) return reader.read(name);
+  const stored = reader.quantized?.(name);
+  if (stored !== undefined && (loading.quantize === undefined || stored.type === loading.quantize)) return stored;
+  if (loading.quantize === undefined) return reader.read(name);
+  try {
+    return quantize(loading.quantize, reader.read(name), shape[0]!, shape[1]!);
+  } catch (err) {
+    if (err instanceof RangeError) throw new WeightMismatchError(`tensor "${name}" cannot be quantized: ${err.message}`);
+    throw err;
+  }
 }
 
 /** The label of positions that carry no loss (PyTorch's and Hugging Face's convention). */

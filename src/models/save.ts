@@ -36,9 +36,12 @@ export function saveModel(model: DecoderModel, tokenizer: Tokenizer | null, dir:
   tokenizer?.save(dir);
 }
 
+const GGUF_DTYPES = { f32: 'F32', f16: 'F16', q8_0: 'Q8_0', q4_0: 'Q4_0' } as const;
+
 export interface ExportGgufOptions {
-  /** Storage type of the matrices (norms and biases stay F32, as llama.cpp expects). Default f32. */
-  readonly dtype?: 'f32' | 'f16';
+  /** Storage type of the matrices (norms and biases stay F32, as llama.cpp expects; under q8_0 / q4_0 so do
+   * matrices whose rows are not a multiple of 32). Default f32. */
+  readonly dtype?: 'f32' | 'f16' | 'q8_0' | 'q4_0';
   /** The model's tokenizer, written as GGUF `tokenizer.*` metadata so llama.cpp can tokenize. */
   readonly tokenizer?: Tokenizer;
   /** Ready-made `tokenizer.*` metadata, written instead of (or on top of) the tokenizer's. */
@@ -67,7 +70,7 @@ export function exportGguf(model: DecoderModel, path: string, options: ExportGgu
   const tokenizerMetadata = options.tokenizer ? ggufTokenizerMetadata(options.tokenizer, model.config.vocabSize) : {};
   const metadata = { ...hfConfigToGgufMetadata(hf, options.name), ...ropeMetadata, ...tokenizerMetadata, ...options.tokenizerMetadata };
   const weights = new JoinedReader(huggingFaceAsGguf(new TensorListReader(model.tensors()), hf), new TensorListReader(extra));
-  writeGguf(path, weights, metadata, { dtype: options.dtype === 'f16' ? 'F16' : 'F32' });
+  writeGguf(path, weights, metadata, { dtype: GGUF_DTYPES[options.dtype ?? 'f32'] });
 }
 
 /** The config fields GGUF metadata is built from (GGUF keeps one eos id; llama.cpp takes the first). */

@@ -40,8 +40,20 @@ export interface MatmulParams {
 
 export type MatmulPrecision = 'fp32' | 'bf16';
 
+/** out (m, n) = x (m, k) @ W^T (+ out if accumulate), W (n, k) a quantized matrix (src/tensor/quant.ts) given as its
+ * block bytes, host memory read in place. */
+export interface QuantizedMatmulParams {
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly type: QuantType;
+  readonly accumulate?: boolean;
+}
+
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div';
 export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'square' | 'silu' | 'gelu' | 'relu' | 'tanh' | 'sigmoid';
+
+import type { QuantType } from './quant.js';
 
 /**
  * Attention geometry. q is (batch, heads, tq, headDim); k and v are (batch, kvHeads, tk, headDim) where
@@ -164,6 +176,13 @@ export interface Backend {
 
   // ---- linear algebra ----
   matmul(a: Storage, b: Storage, out: Storage, p: MatmulParams): void;
+  /**
+   * The product with a quantized weight. `ref` computes it exactly with the dequantized weight (float64 sums); native
+   * backends run it as llama.cpp does, quantizing each row of x per block of 32 to int8 with one fp32 scale
+   * d = max|x| / 127 (rounded to nearest even) and summing int32 block products, so they differ from ref by at most
+   * sum over blocks of d/2 * sum |W| over the block, plus fp32 rounding.
+   */
+  quantizedMatmul(x: Storage, w: Uint8Array, out: Storage, p: QuantizedMatmulParams): void;
 
   // ---- elementwise ----
   /** out = a op b, where b's shape is a suffix-broadcast of a's: a has `size` elements and b repeats every `bSize`

@@ -1,5 +1,5 @@
 /** The tensor engine: tensors, autograd, memory scopes, ops and backend selection. */
-export type { Backend, MatmulPrecision, Storage } from './backend.js';
+export type { Backend, MatmulPrecision, QuantizedMatmulParams, Storage } from './backend.js';
 export { availableBackends, getBackend, setBackend, withBackend } from './backends/index.js';
 export type { BackendName } from './backends/index.js';
 export { refBackend } from './backends/ref.js';
@@ -10,6 +10,9 @@ export type { Ids } from './tensor.js';
 export { grad, isGradEnabled, noGrad, valueAndGrad } from './autograd.js';
 export { keep, liveTensorCount, tidy } from './scope.js';
 export { matmul } from './ops/matmul.js';
+export { quantizedMatmul } from './ops/quantized-matmul.js';
+export { dequantize, quantize, quantizedByteLength, QUANT_BLOCK, QUANT_BLOCK_BYTES } from './quant.js';
+export type { QuantizedMatrix, QuantType } from './quant.js';
 export type { MatmulOptions } from './ops/matmul.js';
 export { add, div, mul, scale, sub } from './ops/elementwise.js';
 export { exp, gelu, log, neg, relu, rsqrt, sigmoid, silu, sqrt, square, tanh, unary } from './ops/unary.js';

@@ -15,10 +15,10 @@ import type { Backend, Storage } from './backend.js';
 
 /**
  * How one argument crosses into native code. f32 is a Float32Array (storage or a host array), i32 an Int32Array
- * (ids, targets, positions); a trailing `?` allows null. count is an integer >= 0, positive one >= 1, integer any
+ * (ids, targets, positions), u8 a Uint8Array (quantized weight blocks); a trailing `?` allows null. count is an integer >= 0, positive one >= 1, integer any
  * integer; counts / integers are arrays of those. The addon checks each kind before a kernel runs.
  */
-export type WireKind = 'f32' | 'f32?' | 'i32' | 'i32?' | 'count' | 'positive' | 'integer' | 'number' | 'bool' | 'counts' | 'integers';
+export type WireKind = 'f32' | 'f32?' | 'i32' | 'i32?' | 'u8' | 'count' | 'positive' | 'integer' | 'number' | 'bool' | 'counts' | 'integers';
 
 /** What a kernel returns to JavaScript: nothing, a number, or the `{ loss, weightTotal }` of a loss kernel. */
 export type WireResult = 'void' | 'number' | 'totals';
@@ -51,6 +51,8 @@ export interface KernelSpec {
 
 const BINARY_OPS = ['add', 'sub', 'mul', 'div'] as const;
 const MATMUL_PRECISIONS = ['fp32', 'bf16'] as const;
+/** Codes of the quantized block types (native/quant.h QuantType). */
+const QUANT_TYPES = ['q8_0', 'q4_0'] as const;
 const UNARY_OPS = ['neg', 'exp', 'log', 'sqrt', 'rsqrt', 'square', 'silu', 'gelu', 'relu', 'tanh', 'sigmoid'] as const;
 
 function p(name: string, kind: WireKind, fallback?: Fallback): Param {
@@ -90,6 +92,12 @@ export const KERNELS = {
       p('batch', 'count'), p('m', 'count'), p('n', 'count'), p('k', 'count'), p('transA', 'bool'), p('transB', 'bool'),
       p('strideA', 'count', (s) => num(s, 'm') * num(s, 'k')), p('strideB', 'count', (s) => num(s, 'k') * num(s, 'n')),
       p('alpha', 'number', 1), p('accumulate', 'bool', false), op('precision', MATMUL_PRECISIONS, 'fp32'),
+    ])],
+    returns: 'void',
+  },
+  quantizedMatmul: {
+    args: [p('x', 'f32'), p('w', 'u8'), p('out', 'f32'), fields('p', [
+      p('m', 'count'), p('n', 'count'), p('k', 'count'), op('type', QUANT_TYPES), p('accumulate', 'bool', false),
     ])],
     returns: 'void',
   },

@@ -3,10 +3,11 @@ import { loadModel, ModelLoadError } from '../../models/load.js';
 import { ModelConfigError } from '../../models/config.js';
 import { CheckpointError } from '../../formats/errors.js';
 import { HubError } from '../../formats/hub.js';
-import { WeightMismatchError } from '../../models/decoder.js';
+import { QuantizedDense, WeightMismatchError } from '../../models/decoder.js';
 import { generateText } from '../../generate/text.js';
 import { applyChatTemplate } from '../../tokenizer/chat-template.js';
 import type { Tokenizer } from '../../tokenizer/types.js';
+import type { QuantType } from '../../tensor/quant.js';
 import { modelLoadProgress } from '../load-progress.js';
 
 const summary = 'Generate text from a model (Hugging Face directory, .gguf or llama2.c .bin); prints only the generated text.';
@@ -23,6 +24,10 @@ const flags = {
   stop: { kind: 'string', help: 'stop string (repeatable)', repeat: true },
   chat: { kind: 'boolean', help: "wrap the prompt as a user turn in the model's chat template" },
   tokenizer: { kind: 'string', help: 'tokenizer file (default: the one with the model; llama2.c: tok*.bin beside it)' },
+  quantize: {
+    kind: 'string', choices: ['q8_0', 'q4_0'],
+    help: "quantize the model's matrices to Q8_0 / Q4_0 blocks on load (int8 dot products; a GGUF's own Q8_0 / Q4_0 matrices are always kept quantized)",
+  },
 } as const;
 
 export const command: CliCommand = {
@@ -33,13 +38,20 @@ export const command: CliCommand = {
     if (options.stop.some((s) => s.length === 0)) throw new CliError('--stop must not be empty');
     let loaded;
     try {
-      loaded = await loadModel(options.model, { onProgress: modelLoadProgress(), ...(options.tokenizer === undefined ? {} : { tokenizer: options.tokenizer }) });
+      // Generation never trains, so a checkpoint's quantized matrices stay quantized.
+      const quantize = options.quantize as QuantType | undefined;
+      loaded = await loadModel(options.model, {
+        onProgress: modelLoadProgress(), keepQuantized: true, ...(quantize === undefined ? {} : { quantize }),
+        ...(options.tokenizer === undefined ? {} : { tokenizer: options.tokenizer }),
+      });
     } catch (err) {
       const userErrors = [ModelLoadError, ModelConfigError, CheckpointError, HubError, WeightMismatchError];
       if (userErrors.some((kind) => err instanceof kind)) throw new CliError((err as Error).message);
       throw err;
     }
-    process.stderr.write(`loaded ${options.model} (${loaded.source}, ${loaded.config.family}, ${loaded.config.layers} layers)\n`);
+    const q = loaded.model.layers[0]?.selfAttn.qProj;
+    const weights = q instanceof QuantizedDense ? `, ${q.weight.type} weights` : '';
+    process.stderr.write(`loaded ${options.model} (${loaded.source}, ${loaded.config.family}, ${loaded.config.layers} layers${weights})\n`);
     const { tokenizer, config } = loaded;
     const prompt = options.chat ? chatPrompt(tokenizer, options.prompt, options.model) : tokenizer.encode(options.prompt, { addBos: tokenizer.bosId !== undefined });
     if (prompt.length + options.maxTokens > config.maxPositions) {

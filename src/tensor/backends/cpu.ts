@@ -28,6 +28,9 @@ interface NativeAddon {
 
 export type MatmulPath = 'amx' | 'avx512-bf16' | 'fp32';
 
+/** How a quantized matmul runs: int8 dot products with AVX-512 VNNI, or portable scalar C++. */
+export type QuantPath = 'avx512-vnni' | 'scalar';
+
 /** What the CPU offers and which kernel path the addon chose. */
 export interface CpuFeatures {
   readonly avx2: boolean;
@@ -42,6 +45,10 @@ export interface CpuFeatures {
    * AMX is listed only once Linux granted the tile-data permission. A bf16 matmul takes the first, or the one
    * TOOLKEN_MATMUL_PATH names when it is listed here (read at every call); describe() names the one in use. */
   readonly matmulPaths: readonly MatmulPath[];
+  /** The quantized matmul paths this machine runs, fastest first ('scalar' always). A quantized matmul takes the
+   * first, or the one TOOLKEN_QUANT_PATH names when it is listed here (read at every call); describe() says
+   * `int8 matmul <path>`. */
+  readonly quantPaths: readonly QuantPath[];
   /** The micro-kernels in use: 'avx512', 'avx2-fma' or 'scalar' (portable C++). TOOLKEN_NATIVE_KERNELS=avx2|portable
    * caps the choice at load time. */
   readonly path: 'avx512' | 'avx2-fma' | 'scalar';

@@ -10,6 +10,7 @@
  * - `linearCrossEntropy` writes lse 0 (and, when asked for, row loss 0) for rows that carry no loss.
  */
 import { bf16Rounded } from '../bf16.js';
+import { dequantize, quantizedByteLength } from '../quant.js';
 import { uninitializedFloats } from './host-memory.js';
 import type {
   AdamWParams,
@@ -180,6 +181,24 @@ export const refBackend: Backend = {
           }
           store(C, c0 + i * n + j, alpha * acc, accumulate);
         }
+      }
+    }
+  },
+
+  quantizedMatmul(x, w, out, p) {
+    // The exact product with the dequantized weight: what the int8 paths approximate (backend.ts states the bound).
+    const { m, n, k, type } = p;
+    const bytes = quantizedByteLength(type, n, k);
+    if (w.byteLength < bytes) throw new Error(`ref.quantizedMatmul: w has ${w.byteLength} bytes but a ${type} (${n}, ${k}) weight takes ${bytes}`);
+    const W = dequantize({ type, rows: n, cols: k, data: w.subarray(0, bytes) });
+    const X = host(x);
+    const O = host(out);
+    const accumulate = p.accumulate ?? false;
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let acc = 0;
+        for (let l = 0; l < k; l++) acc += X[i * k + l]! * W[j * k + l]!;
+        store(O, i * n + j, acc, accumulate);
       }
     }
   },

@@ -14,6 +14,7 @@
 import type { Backend, BinaryOp, MatmulParams, Storage, UnaryOp } from '../backend.js';
 import { refBackend } from '../backends/ref.js';
 import { Rng } from '../random.js';
+import { QUANT_BLOCK, quantize, type QuantType } from '../quant.js';
 
 export const CONFORMANCE_TOLERANCE = { exact: 1e-5, reduction: 1e-4, fused: 2e-4 } as const;
 
@@ -81,6 +82,39 @@ function matmulCase(label: string, p: MatmulParams): KernelCase {
   };
 }
 
+/**
+ * (m, k) activations that Q8_0 represents exactly: every block of 32 (the last one possibly short) holds integers in
+ * -127..127 times a power of two, one of them +-127, so its scale is that power of two and nothing is rounded. The
+ * int8 paths then compute the exact products with the quantized weight, and only fp32 summation error remains.
+ */
+function q8Representable(rng: Rng, m: number, k: number): Float32Array {
+  const x = new Float32Array(m * k);
+  for (let i = 0; i < m; i++) {
+    for (let b0 = 0; b0 < k; b0 += QUANT_BLOCK) {
+      const width = Math.min(QUANT_BLOCK, k - b0);
+      const scale = 2 ** (rng.int(12) - 8);
+      for (let j = 0; j < width; j++) x[i * k + b0 + j] = (rng.int(255) - 127) * scale;
+      x[i * k + b0 + rng.int(width)] = (rng.uniform() < 0.5 ? -127 : 127) * scale;
+    }
+  }
+  return x;
+}
+
+function quantizedMatmulCase(type: QuantType, m: number, n: number, k: number, accumulate: boolean): KernelCase {
+  return {
+    kernel: 'quantizedMatmul',
+    label: `${type} (${m}x${k})@(${n}x${k})^T${accumulate ? ' accumulate' : ''}`,
+    tolerance: CONFORMANCE_TOLERANCE.reduction,
+    run(b, rng) {
+      const w = quantize(type, randomArray(rng, n * k), n, k);
+      const x = b.upload(q8Representable(rng, m, k));
+      const out = b.upload(randomArray(rng, m * n));
+      b.quantizedMatmul(x, w.data, out, { m, n, k, type, accumulate });
+      return { out: take(b, out) };
+    },
+  };
+}
+
 function buildCases(): KernelCase[] {
   const cases: KernelCase[] = [];
   const { exact, reduction, fused } = CONFORMANCE_TOLERANCE;
@@ -126,6 +160,10 @@ function buildCases(): KernelCase[] {
     }));
   }
   cases.push(matmulCase('B broadcast (strideB=0) transB', { batch: 4, m: 3, n: 9, k: 8, transA: false, transB: true, strideB: 0 }));
+  for (const type of ['q8_0', 'q4_0'] as const) {
+    cases.push(quantizedMatmulCase(type, 1, 37, 96, false));
+    cases.push(quantizedMatmulCase(type, 7, 33, 75, true));
+  }
   cases.push(matmulCase('A broadcast (strideA=0)', { batch: 4, m: 6, n: 5, k: 7, transA: false, transB: false, strideA: 0 }));
 
   for (const op of BINARY_OPS) {
