@@ -185,6 +185,7 @@ export {
 export {
   createToolkenServer,
   serveModel,
+  serveCatalog,
   ServeSetupError,
   parseChatRequest,
   HERMES_TOOL_TEMPLATE,
@@ -193,6 +194,7 @@ export {
   type ToolkenServer,
   type ServableModel,
   type ServedModel,
+  type ServedCatalog,
   type ChatRequest,
   type RequestLimits,
   type ToolChoice,

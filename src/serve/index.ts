@@ -4,3 +4,4 @@ export { serveModel, ServeSetupError, type ServableModel, type ServedModel } fro
 export { parseChatRequest, DEFAULT_REQUEST_LIMITS, type ChatRequest, type RequestLimits, type ToolChoice } from './request.js';
 export { ApiError } from './api-error.js';
 export { HERMES_TOOL_TEMPLATE } from './prompt.js';
+export { apiNames, serveCatalog, type CatalogEntry, type ServedCatalog } from './served-catalog.js';
