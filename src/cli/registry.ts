@@ -11,3 +11,4 @@ commands['retrieve'] = (await import('./commands/retrieve.js')).command;
 commands['demo'] = (await import('./commands/demo.js')).command;
 commands['agent'] = (await import('./commands/agent.js')).command;
 commands['serve'] = (await import('./commands/serve.js')).command;
+commands['mcp'] = (await import('./commands/mcp.js')).command;
