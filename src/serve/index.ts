@@ -5,3 +5,8 @@ export { parseChatRequest, DEFAULT_REQUEST_LIMITS, type ChatRequest, type Reques
 export { ApiError } from './api-error.js';
 export { HERMES_TOOL_TEMPLATE } from './prompt.js';
 export { apiNames, serveCatalog, type CatalogEntry, type ServedCatalog } from './served-catalog.js';
+export { McpGateway, DEFAULT_GATEWAY_LIMITS, type GatewayLimits, type GatewayResult, type GatewayTool } from './mcp/gateway.js';
+export { openGateway, type GatewayOptions, type OpenGateway } from './mcp/open-gateway.js';
+export { ToolFinder, type FoundTool } from './mcp/tool-finder.js';
+export { serveHttp as serveGatewayHttp, serveStdio as serveGatewayStdio, type HttpGateway } from './mcp/transport.js';
+export { loadUpstreamConfig, parseUpstreamConfig, type UpstreamServer } from './mcp/upstream.js';

@@ -14,7 +14,7 @@ import { demoCatalog } from '../../data/demo/catalog.js';
 import { tinyToolGen } from '../../methods/toolgen/testing/tiny-toolgen.js';
 import { ServeSetupError } from '../served-model.js';
 import { openGateway } from './open-gateway.js';
-import { gatewayServer } from './transport.js';
+import { gatewayServer } from './protocol-server.js';
 import { parseUpstreamConfig } from './upstream.js';
 
 const FIXTURE = fileURLToPath(new URL('../../tools/executors/fixtures/mcp-stdio-server.ts', import.meta.url));

@@ -2,34 +2,20 @@
  * The gateway on the wire, through the MCP SDK: over stdio (the client starts `toolken mcp` as a child process) or
  * Streamable HTTP. The HTTP side is stateless, as the SDK recommends for a server without per-client state: each
  * POST gets a fresh protocol server bound to the one gateway, so no client can hold memory between requests.
- * Bodies are read with a size limit, the Host header must name the address the server listens on (DNS-rebinding
- * protection), and GET and DELETE, which only sessions need, answer 405.
+ * Bodies are read with a size limit; on loopback the Host header must name a loopback address and the port (so a web
+ * page cannot reach the gateway through DNS rebinding); GET and DELETE, which only sessions need, answer 405.
  *
- * The SDK is an optional dependency loaded on first use, as for the MCP executor (tools/executors/mcp.ts).
+ * The SDK is an optional dependency loaded on first use, as for the MCP executor (tools/executors/mcp.ts), and no
+ * type of it appears in these signatures, so the package's types hold without it.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { sdkModule } from '../../tools/executors/mcp.js';
 import type { McpGateway } from './gateway.js';
-
-export const GATEWAY_INFO = { name: 'toolken-mcp-gateway', version: '0.1.0' };
+import { gatewayServer } from './protocol-server.js';
 
 /** Largest JSON-RPC message accepted, over either transport. */
 export const MAX_MESSAGE_BYTES = 4 << 20;
-
-/** A protocol server answering tools/list and tools/call from the gateway. */
-export async function gatewayServer(gateway: McpGateway): Promise<Server> {
-  const [{ Server }, { CallToolRequestSchema, ListToolsRequestSchema }] = await Promise.all([
-    sdkModule(() => import('@modelcontextprotocol/sdk/server/index.js')),
-    sdkModule(() => import('@modelcontextprotocol/sdk/types.js')),
-  ]);
-  const server = new Server(GATEWAY_INFO, { capabilities: { tools: {} } });
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: gateway.tools.map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema })) }));
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => ({ ...(await gateway.call(request.params.name, request.params.arguments, extra.signal)) }));
-  return server;
-}
 
 /** Serves the gateway on this process's stdin and stdout until stdin ends; resolves then. */
 export async function serveStdio(gateway: McpGateway): Promise<void> {
@@ -86,6 +72,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
 /** Serves the gateway over Streamable HTTP at `/mcp` on host:port (0: a free port). */
 export async function serveHttp(gateway: McpGateway, port: number, host: string): Promise<HttpGateway> {
   const { StreamableHTTPServerTransport } = await sdkModule(() => import('@modelcontextprotocol/sdk/server/streamableHttp.js'));
+  const loopback = ['127.0.0.1', '::1', 'localhost'].includes(host);
   let allowedHosts: string[] = [];
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -107,7 +94,7 @@ export async function serveHttp(gateway: McpGateway, port: number, host: string)
       return jsonRpcError(res, 400, -32700, `parse error: ${(err as Error).message}`);
     }
     const server = await gatewayServer(gateway);
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true, enableDnsRebindingProtection: true, allowedHosts });
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true, enableDnsRebindingProtection: loopback, allowedHosts });
     res.on('close', () => {
       void transport.close();
       void server.close();
@@ -130,7 +117,7 @@ export async function serveHttp(gateway: McpGateway, port: number, host: string)
     });
   });
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  allowedHosts = [`${shown}:${address.port}`, ...(['127.0.0.1', '::1', 'localhost'].includes(host) ? [`localhost:${address.port}`, `127.0.0.1:${address.port}`] : [])];
+  allowedHosts = [`${shown}:${address.port}`, `localhost:${address.port}`, `127.0.0.1:${address.port}`, `[::1]:${address.port}`];
   return {
     address,
     url: `http://${shown}:${address.port}/mcp`,
