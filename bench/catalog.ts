@@ -4,7 +4,7 @@
  *
  * - `catalog-call`: `toolken serve --catalog` asked with no tools (the model picks among the whole catalog by
  *   trie-constrained decoding): time to first token (the tool-call delta naming the tool) and to the full call;
- * - `listed-call`: the same requests listing four tools (the query's tool and three others) in `tools` with
+ * - `listed-call`: the same requests listing two tools (the query's tool and one other) in `tools` with
  *   tool_choice required, the way a client holding tools in its prompt asks;
  * - `find-tools`: the MCP gateway's find_tools (k = 5), called in-process.
  *
@@ -55,7 +55,7 @@ async function streamed(body: Omit<OpenAI.ChatCompletionCreateParamsStreaming, '
   const started = performance.now();
   let first = -1;
   let name = '';
-  const stream = await client.chat.completions.create({ ...body, model: 'bench', stream: true, temperature: 0, max_tokens: 128 });
+  const stream = await client.chat.completions.create({ ...body, model: 'bench', stream: true, temperature: 0, max_tokens: 96 });
   for await (const chunk of stream) {
     const call = chunk.choices[0]?.delta.tool_calls?.[0];
     if (call !== undefined && first < 0) first = performance.now();
@@ -80,7 +80,7 @@ for (const [i, q] of queries.entries()) {
   const viaCatalog = await streamed({ messages });
   catalogCalls.push(viaCatalog);
   if (viaCatalog.name === catalog.byId.get(q.relevant[0]!)!.apiName) right++;
-  const others = catalog.entries.filter((e) => e.tool.id !== q.relevant[0]).filter((_, j) => j % 37 === i % 37).slice(0, 3);
+  const others = catalog.entries.filter((e) => e.tool.id !== q.relevant[0]).filter((_, j) => j % 37 === i % 37).slice(0, 1);
   listedCalls.push(await streamed({ messages, tools: [asListed(q.relevant[0]!), ...others.map((e) => asListed(e.tool.id))], tool_choice: 'required', parallel_tool_calls: false }));
   const started = performance.now();
   await gateway.call('find_tools', { task: q.query, k: 5 });

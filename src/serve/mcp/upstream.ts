@@ -7,7 +7,7 @@
  * (`type` may say "stdio", "http" or "streamable-http"; anything else is refused.) The file is parsed at the edge:
  * every entry is checked and a problem names the file and the entry's JSON pointer.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { McpServerAddress } from '../../tools/executors/mcp.js';
 import { ServeSetupError } from '../served-model.js';
 
@@ -87,9 +87,14 @@ export function parseUpstreamConfig(value: unknown, file: string): UpstreamServe
   }
 }
 
+/** Largest config file read; a list of servers is a few kilobytes. */
+const MAX_CONFIG_BYTES = 1 << 20;
+
 export function loadUpstreamConfig(path: string): UpstreamServer[] {
   let value: unknown;
   try {
+    const size = statSync(path).size;
+    if (size > MAX_CONFIG_BYTES) throw new Error(`${size} bytes, over the limit of ${MAX_CONFIG_BYTES}`);
     value = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
     throw new ServeSetupError(`${path}: cannot read the MCP servers config: ${(err as Error).message}`);
