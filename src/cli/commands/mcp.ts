@@ -1,6 +1,7 @@
 /** `toolken mcp`: the MCP gateway over a ToolGen model's catalog, on stdio or Streamable HTTP. */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { FINISH_FUNCTION } from '../../methods/toolgen/examples.js';
 import { CATALOG_FILE } from '../../methods/toolgen/model.js';
 import { loadRecordings } from '../../tools/executors/replay.js';
 import { openGateway } from '../../serve/mcp/open-gateway.js';
@@ -32,8 +33,10 @@ export const command: CliCommand = {
     // Every input file is read before the model loads, so a bad one fails at once.
     const catalogPath = f.catalog ?? join(f.model, CATALOG_FILE);
     if (f.catalog === undefined && !existsSync(catalogPath)) throw new CliError(`--model ${f.model} has no ${CATALOG_FILE}; give the tools with --catalog`);
-    const catalog = readCatalogFlag(catalogPath);
+    // ToolGen's Finish action ends an agent run; it is no tool a client could call.
+    const catalog = readCatalogFlag(catalogPath).filter((t) => t.id !== FINISH_FUNCTION);
     const upstream = f.upstream === undefined ? undefined : userInput(`--upstream ${f.upstream}`, () => loadUpstreamConfig(resolve(f.upstream!)));
+    if (catalog.length === 0 && upstream === undefined) throw new CliError(`${catalogPath} holds only ToolGen's ${FINISH_FUNCTION} action; give a catalog of tools or --upstream servers`);
     const recordings = f.recordings === undefined ? undefined : userInput(`--recordings ${f.recordings}`, () => loadRecordings(resolve(f.recordings!)));
     const model = await readToolGenModelFlag(f.model);
 

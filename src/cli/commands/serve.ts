@@ -2,6 +2,7 @@ import { basename, resolve } from 'node:path';
 import { CliError, helpText, parseFlags, wantsHelp, type CliCommand } from '../args.js';
 import { readCatalogFlag, readModelFlag, readSavedIndex } from './toolgen-inputs.js';
 import type { ToolIndex } from '../../indexing/tool-index.js';
+import { FINISH_FUNCTION } from '../../methods/toolgen/examples.js';
 import { TOOL_INDEX_FILE } from '../../methods/toolgen/model.js';
 import type { Tool } from '../../tools/types.js';
 import { DEFAULT_REQUEST_LIMITS } from '../../serve/request.js';
@@ -53,7 +54,8 @@ export const command: CliCommand = {
     if (f.catalog !== undefined) {
       const index = readSavedIndex(f.model);
       if (index === undefined) throw new CliError(`--catalog needs a ToolGen model: --model ${f.model} has no ${TOOL_INDEX_FILE}`);
-      catalogInputs = { index, tools: readCatalogFlag(f.catalog) };
+      // ToolGen's Finish action ends an agent run; it is no tool a client could call.
+      catalogInputs = { index, tools: readCatalogFlag(f.catalog).filter((t) => t.id !== FINISH_FUNCTION) };
     }
     const loaded = await readModelFlag(f.model);
     let served;
