@@ -80,6 +80,23 @@ test('over stdio: the SDK client starts toolken mcp as a child process', async (
   }
 });
 
+test('over stdio a line that is not JSON-RPC is skipped and the next is answered; a message past 4 MiB ends the session', async (t) => {
+  const child = spawn(process.execPath, [...cli, ...gatewayArgs], { stdio: ['pipe', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
+  child.stdin.write('this is not json\n' + JSON.stringify(initialize) + '\n');
+  const deadline = Date.now() + 60_000;
+  while (!stdout.includes('"id":1') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.match(stdout, /"result":\{.*"serverInfo":\{"name":"toolken-mcp-gateway"/);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // The gateway stops reading once the message passes the limit, so the rest of the write meets a closed pipe.
+  child.stdin.on('error', () => undefined);
+  child.stdin.write('x'.repeat(5 << 20));
+  assert.equal(await exited, 0);
+});
+
 test('over Streamable HTTP on 127.0.0.1; malformed bodies and other methods get HTTP errors; SIGTERM stops it', async (t) => {
   const child = spawn(process.execPath, [...cli, ...gatewayArgs, '--http', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => child.kill('SIGKILL'));

@@ -17,14 +17,16 @@ import { gatewayServer } from './protocol-server.js';
 /** Largest JSON-RPC message accepted, over either transport. */
 export const MAX_MESSAGE_BYTES = 4 << 20;
 
-/** Serves the gateway on this process's stdin and stdout until stdin ends; resolves then. */
+/** Serves the gateway on this process's stdin and stdout until the session ends; resolves then. */
 export async function serveStdio(gateway: McpGateway): Promise<void> {
   const { StdioServerTransport } = await sdkModule(() => import('@modelcontextprotocol/sdk/server/stdio.js'));
   const server = await gatewayServer(gateway);
   const transport = new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize: MAX_MESSAGE_BYTES });
   transport.onerror = (err) => process.stderr.write(`mcp: ${err.message}\n`);
   await server.connect(transport);
+  // The session ends when the client closes stdin, or when the transport gives up on a message past the limit.
   await new Promise<void>((resolve) => {
+    server.onclose = resolve;
     process.stdin.once('end', resolve);
     process.stdin.once('close', resolve);
   });
