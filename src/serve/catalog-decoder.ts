@@ -123,12 +123,15 @@ export class CatalogDecoder implements TurnDecoder {
     if (!ends) this.used++;
     const piece = ends ? phase.stream.flush() : phase.stream.push(token);
     emit(phase.matcher ? phase.matcher.push(piece) : piece);
-    if (ends || phase.matcher?.stopped || this.used >= this.maxTokens) {
-      if (phase.matcher && !phase.matcher.stopped) emit(phase.matcher.push(phase.stream.flush()) + phase.matcher.flush());
-      this.finish = ends || phase.matcher?.stopped ? 'stop' : 'length';
-      return null;
+    const stopped = phase.matcher?.stopped === true;
+    if (!ends && !stopped && this.used < this.maxTokens) return { tokens: [token], reset: false };
+    if (!stopped) {
+      // Out of tokens or at the end: release what the stream and the stop-string matcher still hold back.
+      const tail = ends ? '' : phase.stream.flush();
+      emit(phase.matcher ? phase.matcher.push(tail) + phase.matcher.flush() : tail);
     }
-    return { tokens: [token], reset: false };
+    this.finish = ends || stopped ? 'stop' : 'length';
+    return null;
   }
 
   private nameStep(logits: Float32Array, phase: Extract<Phase, { kind: 'name' }>): Feed | null {
