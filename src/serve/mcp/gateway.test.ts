@@ -100,6 +100,8 @@ test('every failure is a tool error naming the problem, and the gateway keeps an
     assert.match(textOf(result), expected);
   }
   assert.equal(textOf(await call('call_tool', { tool: 'add', arguments: { a: 1, b: 1 } })), '2');
+  const cancelled = await opened.gateway.call('find_tools', { task: 'add two numbers' }, AbortSignal.abort());
+  assert.deepEqual(cancelled, { content: [{ type: 'text', text: 'find_tools: cancelled by the client' }], isError: true });
 });
 
 test('the upstream config is parsed at the edge; an upstream that cannot start names itself', async () => {

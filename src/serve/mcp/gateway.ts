@@ -104,18 +104,19 @@ export class McpGateway {
     if (issues.length > 0) return failure(`${name}: invalid arguments:\n${formatIssues(issues)}`);
     const fields = input as { [key: string]: JsonValue };
     try {
-      if (name === 'find_tools') return this.find(fields['task'] as string, (fields['k'] as number | undefined) ?? Math.min(5, this.limits.maxResults));
+      if (name === 'find_tools') return await this.find(fields['task'] as string, (fields['k'] as number | undefined) ?? Math.min(5, this.limits.maxResults), signal);
       if (name === 'describe_tool') return this.describe(fields['tool'] as string);
       return await this.run(fields['tool'] as string, (fields['arguments'] ?? {}) as { [key: string]: JsonValue }, signal);
     } catch (err) {
+      if (signal?.aborted) return failure(`${name}: cancelled by the client`);
       process.stderr.write(`mcp: ${name} failed: ${(err as Error).stack ?? String(err)}\n`);
       return failure(`${name}: internal error (${(err as Error).message}); the gateway's log has the details`);
     }
   }
 
-  private find(task: string, k: number): GatewayResult {
+  private async find(task: string, k: number, signal?: AbortSignal): Promise<GatewayResult> {
     if (task.trim() === '') return failure('find_tools: task is blank; say what the tool should do');
-    const found = this.parts.finder.find(task, k);
+    const found = await this.parts.finder.find(task, k, signal);
     const listed = found.map((f) => this.summary(f));
     const lines = found.map((f, i) => `${i + 1}. ${f.tool.id}: ${oneLine(f.tool.description)} [${f.source}${f.probability === undefined ? '' : `, p=${f.probability.toFixed(3)}`}]`);
     return { content: [text(lines.length > 0 ? lines.join('\n') : 'no tool matches this task')], structuredContent: { tools: listed } };

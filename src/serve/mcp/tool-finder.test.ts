@@ -16,12 +16,12 @@ const unseen = (i: number): Tool => ({
   parameters: { type: 'object', properties: {}, required: [] },
 });
 
-test('over 10,000 tools the model searches the ones it knows and BM25 the rest, and k bounds the answer', () => {
+test('over 10,000 tools the model searches the ones it knows and BM25 the rest, and k bounds the answer', async () => {
   const catalog = [...known, ...Array.from({ length: 10_000 }, (_, i) => unseen(i))];
   const finder = new ToolFinder(tg, catalog);
   assert.deepEqual(finder.coverage, { toolgen: 6, bm25: 10_000 });
   const started = performance.now();
-  const found = finder.find(`zq${(4321).toString(36)} quickly`, 5);
+  const found = await finder.find(`zq${(4321).toString(36)} quickly`, 5);
   assert.ok(performance.now() - started < 2000, 'one search over 10,000 tools takes under 2 s, even on a loaded machine');
   assert.equal(found.length, 5);
   // The BM25 hit (the only unseen tool with that word) comes second, after the model's best, and the model's
@@ -31,10 +31,16 @@ test('over 10,000 tools the model searches the ones it knows and BM25 the rest, 
   for (const f of found.filter((x) => x.source === 'toolgen')) assert.ok(known.includes(f.tool) && f.probability! > 0 && f.probability! <= 1);
 });
 
-test('a catalog the model knows entirely is searched by the model alone; one it does not know, by BM25 alone', () => {
-  assert.deepEqual(new ToolFinder(tg, known).find('add 2 and 3', 3).map((f) => f.source), ['toolgen', 'toolgen', 'toolgen']);
+test('a catalog the model knows entirely is searched by the model alone; one it does not know, by BM25 alone', async () => {
+  assert.deepEqual((await new ToolFinder(tg, known).find('add 2 and 3', 3)).map((f) => f.source), ['toolgen', 'toolgen', 'toolgen']);
   const strangers = new ToolFinder(tg, [unseen(1), unseen(2)]);
   assert.deepEqual(strangers.coverage, { toolgen: 0, bm25: 2 });
-  assert.deepEqual(strangers.find(`zq${(2).toString(36)}`, 3).map((f) => f.tool.id), ['vendor&&op_2']);
-  assert.deepEqual(strangers.find('nothing in common', 3), []);
+  assert.deepEqual((await strangers.find(`zq${(2).toString(36)}`, 3)).map((f) => f.tool.id), ['vendor&&op_2']);
+  assert.deepEqual(await strangers.find('nothing in common', 3), []);
+});
+
+test('a search whose signal aborts stops with the signal\'s reason', async () => {
+  const controller = new AbortController();
+  controller.abort(new Error('client went away'));
+  await assert.rejects(new ToolFinder(tg, known).find('add 2 and 3', 3, controller.signal), /client went away/);
 });

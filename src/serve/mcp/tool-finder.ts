@@ -40,12 +40,15 @@ export class ToolFinder {
     return { toolgen: this.known.size, bm25: this.byId.size - this.known.size };
   }
 
-  /** The k best tools for `task`, best first. */
-  find(task: string, k: number): FoundTool[] {
+  /**
+   * The k best tools for `task`, best first. The model's search gives the event loop a turn between its steps and
+   * stops when `signal` aborts (the client cancelled).
+   */
+  async find(task: string, k: number, signal?: AbortSignal): Promise<FoundTool[]> {
     const generated: FoundTool[] =
       this.known.size === 0
         ? []
-        : this.retriever.rank(task, k, this.known).map((r) => ({ tool: this.byId.get(r.toolId)!, source: 'toolgen', score: r.score, probability: Math.exp(r.score) }));
+        : (await this.retriever.rankAsync(task, k, { candidates: this.known, ...(signal === undefined ? {} : { signal }) })).map((r) => ({ tool: this.byId.get(r.toolId)!, source: 'toolgen', score: r.score, probability: Math.exp(r.score) }));
     const matched: FoundTool[] = this.unseen === undefined ? [] : this.unseen.rank(task, k).map((r) => ({ tool: this.byId.get(r.id)!, source: 'bm25', score: r.score }));
     const fused = [...generated.map((f, rank) => ({ f, rank })), ...matched.map((f, rank) => ({ f, rank }))];
     fused.sort((a, b) => a.rank - b.rank); // stable: on equal ranks the model's tool stays first

@@ -27,7 +27,7 @@ export interface TrainedToolGen {
 export const TRAINED_TOOL_IDS = ['add_numbers', 'convert_temperature', 'reverse_text', 'circle_area'] as const;
 
 /** Trains the retrieval stage in `dir` (a fresh folder). */
-export function trainedToolGen(dir: string, options: { epochs?: number; maxPositions?: number } = {}): Promise<TrainedToolGen> {
+export async function trainedToolGen(dir: string, options: { epochs?: number; maxPositions?: number } = {}): Promise<TrainedToolGen> {
   const catalog = demoCatalog();
   const tools = TRAINED_TOOL_IDS.map((id) => {
     const tool = catalog.find((t) => t.id === id);
@@ -35,17 +35,16 @@ export function trainedToolGen(dir: string, options: { epochs?: number; maxPosit
     return tool;
   });
   const queries = generateDemoQueries({ seed: 3, perTool: 4 }).filter((q) => q.relevant.length === 1 && (TRAINED_TOOL_IDS as readonly string[]).includes(q.relevant[0]!));
-  return tinyToolGen(tools, { texts: queries.map((q) => q.query), vocabSize: 360, maxPositions: options.maxPositions ?? 512, seed: 7 }).then((tg) => {
-    const result = trainToolGenStage({
-      stage: 'retrieval',
-      tg,
-      tools,
-      queries,
-      valFraction: 0,
-      showProgress: false,
-      sft: { ...defaultSftConfig, epochs: options.epochs ?? 100, batchSize: 4, lr: 5e-3, warmup: 0.05, padId: tg.tokenizer.eosId ?? 0 },
-      run: RunDirectory.open(join(dir, 'run'), { resume: false }),
-    });
-    return { tg, tools, queries, modelDir: result.finalDir };
+  const tg = await tinyToolGen(tools, { texts: queries.map((q) => q.query), vocabSize: 360, maxPositions: options.maxPositions ?? 512, seed: 7 });
+  const result = await trainToolGenStage({
+    stage: 'retrieval',
+    tg,
+    tools,
+    queries,
+    valFraction: 0,
+    showProgress: false,
+    sft: { ...defaultSftConfig, epochs: options.epochs ?? 100, batchSize: 4, lr: 5e-3, warmup: 0.05, padId: tg.tokenizer.eosId ?? 0 },
+    run: RunDirectory.open(join(dir, 'run'), { resume: false }),
   });
+  return { tg, tools, queries, modelDir: result.finalDir };
 }
