@@ -12,3 +12,4 @@ commands['demo'] = (await import('./commands/demo.js')).command;
 commands['agent'] = (await import('./commands/agent.js')).command;
 commands['serve'] = (await import('./commands/serve.js')).command;
 commands['dashboard'] = (await import('./commands/dashboard.js')).command;
+commands['mcp'] = (await import('./commands/mcp.js')).command;

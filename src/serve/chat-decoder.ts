@@ -42,15 +42,32 @@ type Phase =
   | { kind: 'between' }
   | { kind: 'json'; masker: JsonTokenMasker; state: JsonState | null; text: TextDecoder };
 
+/** What the scheduler drives: one request's turn, a token at a time. */
+export interface TurnDecoder {
+  /** Why the turn ended; null while it runs. */
+  readonly finish: FinishReason | null;
+  /** Completion tokens so far. */
+  readonly used: number;
+  /** The least max_tokens the request can be served with. */
+  minimumTokens(): number;
+  /** The first feed (the prompt and any forced opening). */
+  start(): Feed;
+  /** Chooses the next token from `logits` (changed in place); returns what to feed, or null when the turn is over. */
+  step(logits: Float32Array): Feed | null;
+  /** Ends the turn early (time budget spent or client gone). */
+  stop(reason: FinishReason): void;
+}
+
 /** The most calls one turn may make. */
 const MAX_CALLS = 16;
 
 /** Sets every logit outside `mask` (and past the tokenizer's vocabulary) to -Infinity. */
-function constrain(logits: Float32Array, mask: Uint8Array): void {
+export function constrain(logits: Float32Array, mask: Uint8Array): void {
   for (let i = 0; i < logits.length; i++) if (i >= mask.length || mask[i] === 0) logits[i] = -Infinity;
 }
 
-function keep(logits: Float32Array, allowed: readonly number[]): void {
+/** Sets every logit but those of `allowed` to -Infinity. */
+export function keep(logits: Float32Array, allowed: readonly number[]): void {
   const values = allowed.map((id) => logits[id]!);
   logits.fill(-Infinity);
   allowed.forEach((id, i) => (logits[id] = values[i]!));
@@ -58,7 +75,7 @@ function keep(logits: Float32Array, allowed: readonly number[]): void {
 
 export const newCallId = (): string => `call_${randomBytes(12).toString('hex')}`;
 
-export class ChatDecoder {
+export class ChatDecoder implements TurnDecoder {
   finish: FinishReason | null = null;
   /** Completion tokens so far (forced pieces of the call format included). */
   used = 0;

@@ -206,10 +206,16 @@ function tools(value: unknown, limits: RequestLimits): RequestTool[] {
   });
 }
 
-function toolChoice(value: unknown, offered: readonly RequestTool[]): ToolChoice {
-  if (value === undefined || value === null) return offered.length > 0 ? { kind: 'auto' } : { kind: 'none' };
+/**
+ * tool_choice against the tools on offer: the request's `tools`, or, when it lists none, the served catalog's API
+ * names (`catalog`), which make auto the default and may be named.
+ */
+function toolChoice(value: unknown, offered: readonly RequestTool[], catalog: ReadonlySet<string> | undefined): ToolChoice {
+  const fromCatalog = offered.length === 0 && catalog !== undefined;
+  const available = fromCatalog ? catalog.size : offered.length;
+  if (value === undefined || value === null) return available > 0 ? { kind: 'auto' } : { kind: 'none' };
   if (value === 'none' || value === 'auto' || value === 'required') {
-    if (value !== 'none' && offered.length === 0) throw ApiError.invalid('tool_choice', `"${value}" needs at least one tool in tools`);
+    if (value !== 'none' && available === 0) throw ApiError.invalid('tool_choice', `"${value}" needs at least one tool in tools`);
     return { kind: value };
   }
   const choice = record(value, 'tool_choice');
@@ -217,7 +223,9 @@ function toolChoice(value: unknown, offered: readonly RequestTool[]): ToolChoice
   if (choice['type'] !== 'function' || typeof name !== 'string') {
     throw ApiError.invalid('tool_choice', 'expected "none", "auto", "required" or { type: "function", function: { name } }');
   }
-  if (!offered.some((t) => t.name === name)) throw ApiError.invalid('tool_choice', `names tool '${name}', which is not in tools`);
+  if (fromCatalog ? !catalog.has(name) : !offered.some((t) => t.name === name)) {
+    throw ApiError.invalid('tool_choice', `names tool '${name}', which is not in ${fromCatalog ? 'the served catalog' : 'tools'}`);
+  }
   return { kind: 'named', name };
 }
 
@@ -243,13 +251,16 @@ function stop(value: unknown): string[] {
   return list as string[];
 }
 
-/** Reads a parsed JSON body; throws ApiError (400) naming the first field at fault. */
-export function parseChatRequest(body: unknown, limits: RequestLimits = DEFAULT_REQUEST_LIMITS): ChatRequest {
+/**
+ * Reads a parsed JSON body; throws ApiError (400) naming the first field at fault. `catalog`: the API names of a
+ * served catalog, on offer when the request lists no tools.
+ */
+export function parseChatRequest(body: unknown, limits: RequestLimits = DEFAULT_REQUEST_LIMITS, catalog?: ReadonlySet<string>): ChatRequest {
   const b = record(body, 'body');
   if (typeof b['model'] !== 'string') throw ApiError.invalid('model', 'expected the model name as a string');
   optionalInteger(b, 'n', 1, 1); // one choice per request is served
   const offered = tools(b['tools'], limits);
-  const choice = toolChoice(b['tool_choice'], offered);
+  const choice = toolChoice(b['tool_choice'], offered, catalog);
   const format = responseFormat(b['response_format'], limits);
   if (format.kind === 'json_schema' && (choice.kind === 'required' || choice.kind === 'named')) {
     throw ApiError.invalid('response_format', 'a JSON schema response cannot be combined with a required or named tool_choice');

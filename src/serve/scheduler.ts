@@ -9,7 +9,7 @@
  * request (client gone) or one past its deadline leaves at the next tick and frees its slot.
  */
 import type { ForkableSession } from '../models/session.js';
-import type { ChatDecoder, Feed } from './chat-decoder.js';
+import type { Feed, TurnDecoder } from './chat-decoder.js';
 import type { ServedModel } from './served-model.js';
 
 export interface SchedulerOptions {
@@ -20,7 +20,7 @@ export interface SchedulerOptions {
 }
 
 export interface Job {
-  readonly decoder: ChatDecoder;
+  readonly decoder: TurnDecoder;
   /** Wall-clock time (ms since the epoch) from which the turn ends with finish_reason "length". */
   readonly deadline: number;
   /** The turn ended (decoder.finish says why), or the job was cancelled. */

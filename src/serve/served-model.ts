@@ -7,6 +7,7 @@ import type { ForkableSession } from '../models/session.js';
 import type { Tokenizer } from '../tokenizer/types.js';
 import { ToolkenError } from '../util/errors.js';
 import { TOOL_CALL_CLOSE, TOOL_CALL_OPEN } from './prompt.js';
+import type { ServedCatalog } from './served-catalog.js';
 
 export interface ServableModel {
   readonly model: { createSession(sequences: number, capacity: number): ForkableSession };
@@ -26,6 +27,8 @@ export interface ServedModel {
   readonly endId: number;
   readonly contextLength: number;
   readonly pieces: CallPieces;
+  /** A ToolGen model's catalog, on offer to requests that list no tools (served-catalog.ts). */
+  readonly catalog?: ServedCatalog;
 }
 
 /** The fixed text around a call, `<tool_call>\n{"name": "NAME", "arguments": ARGS}\n</tool_call>`, as token ids. */

@@ -9,11 +9,15 @@
  * models; vLLM too). Unknown models answer 404 `model_not_found` as the API does. A `response_format` JSON schema
  * constrains the whole reply, so under tool_choice auto such a turn makes no tool call (the API lets the model
  * choose); `n` must be 1; `stream_options.include_usage` adds the usage chunk before `[DONE]`.
+ *
+ * A ToolGen model served with a catalog (served-catalog.ts) answers requests that list no tools from the catalog
+ * (catalog-decoder.ts): tool_choice defaults to auto, and `required` or a catalog tool's name may be asked for.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { ChatDecoder, type DecodeEvents, type FinishReason } from './chat-decoder.js';
+import { CatalogDecoder } from './catalog-decoder.js';
+import { ChatDecoder, type DecodeEvents, type FinishReason, type TurnDecoder } from './chat-decoder.js';
 import { ApiError } from './api-error.js';
 import { parseChatRequest, DEFAULT_REQUEST_LIMITS, type ChatRequest, type RequestLimits } from './request.js';
 import { renderPrompt } from './prompt.js';
@@ -78,6 +82,7 @@ export function createToolkenServer(model: ServedModel, options: ServerOptions =
   const created = unixTime();
   const stats = new ServerStats(model, options.slots ?? 8);
   const dashboard = createDashboard({ runs: options.runs ?? [], server: () => stats.snapshot(scheduler) });
+  const catalogNames = model.catalog === undefined ? undefined : new Set(model.catalog.byApiName.keys());
 
   const authorized = (req: IncomingMessage): boolean => options.apiKey === undefined || req.headers.authorization === `Bearer ${options.apiKey}`;
 
@@ -89,7 +94,7 @@ export function createToolkenServer(model: ServedModel, options: ServerOptions =
     } catch (err) {
       throw new ApiError(400, 'invalid_request_error', `body: malformed JSON (${(err as Error).message})`, 'body', 'invalid_json');
     }
-    const request = parseChatRequest(body, limits);
+    const request = parseChatRequest(body, limits, catalogNames);
     if (request.model !== model.name) {
       throw new ApiError(404, 'invalid_request_error', `model: '${request.model}' is not served here; GET /v1/models lists '${model.name}'`, 'model', 'model_not_found');
     }
@@ -136,7 +141,8 @@ export function createToolkenServer(model: ServedModel, options: ServerOptions =
           toolCallStart: (_index, callId, name) => calls.push({ id: callId, type: 'function', function: { name, arguments: '' } }),
           toolCallArguments: (index, fragment) => (calls[index]!.function.arguments += fragment),
         };
-    const decoder = new ChatDecoder(model, request, prompt, maxTokens, events);
+    const fromCatalog = model.catalog !== undefined && request.tools.length === 0 && request.toolChoice.kind !== 'none' && request.responseFormat.kind === 'text';
+    const decoder: TurnDecoder = fromCatalog ? new CatalogDecoder(model, model.catalog!, request, prompt, maxTokens, events) : new ChatDecoder(model, request, prompt, maxTokens, events);
     const minimum = decoder.minimumTokens();
     if (maxTokens < minimum) {
       return Promise.reject(ApiError.invalid('max_tokens', `${maxTokens} tokens cannot hold the shortest valid ${request.responseFormat.kind === 'json_schema' ? 'JSON response' : 'tool call'}; it needs ${minimum}`));

@@ -22,6 +22,15 @@ test('serve --help names the flags; bad flags are usage errors', async () => {
   await assert.rejects(command.run(['--model', 'x', '--slots', '0']), /--slots must be at least 1/);
 });
 
+test('serve --catalog needs a ToolGen model, and says so before loading it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'toolken-serve-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const served = tinyServedModel();
+  const modelDir = join(dir, 'plain');
+  saveModel(served.source.model as Parameters<typeof saveModel>[0], served.tokenizer, modelDir);
+  await assert.rejects(command.run(['--model', modelDir, '--catalog', join(dir, 'catalog.json')]), /--catalog needs a ToolGen model: --model .*plain has no tool-index\.json/);
+});
+
 test('toolken serve answers the openai client on loopback and shuts down on SIGTERM', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'toolken-serve-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));

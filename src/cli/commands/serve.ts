@@ -2,14 +2,21 @@ import { basename, resolve } from 'node:path';
 import { CliError, helpText, parseFlags, wantsHelp, type CliCommand } from '../args.js';
 import { checkRunFolders } from './run-folders.js';
 import { untilStopped } from './until-stopped.js';
-import { readModelFlag } from './toolgen-inputs.js';
+import { readCatalogFlag, readModelFlag, readSavedIndex } from './toolgen-inputs.js';
+import type { ToolIndex } from '../../indexing/tool-index.js';
+import { FINISH_FUNCTION } from '../../methods/toolgen/examples.js';
+import { TOOL_INDEX_FILE } from '../../methods/toolgen/model.js';
+import type { Tool } from '../../tools/types.js';
+import { DEFAULT_REQUEST_LIMITS } from '../../serve/request.js';
+import { serveCatalog } from '../../serve/served-catalog.js';
 import { createToolkenServer } from '../../serve/server.js';
-import { serveModel, ServeSetupError } from '../../serve/served-model.js';
+import { serveModel, ServeSetupError, type ServedModel } from '../../serve/served-model.js';
 
 const summary = 'Serve a model over the OpenAI chat-completions API (POST /v1/chat/completions, GET /v1/models, GET /health) with constrained tool calls.';
 
 const flags = {
   model: { kind: 'string', help: 'model directory or checkpoint file', required: true },
+  catalog: { kind: 'string', help: "a ToolGen model's catalog (e.g. its catalog.json): requests without tools call its tools, chosen by trie-constrained search" },
   name: { kind: 'string', help: "the model's name in the API (default: the model path's last part)" },
   port: { kind: 'int', help: 'TCP port (0 picks a free one)', default: 8080 },
   host: { kind: 'string', help: 'address to bind; anything but loopback exposes the model to the network', default: '127.0.0.1' },
@@ -20,6 +27,16 @@ const flags = {
   timeout: { kind: 'number', help: 'seconds one request may take, queueing included', default: 120 },
   runs: { kind: 'string', repeat: true, help: 'a run directory (or a folder of them) for the dashboard at /; repeatable' },
 } as const;
+
+/** The served model with the catalog's tools that its tool index knows; warns about the ones it does not. */
+function withCatalog(served: ServedModel, index: ToolIndex, tools: readonly Tool[], catalogPath: string): ServedModel {
+  const catalog = serveCatalog(served, index, tools, DEFAULT_REQUEST_LIMITS);
+  if (catalog.skipped.length > 0) {
+    const [first] = catalog.skipped;
+    process.stderr.write(`warning: ${catalog.skipped.length} tools of ${catalogPath} cannot be called (first: '${first!.id}': ${first!.reason})\n`);
+  }
+  return { ...served, catalog };
+}
 
 export const command: CliCommand = {
   summary,
@@ -36,10 +53,19 @@ export const command: CliCommand = {
     if (f.maxQueue < 0) throw new CliError(`--max-queue must be >= 0, got ${f.maxQueue}`);
     if (!(f.timeout > 0)) throw new CliError(`--timeout must be > 0 seconds, got ${f.timeout}`);
     checkRunFolders(f.runs, '--runs');
+    // The catalog and the index are read before the model loads, so a bad file fails at once.
+    let catalogInputs: { index: ToolIndex; tools: Tool[] } | undefined;
+    if (f.catalog !== undefined) {
+      const index = readSavedIndex(f.model);
+      if (index === undefined) throw new CliError(`--catalog needs a ToolGen model: --model ${f.model} has no ${TOOL_INDEX_FILE}`);
+      // ToolGen's Finish action ends an agent run; it is no tool a client could call.
+      catalogInputs = { index, tools: readCatalogFlag(f.catalog).filter((t) => t.id !== FINISH_FUNCTION) };
+    }
     const loaded = await readModelFlag(f.model);
     let served;
     try {
       served = serveModel(f.name ?? basename(resolve(f.model)), loaded);
+      if (catalogInputs !== undefined) served = withCatalog(served, catalogInputs.index, catalogInputs.tools, f.catalog!);
     } catch (err) {
       if (err instanceof ServeSetupError) throw new CliError(`--model ${f.model}: ${err.message}`);
       throw err;
@@ -58,7 +84,8 @@ export const command: CliCommand = {
     } catch (err) {
       throw new CliError(`cannot listen on ${f.host}:${f.port}: ${(err as Error).message}`);
     }
-    process.stderr.write(`serving '${served.name}' (${loaded.config.family}, context ${served.contextLength}) on http://${address.address}:${address.port}/v1\n`);
+    const tools = served.catalog === undefined ? '' : `, ${served.catalog.entries.length} catalog tools`;
+    process.stderr.write(`serving '${served.name}' (${loaded.config.family}, context ${served.contextLength}${tools}) on http://${address.address}:${address.port}/v1\n`);
     process.stderr.write(`dashboard at http://${address.address}:${address.port}/\n`);
     await untilStopped(() => server.close());
     return 0;

@@ -40,7 +40,7 @@ export const MAX_LIST_PAGES = 100;
 const SDK = '@modelcontextprotocol/sdk';
 
 /** Imports a module of the SDK, or explains how to install it. */
-async function sdkModule<T>(load: () => Promise<T>): Promise<T> {
+export async function sdkModule<T>(load: () => Promise<T>): Promise<T> {
   try {
     return await load();
   } catch (err) {

@@ -1,0 +1,102 @@
+/**
+ * The catalog decoder driven by hand-made logits (the model prefers whatever the test says), so every path of a
+ * request without tools is checked exactly: under auto the first token decides between a call and text, a call's
+ * name can only walk the catalog's trie, the arguments follow the tool's schema from a fresh prompt, and a text
+ * answer honours stop strings and the token budget.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { demoCatalog } from '../data/demo/catalog.js';
+import { tinyToolGen } from '../methods/toolgen/testing/tiny-toolgen.js';
+import { validateJson } from '../tools/validate.js';
+import { CatalogDecoder } from './catalog-decoder.js';
+import type { Feed } from './chat-decoder.js';
+import { renderPrompt } from './prompt.js';
+import { DEFAULT_REQUEST_LIMITS, parseChatRequest } from './request.js';
+import { serveCatalog } from './served-catalog.js';
+import { serveModel } from './served-model.js';
+
+const tools = demoCatalog().filter((t) => ['circle_area', 'reverse_text', 'is_leap_year'].includes(t.id));
+const tg = await tinyToolGen(tools, { seed: 4, texts: ['what is the area of a circle', 'stop here please'] });
+const model = serveModel('toolgen', { model: tg.model, tokenizer: tg.tokenizer, config: tg.model.config });
+const catalog = serveCatalog(model, tg.index, tools, DEFAULT_REQUEST_LIMITS);
+const vocab = tg.tokenizer.vocabSize;
+const toolToken = (id: string): number => tg.tokenizer.tokenToId(tg.index.toolToText(id))!;
+
+interface Run {
+  readonly decoder: CatalogDecoder;
+  readonly feeds: Feed[];
+  readonly content: string;
+  readonly calls: { name: string; args: string }[];
+}
+
+/** Drives a decoder whose model "writes" `written` and then prefers the end of its turn. */
+function run(body: Record<string, unknown>, written: readonly number[], maxTokens = 200): Run {
+  const request = parseChatRequest({ model: 'toolgen', messages: [{ role: 'user', content: 'what is the area of a circle' }], temperature: 0, ...body }, DEFAULT_REQUEST_LIMITS, new Set(catalog.byApiName.keys()));
+  const calls: { name: string; args: string }[] = [];
+  let content = '';
+  const decoder = new CatalogDecoder(model, catalog, request, renderPrompt(tg.tokenizer, request.messages, []), maxTokens, {
+    content: (text) => (content += text),
+    toolCallStart: (_i, _id, name) => calls.push({ name, args: '' }),
+    toolCallArguments: (i, fragment) => (calls[i]!.args += fragment),
+  });
+  const feeds = [decoder.start()];
+  for (let step = 0; step < 400; step++) {
+    const logits = new Float32Array(vocab);
+    logits[catalog.trie.terminator] = 1;
+    logits[written[step] ?? catalog.trie.terminator] = 2;
+    const feed = decoder.step(logits);
+    if (feed === null) break;
+    feeds.push(feed);
+  }
+  return { decoder, feeds, content, calls };
+}
+
+test('auto: a first token that is a tool token makes the turn a call, arguments under the schema from the argument prompt', () => {
+  const { decoder, feeds, calls, content } = run({}, [toolToken('circle_area')]);
+  assert.equal(decoder.finish, 'tool_calls');
+  assert.equal(content, '');
+  assert.deepEqual(calls.map((c) => c.name), ['circle_area']);
+  assert.deepEqual(validateJson(catalog.byId.get('circle_area')!.tool.parameters, JSON.parse(calls[0]!.args)), []);
+  // After the tool token the slot is refilled with the argument prompt, which names the tool's text.
+  const refill = feeds.find((f) => f.reset)!;
+  assert.ok(tg.tokenizer.decode([...refill.tokens]).includes('Please give the input. Here is the documentation'));
+  // Completion tokens: the tool token, the end of its text, and one token per argument token (each at least a byte).
+  assert.ok(decoder.used > 2 && decoder.used <= 2 + Buffer.byteLength(calls[0]!.args), `${decoder.used} tokens`);
+});
+
+test('auto: any other first token starts a text answer, which stops at a stop string or the budget', () => {
+  const words = tg.tokenizer.encode('stop here please');
+  const plain = run({}, words);
+  assert.equal(plain.content, 'stop here please');
+  assert.deepEqual(plain.calls, []);
+  assert.equal(plain.decoder.finish, 'stop');
+
+  const stopped = run({ stop: ['here'] }, words);
+  assert.equal(stopped.content, 'stop ');
+  assert.equal(stopped.decoder.finish, 'stop');
+
+  const cut = run({ max_tokens: 2 }, words, 2);
+  assert.equal(cut.decoder.finish, 'length');
+  assert.equal(cut.content, tg.tokenizer.decode(words.slice(0, 2)));
+});
+
+test('auto: with too few tokens for any call, the tool tokens are masked and the turn is text', () => {
+  const { decoder, calls } = run({ max_tokens: 3 }, [toolToken('circle_area')], 3);
+  assert.deepEqual(calls, []);
+  assert.notEqual(decoder.finish, 'tool_calls');
+});
+
+test('required walks the trie from the first token; a named tool skips the choice', () => {
+  // The model prefers a plain word; required masks everything but the catalog's tools.
+  const word = tg.tokenizer.encode('stop')[0]!;
+  const required = run({ tool_choice: 'required' }, [word]);
+  assert.equal(required.decoder.finish, 'tool_calls');
+  assert.ok(catalog.byApiName.has(required.calls[0]!.name));
+
+  const named = run({ tool_choice: { type: 'function', function: { name: 'is_leap_year' } } }, [toolToken('circle_area')]);
+  assert.deepEqual(named.calls.map((c) => c.name), ['is_leap_year']);
+  assert.equal(named.feeds[0]!.reset, true);
+  assert.deepEqual(validateJson(catalog.byId.get('is_leap_year')!.tool.parameters, JSON.parse(named.calls[0]!.args)), []);
+  assert.ok(named.decoder.minimumTokens() >= 1);
+});
