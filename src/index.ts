@@ -9,6 +9,7 @@ export { ToolkenError, type ToolkenErrorCode } from './util/errors.js';
 // The engine: backends, tensors, autograd.
 export { availableBackends, getBackend, setBackend, withBackend, type BackendName, type Backend } from './tensor/index.js';
 export { Tensor, tensor, zeros, ones, randn, noGrad, valueAndGrad, tidy, Rng } from './tensor/index.js';
+export { matmulPrecision, withMatmulPrecision, type MatmulPrecision } from './tensor/index.js';
 
 // Checkpoint formats.
 export { CheckpointError, HubError, openSafetensors, writeSafetensors } from './formats/index.js';

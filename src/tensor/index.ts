@@ -9,6 +9,7 @@ export { Tensor, empty, formatShape, full, ids, ones, randn, shapeSize, tensor, 
 export type { Ids } from './tensor.js';
 export { grad, isGradEnabled, noGrad, valueAndGrad } from './autograd.js';
 export { keep, liveTensorCount, tidy } from './scope.js';
+export { matmulPrecision, withMatmulPrecision } from './precision.js';
 export { matmul } from './ops/matmul.js';
 export type { MatmulOptions } from './ops/matmul.js';
 export { add, div, mul, scale, sub } from './ops/elementwise.js';
