@@ -74,6 +74,7 @@ const CROSS_ENTROPY = fields('p', [
   p('rowWeights', 'f32?', null), p('keptLogits', 'f32?', null), p('labelSmoothing', 'number', 0),
   p('smoothingClasses.start', 'count', 0), p('smoothingClasses.end', 'count', (s) => num(s, 'vocab')),
   p('smoothingTargets', 'f32?', null), p('rowLosses', 'f32?', null), p('rowScales', 'f32?', null),
+  op('precision', MATMUL_PRECISIONS, 'fp32'),
 ]);
 
 /** The kernels, by Backend method name. */

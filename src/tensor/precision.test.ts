@@ -7,6 +7,7 @@ import { availableBackends, withBackend } from './backends/index.js';
 import { refBackend } from './backends/ref.js';
 import { roundToBf16 } from './bf16.js';
 import { grad } from './autograd.js';
+import { linearCrossEntropy } from './ops/linearCrossEntropy.js';
 import { matmul } from './ops/matmul.js';
 import { mul } from './ops/elementwise.js';
 import { sum } from './ops/reduce.js';
@@ -81,6 +82,36 @@ for (const backend of availableBackends()) {
       assertClose(dX!.toArray(), refProduct(dyData, wData, { batch, m, n: k, k: n, transA: false, transB: false, strideB: 0 }), 1e-5, 'dX');
       // The weight's gradient sums over the batch: one GEMM over all batch * m rows.
       assertClose(dW!.toArray(), refProduct(dyData, xData, { batch: 1, m: n, n: k, k: batch * m, transA: true, transB: false }), 1e-5, 'dW');
+    }));
+  });
+}
+
+for (const backend of availableBackends()) {
+  test(`the fused LM head under bf16: loss and gradients match the ref bf16 kernel, and differ from fp32 (${backend.name})`, () => {
+    withBackend(backend, () => tidy(() => {
+      const [rows, dim, vocab] = [6, 20, 50];
+      const hData = values(rows * dim);
+      const wData = values(vocab * dim);
+      const targets = Int32Array.from({ length: rows }, (_, r) => (r * 7) % vocab);
+      const run = (precision: 'fp32' | 'bf16') => {
+        const hidden = tensor(hData, [rows, dim]).requireGrad();
+        const weight = tensor(wData, [vocab, dim]).requireGrad();
+        // Recorded inside the scope, differentiated outside it.
+        const loss = withMatmulPrecision(precision, () => linearCrossEntropy(hidden, weight, targets, { chunk: 16 }));
+        const value = loss.item();
+        loss.backward();
+        return { value, dHidden: hidden.grad!.toArray(), dWeight: weight.grad!.toArray() };
+      };
+      const bf16 = run('bf16');
+      const p = { rows, dim, vocab, ignoreIndex: -100, chunk: 16, precision: 'bf16' } as const;
+      const expected = { dHidden: new Float32Array(rows * dim), dWeight: new Float32Array(vocab * dim) };
+      const lse = new Float32Array(rows);
+      const { loss, weightTotal } = refBackend.linearCrossEntropy(hData, wData, targets, lse, p);
+      refBackend.linearCrossEntropyBackward(hData, wData, targets, lse, 1 / weightTotal, expected.dHidden, expected.dWeight, p);
+      assert.ok(Math.abs(bf16.value - loss / weightTotal) <= 1e-4 * (1 + Math.abs(bf16.value)), `loss ${bf16.value} vs ${loss / weightTotal}`);
+      assertClose(bf16.dHidden, expected.dHidden, 2e-4, 'dHidden');
+      assertClose(bf16.dWeight, expected.dWeight, 2e-4, 'dWeight');
+      assert.notEqual(run('fp32').value, bf16.value, 'the fp32 and bf16 losses are identical: the scope did not reach the head');
     }));
   });
 }

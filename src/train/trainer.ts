@@ -66,8 +66,8 @@ export interface TrainerConfig {
    */
   readonly averageDecay?: number;
   /**
-   * The matmul precision of training steps (default 'fp32'). 'bf16': the forward and backward matmuls (not yet the fused
-   * LM-head loss) round their operands to bf16 and sum in fp32 (AVX-512 BF16 or AMX where the CPU has them); weights,
+   * The matmul precision of training steps (default 'fp32'). 'bf16': the forward and backward matmuls, the fused LM head's
+   * included, round their operands to bf16 and sum in fp32 (AVX-512 BF16 or AMX where the CPU has them); weights,
    * gradients and AdamW stay fp32, as do norms, softmax, attention and the loss's log-sum-exp. Validation and the
    * saved weights are fp32. A run resumes only at the precision it started with.
    */
