@@ -8,7 +8,8 @@
  *               `torch train S bf16` (autocast) beside them
  *   prefill   : one 128-token prompt, LM head on the last position (tokens/s), S and M
  *   decode    : 64 single-token steps with the KV cache, LM head + greedy each (tokens/s), S and M
- *   profile   : milliseconds per kernel of one S training step and of one S decode step (where the time goes)
+ *   profile   : milliseconds per kernel of one S training step (fp32 and bf16) and of one S decode step (where the
+ *               time goes)
  *   llama.cpp : prefill and decode S and M through the anchors' llama_bench.mjs, on toolken's own F32 GGUF export of
  *               the same random models, when TOOLKEN_LLAMA_DIR names a node-llama-cpp install (docs/llama-cpp.md)
  * The ref backend is far too slow for these shapes; without the native addon our side is skipped and said so.
@@ -144,18 +145,22 @@ function kernelProfile(backend: Backend): BenchRecord[] {
     const config = SHAPES.S;
     const model = DecoderModel.random(config, 1234, 0.02, timed);
     const [batch, seq] = [8, 256];
-    const trainer = oneBatchTrainer(model, batch, seq, 1);
-    trainer.step();
-    times.clear();
-    trainer.step();
-    const train = [...times].sort((a, b) => b[1] - a[1]).slice(0, 8);
+    const train = (['fp32', 'bf16'] as const).flatMap((precision) => {
+      const trainer = oneBatchTrainer(model, batch, seq, 1, precision);
+      trainer.step();
+      times.clear();
+      trainer.step();
+      return [...times].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([kernel, ms]) => ({
+        name: `profile train S${precision === 'bf16' ? ' bf16' : ''}: ${kernel}`, value: ms, unit: 'ms/step', params: { batch, seq, precision },
+      }));
+    });
     const session = model.createSession(1, 192);
     let token = argmax(session.prefill(0, [...randomIds(128, config.vocabSize, 7)]));
     times.clear();
     for (let i = 0; i < 64; i++) token = argmax(session.decode([0], [token]));
     const decode = [...times].sort((a, b) => b[1] - a[1]).slice(0, 5);
     return [
-      ...train.map(([kernel, ms]) => ({ name: `profile train S: ${kernel}`, value: ms, unit: 'ms/step', params: { batch, seq } })),
+      ...train,
       ...decode.map(([kernel, ms]) => ({ name: `profile decode S: ${kernel}`, value: ms / 64, unit: 'ms/token', params: { prompt: 128 } })),
     ];
   } finally {
