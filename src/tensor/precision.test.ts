@@ -157,4 +157,6 @@ test('withMatmulPrecision nests, restores the precision when fn throws, and refu
   assert.throws(() => withMatmulPrecision('bf16', () => { throw new Error('inside'); }), /inside/);
   assert.equal(matmulPrecision(), 'fp32');
   assert.throws(() => withMatmulPrecision('fp16' as 'bf16', () => 0), /precision must be one of fp32, bf16, got "fp16"/);
+  assert.throws(() => withMatmulPrecision('bf16', async () => 0), /cannot span an await/);
+  assert.equal(matmulPrecision(), 'fp32');
 });

@@ -21,14 +21,20 @@ export function isMatmulPrecision(value: unknown): value is MatmulPrecision {
   return MATMUL_PRECISIONS.includes(value as MatmulPrecision);
 }
 
-/** Runs fn with matmuls at `precision`, then restores the previous precision (scopes nest). */
+/**
+ * Runs fn with matmuls at `precision`, then restores the previous precision (scopes nest). Like `tidy`, a scope
+ * must not span an await: other work interleaved on the event loop would run at its precision.
+ */
 export function withMatmulPrecision<T>(precision: MatmulPrecision, fn: () => T): T {
   if (!isMatmulPrecision(precision)) throw new Error(`withMatmulPrecision: precision must be one of ${MATMUL_PRECISIONS.join(', ')}, got ${JSON.stringify(precision)}`);
   const previous = current;
   current = precision;
+  let result: T;
   try {
-    return fn();
+    result = fn();
   } finally {
     current = previous;
   }
+  if (result instanceof Promise) throw new Error('withMatmulPrecision: fn returned a Promise; a precision scope cannot span an await');
+  return result;
 }
