@@ -514,7 +514,7 @@ toolken::CrossEntropyGeometry cross_entropy_geometry(const Call& c, const Floats
                                                     const Floats& lse, Count rows, Count dim, Positive vocab, Integer ignore_index,
                                                     Positive chunk, MaybeFloats row_weights, MaybeFloats kept_logits, double label_smoothing,
                                                     Count smooth_begin, Count smooth_end, MaybeFloats smoothing_targets,
-                                                    MaybeFloats row_losses, MaybeFloats row_scales) {
+                                                    MaybeFloats row_losses, MaybeFloats row_scales, Count precision) {
   if (!(label_smoothing >= 0.0 && label_smoothing < 1.0)) c.fail("labelSmoothing must be in [0, 1)");
   if (!(smooth_begin < smooth_end && smooth_end <= vocab))
     c.fail("smoothing classes " + std::to_string(smooth_begin) + ".." + std::to_string(smooth_end) + " are not a non-empty range of the vocabulary");
@@ -535,26 +535,26 @@ toolken::CrossEntropyGeometry cross_entropy_geometry(const Call& c, const Floats
              " and is not ignoreIndex " + std::to_string(ignore_index));
   }
   return toolken::CrossEntropyGeometry{rows, dim, vocab, ignore_index, chunk, row_weights.data, kept_logits.data, label_smoothing,
-                                       smooth_begin, smooth_end, smoothing_targets.data, row_losses.data, row_scales.data};
+                                       smooth_begin, smooth_end, smoothing_targets.data, row_losses.data, row_scales.data, precision == 1};
 }
 
 toolken::CrossEntropyTotals LinearCrossEntropy(const Call& c, Floats hidden, Floats weight, Ints targets, Floats lse, Count rows, Count dim,
                                                Positive vocab, Integer ignore_index, Positive chunk, MaybeFloats row_weights,
                                                MaybeFloats kept_logits, double label_smoothing, Count smooth_begin, Count smooth_end,
-                                               MaybeFloats smoothing_targets, MaybeFloats row_losses, MaybeFloats row_scales) {
+                                               MaybeFloats smoothing_targets, MaybeFloats row_losses, MaybeFloats row_scales, Count precision) {
   const toolken::CrossEntropyGeometry g =
       cross_entropy_geometry(c, hidden, weight, targets, lse, rows, dim, vocab, ignore_index, chunk, row_weights, kept_logits, label_smoothing,
-                             smooth_begin, smooth_end, smoothing_targets, row_losses, row_scales);
+                             smooth_begin, smooth_end, smoothing_targets, row_losses, row_scales, precision);
   return toolken::linear_cross_entropy(hidden.data, weight.data, targets.data, lse.data, g);
 }
 
 void LinearCrossEntropyBackward(const Call& c, Floats hidden, Floats weight, Ints targets, Floats lse, double scale, MaybeFloats d_hidden,
                                 MaybeFloats d_weight, Count rows, Count dim, Positive vocab, Integer ignore_index, Positive chunk,
                                 MaybeFloats row_weights, MaybeFloats kept_logits, double label_smoothing, Count smooth_begin, Count smooth_end,
-                                MaybeFloats smoothing_targets, MaybeFloats row_losses, MaybeFloats row_scales) {
+                                MaybeFloats smoothing_targets, MaybeFloats row_losses, MaybeFloats row_scales, Count precision) {
   const toolken::CrossEntropyGeometry g =
       cross_entropy_geometry(c, hidden, weight, targets, lse, rows, dim, vocab, ignore_index, chunk, row_weights, kept_logits, label_smoothing,
-                             smooth_begin, smooth_end, smoothing_targets, row_losses, row_scales);
+                             smooth_begin, smooth_end, smoothing_targets, row_losses, row_scales, precision);
   c.need_if_given(d_hidden, rows * dim, "dHidden", shape2("rows", rows, "dim", dim));
   c.need_if_given(d_weight, vocab * dim, "dWeight", shape2("vocab", vocab, "dim", dim));
   toolken::linear_cross_entropy_backward(hidden.data, weight.data, targets.data, lse.data, static_cast<float>(scale), d_hidden.data,

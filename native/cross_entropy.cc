@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 
 #include "gemm.h"
+#include "gemm_bf16.h"
 #include "kernels.h"
 #include "thread_pool.h"
 #include "vec.h"
@@ -32,9 +33,15 @@ inline double smoothing_share(const CrossEntropyGeometry& g, int64_t r, int64_t 
   return g.smoothing_targets == nullptr ? 1.0 / static_cast<double>(classes) : g.smoothing_targets[r * classes + v - g.smooth_begin];
 }
 
+// One of the head's GEMMs at the geometry's precision.
+void head_gemm(const CrossEntropyGeometry& g, const GemmArgs& args) {
+  if (g.bf16) gemm_bf16_batched(args, 1, 0, 0);
+  else sgemm(args);
+}
+
 // logits (rows, cs) = hidden (rows, dim) @ weight[v0 : v0 + cs]^T
 void chunk_logits(const float* hidden, const float* weight, float* logits, const CrossEntropyGeometry& g, int64_t v0, int64_t cs) {
-  sgemm(GemmArgs{hidden, weight + v0 * g.dim, logits, g.rows, cs, g.dim, cs, false, true, 1.0f, false});
+  head_gemm(g, GemmArgs{hidden, weight + v0 * g.dim, logits, g.rows, cs, g.dim, cs, false, true, 1.0f, false});
 }
 
 // The kept logits are a fresh rows x vocab buffer every step, so first-touch page faults cost as much as a good part
@@ -132,10 +139,10 @@ void linear_cross_entropy_backward(const float* hidden, const float* weight, con
     });
     // d_hidden (rows, dim) += dlogits (rows, cs) @ W[v0 : v0 + cs] (cs, dim)
     if (d_hidden != nullptr)
-      sgemm(GemmArgs{dlogits.data(), weight + v0 * g.dim, d_hidden, g.rows, g.dim, cs, g.dim, false, false, 1.0f, true});
+      head_gemm(g, GemmArgs{dlogits.data(), weight + v0 * g.dim, d_hidden, g.rows, g.dim, cs, g.dim, false, false, 1.0f, true});
     // d_weight[v0 : v0 + cs] (cs, dim) += dlogits^T (cs, rows) @ hidden (rows, dim)
     if (d_weight != nullptr)
-      sgemm(GemmArgs{dlogits.data(), hidden, d_weight + v0 * g.dim, cs, g.dim, g.rows, g.dim, true, false, 1.0f, true});
+      head_gemm(g, GemmArgs{dlogits.data(), hidden, d_weight + v0 * g.dim, cs, g.dim, g.rows, g.dim, true, false, 1.0f, true});
   }
 }
 

@@ -81,6 +81,9 @@ struct CrossEntropyGeometry {
   // rows, or null for all 1: the backward scales row r's gradient by row_scales[r] too (upstream gradients of
   // per-row losses).
   const float* row_scales;
+  // The three GEMMs (logits, d_hidden, d_weight) multiply bf16-rounded operands with fp32 sums (gemm_bf16.h) instead
+  // of fp32 ones; the log-sum-exp and the loss are fp32 / double either way.
+  bool bf16;
 };
 struct CrossEntropyTotals {
   double loss;

@@ -11,6 +11,7 @@ export { availableBackends, getBackend, setBackend, withBackend, type BackendNam
 export { Tensor, tensor, zeros, ones, randn, noGrad, valueAndGrad, tidy, Rng } from './tensor/index.js';
 // Quantized matrices (Q8_0 / Q4_0 blocks, as GGUF stores them) for inference with int8 dot products.
 export { quantize, dequantize, type QuantizedMatrix, type QuantType } from './tensor/index.js';
+export { matmulPrecision, withMatmulPrecision, type MatmulPrecision } from './tensor/index.js';
 
 // Checkpoint formats.
 export { CheckpointError, HubError, openSafetensors, writeSafetensors } from './formats/index.js';

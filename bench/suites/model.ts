@@ -2,15 +2,21 @@
  * Decoder throughput on the native cpu backend, beside the PyTorch CPU anchor (../shared/anchors/torch_llama.py in
  * the tuned environment of ../shared/anchors/README.md) measured in the same run, on the anchor's shapes and
  * workloads, random weights, 2 threads:
- *   train S   : forward + fused LM-head cross-entropy + backward + AdamW, batch 8 x 256 tokens (tokens/s)
+ *   train S   : forward + fused LM-head cross-entropy + backward + AdamW, batch 8 x 256 tokens (tokens/s), in fp32
+ *               (`toolken train S`) and in mixed precision (`toolken train S bf16`: bf16 matmuls, fp32 weights and
+ *               AdamW), measured in alternating steps so load drift hits both alike; PyTorch's `torch train S` and
+ *               `torch train S bf16` (autocast) beside them
  *   prefill   : one 128-token prompt, LM head on the last position (tokens/s), S and M
  *   decode    : 64 single-token steps with the KV cache, LM head + greedy each (tokens/s), S and M
- *   profile   : milliseconds per kernel of one S training step and of one S decode step (where the time goes)
+ *   profile   : milliseconds per kernel of one S training step (fp32 and bf16) and of one S decode step (where the
+ *               time goes)
  *   llama.cpp : prefill and decode S and M through the anchors' llama_bench.mjs, on toolken's own F32 GGUF export of
  *               the same random models, when TOOLKEN_LLAMA_DIR names a node-llama-cpp install (docs/llama-cpp.md)
  *   quantized : decode M with Q8_0 and Q4_0 weights, toolken (blocks kept quantized, int8 dot products) and llama.cpp
  *               on the same GGUF file, toolken's export of the random M model (quantizedDecodeRecords)
  * The ref backend is far too slow for these shapes; without the native addon our side is skipped and said so.
+ * TOOLKEN_BENCH_WORKLOADS=train,infer,profile,llama (default all) runs a subset (a shared machine's time is short);
+ * the PyTorch anchors of the chosen workloads run with them.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -24,12 +30,12 @@ import { loadDecoder } from '../../src/models/load.js';
 import { exportGguf } from '../../src/models/save.js';
 import type { QuantType } from '../../src/tensor/quant.js';
 import type { DecoderConfig } from '../../src/models/config.js';
-import type { Backend } from '../../src/tensor/backend.js';
+import type { Backend, MatmulPrecision } from '../../src/tensor/backend.js';
 import { defaultSftConfig, SftObjective, type SftConfig } from '../../src/train/objectives/sft.js';
 import { Trainer } from '../../src/train/trainer.js';
 import { Rng } from '../../src/tensor/random.js';
 import { argmax } from '../../src/generate/sampling.js';
-import { cpuParams, median, timeIt, type BenchRecord } from '../lib.js';
+import { cpuParams, median, type BenchRecord } from '../lib.js';
 import { byteFallbackTokenizer, LLAMA_DIR_ENV, llamaCppFileThroughput, llamaCppThroughput } from '../llama-cpp.js';
 
 const THREADS = 2;
@@ -59,26 +65,42 @@ function randomIds(count: number, vocab: number, seed: number): Int32Array {
 const STEP_CONFIG: SftConfig = { ...defaultSftConfig, lr: 1e-4, schedule: 'constant', warmup: 0, weightDecay: 0.01, maxGradNorm: 0 };
 
 /** A Trainer and the one batch it steps on: `batch` random sequences of `seq` positions, every position labelled. */
-function oneBatchTrainer(model: DecoderModel, batch: number, seq: number, seed: number): { step: () => void } {
+function oneBatchTrainer(model: DecoderModel, batch: number, seq: number, seed: number, precision: MatmulPrecision = 'fp32'): { step: () => void } {
   const ids = randomIds(batch * (seq + 1), model.config.vocabSize, seed);
   const train = Array.from({ length: batch }, (_, r) => {
     const tokens = ids.subarray(r * (seq + 1), (r + 1) * (seq + 1));
     return { inputIds: tokens, labels: tokens };
   });
-  const config = { ...STEP_CONFIG, batchSize: batch, maxLength: seq };
+  const config = { ...STEP_CONFIG, batchSize: batch, maxLength: seq, precision };
   const objective = new SftObjective({ model, train, settings: config });
   const trainer = new Trainer({ model, objective, config });
   const batches = objective.batches(0);
   return { step: () => void trainer.step(batches) };
 }
 
-async function trainThroughput(name: keyof typeof SHAPES, batch: number, seq: number): Promise<BenchRecord> {
-  const trainer = oneBatchTrainer(DecoderModel.random(SHAPES[name], 1234), batch, seq, 42);
-  const t = await timeIt(trainer.step, { warmup: 2, runs: 5 });
-  return {
-    name: `toolken train ${name}`, value: (batch * seq) / t.median, unit: 'tokens/s',
-    params: { batch, seq, threads: THREADS, best: Math.round((batch * seq) / t.min) },
-  };
+/**
+ * Training throughput in fp32 and in bf16 mixed precision on the same model and batch: 2 warm-up steps each (as the
+ * anchor), then `steps` timed steps of each in alternation; the median step of each.
+ */
+function trainThroughputs(name: keyof typeof SHAPES, batch: number, seq: number, bf16Path: string, steps = 5): BenchRecord[] {
+  const precisions: readonly MatmulPrecision[] = ['fp32', 'bf16'];
+  const trainers = precisions.map((precision) => oneBatchTrainer(DecoderModel.random(SHAPES[name], 1234), batch, seq, 42, precision));
+  for (const trainer of trainers) for (let i = 0; i < 2; i++) trainer.step();
+  const seconds = precisions.map((): number[] => []);
+  for (let i = 0; i < steps; i++) {
+    trainers.forEach((trainer, t) => {
+      const start = performance.now();
+      trainer.step();
+      seconds[t]!.push((performance.now() - start) / 1000);
+    });
+  }
+  return precisions.map((precision, t) => ({
+    name: `toolken train ${name}${precision === 'bf16' ? ' bf16' : ''}`, value: (batch * seq) / median(seconds[t]!), unit: 'tokens/s',
+    params: {
+      batch, seq, threads: THREADS, precision, path: precision === 'bf16' ? bf16Path : 'fp32',
+      best: Math.round((batch * seq) / Math.min(...seconds[t]!)), ...cpuParams(),
+    },
+  }));
 }
 
 function inferThroughput(name: keyof typeof SHAPES, promptLength: number, generated: number, runs: number): BenchRecord[] {
@@ -166,18 +188,22 @@ function kernelProfile(backend: Backend): BenchRecord[] {
     const config = SHAPES.S;
     const model = DecoderModel.random(config, 1234, 0.02, timed);
     const [batch, seq] = [8, 256];
-    const trainer = oneBatchTrainer(model, batch, seq, 1);
-    trainer.step();
-    times.clear();
-    trainer.step();
-    const train = [...times].sort((a, b) => b[1] - a[1]).slice(0, 8);
+    const train = (['fp32', 'bf16'] as const).flatMap((precision) => {
+      const trainer = oneBatchTrainer(model, batch, seq, 1, precision);
+      trainer.step();
+      times.clear();
+      trainer.step();
+      return [...times].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([kernel, ms]) => ({
+        name: `profile train S${precision === 'bf16' ? ' bf16' : ''}: ${kernel}`, value: ms, unit: 'ms/step', params: { batch, seq, precision },
+      }));
+    });
     const session = model.createSession(1, 192);
     let token = argmax(session.prefill(0, [...randomIds(128, config.vocabSize, 7)]));
     times.clear();
     for (let i = 0; i < 64; i++) token = argmax(session.decode([0], [token]));
     const decode = [...times].sort((a, b) => b[1] - a[1]).slice(0, 5);
     return [
-      ...train.map(([kernel, ms]) => ({ name: `profile train S: ${kernel}`, value: ms, unit: 'ms/step', params: { batch, seq } })),
+      ...train,
       ...decode.map(([kernel, ms]) => ({ name: `profile decode S: ${kernel}`, value: ms / 64, unit: 'ms/token', params: { prompt: 128 } })),
     ];
   } finally {
@@ -210,14 +236,19 @@ function torchAnchor(args: readonly string[]): TorchResult | null {
   return JSON.parse(line.slice('RESULT '.length)) as TorchResult;
 }
 
-function torchRecords(): BenchRecord[] {
+function torchRecords(workloads: ReadonlySet<Workload>): BenchRecord[] {
   const records: BenchRecord[] = [];
   const environment = existsSync(TUNED_ENV.LD_PRELOAD) ? 'tuned' : 'default';
-  const train = torchAnchor(['train', '--config', 'S', '--batch', '8', '--seq', '256', '--warmup', '2', '--steps', '5']);
-  if (train?.tokens_per_s) {
-    records.push({ name: 'torch train S', value: train.tokens_per_s.median, unit: 'tokens/s', params: { batch: 8, seq: 256, threads: THREADS, environment } });
+  for (const bf16 of workloads.has('train') ? [false, true] : []) {
+    const train = torchAnchor(['train', '--config', 'S', '--batch', '8', '--seq', '256', '--warmup', '2', '--steps', '5', ...(bf16 ? ['--bf16'] : [])]);
+    if (train?.tokens_per_s) {
+      records.push({
+        name: `torch train S${bf16 ? ' bf16' : ''}`, value: train.tokens_per_s.median, unit: 'tokens/s',
+        params: { batch: 8, seq: 256, threads: THREADS, environment, precision: bf16 ? 'bf16-autocast' : 'fp32', ...cpuParams() },
+      });
+    }
   }
-  for (const name of ['S', 'M'] as const) {
+  for (const name of workloads.has('infer') ? (['S', 'M'] as const) : []) {
     const infer = torchAnchor(['infer', '--config', name, '--prompt', '128', '--gen', '64', '--runs', '3']);
     if (infer?.prefill_tok_s && infer.decode_tok_s) {
       const params = { prompt: 128, generated: 64, threads: THREADS, environment };
@@ -249,7 +280,21 @@ function llamaCppRecords(): BenchRecord[] {
   });
 }
 
+const WORKLOADS = ['train', 'infer', 'profile', 'llama'] as const;
+type Workload = (typeof WORKLOADS)[number];
+
+/** The workloads TOOLKEN_BENCH_WORKLOADS names (comma-separated), or all of them. */
+function selectedWorkloads(): Set<Workload> {
+  const given = process.env['TOOLKEN_BENCH_WORKLOADS'];
+  if (given === undefined || given.trim() === '') return new Set(WORKLOADS);
+  const names = given.split(',').map((w) => w.trim());
+  const unknown = names.filter((w) => !(WORKLOADS as readonly string[]).includes(w));
+  if (unknown.length > 0) throw new Error(`TOOLKEN_BENCH_WORKLOADS: unknown workload(s) ${unknown.join(', ')}; choose from ${WORKLOADS.join(', ')}`);
+  return new Set(names as Workload[]);
+}
+
 export async function run(): Promise<BenchRecord[]> {
+  const workloads = selectedWorkloads();
   const records: BenchRecord[] = [];
   const loaded = loadCpuBackend();
   if ('error' in loaded) {
@@ -257,13 +302,13 @@ export async function run(): Promise<BenchRecord[]> {
   } else {
     loaded.backend.setThreads(THREADS);
     setBackend(loaded.backend);
-    records.push(await trainThroughput('S', 8, 256));
-    records.push(...inferThroughput('S', 128, 64, 3));
-    records.push(...inferThroughput('M', 128, 64, 3));
-    records.push(...kernelProfile(loaded.backend));
-    records.push(...quantizedDecodeRecords(loaded.backend));
+    const bf16Path = /; bf16 matmul (\S+) /.exec(loaded.backend.describe())?.[1] ?? 'unknown';
+    if (workloads.has('train')) records.push(...trainThroughputs('S', 8, 256, bf16Path));
+    if (workloads.has('infer')) records.push(...inferThroughput('S', 128, 64, 3), ...inferThroughput('M', 128, 64, 3));
+    if (workloads.has('profile')) records.push(...kernelProfile(loaded.backend));
+    if (workloads.has('infer')) records.push(...quantizedDecodeRecords(loaded.backend));
   }
-  records.push(...torchRecords());
-  records.push(...llamaCppRecords());
+  records.push(...torchRecords(workloads));
+  if (workloads.has('llama')) records.push(...llamaCppRecords());
   return records;
 }

@@ -29,6 +29,7 @@ import { compareRetrievers } from '../eval/retrieval/compare.js';
 import { ProgressBar } from '../report/progress.js';
 import { formatTable } from '../report/html.js';
 import { renderDemoReport, REPORT_JSON, RETRIEVAL_METRICS, type DemoReport } from './report.js';
+import type { MatmulPrecision } from '../tensor/backend.js';
 import { getBackend } from '../tensor/backends/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js';
 import { RunDirectory } from '../train/run-dir.js';
@@ -50,6 +51,8 @@ export interface DemoOptions {
   readonly seed: number;
   /** A much shorter run (smoke tests): fewer epochs and a smaller model. */
   readonly quick: boolean;
+  /** Matmul precision of the training stages (TrainerConfig.precision); default 'fp32'. */
+  readonly precision?: MatmulPrecision;
   readonly log?: (line: string) => void;
 }
 
@@ -80,7 +83,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const outDir = resolve(o.out);
   mkdirSync(outDir, { recursive: true });
   const backend = getBackend().name;
-  log(`toolken demo -> ${outDir} (backend: ${backend}, seed ${o.seed}${o.quick ? ', quick' : ''})`);
+  log(`toolken demo -> ${outDir} (backend: ${backend}, seed ${o.seed}${o.quick ? ', quick' : ''}${o.precision === 'bf16' ? ', bf16 training' : ''})`);
 
   // 1. Catalog and queries.
   const tools = demoCatalog();
@@ -130,7 +133,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const run = RunDirectory.open(join(outDir, 'runs', stage.name), { resume: false, replace: true });
     const config: SftConfig = {
       ...defaultSftConfig, epochs: stage.epochs, batchSize: 16, lr: stage.lr, warmup: 0.05, maxLength: MAX_LENGTH, seed: o.seed + i, padId: 0,
-      weightDecay: 0.01, groupByLength: true,
+      weightDecay: 0.01, groupByLength: true, precision: o.precision ?? 'fp32',
     };
     run.writeConfig({ stage: stage.name, sft: config, model: modelOptions, tools: tools.length });
     const objective = new SftObjective({ model: tg.model, train: examples, settings: config });
@@ -200,7 +203,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       parameters: tg.model.parameters().reduce((n, p) => n + p.size, 0),
       threads: getBackend().threads,
       node: process.version,
-      commands: [`npx toolken demo --out ${outDir} --seed ${o.seed}${o.quick ? ' --quick' : ''}`, ...nextCommands(outDir, example)],
+      commands: [`npx toolken demo --out ${outDir} --seed ${o.seed}${o.quick ? ' --quick' : ''}${o.precision === 'bf16' ? ' --precision bf16' : ''}`, ...nextCommands(outDir, example)],
     },
     backend,
     seconds: (performance.now() - started) / 1000,

@@ -780,10 +780,11 @@ export class DecoderModel extends Module implements SessionFactory {
     const labelled = labelledPositions(targets);
     if (labelled.length === 0) return zeros([batch]);
     const logProbs = this.tokenLogProbs(inputIds, targets, batch, t);
-    // Summed per sequence by a (batch, labelled) 0/1 matrix: row b picks the labelled positions of sequence b.
+    // Summed per sequence by a (batch, labelled) 0/1 matrix: row b picks the labelled positions of sequence b. A sum,
+    // not a learned product, so it stays fp32 under bf16 training.
     const membership = new Float32Array(batch * labelled.length);
     labelled.forEach((position, j) => { membership[Math.floor(position / t) * labelled.length + j] = 1; });
-    return reshape(matmul(tensor(membership, [batch, labelled.length]), reshape(logProbs, [labelled.length, 1])), [batch]);
+    return reshape(matmul(tensor(membership, [batch, labelled.length]), reshape(logProbs, [labelled.length, 1]), { precision: 'fp32' }), [batch]);
   }
 
   // -------------------------------------------------------------------------------------------------------------

@@ -137,6 +137,12 @@ export interface LinearCrossEntropyParams {
    * upstream gradient of per-row losses (one per row, not one scalar) flows through the fused kernel.
    */
   readonly rowScales?: Storage;
+  /**
+   * 'bf16': the logits GEMM and the two backward GEMMs multiply bf16-rounded operands (hidden, weight and the logits'
+   * gradient) with fp32 sums, as MatmulParams.precision; the log-sum-exp, softmax and loss stay fp32 (float64 sums).
+   * Default 'fp32'.
+   */
+  readonly precision?: MatmulPrecision;
 }
 
 /** Class (vocabulary column) ids start..end-1. */

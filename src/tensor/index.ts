@@ -9,6 +9,7 @@ export { Tensor, empty, formatShape, full, ids, ones, randn, shapeSize, tensor, 
 export type { Ids } from './tensor.js';
 export { grad, isGradEnabled, noGrad, valueAndGrad } from './autograd.js';
 export { keep, liveTensorCount, tidy } from './scope.js';
+export { matmulPrecision, withMatmulPrecision } from './precision.js';
 export { matmul } from './ops/matmul.js';
 export { quantizedMatmul } from './ops/quantized-matmul.js';
 export { dequantize, quantize, quantizedByteLength, QUANT_BLOCK, QUANT_BLOCK_BYTES } from './quant.js';

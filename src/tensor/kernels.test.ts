@@ -26,11 +26,12 @@ test('kernel table: nested fields, optional arrays and defaults that depend on o
   const ids = new Int32Array(1);
   const forward = wireArguments('linearCrossEntropy', 'cpu');
   const base = { rows: 1, dim: 1, vocab: 7, ignoreIndex: -100, chunk: 4 };
-  // Smoothing over the whole vocabulary by default; absent optional arrays cross as null.
-  assert.deepEqual(forward([f, f, ids, f, base]).slice(4), [1, 1, 7, -100, 4, null, null, 0, 0, 7, null, null, null]);
+  // Smoothing over the whole vocabulary by default; absent optional arrays cross as null; fp32 GEMMs (code 0).
+  assert.deepEqual(forward([f, f, ids, f, base]).slice(4), [1, 1, 7, -100, 4, null, null, 0, 0, 7, null, null, null, 0]);
+  assert.equal(forward([f, f, ids, f, { ...base, precision: 'bf16' }]).at(-1), 1);
   const rowScales = new Float32Array(1);
   const smoothed = forward([f, f, ids, f, { ...base, labelSmoothing: 0.1, smoothingClasses: { start: 3, end: 5 }, rowScales }]);
-  assert.deepEqual(smoothed.slice(11), [0.1, 3, 5, null, null, rowScales]);
+  assert.deepEqual(smoothed.slice(11), [0.1, 3, 5, null, null, rowScales, 0]);
 });
 
 test('kernel table: a top-level default sees the earlier arguments (fill covers the rest of out by default)', () => {
@@ -46,7 +47,7 @@ test('kernel table: the wire signature names every argument and its kind, and th
     ['x', 'f32'], ['out', 'f32'], ['batch', 'count'], ['heads', 'count'], ['t', 'count'], ['headDim', 'count'],
     ['startPosition', 'count'], ['invFreq', 'f32'], ['positions', 'i32?'], ['inverse', 'bool'],
   ]);
-  assert.equal(wireSignature('linearCrossEntropyBackward').length, 20);
+  assert.equal(wireSignature('linearCrossEntropyBackward').length, 21);
   const table = wireTable();
   assert.deepEqual(table.map(([name]) => name), KERNEL_NAMES);
   assert.deepEqual(table.find(([name]) => name === 'sumSquares'), ['sumSquares', [['x', 'f32'], ['size', 'count']], 'number']);

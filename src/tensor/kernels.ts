@@ -12,6 +12,7 @@
  * the native backend add its handler and one registry line in native/binding.cc plus the kernel itself (native/README.md).
  */
 import type { Backend, Storage } from './backend.js';
+import { MATMUL_PRECISIONS } from './precision.js';
 
 /**
  * How one argument crosses into native code. f32 is a Float32Array (storage or a host array), i32 an Int32Array
@@ -50,7 +51,6 @@ export interface KernelSpec {
 }
 
 const BINARY_OPS = ['add', 'sub', 'mul', 'div'] as const;
-const MATMUL_PRECISIONS = ['fp32', 'bf16'] as const;
 /** Codes of the quantized block types (native/quant.h QuantType). */
 const QUANT_TYPES = ['q8_0', 'q4_0'] as const;
 const UNARY_OPS = ['neg', 'exp', 'log', 'sqrt', 'rsqrt', 'square', 'silu', 'gelu', 'relu', 'tanh', 'sigmoid'] as const;
@@ -76,6 +76,7 @@ const CROSS_ENTROPY = fields('p', [
   p('rowWeights', 'f32?', null), p('keptLogits', 'f32?', null), p('labelSmoothing', 'number', 0),
   p('smoothingClasses.start', 'count', 0), p('smoothingClasses.end', 'count', (s) => num(s, 'vocab')),
   p('smoothingTargets', 'f32?', null), p('rowLosses', 'f32?', null), p('rowScales', 'f32?', null),
+  op('precision', MATMUL_PRECISIONS, 'fp32'),
 ]);
 
 /** The kernels, by Backend method name. */

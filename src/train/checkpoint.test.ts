@@ -9,7 +9,7 @@ import { CheckpointError } from '../formats/errors.js';
 import { readLoopState } from './checkpoint.js';
 
 const valid = {
-  step: 4, epoch: 1, batchInEpoch: 2, rng: { words: [1, 2, 3, 4], spareNormal: null }, best: { step: 2, score: -1.5 }, lastLoss: 2.25, optimizerStep: 4,
+  step: 4, epoch: 1, batchInEpoch: 2, rng: { words: [1, 2, 3, 4], spareNormal: null }, best: { step: 2, score: -1.5 }, lastLoss: 2.25, precision: 'bf16', optimizerStep: 4,
 };
 const hostile: unknown[] = [
   null, true, 'x', '', -1, -5, 1.5, 2 ** 53, Number.MAX_VALUE, [], [1, 2, 3, 4], {}, { __proto__: { step: 1 } }, { words: 'abcd' },
@@ -44,4 +44,13 @@ test('every field of trainer.json, set to each hostile value, parses or fails wi
     assert.throws(() => readLoopState(file), (err: Error) => err instanceof CheckpointError && err.message.startsWith(file), text);
   }
   assert.equal(Object.hasOwn(Object.prototype, 'step'), false);
+});
+
+test('a trainer.json written before the precision was recorded reads as fp32, the only precision there was', () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'toolken-loop-')), 'trainer.json');
+  const { precision: _recorded, ...older } = valid;
+  writeFileSync(file, JSON.stringify(older));
+  assert.equal(readLoopState(file).loop.precision, 'fp32');
+  writeFileSync(file, JSON.stringify({ ...valid, precision: 'fp16' }));
+  assert.throws(() => readLoopState(file), /field "precision" must be one of fp32, bf16, got "fp16"/);
 });

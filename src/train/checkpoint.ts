@@ -5,7 +5,7 @@
  *   optimizer.safetensors   each parameter's optimizer buffers, named `<parameter>::<buffer>`
  *   average.safetensors     the moving average of the weights (only with weight averaging)
  *   trainer.json            the loop's position: step, epoch, next batch, dropout generator, best score, last loss,
- *                           optimizer step and the objective's own state
+ *                           matmul precision, optimizer step and the objective's own state
  *
  * Checkpoints come back from disk, so everything read is checked before it is used: every trainer.json field has
  * its type and range, every tensor name belongs to a parameter the model has (names are Map keys, never object
@@ -19,6 +19,8 @@ import type { WeightTensor } from '../formats/types.js';
 import type { ParameterAverage } from '../nn/optim/average.js';
 import type { Optimizer, SavedBuffer } from '../nn/optim/optimizer.js';
 import type { Parameter } from '../nn/parameter.js';
+import type { MatmulPrecision } from '../tensor/backend.js';
+import { isMatmulPrecision, MATMUL_PRECISIONS } from '../tensor/precision.js';
 import type { RngState } from '../tensor/random.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import type { ObjectiveState } from './objective.js';
@@ -34,6 +36,9 @@ export interface LoopState {
   readonly best: { readonly step: number; readonly score: number } | null;
   /** The last step's loss (NaN before the first step or when a step had no loss tokens). */
   readonly lastLoss: number;
+  /** The matmul precision the run trains at (TrainerConfig.precision); checkpoints written before it was recorded
+   * read as 'fp32', the only precision there was. */
+  readonly precision: MatmulPrecision;
   /** What Objective.state returned (absent for objectives without state). */
   readonly objective?: ObjectiveState;
 }
@@ -145,6 +150,8 @@ export function readLoopState(file: string): { loop: LoopState; optimizerStep: n
   const optimizerStep = count('optimizerStep');
   const lastLoss = o.lastLoss === null ? NaN : o.lastLoss;
   if (typeof lastLoss !== 'number' || lastLoss === Infinity || lastLoss === -Infinity) fail('lastLoss', `must be a finite number or null, got ${JSON.stringify(o.lastLoss)}`);
+  const precision = Object.hasOwn(o, 'precision') ? o.precision : 'fp32';
+  if (!isMatmulPrecision(precision)) fail('precision', `must be one of ${MATMUL_PRECISIONS.join(', ')}, got ${JSON.stringify(o.precision)}`);
 
   let rng: RngState | null = null;
   if (o.rng !== null) {
@@ -169,6 +176,6 @@ export function readLoopState(file: string): { loop: LoopState; optimizerStep: n
     if (typeof score !== 'number' || score === Infinity || score === -Infinity) fail('best.score', `must be a finite number or null, got ${JSON.stringify(b!.score)}`);
     best = { step: bestStep, score: score as number };
   }
-  const loop: LoopState = { step, epoch, batchInEpoch, rng, best, lastLoss: lastLoss as number, ...(Object.hasOwn(o, 'objective') ? { objective: o.objective as ObjectiveState } : {}) };
+  const loop: LoopState = { step, epoch, batchInEpoch, rng, best, lastLoss: lastLoss as number, precision: precision as MatmulPrecision, ...(Object.hasOwn(o, 'objective') ? { objective: o.objective as ObjectiveState } : {}) };
   return { loop, optimizerStep };
 }

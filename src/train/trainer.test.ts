@@ -265,3 +265,40 @@ test('with SGD and momentum the Trainer lowers the loss, and a resumed run conti
   assert.equal(resumeTiny(interrupted, config).resumedFrom, 4);
   assert.deepEqual(losses(interrupted), curve);
 });
+
+// ---- mixed precision ----
+
+test('bf16 training of a tiny model from scratch tracks the fp32 run\'s loss curve within 2% at every one of 100 steps', () => {
+  const curve = (precision: 'fp32' | 'bf16'): number[] => {
+    const model = DecoderModel.random(tinyConfig, 3);
+    const config = { ...tinySftConfig, epochs: 20, gradAccumulation: 1, checkpointEvery: 0, precision };
+    const objective = new SftObjective({ model, train: tinyExamples(), settings: config });
+    const trainer = new Trainer({ model, objective, config });
+    const losses = Array.from({ length: 20 }, (_, epoch) => objective.batches(epoch).map((b) => trainer.step([b]).loss)).flat();
+    trainer.dispose();
+    return losses;
+  };
+  const fp32 = curve('fp32');
+  const bf16 = curve('bf16');
+  assert.equal(bf16.length, 100);
+  assert.ok(fp32[99]! < 0.5 * fp32[0]!, `the fp32 run learns: ${fp32[0]} -> ${fp32[99]}`);
+  let largest = 0;
+  for (let i = 0; i < fp32.length; i++) largest = Math.max(largest, Math.abs(bf16[i]! - fp32[i]!) / fp32[i]!);
+  assert.ok(largest <= 0.02, `largest relative gap ${largest.toFixed(4)}`);
+  assert.ok(largest > 0, 'the bf16 run is identical to the fp32 one: its matmuls did not run in bf16');
+});
+
+test('a bf16 run resumes exactly at bf16, and resuming at another precision is refused, naming both', () => {
+  const base = mkdtempSync(join(tmpdir(), 'toolken-bf16-'));
+  const straight = join(base, 'straight');
+  resumeTiny(straight, { precision: 'bf16' });
+  const interrupted = join(base, 'interrupted');
+  resumeTiny(interrupted, { precision: 'bf16', maxSteps: 4 });
+  assert.throws(() => resumeTiny(interrupted), (err: Error) => err instanceof CheckpointError &&
+    /step-00000004: the run trained with precision bf16 and this resume asks for fp32; resume with precision bf16 \(--precision bf16\) or start a new run directory/.test(err.message));
+  assert.equal(resumeTiny(interrupted, { precision: 'bf16' }).resumedFrom, 4);
+  assert.deepEqual(trainLosses(interrupted), trainLosses(straight));
+  const fp32 = partialRun();
+  assert.throws(() => resumeTiny(fp32, { precision: 'bf16' }), /the run trained with precision fp32 and this resume asks for bf16/);
+  assert.throws(() => resumeTiny(join(base, 'bad'), { precision: 'fp16' as 'bf16' }), /training config: precision must be one of fp32, bf16, got "fp16"/);
+});

@@ -5,7 +5,9 @@
  * schedule, gradient accumulation, clipping, a moving average of the weights, periodic validation with
  * best-checkpoint selection, a progress bar, metrics.jsonl, and checkpoints from which a killed run resumes
  * exactly — same parameters, optimizer moments, schedule position, RNG and data position — so its loss curve
- * continues as if it had never stopped.
+ * continues as if it had never stopped. With `precision: 'bf16'` it trains in mixed precision: the forward and
+ * backward of every step run their matmuls on bf16-rounded operands (src/tensor/precision.ts) while the master
+ * weights, gradients and optimizer state stay fp32.
  */
 import { existsSync } from 'node:fs';
 import { CheckpointError } from '../formats/errors.js';
@@ -18,7 +20,9 @@ import type { Optimizer, ParamGroup } from '../nn/optim/optimizer.js';
 import { constantSchedule, cosineSchedule, linearSchedule } from '../nn/optim/schedule.js';
 import type { LrSchedule } from '../nn/optim/schedule.js';
 import { SGD } from '../nn/optim/sgd.js';
+import type { MatmulPrecision } from '../tensor/backend.js';
 import { noGrad, valueAndGrad } from '../tensor/autograd.js';
+import { isMatmulPrecision, MATMUL_PRECISIONS, withMatmulPrecision } from '../tensor/precision.js';
 import { scale } from '../tensor/ops/elementwise.js';
 import { ProgressBar } from '../report/progress.js';
 import { writeJsonAtomic } from '../util/fs.js';
@@ -62,6 +66,13 @@ export interface TrainerConfig {
    * checkpoint and the final model use the averaged weights (see nn/optim/average.ts).
    */
   readonly averageDecay?: number;
+  /**
+   * The matmul precision of training steps (default 'fp32'). 'bf16': the forward and backward matmuls, the fused LM head's
+   * included, round their operands to bf16 and sum in fp32 (AVX-512 BF16 or AMX where the CPU has them); weights,
+   * gradients and AdamW stay fp32, as do norms, softmax, attention and the loss's log-sum-exp. Validation and the
+   * saved weights are fp32. A run resumes only at the precision it started with.
+   */
+  readonly precision?: MatmulPrecision;
 }
 
 export const defaultTrainerConfig: TrainerConfig = {
@@ -148,6 +159,7 @@ function checkConfig(c: TrainerConfig): void {
   const decay = c.averageDecay ?? 0;
   if (!(decay >= 0 && decay < 1)) throw new Error(`training config: averageDecay must be in [0, 1) (0: no weight averaging), got ${decay}`);
   if (c.maxSteps !== undefined && !(Number.isInteger(c.maxSteps) && c.maxSteps >= 0)) throw new Error(`training config: maxSteps must be a non-negative integer, got ${c.maxSteps}`);
+  if (c.precision !== undefined && !isMatmulPrecision(c.precision)) throw new Error(`training config: precision must be one of ${MATMUL_PRECISIONS.join(', ')}, got ${JSON.stringify(c.precision)}`);
 }
 
 export class Trainer<Batch> {
@@ -156,6 +168,7 @@ export class Trainer<Batch> {
   readonly config: TrainerConfig;
   /** Optimizer steps of the whole run (the schedule's length). */
   readonly totalSteps: number;
+  readonly precision: MatmulPrecision;
   private readonly params: [string, Parameter][];
   private readonly optimizer: Optimizer;
   private readonly average: ParameterAverage | null;
@@ -166,6 +179,7 @@ export class Trainer<Batch> {
     this.model = model;
     this.objective = objective;
     this.config = config;
+    this.precision = config.precision ?? 'fp32';
     if (config.dropout > 0) {
       if (model.setDropout === undefined) throw new Error('Trainer: dropout > 0 needs a model with its own dropout (setDropout)');
       model.setDropout(config.dropout, config.seed);
@@ -188,7 +202,8 @@ export class Trainer<Batch> {
 
   /**
    * One optimizer step over `micro` (at most gradAccumulation micro-batches): each loss scaled by its share of the
-   * weight, gradients accumulated, clipped, applied, cleared; the weight average follows.
+   * weight, gradients accumulated, clipped, applied, cleared; the weight average follows. Forward and backward run at
+   * the trainer's precision.
    */
   step(micro: readonly Batch[]): StepResult {
     const { objective } = this;
@@ -202,16 +217,18 @@ export class Trainer<Batch> {
     // Null prototype: any metric name an objective picks stays a plain key.
     const metrics: Record<string, number> = Object.create(null) as Record<string, number>;
     this.model.train?.(true);
-    for (const b of micro) {
-      const w = objective.weight(b);
-      if (w === 0 || weight === 0) continue;
-      const share = w / weight;
-      loss += valueAndGrad(() => {
-        const out = objective.loss(b);
-        for (const [name, value] of Object.entries(out.metrics)) metrics[name] = (metrics[name] ?? 0) + share * value;
-        return scale(out.loss, share);
-      });
-    }
+    withMatmulPrecision(this.precision, () => {
+      for (const b of micro) {
+        const w = objective.weight(b);
+        if (w === 0 || weight === 0) continue;
+        const share = w / weight;
+        loss += valueAndGrad(() => {
+          const out = objective.loss(b);
+          for (const [name, value] of Object.entries(out.metrics)) metrics[name] = (metrics[name] ?? 0) + share * value;
+          return scale(out.loss, share);
+        });
+      }
+    });
     const gradNorm = this.config.maxGradNorm > 0 ? clipGradNorm(this.params.map(([, p]) => p), this.config.maxGradNorm) : NaN;
     const lr = this.optimizer.lr;
     this.optimizer.step();
@@ -242,12 +259,16 @@ export class Trainer<Batch> {
   private *trainingSteps(o: TrainOptions): Stepwise<TrainResult> {
     const { model, objective, config, params, optimizer, average } = this;
     const { run } = o;
-    let state: LoopState = { step: 0, epoch: 0, batchInEpoch: 0, rng: model.dropoutRng?.state() ?? null, best: null, lastLoss: NaN };
+    const { precision } = this;
+    let state: LoopState = { step: 0, epoch: 0, batchInEpoch: 0, rng: model.dropoutRng?.state() ?? null, best: null, lastLoss: NaN, precision };
     const latest = run.latestCheckpoint();
     let resumedFrom: number | undefined;
     if (latest !== undefined) {
       state = restoreCheckpoint(latest.dir, params, optimizer, average);
       if (state.step !== latest.step) throw new CheckpointError(`${latest.dir}: trainer.json says step ${state.step}, the checkpoint's name says ${latest.step}; the checkpoint is damaged: delete it to resume from the previous one`);
+      if (state.precision !== precision) {
+        throw new CheckpointError(`${latest.dir}: the run trained with precision ${state.precision} and this resume asks for ${precision}; resume with precision ${state.precision} (--precision ${state.precision}) or start a new run directory`);
+      }
       if (state.objective !== undefined) {
         if (objective.loadState === undefined) throw new CheckpointError(`${latest.dir}: the checkpoint holds objective state, which this objective does not take; it was written by another objective`);
         objective.loadState(state.objective, latest.dir);
@@ -269,7 +290,7 @@ export class Trainer<Batch> {
 
     const saveCheckpoint = (epoch: number, batchInEpoch: number): void => {
       const loop: LoopState = {
-        step, epoch, batchInEpoch, rng: model.dropoutRng?.state() ?? null, best, lastLoss,
+        step, epoch, batchInEpoch, rng: model.dropoutRng?.state() ?? null, best, lastLoss, precision,
         ...(objective.state === undefined ? {} : { objective: objective.state() }),
       };
       run.saveCheckpoint(step, (dir) => writeCheckpoint(dir, params, optimizer, loop, average));

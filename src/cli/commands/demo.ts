@@ -1,4 +1,5 @@
 import { nextCommands, retrievalTable, runDemo } from '../../demo/demo.js';
+import type { MatmulPrecision } from '../../tensor/backend.js';
 import { type CliCommand, commandFlags } from '../args.js';
 
 const summary = 'Run ToolGen end to end on the built-in catalog: train from scratch, evaluate against BM25 and a dense retriever, answer requests, write a report.';
@@ -6,6 +7,7 @@ const flags = {
   out: { kind: 'string', help: 'output directory (model, runs, report.json, report.html)', default: './toolken-demo' },
   seed: { kind: 'int', help: 'seed for data, tokenizer and model (the run is deterministic for a seed)', default: 0 },
   quick: { kind: 'boolean', help: 'a much shorter run with a tiny model (a smoke test, not for the numbers)' },
+  precision: { kind: 'string', choices: ['fp32', 'bf16'], default: 'fp32', help: 'matmul precision of the training stages (bf16: mixed precision, fp32 weights)' },
 } as const;
 
 export const command: CliCommand = {
@@ -13,7 +15,7 @@ export const command: CliCommand = {
   async run(argv) {
     const f = commandFlags(argv, 'demo', summary, flags);
     if (f === null) return 0;
-    const { outDir, report, example } = await runDemo({ out: f.out, seed: f.seed, quick: f.quick });
+    const { outDir, report, example } = await runDemo({ out: f.out, seed: f.seed, quick: f.quick, precision: f.precision as MatmulPrecision });
     // Results go to stdout (progress went to stderr): the retrieval table, the report, and what to try next.
     process.stdout.write(`${retrievalTable(report)}\n\nreport: ${outDir}/report.html\n\nTry next:\n${nextCommands(outDir, example).map((c) => `  ${c}`).join('\n')}\n`);
     return 0;

@@ -52,7 +52,19 @@ test('train sft: skips and lists the examples the checker rejects, writes the sp
 
   const resumed = await sft(...common, '--out', out, '--max-steps', '2', '--resume');
   assert.equal(resumed.code, 0, resumed.stderr);
-  await rejectsWith(sft(...common, '--out', out, '--max-steps', '3', '--resume', '--lora-rank', '4'), /started with different options/);
+  await rejectsWith(sft(...common, '--out', out, '--max-steps', '3', '--resume', '--lora-rank', '4'), /started with different options \(adapter\.lora\.rank: 2 then, 4 now; adapter\.lora\.alpha: 4 then, 8 now; sft\.maxSteps: 2 then, 3 now\)/);
+  await rejectsWith(sft(...common, '--out', out, '--max-steps', '2', '--resume', '--precision', 'bf16'), /started with different options \(sft\.precision: "fp32" then, "bf16" now\)/);
+});
+
+test('train sft --precision bf16: trains in mixed precision and records it in the run\'s config; other values are usage errors', async () => {
+  const out = join(dir, 'bf16');
+  await settle();
+  const result = await sft(...common, '--out', out, '--max-steps', '1', '--precision', 'bf16');
+  assert.equal(result.code, 0, result.stderr);
+  const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { sft: { precision: string } };
+  assert.equal(config.sft.precision, 'bf16');
+  await rejectsWith(sft(...common, '--out', join(dir, 'fp16'), '--precision', 'fp16'), /^--precision must be one of fp32, bf16, got 'fp16'/);
+  assert.match((await sft('--help')).stdout, /--precision <fp32\|bf16>/);
 });
 
 test('train sft: --reject-invalid refuses bad data, naming the file and line; bad flags and formats are explained', async () => {

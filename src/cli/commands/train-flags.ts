@@ -3,6 +3,7 @@
  * regularisation, validation, checkpoints, resume — declared once with their validation and their translation into
  * the trainer's SftConfig, and the run directory each such command opens.
  */
+import type { MatmulPrecision } from '../../tensor/backend.js';
 import { defaultSftConfig, type SftConfig } from '../../train/objectives/sft.js';
 import { RunDirectory } from '../../train/run-dir.js';
 import { CliError, type ParsedFlags } from '../args.js';
@@ -26,6 +27,10 @@ export const TRAINER_FLAGS = {
   evalEvery: { kind: 'int', default: 0, help: 'validate every N steps (0: at the end only)' },
   checkpointEvery: { kind: 'int', default: 100, help: 'checkpoint every N steps (0: never; a killed run resumes from the last one)' },
   maxSteps: { kind: 'int', help: 'stop after N optimizer steps (smoke runs)' },
+  precision: {
+    kind: 'string', choices: ['fp32', 'bf16'], default: 'fp32',
+    help: 'matmul precision of training: bf16 multiplies bf16-rounded operands (AVX-512 BF16 or AMX where the CPU has them), keeping fp32 weights and AdamW',
+  },
   resume: { kind: 'boolean', help: 'continue the run in --out from its last checkpoint' },
 } as const;
 
@@ -73,6 +78,7 @@ export function sftConfigFromFlags(f: TrainerFlags): SftConfig {
     seed: f.seed,
     evalEvery: f.evalEvery,
     checkpointEvery: f.checkpointEvery,
+    precision: f.precision as MatmulPrecision,
     ...(f.maxSteps !== undefined ? { maxSteps: f.maxSteps } : {}),
   };
 }
@@ -84,10 +90,23 @@ export function sftConfigFromFlags(f: TrainerFlags): SftConfig {
  */
 export function openRunDirectory<Config>(out: string, resume: boolean, config: Config): RunDirectory {
   const run = userInput(`--out ${out}`, () => RunDirectory.open(out, { resume }));
-  const previous = run.readConfig<Config>();
-  if (previous !== undefined && JSON.stringify(previous) !== JSON.stringify(config)) {
-    throw new CliError(`--resume: ${run.path} was started with different options; give the same flags or a new --out`);
+  const previous = run.readConfig<unknown>();
+  const changed = previous === undefined ? [] : configChanges(previous, JSON.parse(JSON.stringify(config)) as unknown);
+  if (changed.length > 0) {
+    const shown = changed.slice(0, 5).join('; ') + (changed.length > 5 ? `; and ${changed.length - 5} more` : '');
+    throw new CliError(`--resume: ${run.path} was started with different options (${shown}); give the same flags or a new --out`);
   }
   run.writeConfig(config);
   return run;
+}
+
+/** Where two JSON configs differ: each setting's dotted path with its value then and now. */
+function configChanges(then: unknown, now: unknown, path = ''): string[] {
+  const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (isRecord(then) && isRecord(now)) {
+    const at = (o: Record<string, unknown>, key: string): unknown => (Object.hasOwn(o, key) ? o[key] : undefined);
+    return [...new Set([...Object.keys(then), ...Object.keys(now)])].flatMap((key) => configChanges(at(then, key), at(now, key), path === '' ? key : `${path}.${key}`));
+  }
+  const [before, after] = [JSON.stringify(then), JSON.stringify(now)];
+  return before === after ? [] : [`${path === '' ? 'the config' : path}: ${before ?? 'unset'} then, ${after ?? 'unset'} now`];
 }

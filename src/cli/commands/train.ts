@@ -2,6 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readToolBenchAnswer, type ToolBenchTrajectory } from '../../methods/toolgen/examples.js';
 import type { RetrievalQuery } from '../../data/types.js';
+import type { MatmulPrecision } from '../../tensor/backend.js';
 import { INDEX_SCHEMES, type IndexScheme } from '../../indexing/schemes.js';
 import type { GenerativeModel } from '../../retrieval/generative.js';
 import { teacherDistributions, type ToolDistributions } from '../../methods/toolgen/distill.js';
@@ -79,10 +80,11 @@ async function trainWithRecipe(f: ToolGenFlags): Promise<number> {
   const tools = readCatalogFlag(f.catalog);
   const train = readQueriesFlag('--data', f.data, tools);
   const minutes = f.minutes ?? recipe.minutes;
-  openRunDirectory(f.out, false, { recipe: recipeName, settings: recipe, minutes, catalog: resolve(f.catalog), data: resolve(f.data) });
+  const precision = f.precision as MatmulPrecision;
+  openRunDirectory(f.out, false, { recipe: recipeName, settings: recipe, minutes, precision, catalog: resolve(f.catalog), data: resolve(f.data) });
   const log = (line: string): void => void process.stderr.write(`[${recipeName}] ${line}\n`);
   log(`${tools.length} tools, ${train.length} training queries; ${recipe.distillation ? `${recipe.distillation.teachers} teachers, then the student` : 'one model'}; budget ${minutes} min`);
-  const result = await trainRecipe({ recipe, tools, train, dir: f.out, minutes, log });
+  const result = await trainRecipe({ recipe, tools, train, dir: f.out, minutes, precision, log });
   const final = join(f.out, RECIPE_FINAL_DIR);
   process.stderr.write(
     `${recipeName}: ${result.summary.memorizationSteps} memorization + ${result.summary.retrievalSteps} retrieval steps` +

@@ -10,6 +10,7 @@ import type { RetrievalQuery } from '../../data/types.js';
 import { formatDuration } from '../../report/progress.js';
 import type { Tool } from '../../tools/types.js';
 import { epochOrder, makeBatches, type TrainBatch } from '../../train/batches.js';
+import type { MatmulPrecision } from '../../tensor/backend.js';
 import { defaultSftConfig, type SftConfig } from '../../train/objectives/sft.js';
 import { RunDirectory } from '../../train/run-dir.js';
 import { defaultScratchOptions, type ScratchModelOptions } from '../../train/scratch.js';
@@ -106,6 +107,8 @@ export interface RecipeOptions {
   readonly dir: string;
   /** Overall budget; default the recipe's. */
   readonly minutes?: number;
+  /** Matmul precision of every training stage (TrainerConfig.precision); default 'fp32'. */
+  readonly precision?: MatmulPrecision;
   readonly log?: (line: string) => void;
 }
 
@@ -164,7 +167,7 @@ async function trainOneModel(r: RecipeOptions, o: OneModel, log: (line: string) 
   const smoothing = recipe.labelSmoothing === 0 ? {} : { labelSmoothing: recipe.labelSmoothing, smoothingClasses: toolTokenRange(tg) };
   const sft: SftConfig = {
     ...defaultSftConfig, seed: o.seed, batchSize: 32, lr: recipe.lr, weightDecay: recipe.weightDecay, dropout: recipe.dropout, warmup: 0.02,
-    maxLength: recipe.model.maxPositions - 8, groupByLength: true, padId: tg.tokenizer.eosId ?? 0,
+    maxLength: recipe.model.maxPositions - 8, groupByLength: true, padId: tg.tokenizer.eosId ?? 0, precision: r.precision ?? 'fp32',
   };
   const memorization = await trainToolGenStage({
     stage: 'memorization', tg, tools, valFraction: 0, sft: { ...sft, ...smoothing, epochs: recipe.memorizationEpochs },

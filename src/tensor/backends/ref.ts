@@ -9,7 +9,7 @@
  * - `attentionBackward`, `embeddingBackward` and `linearCrossEntropyBackward` always add into their outputs.
  * - `linearCrossEntropy` writes lse 0 (and, when asked for, row loss 0) for rows that carry no loss.
  */
-import { bf16Rounded } from '../bf16.js';
+import { bf16Rounded, roundToBf16 } from '../bf16.js';
 import { dequantize, quantizedByteLength } from '../quant.js';
 import { uninitializedFloats } from './host-memory.js';
 import type {
@@ -512,8 +512,9 @@ export const refBackend: Backend = {
 
   // hidden (rows, dim), weight (vocab, dim), targets (rows) -> summed loss; lse (rows)
   linearCrossEntropy(hidden, weight, targets, lse, p: LinearCrossEntropyParams) {
-    const H = host(hidden);
-    const W = host(weight);
+    const bf16 = p.precision === 'bf16';
+    const H = bf16 ? bf16Rounded(host(hidden)) : host(hidden);
+    const W = bf16 ? bf16Rounded(host(weight)) : host(weight);
     const L = host(lse);
     const R = p.rowLosses === undefined ? null : host(p.rowLosses);
     const { rows, dim, vocab, ignoreIndex, rowWeights } = p;
@@ -551,9 +552,11 @@ export const refBackend: Backend = {
     return { loss, weightTotal };
   },
   // dlogits_rv = scale w_r s_r (softmax_rv - (1 - e) [v = target_r] - e [v in S] q_rv);  dHidden_r += dlogits_r W;  dWeight_v += dlogits_.v hidden
+  // bf16: hidden, weight and each logit gradient rounded to bf16, as the native GEMMs round their operands.
   linearCrossEntropyBackward(hidden, weight, targets, lse, scale, dHidden, dWeight, p: LinearCrossEntropyParams) {
-    const H = host(hidden);
-    const W = host(weight);
+    const bf16 = p.precision === 'bf16';
+    const H = bf16 ? bf16Rounded(host(hidden)) : host(hidden);
+    const W = bf16 ? bf16Rounded(host(weight)) : host(weight);
     const L = host(lse);
     const DH = dHidden === null ? null : host(dHidden);
     const DW = dWeight === null ? null : host(dWeight);
@@ -568,7 +571,8 @@ export const refBackend: Backend = {
       for (let v = 0; v < vocab; v++) {
         let s = 0;
         for (let c = 0; c < dim; c++) s += H[r * dim + c]! * W[v * dim + c]!;
-        const g = scale * w * (Math.exp(s - L[r]!) - (v === target ? 1 - smoothing : 0) - (v >= start && v < end ? smoothing * share(r, v) : 0));
+        const exact = scale * w * (Math.exp(s - L[r]!) - (v === target ? 1 - smoothing : 0) - (v >= start && v < end ? smoothing * share(r, v) : 0));
+        const g = bf16 ? roundToBf16(exact) : exact;
         for (let c = 0; c < dim; c++) {
           if (DH !== null) DH[r * dim + c] = DH[r * dim + c]! + g * W[v * dim + c]!;
           if (DW !== null) DW[v * dim + c] = DW[v * dim + c]! + g * H[r * dim + c]!;

@@ -5,11 +5,14 @@
  *
  * linearTargetLogProbs is the same kernel read per row: log softmax(hidden W^T)[target] for each row, the
  * per-token log-probabilities DPO and RL objectives sum per sequence, again without a rows x vocab matrix.
+ *
+ * Both run their GEMMs at the scope's matmul precision (src/tensor/precision.ts), forward and backward alike.
  */
 import { isGradEnabled, record } from '../autograd.js';
 import type { ClassRange, LinearCrossEntropyParams } from '../backend.js';
 import type { Ids, Tensor } from '../tensor.js';
 import { empty, formatShape } from '../tensor.js';
+import { matmulPrecision } from '../precision.js';
 import { lossRows } from './crossEntropy.js';
 import { leadingRows } from './common.js';
 
@@ -83,7 +86,7 @@ export function linearCrossEntropy(
   const out = empty([]);
   const be = out.backend;
   const p: LinearCrossEntropyParams = {
-    rows, dim, vocab, ignoreIndex, chunk,
+    rows, dim, vocab, ignoreIndex, chunk, precision: matmulPrecision(),
     ...(options.weights === undefined ? {} : { rowWeights: options.weights }),
     ...(keptLogits === null ? {} : { keptLogits: keptLogits.storage }),
     ...(labelSmoothing === 0 ? {} : { labelSmoothing }),
@@ -129,7 +132,9 @@ export function linearTargetLogProbs(
   const lse = empty([rows]);
   const out = empty([rows]);
   const be = out.backend;
-  const p: LinearCrossEntropyParams = { rows, dim, vocab, ignoreIndex, chunk, ...(keptLogits === null ? {} : { keptLogits: keptLogits.storage }) };
+  const p: LinearCrossEntropyParams = {
+    rows, dim, vocab, ignoreIndex, chunk, precision: matmulPrecision(), ...(keptLogits === null ? {} : { keptLogits: keptLogits.storage }),
+  };
   // The kernel's per-row losses are -log p(target); negated in place they are the log-probabilities.
   be.linearCrossEntropy(hidden.storage, weight.storage, targetData, lse.storage, { ...p, rowLosses: out.storage });
   be.unary('neg', out.storage, out.storage, rows);

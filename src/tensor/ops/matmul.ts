@@ -2,9 +2,13 @@
  * Batched matrix multiply. a is (...batch, m, k) (stored (...batch, k, m) when transA), b is (...batch, k, n)
  * (stored (...batch, n, k) when transB, the layout of a Linear weight). Either operand may be 2-D and is then
  * broadcast over the other's batch dimensions. Result: (...batch, m, n).
+ *
+ * The precision is the scope's (src/tensor/precision.ts) unless the options name one; the forward and both backward
+ * GEMMs run at it.
  */
-import type { MatmulParams } from '../backend.js';
+import type { MatmulParams, MatmulPrecision } from '../backend.js';
 import { record } from '../autograd.js';
+import { matmulPrecision } from '../precision.js';
 import type { Tensor } from '../tensor.js';
 import { empty, formatShape, shapeSize } from '../tensor.js';
 import { requireRank, sameShape } from './common.js';
@@ -12,11 +16,15 @@ import { requireRank, sameShape } from './common.js';
 export interface MatmulOptions {
   readonly transA?: boolean;
   readonly transB?: boolean;
+  /** Overrides the scope's precision: 'fp32' for a matmul that is a reduction (a sum through a 0/1 matrix), whose
+   * result must not lose bits under bf16 training. */
+  readonly precision?: MatmulPrecision;
 }
 
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
   const transA = options.transA ?? false;
   const transB = options.transB ?? false;
+  const precision = options.precision ?? matmulPrecision();
   requireRank('matmul', 'a', a, 2);
   requireRank('matmul', 'b', b, 2);
   const [aRows, aCols] = a.shape.slice(-2) as [number, number];
@@ -47,7 +55,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const strideB = broadcastB ? 0 : k * n;
 
   const out = empty([...batchShape, m, n]);
-  out.backend.matmul(a.storage, b.storage, out.storage, { batch, m, n, k, transA, transB, strideA, strideB });
+  out.backend.matmul(a.storage, b.storage, out.storage, { batch, m, n, k, transA, transB, strideA, strideB, precision });
 
   record(out, 'matmul', [a, b], (dy, grads) => {
     const be = dy.backend;
@@ -57,8 +65,8 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     if (dA !== null) {
       // !transA: dA (m,k) = dy (m,n) @ op(B)^T;  transA: dA (k,m) = op(B) (k,n) @ dy^T
       const p: MatmulParams = transA
-        ? { batch, m: k, n: m, k: n, transA: transB, transB: true, strideA: strideB, strideB: strideDy }
-        : { batch, m, n: k, k: n, transA: false, transB: !transB, strideA: strideDy, strideB };
+        ? { batch, m: k, n: m, k: n, transA: transB, transB: true, strideA: strideB, strideB: strideDy, precision }
+        : { batch, m, n: k, k: n, transA: false, transB: !transB, strideA: strideDy, strideB, precision };
       if (broadcastA) {
         const perBatch = empty([batch, a.size]);
         be.matmul(transA ? b.storage : dy.storage, transA ? dy.storage : b.storage, perBatch.storage, p);
@@ -72,13 +80,13 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
       if (broadcastB && !transA) {
         // A and dy are contiguous (batch*m, k) and (batch*m, n): the sum over the batch is one matmul.
         const rows = batch * m;
-        if (transB) be.matmul(dy.storage, a.storage, dB.storage, { batch: 1, m: n, n: k, k: rows, transA: true, transB: false, accumulate: true });
-        else be.matmul(a.storage, dy.storage, dB.storage, { batch: 1, m: k, n, k: rows, transA: true, transB: false, accumulate: true });
+        if (transB) be.matmul(dy.storage, a.storage, dB.storage, { batch: 1, m: n, n: k, k: rows, transA: true, transB: false, accumulate: true, precision });
+        else be.matmul(a.storage, dy.storage, dB.storage, { batch: 1, m: k, n, k: rows, transA: true, transB: false, accumulate: true, precision });
         return;
       }
       const p: MatmulParams = transB
-        ? { batch, m: n, n: k, k: m, transA: true, transB: transA, strideA: strideDy, strideB: strideA }
-        : { batch, m: k, n, k: m, transA: !transA, transB: false, strideA, strideB: strideDy };
+        ? { batch, m: n, n: k, k: m, transA: true, transB: transA, strideA: strideDy, strideB: strideA, precision }
+        : { batch, m: k, n, k: m, transA: !transA, transB: false, strideA, strideB: strideDy, precision };
       const left = transB ? dy.storage : a.storage;
       const right = transB ? a.storage : dy.storage;
       if (broadcastB) {

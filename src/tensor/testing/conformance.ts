@@ -461,6 +461,24 @@ function buildCases(): KernelCase[] {
     });
   }
 
+  // bf16 GEMMs inside the fused head, with the logits recomputed in the backward and kept from the forward.
+  for (const kept of [false, true]) {
+    cases.push({
+      kernel: 'linearCrossEntropy',
+      label: `bf16, rows 9, dim 24, vocab 101, chunk 16, ${kept ? 'kept logits' : 'recomputed logits'}, forward and backward`,
+      tolerance: fused,
+      run(b, rng) {
+        const { rowsLce, dimLce, vocab, targets, hidden, weight, lse } = lmHeadInputs(b, rng, 3);
+        const p = { rows: rowsLce, dim: dimLce, vocab, ignoreIndex: -100, chunk: 16, precision: 'bf16', ...(kept ? { keptLogits: b.alloc(rowsLce * vocab) } : {}) } as const;
+        const { loss, weightTotal } = b.linearCrossEntropy(hidden, weight, targets, lse, p);
+        const dHidden = b.upload(randomArray(rng, rowsLce * dimLce));
+        const dWeight = b.upload(randomArray(rng, vocab * dimLce));
+        b.linearCrossEntropyBackward(hidden, weight, targets, lse, 1 / weightTotal, dHidden, dWeight, p);
+        return { loss, weightTotal, lse: take(b, lse), dHidden: take(b, dHidden), dWeight: take(b, dWeight) };
+      },
+    });
+  }
+
   cases.push({
     kernel: 'linearCrossEntropy',
     label: 'rows 9, dim 24, vocab 101, chunk 16, per-row losses out and per-row upstream gradients in',
