@@ -40,9 +40,13 @@ export const defaultScratchOptions: ScratchModelOptions = {
   vocabSize: 2048, dim: 192, layers: 4, heads: 6, kvHeads: 2, hiddenDim: 512, maxPositions: 512, seed: 0,
 };
 
-/** A BPE tokenizer for `texts` whose end of turn (`<|im_end|>`) is the end-of-sequence token, with ChatML. */
-export function trainScratchTokenizer(texts: Iterable<string>, vocabSize: number): Tokenizer {
+/**
+ * A BPE tokenizer for `texts` whose end of turn (`<|im_end|>`) is the end-of-sequence token, with ChatML.
+ * `pretokenizer` names the split pattern (default GPT-2's; 'qwen2' splits every digit).
+ */
+export function trainScratchTokenizer(texts: Iterable<string>, vocabSize: number, pretokenizer = 'gpt2'): Tokenizer {
   return trainByteLevelBpe(texts, {
+    pretokenizer,
     vocabSize,
     specialTokens: CHATML_SPECIAL_TOKENS,
     eosToken: '<|im_end|>',
