@@ -3,8 +3,9 @@
  * frozen base model that this bench pretrains from scratch (there is no pretrained math model here).
  *
  * 1. Base: a byte-level BPE tokenizer that keeps every digit its own token (numbers are copied digit by digit)
- *    and a small Llama trained from scratch on the training text available — the FuncQA training texts (repeated:
- *    they are few) both with their calls removed and written out under the tool template's header, GSM8K train
+ *    and a small Llama trained from scratch on the training text available — the FuncQA training texts (repeated,
+ *    they are few, each copy after the first with fresh numbers as GSM8K-XL enlarges GSM8K's, so that operands
+ *    must be copied, not remembered) both with their calls removed and written out under the tool template's header, GSM8K train
  *    solutions (the GSM8K-XL training texts) in the same two forms, KAMEL training texts and every template — then
  *    frozen. No test question is in it. Cached in runs/toolkengpt-bench/base-<mode>/ between runs.
  * 2. Per dataset (FuncQA one-hop and multi-hop share the FuncQA head): a head over cached hidden states, the
@@ -16,7 +17,7 @@
  * runs/toolkengpt-bench/<mode>/report.html. `--quick` uses a smaller base, fewer steps and at most 20 test
  * questions per dataset, to prove the pipeline end to end in a few minutes. `--steps N`, `--questions N` and
  * `--max-texts N` shorten a plan (a changed pretraining plan trains and caches a new base); `--datasets a,b` runs
- * only some of funcqa-oh, funcqa-mh, gsm8k-xl, kamel.
+ * only some of funcqa-oh, funcqa-mh, gsm8k-xl, kamel; `--base DIR` uses a saved model as the base (no pretraining).
  *
  * Beside the required metrics, each method gets calls-per-question, call-precision, call-recall,
  * wrong-calls-per-question and seconds, and on the math datasets the stage diagnostics of diagnostics.ts
@@ -38,8 +39,8 @@ import { Trainer } from '../src/train/trainer.js';
 import { writeFileAtomic } from '../src/util/fs.js';
 import { seededRandom, shuffled } from '../src/util/random.js';
 import {
-  diagnoseMath, evaluateKamel, evaluateMath, FUNCQA_DOCS, FUNCQA_TOOLS, GSM8K_XL_TOOLS, gsm8kTextsWithCalls, loadFuncqaTextsWithCalls, loadKamelBenchmark,
-  loadMathBenchmark, mathTrainingTexts, METHODS, naiveTrainingSeconds, trainToolken, writeToolkenReport, type InferenceSettings, type MathQuestion,
+  diagnoseMath, evaluateKamel, evaluateMath, FUNCQA_DOCS, funcqaTextWithCalls, funcqaTrainingText, GSM8K_XL_TOOLS, gsm8kTextsWithCalls, loadFuncqaRecords,
+  loadKamelBenchmark, loadMathBenchmark, resampleFuncqaRecord, mathTrainingTexts, METHODS, naiveTrainingSeconds, trainToolken, writeToolkenReport, type InferenceSettings, type MathQuestion,
   type MethodResult, type ToolkenSystem, type TrainedToolken,
 } from '../src/methods/toolkengpt/index.js';
 import { cpuParams, writeResults, type BenchRecord } from './lib.js';
@@ -58,7 +59,7 @@ interface PretrainPlan {
   readonly batch: number;
   readonly steps: number;
   readonly lr: number;
-  /** Copies of the FuncQA training texts, in each of the two forms (they are 650 short texts). */
+  /** Copies of the FuncQA training texts, in each of the two forms (650 short texts; every copy after the first with fresh numbers). */
   readonly funcqaRepeats: number;
   /** GSM8K train solutions taken, in each of the two forms. */
   readonly gsm8kPretrainTexts: number;
@@ -86,8 +87,10 @@ const PLANS: Record<'quick' | 'full', Plan> = {
   },
   full: {
     pretrain: {
-      model: { vocabSize: 2048, dim: 192, layers: 4, heads: 6, kvHeads: 2, hiddenDim: 512, maxPositions: 512, seed: 0, projectionStd: 0.072 },
-      batch: 8, steps: 1500, lr: 2e-3, funcqaRepeats: 10, gsm8kPretrainTexts: 3000, kamelPretrainTexts: 3000, templateRepeats: 10,
+      // 600 steps of 8 x 384 tokens (1.8M tokens, two passes over the corpus), sized for a 2-core machine shared by
+      // several people: a wider or longer-trained base did not fit the 20 minutes there.
+      model: { vocabSize: 1536, dim: 128, layers: 4, heads: 4, kvHeads: 2, hiddenDim: 384, maxPositions: 384, seed: 0, projectionStd: 0.088 },
+      batch: 8, steps: 600, lr: 3e-3, funcqaRepeats: 12, gsm8kPretrainTexts: 600, kamelPretrainTexts: 600, templateRepeats: 3,
     },
     questions: Infinity, headEpochs: 10, gsm8kTexts: 2500, kamelRelations: 234, kamelTexts: 2000, kamelHeadEpochs: 5,
   },
@@ -135,14 +138,16 @@ const repeat = <T>(items: readonly T[], times: number): T[] => Array.from({ leng
  * training texts, and the templates' demonstrations.
  */
 function pretrainingTexts(): string[] {
-  const funcqaDir = join(data, 'funcqa');
-  const withCalls = loadFuncqaTextsWithCalls(funcqaDir);
-  // The header names the first FuncQA tool the text calls (each training file calls its own operation).
-  const headed = withCalls.map((text) => {
-    const tool = FUNCQA_TOOLS.find((t) => text.includes(`${t}(`));
-    return tool === undefined ? text : toolHeader(tool) + text;
-  });
-  const funcqa = [...mathTrainingTexts('funcqa-oh', data, gsm8kTrain).map((t) => t.text), ...headed];
+  const records = loadFuncqaRecords(join(data, 'funcqa'));
+  const random = seededRandom(3);
+  const funcqa: string[] = [];
+  for (let copy = 0; copy < pretrainPlan.funcqaRepeats; copy++) {
+    for (const original of records) {
+      // The first copy as released, every other copy with fresh numbers (where the answer allows it).
+      const r = copy === 0 ? original : (resampleFuncqaRecord(original, random) ?? original);
+      funcqa.push(funcqaTrainingText(r).text, toolHeader(r.tool) + funcqaTextWithCalls(r));
+    }
+  }
   const gsmPlain = mathTrainingTexts('gsm8k-xl', data, gsm8kTrain).map((t) => t.text).slice(0, pretrainPlan.gsm8kPretrainTexts);
   const gsmCalls = gsm8kTextsWithCalls(gsm8kTrain).slice(0, pretrainPlan.gsm8kPretrainTexts).map((t) => GSM8K_CALLS_HEADER + t);
   const kamel = shuffled(loadKamelBenchmark(data, 234).training.map((t) => t.text), seededRandom(1)).slice(0, pretrainPlan.kamelPretrainTexts);
@@ -150,7 +155,7 @@ function pretrainingTexts(): string[] {
   for (const dir of ['funcqa/template_oh', 'funcqa/template_mh', 'gsm8k-xl/template']) {
     for (const f of readdirSync(join(data, dir))) templates.push(readFileSync(join(data, dir, f), 'utf8').replace(/\n*Q(?:uestion)?: \[QUESTION\]\n?A(?:nswer)?:\s*$/, ''));
   }
-  return [...repeat(funcqa, pretrainPlan.funcqaRepeats), ...gsmPlain, ...gsmCalls, ...kamel, ...repeat(templates, pretrainPlan.templateRepeats)];
+  return [...funcqa, ...gsmPlain, ...gsmCalls, ...kamel, ...repeat(templates, pretrainPlan.templateRepeats)];
 }
 
 /** Pretrains the base on packed sequences of the texts with the Trainer's SFT objective (every token labelled). */
@@ -174,14 +179,24 @@ function pretrain(model: DecoderModel, tokenizer: Tokenizer, texts: readonly str
   return new Trainer({ model, objective, config }).train({ run: RunDirectory.open(runPath, { resume: false, replace: true }), showProgress: true }).finalLoss;
 }
 
+/** `--base DIR`: a saved model to use as the frozen base instead of pretraining one (e.g. an earlier bench's base). */
+const givenBase = ((at) => (at === -1 ? undefined : process.argv[at + 1]))(process.argv.indexOf('--base'));
+
 async function frozenBase(): Promise<{ model: DecoderModel; tokenizer: Tokenizer; pretrainSeconds: number; cached: boolean }> {
+  if (givenBase !== undefined) {
+    const { model, tokenizer } = await loadModel(givenBase);
+    return { model, tokenizer, pretrainSeconds: 0, cached: true };
+  }
   const dir = join(root, `base-${mode}`);
   // The cache holds the plan it was trained with; a changed plan trains a new base.
   const planFile = join(dir, 'pretrain-plan.json');
   const planText = JSON.stringify(pretrainPlan);
+  // What the pretraining took, kept beside the cached base so that a cached run still reports it.
+  const timeFile = join(dir, 'pretrain-seconds.json');
   if (existsSync(join(dir, 'config.json')) && existsSync(planFile) && readFileSync(planFile, 'utf8') === planText) {
     const { model, tokenizer } = await loadModel(dir);
-    return { model, tokenizer, pretrainSeconds: 0, cached: true };
+    const seconds = existsSync(timeFile) ? Number(JSON.parse(readFileSync(timeFile, 'utf8'))) : 0;
+    return { model, tokenizer, pretrainSeconds: seconds, cached: true };
   }
   const t0 = performance.now();
   const texts = pretrainingTexts();
@@ -190,8 +205,10 @@ async function frozenBase(): Promise<{ model: DecoderModel; tokenizer: Tokenizer
   const loss = pretrain(model, tokenizer, texts, join(root, `pretrain-${mode}`));
   saveModel(model, tokenizer, dir);
   writeFileAtomic(planFile, planText);
-  process.stderr.write(`base pretrained in ${formatDuration((performance.now() - t0) / 1000)}, final loss ${loss.toFixed(3)}, saved to ${dir}\n`);
-  return { model, tokenizer, pretrainSeconds: (performance.now() - t0) / 1000, cached: false };
+  const seconds = (performance.now() - t0) / 1000;
+  writeFileAtomic(timeFile, JSON.stringify(seconds));
+  process.stderr.write(`base pretrained in ${formatDuration(seconds)}, final loss ${loss.toFixed(3)}, saved to ${dir}\n`);
+  return { model, tokenizer, pretrainSeconds: seconds, cached: false };
 }
 
 const base = await frozenBase();
@@ -203,7 +220,10 @@ const settings: InferenceSettings = { toolBias: 0, maxTokens: 96, maxCalls: 6, b
 const headOptions = { epochs: plan.headEpochs, lr: 1e-3, batchPositions: 256, validationFraction: 0.2, toolPositionsOnly: false, seed: 0 };
 const records: BenchRecord[] = [];
 const results: MethodResult[] = [];
-const params = { mode, ...cpuParams(), dim: pretrainPlan.model.dim, layers: pretrainPlan.model.layers, vocab: tokenizer.vocabSize, context: pretrainPlan.model.maxPositions, pretrainSteps: pretrainPlan.steps };
+const params = {
+  mode, ...cpuParams(), dim: model.config.dim, layers: model.config.layers, vocab: tokenizer.vocabSize, context: model.config.maxPositions,
+  ...(givenBase === undefined ? { pretrainSteps: pretrainPlan.steps } : { base: givenBase }),
+};
 const limit = <T>(items: readonly T[], n: number): T[] => items.slice(0, Math.min(items.length, n));
 
 function recordTraining(dataset: string, t: TrainedToolken): void {

@@ -123,42 +123,57 @@ export function stripWrittenCalls(answer: string, tools: readonly string[], wher
   return { text, spans };
 }
 
-/** FuncQA training texts from `training_data/<op>.jsonl` ({question, answer}), as `Q: ...\nA: ...`. */
-export function loadFuncqaTraining(funcqaDir: string, tools: readonly string[] = FUNCQA_TOOLS): ToolText[] {
-  const out: ToolText[] = [];
+/** One answer of FuncQA's `training_data/<op>.jsonl`, calls written as the release writes them. */
+export interface FuncqaRecord {
+  readonly tool: string;
+  readonly question: string;
+  /** `... 76+18=<add>(76, 18)=94<eoe>94 cups.` */
+  readonly answer: string;
+  /** File and line, for errors. */
+  readonly where: string;
+}
+
+export function loadFuncqaRecords(funcqaDir: string, tools: readonly string[] = FUNCQA_TOOLS): FuncqaRecord[] {
+  const out: FuncqaRecord[] = [];
   for (const tool of tools) {
     const file = join(funcqaDir, 'training_data', `${operationOf(tool)}.jsonl`);
     for (const { value, line } of readJsonLines(file)) {
       const where = `${file}:${line}`;
-      const prefix = `Q: ${stringField(value, 'question', where)}\nA: `;
-      const { text, spans } = stripWrittenCalls(stringField(value, 'answer', where), tools, where, prefix.length);
-      out.push({ text: prefix + text, spans });
+      out.push({ tool, question: stringField(value, 'question', where), answer: stringField(value, 'answer', where), where });
     }
   }
   return out;
 }
 
+/** A record as the head trains on it: `Q: ...\nA: ...`, calls removed, results as spans. */
+export function funcqaTrainingText(r: FuncqaRecord, tools: readonly string[] = FUNCQA_TOOLS): ToolText {
+  const prefix = `Q: ${r.question}\nA: `;
+  const { text, spans } = stripWrittenCalls(r.answer, tools, r.where, prefix.length);
+  return { text: prefix + text, spans };
+}
+
 /**
- * FuncQA training texts with their calls written out as tool mode writes them (`76+18=<add>(76, 18)=94 cups.`):
- * the `<eoe>` marker and the repeated result go. What a base model learns the call syntax and argument copying
- * from; the head itself trains on loadFuncqaTraining's texts, calls removed.
+ * A record with its calls written out as tool mode writes them (`76+18=<add>(76, 18)=94 cups.`): the `<eoe>`
+ * marker and the repeated result go. What a base model learns the call syntax and argument copying from; the head
+ * itself trains on funcqaTrainingText's form, calls removed.
  */
+export function funcqaTextWithCalls(r: FuncqaRecord, tools: readonly string[] = FUNCQA_TOOLS): string {
+  const answer = r.answer.replace(WRITTEN_CALL, (whole, op: string, args: string, result: string, at: number, all: string) => {
+    requireTool(op, tools, r.where);
+    // The release writes the result again after <eoe>; the written call already ends with it.
+    return `${op}(${args})=${all.startsWith(result, at + whole.length) ? '' : result}`;
+  });
+  return `Q: ${r.question}\nA: ${withoutStrayMarkers(answer).replace(/<eoe>/g, '')}`;
+}
+
+/** FuncQA training texts (650, `Q: ...\nA: ...`, calls removed, results as spans). */
+export function loadFuncqaTraining(funcqaDir: string, tools: readonly string[] = FUNCQA_TOOLS): ToolText[] {
+  return loadFuncqaRecords(funcqaDir, tools).map((r) => funcqaTrainingText(r, tools));
+}
+
+/** FuncQA training texts with their calls written out (funcqaTextWithCalls). */
 export function loadFuncqaTextsWithCalls(funcqaDir: string, tools: readonly string[] = FUNCQA_TOOLS): string[] {
-  const out: string[] = [];
-  for (const tool of tools) {
-    const file = join(funcqaDir, 'training_data', `${operationOf(tool)}.jsonl`);
-    for (const { value, line } of readJsonLines(file)) {
-      const where = `${file}:${line}`;
-      const answer = stringField(value, 'answer', where).replace(WRITTEN_CALL, (whole, op: string, args: string, result: string, at: number, all: string) => {
-        requireTool(op, tools, where);
-        // The release writes the result again after <eoe>; the written call already ends with it.
-        const after = at + whole.length;
-        return `${op}(${args})=${all.startsWith(result, after) ? '' : result}`;
-      });
-      out.push(`Q: ${stringField(value, 'question', where)}\nA: ${withoutStrayMarkers(answer).replace(/<eoe>/g, '')}`);
-    }
-  }
-  return out;
+  return loadFuncqaRecords(funcqaDir, tools).map((r) => funcqaTextWithCalls(r, tools));
 }
 
 /** A gold call written as `<op>(args)=result`. */
