@@ -239,7 +239,7 @@ async function pretrainedBase(): Promise<PretrainedBase> {
     const c = styledConversation(e, { style: 'fc' });
     return applyChatTemplate(HERMES_TOOL_TEMPLATE, c.messages, { ...(c.tools ? { tools: c.tools } : {}) });
   });
-  const tokenizer = trainScratchTokenizer([...documents, ...rendered], plan.model.vocabSize, HERMES_TOOL_TEMPLATE);
+  const tokenizer = trainScratchTokenizer([...documents, ...rendered], plan.model.vocabSize, { chatTemplate: HERMES_TOOL_TEMPLATE });
   const model = scratchModel(tokenizer, plan.model);
   const loss = pretrain(model, tokenizer, documents, join(root, `pretrain-${mode}-${planKey(basePlan)}`));
   saveModel(model, tokenizer, baseDir);

@@ -162,6 +162,8 @@ export {
   TemplateError,
   SpanError,
   METHODS as TOOLKENGPT_METHODS,
+  diagnoseMath as diagnoseToolkenMath,
+  type MathDiagnostics as ToolkenMathDiagnostics,
   type ToolHead,
   type Reranker,
   type ToolkenSystem,

@@ -55,6 +55,23 @@ describe('trainByteLevelBpe', () => {
     assert.deepEqual(some.encode('ab'), [256]);
   });
 
+  test("the 'qwen2' pre-tokenizer keeps every digit its own token, also after a save and load", () => {
+    const numbers = Array.from({ length: 300 }, (_, i) => `add ${100 + i} and ${i * 7} gives ${100 + 8 * i}.`);
+    const digits = trainByteLevelBpe(numbers, { vocabSize: 400, pretokenizer: 'qwen2' });
+    const ids = digits.encode(' 1234 and 56');
+    assert.deepEqual(ids.map((id) => digits.decode([id])), [' ', '1', '2', '3', '4', ' and', ' ', '5', '6']);
+    const grouped = trainByteLevelBpe(numbers, { vocabSize: 400 });
+    assert.ok(grouped.encode(' 1234').length < 5, 'the GPT-2 pattern lets digits merge');
+    const saved = join(dir, 'qwen2');
+    digits.save(saved);
+    const hf = new HfLibraryTokenizer(JSON.parse(readFileSync(join(saved, 'tokenizer.json'), 'utf8')), JSON.parse(readFileSync(join(saved, 'tokenizer_config.json'), 'utf8')));
+    assert.deepEqual(hf.encode(' 1234 and 56', { add_special_tokens: false }).ids, ids);
+  });
+
+  test('rejects an unknown pre-tokenizer', () => {
+    assert.throws(() => trainByteLevelBpe(['x'], { vocabSize: 300, pretokenizer: 'nope' }), /unknown pre-tokenizer "nope"/);
+  });
+
   test('rejects a vocabulary too small for the byte alphabet', () => {
     assert.throws(() => trainByteLevelBpe(['x'], { vocabSize: 100, specialTokens: ['<s>'] }), /vocabSize 100 is smaller than the 1 special tokens plus 256 byte symbols/);
   });

@@ -12,6 +12,11 @@ export interface BpeTrainOptions {
   bosToken?: string;
   eosToken?: string;
   chatTemplate?: string;
+  /**
+   * Pre-tokenizer split pattern, a key of PRETOKENIZE_PATTERNS (default 'gpt2'). 'qwen2' keeps every digit its
+   * own piece, so numbers are never merged and a model copies them digit by digit.
+   */
+  pretokenizer?: string;
 }
 
 /** Pair (a, b) of symbol ids as one number; ids stay below 2^21. */
@@ -72,13 +77,16 @@ class PairHeap {
 }
 
 /**
- * Trains a GPT-2 style byte-level BPE tokenizer: texts are split with the GPT-2 pre-tokenizer pattern, every
+ * Trains a GPT-2 style byte-level BPE tokenizer: texts are split with the pre-tokenizer pattern (GPT-2's by default), every
  * byte is a base symbol, and the most frequent adjacent pair (ties: lowest symbol ids) is merged until the
  * vocabulary is full. Pair counts are updated incrementally, only in the words that contain the merged pair.
  */
 export function trainByteLevelBpe(texts: Iterable<string>, options: BpeTrainOptions): ByteLevelBpeTokenizer {
   const specials = [...(options.specialTokens ?? [])];
   const minFrequency = options.minFrequency ?? 2;
+  const pretokenizer = options.pretokenizer ?? 'gpt2';
+  const pattern = PRETOKENIZE_PATTERNS[pretokenizer];
+  if (pattern === undefined) throw new Error(`unknown pre-tokenizer "${pretokenizer}" (known: ${Object.keys(PRETOKENIZE_PATTERNS).join(', ')})`);
   const base = specials.length + 256;
   if (options.vocabSize < base) throw new Error(`vocabSize ${options.vocabSize} is smaller than the ${specials.length} special tokens plus 256 byte symbols`);
   if (options.vocabSize >= PAIR_BASE) throw new Error(`vocabSize ${options.vocabSize} is too large (at most ${PAIR_BASE - 1})`);
@@ -88,7 +96,7 @@ export function trainByteLevelBpe(texts: Iterable<string>, options: BpeTrainOpti
   const wordCounts = new Map<string, number>();
   for (const text of texts) {
     for (const chunk of specialPattern ? text.split(specialPattern) : [text]) {
-      for (const word of chunk.match(PRETOKENIZE_PATTERNS['gpt2']!) ?? []) {
+      for (const word of chunk.match(pattern) ?? []) {
         const chars = toByteChars(word);
         wordCounts.set(chars, (wordCounts.get(chars) ?? 0) + 1);
       }
@@ -162,7 +170,7 @@ export function trainByteLevelBpe(texts: Iterable<string>, options: BpeTrainOpti
   return new ByteLevelBpeTokenizer({
     tokens,
     merges,
-    pretokenizer: 'gpt2',
+    pretokenizer,
     addedTokens: specials.map((content, id) => ({ id, content, special: true })),
     bosId: specialId(specials, options.bosToken, 'bosToken'),
     eosId: specialId(specials, options.eosToken, 'eosToken'),

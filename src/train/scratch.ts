@@ -42,10 +42,17 @@ export const defaultScratchOptions: ScratchModelOptions = {
 
 /**
  * A BPE tokenizer for `texts` whose end of turn (`<|im_end|>`) is the end-of-sequence token, with ChatML or another
- * template over the same markers (e.g. a Hermes-style one that renders tools and tool calls).
+ * template over the same markers (e.g. a Hermes-style one that renders tools and tool calls). `pretokenizer` names
+ * the split pattern (default GPT-2's; 'qwen2' splits every digit).
  */
-export function trainScratchTokenizer(texts: Iterable<string>, vocabSize: number, chatTemplate: string = CHATML_TEMPLATE): Tokenizer {
+export function trainScratchTokenizer(
+  texts: Iterable<string>,
+  vocabSize: number,
+  options: { readonly chatTemplate?: string; readonly pretokenizer?: string } = {},
+): Tokenizer {
+  const { chatTemplate = CHATML_TEMPLATE, pretokenizer = 'gpt2' } = options;
   return trainByteLevelBpe(texts, {
+    pretokenizer,
     vocabSize,
     specialTokens: CHATML_SPECIAL_TOKENS,
     eosToken: '<|im_end|>',

@@ -6,7 +6,7 @@ import { after, describe, test } from 'node:test';
 import { sharedDatasetsDir } from '../../data/loaders/files.js';
 import {
   deriveGsm8kXlTraining, FUNCQA_TOOLS, KAMEL_RELATION_COUNTS, loadFuncqaTest, loadFuncqaTraining, loadGsm8kXlTest, loadKamelRelations,
-  loadKamelTest, loadKamelTraining, loadVirtualHome, loadVirtualHomeTools, singleOperatorTool, stripWrittenCalls,
+  loadKamelTest, operandsOf, loadFuncqaTextsWithCalls, gsm8kTextsWithCalls, loadKamelTraining, loadVirtualHome, loadVirtualHomeTools, singleOperatorTool, stripWrittenCalls,
 } from './data.js';
 
 const root = join(sharedDatasetsDir(), 'toolkengpt-data');
@@ -56,9 +56,27 @@ describe('the release', { skip: present ? false : '../shared absent' }, () => {
     const mh = loadFuncqaTest(join(root, 'funcqa', 'funcqa_mh.json'));
     assert.equal(oh.length, 60);
     assert.equal(mh.length, 68);
-    assert.deepEqual(oh[0]!.calls, [{ tool: '<power>', result: '0.3936' }]);
+    assert.deepEqual(oh[0]!.calls, [{ tool: '<power>', args: [0.89, 8], result: '0.3936' }]);
     assert.equal(mh[0]!.calls.length, 2);
     assert.equal(mh[0]!.answer, 32.38);
+  });
+
+  test('training texts with their calls written out as tool mode writes them', { skip: existsSync(gsm8kTrain) ? false : 'gsm8k absent' }, () => {
+    const funcqa = loadFuncqaTextsWithCalls(join(root, 'funcqa'));
+    assert.equal(funcqa.length, 650);
+    assert.equal(funcqa[0], 'Q: A recipe calls for 76 cups of flour and 18 cups of sugar. How many cups of ingredients are needed in total?\nA: The recipe calls for 76 cups of flour and 18 cups of sugar. The total amount of ingredients needed is 76+18=<add>(76, 18)=94 cups.');
+    for (const t of funcqa) assert.doesNotMatch(t, /<eoe>/);
+    const gsm = gsm8kTextsWithCalls(gsm8kTrain);
+    assert.equal(gsm.length, 7473);
+    assert.match(gsm[0]!, /^Question: Natalia sold clips to 48 of her friends in April[^]*48\/2 = <divide>\(48, 2\)=24 clips in May\./);
+    for (const t of gsm) assert.doesNotMatch(t, /<<|>>/);
+  });
+
+  test('operandsOf reads the numbers of a single-operator expression, a leading or operand sign kept', () => {
+    assert.deepEqual(operandsOf('4096 - 27 - 64'), [4096, 27, 64]);
+    assert.deepEqual(operandsOf('-3*2.5'), [-3, 2.5]);
+    assert.deepEqual(operandsOf('10/-4'), [10, -4]);
+    assert.deepEqual(operandsOf('0.5+.25'), [0.5, 0.25]);
   });
 
   test('GSM8K-XL test: 568 questions with the enlarged values substituted', () => {
@@ -66,7 +84,7 @@ describe('the release', { skip: present ? false : '../shared absent' }, () => {
     assert.equal(test.length, 568);
     assert.match(test[0]!.question, /^Janet’s ducks lay 4096 eggs per day/);
     assert.equal(test[0]!.answer, 32040);
-    assert.deepEqual(test[0]!.calls, [{ tool: '<subtract>', result: '4005' }, { tool: '<multiply>', result: '32040' }]);
+    assert.deepEqual(test[0]!.calls, [{ tool: '<subtract>', args: [4096, 27, 64], result: '4005' }, { tool: '<multiply>', args: [4005, 8], result: '32040' }]);
     for (const q of test) assert.doesNotMatch(q.question, /\{v_\d+\}/);
   });
 

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { DataFileError, readJson, readJsonLines } from '../../data/loaders/files.js';
-import { FUNCQA_OPERATIONS } from '../../tools/executors/funcqa.js';
+import { FUNCQA_OPERATIONS, parseFuncqaArguments } from '../../tools/executors/funcqa.js';
 import type { JsonValue } from '../../tools/types.js';
 
 /** Where a tool's result sits in a training text: characters [start, end) are the result, `tool` produced it. */
@@ -22,9 +22,11 @@ export interface ToolText {
   readonly spans: readonly ToolSpan[];
 }
 
-/** A call of the gold solution: the tool and the text of its result. */
+/** A call of the gold solution: the tool, its operands and the text of its result. */
 export interface GoldCall {
   readonly tool: string;
+  /** The operands as numbers (what a model's arguments are compared with). */
+  readonly args: readonly number[];
   readonly result: string;
 }
 
@@ -121,27 +123,71 @@ export function stripWrittenCalls(answer: string, tools: readonly string[], wher
   return { text, spans };
 }
 
-/** FuncQA training texts from `training_data/<op>.jsonl` ({question, answer}), as `Q: ...\nA: ...`. */
-export function loadFuncqaTraining(funcqaDir: string, tools: readonly string[] = FUNCQA_TOOLS): ToolText[] {
-  const out: ToolText[] = [];
+/** One answer of FuncQA's `training_data/<op>.jsonl`, calls written as the release writes them. */
+export interface FuncqaRecord {
+  readonly tool: string;
+  readonly question: string;
+  /** `... 76+18=<add>(76, 18)=94<eoe>94 cups.` */
+  readonly answer: string;
+  /** File and line, for errors. */
+  readonly where: string;
+}
+
+export function loadFuncqaRecords(funcqaDir: string, tools: readonly string[] = FUNCQA_TOOLS): FuncqaRecord[] {
+  const out: FuncqaRecord[] = [];
   for (const tool of tools) {
     const file = join(funcqaDir, 'training_data', `${operationOf(tool)}.jsonl`);
     for (const { value, line } of readJsonLines(file)) {
       const where = `${file}:${line}`;
-      const prefix = `Q: ${stringField(value, 'question', where)}\nA: `;
-      const { text, spans } = stripWrittenCalls(stringField(value, 'answer', where), tools, where, prefix.length);
-      out.push({ text: prefix + text, spans });
+      out.push({ tool, question: stringField(value, 'question', where), answer: stringField(value, 'answer', where), where });
     }
   }
   return out;
 }
 
+/** A record as the head trains on it: `Q: ...\nA: ...`, calls removed, results as spans. */
+export function funcqaTrainingText(r: FuncqaRecord, tools: readonly string[] = FUNCQA_TOOLS): ToolText {
+  const prefix = `Q: ${r.question}\nA: `;
+  const { text, spans } = stripWrittenCalls(r.answer, tools, r.where, prefix.length);
+  return { text: prefix + text, spans };
+}
+
+/**
+ * A record with its calls written out as tool mode writes them (`76+18=<add>(76, 18)=94 cups.`): the `<eoe>`
+ * marker and the repeated result go. What a base model learns the call syntax and argument copying from; the head
+ * itself trains on funcqaTrainingText's form, calls removed.
+ */
+export function funcqaTextWithCalls(r: FuncqaRecord, tools: readonly string[] = FUNCQA_TOOLS): string {
+  const answer = r.answer.replace(WRITTEN_CALL, (whole, op: string, args: string, result: string, at: number, all: string) => {
+    requireTool(op, tools, r.where);
+    // The release writes the result again after <eoe>; the written call already ends with it.
+    return `${op}(${args})=${all.startsWith(result, at + whole.length) ? '' : result}`;
+  });
+  return `Q: ${r.question}\nA: ${withoutStrayMarkers(answer).replace(/<eoe>/g, '')}`;
+}
+
+/** FuncQA training texts (650, `Q: ...\nA: ...`, calls removed, results as spans). */
+export function loadFuncqaTraining(funcqaDir: string, tools: readonly string[] = FUNCQA_TOOLS): ToolText[] {
+  return loadFuncqaRecords(funcqaDir, tools).map((r) => funcqaTrainingText(r, tools));
+}
+
+/** FuncQA training texts with their calls written out (funcqaTextWithCalls). */
+export function loadFuncqaTextsWithCalls(funcqaDir: string, tools: readonly string[] = FUNCQA_TOOLS): string[] {
+  return loadFuncqaRecords(funcqaDir, tools).map((r) => funcqaTextWithCalls(r, tools));
+}
+
 /** A gold call written as `<op>(args)=result`. */
 function goldCall(written: string, tools: readonly string[], where: string): GoldCall {
   // One gold call is written negated (`-<log>(0.00008342)=4.0787`); the sign is not part of the call.
-  const match = /^-?(<\w+>)\(.*\)\s*=\s*(.+)$/.exec(written.trim());
+  const match = /^-?(<\w+>)(\(.*\))\s*=\s*(.+)$/.exec(written.trim());
   if (match === null) fail(where, `call ${JSON.stringify(written)} is not <op>(args)=result`);
-  return { tool: requireTool(match[1]!, tools, where), result: match[2]! };
+  let args: number[];
+  try {
+    args = parseFuncqaArguments(match[2]!);
+  } catch (err) {
+    fail(where, `the arguments of call ${JSON.stringify(written)} do not parse: ${(err as Error).message}`);
+  }
+  return { tool: requireTool(match[1]!, tools, where), args, result: match[3]! };
 }
 
 /** FuncQA one-hop test (`funcqa_oh.json`: question, answer, func) or multi-hop (`funcqa_mh.json`: calculation[]). */
@@ -169,6 +215,11 @@ export function singleOperatorTool(expression: string): string | undefined {
   return operators.size === 1 ? OPERATOR_TOOLS[[...operators][0]!] : undefined;
 }
 
+/** The numbers of a single-operator expression (`4096-27-64` -> [4096, 27, 64]; a leading sign stays with its number). */
+export function operandsOf(expression: string): number[] {
+  return (expression.replace(/\s+/g, '').match(/(?:^-|(?<=[*/+-])-)?\d*\.?\d+/g) ?? []).map(Number);
+}
+
 /**
  * GSM8K-XL test (JSON lines): the question template with the enlarged values `enhanced_v` in place of `{v_i}`;
  * (or its own `v` where the values are words); the answer is `enhanced_result`; the gold calls are `enhanced_process` (`4096-27-64 = 4005.0`), each credited
@@ -188,7 +239,8 @@ export function loadGsm8kXlTest(file: string): MathQuestion[] {
     const calls = arrayField(value, 'enhanced_process', where).map((step) => {
       const [expression, result] = typeof step === 'string' ? step.split('=') : [];
       if (expression === undefined || result === undefined) fail(where, `process step ${JSON.stringify(step)} is not "expression = result"`);
-      return { tool: singleOperatorTool(expression) ?? '', result: String(Number(result.trim())) };
+      const tool = singleOperatorTool(expression) ?? '';
+      return { tool, args: tool === '' ? [] : operandsOf(expression), result: String(Number(result.trim())) };
     });
     return { id: String(line), question, answer: numberOf(field(value, 'enhanced_result', where), where), calls };
   });
@@ -221,6 +273,25 @@ export function deriveGsm8kXlTraining(gsm8kTrainFile: string): ToolText[] {
       if (tool !== undefined && result !== '' && answer.startsWith(result, last)) spans.push({ start: text.length, end: text.length + result.length, tool });
     }
     return { text: text + answer.slice(last), spans };
+  });
+}
+
+/**
+ * GSM8K train solutions with their single-operator calculator annotations written as calls, in the GSM8K-XL
+ * templates' format (`48/2 = <<48/2=24>>24` -> `48/2 = <divide>(48, 2)=24`); mixed-operator annotations are
+ * removed and their result stays plain text. Prefixed and joined onto one line as deriveGsm8kXlTraining's texts.
+ */
+export function gsm8kTextsWithCalls(gsm8kTrainFile: string): string[] {
+  return readJsonLines(gsm8kTrainFile).map(({ value, line }) => {
+    const where = `${gsm8kTrainFile}:${line}`;
+    const answer = stringField(value, 'answer', where).replace(/\n/g, ' ');
+    const written = answer.replace(/<<([^<>=]*)=([^<>]*)>>/g, (whole, expression: string, result: string, at: number, all: string) => {
+      const tool = singleOperatorTool(expression);
+      const output = result.trim();
+      if (tool === undefined || output === '' || !all.startsWith(output, at + whole.length)) return '';
+      return `${tool}(${operandsOf(expression).join(', ')})=`;
+    });
+    return `Question: ${stringField(value, 'question', where)}\nAnswer: ${written}`;
   });
 }
 

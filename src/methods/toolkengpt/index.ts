@@ -3,11 +3,13 @@
  * tools by predicting them; Toolken+ (Yakovlev et al. 2024) reranks the head's top tools with a Reject option.
  */
 export {
-  deriveGsm8kXlTraining, FUNCQA_TOOLS, GSM8K_XL_TOOLS, KAMEL_RELATION_COUNTS, loadFuncqaTest, loadFuncqaTraining, loadGsm8kXlTest, loadKamelRelations,
-  loadKamelTest, loadKamelTraining, loadVirtualHome, loadVirtualHomeTools, operationOf, stripWrittenCalls,
+  deriveGsm8kXlTraining, funcqaTextWithCalls, funcqaTrainingText, loadFuncqaRecords, type FuncqaRecord, FUNCQA_TOOLS, GSM8K_XL_TOOLS, gsm8kTextsWithCalls, KAMEL_RELATION_COUNTS, loadFuncqaTest, loadFuncqaTextsWithCalls, loadFuncqaTraining,
+  loadGsm8kXlTest, loadKamelRelations, loadKamelTest, loadKamelTraining, loadVirtualHome, loadVirtualHomeTools, operandsOf, operationOf, stripWrittenCalls,
   type GoldCall, type KamelQuestion, type KamelRelations, type MathQuestion, type ToolSpan, type ToolText, type VirtualHomeTask,
 } from './data.js';
+export { diagnoseMath, type MathDiagnostics } from './diagnostics.js';
 export { FUNCQA_DOCS } from './docs.js';
+export { resampleFuncqaRecord } from './resample.js';
 export {
   defaultHeadTraining, headFeatures, HeadError, loadHead, saveHead, scoreFiring, trainHead,
   type FiringScore, type HeadEpoch, type HeadFeatures, type HeadTrainingOptions, type ToolHead, type TrainedHead,
