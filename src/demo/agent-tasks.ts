@@ -5,7 +5,7 @@
  */
 import type { DemoTask } from '../data/demo/tasks.js';
 import type { ChatExample, RetrievalQuery } from '../data/types.js';
-import { runAgent, type AgentEvent, type AgentLoopOptions, type AgentTrajectory } from '../methods/toolgen/agent-loop.js';
+import { runAgent, type AgentEvent, type AgentLoopOptions, type AgentPolicy, type AgentTrajectory } from '../methods/toolgen/agent-loop.js';
 import { agentMetrics, type AgentMetrics, type AgentTaskRun } from '../methods/toolgen/agent-metrics.js';
 import { goldConversation } from '../methods/toolgen/plan-policy.js';
 import type { ToolGenModel } from '../methods/toolgen/model.js';
@@ -41,7 +41,38 @@ export interface AnsweredTasks {
   readonly metrics: AgentMetrics;
 }
 
-/** Runs the agent on every task and scores the runs; `onEvent` sees the turns of each task as they happen. */
+/** What a task's run is given: the tools on offer and, for a policy that needs one, its system prompt. */
+export interface TaskSetup {
+  readonly tools: readonly Tool[];
+  readonly systemPrompt?: string;
+}
+
+/**
+ * Runs `policy` through the agent loop on every task and scores the runs; `setup` gives each task its tools (the
+ * in-context agent's retrieved candidates, or the whole catalog); `onEvent` sees the turns as they happen.
+ */
+export async function runTasks(
+  tasks: readonly DemoTask[],
+  policy: AgentPolicy,
+  setup: (task: DemoTask) => TaskSetup,
+  executor: ToolExecutor,
+  loop: Partial<AgentLoopOptions>,
+  onEvent?: (task: DemoTask, event: AgentEvent) => void,
+): Promise<AnsweredTasks> {
+  const bar = new ProgressBar({ total: tasks.length, label: 'agent tasks', unit: 'task' });
+  const runs: AgentTaskRun[] = [];
+  for (const t of tasks) {
+    const { tools, systemPrompt } = setup(t);
+    const options = systemPrompt === undefined ? loop : { ...loop, systemPrompt };
+    const trajectory: AgentTrajectory = await runAgent({ task: t.task, policy, tools, executor, options, ...(onEvent ? { onEvent: (e: AgentEvent) => onEvent(t, e) } : {}) });
+    runs.push({ id: t.id, trajectory, truth: t.answer, relevant: [...new Set(t.plan.map((c) => c.tool))], plan: t.plan });
+    bar.tick();
+  }
+  bar.finish();
+  return { runs, metrics: agentMetrics(runs) };
+}
+
+/** The ToolGen model's runs on every task, all tools on offer. */
 export async function answerTasks(
   tasks: readonly DemoTask[],
   tg: ToolGenModel,
@@ -51,14 +82,5 @@ export async function answerTasks(
   policyOptions: Partial<ToolGenPolicyOptions> = {},
   onEvent?: (task: DemoTask, event: AgentEvent) => void,
 ): Promise<AnsweredTasks> {
-  const policy = new ToolGenPolicy(tg, policyOptions);
-  const bar = new ProgressBar({ total: tasks.length, label: 'agent tasks', unit: 'task' });
-  const runs: AgentTaskRun[] = [];
-  for (const t of tasks) {
-    const trajectory: AgentTrajectory = await runAgent({ task: t.task, policy, tools, executor, options: loop, ...(onEvent ? { onEvent: (e: AgentEvent) => onEvent(t, e) } : {}) });
-    runs.push({ id: t.id, trajectory, truth: t.answer, relevant: [...new Set(t.plan.map((c) => c.tool))], plan: t.plan });
-    bar.tick();
-  }
-  bar.finish();
-  return { runs, metrics: agentMetrics(runs) };
+  return runTasks(tasks, new ToolGenPolicy(tg, policyOptions), () => ({ tools }), executor, loop, onEvent);
 }
