@@ -7,6 +7,7 @@ import { demoCatalog, demoExecutor } from '../../data/demo/catalog.js';
 import { demoTask } from '../../data/demo/tasks.js';
 import { RunDirectory } from '../../train/run-dir.js';
 import { runAgent } from './agent-loop.js';
+import { FINISH_TOOL } from './examples.js';
 import { trainInContextAgent } from './in-context.js';
 import { goldConversation } from './plan-policy.js';
 import { reactConversation, reactMessages, ReactPolicy, reactSystemPrompt } from './react-policy.js';
@@ -24,11 +25,11 @@ const gold = () =>
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-test('the system prompt lists each offered tool\'s documentation and Finish', () => {
-  const prompt = reactSystemPrompt(offered);
-  for (const t of offered) assert.match(prompt, new RegExp(`\\{"name":"${t.name}","description"`));
-  assert.match(prompt, /\{"name":"Finish"/);
-  assert.match(prompt, /Action Input:/);
+test('the system prompt lists a signature per offered tool, then Finish', () => {
+  const lines = reactSystemPrompt(offered).split('\n');
+  assert.ok(lines.includes('greatest_common_divisor(a: integer, b: integer): Finds the greatest common divisor of two integers.'), lines.join('\n'));
+  assert.ok(lines.includes(`Finish(return_type: "give_answer"|"give_up_and_restart", final_answer?: string): ${FINISH_TOOL.description}`));
+  assert.equal(lines.filter((l) => /^\w+\(/.test(l)).length, offered.length + 1);
 });
 
 test('a gold run becomes one ReAct assistant turn per step, observations between them', async () => {

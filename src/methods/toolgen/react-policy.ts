@@ -7,8 +7,7 @@
  *   Action: <a tool name from the prompt, or Finish>
  *   Action Input: <JSON arguments>
  *
- * followed by the tool's observation; the system prompt lists the candidate tools' documentation (the same
- * `{name, description, required, optional}` JSON that ToolGen's arguments turn shows) and Finish.
+ * followed by the tool's observation; the system prompt lists the candidate tools and Finish, one signature each.
  *
  * The policy plugs into the same agent loop as ToolGen's (agent-loop.ts), so both run on the same tasks, executors,
  * step limit and retry schedule. The loop speaks in ToolGen's turns (thought; "Generate the action."; action;
@@ -19,27 +18,42 @@
  * so training and inference see identical text.
  */
 import { chatPromptIds, type ChatMessage } from '../../tokenizer/chat-template.js';
-import type { Tool } from '../../tools/types.js';
+import type { JsonSchema, Tool } from '../../tools/types.js';
 import type { ActionChoice, AgentPolicy, ArgumentsChoice, TurnSampling } from './agent-loop.js';
-import { toolDocumentation } from './agent-loop.js';
 import { ACTION_PROMPT, argumentsPrompt, FINISH_FUNCTION, FINISH_TOOL } from './examples.js';
 import type { ToolGenModel } from './model.js';
 import { parseJson, TurnDecoder } from './turn-decoding.js';
 
-/** The system prompt of the in-context agent: how to answer, then the offered tools' documentation. */
+/**
+ * The system prompt of the in-context agent: how to answer, then one line per offered tool and Finish. The lines are
+ * signatures (`name(param: type, optional?: type): description`, enums as their values) rather than ToolGen's JSON
+ * documentation, which for five tools fills most of a small model's context before the first step.
+ */
 export function reactSystemPrompt(tools: readonly Tool[]): string {
   return [
-    'You are an agent that completes the user\'s task with the tools below.',
-    'At each step answer in this format:',
+    'Complete the user\'s task with the tools below. Write each step as',
     'Thought: what to do next',
-    'Action: the name of one tool below',
-    'Action Input: the tool\'s input as a JSON object',
-    'The result of the action follows, and the next step begins.',
-    'When you have enough information, use Finish with return_type "give_answer" and a final_answer that contains',
-    'everything the user needs; if the task cannot be done from this state, use Finish with "give_up_and_restart".',
+    'Action: one tool name',
+    'Action Input: its input as a JSON object',
+    'and read the result. End with Action: Finish, whose input has return_type "give_answer" and the final_answer,',
+    'or return_type "give_up_and_restart" when the task cannot be done.',
     'Tools:',
-    ...[...tools.filter((t) => t.id !== FINISH_FUNCTION), FINISH_TOOL].map((t) => toolDocumentation(t, t.name)),
+    ...[...tools.filter((t) => t.id !== FINISH_FUNCTION), FINISH_TOOL].map(toolSignature),
   ].join('\n');
+}
+
+/** A tool in one line: its name, parameters (optional ones marked `?`) with their types, and description. */
+export function toolSignature(tool: Tool): string {
+  const required = new Set(tool.parameters.required);
+  const parameters = Object.entries(tool.parameters.properties).map(([name, schema]) => `${name}${required.has(name) ? '' : '?'}: ${typeText(schema)}`);
+  return `${tool.name}(${parameters.join(', ')}): ${tool.description}`;
+}
+
+function typeText(schema: JsonSchema): string {
+  if (schema.enum !== undefined) return schema.enum.map((v) => JSON.stringify(v)).join('|');
+  if (schema.type === 'array') return `${schema.items === undefined ? 'any' : typeText(schema.items)}[]`;
+  if (Array.isArray(schema.type)) return schema.type.join('|');
+  return schema.type ?? 'any';
 }
 
 const THOUGHT = 'Thought:';
