@@ -152,6 +152,38 @@ for (const [system, copyValues] of [['toolgen', true], ['toolgen-no-copy', false
   }
 }
 
+/**
+ * Where the agent goes wrong, teacher-forced: from each step boundary of a gold run (after the task, after each
+ * observation) the model writes its thought and action, which are compared with the gold action. Steps are split
+ * into the first tool, a later tool (after an observation) and the final Finish, so that choosing the wrong tool
+ * and stopping too early are told apart.
+ */
+{
+  const policy = new ToolGenPolicy(atomic.tg, {});
+  const right = { 'first-tool': [0, 0], 'next-tool': [0, 0], finish: [0, 0] };
+  const early: number[] = [];
+  for (const t of tasks) {
+    const { messages } = await goldConversation({ task: t.task, plan: t.plan, tools, executor, toolText: (id) => atomic.tg.index.toolToText(id), options: { maxObservationChars: 256 } });
+    const boundaries = messages.flatMap((m, i) => (i === 1 || m.role === 'tool' ? [i + 1] : []));
+    boundaries.forEach((end, step) => {
+      const history = messages.slice(0, end);
+      const sampling = { temperature: 0, seed: 0 };
+      const thought = policy.thought(history, sampling).trim();
+      const view = thought === '' ? history : [...history, { role: 'assistant' as const, content: thought }, { role: 'user' as const, content: 'Generate the action.' }];
+      const chosen = policy.action(view, [...tools.map((x) => x.id), 'Finish'], sampling).toolId;
+      const gold = t.plan[step]?.tool ?? 'Finish';
+      const kind = step === t.plan.length ? 'finish' : step === 0 ? 'first-tool' : 'next-tool';
+      right[kind][1]++;
+      if (chosen === gold) right[kind][0]++;
+      if (kind !== 'finish') early.push(chosen === 'Finish' ? 1 : 0);
+    });
+  }
+  for (const [kind, [hit, total]] of Object.entries(right)) {
+    records.push({ name: `agent/demo-tasks/toolgen/gold-history-${kind}`, value: hit! / total!, unit: 'ratio', params: { ...common, model: atomic.dir, tasks: tasks.length, decisions: total! } });
+  }
+  records.push({ name: 'agent/demo-tasks/toolgen/gold-history-early-finish', value: early.reduce((a, b) => a + b, 0) / early.length, unit: 'ratio', params: { ...common, model: atomic.dir, tasks: tasks.length, decisions: early.length } });
+}
+
 // 2. The in-context baseline: same tokenizer and size, random weights, agent-tuned on ReAct runs of the same tasks.
 {
   const started = performance.now();

@@ -78,16 +78,17 @@ const EXAMPLE_TASKS = [
 ];
 
 /**
- * The demo's agent tasks: multi-step training tasks, one-call tasks from half the training queries (a quarter in
- * the quick run, which keeps the agent stage within the demo's time budget), and held-out multi-step tasks that
- * no training task repeats.
+ * The demo's agent tasks: multi-step training tasks, one-call tasks from a quarter of the training queries, and
+ * held-out multi-step tasks that no training task repeats. With half the queries the one-call runs outnumbered the
+ * multi-step ones 3 to 2, and the trained agent finished after its first call on 11 of 15 later steps of held-out
+ * tasks (bench:agent's gold-history records); a quarter makes the multi-step runs the majority.
  */
 export function demoAgentTasks(o: { readonly seed: number; readonly quick: boolean }): { trainTasks: DemoTask[]; oneCallTasks: DemoTask[]; testTasks: DemoTask[] } {
   const { train } = demoQuerySplit({ seed: o.seed });
   const trainTasks = generateDemoTasks({ seed: o.seed, count: o.quick ? 40 : 400 });
   const seenTasks = new Set(trainTasks.map((t) => t.task));
   const testTasks = generateDemoTasks({ seed: o.seed + 1, count: o.quick ? 12 : 60 }).filter((t) => !seenTasks.has(t.task)).slice(0, o.quick ? 6 : 40);
-  return { trainTasks, oneCallTasks: queryTasks(train.filter((_, i) => i % (o.quick ? 4 : 2) === 0)), testTasks };
+  return { trainTasks, oneCallTasks: queryTasks(train.filter((_, i) => i % 4 === 0)), testTasks };
 }
 
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
