@@ -88,6 +88,9 @@ const METRICS: [string, (m: AgentMetrics) => number][] = [
 
 const records: BenchRecord[] = [];
 const tables: string[] = [];
+/** Writes what is measured so far, so that a run stopped part-way keeps its finished systems. */
+const save = (): string => writeResults('agent', records);
+
 function record(system: string, answered: AnsweredTasks, params: Record<string, string | number | boolean>): void {
   const { metrics } = answered;
   const p = { ...common, tasks: tasks.length, ...params };
@@ -106,6 +109,7 @@ function record(system: string, answered: AnsweredTasks, params: Record<string, 
         .map((r) => `- ${r.trajectory.task}\n  truth ${JSON.stringify(r.truth)}, answer ${JSON.stringify(r.trajectory.answer)} (${r.trajectory.finishType})\n` + r.trajectory.steps.map((s) => `    ${s.action.text} ${s.argumentsText}${s.observation ? ` -> ${s.observation}` : ''}`).join('\n'))
         .join('\n'),
   );
+  save();
 }
 
 async function toolgenSystem(system: string, tg: ToolGenModel, dir: string, retry: boolean, policy: Partial<ToolGenPolicyOptions>): Promise<void> {
@@ -115,8 +119,37 @@ async function toolgenSystem(system: string, tg: ToolGenModel, dir: string, retr
   record(system, answered, { model: dir, seconds: Math.round((performance.now() - started) / 1000) });
 }
 
-// 1. ToolGen with atomic tokens: the full system and its ablations at inference.
+// 1. ToolGen with atomic tokens (its tokenizer and size are the in-context model's too).
 const atomic = await demoModel('atomic', flag('model'));
+// 2. The in-context baseline (first: the comparison the bench is for): same tokenizer and size, random weights, agent-tuned on ReAct runs of the same tasks.
+{
+  const started = performance.now();
+  const candidates = new InContextCandidates(tools, 5);
+  const conversations = await inContextConversations([...training.oneCallTasks, ...training.trainTasks], candidates, executor, loop);
+  const c = atomic.tg.model.config;
+  const model = scratchModel(atomic.tg.tokenizer, {
+    vocabSize: c.vocabSize, dim: c.dim, layers: c.layers, heads: c.heads, kvHeads: c.kvHeads, hiddenDim: c.hiddenDim, maxPositions: c.maxPositions,
+    seed: SEED, projectionStd: 1 / Math.sqrt(c.dim),
+  });
+  const epochs = Number(flag('in-context-epochs') ?? (quick ? 2 : 6));
+  const trained = trainInContextAgent({
+    model, tokenizer: atomic.tg.tokenizer, conversations, run: RunDirectory.open(join(work, 'in-context'), { resume: false }),
+    sft: { epochs, batchSize: 16, lr: 1.5e-3, warmup: 0.05, maxLength: c.maxPositions, seed: SEED, padId: 0, weightDecay: 0.01, groupByLength: true },
+  });
+  const trainSeconds = Math.round((performance.now() - started) / 1000);
+  const policy = new ReactPolicy({ model, tokenizer: atomic.tg.tokenizer }, tools);
+  const recall: number[] = [];
+  const evalStarted = performance.now();
+  const answered = await runTasks(tasks, policy, (t) => {
+    const offered = candidates.select(t.task);
+    recall.push(candidateRecall(offered, t.plan.map((p) => p.tool)));
+    return { tools: offered, systemPrompt: reactSystemPrompt(offered) };
+  }, executor, { ...loop, retryTemperatures: DEFAULT_RETRY_TEMPERATURES });
+  const params = { candidates: candidates.k, epochs, steps: trained.steps, finalLoss: Number(trained.finalLoss.toFixed(4)), trainSeconds, seconds: Math.round((performance.now() - evalStarted) / 1000) };
+  record('in-context', answered, params);
+  records.push({ name: 'agent/demo-tasks/in-context/candidate-recall', value: recall.reduce((a, b) => a + b, 0) / recall.length, unit: 'ratio', params: { ...common, tasks: tasks.length, ...params } });
+}
+
 await toolgenSystem('toolgen', atomic.tg, atomic.dir, true, {});
 await toolgenSystem('toolgen-no-retry', atomic.tg, atomic.dir, false, {});
 await toolgenSystem('toolgen-unconstrained', atomic.tg, atomic.dir, true, { constrainActions: false });
@@ -184,35 +217,6 @@ for (const [system, copyValues] of [['toolgen', true], ['toolgen-no-copy', false
   records.push({ name: 'agent/demo-tasks/toolgen/gold-history-early-finish', value: early.reduce((a, b) => a + b, 0) / early.length, unit: 'ratio', params: { ...common, model: atomic.dir, tasks: tasks.length, decisions: early.length } });
 }
 
-// 2. The in-context baseline: same tokenizer and size, random weights, agent-tuned on ReAct runs of the same tasks.
-{
-  const started = performance.now();
-  const candidates = new InContextCandidates(tools, 5);
-  const conversations = await inContextConversations([...training.oneCallTasks, ...training.trainTasks], candidates, executor, loop);
-  const c = atomic.tg.model.config;
-  const model = scratchModel(atomic.tg.tokenizer, {
-    vocabSize: c.vocabSize, dim: c.dim, layers: c.layers, heads: c.heads, kvHeads: c.kvHeads, hiddenDim: c.hiddenDim, maxPositions: c.maxPositions,
-    seed: SEED, projectionStd: 1 / Math.sqrt(c.dim),
-  });
-  const epochs = Number(flag('in-context-epochs') ?? (quick ? 2 : 6));
-  const trained = trainInContextAgent({
-    model, tokenizer: atomic.tg.tokenizer, conversations, run: RunDirectory.open(join(work, 'in-context'), { resume: false }),
-    sft: { epochs, batchSize: 16, lr: 1.5e-3, warmup: 0.05, maxLength: c.maxPositions, seed: SEED, padId: 0, weightDecay: 0.01, groupByLength: true },
-  });
-  const trainSeconds = Math.round((performance.now() - started) / 1000);
-  const policy = new ReactPolicy({ model, tokenizer: atomic.tg.tokenizer }, tools);
-  const recall: number[] = [];
-  const evalStarted = performance.now();
-  const answered = await runTasks(tasks, policy, (t) => {
-    const offered = candidates.select(t.task);
-    recall.push(candidateRecall(offered, t.plan.map((p) => p.tool)));
-    return { tools: offered, systemPrompt: reactSystemPrompt(offered) };
-  }, executor, { ...loop, retryTemperatures: DEFAULT_RETRY_TEMPERATURES });
-  const params = { candidates: candidates.k, epochs, steps: trained.steps, finalLoss: Number(trained.finalLoss.toFixed(4)), trainSeconds, seconds: Math.round((performance.now() - evalStarted) / 1000) };
-  record('in-context', answered, params);
-  records.push({ name: 'agent/demo-tasks/in-context/candidate-recall', value: recall.reduce((a, b) => a + b, 0) / recall.length, unit: 'ratio', params: { ...common, tasks: tasks.length, ...params } });
-}
-
 // 3. The other indexing schemes, each a demo of its own, with and without the action constraint.
 if (!argv.includes('--no-schemes')) {
   for (const scheme of ['semantic', 'numeric', 'hierarchical'] as const) {
@@ -223,4 +227,4 @@ if (!argv.includes('--no-schemes')) {
 }
 
 process.stdout.write(formatTable('agent', records) + '\n\n' + tables.join('\n\n') + '\n');
-process.stdout.write(`wrote ${writeResults('agent', records)}\n`);
+process.stdout.write(`wrote ${save()}\n`);
