@@ -15,8 +15,9 @@
  *   in the prompt (the gold tools always among them in training), answering with BM25's top 5 for the task.
  * Every system runs through the same agent loop, executors, step limit and retry schedule.
  *
- * Records carry `plan`, the CPU model and the seconds each system took. Not here: the ablations that retrain
- * without memorization or without retrieval training (Table 7).
+ * Records carry `plan`, the CPU model and the seconds each system took; they are written after each system.
+ * Not here: the ablations that retrain without memorization or without retrieval training (Table 7), and
+ * StableToolBench models trained on its own tools (ToolBench's training queries are not available).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +36,12 @@ import { goldConversation } from '../src/methods/toolgen/plan-policy.js';
 import { ToolGenPolicy, type ToolGenPolicyOptions } from '../src/methods/toolgen/policy.js';
 import { ReactPolicy, reactSystemPrompt } from '../src/methods/toolgen/react-policy.js';
 import { scratchModel } from '../src/train/scratch.js';
+import type { DecoderModel } from '../src/models/decoder.js';
+import { loadRetrievalBenchmark } from '../src/data/benchmarks.js';
+import { splitQueries } from '../src/data/split.js';
+import { createEchoExecutor } from '../src/tools/executors/echo.js';
+import { addTools } from '../src/methods/toolgen/add-tools.js';
+import { prepareToolGenModel } from '../src/methods/toolgen/stages.js';
 import { RunDirectory } from '../src/train/run-dir.js';
 import { canonicalJson } from '../src/tools/validate.js';
 import type { JsonValue } from '../src/tools/types.js';
@@ -91,19 +98,20 @@ const tables: string[] = [];
 /** Writes what is measured so far, so that a run stopped part-way keeps its finished systems. */
 const save = (): string => writeResults('agent', records);
 
-function record(system: string, answered: AnsweredTasks, params: Record<string, string | number | boolean>): void {
+function record(system: string, answered: AnsweredTasks, params: Record<string, string | number | boolean>, dataset: 'demo-tasks' | 'stabletoolbench' = 'demo-tasks'): void {
   const { metrics } = answered;
-  const p = { ...common, tasks: tasks.length, ...params };
-  for (const [name, get] of METRICS) records.push({ name: `agent/demo-tasks/${system}/${name}`, value: get(metrics), unit: 'ratio', params: p });
-  records.push({ name: `agent/demo-tasks/${system}/steps`, value: metrics.meanSteps, unit: 'steps/task', params: p });
-  records.push({ name: `agent/demo-tasks/${system}/tool-calls`, value: metrics.meanToolCalls, unit: 'calls/task', params: p });
-  records.push({ name: `agent/demo-tasks/${system}/retries`, value: metrics.meanRetries, unit: 'retried steps/task', params: p });
+  const p = { ...common, tasks: answered.runs.length, ...params };
+  // StableToolBench's queries have no ground-truth answers: no pass rate there (its SoPR needs a GPT-4 judge).
+  for (const [name, get] of METRICS) if (dataset === 'demo-tasks' || name !== 'pass-rate') records.push({ name: `agent/${dataset}/${system}/${name}`, value: get(metrics), unit: 'ratio', params: p });
+  records.push({ name: `agent/${dataset}/${system}/steps`, value: metrics.meanSteps, unit: 'steps/task', params: p });
+  records.push({ name: `agent/${dataset}/${system}/tool-calls`, value: metrics.meanToolCalls, unit: 'calls/task', params: p });
+  records.push({ name: `agent/${dataset}/${system}/retries`, value: metrics.meanRetries, unit: 'retried steps/task', params: p });
   for (const [type, e] of Object.entries(metrics.argumentExactMatch)) {
-    records.push({ name: `agent/demo-tasks/${system}/argument-exact-match-${type}`, value: e.matched / e.total, unit: 'ratio', params: { ...p, values: e.total } });
+    records.push({ name: `agent/${dataset}/${system}/argument-exact-match-${type}`, value: e.matched / e.total, unit: 'ratio', params: { ...p, values: e.total } });
   }
   // A few trajectories for the report: the first three tasks, turn by turn.
   tables.push(
-    `## ${system}\n` +
+    `## ${dataset} ${system}\n` +
       answered.runs
         .slice(0, 3)
         .map((r) => `- ${r.trajectory.task}\n  truth ${JSON.stringify(r.truth)}, answer ${JSON.stringify(r.trajectory.answer)} (${r.trajectory.finishType})\n` + r.trajectory.steps.map((s) => `    ${s.action.text} ${s.argumentsText}${s.observation ? ` -> ${s.observation}` : ''}`).join('\n'))
@@ -121,6 +129,7 @@ async function toolgenSystem(system: string, tg: ToolGenModel, dir: string, retr
 
 // 1. ToolGen with atomic tokens (its tokenizer and size are the in-context model's too).
 const atomic = await demoModel('atomic', flag('model'));
+let inContext: DecoderModel | undefined;
 // 2. The in-context baseline (first: the comparison the bench is for): same tokenizer and size, random weights, agent-tuned on ReAct runs of the same tasks.
 {
   const started = performance.now();
@@ -137,6 +146,7 @@ const atomic = await demoModel('atomic', flag('model'));
     sft: { epochs, batchSize: 16, lr: 1.5e-3, warmup: 0.05, maxLength: c.maxPositions, seed: SEED, padId: 0, weightDecay: 0.01, groupByLength: true },
   });
   const trainSeconds = Math.round((performance.now() - started) / 1000);
+  inContext = model;
   const policy = new ReactPolicy({ model, tokenizer: atomic.tg.tokenizer }, tools);
   const recall: number[] = [];
   const evalStarted = performance.now();
@@ -223,6 +233,52 @@ if (!argv.includes('--no-schemes')) {
     const m = await demoModel(scheme);
     await toolgenSystem(`toolgen-${scheme}`, m.tg, m.dir, true, {});
     await toolgenSystem(`toolgen-${scheme}-unconstrained`, m.tg, m.dir, true, { constrainActions: false });
+  }
+}
+
+
+/**
+ * 4. StableToolBench, offline: its solvable queries (the test half of bench:retrieval's split) answered by the
+ * models above, trained on the demo's tools only, so every StableToolBench tool is new to them — the in-context
+ * agent reads BM25's top 5 in its prompt, the ToolGen model reaches them through `tools add` (document-state
+ * rows). The environment is the echo executor (a valid call succeeds and repeats itself): StableToolBench's cached
+ * API server and the GPT-4 judge of its SoPR / SoWR are not available, so these are the offline metrics only —
+ * finish and give-up rates, hallucinated actions, relevant-API recall / precision, argument validity and
+ * required-parameter coverage.
+ */
+if (!argv.includes('--no-stabletoolbench') && inContext !== undefined) {
+  let benchmark: ReturnType<typeof loadRetrievalBenchmark> | undefined;
+  try {
+    benchmark = loadRetrievalBenchmark('stabletoolbench');
+  } catch (err) {
+    process.stderr.write(`StableToolBench skipped: ${(err as Error).message}\n`);
+  }
+  if (benchmark !== undefined) {
+    const stbTools = benchmark.tools;
+    const queries = splitQueries(benchmark.test, { seed: 0, validation: 0, test: 0.5 }).test.slice(0, Number(flag('stabletoolbench-queries') ?? (quick ? 8 : 40)));
+    const stbTasks = queries.map((q) => ({ id: q.id, task: q.query, relevant: q.relevant }));
+    const stbExecutor = createEchoExecutor(stbTools);
+    const stbLoop = { ...loop, retryTemperatures: DEFAULT_RETRY_TEMPERATURES };
+    {
+      const started = performance.now();
+      const candidates = new InContextCandidates(stbTools, 5);
+      const recall: number[] = [];
+      const answered = await runTasks(stbTasks, new ReactPolicy({ model: inContext, tokenizer: atomic.tg.tokenizer }, stbTools), (t) => {
+        const offered = candidates.select(t.task);
+        recall.push(candidateRecall(offered, t.relevant));
+        return { tools: offered, systemPrompt: reactSystemPrompt(offered) };
+      }, stbExecutor, stbLoop);
+      record('in-context', answered, { candidates: 5, environment: 'echo', seconds: Math.round((performance.now() - started) / 1000) }, 'stabletoolbench');
+      records.push({ name: 'agent/stabletoolbench/in-context/candidate-recall', value: recall.reduce((a, b) => a + b, 0) / recall.length, unit: 'ratio', params: { ...common, tasks: stbTasks.length } });
+    }
+    {
+      // Last: tools add grows the tokenizer in place, which the in-context model shares.
+      const started = performance.now();
+      const known = await prepareToolGenModel(atomic.tg.model, atomic.tg.tokenizer, tools, 'atomic', atomic.tg.index);
+      const grown = await addTools(known, stbTools, { known: tools });
+      const answered = await runTasks(stbTasks, new ToolGenPolicy(grown, {}), () => ({ tools: stbTools }), stbExecutor, stbLoop);
+      record('toolgen', answered, { rows: 'document-state', environment: 'echo', seconds: Math.round((performance.now() - started) / 1000) }, 'stabletoolbench');
+    }
   }
 }
 
