@@ -53,6 +53,7 @@ export {
   RoutingExecutor,
   createHttpExecutor,
   createReplayExecutor,
+  createEchoExecutor,
   connectMcp,
   createFuncqaExecutor,
   defineTool,
