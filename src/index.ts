@@ -33,12 +33,13 @@ export {
   type DecoderConfig,
   type LoadedModel,
   type LoadModelOptions,
+  type LoadProgress,
   type LoraConfig,
 } from './models/index.js';
 
 // Generation and constrained decoding.
 export { generate, generateAsync, generateText, streamText, endOfSequenceIds, type GenerateOptions, type AsyncGenerateOptions, type GenerationResult, type TextGenerationOptions, type StreamTextOptions } from './generate/index.js';
-export { ToolTrie, searchTools, UnsupportedSchemaError, JsonAutomaton, JsonTokenMasker, VocabularyTrie, decodeJson, type ToolCandidate } from './generate/constraints/index.js';
+export { ToolTrie, searchTools, searchToolsAsync, UnsupportedSchemaError, JsonAutomaton, JsonTokenMasker, VocabularyTrie, decodeJson, type ToolCandidate } from './generate/constraints/index.js';
 
 // Tools: the tool model, catalogs and importers, validation, call formats, executors.
 export {
@@ -107,7 +108,8 @@ export { RunDirectory } from './train/run-dir.js';
 // Evaluation.
 export { evaluateRetrieval, type RetrievalReport } from './eval/retrieval/index.js';
 export { evaluateBfcl, BfclDataError, PredictionsError, type BfclEvaluation } from './eval/bfcl/index.js';
-export { runBfcl, generateBfclAnswers, BFCL_NOT_RUN, type BfclRun, type BfclRunOptions, type BfclAnswer, type BfclRunnerModel } from './eval/bfcl/index.js';
+export { runBfcl, generateBfclAnswers, BFCL_NOT_RUN, type BfclRun, type BfclRunOptions, type BfclGenerationOptions, type BfclAnswer, type BfclRunnerModel } from './eval/bfcl/index.js';
+export { repairCallText, selectBestOfN, type BestOfCandidate } from './eval/bfcl/index.js';
 
 // ToolGen.
 export {
@@ -169,7 +171,7 @@ export {
   type InferenceSettings as ToolkenInferenceSettings,
 } from './methods/toolkengpt/index.js';
 
-// Function calling: checked {messages, tools} training data and LoRA / full SFT.
+// Function calling: checked {messages, tools} training data, LoRA / full SFT, then DPO or RL with the AST reward.
 export {
   bfclExamples as functionCallingBfclExamples,
   readFcExamples,
@@ -179,12 +181,30 @@ export {
   splitManifest as functionCallingSplitManifest,
   tokenizeFcExample,
   trainFunctionCallingSft,
+  trainFunctionCallingDpo,
+  trainFunctionCallingRl,
+  fcReward,
+  judgeFcAnswer,
+  fcPrompt,
+  FC_RL_METHODS,
   type FcExample,
   type FcSplit,
   type FcStyle,
   type FcAdapter,
   type FcSftOptions,
   type FcSftResult,
+  type FcRewardOptions,
+  type FcPolicyOptions,
+  type FcSampling,
+  type FcPrompt,
+  type FcDpoOptions,
+  type FcDpoResult,
+  type MinedPairs,
+  type FcRlMethod,
+  type FcRlOptions,
+  type FcRlResult,
+  type FcGrpoSettings,
+  type FilteredAnswers,
 } from './methods/function-calling/index.js';
 
 // Serving: the OpenAI-compatible chat-completions server with constrained tool calls.

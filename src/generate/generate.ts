@@ -6,6 +6,7 @@
 import { Sampler, type SamplingOptions } from './sampling.js';
 import { StopStringMatcher, TextStream, type TokenDecoder } from './stop.js';
 import type { SessionFactory } from '../models/session.js';
+import { runCancellable, runToEnd, type Stepwise } from '../util/steps.js';
 
 export type { DecoderSession, ForkableSession, SessionFactory } from '../models/session.js';
 
@@ -88,11 +89,7 @@ class SequenceState {
  * Generates a continuation of every prompt. Returns one result per prompt, in order.
  */
 export function generate(model: SessionFactory, prompts: readonly (readonly number[])[], options: GenerateOptions = {}): GenerationResult[] {
-  const steps = generationSteps(model, prompts, options);
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-  }
+  return runToEnd(generationSteps(model, prompts, options));
 }
 
 export interface AsyncGenerateOptions extends GenerateOptions {
@@ -100,26 +97,16 @@ export interface AsyncGenerateOptions extends GenerateOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Lets timers, I/O and other requests run between decode steps (the kernels themselves are synchronous). */
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 /**
  * `generate` that gives the event loop a turn after every token and can be cancelled: a server or UI stays
  * responsive while a long generation runs, and `signal.abort()` ends it at the next token.
  */
-export async function generateAsync(model: SessionFactory, prompts: readonly (readonly number[])[], options: AsyncGenerateOptions = {}): Promise<GenerationResult[]> {
-  options.signal?.throwIfAborted();
-  const steps = generationSteps(model, prompts, options);
-  for (;;) {
-    const step = steps.next();
-    if (step.done) return step.value;
-    await nextTurn();
-    options.signal?.throwIfAborted();
-  }
+export function generateAsync(model: SessionFactory, prompts: readonly (readonly number[])[], options: AsyncGenerateOptions = {}): Promise<GenerationResult[]> {
+  return runCancellable(generationSteps(model, prompts, options), options.signal);
 }
 
 /** The generation loop, pausing after the prefill and after every decode step. */
-function* generationSteps(model: SessionFactory, prompts: readonly (readonly number[])[], options: GenerateOptions): Generator<void, GenerationResult[]> {
+function* generationSteps(model: SessionFactory, prompts: readonly (readonly number[])[], options: GenerateOptions): Stepwise<GenerationResult[]> {
   const maxTokens = options.maxTokens ?? 128;
   if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new RangeError(`maxTokens must be a positive integer, got ${maxTokens}`);
   if (options.stopStrings?.length && !options.decoder) throw new Error('stop strings need a decoder (a tokenizer) to see the text');

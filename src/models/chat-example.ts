@@ -3,7 +3,7 @@
  * and tokenised, and only the assistant turns (their content and end-of-turn marker) carry labels; system, user
  * and tool text is context, labelled IGNORE_INDEX.
  */
-import { applyChatTemplate, type ChatMessage, type ChatToolSpec } from '../tokenizer/chat-template.js';
+import { applyChatTemplate, type ChatMessage, type ChatTool } from '../tokenizer/chat-template.js';
 import type { Tokenizer } from '../tokenizer/types.js';
 import { IGNORE_INDEX } from './decoder.js';
 
@@ -17,7 +17,7 @@ export interface TokenizedChat {
 export interface ChatExampleOptions {
   /** The Jinja chat template (default: the tokenizer's, else ChatML). */
   readonly template?: string;
-  readonly tools?: readonly ChatToolSpec[];
+  readonly tools?: readonly ChatTool[];
   /** Which assistant messages (by index in `messages`) carry labels; default: all of them. */
   readonly trained?: (index: number) => boolean;
 }

@@ -415,6 +415,17 @@ export interface Batch {
 // ---------------------------------------------------------------------------------------------------------------
 // The model: token embedding, the blocks, a final norm and the LM head (the embedding matrix when tied).
 
+/** How far reading a checkpoint's weights has got (after each tensor). */
+export interface LoadProgress {
+  /** The tensor just read (Hugging Face name). */
+  readonly tensor: string;
+  readonly tensors: number;
+  readonly totalTensors: number;
+  /** Weights read so far and in all (parameters, not bytes: the file's dtype may be bf16 or quantized). */
+  readonly elements: number;
+  readonly totalElements: number;
+}
+
 /** Standard deviations of a random initialisation: the token embedding / LM head, and every other matrix. */
 export interface RandomInitStd {
   readonly embedding: number;
@@ -474,16 +485,22 @@ export class DecoderModel extends Module implements SessionFactory {
   }
 
   /** Loads every tensor the config needs from a checkpoint reader (extra tensors, e.g. a tied lm_head, are ignored). */
-  static fromReader(config: DecoderConfig, reader: WeightReader, backend?: Backend): DecoderModel {
+  static fromReader(config: DecoderConfig, reader: WeightReader, backend?: Backend, onProgress?: (progress: LoadProgress) => void): DecoderModel {
     const available = new Set(reader.names());
     const tensors = new Map<string, Float32Array>();
-    for (const [name, shape] of decoderWeightShapes(config)) {
+    const shapes = [...decoderWeightShapes(config)];
+    const totalElements = shapes.reduce((n, [, shape]) => n + shape.reduce((a, b) => a * b, 1), 0);
+    let elements = 0;
+    for (const [name, shape] of shapes) {
       if (!available.has(name)) throw new WeightMismatchError(`checkpoint has no tensor "${name}" (shape [${shape.join(', ')}])`);
       const stored = reader.shape(name);
       if (stored.join(',') !== shape.join(',')) {
         throw new WeightMismatchError(`tensor "${name}" has shape [${stored.join(', ')}], the config implies [${shape.join(', ')}]`);
       }
-      tensors.set(name, reader.read(name));
+      const data = reader.read(name);
+      tensors.set(name, data);
+      elements += data.length;
+      onProgress?.({ tensor: name, tensors: tensors.size, totalTensors: shapes.length, elements, totalElements });
     }
     return new DecoderModel(config, tensors, backend);
   }

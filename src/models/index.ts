@@ -1,14 +1,14 @@
 /** Decoder models: configuration, the decoder, loading and saving, LoRA, vocabulary expansion, training pieces. */
 export { parseHfConfig, toHfConfig, ModelConfigError } from './config.js';
 export type { DecoderConfig, DecoderFamily, Llama3RopeScaling } from './config.js';
-export { DecoderModel, Dense, Norm, Attention, Mlp, DecoderLayer, WeightMismatchError, decoderWeightShapes, ropeFrequencies, IGNORE_INDEX } from './decoder.js';
+export { DecoderModel, Dense, Norm, Attention, Mlp, DecoderLayer, WeightMismatchError, decoderWeightShapes, ropeFrequencies, IGNORE_INDEX, type LoadProgress } from './decoder.js';
 export type { Projection } from './decoder.js';
 export { loadModel, loadDecoder, ModelLoadError } from './load.js';
 export type { LoadedModel, LoadedDecoder, LoadModelOptions, ModelSource } from './load.js';
 export { saveModel, exportGguf } from './save.js';
 export type { SaveModelOptions, ExportGgufOptions } from './save.js';
-export { applyLora, mergeLora, saveLoraAdapter, loadLoraAdapter, readLoraConfig, LoraProjection } from './lora.js';
-export type { LoraConfig } from './lora.js';
+export { applyLora, mergeLora, saveLoraAdapter, loadLoraAdapter, readLoraConfig, loraUpdates, stackLoraUpdates, saveLoraUpdates, LoraProjection } from './lora.js';
+export type { LoraConfig, LoraUpdate } from './lora.js';
 export { expandVocabulary, trainNewTokenRows } from './vocabulary.js';
 export type { NewToken, VocabularyExpansion } from './vocabulary.js';
 export { buildChatTrainingExample } from './chat-example.js';

@@ -7,7 +7,7 @@ import { loadDecoder, loadModel } from './load.js';
 import { exportGguf, saveModel } from './save.js';
 import { GgufFile, writeGguf, type GgufMetadataEntry } from '../formats/gguf.js';
 import { readAllWeights } from '../formats/types.js';
-import { DecoderModel } from './decoder.js';
+import { DecoderModel, decoderWeightShapes, type LoadProgress } from './decoder.js';
 import type { DecoderConfig } from './config.js';
 import { refBackend } from '../tensor/backends/ref.js';
 
@@ -27,6 +27,22 @@ test('generation_config.json adds its end-of-turn ids to the config ones', () =>
   withModelDir((dir) => {
     writeFileSync(join(dir, 'generation_config.json'), JSON.stringify({ eos_token_id: [3, 7] }));
     assert.deepEqual(loadDecoder(dir, { backend: refBackend }).config.eosTokenIds, [3, 7]);
+  }));
+
+test('loading reports progress after every weight tensor, ending at the model\'s whole size', () =>
+  withModelDir((dir) => {
+    const seen: LoadProgress[] = [];
+    const { model } = loadDecoder(dir, { backend: refBackend, onProgress: (p) => seen.push(p) });
+    const shapes = [...decoderWeightShapes(config)];
+    assert.deepEqual(seen.map((p) => p.tensor), shapes.map(([name]) => name));
+    const total = model.tensors().reduce((n, t) => n + t.data.length, 0);
+    seen.forEach((p, i) => {
+      assert.equal(p.tensors, i + 1);
+      assert.equal(p.totalTensors, shapes.length);
+      assert.equal(p.totalElements, total);
+      if (i > 0) assert.ok(p.elements > seen[i - 1]!.elements);
+    });
+    assert.equal(seen.at(-1)!.elements, total);
   }));
 
 test('an unsupported option in config.json is refused by name even though the weights would load', () =>

@@ -12,7 +12,7 @@ import { resolveModelPath } from '../formats/hub.js';
 import { openModel } from '../formats/load.js';
 import { modelInsideHint } from '../formats/model-dir-hint.js';
 import { parseHfConfig, type DecoderConfig } from './config.js';
-import { DecoderModel } from './decoder.js';
+import { DecoderModel, type LoadProgress } from './decoder.js';
 import { ToolkenError } from '../util/errors.js';
 
 export type ModelSource = 'huggingface' | 'gguf' | 'llama2c';
@@ -28,6 +28,8 @@ export interface LoadModelOptions {
   /** A tokenizer file to use instead of the one found with the checkpoint (llama2.c: a `tok*.bin`). */
   readonly tokenizer?: string;
   readonly backend?: Backend;
+  /** Called after each weight tensor is read (a large checkpoint takes a while: show it). */
+  readonly onProgress?: (progress: LoadProgress) => void;
 }
 
 /** A model path that cannot be loaded; the message names the path and what is wrong. */
@@ -64,14 +66,14 @@ export async function loadModel(pathOrId: string, options: LoadModelOptions = {}
 const SOURCES = { safetensors: 'huggingface', gguf: 'gguf', llama2c: 'llama2c' } as const;
 
 /** Loads only the model of a local checkpoint (no tokenizer): a Hugging Face directory, a .gguf or a llama2.c .bin. */
-export function loadDecoder(path: string, options: Pick<LoadModelOptions, 'backend'> = {}): LoadedDecoder {
+export function loadDecoder(path: string, options: Pick<LoadModelOptions, 'backend' | 'onProgress'> = {}): LoadedDecoder {
   const opened = openModel(path);
   const source = SOURCES[opened.format];
   try {
     // A directory's config.json is parsed whole, so that options this decoder lacks are refused by name.
     const config = source === 'huggingface' ? readHuggingFaceConfig(path) : parseHfConfig(opened.config, path);
     checkLayerCount(config, opened.weights.names(), path);
-    return { model: DecoderModel.fromReader(config, opened.weights, options.backend), config, source };
+    return { model: DecoderModel.fromReader(config, opened.weights, options.backend, options.onProgress), config, source };
   } finally {
     opened.weights.close();
   }

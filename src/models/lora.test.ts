@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DecoderModel } from './decoder.js';
 import type { DecoderConfig } from './config.js';
-import { applyLora, loadLoraAdapter, LoraProjection, mergeLora, saveLoraAdapter, type LoraConfig } from './lora.js';
+import { applyLora, loadLoraAdapter, LoraProjection, loraUpdates, mergeLora, saveLoraAdapter, saveLoraUpdates, stackLoraUpdates, type LoraConfig } from './lora.js';
 import { openSafetensors } from '../formats/safetensors.js';
 import { matmul } from '../tensor/ops/matmul.js';
 import { noGrad } from '../tensor/autograd.js';
@@ -121,4 +121,29 @@ test('withAdaptersDisabled runs the base model exactly, without copying it, and 
   assert.throws(() => model.withAdaptersDisabled(() => { throw new Error('inside'); }), /inside/);
   assert.deepEqual(model.logitsAt(tokens), adapted, 'a throwing fn still restores the adapters');
   assert.deepEqual(model.parameters(), parameters, 'the same parameters, none copied');
+});
+
+test('an SFT adapter merged, a second adapter trained on top: stacked into one PEFT adapter, base + it is the same model', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'toolken-lora-stack-'));
+  try {
+    const model = DecoderModel.random(config, 6, 0.2, refBackend);
+    applyLora(model, lora);
+    perturbAdapters(model);
+    const first = loraUpdates(model);
+    mergeLora(model);
+    // The second adapter wraps fewer modules, with another rank and scaling.
+    applyLora(model, { rank: 3, alpha: 9, targetModules: ['v_proj'], seed: 2 });
+    perturbAdapters(model);
+    const trained = model.logitsAt(tokens);
+    const stacked = stackLoraUpdates(first, loraUpdates(model));
+    const rank = lora.rank + 3;
+    for (const u of stacked.values()) assert.deepEqual([u.rank, u.scaling], [rank, 1]);
+    saveLoraUpdates(stacked, dir, { baseModel: 'base' });
+    const reloaded = DecoderModel.random(config, 6, 0.2, refBackend);
+    const read = loadLoraAdapter(reloaded, dir);
+    assert.deepEqual([read.rank, read.alpha], [rank, rank]);
+    assert.ok(maxDiff(reloaded.logitsAt(tokens), trained) < 1e-4, `${maxDiff(reloaded.logitsAt(tokens), trained)}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -151,31 +151,93 @@ export function mergeLora(model: DecoderModel): number {
 
 const peftName = (module: string, part: 'lora_A' | 'lora_B'): string => `base_model.model.${module}.${part}.weight`;
 
-/** Writes the model's LoRA adapters as a PEFT adapter directory. */
-export function saveLoraAdapter(model: DecoderModel, config: LoraConfig, dir: string, baseModel = ''): void {
-  const tensors: { name: string; shape: number[]; data: Float32Array }[] = [];
+/** One module's low-rank update: (scaling) B A with A (rank, in) and B (out, rank), as plain arrays. */
+export interface LoraUpdate {
+  readonly rank: number;
+  readonly scaling: number;
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly a: Float32Array;
+  readonly b: Float32Array;
+}
+
+/** A copy of a model's LoRA updates by module name (empty when it has none). */
+export function loraUpdates(model: DecoderModel): Map<string, LoraUpdate> {
+  const out = new Map<string, LoraUpdate>();
   model.mapProjections((name, projection) => {
     if (projection instanceof LoraProjection) {
-      tensors.push({ name: peftName(name, 'lora_A'), shape: [...projection.loraA.shape], data: projection.loraA.toArray() });
-      tensors.push({ name: peftName(name, 'lora_B'), shape: [...projection.loraB.shape], data: projection.loraB.toArray() });
+      const { rank, scaling, inFeatures, outFeatures } = projection;
+      out.set(name, { rank, scaling, inFeatures, outFeatures, a: projection.loraA.toArray(), b: projection.loraB.toArray() });
     }
     return projection;
   });
-  if (tensors.length === 0) throw new Error('the model has no LoRA adapters to save');
+  return out;
+}
+
+/**
+ * Two adapters applied one after the other as one adapter of rank r1 + r2: A = [A1; A2], B = [s1 B1, s2 B2] with
+ * scaling 1, so B A = s1 B1 A1 + s2 B2 A2 exactly. A module only one of them adapts gets zero blocks for the other
+ * (PEFT wants one rank for every module). This is how a LoRA trained on a model whose SFT adapter was merged is
+ * saved relative to the original base: base + stacked = base + SFT + the new update.
+ */
+export function stackLoraUpdates(under: ReadonlyMap<string, LoraUpdate>, over: ReadonlyMap<string, LoraUpdate>): Map<string, LoraUpdate> {
+  const rankOf = (updates: ReadonlyMap<string, LoraUpdate>): number => Math.max(0, ...[...updates.values()].map((u) => u.rank));
+  const r1 = rankOf(under);
+  const rank = r1 + rankOf(over);
+  const out = new Map<string, LoraUpdate>();
+  for (const name of new Set([...under.keys(), ...over.keys()])) {
+    const first = (under.get(name) ?? over.get(name))!;
+    const { inFeatures, outFeatures } = first;
+    const a = new Float32Array(rank * inFeatures);
+    const b = new Float32Array(outFeatures * rank);
+    for (const [update, offset] of [[under.get(name), 0], [over.get(name), r1]] as const) {
+      if (update === undefined) continue;
+      if (update.inFeatures !== inFeatures || update.outFeatures !== outFeatures) throw new Error(`LoRA stacking: ${name} has different shapes in the two adapters`);
+      a.set(update.a, offset * inFeatures);
+      for (let o = 0; o < outFeatures; o++) {
+        for (let r = 0; r < update.rank; r++) b[o * rank + offset + r] = update.scaling * update.b[o * update.rank + r]!;
+      }
+    }
+    out.set(name, { rank, scaling: 1, inFeatures, outFeatures, a, b });
+  }
+  return out;
+}
+
+/**
+ * Writes LoRA updates as a PEFT adapter directory. Every update must have one rank and one scaling (PEFT's alpha /
+ * r; `alpha` defaults to scaling x rank); `dropout` and the target modules (default: the module names) go into
+ * adapter_config.json.
+ */
+export function saveLoraUpdates(updates: ReadonlyMap<string, LoraUpdate>, dir: string, options: { readonly baseModel?: string; readonly alpha?: number; readonly dropout?: number; readonly targetModules?: readonly string[] | string } = {}): void {
+  const all = [...updates.values()];
+  if (all.length === 0) throw new Error('the model has no LoRA adapters to save');
+  const { rank, scaling } = all[0]!;
+  if (all.some((u) => u.rank !== rank || u.scaling !== scaling)) throw new Error('saving a PEFT adapter: every module needs the same rank and scaling');
+  const tensors: { name: string; shape: number[]; data: Float32Array }[] = [];
+  for (const [name, u] of updates) {
+    tensors.push({ name: peftName(name, 'lora_A'), shape: [u.rank, u.inFeatures], data: u.a });
+    tensors.push({ name: peftName(name, 'lora_B'), shape: [u.outFeatures, u.rank], data: u.b });
+  }
   writeSafetensors(join(dir, 'adapter_model.safetensors'), tensors);
+  const targetModules = options.targetModules ?? [...updates.keys()];
   writeJsonAtomic(join(dir, 'adapter_config.json'), {
     peft_type: 'LORA',
     task_type: 'CAUSAL_LM',
-    base_model_name_or_path: baseModel,
-    r: config.rank,
-    lora_alpha: config.alpha,
-    lora_dropout: config.dropout ?? 0,
-    target_modules: typeof config.targetModules === 'string' ? config.targetModules : [...config.targetModules],
+    base_model_name_or_path: options.baseModel ?? '',
+    r: rank,
+    lora_alpha: options.alpha ?? scaling * rank,
+    lora_dropout: options.dropout ?? 0,
+    target_modules: typeof targetModules === 'string' ? targetModules : [...targetModules],
     bias: 'none',
     fan_in_fan_out: false,
     inference_mode: true,
     modules_to_save: null,
   });
+}
+
+/** Writes the model's LoRA adapters as a PEFT adapter directory. */
+export function saveLoraAdapter(model: DecoderModel, config: LoraConfig, dir: string, baseModel = ''): void {
+  saveLoraUpdates(loraUpdates(model), dir, { baseModel, alpha: config.alpha, dropout: config.dropout ?? 0, targetModules: config.targetModules });
 }
 
 /** Reads a PEFT `adapter_config.json` into a LoraConfig, rejecting options this implementation does not have. */

@@ -10,13 +10,15 @@
 import type { RetrievalQuery } from '../data/types.js';
 import { generate } from '../generate/generate.js';
 import { ModelBeamSession } from '../generate/beam-session.js';
-import { searchTools, type ToolCandidate } from '../generate/constraints/beam-search.js';
+import { searchTools, searchToolsAsync, type ToolCandidate } from '../generate/constraints/beam-search.js';
 import { ToolTrie } from '../generate/constraints/tool-trie.js';
 import type { ToolIndex } from '../indexing/tool-index.js';
 import type { DecoderModel } from '../models/decoder.js';
 import { chatPromptIds } from '../tokenizer/chat-template.js';
 import type { Tokenizer } from '../tokenizer/types.js';
 import type { Retriever } from './types.js';
+
+const ranked = (found: readonly ToolCandidate[]): RankedTool[] => found.map(({ toolId, score }) => ({ toolId, score }));
 
 /** The parts of a ToolGen model that retrieval needs. */
 export interface GenerativeModel {
@@ -110,14 +112,30 @@ export class GenerativeRetriever implements Retriever {
 
   /** The k best tools for the query by constrained beam search, best first, with their scores. */
   rank(query: string, k: number, candidates?: ReadonlySet<string>): RankedTool[] {
+    const search = this.search(query, k, candidates);
+    return search === undefined ? [] : ranked(searchTools(search.session, search.promptIds, search.trie, search.options));
+  }
+
+  /**
+   * `rank` with an event-loop turn after every search depth, cancellable: `signal.abort()` stops the search at its
+   * next depth and the promise rejects with the signal's reason.
+   */
+  async rankAsync(query: string, k: number, options: { readonly candidates?: ReadonlySet<string>; readonly signal?: AbortSignal } = {}): Promise<RankedTool[]> {
+    options.signal?.throwIfAborted();
+    const search = this.search(query, k, options.candidates);
+    if (search === undefined) return [];
+    return ranked(await searchToolsAsync(search.session, search.promptIds, search.trie, { ...search.options, ...(options.signal ? { signal: options.signal } : {}) }));
+  }
+
+  /** What a search for the query needs: the candidates' trie, the prompt, a beam session sized for them. */
+  private search(query: string, k: number, candidates?: ReadonlySet<string>) {
     const trie = this.trieFor(candidates);
-    if (trie === undefined) return [];
+    if (trie === undefined) return undefined;
     const promptIds = this.promptIds(query);
     const beamWidth = Math.max(k, this.options.beamWidth ?? k);
     // One state per live beam and one per child being stepped, plus the prompt's.
     const session = new ModelBeamSession(this.tg.model, { maxStates: 2 * beamWidth + 1, capacity: promptIds.length + this.longestTool + 1 });
-    const found: ToolCandidate[] = searchTools(session, promptIds, trie, { k, beamWidth, scoring: this.options.scoring ?? 'sum' });
-    return found.map(({ toolId, score }) => ({ toolId, score }));
+    return { trie, promptIds, session, options: { k, beamWidth, scoring: this.options.scoring ?? 'sum' } as const };
   }
 
   retrieve(query: RetrievalQuery, k: number, candidates?: ReadonlySet<string>): string[] {

@@ -223,6 +223,35 @@ test('an objective\'s own state is saved with each checkpoint and handed back on
   assert.deepEqual(restored, [{ losses: 7 }]);
 });
 
+test('trainAsync cancelled mid-run saves a checkpoint at the step it reached; train on the same run resumes there and ends as an uninterrupted run', async () => {
+  const losses = (dir: string): number[] => trainLosses(dir).map(([, loss]) => loss);
+  const straight = join(mkdtempSync(join(tmpdir(), 'toolken-abort-')), 'run');
+  resumeTiny(straight);
+
+  const interrupted = join(mkdtempSync(join(tmpdir(), 'toolken-abort-')), 'run');
+  const model = DecoderModel.random(tinyConfig, 3);
+  const objective = new SftObjective({ model, train: tinyExamples(), settings: tinySftConfig });
+  const controller = new AbortController();
+  // Step 3 is between the every-2-steps checkpoints, so only the cancellation can have saved it.
+  const run = new Trainer({ model, objective, config: tinySftConfig }).trainAsync({
+    run: RunDirectory.open(interrupted, { resume: true }), showProgress: false, signal: controller.signal,
+    onStep: (step) => { if (step === 3) controller.abort(new Error('stopped by the user')); },
+  });
+  await assert.rejects(run, /stopped by the user/);
+  assert.ok(existsSync(checkpoint(interrupted, 3)), 'a checkpoint at step 3');
+  assert.equal(resumeTiny(interrupted).resumedFrom, 3);
+  assert.deepEqual(losses(interrupted), losses(straight));
+});
+
+test('trainAsync that is not cancelled returns what train returns', async () => {
+  const model = DecoderModel.random(tinyConfig, 3);
+  const objective = new SftObjective({ model, train: tinyExamples(), settings: tinySftConfig });
+  const dir = join(mkdtempSync(join(tmpdir(), 'toolken-async-')), 'run');
+  const result = await new Trainer({ model, objective, config: tinySftConfig }).trainAsync({ run: RunDirectory.open(dir, { resume: true }), showProgress: false });
+  assert.equal(result.steps, 9);
+  assert.deepEqual(trainLosses(dir).map(([step]) => step), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+});
+
 test('with SGD and momentum the Trainer lowers the loss, and a resumed run continues its momentum exactly', () => {
   const config = { ...tinySftConfig, optimizer: 'sgd' as const, momentum: 0.9, lr: 0.05, schedule: 'constant' as const, warmup: 0 };
   const losses = (dir: string): number[] => trainLosses(dir).map(([, loss]) => loss);

@@ -22,6 +22,7 @@ import { noGrad, valueAndGrad } from '../tensor/autograd.js';
 import { scale } from '../tensor/ops/elementwise.js';
 import { ProgressBar } from '../report/progress.js';
 import { writeJsonAtomic } from '../util/fs.js';
+import { runCancellable, runToEnd, type Stepwise } from '../util/steps.js';
 import { loadParameters, parameterTensors, restoreCheckpoint, writeCheckpoint, type LoopState } from './checkpoint.js';
 import type { Evaluation, Objective, TrainableModel } from './objective.js';
 import type { RunDirectory } from './run-dir.js';
@@ -225,6 +226,20 @@ export class Trainer<Batch> {
    * the model. A Trainer trains once: its optimizer state is released at the end.
    */
   train(o: TrainOptions): TrainResult {
+    return runToEnd(this.trainingSteps(o));
+  }
+
+  /**
+   * `train` with an event-loop turn after every optimizer step, cancellable: when `signal` aborts, the run saves a
+   * checkpoint at the step it reached (so that `train` on the same run directory resumes exactly there), releases
+   * its optimizer state and rejects with the signal's reason.
+   */
+  trainAsync(o: TrainOptions & { readonly signal?: AbortSignal }): Promise<TrainResult> {
+    return runCancellable(this.trainingSteps(o), o.signal);
+  }
+
+  /** The training loop, pausing after every optimizer step. */
+  private *trainingSteps(o: TrainOptions): Stepwise<TrainResult> {
     const { model, objective, config, params, optimizer, average } = this;
     const { run } = o;
     let state: LoopState = { step: 0, epoch: 0, batchInEpoch: 0, rng: model.dropoutRng?.state() ?? null, best: null, lastLoss: NaN };
@@ -298,8 +313,17 @@ export class Trainer<Batch> {
         const nextBatch = bi + config.gradAccumulation;
         const atEpochEnd = nextBatch >= batches.length;
         if (config.evalEvery > 0 && step % config.evalEvery === 0) validate();
-        if (config.checkpointEvery > 0 && step % config.checkpointEvery === 0) {
-          saveCheckpoint(atEpochEnd ? epoch + 1 : epoch, atEpochEnd ? 0 : nextBatch);
+        const checkpointHere = (): void => saveCheckpoint(atEpochEnd ? epoch + 1 : epoch, atEpochEnd ? 0 : nextBatch);
+        const checkpointed = config.checkpointEvery > 0 && step % config.checkpointEvery === 0;
+        if (checkpointed) checkpointHere();
+        try {
+          yield;
+        } catch (reason) {
+          // Cancelled between steps: keep what was trained, so a rerun resumes from this step.
+          if (!checkpointed) checkpointHere();
+          bar?.finish({ loss: lastLoss });
+          this.dispose();
+          throw reason;
         }
       }
     }

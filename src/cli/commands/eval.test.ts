@@ -64,6 +64,19 @@ describe('toolken eval bfcl', () => {
     assert.ok(report.notRun.includes('multi_turn_base'));
   });
 
+  test('--model --repair --best-of N: the scaffolding baselines run and the report says so', async () => {
+    const outDir = join(root, 'scaffolded');
+    assert.equal(await runQuiet(['bfcl', '--model', join(root, 'model'), '--data', data, '--category', 'simple_python', '--out', outDir, '--max-tokens', '4', '--repair', '--best-of', '2', '--seed', '1']), 0);
+    const report = JSON.parse(readFileSync(join(outDir, 'report.json'), 'utf8'));
+    assert.deepEqual([report.repair, report.bestOf, report.temperature, report.seed], [true, 2, 0.7, 1]);
+    assert.match(readFileSync(join(outDir, 'report.md'), 'utf8'), /answers repaired before checking.*best of 2 samples at temperature 0\.7/);
+    const is = (pattern: RegExp) => (e: unknown) => e instanceof CliError && pattern.test(e.message);
+    await assert.rejects(runQuiet(['bfcl', '--model', join(root, 'model'), '--data', data, '--temperature', '0.5']), is(/--temperature and --seed set best-of-N sampling/));
+    await assert.rejects(runQuiet(['bfcl', '--predictions', predictions, '--data', data, '--repair']), is(/use them with --model/));
+    await assert.rejects(runQuiet(['bfcl', '--model', join(root, 'model'), '--data', data, '--mode', 'fc', '--constrained', '--best-of', '2']), is(/--constrained decoding is greedy/));
+    await assert.rejects(runQuiet(['bfcl', '--model', join(root, 'model'), '--data', data, '--best-of', '0']), is(/--best-of/));
+  });
+
   test('--model refuses --lenient and --constrained in prompting mode', async () => {
     await assert.rejects(runQuiet(['bfcl', '--model', join(root, 'model'), '--data', data, '--lenient']), CliError);
     await assert.rejects(runQuiet(['bfcl', '--model', join(root, 'model'), '--data', data, '--constrained']), CliError);

@@ -9,6 +9,7 @@ import { loadModel, ModelLoadError } from '../../models/load.js';
 import { ProgressBar } from '../../report/progress.js';
 import { writeJsonAtomic } from '../../util/fs.js';
 import { CliCommand, CliError, helpText, parseFlags, subcommand, wantsHelp } from '../args.js';
+import { modelLoadProgress } from '../load-progress.js';
 
 /** The BFCL data beside the toolken checkout (../shared/datasets/bfcl), wherever the command is run from. */
 const DEFAULT_BFCL_DATA = join(fileURLToPath(new URL('../../../', import.meta.url)), '..', 'shared', 'datasets', 'bfcl');
@@ -20,6 +21,10 @@ const bfclFlags = {
   limit: { kind: 'int', help: 'with --model: at most N questions per category (the first ones)', min: 1 },
   constrained: { kind: 'boolean', help: "with --model (fc mode): decode calls under the offered functions' names and their argument schemas" },
   maxTokens: { kind: 'int', help: 'with --model: most new tokens per answer', default: 256, min: 1 },
+  repair: { kind: 'boolean', help: 'with --model: repair each answer before checking (fences, quotes, brackets, trailing commas; src/eval/bfcl/repair.ts)' },
+  bestOf: { kind: 'int', help: 'with --model: sample N answers per question and keep the most probable well-formed one (src/eval/bfcl/best-of-n.ts)', default: 1, min: 1 },
+  temperature: { kind: 'number', help: 'with --best-of: sampling temperature', default: 0.7, min: 0, minExclusive: true },
+  seed: { kind: 'int', help: 'with --best-of: sampling seed', default: 0 },
   data: { kind: 'string', help: 'BFCL data folder (question files and possible_answer/)', default: DEFAULT_BFCL_DATA },
   category: { kind: 'list', help: `comma-separated categories or groups (${Object.keys(BFCL_CATEGORY_GROUPS).join(', ')}); default: those the predictions cover` },
   groundTruthAsPredictions: { kind: 'boolean', help: 'score the possible answers themselves, rendered as model output (self-check)' },
@@ -39,11 +44,12 @@ function failuresByRule(report: BfclReport): string {
   return '\nfailures by rule:\n' + [...byRule].sort((a, b) => b[1] - a[1]).map(([rule, n]) => `  ${String(n).padStart(6)}  ${rule}\n`).join('');
 }
 
-async function runModel(flags: { model: string; out: string; data: string; category?: string[]; mode: 'prompting' | 'fc'; limit?: number; constrained?: boolean; maxTokens: number }): Promise<number> {
+async function runModel(flags: { model: string; out: string; data: string; category?: string[]; mode: 'prompting' | 'fc'; limit?: number; constrained?: boolean; maxTokens: number; repair: boolean; bestOf: number; temperature: number; seed: number }): Promise<number> {
   if (flags.constrained && flags.mode !== 'fc') throw new CliError('--constrained decodes <tool_call> blocks: use it with --mode fc');
+  if (flags.constrained && flags.bestOf > 1) throw new CliError('--constrained decoding is greedy and --best-of samples: give one of them');
   let loaded;
   try {
-    loaded = await loadModel(flags.model);
+    loaded = await loadModel(flags.model, { onProgress: modelLoadProgress() });
   } catch (err) {
     if ([ModelLoadError, ModelConfigError, CheckpointError, HubError, WeightMismatchError].some((kind) => err instanceof kind)) throw new CliError((err as Error).message);
     throw err;
@@ -59,6 +65,10 @@ async function runModel(flags: { model: string; out: string; data: string; categ
       mode: flags.mode,
       constrained: flags.constrained ?? false,
       maxTokens: flags.maxTokens,
+      repair: flags.repair,
+      bestOf: flags.bestOf,
+      temperature: flags.temperature,
+      seed: flags.seed,
       outDir: resolve(flags.out),
       modelName: basename(resolve(flags.model)),
       onStart: (total) => {
@@ -82,7 +92,7 @@ const bfcl: CliCommand = {
     if (wantsHelp(argv)) {
       const usage = [
         `${bfclSummary}.`,
-        'toolken eval bfcl --model M [--category ...] [--mode prompting|fc] [--out DIR] [--limit N] [--constrained]',
+        'toolken eval bfcl --model M [--category ...] [--mode prompting|fc] [--out DIR] [--limit N] [--constrained] [--repair] [--best-of N]',
         'toolken eval bfcl --predictions FILE [--category ...] [--mode prompting|fc] [--lenient]',
         `categories: ${BFCL_CATEGORIES.join(', ')}`,
         `not run (multi-turn and agentic): ${BFCL_NOT_RUN.join(', ')}`,
@@ -96,6 +106,8 @@ const bfcl: CliCommand = {
     if (flags.mode !== 'prompting' && flags.mode !== 'fc') throw new CliError(`--mode must be prompting or fc, got '${flags.mode}'`);
     const sources = [flags.model, flags.predictions, flags.groundTruthAsPredictions || undefined].filter((s) => s !== undefined);
     if (sources.length !== 1) throw new CliError('give exactly one of --model <dir>, --predictions <file.jsonl> or --ground-truth-as-predictions');
+    if (flags.bestOf === 1 && argv.some((a) => /^--(temperature|seed)(=|$)/.test(a))) throw new CliError('--temperature and --seed set best-of-N sampling: give --best-of N with N > 1');
+    if (flags.model === undefined && (flags.repair || flags.bestOf > 1)) throw new CliError('--repair and --best-of change how a model answers: use them with --model');
     if (flags.model !== undefined) {
       if (flags.lenient) throw new CliError("--lenient is for scoring predictions; a model run is scored with the leaderboard's verdicts");
       return runModel({ ...flags, model: flags.model, mode: flags.mode });

@@ -7,6 +7,7 @@ import { WeightMismatchError } from '../../models/decoder.js';
 import { generateText } from '../../generate/text.js';
 import { applyChatTemplate } from '../../tokenizer/chat-template.js';
 import type { Tokenizer } from '../../tokenizer/types.js';
+import { modelLoadProgress } from '../load-progress.js';
 
 const summary = 'Generate text from a model (Hugging Face directory, .gguf or llama2.c .bin); prints only the generated text.';
 
@@ -32,7 +33,7 @@ export const command: CliCommand = {
     if (options.stop.some((s) => s.length === 0)) throw new CliError('--stop must not be empty');
     let loaded;
     try {
-      loaded = await loadModel(options.model, options.tokenizer === undefined ? {} : { tokenizer: options.tokenizer });
+      loaded = await loadModel(options.model, { onProgress: modelLoadProgress(), ...(options.tokenizer === undefined ? {} : { tokenizer: options.tokenizer }) });
     } catch (err) {
       const userErrors = [ModelLoadError, ModelConfigError, CheckpointError, HubError, WeightMismatchError];
       if (userErrors.some((kind) => err instanceof kind)) throw new CliError((err as Error).message);

@@ -17,18 +17,33 @@ import { CatalogError, loadCatalog } from '../../tools/catalog.js';
 import type { Tool } from '../../tools/types.js';
 import { loadToolIndex } from '../../methods/toolgen/model.js';
 import { CliError } from '../args.js';
+import { modelLoadProgress } from '../load-progress.js';
 
 /** Runs `fn`, turning the error kinds a user causes into a CliError prefixed by `what`. */
 export function userInput<T>(what: string, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof CliError) throw err;
-    const kinds = [CatalogError, DataFileError, ModelLoadError, ModelConfigError, CheckpointError, HubError, WeightMismatchError];
-    if (kinds.some((kind) => err instanceof kind)) throw new CliError((err as Error).message);
-    if (err instanceof Error) throw new CliError(`${what}: ${err.message}`);
-    throw err;
+    throw asCliError(what, err);
   }
+}
+
+/** `userInput` for asynchronous work (training that can be interrupted). */
+export async function userInputAsync<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw asCliError(what, err);
+  }
+}
+
+/** A library error about the user's input as a one-line CLI error; other errors unchanged. */
+function asCliError(what: string, err: unknown): unknown {
+  if (err instanceof CliError) return err;
+  const kinds = [CatalogError, DataFileError, ModelLoadError, ModelConfigError, CheckpointError, HubError, WeightMismatchError];
+  if (kinds.some((kind) => err instanceof kind)) return new CliError((err as Error).message);
+  if (err instanceof Error) return new CliError(`${what}: ${err.message}`);
+  return err;
 }
 
 export function readCatalogFlag(path: string): Tool[] {
@@ -45,7 +60,7 @@ export function readQueriesFlag(flag: string, path: string, tools: readonly Tool
 
 export async function readModelFlag(pathOrId: string, flag = '--model'): Promise<LoadedModel> {
   try {
-    return await loadModel(pathOrId);
+    return await loadModel(pathOrId, { onProgress: modelLoadProgress() });
   } catch (err) {
     const kinds = [ModelLoadError, ModelConfigError, CheckpointError, HubError, WeightMismatchError];
     if (kinds.some((kind) => err instanceof kind)) throw new CliError(`${flag} ${pathOrId}: ${(err as Error).message}`);

@@ -14,6 +14,7 @@ import { formatTable } from '../../report/html.js';
 import { RunDirectory } from '../../train/run-dir.js';
 import { writeJsonAtomic } from '../../util/fs.js';
 import { CliCommand, CliError, helpText, parseFlags, wantsHelp, commandFlags } from '../args.js';
+import { modelLoadProgress } from '../load-progress.js';
 
 const DATA = join(sharedDatasetsDir(), 'toolkengpt-data');
 const GSM8K_TRAIN = join(sharedDatasetsDir(), 'gsm8k', 'train.jsonl');
@@ -68,7 +69,7 @@ export const trainCommand: CliCommand = {
     positive('max-texts', f.maxTexts);
     if (!(f.validation > 0 && f.validation < 1)) throw new CliError(`--validation must be in (0, 1), got ${f.validation}`);
     return userFacing(async () => {
-      const { model, tokenizer } = await loadModel(f.model);
+      const { model, tokenizer } = await loadModel(f.model, { onProgress: modelLoadProgress() });
       for (const p of model.parameters()) p.frozen = true;
       const data = resolve(f.data);
       let tools: readonly string[];
@@ -128,7 +129,7 @@ const evalFlags = {
 type EvalFlags = ReturnType<typeof parseFlags<typeof evalFlags>>;
 
 async function system(f: EvalFlags, methods: readonly Method[], docs: ReadonlyMap<string, string>, tools: readonly string[]): Promise<ToolkenSystem> {
-  const { model, tokenizer } = await loadModel(f.model);
+  const { model, tokenizer } = await loadModel(f.model, { onProgress: modelLoadProgress() });
   const needsHead = methods.some((m) => m === 'toolkengpt' || m === 'toolken-plus');
   if (!needsHead) return { model, tokenizer, head: null, reranker: null, docs };
   if (f.head === undefined) throw new CliError('--head is needed for toolkengpt and toolken-plus (train one with `toolken train toolkengpt`)');

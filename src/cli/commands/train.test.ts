@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demoCatalog } from '../../data/demo/catalog.js';
@@ -36,6 +38,40 @@ const capture = (cmd: CliCommand, ...argv: string[]): ReturnType<typeof runComma
 
 const rejectsWith = (promise: Promise<unknown>, message: RegExp) =>
   assert.rejects(promise, (err: unknown) => err instanceof CliError && message.test(err.message));
+
+// The CLI from source (bin/toolken.js runs the compiled dist/, which a worktree may not have built).
+const main = fileURLToPath(new URL('../main.ts', import.meta.url));
+const cli = ['--import', 'tsx', '--input-type=module', '--eval', `const { main } = await import(${JSON.stringify(main)}); process.exitCode = await main(process.argv.slice(1));`, '--'];
+
+test('Ctrl-C during training saves a checkpoint at the step reached, exits 130 saying how to resume, and --resume continues from it', async () => {
+  const { dir, catalog, model } = fixture();
+  const out = join(dir, 'run');
+  const args = ['--stage', 'memorization', '--model', model, '--catalog', catalog, '--out', out, '--epochs', '300', '--batch-size', '3', '--checkpoint-every', '0'];
+  const child = spawn(process.execPath, [...cli, 'train', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  let code: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve((code = c))));
+  // Interrupt once the run has logged a few steps (no periodic checkpoints: only the interruption can write one).
+  const metrics = join(out, 'metrics.jsonl');
+  while (!(existsSync(metrics) && readFileSync(metrics, 'utf8').split('\n').length > 3)) {
+    assert.equal(code, undefined, `the training ended before it was interrupted: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGINT');
+  assert.equal(await exited, 130, stderr);
+  assert.match(stderr, /interrupted \(Ctrl-C\): a checkpoint of the last step is in .*; run the same command with --resume to continue from it/);
+  assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+  const checkpoints = readdirSync(join(out, 'checkpoints')).filter((name) => name.startsWith('step-'));
+  assert.equal(checkpoints.length, 1);
+  const savedStep = Number(checkpoints[0]!.slice('step-'.length));
+  assert.ok(savedStep >= 3 && savedStep < 600, `saved at step ${savedStep}`);
+
+  const resumed = await capture(train, ...args, '--resume');
+  assert.equal(resumed.code, 0);
+  const steps = readFileSync(metrics, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { step: number; split: string }).filter((r) => r.split === 'train').map((r) => r.step);
+  assert.deepEqual(steps, Array.from({ length: 600 }, (_, i) => i + 1), 'every step once: the steps before the interruption, then the rest');
+});
 
 test('train memorization writes a run whose final/ loads with its tool index, and retrieve ranks its tools', async () => {
   const { dir, catalog, model } = fixture();

@@ -10,7 +10,8 @@ import { FINISH_TOOL, prepareToolGenModel, trainToolGenStage } from '../../metho
 import { CliCommand, CliError, helpText, parseFlags, subcommand, wantsHelp, type ParsedFlags } from '../args.js';
 import { checkFraction, checkPositive, openRunDirectory, sftConfigFromFlags, TRAINER_FLAGS } from './train-flags.js';
 import { RECIPE_FINAL_DIR, RETRIEVAL_RECIPES, trainRecipe, type RetrievalRecipe, type RetrievalRecipeName } from '../../methods/toolgen/recipe.js';
-import { readCatalogFlag, readModelFlag, readQueriesFlag, readSavedIndex, userInput } from './toolgen-inputs.js';
+import { readCatalogFlag, readModelFlag, readQueriesFlag, readSavedIndex, userInput, userInputAsync } from './toolgen-inputs.js';
+import { interruptible } from '../interrupt.js';
 
 const flags = {
   stage: { kind: 'string', choices: TOOLGEN_STAGES, help: 'ToolGen stage: tool documents, queries or agent trajectories -> tool tokens (required without --recipe)' },
@@ -150,16 +151,19 @@ const toolgenCommand: CliCommand = {
     const run = openRunDirectory(f.out, f.resume, config);
 
     const started = performance.now();
-    const result = userInput(`--stage ${stage}`, () =>
-      trainToolGenStage({
-        stage, tg, tools, valFraction, run, sft: sftPadded,
-        ...(queries ? { queries } : {}),
-        ...(trajectories ? { trajectories } : {}),
-        ...(f.loraRank !== undefined ? { loraRank: f.loraRank } : {}),
-        withMemorization: f.withMemorization,
-        ...(distillation ? { distillation } : {}),
-        log: (line) => process.stderr.write(line + '\n'),
-      }),
+    const resumeHint = `a checkpoint of the last step is in ${f.out}; run the same command with --resume to continue from it`;
+    const result = await interruptible(resumeHint, (signal) =>
+      userInputAsync(`--stage ${stage}`, () =>
+        trainToolGenStage({
+          stage, tg, tools, valFraction, run, sft: sftPadded, signal,
+          ...(queries ? { queries } : {}),
+          ...(trajectories ? { trajectories } : {}),
+          ...(f.loraRank !== undefined ? { loraRank: f.loraRank } : {}),
+          withMemorization: f.withMemorization,
+          ...(distillation ? { distillation } : {}),
+          log: (line) => process.stderr.write(line + '\n'),
+        }),
+      ),
     );
     const best = result.sft.best ? `, best step ${result.sft.best.step} (score ${result.sft.best.score.toFixed(4)})` : '';
     process.stderr.write(
@@ -184,10 +188,18 @@ const TRAIN_METHODS: Record<string, CliCommand> = {
     summary: 'function calling: supervised fine-tuning (LoRA or full) on checked {messages, tools} examples',
     run: async (argv) => (await import('./train-fc.js')).sftCommand.run(argv),
   },
+  dpo: {
+    summary: 'function calling after SFT: DPO, the gold call preferred to the SFT model\'s checker-rejected answers',
+    run: async (argv) => (await import('./train-fc.js')).dpoCommand.run(argv),
+  },
+  rl: {
+    summary: 'function calling after SFT: reward-filtered fine-tuning or GRPO with the BFCL checker as the reward',
+    run: async (argv) => (await import('./train-fc.js')).rlCommand.run(argv),
+  },
 };
 
 export const command: CliCommand = {
-  summary: 'Train: ToolGen stages or recipe (default), or `toolken train <method>` (toolgen, toolkengpt, sft)',
+  summary: 'Train: ToolGen stages or recipe (default), or `toolken train <method>` (toolgen, toolkengpt, sft, dpo, rl)',
   async run(argv) {
     const first = argv[0];
     if (first !== undefined && !first.startsWith('-')) {

@@ -7,14 +7,16 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { generate } from '../../generate/generate.js';
+import { generate, type LogitsHook } from '../../generate/generate.js';
 import { endOfSequenceIds, type TextModel } from '../../generate/text.js';
 import { VocabularyTrie } from '../../generate/constraints/vocabulary-trie.js';
 import { assistantTurnEnd } from '../../retrieval/generative.js';
 import { chatPromptIds } from '../../tokenizer/chat-template.js';
 import type { CallMode } from '../../tools/calls/decode.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
+import { selectBestOfN, wellFormedAnswer } from './best-of-n.js';
 import { constrainedCallsHook, type ConstrainedFunction } from './constrained-calls.js';
+import { repairCallText } from './repair.js';
 import { BfclCategory, BfclEntry, loadCategory } from './dataset.js';
 import { resolveCategories } from './evaluate.js';
 import { argumentSchema, fcMessages, fcTools, promptingMessages } from './prompts.js';
@@ -31,6 +33,14 @@ export interface BfclGenerationOptions {
   readonly mode: CallMode;
   /** Decode calls under the offered functions' names and argument schemas (fc mode). */
   readonly constrained?: boolean;
+  /** Repair each answer (fences, quotes, brackets, trailing commas; repair.ts) before it is written and scored. */
+  readonly repair?: boolean;
+  /** Sample this many answers per question and keep one by best-of-n.ts's rule (default 1: one greedy answer). */
+  readonly bestOf?: number;
+  /** Sampling temperature of best-of-N (default 0.7). */
+  readonly temperature?: number;
+  /** Seeds best-of-N's sampling (default 0). */
+  readonly seed?: number;
   /** Most new tokens per answer (default 256). */
   readonly maxTokens?: number;
   /** Questions generated together (default 4). */
@@ -44,8 +54,12 @@ export interface BfclGenerationOptions {
 export interface BfclAnswer {
   readonly id: string;
   readonly category: BfclCategory;
-  /** The model's text: what the result file holds and the checker reads. */
+  /** The model's text (repaired with `repair`): what the result file holds and the checker reads. */
   readonly result: string;
+  /** With `repair`: the text as the model wrote it. */
+  readonly raw?: string;
+  /** With best-of-N: how many of the sampled answers were well-formed. */
+  readonly wellFormed?: number;
   readonly promptTokens: number;
   readonly generatedTokens: number;
   /** Why generation ended; `prompt-too-long` when the question left no room in the model's context. */
@@ -69,14 +83,50 @@ function constrainedFunctions(entry: BfclEntry): ConstrainedFunction[] {
   return out;
 }
 
-/** Generates one answer per entry, greedy, in batches. Never throws on what the model writes. */
+/** The tokens that end an answer: the model's end-of-sequence ids and the chat template's end of turn. */
+export function bfclStopTokens(model: BfclRunnerModel): number[] {
+  return [...new Set([...endOfSequenceIds(model), assistantTurnEnd(model.tokenizer)])];
+}
+
+/**
+ * A logits hook that sums, per sequence, log p(token) of the tokens sampled from the logits it sees (after the hooks
+ * before it): the hook keeps each step's log-normaliser and logits, and `onToken` adds the chosen token's share.
+ */
+function logProbRecorder(sequences: number, before: LogitsHook | undefined): { hook: LogitsHook; onToken: (token: number, sequence: number) => void; logProbs: Float64Array } {
+  const logProbs = new Float64Array(sequences);
+  const last: { logits: Float32Array; normaliser: number }[] = [];
+  const hook: LogitsHook = (logits, generated, sequence) => {
+    before?.(logits, generated, sequence);
+    let max = -Infinity;
+    for (const v of logits) if (v > max) max = v;
+    let total = 0;
+    for (const v of logits) total += Math.exp(v - max);
+    const saved = last[sequence]?.logits.length === logits.length ? last[sequence]!.logits : new Float32Array(logits.length);
+    saved.set(logits);
+    last[sequence] = { logits: saved, normaliser: max + Math.log(total) };
+  };
+  const onToken = (token: number, sequence: number): void => {
+    const step = last[sequence];
+    if (step !== undefined) logProbs[sequence]! += step.logits[token]! - step.normaliser;
+  };
+  return { hook, onToken, logProbs };
+}
+
+/**
+ * Generates one answer per entry in batches: greedy, or with `bestOf` N > 1 sampled answers of which one is kept
+ * (best-of-n.ts). Never throws on what the model writes.
+ */
 export function generateBfclAnswers(model: BfclRunnerModel, entries: readonly BfclEntry[], options: BfclGenerationOptions): BfclAnswer[] {
   const maxTokens = options.maxTokens ?? 256;
   const batchSize = Math.max(1, options.batchSize ?? 4);
+  const bestOf = options.bestOf ?? 1;
+  if (!Number.isInteger(bestOf) || bestOf < 1) throw new RangeError(`best-of-N needs a whole number of samples >= 1, got ${bestOf}`);
   if (options.constrained && options.mode !== 'fc') throw new RangeError('constrained decoding writes <tool_call> blocks: it needs mode fc');
+  if (options.constrained && bestOf > 1) throw new RangeError('constrained decoding is greedy; best-of-N samples: use one of them');
   const turnEnd = assistantTurnEnd(model.tokenizer);
-  const stopTokens = [...new Set([...endOfSequenceIds(model), turnEnd])];
+  const stopTokens = bfclStopTokens(model);
   const vocabulary = options.constrained ? new VocabularyTrie(model.tokenizer) : undefined;
+  const finish = (text: string): { result: string; raw?: string } => (options.repair ? { result: repairCallText(text, options.mode), raw: text } : { result: text });
   const answers: BfclAnswer[] = [];
   options.onStart?.(entries.length);
   for (let start = 0; start < entries.length; start += batchSize) {
@@ -84,9 +134,11 @@ export function generateBfclAnswers(model: BfclRunnerModel, entries: readonly Bf
     const prompts = batch.map((e) => bfclPromptIds(model, e, options.mode));
     const fits = prompts.map((p) => model.config.maxPositions - p.length >= 2);
     const runnable = batch.filter((_, i) => fits[i]);
-    const runPrompts = prompts.filter((_, i) => fits[i]);
+    const runPrompts = prompts.filter((_, i) => fits[i]).flatMap((p) => Array.from({ length: bestOf }, () => p));
     // One token budget for the batch, so that the longest prompt plus its answer stays inside the context.
     const budget = Math.min(maxTokens, ...runPrompts.map((p) => model.config.maxPositions - p.length));
+    const constraint = vocabulary !== undefined ? constrainedCallsHook(model.tokenizer, vocabulary, runnable.map(constrainedFunctions), turnEnd, budget) : undefined;
+    const recorder = bestOf > 1 ? logProbRecorder(runPrompts.length, constraint) : undefined;
     const results =
       runnable.length === 0
         ? []
@@ -94,15 +146,23 @@ export function generateBfclAnswers(model: BfclRunnerModel, entries: readonly Bf
             maxTokens: budget,
             stopTokens,
             decoder: model.tokenizer,
-            ...(vocabulary !== undefined ? { logitsHook: constrainedCallsHook(model.tokenizer, vocabulary, runnable.map(constrainedFunctions), turnEnd, budget) } : {}),
+            ...(recorder !== undefined
+              ? { temperature: options.temperature ?? 0.7, seed: (options.seed ?? 0) + start, logitsHook: recorder.hook, onToken: recorder.onToken }
+              : constraint !== undefined ? { logitsHook: constraint } : {}),
           });
     let r = 0;
     batch.forEach((entry, i) => {
       if (!fits[i]) {
         answers.push({ id: entry.id, category: entry.category, result: '', promptTokens: prompts[i]!.length, generatedTokens: 0, finish: 'prompt-too-long' });
       } else {
-        const g = results[r++]!;
-        answers.push({ id: entry.id, category: entry.category, result: model.tokenizer.decode(g.tokens), promptTokens: prompts[i]!.length, generatedTokens: g.tokens.length, finish: g.finishReason });
+        const group = results.slice(r, r + bestOf).map((g, k) => ({ g, ...finish(model.tokenizer.decode(g.tokens)), logProb: recorder?.logProbs[r + k] ?? 0 }));
+        const kept = bestOf > 1 ? group[selectBestOfN(entry, group.map((c) => ({ text: c.result, logProb: c.logProb })), options.mode)]! : group[0]!;
+        const wellFormed = bestOf > 1 ? { wellFormed: group.filter((c) => wellFormedAnswer(entry, c.result, options.mode)).length } : {};
+        r += bestOf;
+        answers.push({
+          id: entry.id, category: entry.category, result: kept.result, ...(kept.raw !== undefined ? { raw: kept.raw } : {}), ...wellFormed,
+          promptTokens: prompts[i]!.length, generatedTokens: kept.g.tokens.length, finish: kept.g.finishReason,
+        });
       }
       options.onAnswer?.(answers.length);
     });
@@ -139,7 +199,7 @@ function markdownReport(run: Omit<BfclRun, 'resultFiles'>, options: BfclRunOptio
   const lines = [
     `# BFCL: ${options.modelName}`,
     '',
-    `Mode \`${options.mode}\`${options.constrained ? ', constrained decoding' : ''}; scored with the ${describeReading(run.report)}.`,
+    `Mode \`${options.mode}\`${options.constrained ? ', constrained decoding' : ''}${options.repair ? ', answers repaired before checking (src/eval/bfcl/repair.ts)' : ''}${(options.bestOf ?? 1) > 1 ? `, best of ${options.bestOf} samples at temperature ${options.temperature ?? 0.7} (src/eval/bfcl/best-of-n.ts)` : ''}; scored with the ${describeReading(run.report)}.`,
     `Not run (multi-turn and agentic categories): ${BFCL_NOT_RUN.join(', ')}.`,
     '',
     '| category | accuracy | correct | total |',
@@ -180,6 +240,9 @@ export function runBfcl(model: BfclRunnerModel, options: BfclRunOptions): BfclRu
     model: options.modelName,
     mode: options.mode,
     constrained: options.constrained ?? false,
+    repair: options.repair ?? false,
+    bestOf: options.bestOf ?? 1,
+    ...((options.bestOf ?? 1) > 1 ? { temperature: options.temperature ?? 0.7, seed: options.seed ?? 0 } : {}),
     reading: report.reading,
     categories: report.categories,
     aggregates: report.aggregates,

@@ -5,7 +5,7 @@ import { INDEX_SCHEMES, ToolIndex, type TokenSequence } from '../../indexing/ind
 import { seededRandom } from '../../util/random.js';
 import { syntheticCatalog } from '../../indexing/test-utils/synthetic-catalog.js';
 import { ToyVocabulary } from '../../indexing/test-utils/toy-vocabulary.js';
-import { searchTools } from './beam-search.js';
+import { searchTools, searchToolsAsync } from './beam-search.js';
 import { HashDecoder } from './test-utils/hash-decoder.js';
 import { logSumExp } from './logits-processor.js';
 import { ToolTrie } from './tool-trie.js';
@@ -67,6 +67,21 @@ test('the prompt runs once, each depth is one batched step, and every state is r
   assert.ok(model.steppedRows <= 4 * model.stepCalls);
   assert.equal(model.liveStates, 0);
   assert.ok(model.peakLiveStates <= 2 * 4, `peak ${model.peakLiveStates}`);
+});
+
+test('the async search finds the same tools, and an abort mid-search rejects with its reason and releases every state', async () => {
+  const sequences = randomSequences(seededRandom(3), 30, 10);
+  const trie = new ToolTrie(sequences, 0);
+  const expected = searchTools(new HashDecoder(10, 4), PROMPT, trie, { k: 3, beamWidth: 4 });
+  assert.deepEqual(await searchToolsAsync(new HashDecoder(10, 4), PROMPT, trie, { k: 3, beamWidth: 4 }), expected);
+
+  const model = new HashDecoder(10, 4);
+  const controller = new AbortController();
+  const search = searchToolsAsync(model, PROMPT, trie, { k: 3, beamWidth: 4, signal: controller.signal });
+  controller.abort(new Error('the user left'));
+  await assert.rejects(search, /the user left/);
+  assert.ok(model.stepCalls < Math.max(...sequences.map((s) => s.tokens.length)), 'the search stopped before its last depth');
+  assert.equal(model.liveStates, 0);
 });
 
 test('mean scoring ranks by log-probability per token', () => {

@@ -1,6 +1,7 @@
 import type { DecoderSession } from './decoder-session.js';
 import { logSumExp } from './logits-processor.js';
 import type { ToolTrie, ToolTrieNode } from './tool-trie.js';
+import { runCancellable, runToEnd, type Stepwise } from '../../util/steps.js';
 
 export interface ToolSearchOptions {
   /** How many distinct tools to return. */
@@ -49,6 +50,29 @@ export function searchTools<State>(
   trie: ToolTrie,
   options: ToolSearchOptions,
 ): ToolCandidate[] {
+  return runToEnd(toolSearchSteps(session, promptIds, trie, options));
+}
+
+/**
+ * `searchTools` with an event-loop turn after every depth, cancellable by `signal` (its states are released and the
+ * promise rejects with the signal's reason): a search over a large model stays out of a server's way.
+ */
+export function searchToolsAsync<State>(
+  session: DecoderSession<State>,
+  promptIds: readonly number[],
+  trie: ToolTrie,
+  options: ToolSearchOptions & { readonly signal?: AbortSignal },
+): Promise<ToolCandidate[]> {
+  return runCancellable(toolSearchSteps(session, promptIds, trie, options), options.signal);
+}
+
+/** The search, pausing after each depth. */
+function* toolSearchSteps<State>(
+  session: DecoderSession<State>,
+  promptIds: readonly number[],
+  trie: ToolTrie,
+  options: ToolSearchOptions,
+): Stepwise<ToolCandidate[]> {
   const { k } = options;
   const beamWidth = options.beamWidth ?? k;
   const scoring = options.scoring ?? 'sum';
@@ -63,30 +87,36 @@ export function searchTools<State>(
   const prompt = session.prefill(promptIds);
   let beams: Beam<State>[] = [{ ...prompt, node: trie.root, tokens: [], logProb: 0 }];
 
-  while (beams.length > 0) {
-    // Expand every beam by its allowed ids: the terminator finishes a tool, children continue it.
-    const continuations: { beam: Beam<State>; token: number; logProb: number }[] = [];
-    for (const beam of beams) {
-      const normaliser = logSumExp(beam.logits);
-      if (beam.node.toolId !== undefined) {
-        const logProb = beam.logProb + beam.logits[trie.terminator]! - normaliser;
-        finished.push({ toolId: beam.node.toolId, tokens: beam.tokens, logProb, score: rank(logProb, beam.tokens.length + 1) });
+  try {
+    while (beams.length > 0) {
+      // Expand every beam by its allowed ids: the terminator finishes a tool, children continue it.
+      const continuations: { beam: Beam<State>; token: number; logProb: number }[] = [];
+      for (const beam of beams) {
+        const normaliser = logSumExp(beam.logits);
+        if (beam.node.toolId !== undefined) {
+          const logProb = beam.logProb + beam.logits[trie.terminator]! - normaliser;
+          finished.push({ toolId: beam.node.toolId, tokens: beam.tokens, logProb, score: rank(logProb, beam.tokens.length + 1) });
+        }
+        for (const token of beam.node.children.keys()) {
+          continuations.push({ beam, token, logProb: beam.logProb + beam.logits[token]! - normaliser });
+        }
       }
-      for (const token of beam.node.children.keys()) {
-        continuations.push({ beam, token, logProb: beam.logProb + beam.logits[token]! - normaliser });
-      }
-    }
-    continuations.sort((a, b) => b.logProb - a.logProb);
-    const kept = continuations.slice(0, beamWidth).filter((c) => c.logProb > -Infinity);
+      continuations.sort((a, b) => b.logProb - a.logProb);
+      const kept = continuations.slice(0, beamWidth).filter((c) => c.logProb > -Infinity);
 
-    finished.sort((a, b) => b.score - a.score);
-    const settled = scoring === 'sum' && finished.length >= k && (kept.length === 0 || kept[0]!.logProb <= finished[k - 1]!.score);
-    const next = settled || kept.length === 0 ? [] : session.step(kept.map((c) => c.beam.state), kept.map((c) => c.token));
+      finished.sort((a, b) => b.score - a.score);
+      const settled = scoring === 'sum' && finished.length >= k && (kept.length === 0 || kept[0]!.logProb <= finished[k - 1]!.score);
+      const next = settled || kept.length === 0 ? [] : session.step(kept.map((c) => c.beam.state), kept.map((c) => c.token));
+      for (const beam of beams) session.release(beam.state);
+      beams = next.map((stepped, i) => {
+        const { beam, token, logProb } = kept[i]!;
+        return { ...stepped, node: beam.node.children.get(token)!, tokens: [...beam.tokens, token], logProb };
+      });
+      yield;
+    }
+  } finally {
+    // A cancelled search still releases the states of its live beams.
     for (const beam of beams) session.release(beam.state);
-    beams = next.map((stepped, i) => {
-      const { beam, token, logProb } = kept[i]!;
-      return { ...stepped, node: beam.node.children.get(token)!, tokens: [...beam.tokens, token], logProb };
-    });
   }
   return finished.slice(0, k);
 }

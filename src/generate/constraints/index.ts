@@ -1,7 +1,7 @@
 export { applyMask, keepOnly, logSumExp, type LogitsProcessor } from './logits-processor.js';
 export { ToolTrie, type ToolTrieNode } from './tool-trie.js';
 export type { DecoderSession, DecoderStep } from './decoder-session.js';
-export { searchTools, type ToolCandidate, type ToolSearchOptions } from './beam-search.js';
+export { searchTools, searchToolsAsync, type ToolCandidate, type ToolSearchOptions } from './beam-search.js';
 export {
   compileSchema,
   numberCompletionBytes,

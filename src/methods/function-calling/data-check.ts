@@ -100,6 +100,16 @@ export function pythonCallText(calls: readonly ChatToolCall[], tools: readonly C
   return `[${rendered.join(', ')}]`;
 }
 
+/** Gold calls as the checker's possible answers: each argument's value (typed by its schema) the only acceptable one. */
+export function goldTruths(calls: readonly ChatToolCall[], tools: readonly ChatToolSpec[]): GroundTruthCall[] {
+  return calls.map((call) => {
+    const spec = tools.find((t) => t.function.name === call.function.name);
+    const params = new Map<string, readonly PyValue[]>();
+    for (const [k, v] of Object.entries(callArguments(call))) params.set(k, [toPy(v, spec === undefined ? undefined : paramSchema(spec, k))]);
+    return { name: call.function.name, params };
+  });
+}
+
 /** Why an example fails, or undefined when every gold call passes the checker. */
 export function checkExample(example: FcExample): CheckFailure | { valid: false; rule: string; message: string } | undefined {
   const docs = example.tools.map(functionDoc);
@@ -115,12 +125,7 @@ export function checkExample(example: FcExample): CheckFailure | { valid: false;
       if (err instanceof DecodeError || err instanceof SyntaxError) return { valid: false, rule: 'ast_decoder:decoder_failed', message: `messages[${i}]: ${err.message}` };
       throw err;
     }
-    const truths: GroundTruthCall[] = calls.map((call) => {
-      const spec = example.tools.find((t) => t.function.name === call.function.name);
-      const params = new Map<string, readonly PyValue[]>();
-      for (const [k, v] of Object.entries(callArguments(call))) params.set(k, [toPy(v, spec === undefined ? undefined : paramSchema(spec, k))]);
-      return { name: call.function.name, params };
-    });
+    const truths = goldTruths(calls, example.tools);
     const missing = truths.find((t) => !docs.some((d) => d.name === t.name));
     if (missing !== undefined) return { valid: false, rule: 'ground_truth:undocumented_function', message: `messages[${i}]: calls '${missing.name}', which is not among the example's tools` };
     for (const truth of truths) {

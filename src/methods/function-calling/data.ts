@@ -22,6 +22,11 @@ export interface FcExample {
   readonly tools: readonly ChatToolSpec[];
   /** Where it came from, `file:line`, for reports. */
   readonly source: string;
+  /**
+   * BFCL examples: the question's category and function docs as parsed (ints apart from floats, keys in file
+   * order), so that training renders the tools byte for byte as the BFCL runner shows them (train-render.ts).
+   */
+  readonly bfcl?: { readonly category: BfclCategory; readonly functionSource: readonly PyValue[] };
 }
 
 /** The BFCL categories training data is drawn from: single-turn, Python call syntax, with possible answers. */
@@ -138,6 +143,7 @@ export function bfclExamples(dataDir: string, categories: readonly BfclCategory[
         // The docs as in the file, BFCL types kept: what the BFCL runner offers the model in both modes.
         tools: entry.functionSource?.map((fn) => ({ type: 'function', function: pyToJson(fn) as ChatToolSpec['function'] })) ?? entry.functions.map(bfclToolSpec),
         source: `${q.file}:${q.line}`,
+        ...(entry.functionSource !== undefined ? { bfcl: { category, functionSource: entry.functionSource } } : {}),
       });
     }
   }

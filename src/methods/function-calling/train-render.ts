@@ -1,7 +1,8 @@
 /**
  * Examples as training tokens, in one of the two styles BFCL evaluates:
- * - `fc`: the tools go through the chat template's `tools` and the gold calls are the assistant's `tool_calls`
- *   (Qwen's Hermes-style `<tool_call>` blocks, Llama-3's JSON, whatever the model's template writes);
+ * - `fc`: the tools go through the chat template's `tools` in the form the BFCL runner passes them (fcStyleTools)
+ *   and the gold calls are the assistant's `tool_calls` (Qwen's Hermes-style `<tool_call>` blocks, Llama-3's JSON,
+ *   whatever the model's template writes);
  * - `prompting`: the tools are described in a system prompt and the assistant's text is the calls in Python
  *   syntax, `[f(a=1), g(b='x')]`.
  * The loss falls on the assistant turns that call tools only — the calls and the end-of-turn marker that stops
@@ -10,10 +11,12 @@
  */
 import { buildChatTrainingExample } from '../../models/chat-example.js';
 import { IGNORE_INDEX } from '../../models/decoder.js';
-import { bfclSystemPrompt } from '../../eval/bfcl/prompts.js';
+import type { BfclEntry } from '../../eval/bfcl/dataset.js';
+import { bfclSystemPrompt, fcTools, languageHintedFunctions } from '../../eval/bfcl/prompts.js';
 import { parseJson } from '../../tools/calls/json.js';
 import type { TokenizedExample } from '../../train/batches.js';
-import type { ChatMessage, ChatToolSpec } from '../../tokenizer/chat-template.js';
+import type { ChatMessage, ChatTool, ChatToolSpec } from '../../tokenizer/chat-template.js';
+import type { JsonValue } from '../../tools/types.js';
 import type { Tokenizer } from '../../tokenizer/types.js';
 import type { FcExample } from './data.js';
 import { pythonCallText } from './data-check.js';
@@ -43,10 +46,33 @@ export function defaultPromptingSystemPrompt(tools: readonly ChatToolSpec[]): st
 /** The leaderboard's note on each Python function's description. */
 const PYTHON_HINT = ' Note that the provided function is in Python 3 syntax.';
 
+/** A BFCL example's docs as the BFCL runner's question entry carries them. */
+function bfclEntry(example: FcExample, bfcl: NonNullable<FcExample['bfcl']>): BfclEntry {
+  return { id: example.id, category: bfcl.category, functions: [], functionSource: bfcl.functionSource };
+}
+
+/**
+ * The tools as the chat template receives them in the fc style: what the BFCL runner passes (the leaderboard's
+ * local function-calling handlers' form), bare function docs `{name, description, parameters}` with the language
+ * note on each description. A BFCL example's docs are the runner's own (fcTools); any other example's tools are
+ * written the same way, so a model sees one format in training and in evaluation.
+ */
+export function fcStyleTools(example: FcExample): ChatTool[] {
+  if (example.bfcl !== undefined) return fcTools(bfclEntry(example, example.bfcl));
+  return example.tools.map((t) => ({ ...t.function, description: `${t.function.description ?? ''}${PYTHON_HINT}` }) as { [key: string]: JsonValue });
+}
+
+/** The prompting style's system prompt of an example: the BFCL runner's for BFCL examples (their docs as parsed). */
+function promptingSystemPrompt(example: FcExample, options: FcRenderOptions): string {
+  if (options.systemPrompt !== undefined) return options.systemPrompt(example.tools);
+  if (example.bfcl !== undefined) return bfclSystemPrompt(languageHintedFunctions(bfclEntry(example, example.bfcl)));
+  return defaultPromptingSystemPrompt(example.tools);
+}
+
 /** The conversation and tools the chat template renders for an example in a style. */
-export function styledConversation(example: FcExample, options: FcRenderOptions): { messages: ChatMessage[]; tools?: readonly ChatToolSpec[] } {
-  if (options.style === 'fc') return { messages: [...example.messages], tools: example.tools };
-  const prompt = (options.systemPrompt ?? defaultPromptingSystemPrompt)(example.tools);
+export function styledConversation(example: FcExample, options: FcRenderOptions): { messages: ChatMessage[]; tools?: readonly ChatTool[] } {
+  if (options.style === 'fc') return { messages: [...example.messages], tools: fcStyleTools(example) };
+  const prompt = promptingSystemPrompt(example, options);
   const messages: ChatMessage[] = example.messages.map((m) => {
     if (m.role !== 'assistant' || (m.tool_calls?.length ?? 0) === 0) return m;
     return { role: 'assistant', content: pythonCallText(m.tool_calls!, example.tools) };

@@ -21,18 +21,22 @@ export type FcAdapter = { readonly kind: 'lora'; readonly lora: LoraConfig } | {
 /** The projections LoRA wraps by default: attention and MLP, as the study and most PEFT recipes do. */
 export const DEFAULT_LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
 
-export interface FcSftOptions {
+/** What every function-calling training run takes: the model, its data and how it is rendered, what trains, where. */
+export interface FcRunInputs {
   readonly model: DecoderModel;
   readonly tokenizer: Tokenizer;
   readonly train: readonly FcExample[];
   readonly validation?: readonly FcExample[];
   readonly render: FcRenderOptions;
   readonly adapter: FcAdapter;
-  readonly sft: SftConfig;
   readonly run: RunDirectory;
   /** Recorded in the adapter's config as `base_model_name_or_path`. */
   readonly baseModel?: string;
   readonly showProgress?: boolean;
+}
+
+export interface FcSftOptions extends FcRunInputs {
+  readonly sft: SftConfig;
 }
 
 export interface FcSftResult {

@@ -81,7 +81,7 @@ test('a distilled student ranks second the tool its teacher puts second, which t
     return [q.query, d] as const;
   }));
   const dir = mkdtempSync(join(tmpdir(), 'toolken-distill-'));
-  trainToolGenStage({
+  await trainToolGenStage({
     stage: 'retrieval', tg: student, tools, queries, valFraction: 0, showProgress: false,
     sft: { ...defaultSftConfig, epochs: 200, batchSize: 4, lr: 3e-3, warmup: 0.05, padId: student.tokenizer.eosId ?? 0 },
     distillation: { distributions, weight: 0.8 },
@@ -93,8 +93,8 @@ test('a distilled student ranks second the tool its teacher puts second, which t
   // Trained on the gold labels alone (weight ~0), this student puts the runner-up second on none of the 24.
   assert.ok(firsts >= queries.length * 0.8, `gold first on ${firsts} of ${queries.length} queries`);
   assert.ok(seconds >= queries.length * 0.8, `runner-up second on ${seconds} of ${queries.length} queries`);
-  assert.throws(
-    () => trainToolGenStage({
+  await assert.rejects(
+    trainToolGenStage({
       stage: 'retrieval', tg: student, tools, queries, valFraction: 0, showProgress: false, sft: { ...defaultSftConfig, labelSmoothing: 0.1 },
       distillation: { distributions, weight: 0.8 }, run: RunDirectory.open(join(dir, 'run2'), { resume: false }),
     }),

@@ -33,6 +33,15 @@ test('constrained retrieval on a random model returns k distinct catalog tools, 
   }
 });
 
+test('rankAsync ranks as rank does, and an aborted signal stops it with the signal\'s reason', async () => {
+  const retriever = await randomToolGenModel('semantic');
+  const q = queries[0]!.query;
+  assert.deepEqual(await retriever.rankAsync(q, 4), retriever.rank(q, 4));
+  const candidates = new Set(tools.slice(0, 6).map((t) => t.id));
+  assert.deepEqual(await retriever.rankAsync(q, 3, { candidates }), retriever.rank(q, 3, candidates));
+  await assert.rejects(retriever.rankAsync(q, 4, { signal: AbortSignal.abort(new Error('cancelled by the caller')) }), /cancelled by the caller/);
+});
+
 test('multi-token indices (semantic scheme) are searched through the trie and stay inside the catalog', async () => {
   const retriever = await randomToolGenModel('semantic');
   const catalogIds = new Set(tools.map((t) => t.id));

@@ -166,7 +166,7 @@ async function trainOneModel(r: RecipeOptions, o: OneModel, log: (line: string) 
     ...defaultSftConfig, seed: o.seed, batchSize: 32, lr: recipe.lr, weightDecay: recipe.weightDecay, dropout: recipe.dropout, warmup: 0.02,
     maxLength: recipe.model.maxPositions - 8, groupByLength: true, padId: tg.tokenizer.eosId ?? 0,
   };
-  const memorization = trainToolGenStage({
+  const memorization = await trainToolGenStage({
     stage: 'memorization', tg, tools, valFraction: 0, sft: { ...sft, ...smoothing, epochs: recipe.memorizationEpochs },
     run: RunDirectory.open(join(o.dir, 'memorization'), { resume: false }), log,
   });
@@ -188,7 +188,7 @@ async function trainOneModel(r: RecipeOptions, o: OneModel, log: (line: string) 
   const epochs = Math.max(1, Math.min(o.epochs, Math.ceil(affordable)));
   const maxSteps = Math.max(1, Math.floor(Math.min(affordable, epochs) * epochBatches.length));
   log(`${o.label}: retrieval stage ${epochs} epochs (${affordable.toFixed(2)} affordable), at most ${maxSteps} steps${distillation ? `, distilled (weight ${distillation.weight})` : ''}`);
-  const retrieval = trainToolGenStage({
+  const retrieval = await trainToolGenStage({
     stage: 'retrieval', tg, tools, queries: train, withMemorization: true, valFraction: 0.02,
     // Validated four times, keeping the best: even with the weight average, MetaTool's model kept improving on test
     // only until about half-way (NDCG@1 0.792 for the half-way checkpoint, 0.786 for the last weights).

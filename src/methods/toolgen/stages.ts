@@ -84,6 +84,8 @@ export interface ToolGenStageOptions {
   readonly distillation?: { readonly distributions: ToolDistributions; readonly weight: number };
   readonly run: RunDirectory;
   readonly showProgress?: boolean;
+  /** Cancels training between steps; a checkpoint at the step reached is saved, so the run resumes there. */
+  readonly signal?: AbortSignal;
   /** Called with each line worth telling the user (examples, skipped trajectories). */
   readonly log?: (line: string) => void;
 }
@@ -175,7 +177,7 @@ function distillationConfig(o: ToolGenStageOptions): SftConfig {
 }
 
 /** Trains one stage and writes `final/` (model, tokenizer, tool index). Resumes when the run has checkpoints. */
-export function trainToolGenStage(o: ToolGenStageOptions): ToolGenStageResult {
+export async function trainToolGenStage(o: ToolGenStageOptions): Promise<ToolGenStageResult> {
   const { tg, run } = o;
   const data = stageData(o);
   const sft = o.distillation === undefined ? o.sft : distillationConfig(o);
@@ -209,10 +211,11 @@ export function trainToolGenStage(o: ToolGenStageOptions): ToolGenStageResult {
   }
 
   const objective = new SftObjective({ model: tg.model, train, validation, settings: sft });
-  const result = new Trainer({ model: tg.model, objective, config: sft }).train({
+  const result = await new Trainer({ model: tg.model, objective, config: sft }).trainAsync({
     run,
     ...(evaluate ? { evaluate } : {}),
     ...(o.showProgress !== undefined ? { showProgress: o.showProgress } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
   });
   restoreBest(run, tg.model);
   if (o.loraRank !== undefined) mergeLora(tg.model);

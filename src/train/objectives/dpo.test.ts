@@ -69,6 +69,23 @@ test('the DPO loss, reward margin and accuracy equal a hand computation from ind
   });
 });
 
+test('with nllWeight the loss adds that weight times the chosen completions\' per-token NLL (RPO), by hand', () => {
+  tidy(() => {
+    const model = tinyLoraPolicy(3, true);
+    const weighted = new DpoObjective({ model, train: pairs, settings: { ...settings, nllWeight: 0.5 } });
+    const [batch] = weighted.batches(0);
+    const nll = pairs.reduce((a, p) => a - directLogProb(model, p.prompt, p.chosen) / p.chosen.length / pairs.length, 0);
+    const got = weighted.terms(batch!);
+    assert.ok(Math.abs(got.chosenNll - nll) < 1e-4, `nll ${got.chosenNll} vs ${nll}`);
+    const expected = byHand(model, settings.beta).loss + 0.5 * nll;
+    assert.ok(Math.abs(got.loss.item() - expected) < 1e-4, `loss ${got.loss.item()} vs ${expected}`);
+    const [g] = grad(() => weighted.loss(batch!).loss, [model.trainableParameters()[0]![1]]);
+    const [plain] = grad(() => new DpoObjective({ model, train: pairs, settings }).loss(batch!).loss, [model.trainableParameters()[0]![1]]);
+    assert.ok(g!.toArray().some((v, i) => Math.abs(v - plain!.toArray()[i]!) > 1e-6), 'the NLL term has a gradient');
+    assert.throws(() => new DpoObjective({ model, train: pairs, settings: { ...settings, nllWeight: -1 } }), /nllWeight must be >= 0/);
+  });
+});
+
 test('the DPO gradient matches central finite differences of the hand-computed loss', () => {
   tidy(() => {
     const model = tinyLoraPolicy(5, true);

@@ -3,15 +3,16 @@
  * completion y+ and a rejected one y-, the implicit reward of a completion is r(y) = beta (log pi(y|x) - log
  * pi_ref(y|x)) and the loss is -log sigmoid(r(y+) - r(y-)), averaged over the pairs of a micro-batch. The
  * reference pi_ref is the policy with its LoRA adapters off or a frozen copy (policy.ts); its log-probs carry no
- * gradient. Each micro-batch is one padded batch holding its pairs' chosen rows, then their rejected rows.
+ * gradient. Each micro-batch is one padded batch holding its pairs' chosen rows, then their rejected rows. With
+ * `nllWeight` w > 0 the loss adds w times the chosen completions' per-token negative log-likelihood (RPO).
  */
-import { add, scale, sub } from '../../tensor/ops/elementwise.js';
+import { add, mul, scale, sub } from '../../tensor/ops/elementwise.js';
 import { mean } from '../../tensor/ops/reduce.js';
 import { exp, log, neg, relu } from '../../tensor/ops/unary.js';
 import { slice } from '../../tensor/ops/layout.js';
 import { tidy } from '../../tensor/scope.js';
 import { tensor, type Tensor } from '../../tensor/tensor.js';
-import { epochOrder, makeBatches, type TrainBatch } from '../batches.js';
+import { IGNORE_INDEX, epochOrder, makeBatches, type TrainBatch } from '../batches.js';
 import type { Evaluation, Objective, ObjectiveLoss } from '../objective.js';
 import { completionExample, underReference, type PolicyModel, type ReferencePolicy } from './policy.js';
 
@@ -32,6 +33,12 @@ export interface DpoSettings {
   readonly seed: number;
   /** The strength of the pull toward the reference (the KL coefficient): small beta lets the policy move further. */
   readonly beta: number;
+  /**
+   * Weight of the chosen completions' negative log-likelihood, per token and averaged over the pairs, added to the
+   * loss (RPO, Pang et al. 2024): DPO alone can lower the chosen completions' likelihood along with the rejected
+   * ones', which this term holds up. Default 0: plain DPO.
+   */
+  readonly nllWeight?: number;
 }
 
 export const defaultDpoSettings: DpoSettings = { batchSize: 4, maxLength: 512, padId: 0, seed: 0, beta: 0.1 };
@@ -60,6 +67,12 @@ export interface DpoTerms {
   readonly accuracy: number;
   readonly chosenReward: number;
   readonly rejectedReward: number;
+}
+
+/** A micro-batch's terms: the DPO terms (loss with the NLL term when weighted) and the chosen completions' NLL. */
+export interface DpoBatchTerms extends DpoTerms {
+  /** The chosen completions' per-token negative log-likelihood under the policy, averaged over the pairs. */
+  readonly chosenNll: number;
 }
 
 /**
@@ -103,6 +116,7 @@ function checkSettings(s: DpoSettings): void {
     if (!Number.isInteger(v) || v < 1) throw new Error(`DPO config: ${k} must be a positive integer, got ${String(v)}`);
   }
   if (!(s.beta > 0)) throw new Error(`DPO config: beta must be > 0, got ${s.beta}`);
+  if (!((s.nllWeight ?? 0) >= 0)) throw new Error(`DPO config: nllWeight must be >= 0, got ${s.nllWeight}`);
 }
 
 function checkPairs(pairs: readonly PreferencePair[], maxLength: number, what: string): void {
@@ -159,14 +173,25 @@ export class DpoObjective implements Objective<DpoBatch> {
   }
 
   /** The loss and metrics of a micro-batch under the current weights (training or validation). */
-  terms(b: DpoBatch): DpoTerms {
+  terms(b: DpoBatch): DpoBatchTerms {
     const reference = underReference(this.model, this.reference, (m) => tidy(() => m.sequenceLogProbs(b.inputIds, b.targets, b.batch, b.t).toArray()));
-    return dpoTerms(this.model.sequenceLogProbs(b.inputIds, b.targets, b.batch, b.t), reference, b.pairs, this.settings.beta);
+    const policy = this.model.sequenceLogProbs(b.inputIds, b.targets, b.batch, b.t);
+    const terms = dpoTerms(policy, reference, b.pairs, this.settings.beta);
+    // The chosen rows come first; each one's log-prob over its number of target tokens is its per-token mean.
+    const perToken = new Float32Array(b.pairs);
+    for (let row = 0; row < b.pairs; row++) {
+      let n = 0;
+      for (let i = row * b.t; i < (row + 1) * b.t; i++) if (b.targets[i] !== IGNORE_INDEX) n++;
+      perToken[row] = 1 / Math.max(1, n);
+    }
+    const nll = neg(mean(mul(slice(policy, 0, 0, b.pairs), tensor(perToken, [b.pairs]))));
+    const weight = this.settings.nllWeight ?? 0;
+    return { ...terms, loss: weight > 0 ? add(terms.loss, scale(nll, weight)) : terms.loss, chosenNll: nll.item() };
   }
 
   loss(b: DpoBatch): ObjectiveLoss {
-    const { loss, margin, accuracy, chosenReward, rejectedReward } = this.terms(b);
-    return { loss, metrics: { reward_margin: margin, reward_accuracy: accuracy, reward_chosen: chosenReward, reward_rejected: rejectedReward } };
+    const { loss, margin, accuracy, chosenReward, rejectedReward, chosenNll } = this.terms(b);
+    return { loss, metrics: { reward_margin: margin, reward_accuracy: accuracy, reward_chosen: chosenReward, reward_rejected: rejectedReward, chosen_nll: chosenNll } };
   }
 
   /** Pair-mean loss, margin and accuracy on the validation pairs, scored by the accuracy; undefined without them. */
