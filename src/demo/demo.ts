@@ -80,8 +80,8 @@ const EXAMPLE_TASKS = [
 /**
  * The demo's agent tasks: multi-step training tasks, one-call tasks from a quarter of the training queries, and
  * held-out multi-step tasks that no training task repeats. With half the queries the one-call runs outnumbered the
- * multi-step ones 3 to 2, and the trained agent finished after its first call on 11 of 15 later steps of held-out
- * tasks (bench:agent's gold-history records); a quarter makes the multi-step runs the majority.
+ * multi-step ones 3 to 2, and the trained agent chose Finish on 38 of 84 held-out steps that needed a tool
+ * (bench:agent's gold-history records); a quarter makes the multi-step runs the majority.
  */
 export function demoAgentTasks(o: { readonly seed: number; readonly quick: boolean }): { trainTasks: DemoTask[]; oneCallTasks: DemoTask[]; testTasks: DemoTask[] } {
   const { train } = demoQuerySplit({ seed: o.seed });
