@@ -1,85 +1,170 @@
 /**
- * `npm run bench:agent [-- --model DIR] [--quick] [--tasks N]`: ToolGen's agent on the demo's held-out multi-step
- * tasks, by system, written to bench/results/agent.json as records `agent/<dataset>/<system>/<metric>`.
+ * `npm run bench:agent [-- --plan quick|full] [--model DIR] [--tasks N] [--no-schemes] [--in-context-epochs E]`:
+ * ToolGen's agent and the in-context baseline on the demo's held-out multi-step tasks, written to
+ * bench/results/agent.json as records `agent/demo-tasks/<system>/<metric>`.
  *
- * The model is a demo-trained ToolGen model (`toolken demo` writes it to toolken-demo/model); without --model,
- * --quick trains the quick demo first (a few minutes) and uses that. Systems: `toolgen` (trie-constrained actions,
- * schema-constrained arguments copying values from the context, appendix D retry), `toolgen-no-retry`,
- * `toolgen-unconstrained` (free action generation) and `toolgen-no-copy` (free argument values).
+ * Models, all the demo's size for the plan (`--quick` is `--plan quick`), trained here unless `--model` gives the
+ * atomic one (a `toolken demo` model directory of the same plan):
+ * - `toolgen*`: the demo's three stages with atomic tool tokens. Systems: `toolgen` (trie-constrained actions,
+ *   schema-constrained arguments copying values from the context, appendix D retry), `toolgen-no-retry`,
+ *   `toolgen-unconstrained` (free action generation: hallucinations possible), `toolgen-no-copy` (free values);
+ * - `toolgen-semantic`, `toolgen-numeric`, `toolgen-hierarchical`: the same demo with the other indexing schemes,
+ *   each also unconstrained (`toolgen-<scheme>-unconstrained`) for the hallucination rates of ToolGen's Table 5;
+ * - `in-context`: the paper's ToolLlama + retriever baseline — a model of the same size and tokenizer, agent-tuned
+ *   from random weights on the same tasks' gold runs as ReAct turns with the documentation of BM25's top 5 tools
+ *   in the prompt (the gold tools always among them in training), answering with BM25's top 5 for the task.
+ * Every system runs through the same agent loop, executors, step limit and retry schedule.
  *
- * Not run here yet (see the report): the StableToolBench replay environment, the in-context baseline and the
- * per-indexing-scheme models, which need models trained per scheme.
+ * Records carry `plan`, the CPU model and the seconds each system took; they are written after each system.
+ * Not here: the ablations that retrain without memorization or without retrieval training (Table 7), and
+ * StableToolBench models trained on its own tools (ToolBench's training queries are not available).
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { demoCatalog, demoExecutor } from '../src/data/demo/catalog.js';
-import { generateDemoTasks } from '../src/data/demo/tasks.js';
-import { answerTasks } from '../src/demo/agent-tasks.js';
-import { runDemo } from '../src/demo/demo.js';
+import { generateDemoTasks, type DemoTask } from '../src/data/demo/tasks.js';
+import { runTasks, type AnsweredTasks } from '../src/demo/agent-tasks.js';
+import { demoAgentTasks, runDemo } from '../src/demo/demo.js';
+import type { IndexScheme } from '../src/indexing/schemes.js';
 import { loadModel } from '../src/models/load.js';
-import { loadToolIndex } from '../src/methods/toolgen/model.js';
-import { DEFAULT_RETRY_TEMPERATURES } from '../src/methods/toolgen/agent-loop.js';
-import type { AgentMetrics } from '../src/methods/toolgen/agent-metrics.js';
-import { ToolGenPolicy, type ToolGenPolicyOptions } from '../src/methods/toolgen/policy.js';
-import { jsonType } from '../src/methods/toolgen/agent-metrics.js';
+import { DEFAULT_RETRY_TEMPERATURES, type AgentLoopOptions } from '../src/methods/toolgen/agent-loop.js';
+import { jsonType, type AgentMetrics } from '../src/methods/toolgen/agent-metrics.js';
+import { candidateRecall, InContextCandidates, inContextConversations, trainInContextAgent } from '../src/methods/toolgen/in-context.js';
+import { loadToolIndex, type ToolGenModel } from '../src/methods/toolgen/model.js';
 import { goldConversation } from '../src/methods/toolgen/plan-policy.js';
+import { ToolGenPolicy, type ToolGenPolicyOptions } from '../src/methods/toolgen/policy.js';
+import { ReactPolicy, reactSystemPrompt } from '../src/methods/toolgen/react-policy.js';
+import { scratchModel } from '../src/train/scratch.js';
+import type { DecoderModel } from '../src/models/decoder.js';
+import { loadRetrievalBenchmark } from '../src/data/benchmarks.js';
+import { splitQueries } from '../src/data/split.js';
+import { createEchoExecutor } from '../src/tools/executors/echo.js';
+import { addTools } from '../src/methods/toolgen/add-tools.js';
+import { prepareToolGenModel } from '../src/methods/toolgen/stages.js';
+import { RunDirectory } from '../src/train/run-dir.js';
 import { canonicalJson } from '../src/tools/validate.js';
 import type { JsonValue } from '../src/tools/types.js';
-import { formatTable, writeResults, type BenchRecord } from './lib.js';
+import { cpuParams, formatTable, writeResults, type BenchRecord } from './lib.js';
 
 const argv = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
   const i = argv.indexOf(`--${name}`);
   return i === -1 ? undefined : argv[i + 1];
 };
-const quick = argv.includes('--quick');
-let modelDir = flag('model');
-if (modelDir === undefined) {
-  if (!quick) throw new Error('bench:agent needs --model DIR (a demo-trained model, e.g. toolken-demo/model) or --quick');
-  const out = mkdtempSync(join(tmpdir(), 'toolken-bench-agent-'));
-  await runDemo({ out, seed: 0, quick: true });
-  modelDir = join(out, 'model');
-}
-modelDir = resolve(modelDir);
-if (!existsSync(modelDir)) throw new Error(`--model ${modelDir}: no such directory`);
-const index = loadToolIndex(modelDir);
-if (index === undefined) throw new Error(`--model ${modelDir}: no tool-index.json`);
-const loaded = await loadModel(modelDir);
-const tg = { model: loaded.model, tokenizer: loaded.tokenizer, index, newRows: null };
+const plan = flag('plan') ?? (argv.includes('--quick') ? 'quick' : 'full');
+if (plan !== 'quick' && plan !== 'full') throw new Error(`--plan must be quick or full, got ${plan}`);
+const quick = plan === 'quick';
+const SEED = 0;
+const work = mkdtempSync(join(tmpdir(), 'toolken-bench-agent-'));
 const tools = demoCatalog();
 const executor = demoExecutor(tools);
-const count = Number(flag('tasks') ?? (quick ? 8 : 40));
-const tasks = generateDemoTasks({ seed: 1, count });
+const loop: Partial<AgentLoopOptions> = { maxSteps: 6, maxObservationChars: 256 };
+const common = { plan, ...cpuParams() };
 
-const systems: Record<string, { retry: boolean; policy: Partial<ToolGenPolicyOptions> }> = {
-  toolgen: { retry: true, policy: {} },
-  'toolgen-no-retry': { retry: false, policy: {} },
-  'toolgen-unconstrained': { retry: true, policy: { constrainActions: false } },
-  'toolgen-no-copy': { retry: true, policy: { copyValues: false } },
-};
+/** A demo-trained ToolGen model of this plan with the given indexing scheme. */
+async function demoModel(scheme: IndexScheme, dir?: string): Promise<{ tg: ToolGenModel; dir: string }> {
+  if (dir === undefined) {
+    const out = join(work, scheme);
+    await runDemo({ out, seed: SEED, quick, scheme, log: (line) => process.stderr.write(`[${scheme}] ${line}\n`) });
+    dir = join(out, 'model');
+  }
+  const index = loadToolIndex(resolve(dir));
+  if (index === undefined) throw new Error(`${dir}: no tool-index.json (a toolken demo model directory is expected)`);
+  const loaded = await loadModel(resolve(dir));
+  return { tg: { model: loaded.model, tokenizer: loaded.tokenizer, index, newRows: null }, dir: resolve(dir) };
+}
+
+/** The held-out tasks: multi-step demo tasks that no training task repeats. */
+const training = demoAgentTasks({ seed: SEED, quick });
+const seen = new Set(training.trainTasks.map((t) => t.task));
+const count = Number(flag('tasks') ?? (quick ? 12 : 40));
+const tasks: DemoTask[] = generateDemoTasks({ seed: SEED + 1, count: 2 * count }).filter((t) => !seen.has(t.task)).slice(0, count);
 
 const METRICS: [string, (m: AgentMetrics) => number][] = [
   ['pass-rate', (m) => m.passRate],
   ['finish-rate', (m) => m.finishRate],
   ['give-up-rate', (m) => m.giveUpRate],
+  ['step-limit-rate', (m) => m.stepLimitRate],
   ['hallucinated-actions', (m) => m.hallucinatedActions],
   ['relevant-api-recall', (m) => m.relevantApiRecall],
+  ['relevant-api-precision', (m) => m.relevantApiPrecision],
   ['argument-validity', (m) => m.argumentValidity],
+  ['required-parameter-coverage', (m) => m.requiredCoverage],
 ];
 
 const records: BenchRecord[] = [];
-for (const [system, s] of Object.entries(systems)) {
-  const started = performance.now();
-  const loop = { maxSteps: 6, maxObservationChars: 256, retryTemperatures: s.retry ? DEFAULT_RETRY_TEMPERATURES : [0] };
-  const { metrics } = await answerTasks(tasks, tg, tools, executor, loop, s.policy);
-  const params = { model: modelDir, tasks: tasks.length, quick, seconds: Math.round((performance.now() - started) / 1000) };
-  for (const [name, get] of METRICS) records.push({ name: `agent/demo-tasks/${system}/${name}`, value: get(metrics), unit: 'ratio', params });
-  records.push({ name: `agent/demo-tasks/${system}/steps`, value: metrics.meanSteps, unit: 'steps/task', params });
+const tables: string[] = [];
+/** Writes what is measured so far, so that a run stopped part-way keeps its finished systems. */
+const save = (): string => writeResults('agent', records);
+
+function record(system: string, answered: AnsweredTasks, params: Record<string, string | number | boolean>, dataset: 'demo-tasks' | 'stabletoolbench' = 'demo-tasks'): void {
+  const { metrics } = answered;
+  const p = { ...common, tasks: answered.runs.length, ...params };
+  // StableToolBench's queries have no ground-truth answers: no pass rate there (its SoPR needs a GPT-4 judge).
+  for (const [name, get] of METRICS) if (dataset === 'demo-tasks' || name !== 'pass-rate') records.push({ name: `agent/${dataset}/${system}/${name}`, value: get(metrics), unit: 'ratio', params: p });
+  records.push({ name: `agent/${dataset}/${system}/steps`, value: metrics.meanSteps, unit: 'steps/task', params: p });
+  records.push({ name: `agent/${dataset}/${system}/tool-calls`, value: metrics.meanToolCalls, unit: 'calls/task', params: p });
+  records.push({ name: `agent/${dataset}/${system}/retries`, value: metrics.meanRetries, unit: 'retried steps/task', params: p });
   for (const [type, e] of Object.entries(metrics.argumentExactMatch)) {
-    records.push({ name: `agent/demo-tasks/${system}/argument-exact-match-${type}`, value: e.matched / e.total, unit: 'ratio', params: { ...params, values: e.total } });
+    records.push({ name: `agent/${dataset}/${system}/argument-exact-match-${type}`, value: e.matched / e.total, unit: 'ratio', params: { ...p, values: e.total } });
   }
+  // A few trajectories for the report: the first three tasks, turn by turn.
+  tables.push(
+    `## ${dataset} ${system}\n` +
+      answered.runs
+        .slice(0, 3)
+        .map((r) => `- ${r.trajectory.task}\n  truth ${JSON.stringify(r.truth)}, answer ${JSON.stringify(r.trajectory.answer)} (${r.trajectory.finishType})\n` + r.trajectory.steps.map((s) => `    ${s.action.text} ${s.argumentsText}${s.observation ? ` -> ${s.observation}` : ''}`).join('\n'))
+        .join('\n'),
+  );
+  save();
 }
+
+async function toolgenSystem(system: string, tg: ToolGenModel, dir: string, retry: boolean, policy: Partial<ToolGenPolicyOptions>): Promise<void> {
+  const started = performance.now();
+  const options = { ...loop, retryTemperatures: retry ? DEFAULT_RETRY_TEMPERATURES : [0] };
+  const answered = await runTasks(tasks, new ToolGenPolicy(tg, policy), () => ({ tools }), executor, options);
+  record(system, answered, { model: dir, seconds: Math.round((performance.now() - started) / 1000) });
+}
+
+// 1. ToolGen with atomic tokens (its tokenizer and size are the in-context model's too).
+const atomic = await demoModel('atomic', flag('model'));
+let inContext: DecoderModel | undefined;
+// 2. The in-context baseline (first: the comparison the bench is for): same tokenizer and size, random weights, agent-tuned on ReAct runs of the same tasks.
+{
+  const started = performance.now();
+  const candidates = new InContextCandidates(tools, 5);
+  const conversations = await inContextConversations([...training.oneCallTasks, ...training.trainTasks], candidates, executor, loop);
+  const c = atomic.tg.model.config;
+  const model = scratchModel(atomic.tg.tokenizer, {
+    vocabSize: c.vocabSize, dim: c.dim, layers: c.layers, heads: c.heads, kvHeads: c.kvHeads, hiddenDim: c.hiddenDim, maxPositions: c.maxPositions,
+    seed: SEED, projectionStd: 1 / Math.sqrt(c.dim),
+  });
+  const epochs = Number(flag('in-context-epochs') ?? (quick ? 2 : 6));
+  const trained = trainInContextAgent({
+    model, tokenizer: atomic.tg.tokenizer, conversations, run: RunDirectory.open(join(work, 'in-context'), { resume: false }),
+    sft: { epochs, batchSize: 16, lr: 1.5e-3, warmup: 0.05, maxLength: c.maxPositions, seed: SEED, padId: 0, weightDecay: 0.01, groupByLength: true },
+  });
+  const trainSeconds = Math.round((performance.now() - started) / 1000);
+  inContext = model;
+  const policy = new ReactPolicy({ model, tokenizer: atomic.tg.tokenizer }, tools);
+  const recall: number[] = [];
+  const evalStarted = performance.now();
+  const answered = await runTasks(tasks, policy, (t) => {
+    const offered = candidates.select(t.task);
+    recall.push(candidateRecall(offered, t.plan.map((p) => p.tool)));
+    return { tools: offered, systemPrompt: reactSystemPrompt(offered) };
+  }, executor, { ...loop, retryTemperatures: DEFAULT_RETRY_TEMPERATURES });
+  const params = { candidates: candidates.k, epochs, steps: trained.steps, finalLoss: Number(trained.finalLoss.toFixed(4)), trainSeconds, seconds: Math.round((performance.now() - evalStarted) / 1000) };
+  record('in-context', answered, params);
+  records.push({ name: 'agent/demo-tasks/in-context/candidate-recall', value: recall.reduce((a, b) => a + b, 0) / recall.length, unit: 'ratio', params: { ...common, tasks: tasks.length, ...params } });
+}
+
+await toolgenSystem('toolgen', atomic.tg, atomic.dir, true, {});
+await toolgenSystem('toolgen-no-retry', atomic.tg, atomic.dir, false, {});
+await toolgenSystem('toolgen-unconstrained', atomic.tg, atomic.dir, true, { constrainActions: false });
+await toolgenSystem('toolgen-no-copy', atomic.tg, atomic.dir, true, { copyValues: false });
+
 /**
  * Argument filling on its own, teacher-forced: each gold conversation is cut before each of its arguments turns,
  * the model writes the arguments of the gold tool (with and without copying), and every gold value is compared
@@ -87,10 +172,10 @@ for (const [system, s] of Object.entries(systems)) {
  */
 const byId = new Map(tools.map((t) => [t.id, t]));
 for (const [system, copyValues] of [['toolgen', true], ['toolgen-no-copy', false]] as const) {
-  const policy = new ToolGenPolicy(tg, { copyValues });
+  const policy = new ToolGenPolicy(atomic.tg, { copyValues });
   const exact: Record<string, { matched: number; total: number }> = {};
   for (const t of tasks) {
-    const { messages } = await goldConversation({ task: t.task, plan: t.plan, tools, executor, toolText: (id) => index.toolToText(id), options: { maxObservationChars: 256 } });
+    const { messages } = await goldConversation({ task: t.task, plan: t.plan, tools, executor, toolText: (id) => atomic.tg.index.toolToText(id), options: { maxObservationChars: 256 } });
     let call = 0;
     for (let i = 0; i < messages.length && call < t.plan.length; i++) {
       if (messages[i]!.role !== 'user' || !messages[i]!.content.startsWith('Please give the input.')) continue;
@@ -106,8 +191,96 @@ for (const [system, copyValues] of [['toolgen', true], ['toolgen-no-copy', false
     }
   }
   for (const [type, e] of Object.entries(exact)) {
-    records.push({ name: `agent/demo-tasks/${system}/argument-exact-match-gold-tool-${type}`, value: e.matched / e.total, unit: 'ratio', params: { model: modelDir, tasks: tasks.length, quick, values: e.total } });
+    records.push({ name: `agent/demo-tasks/${system}/argument-exact-match-gold-tool-${type}`, value: e.matched / e.total, unit: 'ratio', params: { ...common, model: atomic.dir, tasks: tasks.length, values: e.total } });
   }
 }
-process.stdout.write(formatTable('agent', records) + '\n');
-process.stdout.write(`wrote ${writeResults('agent', records)}\n`);
+
+/**
+ * Where the agent goes wrong, teacher-forced: from each step boundary of a gold run (after the task, after each
+ * observation) the model writes its thought and action, which are compared with the gold action. Steps are split
+ * into the first tool, a later tool (after an observation) and the final Finish, so that choosing the wrong tool
+ * and stopping too early are told apart.
+ */
+{
+  const policy = new ToolGenPolicy(atomic.tg, {});
+  const right = { 'first-tool': [0, 0], 'next-tool': [0, 0], finish: [0, 0] };
+  const early: number[] = [];
+  for (const t of tasks) {
+    const { messages } = await goldConversation({ task: t.task, plan: t.plan, tools, executor, toolText: (id) => atomic.tg.index.toolToText(id), options: { maxObservationChars: 256 } });
+    const boundaries = messages.flatMap((m, i) => (i === 1 || m.role === 'tool' ? [i + 1] : []));
+    boundaries.forEach((end, step) => {
+      const history = messages.slice(0, end);
+      const sampling = { temperature: 0, seed: 0 };
+      const thought = policy.thought(history, sampling).trim();
+      const view = thought === '' ? history : [...history, { role: 'assistant' as const, content: thought }, { role: 'user' as const, content: 'Generate the action.' }];
+      const chosen = policy.action(view, [...tools.map((x) => x.id), 'Finish'], sampling).toolId;
+      const gold = t.plan[step]?.tool ?? 'Finish';
+      const kind = step === t.plan.length ? 'finish' : step === 0 ? 'first-tool' : 'next-tool';
+      right[kind][1]++;
+      if (chosen === gold) right[kind][0]++;
+      if (kind !== 'finish') early.push(chosen === 'Finish' ? 1 : 0);
+    });
+  }
+  for (const [kind, [hit, total]] of Object.entries(right)) {
+    records.push({ name: `agent/demo-tasks/toolgen/gold-history-${kind}`, value: hit! / total!, unit: 'ratio', params: { ...common, model: atomic.dir, tasks: tasks.length, decisions: total! } });
+  }
+  records.push({ name: 'agent/demo-tasks/toolgen/gold-history-early-finish', value: early.reduce((a, b) => a + b, 0) / early.length, unit: 'ratio', params: { ...common, model: atomic.dir, tasks: tasks.length, decisions: early.length } });
+}
+
+// 3. The other indexing schemes, each a demo of its own, with and without the action constraint.
+if (!argv.includes('--no-schemes')) {
+  for (const scheme of ['semantic', 'numeric', 'hierarchical'] as const) {
+    const m = await demoModel(scheme);
+    await toolgenSystem(`toolgen-${scheme}`, m.tg, m.dir, true, {});
+    await toolgenSystem(`toolgen-${scheme}-unconstrained`, m.tg, m.dir, true, { constrainActions: false });
+  }
+}
+
+
+/**
+ * 4. StableToolBench, offline: its solvable queries (the test half of bench:retrieval's split) answered by the
+ * models above, trained on the demo's tools only, so every StableToolBench tool is new to them — the in-context
+ * agent reads BM25's top 5 in its prompt, the ToolGen model reaches them through `tools add` (document-state
+ * rows). The environment is the echo executor (a valid call succeeds and repeats itself): StableToolBench's cached
+ * API server and the GPT-4 judge of its SoPR / SoWR are not available, so these are the offline metrics only —
+ * finish and give-up rates, hallucinated actions, relevant-API recall / precision, argument validity and
+ * required-parameter coverage.
+ */
+if (!argv.includes('--no-stabletoolbench') && inContext !== undefined) {
+  let benchmark: ReturnType<typeof loadRetrievalBenchmark> | undefined;
+  try {
+    benchmark = loadRetrievalBenchmark('stabletoolbench');
+  } catch (err) {
+    process.stderr.write(`StableToolBench skipped: ${(err as Error).message}\n`);
+  }
+  if (benchmark !== undefined) {
+    const stbTools = benchmark.tools;
+    const queries = splitQueries(benchmark.test, { seed: 0, validation: 0, test: 0.5 }).test.slice(0, Number(flag('stabletoolbench-queries') ?? (quick ? 8 : 40)));
+    const stbTasks = queries.map((q) => ({ id: q.id, task: q.query, relevant: q.relevant }));
+    const stbExecutor = createEchoExecutor(stbTools);
+    const stbLoop = { ...loop, retryTemperatures: DEFAULT_RETRY_TEMPERATURES };
+    {
+      const started = performance.now();
+      const candidates = new InContextCandidates(stbTools, 5);
+      const recall: number[] = [];
+      const answered = await runTasks(stbTasks, new ReactPolicy({ model: inContext, tokenizer: atomic.tg.tokenizer }, stbTools), (t) => {
+        const offered = candidates.select(t.task);
+        recall.push(candidateRecall(offered, t.relevant));
+        return { tools: offered, systemPrompt: reactSystemPrompt(offered) };
+      }, stbExecutor, stbLoop);
+      record('in-context', answered, { candidates: 5, environment: 'echo', seconds: Math.round((performance.now() - started) / 1000) }, 'stabletoolbench');
+      records.push({ name: 'agent/stabletoolbench/in-context/candidate-recall', value: recall.reduce((a, b) => a + b, 0) / recall.length, unit: 'ratio', params: { ...common, tasks: stbTasks.length } });
+    }
+    {
+      // Last: tools add grows the tokenizer in place, which the in-context model shares.
+      const started = performance.now();
+      const known = await prepareToolGenModel(atomic.tg.model, atomic.tg.tokenizer, tools, 'atomic', atomic.tg.index);
+      const grown = await addTools(known, stbTools, { known: tools });
+      const answered = await runTasks(stbTasks, new ToolGenPolicy(grown, {}), () => ({ tools: stbTools }), stbExecutor, stbLoop);
+      record('toolgen', answered, { rows: 'document-state', environment: 'echo', seconds: Math.round((performance.now() - started) / 1000) }, 'stabletoolbench');
+    }
+  }
+}
+
+process.stdout.write(formatTable('agent', records) + '\n\n' + tables.join('\n\n') + '\n');
+process.stdout.write(`wrote ${save()}\n`);

@@ -17,7 +17,8 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { demoCatalog, demoExecutor } from '../data/demo/catalog.js';
 import { demoQuerySplit } from '../data/demo/queries.js';
-import { demoTask, generateDemoTasks } from '../data/demo/tasks.js';
+import { demoTask, generateDemoTasks, type DemoTask } from '../data/demo/tasks.js';
+import type { IndexScheme } from '../indexing/schemes.js';
 import { formatAgentEvent } from '../methods/toolgen/agent-loop.js';
 import { agentMetrics } from '../methods/toolgen/agent-metrics.js';
 import { answersMatch } from '../eval/agent/answers.js';
@@ -53,6 +54,8 @@ export interface DemoOptions {
   readonly quick: boolean;
   /** Matmul precision of the training stages (TrainerConfig.precision); default 'fp32'. */
   readonly precision?: MatmulPrecision;
+  /** How tools are indexed (ToolGen's four schemes; default atomic, one token per tool). */
+  readonly scheme?: IndexScheme;
   readonly log?: (line: string) => void;
 }
 
@@ -77,6 +80,20 @@ const EXAMPLE_TASKS = [
   ]),
 ];
 
+/**
+ * The demo's agent tasks: multi-step training tasks, one-call tasks from a quarter of the training queries, and
+ * held-out multi-step tasks that no training task repeats. With half the queries the one-call runs outnumbered the
+ * multi-step ones 3 to 2, and the trained agent chose Finish on 38 of 84 held-out steps that needed a tool
+ * (bench:agent's gold-history records); a quarter makes the multi-step runs the majority.
+ */
+export function demoAgentTasks(o: { readonly seed: number; readonly quick: boolean }): { trainTasks: DemoTask[]; oneCallTasks: DemoTask[]; testTasks: DemoTask[] } {
+  const { train } = demoQuerySplit({ seed: o.seed });
+  const trainTasks = generateDemoTasks({ seed: o.seed, count: o.quick ? 40 : 400 });
+  const seenTasks = new Set(trainTasks.map((t) => t.task));
+  const testTasks = generateDemoTasks({ seed: o.seed + 1, count: o.quick ? 12 : 60 }).filter((t) => !seenTasks.has(t.task)).slice(0, o.quick ? 6 : 40);
+  return { trainTasks, oneCallTasks: queryTasks(train.filter((_, i) => i % 4 === 0)), testTasks };
+}
+
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const started = performance.now();
   const log = o.log ?? ((line: string) => process.stderr.write(line + '\n'));
@@ -90,9 +107,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const { train, test } = demoQuerySplit({ seed: o.seed });
   const evalQueries = o.quick ? test.filter((_, i) => i % 8 === 0) : test;
   const domains = new Set(tools.map((t) => t.category));
-  const trainTasks = generateDemoTasks({ seed: o.seed, count: o.quick ? 40 : 400 });
-  const seenTasks = new Set(trainTasks.map((t) => t.task));
-  const testTasks = generateDemoTasks({ seed: o.seed + 1, count: o.quick ? 12 : 60 }).filter((t) => !seenTasks.has(t.task)).slice(0, o.quick ? 6 : 40);
+  const { trainTasks, oneCallTasks, testTasks } = demoAgentTasks(o);
   log(`[1/6] catalog: ${tools.length} tools in ${domains.size} domains; ${train.length} training and ${test.length} held-out queries; ${trainTasks.length} training and ${testTasks.length} held-out multi-step tasks`);
 
   // 2. Tokenizer, model, tool tokens.
@@ -103,17 +118,16 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const base = scratchBase(texts, modelOptions);
   const tokenizer = base.tokenizer;
   // The Finish action is indexed like a tool, so it has a token of its own.
-  const tg = await attachToolIndex(base.model, tokenizer, [...tools, FINISH_TOOL], 'atomic');
+  const scheme = o.scheme ?? 'atomic';
+  const tg = await attachToolIndex(base.model, tokenizer, [...tools, FINISH_TOOL], scheme);
   selectTrainable(tg, { kind: 'full' });
-  log(`[2/6] tokenizer: ${tokenizer.vocabSize} tokens (incl. ${tools.length} tool tokens); model: ${modelOptions.layers} layers x ${modelOptions.dim}`);
+  log(`[2/6] tokenizer: ${tokenizer.vocabSize} tokens (${scheme === 'atomic' ? `incl. ${tools.length} tool tokens` : `tools indexed ${scheme}`}); model: ${modelOptions.layers} layers x ${modelOptions.dim}`);
 
   // 3. Training stages.
   const executor = demoExecutor(tools);
   const memorization = stageConversations('memorization', tg, [...tools, FINISH_TOOL], train);
   const retrieval = stageConversations('retrieval', tg, tools, train);
   const loop = { maxSteps: 6, maxObservationChars: 256 };
-  // Half of the one-call queries (a quarter in the quick run) keep the agent stage within the demo's time budget.
-  const oneCallTasks = queryTasks(train.filter((_, i) => i % (o.quick ? 4 : 2) === 0));
   log(`[3/6] playing ${oneCallTasks.length + trainTasks.length} gold plans through the agent loop for agent tuning`);
   const agentStage = await agentConversations([...oneCallTasks, ...trainTasks], tg, tools, executor, loop);
   const repeat = (xs: readonly ChatExample[], n: number): ChatExample[] => Array.from({ length: n }, () => xs).flat();

@@ -50,6 +50,8 @@ export {
 } from './agent-loop.js';
 export { defaultToolGenPolicyOptions, ToolGenPolicy, type ToolGenPolicyOptions } from './policy.js';
 export { goldConversation, PlanPolicy } from './plan-policy.js';
+export { defaultReactPolicyOptions, reactConversation, reactMessages, ReactPolicy, reactSystemPrompt, type ReactPolicyOptions } from './react-policy.js';
+export { candidateRecall, InContextCandidates, inContextConversations, trainInContextAgent } from './in-context.js';
 export { copyCandidates, withCopiedValues, type CopyCandidates, type CopyOptions } from './copy-values.js';
 export { agentMetrics, type AgentMetrics, type AgentTaskRun } from './agent-metrics.js';
 export { functionNameOf, trajectoryAnswerFile } from './trajectory.js';

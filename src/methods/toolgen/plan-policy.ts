@@ -20,14 +20,19 @@ export function answerOf(content: string): string {
   }
 }
 
-/** The thought before a call; the model learns to write it, then the action follows it. */
-export const planThought = (tool: Tool): string => `I will use ${tool.name}.`;
+/**
+ * The thought before a call, naming the tool by the text the model writes for it: as ToolGen's agent tuning
+ * renames function names in thoughts to tool texts (examples.ts), a ToolGen model names the tool with its token(s),
+ * the single step that retrieval training taught it, instead of spelling a name it never reads; the in-context
+ * agent, whose tool text is the name, names it as its prompt does.
+ */
+export const planThought = (toolText: string): string => `I will use ${toolText}.`;
 export const FINISH_THOUGHT = 'I have the answer.';
 
 export class PlanPolicy implements AgentPolicy {
   constructor(
     private readonly plan: readonly ToolCall[],
-    private readonly tools: ReadonlyMap<string, Tool>,
+    tools: ReadonlyMap<string, Tool>,
     readonly toolText: (toolId: string) => string,
   ) {
     for (const call of plan) if (!tools.has(call.tool)) throw new Error(`gold plan: tool '${call.tool}' is not in the catalog`);
@@ -40,7 +45,7 @@ export class PlanPolicy implements AgentPolicy {
 
   thought(messages: readonly ChatMessage[]): string {
     const call = this.next(messages);
-    return call === undefined ? FINISH_THOUGHT : planThought(this.tools.get(call.tool)!);
+    return call === undefined ? FINISH_THOUGHT : planThought(this.toolText(call.tool));
   }
 
   action(messages: readonly ChatMessage[]): ActionChoice {

@@ -7,18 +7,13 @@
  * Every turn renders the conversation with the chat template and generates from it; a conversation longer than
  * the model's context keeps its opening (system prompt and task) and its most recent turns.
  */
-import { generate, type LogitsHook } from '../../generate/generate.js';
-import { jsonLogitsProcessor } from '../../generate/constraints/json-decode.js';
-import { JsonAutomaton } from '../../generate/constraints/json-automaton.js';
-import { JsonTokenMasker } from '../../generate/constraints/json-token-mask.js';
+import type { LogitsHook } from '../../generate/generate.js';
 import { ToolTrie } from '../../generate/constraints/tool-trie.js';
-import { VocabularyTrie } from '../../generate/constraints/vocabulary-trie.js';
-import { assistantTurnEnd } from '../../retrieval/generative.js';
 import { chatPromptIds, type ChatMessage } from '../../tokenizer/chat-template.js';
-import type { JsonValue, Tool } from '../../tools/types.js';
+import type { Tool } from '../../tools/types.js';
 import type { ActionChoice, AgentPolicy, ArgumentsChoice, TurnSampling } from './agent-loop.js';
-import { copyCandidates, withCopiedValues } from './copy-values.js';
 import type { ToolGenModel } from './model.js';
+import { parseJson, TurnDecoder, type DecodedTurn } from './turn-decoding.js';
 
 export interface ToolGenPolicyOptions {
   /** Restrict the action to the allowed tools' token sequences (ToolGen's constraint). */
@@ -43,8 +38,7 @@ export const defaultToolGenPolicyOptions: ToolGenPolicyOptions = {
 const KEEP_OPENING = 160;
 
 export class ToolGenPolicy implements AgentPolicy {
-  private readonly terminator: number;
-  private readonly vocabulary: VocabularyTrie;
+  private readonly decoder: TurnDecoder;
   private readonly tries = new Map<string, ToolTrie>();
   private readonly longestTool: number;
   readonly options: ToolGenPolicyOptions;
@@ -54,8 +48,7 @@ export class ToolGenPolicy implements AgentPolicy {
     options: Partial<ToolGenPolicyOptions> = {},
   ) {
     this.options = { ...defaultToolGenPolicyOptions, ...options };
-    this.terminator = assistantTurnEnd(tg.tokenizer);
-    this.vocabulary = new VocabularyTrie(tg.tokenizer);
+    this.decoder = new TurnDecoder(tg.model, tg.tokenizer);
     this.longestTool = Math.max(1, ...tg.index.sequences(tg.tokenizer).map((s) => s.tokens.length));
   }
 
@@ -87,15 +80,8 @@ export class ToolGenPolicy implements AgentPolicy {
       const text = this.generate(messages, budget, sampling).text.trim();
       return { text, value: parseJson(text) };
     }
-    const parameters = this.options.copyValues ? withCopiedValues(tool.parameters, copyCandidates(context)) : tool.parameters;
-    // A pattern the decoder cannot follow is left to the executor's validation (an invalid-arguments observation).
-    const automaton = new JsonAutomaton(parameters, { maxStringLength: 64, maxArrayItems: 8, unfollowablePatterns: 'ignore' });
-    const masker = new JsonTokenMasker(automaton, this.vocabulary, this.terminator);
-    const processor = jsonLogitsProcessor(masker, budget);
-    const { tokens } = this.generate(messages, budget, sampling, processor);
-    const bytes = Buffer.concat(tokens.map((id) => this.vocabulary.table.tokenBytes(id)));
-    const text = new TextDecoder('utf-8').decode(bytes);
-    return { text, value: parseJson(text) };
+    const prompt = this.decoder.fit(chatPromptIds(this.tg.tokenizer, messages), budget, KEEP_OPENING);
+    return this.decoder.jsonArguments(prompt, tool, context, { copyValues: this.options.copyValues, maxTokens: budget }, sampling);
   }
 
   private trie(allowed: readonly string[]): ToolTrie {
@@ -103,38 +89,14 @@ export class ToolGenPolicy implements AgentPolicy {
     let trie = this.tries.get(key);
     if (trie === undefined) {
       const known = new Set(this.tg.index.toolIds());
-      trie = new ToolTrie(this.tg.index.sequences(this.tg.tokenizer, allowed.filter((id) => known.has(id))), this.terminator);
+      trie = new ToolTrie(this.tg.index.sequences(this.tg.tokenizer, allowed.filter((id) => known.has(id))), this.decoder.terminator);
       this.tries.set(key, trie);
     }
     return trie;
   }
 
-  private generate(messages: readonly ChatMessage[], maxTokens: number, sampling: TurnSampling, hook?: LogitsHook): { tokens: number[]; text: string } {
-    const prompt = this.fit(chatPromptIds(this.tg.tokenizer, messages), maxTokens);
-    const [result] = generate(this.tg.model, [prompt], {
-      maxTokens,
-      temperature: sampling.temperature,
-      seed: sampling.seed,
-      stopTokens: [this.terminator],
-      ...(hook ? { logitsHook: hook } : {}),
-    });
-    const tokens = result!.tokens;
-    return { tokens, text: tokens.length === 0 ? '' : this.tg.tokenizer.decode(tokens) };
-  }
-
-  /** The prompt cut to leave `room` positions: its opening and its end are kept, the middle goes. */
-  private fit(ids: number[], room: number): number[] {
-    const max = this.tg.model.config.maxPositions - room - 1;
-    if (ids.length <= max) return ids;
-    const head = Math.min(KEEP_OPENING, Math.floor(max / 2));
-    return [...ids.slice(0, head), ...ids.slice(ids.length - (max - head))];
-  }
-}
-
-function parseJson(text: string): JsonValue | undefined {
-  try {
-    return JSON.parse(text) as JsonValue;
-  } catch {
-    return undefined;
+  private generate(messages: readonly ChatMessage[], maxTokens: number, sampling: TurnSampling, hook?: LogitsHook): DecodedTurn {
+    const prompt = this.decoder.fit(chatPromptIds(this.tg.tokenizer, messages), maxTokens, KEEP_OPENING);
+    return this.decoder.generate(prompt, maxTokens, sampling, hook);
   }
 }

@@ -1,0 +1,79 @@
+/**
+ * Decoding one turn of an agent's conversation, shared by the agent's policies (the ToolGen model's and the
+ * in-context baseline's): greedy or seeded sampling up to the end of the assistant turn, prompts cut to fit the
+ * model's context, and JSON arguments under a tool's JSON-Schema mask with values copied from the context.
+ */
+import { generate, type LogitsHook } from '../../generate/generate.js';
+import { jsonLogitsProcessor } from '../../generate/constraints/json-decode.js';
+import { JsonAutomaton } from '../../generate/constraints/json-automaton.js';
+import { JsonTokenMasker } from '../../generate/constraints/json-token-mask.js';
+import { VocabularyTrie } from '../../generate/constraints/vocabulary-trie.js';
+import type { DecoderModel } from '../../models/decoder.js';
+import { assistantTurnEnd } from '../../retrieval/generative.js';
+import type { Tokenizer } from '../../tokenizer/types.js';
+import type { JsonValue, Tool } from '../../tools/types.js';
+import type { ArgumentsChoice, TurnSampling } from './agent-loop.js';
+import { copyCandidates, withCopiedValues } from './copy-values.js';
+
+export interface DecodedTurn {
+  readonly tokens: number[];
+  readonly text: string;
+}
+
+export class TurnDecoder {
+  /** The token that ends an assistant turn. */
+  readonly terminator: number;
+  readonly vocabulary: VocabularyTrie;
+
+  constructor(
+    readonly model: DecoderModel,
+    readonly tokenizer: Tokenizer,
+  ) {
+    this.terminator = assistantTurnEnd(tokenizer);
+    this.vocabulary = new VocabularyTrie(tokenizer);
+  }
+
+  /** Continues `prompt` until the turn ends, a stop token comes or `maxTokens` are written. */
+  generate(prompt: readonly number[], maxTokens: number, sampling: TurnSampling, hook?: LogitsHook, stopTokens: readonly number[] = []): DecodedTurn {
+    const [result] = generate(this.model, [[...prompt]], {
+      maxTokens,
+      temperature: sampling.temperature,
+      seed: sampling.seed,
+      stopTokens: [this.terminator, ...stopTokens],
+      ...(hook ? { logitsHook: hook } : {}),
+    });
+    const tokens = result!.tokens;
+    return { tokens, text: tokens.length === 0 ? '' : this.tokenizer.decode(tokens) };
+  }
+
+  /** The prompt cut to leave `room` positions: its first `keepOpening` tokens and its end are kept, the middle goes. */
+  fit(ids: readonly number[], room: number, keepOpening: number): number[] {
+    const max = this.model.config.maxPositions - room - 1;
+    if (ids.length <= max) return [...ids];
+    const head = Math.min(keepOpening, Math.floor(max / 2));
+    return [...ids.slice(0, head), ...ids.slice(ids.length - (max - head))];
+  }
+
+  /**
+   * A tool's arguments decoded under its JSON-Schema mask; with `copyValues`, free string and number parameters
+   * may only take values that occur in `context` (copy-values.ts).
+   */
+  jsonArguments(prompt: readonly number[], tool: Tool, context: readonly string[], o: { copyValues: boolean; maxTokens: number }, sampling: TurnSampling): ArgumentsChoice {
+    const parameters = o.copyValues ? withCopiedValues(tool.parameters, copyCandidates(context)) : tool.parameters;
+    // A pattern the decoder cannot follow is left to the executor's validation (an invalid-arguments observation).
+    const automaton = new JsonAutomaton(parameters, { maxStringLength: 64, maxArrayItems: 8, unfollowablePatterns: 'ignore' });
+    const masker = new JsonTokenMasker(automaton, this.vocabulary, this.terminator);
+    const { tokens } = this.generate(prompt, o.maxTokens, sampling, jsonLogitsProcessor(masker, o.maxTokens));
+    // Byte for byte: a value cut at the budget may end inside a character.
+    const text = new TextDecoder('utf-8').decode(Buffer.concat(tokens.map((id) => this.vocabulary.table.tokenBytes(id))));
+    return { text, value: parseJson(text) };
+  }
+}
+
+export function parseJson(text: string): JsonValue | undefined {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    return undefined;
+  }
+}
