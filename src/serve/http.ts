@@ -4,12 +4,17 @@ import type { AddressInfo } from 'node:net';
 import { ApiError } from './api-error.js';
 
 /** Reads the body up to `limit` bytes; rejects with a 413 past it. */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const body = await readBodyWithin(req, limit);
+  if (body === undefined) throw new ApiError(413, 'invalid_request_error', `body: over the limit of ${limit} bytes`, 'body', 'body_too_large');
+  return body;
+}
+
+/** Reads the body up to `limit` bytes; undefined once it is larger (declared or sent), the rest left unread. */
+export function readBodyWithin(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    const tooLarge = (): ApiError => new ApiError(413, 'invalid_request_error', `body: over the limit of ${limit} bytes`, 'body', 'body_too_large');
-    if (declared > limit) {
-      reject(tooLarge());
+    if (Number(req.headers['content-length'] ?? 0) > limit) {
+      resolve(undefined);
       return;
     }
     const chunks: Buffer[] = [];
@@ -19,7 +24,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       if (size > limit) {
         req.removeAllListeners('data');
         req.resume();
-        reject(tooLarge());
+        resolve(undefined);
       } else chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks)));

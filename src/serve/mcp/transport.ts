@@ -11,6 +11,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sdkModule } from '../../tools/executors/mcp.js';
+import { readBodyWithin } from '../http.js';
 import type { McpGateway } from './gateway.js';
 import { gatewayServer } from './protocol-server.js';
 
@@ -50,27 +51,6 @@ function jsonRpcError(res: ServerResponse, status: number, code: number, message
   res.end(body);
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    if (Number(req.headers['content-length'] ?? 0) > limit) {
-      resolve(undefined);
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        resolve(undefined);
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 /** Serves the gateway over Streamable HTTP at `/mcp` on host:port (0: a free port). */
 export async function serveHttp(gateway: McpGateway, port: number, host: string): Promise<HttpGateway> {
   const { StreamableHTTPServerTransport } = await sdkModule(() => import('@modelcontextprotocol/sdk/server/streamableHttp.js'));
@@ -84,7 +64,7 @@ export async function serveHttp(gateway: McpGateway, port: number, host: string)
       res.setHeader('allow', 'POST');
       return jsonRpcError(res, 405, -32000, `${req.method} /mcp: this gateway is stateless and answers POST only`);
     }
-    const raw = await readBody(req, MAX_MESSAGE_BYTES);
+    const raw = await readBodyWithin(req, MAX_MESSAGE_BYTES);
     if (raw === undefined) {
       res.on('finish', () => req.destroy());
       return jsonRpcError(res, 413, -32600, `body over the limit of ${MAX_MESSAGE_BYTES} bytes`);
