@@ -49,7 +49,7 @@ import { scratchModel, trainScratchTokenizer, type ScratchModelOptions } from '.
 import { Trainer } from '../src/train/trainer.js';
 import { writeFileAtomic, writeJsonAtomic } from '../src/util/fs.js';
 import { hashString, seededRandom, shuffled } from '../src/util/random.js';
-import { cpuParams, writeResults, type BenchRecord } from './lib.js';
+import { cpuParams, positiveIntFlag, writeResults, type BenchRecord } from './lib.js';
 
 const quick = process.argv.includes('--quick');
 /** `--report-only`: the records and the report from what earlier runs of the plan cached; nothing trains or generates. */
@@ -121,26 +121,18 @@ const AFTER_PLANS: Record<'quick' | 'full', AfterPlan> = {
   quick: { prompts: 16, samples: 4, temperature: 1, steps: 4, batch: 4, lr: 1e-3, dpoBeta: 0.1, grpoSteps: 2, grpoBatch: 2, bestOf: 2 },
   full: { prompts: 96, samples: 4, temperature: 1, steps: 20, batch: 8, lr: 2e-3, dpoBeta: 0.1, grpoSteps: 10, grpoBatch: 4, bestOf: 4 },
 };
-const afterPrompts = override('after-prompts');
-const afterSteps = override('after-steps');
+const afterPrompts = positiveIntFlag('after-prompts');
+const afterSteps = positiveIntFlag('after-steps');
 const after: AfterPlan = {
   ...AFTER_PLANS[mode],
   ...(afterPrompts === undefined ? {} : { prompts: afterPrompts }),
   ...(afterSteps === undefined ? {} : { steps: afterSteps, grpoSteps: afterSteps }),
 };
 
-/** `--name N` from the command line, for shortening a plan. */
-function override(name: string): number | undefined {
-  const at = process.argv.indexOf(`--${name}`);
-  if (at === -1) return undefined;
-  const value = Number(process.argv[at + 1]);
-  if (!(Number.isInteger(value) && value > 0)) throw new Error(`--${name} needs a positive integer, got ${process.argv[at + 1]}`);
-  return value;
-}
 const base0 = PLANS[mode];
-const pretrainSteps = override('pretrain-steps');
-const sftSteps = override('sft-steps');
-const questions = override('questions');
+const pretrainSteps = positiveIntFlag('pretrain-steps');
+const sftSteps = positiveIntFlag('sft-steps');
+const questions = positiveIntFlag('questions');
 const plan: Plan = {
   ...base0,
   pretrain: { ...base0.pretrain, ...(pretrainSteps === undefined ? {} : { steps: pretrainSteps }) },

@@ -111,3 +111,11 @@ export function cpuParams(): { cpuModel: string; caches: string } {
   return { cpuModel: cpus()[0]?.model ?? 'unknown', caches: caches.join(', ') };
 }
 
+/** `--name N` from the command line, a positive integer that shortens a bench's plan; undefined when absent. */
+export function positiveIntFlag(name: string): number | undefined {
+  const at = process.argv.indexOf(`--${name}`);
+  if (at === -1) return undefined;
+  const value = Number(process.argv[at + 1]);
+  if (!(Number.isInteger(value) && value > 0)) throw new Error(`--${name} needs a positive integer, got ${process.argv[at + 1]}`);
+  return value;
+}

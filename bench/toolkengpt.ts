@@ -43,7 +43,7 @@ import {
   loadKamelBenchmark, loadMathBenchmark, resampleFuncqaRecord, mathTrainingTexts, METHODS, naiveTrainingSeconds, trainToolken, writeToolkenReport, type InferenceSettings, type MathQuestion,
   type MethodResult, type ToolkenSystem, type TrainedToolken,
 } from '../src/methods/toolkengpt/index.js';
-import { cpuParams, writeResults, type BenchRecord } from './lib.js';
+import { cpuParams, positiveIntFlag, writeResults, type BenchRecord } from './lib.js';
 
 const quick = process.argv.includes('--quick');
 const mode = quick ? 'quick' : 'full';
@@ -96,17 +96,9 @@ const PLANS: Record<'quick' | 'full', Plan> = {
     questions: Infinity, headEpochs: 10, gsm8kTexts: 2500, kamelRelations: 234, kamelTexts: 2000, kamelHeadEpochs: 5,
   },
 };
-/** `--name N` from the command line, for shortening a plan (a smoke run of the full configuration). */
-function override(name: string): number | undefined {
-  const at = process.argv.indexOf(`--${name}`);
-  if (at === -1) return undefined;
-  const value = Number(process.argv[at + 1]);
-  if (!(Number.isInteger(value) && value > 0)) throw new Error(`--${name} needs a positive integer, got ${process.argv[at + 1]}`);
-  return value;
-}
-const steps = override('steps');
-const questions = override('questions');
-const maxTexts = override('max-texts');
+const steps = positiveIntFlag('steps');
+const questions = positiveIntFlag('questions');
+const maxTexts = positiveIntFlag('max-texts');
 const DATASETS = ['funcqa-oh', 'funcqa-mh', 'gsm8k-xl', 'kamel'] as const;
 type Dataset = (typeof DATASETS)[number];
 function datasetsWanted(): Set<Dataset> {

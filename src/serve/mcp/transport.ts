@@ -11,7 +11,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sdkModule } from '../../tools/executors/mcp.js';
-import { readBodyWithin } from '../http.js';
+import { closeServer, listenOn, readBodyWithin } from '../http.js';
 import type { McpGateway } from './gateway.js';
 import { gatewayServer } from './protocol-server.js';
 
@@ -91,22 +91,12 @@ export async function serveHttp(gateway: McpGateway, port: number, host: string)
       jsonRpcError(res, 500, -32603, 'internal error; the gateway log has the details');
     });
   });
-  const address = await new Promise<AddressInfo>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(port, host, () => {
-      http.off('error', reject);
-      resolve(http.address() as AddressInfo);
-    });
-  });
+  const address = await listenOn(http, port, host);
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   allowedHosts = [`${shown}:${address.port}`, `localhost:${address.port}`, `127.0.0.1:${address.port}`, `[::1]:${address.port}`];
   return {
     address,
     url: `http://${shown}:${address.port}/mcp`,
-    close: () =>
-      new Promise((resolve) => {
-        http.closeAllConnections();
-        http.close(() => resolve());
-      }),
+    close: () => closeServer(http),
   };
 }
