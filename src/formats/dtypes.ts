@@ -46,8 +46,21 @@ export function decodeF32(bytes: Uint8Array): Float32Array {
   return new Float32Array(copy.buffer, 0, copy.byteLength >> 2);
 }
 
+/** The 16/32-bit float types stored in checkpoints, which both formats decode alike. */
+export type FloatDtype = 'F32' | 'F16' | 'BF16';
+
+export function isFloatDtype(dtype: string): dtype is FloatDtype {
+  return dtype === 'F32' || dtype === 'F16' || dtype === 'BF16';
+}
+
+/** Decodes little-endian values of a 16/32-bit float type into float32 (the inverse of `encodeFloats`). */
+export function decodeFloats(bytes: Uint8Array, dtype: FloatDtype): Float32Array {
+  if (dtype === 'F32') return decodeF32(bytes);
+  return dtype === 'F16' ? decodeF16(bytes) : decodeBf16(bytes);
+}
+
 /** Encodes float32 values as little-endian bytes of the given 16/32-bit float type. */
-export function encodeFloats(data: Float32Array, dtype: 'F32' | 'F16' | 'BF16'): Uint8Array {
+export function encodeFloats(data: Float32Array, dtype: FloatDtype): Uint8Array {
   if (dtype === 'F32') return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
   const out = new Uint8Array(data.length * 2);
   const view = new DataView(out.buffer);

@@ -1,7 +1,7 @@
 import { readSync } from 'node:fs';
 import { TensorFile } from './tensor-file.js';
 import { writeStreamingAtomic } from '../util/fs.js';
-import { decodeBf16, decodeF16, decodeF32, encodeFloats } from './dtypes.js';
+import { decodeFloats, encodeFloats, isFloatDtype } from './dtypes.js';
 import { dequantize, quantize, quantizedByteLength, QUANT_BLOCK, type QuantizedMatrix, type QuantType } from '../tensor/quant.js';
 import { CheckpointError } from './errors.js';
 import { elementCount, type WeightReader, type WeightTensor } from './types.js';
@@ -296,16 +296,8 @@ export class GgufFile extends TensorFile<GgufTensorInfo> {
     const count = elementCount(info.shape);
     const quant = QUANT_TYPES[info.type as GgufTensorType];
     if (quant !== undefined) return dequantize({ type: quant, rows: count / (info.shape.at(-1) ?? 1), cols: info.shape.at(-1) ?? 1, data: bytes });
-    switch (info.type) {
-      case 'F32':
-        return decodeF32(bytes);
-      case 'F16':
-        return decodeF16(bytes);
-      case 'BF16':
-        return decodeBf16(bytes);
-      default:
-        throw new CheckpointError(`${this.path}: tensor "${name}" has type ${info.type}, which has no decoder`);
-    }
+    if (isFloatDtype(info.type)) return decodeFloats(bytes, info.type);
+    throw new CheckpointError(`${this.path}: tensor "${name}" has type ${info.type}, which has no decoder`);
   }
 }
 

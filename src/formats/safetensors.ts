@@ -3,7 +3,7 @@ import { readExactly } from './read-exactly.js';
 import { TensorFile, type TensorLocation } from './tensor-file.js';
 import { dirname, join } from 'node:path';
 import { writeStreamingAtomic } from '../util/fs.js';
-import { decodeBf16, decodeF16, decodeF32, encodeFloats } from './dtypes.js';
+import { decodeFloats, encodeFloats, isFloatDtype } from './dtypes.js';
 import { CheckpointError } from './errors.js';
 import { elementCount, type WeightReader, type WeightTensor } from './types.js';
 import { pathInside, shardNamesOf } from './shard-names.js';
@@ -95,25 +95,16 @@ function parseHeader(fd: number, file: string): { entries: Map<string, TensorEnt
 }
 
 function toFloat32(bytes: Uint8Array, dtype: string): Float32Array {
-  switch (dtype) {
-    case 'F32':
-      return decodeF32(bytes);
-    case 'F16':
-      return decodeF16(bytes);
-    case 'BF16':
-      return decodeBf16(bytes);
-    default: {
-      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      const width = DTYPE_BYTES[dtype]!;
-      const out = new Float32Array(bytes.byteLength / width);
-      for (let i = 0; i < out.length; i++) {
-        if (dtype === 'F64') out[i] = view.getFloat64(8 * i, true);
-        else if (dtype === 'I64') out[i] = Number(view.getBigInt64(8 * i, true));
-        else out[i] = view.getInt32(4 * i, true);
-      }
-      return out;
-    }
+  if (isFloatDtype(dtype)) return decodeFloats(bytes, dtype);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const width = DTYPE_BYTES[dtype]!;
+  const out = new Float32Array(bytes.byteLength / width);
+  for (let i = 0; i < out.length; i++) {
+    if (dtype === 'F64') out[i] = view.getFloat64(8 * i, true);
+    else if (dtype === 'I64') out[i] = Number(view.getBigInt64(8 * i, true));
+    else out[i] = view.getInt32(4 * i, true);
   }
+  return out;
 }
 
 /** A lazily read single safetensors file. */

@@ -21,11 +21,8 @@ export interface GroupedBarChart {
 }
 
 export function groupedBarSvg(chart: GroupedBarChart): string {
-  const width = chart.width ?? 720;
-  const height = chart.height ?? 360;
-  const margin = { top: 40, right: 20, bottom: 70, left: 50 };
-  const plotW = width - margin.left - margin.right;
-  const plotH = height - margin.top - margin.bottom;
+  const box = frame(chart.width ?? 720, chart.height ?? 360, { top: 40, right: 20, bottom: 70, left: 50 });
+  const { width, height, margin, plotW, plotH } = box;
   for (const s of chart.series) {
     if (s.values.length !== chart.categories.length) {
       throw new Error(`groupedBarSvg: series '${s.name}' has ${s.values.length} values for ${chart.categories.length} categories`);
@@ -37,7 +34,7 @@ export function groupedBarSvg(chart: GroupedBarChart): string {
   const barW = (groupW * 0.8) / Math.max(1, chart.series.length);
   const y = (v: number): number => margin.top + plotH - (Math.max(0, Math.min(v, yMax)) / yMax) * plotH;
   const parts: string[] = [];
-  parts.push(axes(width, height, margin, plotW, plotH, yMax, chart.title));
+  parts.push(axes(box, yMax, chart.title));
   chart.categories.forEach((cat, ci) => {
     const gx = margin.left + ci * groupW + groupW * 0.1;
     chart.series.forEach((s, si) => {
@@ -122,11 +119,7 @@ export function lossChartSvg(
 }
 
 export function lineSvg(chart: LineChart): string {
-  const width = chart.width ?? 720;
-  const height = chart.height ?? 320;
-  const margin = { top: 40, right: 20, bottom: 60, left: 60 };
-  const plotW = width - margin.left - margin.right;
-  const plotH = height - margin.top - margin.bottom;
+  const { width, height, margin, plotW, plotH } = frame(chart.width ?? 720, chart.height ?? 320, { top: 40, right: 20, bottom: 60, left: 60 });
   const all = chart.series.flatMap((s) => s.points).filter(([x, v]) => Number.isFinite(x) && Number.isFinite(v));
   const tf = (v: number): number => (chart.logY ? Math.log10(Math.max(v, 1e-12)) : v);
   const xs = all.map(([x]) => x);
@@ -178,15 +171,27 @@ function niceCeil(v: number): number {
   return 10 * p;
 }
 
-function axes(
-  width: number,
-  _height: number,
-  margin: { top: number; left: number },
-  plotW: number,
-  plotH: number,
-  yMax: number,
-  title: string,
-): string {
+interface Margin {
+  readonly top: number;
+  readonly right: number;
+  readonly bottom: number;
+  readonly left: number;
+}
+
+/** A chart's canvas: its size, the margins kept for titles, ticks and legend, and the plot area inside them. */
+interface Frame {
+  readonly width: number;
+  readonly height: number;
+  readonly margin: Margin;
+  readonly plotW: number;
+  readonly plotH: number;
+}
+
+function frame(width: number, height: number, margin: Margin): Frame {
+  return { width, height, margin, plotW: width - margin.left - margin.right, plotH: height - margin.top - margin.bottom };
+}
+
+function axes({ width, margin, plotW, plotH }: Frame, yMax: number, title: string): string {
   const out: string[] = [`<text x="${width / 2}" y="22" font-size="15" text-anchor="middle" font-weight="bold">${escapeXml(title)}</text>`];
   for (let i = 0; i <= 5; i++) {
     const v = (yMax * i) / 5;

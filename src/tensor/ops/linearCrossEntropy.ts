@@ -54,23 +54,34 @@ function keptLogitsFor(op: string, hidden: Tensor, weight: Tensor, rows: number,
   return willBackward && rows * vocab * 4 <= keepLogitsBytes ? empty([rows * vocab]) : null;
 }
 
-/** The sizes of a fused LM-head problem, checked. */
-function headGeometry(op: string, hidden: Tensor, weight: Tensor, chunkOption: number | undefined): { rows: number; dim: number; vocab: number; chunk: number } {
+interface HeadProblem {
+  readonly rows: number;
+  readonly dim: number;
+  readonly vocab: number;
+  readonly chunk: number;
+  readonly targetData: Int32Array;
+  readonly ignoreIndex: number;
+}
+
+/** The sizes and targets of a fused LM-head problem, checked. */
+function headProblem(
+  op: string, hidden: Tensor, weight: Tensor, targets: Ids | Int32Array, options: { readonly chunk?: number; readonly ignoreIndex?: number },
+): HeadProblem {
+  const chunkOption = options.chunk;
   const dim = hidden.shape[hidden.rank - 1];
   if (weight.rank !== 2 || dim === undefined || weight.shape[1] !== dim) {
     throw new Error(`${op}: cannot apply weight ${formatShape(weight.shape)} to hidden ${formatShape(hidden.shape)}: weight must be (vocab, ${dim ?? '?'})`);
   }
   const chunk = chunkOption ?? 4096;
   if (!Number.isInteger(chunk) || chunk <= 0) throw new Error(`${op}: chunk must be a positive integer, got ${chunk}`);
-  return { rows: leadingRows(hidden), dim, vocab: weight.shape[0]!, chunk };
+  const targetData = targets instanceof Int32Array ? targets : targets.data;
+  return { rows: leadingRows(hidden), dim, vocab: weight.shape[0]!, chunk, targetData, ignoreIndex: options.ignoreIndex ?? -100 };
 }
 
 export function linearCrossEntropy(
   hidden: Tensor, weight: Tensor, targets: Ids | Int32Array, options: LinearCrossEntropyOptions = {},
 ): Tensor {
-  const { rows, dim, vocab, chunk } = headGeometry('linearCrossEntropy', hidden, weight, options.chunk);
-  const targetData = targets instanceof Int32Array ? targets : targets.data;
-  const ignoreIndex = options.ignoreIndex ?? -100;
+  const { rows, dim, vocab, chunk, targetData, ignoreIndex } = headProblem('linearCrossEntropy', hidden, weight, targets, options);
   const labelSmoothing = options.labelSmoothing ?? 0;
   if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new Error(`linearCrossEntropy: labelSmoothing must be in [0, 1), got ${labelSmoothing}`);
   const classes = options.smoothingClasses;
@@ -124,9 +135,7 @@ export interface TargetLogProbsOptions {
 export function linearTargetLogProbs(
   hidden: Tensor, weight: Tensor, targets: Ids | Int32Array, options: TargetLogProbsOptions = {},
 ): Tensor {
-  const { rows, dim, vocab, chunk } = headGeometry('linearTargetLogProbs', hidden, weight, options.chunk);
-  const targetData = targets instanceof Int32Array ? targets : targets.data;
-  const ignoreIndex = options.ignoreIndex ?? -100;
+  const { rows, dim, vocab, chunk, targetData, ignoreIndex } = headProblem('linearTargetLogProbs', hidden, weight, targets, options);
   lossRows('linearTargetLogProbs', targetData, rows, vocab, ignoreIndex, undefined);
   const keptLogits = keptLogitsFor('linearTargetLogProbs', hidden, weight, rows, vocab, options.keepLogitsBytes);
   const lse = empty([rows]);
