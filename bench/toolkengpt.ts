@@ -75,6 +75,8 @@ interface Plan {
   readonly kamelRelations: number;
   readonly kamelTexts: number;
   readonly kamelHeadEpochs: number;
+  /** Folds of cross-fitted mining for the Toolken+ reranker (`rerankFolds` of trainToolken). */
+  readonly rerankFolds: number;
 }
 
 const PLANS: Record<'quick' | 'full', Plan> = {
@@ -83,7 +85,7 @@ const PLANS: Record<'quick' | 'full', Plan> = {
       model: { vocabSize: 1024, dim: 128, layers: 4, heads: 4, kvHeads: 2, hiddenDim: 384, maxPositions: 384, seed: 0, projectionStd: 0.088 },
       batch: 8, steps: 600, lr: 3e-3, funcqaRepeats: 6, gsm8kPretrainTexts: 600, kamelPretrainTexts: 600, templateRepeats: 4,
     },
-    questions: 20, headEpochs: 4, gsm8kTexts: 200, kamelRelations: 10, kamelTexts: 400, kamelHeadEpochs: 4,
+    questions: 20, headEpochs: 4, gsm8kTexts: 200, kamelRelations: 10, kamelTexts: 400, kamelHeadEpochs: 4, rerankFolds: 2,
   },
   full: {
     pretrain: {
@@ -93,7 +95,7 @@ const PLANS: Record<'quick' | 'full', Plan> = {
       model: { vocabSize: 1536, dim: 128, layers: 4, heads: 4, kvHeads: 2, hiddenDim: 384, maxPositions: 384, seed: 0, projectionStd: 0.088 },
       batch: 8, steps: 2400, lr: 3e-3, funcqaRepeats: 12, gsm8kPretrainTexts: 600, kamelPretrainTexts: 600, templateRepeats: 3,
     },
-    questions: Infinity, headEpochs: 10, gsm8kTexts: 2500, kamelRelations: 234, kamelTexts: 2000, kamelHeadEpochs: 5,
+    questions: Infinity, headEpochs: 10, gsm8kTexts: 2500, kamelRelations: 234, kamelTexts: 2000, kamelHeadEpochs: 5, rerankFolds: 5,
   },
 };
 const steps = positiveIntFlag('steps');
@@ -209,7 +211,8 @@ const { model, tokenizer } = base;
 model.train(false);
 for (const p of model.parameters()) p.frozen = true;
 
-const settings: InferenceSettings = { toolBias: 0, maxTokens: 96, maxCalls: 6, batch: 16, rerankTopK: 3, progress: true };
+// No toolBias: each method decodes with its head's bias, tuned on the head's validation texts (tuneToolBias).
+const settings: InferenceSettings = { maxTokens: 96, maxCalls: 6, batch: 16, rerankTopK: 3, progress: true };
 const headOptions = { epochs: plan.headEpochs, lr: 1e-3, batchPositions: 256, validationFraction: 0.2, toolPositionsOnly: false, seed: 0 };
 const records: BenchRecord[] = [];
 const results: MethodResult[] = [];
@@ -224,7 +227,8 @@ function recordTraining(dataset: string, t: TrainedToolken): void {
   records.push({ name: `toolkengpt/${dataset}/head/train-seconds`, value: t.featureSeconds + t.training.seconds, unit: 's', params: { ...headParams, featureSeconds: t.featureSeconds, headSeconds: t.training.seconds } });
   records.push({ name: `toolkengpt/${dataset}/head/naive-seconds`, value: naiveTrainingSeconds(t, plan.headEpochs), unit: 's', params: headParams });
   records.push({ name: `toolkengpt/${dataset}/head/validation-f1`, value: t.training.history[t.training.bestEpoch - 1]?.validation.f1 ?? 0, unit: 'ratio', params: headParams });
-  records.push({ name: `toolkengpt/${dataset}/toolken-plus/rerank-examples`, value: t.rerankExamples, unit: 'count', params: headParams });
+  records.push({ name: `toolkengpt/${dataset}/toolken-plus/rerank-examples`, value: t.rerankExamples, unit: 'count', params: { ...headParams, rerankFolds: plan.rerankFolds } });
+  records.push({ name: `toolkengpt/${dataset}/head/tool-bias`, value: t.head.toolBias ?? 0, unit: 'logit', params: headParams });
 }
 
 function recordMethod(dataset: Dataset, r: MethodResult, questions: readonly MathQuestion[] | null): void {
@@ -259,7 +263,7 @@ function recordMethod(dataset: Dataset, r: MethodResult, questions: readonly Mat
 }
 
 const trainOptions = (docs: ReadonlyMap<string, string>, epochs = plan.headEpochs) => ({
-  head: { ...headOptions, epochs }, reranker: { epochs: 30, lr: 5e-3, seed: 0 }, rerankTopK: settings.rerankTopK, toolBias: settings.toolBias, docs, progress: true,
+  head: { ...headOptions, epochs }, reranker: { epochs: 30, lr: 5e-3, seed: 0 }, rerankTopK: settings.rerankTopK, toolBias: 'tune' as const, docs, rerankFolds: plan.rerankFolds, progress: true,
 });
 
 // FuncQA: one head for one-hop and multi-hop (the same 13 tools and training texts).

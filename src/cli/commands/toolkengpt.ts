@@ -54,6 +54,7 @@ const trainFlags = {
   toolPositionsOnly: { kind: 'boolean', help: 'loss only at toolken positions (always on for virtualhome, as the original trained it)' },
   noReranker: { kind: 'boolean', help: 'skip the Toolken+ reranker' },
   rerankTopK: { kind: 'int', help: 'tools the reranker sees besides Reject', default: 3 },
+  rerankFolds: { kind: 'int', help: 'folds of cross-fitted mining for the reranker: each text mined under a head that never saw it (1: the head\'s validation texts only)', default: 5 },
   seed: { kind: 'int', help: 'split and shuffling seed', default: 0 },
 } as const;
 
@@ -65,6 +66,7 @@ export const trainCommand: CliCommand = {
     const f = commandFlags(argv, 'train toolkengpt', `${trainSummary}.`, trainFlags);
     if (f === null) return 0;
     positive('epochs', f.epochs);
+    positive('rerank-folds', f.rerankFolds);
     positive('lr', f.lr);
     positive('max-texts', f.maxTexts);
     if (!(f.validation > 0 && f.validation < 1)) throw new CliError(`--validation must be in (0, 1), got ${f.validation}`);
@@ -93,13 +95,13 @@ export const trainCommand: CliCommand = {
       const trained = trainToolken(model, tokenizer, texts.slice(0, f.maxTexts), tools, {
         head: { epochs: f.epochs, lr: f.lr, batchPositions: 256, validationFraction: f.validation, toolPositionsOnly: f.toolPositionsOnly || f.dataset === 'virtualhome', seed: f.seed },
         reranker: f.noReranker ? null : { epochs: 30, lr: 5e-3, seed: f.seed },
-        rerankTopK: f.rerankTopK, toolBias: 0, docs, progress: true,
+        rerankTopK: f.rerankTopK, toolBias: 'tune', docs, rerankFolds: f.rerankFolds, progress: true,
       });
       for (const h of trained.training.history) run.appendMetric({ step: h.epoch, split: 'validation', trainLoss: h.trainLoss, ...h.validation });
       saveHead(run.path, trained.head, { dataset: f.dataset, bestEpoch: trained.training.bestEpoch });
       if (trained.reranker !== null) saveReranker(run.path, trained.reranker);
       const summary = {
-        dataset: f.dataset, tools: tools.length, positions: trained.positions, bestEpoch: trained.training.bestEpoch,
+        dataset: f.dataset, tools: tools.length, positions: trained.positions, bestEpoch: trained.training.bestEpoch, toolBias: trained.head.toolBias,
         validation: trained.training.history[trained.training.bestEpoch - 1]?.validation,
         secondsCachingStates: trained.featureSeconds, secondsTrainingHead: trained.training.seconds,
         secondsNaivePerEpochForward: naiveTrainingSeconds(trained, f.epochs), rerankExamples: trained.rerankExamples,
@@ -117,7 +119,7 @@ const evalFlags = {
   methods: { kind: 'list', help: `comma-separated (${METHODS.join(', ')})`, default: [...METHODS] },
   data: { kind: 'string', help: 'the ToolkenGPT release folder', default: DATA },
   limit: { kind: 'int', help: 'evaluate the first N questions only' },
-  toolBias: { kind: 'number', help: 'added to every tool logit in reasoning mode', default: 0 },
+  toolBias: { kind: 'number', help: 'added to every tool logit in reasoning mode (default: the bias tuned on the head\'s validation texts)' },
   maxTokens: { kind: 'int', help: 'tokens generated per question', default: 128 },
   maxCalls: { kind: 'int', help: 'tool calls per question', default: 8 },
   batch: { kind: 'int', help: 'questions decoded together', default: 16 },

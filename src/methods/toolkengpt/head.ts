@@ -74,6 +74,8 @@ export interface HeadTrainingOptions {
   readonly batchPositions: number;
   /** Fraction of texts held out for validation (best head by validation F1). */
   readonly validationFraction: number;
+  /** The texts to hold out, in place of a seeded random `validationFraction` of them (cross-fitting). */
+  readonly heldOut?: readonly number[];
   readonly toolPositionsOnly: boolean;
   readonly seed: number;
   readonly progress?: boolean;
@@ -110,7 +112,9 @@ interface Position {
 }
 
 /** Loss and (optionally) gradient of one position; returns the predicted entry (-1: a vocabulary token). */
-function positionStep(rows: Float32Array, k: number, f: HeadFeatures, p: number, grad: Float32Array | null, logitsBuffer: Float64Array): { loss: number; predicted: number } {
+function positionStep(
+  rows: Float32Array, k: number, f: HeadFeatures, p: number, grad: Float32Array | null, logitsBuffer: Float64Array, toolBias = 0,
+): { loss: number; predicted: number } {
   const { dim } = f;
   const h = f.hidden.subarray(p * dim, (p + 1) * dim);
   let max = f.lse[p]!;
@@ -140,14 +144,14 @@ function positionStep(rows: Float32Array, k: number, f: HeadFeatures, p: number,
       for (let d = 0; d < dim; d++) grad[off + d]! += g * h[d]!;
     }
   }
-  return { loss, predicted: bestValue > f.maxLogit[p]! ? best : -1 };
+  return { loss, predicted: bestValue + toolBias > f.maxLogit[p]! ? best : -1 };
 }
 
 /**
- * Scores firing on texts as greedy decoding would (no tool bias): a position fires when a tool's logit beats every
- * vocabulary logit; a true positive fires the labelled tool at a toolken position.
+ * Scores firing on texts as greedy decoding would: a position fires when a tool's logit plus `toolBias` beats every
+ * vocabulary logit; a true positive fires the labelled tool at a toolken position. The loss ignores the bias.
  */
-export function scoreFiring(rows: Float32Array, k: number, features: readonly HeadFeatures[]): FiringScore {
+export function scoreFiring(rows: Float32Array, k: number, features: readonly HeadFeatures[], toolBias = 0): FiringScore {
   let fired = 0;
   let truePositives = 0;
   let toolPositions = 0;
@@ -158,7 +162,7 @@ export function scoreFiring(rows: Float32Array, k: number, features: readonly He
     for (let p = 0; p < f.label.length; p++) {
       const label = f.label[p]!;
       if (label === IGNORED) continue;
-      const { loss: l, predicted } = positionStep(rows, k, f, p, null, buffer);
+      const { loss: l, predicted } = positionStep(rows, k, f, p, null, buffer, toolBias);
       loss += l;
       counted++;
       if (label >= 0) toolPositions++;
@@ -173,6 +177,23 @@ export function scoreFiring(rows: Float32Array, k: number, features: readonly He
   return { precision, recall, f1: precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall), loss: counted === 0 ? 0 : loss / counted };
 }
 
+/** Tool logit biases tried by `tuneToolBias`: 0 to 10 in steps of 0.5 (the original used 2.7 to 10 by task). */
+export const TOOL_BIAS_GRID: readonly number[] = Array.from({ length: 21 }, (_, i) => i / 2);
+
+/**
+ * The tool logit bias to decode with, chosen on held-out texts: the original tuned `logits_bias` per task by hand
+ * (2.7 FuncQA one-hop, 4.0 multi-hop, 3.0 GSM8K-XL, 10 KAMEL and VirtualHome for LLaMA); this picks the bias of the
+ * best firing F1, the smallest among equals.
+ */
+export function tuneToolBias(rows: Float32Array, k: number, validation: readonly HeadFeatures[], grid: readonly number[] = TOOL_BIAS_GRID): { bias: number; f1: number } {
+  let best = { bias: grid[0] ?? 0, f1: -1 };
+  for (const bias of grid) {
+    const { f1 } = scoreFiring(rows, k, validation, bias);
+    if (f1 > best.f1) best = { bias, f1 };
+  }
+  return best;
+}
+
 /** Trains K tool rows over cached features with Adam; keeps the rows of the epoch with the best validation F1. */
 export function trainHead(features: readonly HeadFeatures[], toolCount: number, o: HeadTrainingOptions): TrainedHead {
   if (features.length < 2) throw new RangeError('trainHead: need at least two texts (training and validation)');
@@ -180,10 +201,13 @@ export function trainHead(features: readonly HeadFeatures[], toolCount: number, 
   const dim = features[0]!.dim;
   const random = seededRandom(o.seed);
   const order = shuffled(features.map((_, i) => i), random);
-  const validationCount = Math.max(1, Math.round(features.length * o.validationFraction));
-  const validationIndices = order.slice(0, validationCount);
+  const validationIndices = o.heldOut === undefined ? order.slice(0, Math.max(1, Math.round(features.length * o.validationFraction))) : [...o.heldOut];
+  const heldOut = new Set(validationIndices);
+  if (heldOut.size === 0 || heldOut.size >= features.length || validationIndices.some((i) => !(i >= 0 && i < features.length))) {
+    throw new RangeError(`trainHead: heldOut must name some but not all of the ${features.length} texts by index`);
+  }
   const validation = validationIndices.map((i) => features[i]!);
-  const train = order.slice(validationCount).map((i) => features[i]!);
+  const train = order.filter((i) => !heldOut.has(i)).map((i) => features[i]!);
   const positions: Position[] = [];
   train.forEach((f, text) => {
     for (let at = 0; at < f.label.length; at++) {
@@ -237,6 +261,8 @@ export interface ToolHead {
   readonly dim: number;
   readonly rows: Float32Array;
   readonly base: BaseIdentity;
+  /** The tool logit bias tuned on the head's validation texts (`tuneToolBias`); decoding uses it unless told otherwise. */
+  readonly toolBias?: number;
 }
 
 export class HeadError extends ToolkenError {
@@ -250,14 +276,15 @@ const HEAD_FORMAT = 'toolken-toolkengpt-head/1';
 /** Writes `head.json` (tools, base identity) and `head.bin` (rows, float32 little-endian) into `dir`. */
 export function saveHead(dir: string, head: ToolHead, extra: Record<string, unknown> = {}): void {
   writeFileAtomic(join(dir, 'head.bin'), new Uint8Array(head.rows.buffer, head.rows.byteOffset, head.rows.byteLength));
-  writeJsonAtomic(join(dir, 'head.json'), { format: HEAD_FORMAT, tools: head.tools, dim: head.dim, base: head.base, ...extra });
+  const bias = head.toolBias === undefined ? {} : { toolBias: head.toolBias };
+  writeJsonAtomic(join(dir, 'head.json'), { format: HEAD_FORMAT, tools: head.tools, dim: head.dim, base: head.base, ...bias, ...extra });
 }
 
 /** Reads a head saved by saveHead and checks that it belongs to `model`. */
 export function loadHead(dir: string, model: DecoderModel): ToolHead {
   const file = join(dir, 'head.json');
   if (!existsSync(file)) throw new HeadError(`${file}: no head here (train one with \`toolken train toolkengpt\`)`);
-  let meta: { format?: unknown; tools?: unknown; dim?: unknown; base?: BaseIdentity };
+  let meta: { format?: unknown; tools?: unknown; dim?: unknown; base?: BaseIdentity; toolBias?: unknown };
   try {
     meta = JSON.parse(readFileSync(file, 'utf8')) as typeof meta;
   } catch (err) {
@@ -280,5 +307,7 @@ export function loadHead(dir: string, model: DecoderModel): ToolHead {
   const expected = tools.length * identity.dim * 4;
   if (bytes.byteLength !== expected) throw new HeadError(`${binFile}: ${bytes.byteLength} bytes, expected ${expected} (${tools.length} tools x ${identity.dim} x float32)`);
   const rows = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  return { tools: tools as string[], dim: identity.dim, rows, base };
+  const { toolBias } = meta;
+  if (toolBias !== undefined && !(typeof toolBias === 'number' && Number.isFinite(toolBias))) throw new HeadError(`${file}: "toolBias" must be a finite number, got ${JSON.stringify(toolBias)}`);
+  return { tools: tools as string[], dim: identity.dim, rows, base, ...(toolBias === undefined ? {} : { toolBias }) };
 }

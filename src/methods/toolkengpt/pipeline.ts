@@ -5,16 +5,17 @@
 import { join } from 'node:path';
 import type { DecoderModel } from '../../models/decoder.js';
 import { ProgressBar } from '../../report/progress.js';
+import { seededRandom, shuffled } from '../../util/random.js';
 import { evaluateFuncqa, parseFuncqaArguments, type FuncqaOperation } from '../../tools/executors/funcqa.js';
 import type { Tokenizer } from '../../tokenizer/types.js';
 import {
   deriveGsm8kXlTraining, FUNCQA_TOOLS, GSM8K_XL_TOOLS, loadFuncqaTest, loadFuncqaTraining, loadGsm8kXlTest, loadKamelRelations, loadKamelTest,
   loadKamelTraining, loadVirtualHome, loadVirtualHomeTools, operationOf, type KamelQuestion, type MathQuestion, type ToolText, type VirtualHomeTask,
 } from './data.js';
-import { headFeatures, trainHead, type HeadFeatures, type HeadTrainingOptions, type ToolHead, type TrainedHead } from './head.js';
+import { headFeatures, trainHead, tuneToolBias, type HeadFeatures, type HeadTrainingOptions, type ToolHead, type TrainedHead } from './head.js';
 import { decodeAnswers, type DecodedAnswer, type DecodeOptions, type JointModel, type ToolChooser, type ToolUse } from './inference.js';
 import { baseIdentity, jointModel, lastHidden, plainModel } from './model.js';
-import { mineRerankPositions, rerank, rerankPrompt, trainReranker, type Reranker, type RerankerTrainingOptions } from './reranker.js';
+import { mineRerankPositions, rerank, rerankPrompt, trainReranker, type MinedPosition, type Reranker, type RerankerTrainingOptions } from './reranker.js';
 import { approxMatch, callPrecisionRecall, containsAnswer, countCalls, exactMatch, extractAnswer, type CallCounts } from './scoring.js';
 import { keepTail, tokenizeToolText } from './spans.js';
 import { fillTemplate, loadTemplates, type Templates } from './templates.js';
@@ -79,9 +80,34 @@ export interface ToolkenTrainingOptions {
   readonly head: HeadTrainingOptions;
   readonly reranker: RerankerTrainingOptions | null;
   readonly rerankTopK: number;
-  readonly toolBias: number;
+  /** The tool logit bias the reranker's positions are mined under; 'tune': the head's tuned bias (`tuneToolBias`). */
+  readonly toolBias: number | 'tune';
   readonly docs: ReadonlyMap<string, string>;
+  /**
+   * Folds of cross-fitted mining for the reranker. 1 (default): mine the final head's own validation texts only.
+   * F > 1: train F more heads, each holding out a disjoint F-th of the texts, and mine every text under the head
+   * that never saw it, so the reranker learns from F / validationFraction times as many positions where a head
+   * meets unseen text, which is what it meets at test time.
+   */
+  readonly rerankFolds?: number;
   readonly progress?: boolean;
+}
+
+/** Reranker positions mined where a head meets text it was not trained on (see `rerankFolds`). */
+export function mineHeldOutPositions(features: readonly HeadFeatures[], tools: readonly string[], training: TrainedHead, o: ToolkenTrainingOptions, toolBias: number): MinedPosition[] {
+  const folds = o.rerankFolds ?? 1;
+  if (!(Number.isInteger(folds) && folds >= 1 && folds <= features.length)) {
+    throw new RangeError(`trainToolken: rerankFolds must be a whole number from 1 to the number of texts (${features.length}), got ${folds}`);
+  }
+  const mineFrom = (rows: Float32Array, heldOut: readonly number[]): MinedPosition[] =>
+    mineRerankPositions(rows, tools.length, heldOut.map((i) => features[i]!), o.rerankTopK, toolBias).map((m) => ({ ...m, text: heldOut[m.text]! }));
+  if (folds === 1) return mineFrom(training.rows, training.validation);
+  const order = shuffled(features.map((_, i) => i), seededRandom(o.head.seed + 1));
+  return Array.from({ length: folds }, (_, fold) => {
+    const heldOut = order.filter((_, rank) => rank % folds === fold);
+    const foldHead = trainHead(features, tools.length, { ...o.head, heldOut, progress: false });
+    return mineFrom(foldHead.rows, heldOut);
+  }).flat();
 }
 
 /** Trains a head over cached states, then (unless `reranker` is null) the Toolken+ reranker on held-out texts. */
@@ -98,16 +124,17 @@ export function trainToolken(model: DecoderModel, tokenizer: Tokenizer, texts: r
   bar?.finish();
   const featureSeconds = (performance.now() - featureStart) / 1000;
   const training = trainHead(features, tools.length, { ...o.head, progress: o.progress });
-  const head: ToolHead = { tools, dim: model.config.dim, rows: training.rows, base: baseIdentity(model) };
+  const validation = training.validation.map((i) => features[i]!);
+  const toolBias = o.toolBias === 'tune' ? tuneToolBias(training.rows, tools.length, validation).bias : o.toolBias;
+  const head: ToolHead = { tools, dim: model.config.dim, rows: training.rows, base: baseIdentity(model), toolBias };
   const positions = features.reduce((n, f) => n + f.label.length, 0);
   if (o.reranker === null) return { head, training, reranker: null, featureSeconds, rerankerSeconds: 0, positions, rerankExamples: 0 };
 
   const rerankStart = performance.now();
-  const heldOut = training.validation.map((i) => features[i]!);
-  const mined = mineRerankPositions(training.rows, tools.length, heldOut, o.rerankTopK, o.toolBias);
+  const mined = mineHeldOutPositions(features, tools, training, o, toolBias);
   const skip = tokenizer.bosId === undefined ? 0 : 1;
   const examples = mined.map((m) => {
-    const ids = tokenized[training.validation[m.text]!]!.ids;
+    const ids = tokenized[m.text]!.ids;
     const context = tokenizer.decode(ids.slice(skip, m.position + 1));
     const prompt = rerankPrompt(m.candidates.map((k) => tools[k]!), o.docs, context);
     const promptIds = [...(tokenizer.bosId === undefined ? [] : [tokenizer.bosId]), ...tokenizer.encode(prompt)].slice(-model.config.maxPositions);
@@ -123,7 +150,8 @@ export function naiveTrainingSeconds(t: TrainedToolken, epochs: number): number 
 }
 
 export interface InferenceSettings {
-  readonly toolBias: number;
+  /** Added to every tool logit in reasoning mode; unset: the head's tuned bias (0 for a head without one). */
+  readonly toolBias?: number;
   readonly maxTokens: number;
   readonly maxCalls: number;
   readonly batch: number;
@@ -223,7 +251,7 @@ export function evaluateMath(system: ToolkenSystem, bench: MathBenchmark, method
     reasoningPrompt: (q) => fillTemplate(method === 'in-context' ? templates.func : templates.general, q),
     toolPrompt: (tool, q) => fillTemplate(templates.tool.get(tool)!, q),
     execute: executeFuncqaCall,
-    toolBias: s.toolBias,
+    toolBias: s.toolBias ?? system.head?.toolBias ?? 0,
     maxTokens: s.maxTokens,
     maxCalls: s.maxCalls,
     chooser: chooserFor(system, method, bench.tools, bench.context, s.rerankTopK),
@@ -290,7 +318,7 @@ export function evaluateKamel(system: ToolkenSystem, bench: KamelBenchmark, meth
     execute: () => {
       throw new Error('KAMEL has no executor');
     },
-    toolBias: s.toolBias,
+    toolBias: s.toolBias ?? system.head?.toolBias ?? 0,
     maxTokens: Math.min(s.maxTokens, 32),
     stopAtToolken: true,
     chooser: chooserFor(system, method, bench.tools, (q, text) => `${q}${text}`, s.rerankTopK),
@@ -347,7 +375,7 @@ export function evaluateVirtualHome(system: ToolkenSystem, bench: VirtualHomeBen
     toolPrompt: (_tool, prompt) => prompt,
     execute: (tool) => tool,
     directTools: true,
-    toolBias: s.toolBias,
+    toolBias: s.toolBias ?? system.head?.toolBias ?? 0,
     maxTokens: s.maxTokens,
     maxCalls: 4 * s.maxTokens,
     stop: ['[END]', '\n\n'],
