@@ -37,8 +37,8 @@ interface Beam<State> {
 /**
  * Trie-constrained beam search: the k best distinct tools of `trie` as continuations of `promptIds`.
  *
- * The prompt is run once and every beam forks from its state, so beams share the prompt's KV cache; at each depth
- * all surviving beams advance in one batched `step`. Only trie children and, after a complete tool, the terminator
+ * The prompt is run once and every beam forks from its state (each child gets the parent's cache as the session
+ * provides it; see DecoderSession); at each depth all surviving beams advance in one batched `step`. Only trie children and, after a complete tool, the terminator
  * are ever expanded, so no result can lie outside the trie. Each tool has one token path, hence results are
  * distinct. Under 'sum' scoring the search stops as soon as no live beam can beat the k-th finished tool (log-probs
  * only decrease). States of one depth are released once the next depth is stepped, so at most 2 * beamWidth are

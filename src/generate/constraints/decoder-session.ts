@@ -2,9 +2,11 @@
  * What constrained beam search needs from a model: an autoregressive scorer whose states fork for free.
  *
  * A state stands for one sequence's KV cache. `step` never changes its parents, so several beams can extend one
- * parent (the prompt, or a shared tool prefix) and all share its cache: a real model keeps the cache in blocks
- * shared by reference (copy-on-write) and runs all `parents` as one batched forward. `release` says a state is no
- * longer needed, so its own blocks can be freed once no child refers to them.
+ * parent (the prompt, or a shared tool prefix) and all `parents` run as one batched forward. How a child gets its
+ * parent's cache is the implementation's choice: the model-backed session (generate/beam-session.ts) gives every
+ * child its own slot holding a copy of the parent's positions, so a step costs one copy of each parent's cache per
+ * child; an implementation with blocks shared by reference could make it free. `release` says a state is no
+ * longer needed, so its slot or blocks can be reused.
  */
 export interface DecoderSession<State> {
   readonly vocabSize: number;
