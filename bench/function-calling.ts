@@ -63,6 +63,28 @@ const bfclDir = join(datasets, 'bfcl');
 const root = join(process.cwd(), 'runs', 'function-calling-bench');
 const started = performance.now();
 
+/**
+ * Ctrl-C (or `timeout -s INT`, to run the bench in slices): the training run in progress saves a checkpoint at its
+ * step and the bench exits 130; the next start resumes it. A second Ctrl-C ends the process at once.
+ */
+const interruption = new AbortController();
+const interrupted = interruption.signal;
+process.on('SIGINT', () => {
+  if (interrupted.aborted) process.exit(130);
+  process.stderr.write('\ninterrupted: saving a checkpoint of the training step reached; run the bench again to resume\n');
+  interruption.abort(new Error('interrupted'));
+});
+/** Runs bench work; the interruption's rejection ends the bench with 130 instead of a stack trace. */
+async function untilInterrupted<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (!interrupted.aborted || err !== interrupted.reason) throw err;
+    process.stderr.write('bench interrupted; the checkpoint and everything finished so far are kept under runs/function-calling-bench\n');
+    process.exit(130);
+  }
+}
+
 /** The BFCL categories every variant is tested on: the leaderboard's four non-live single-turn AST categories. */
 const TEST_CATEGORIES = ['simple_python', 'multiple', 'parallel', 'parallel_multiple'] as const satisfies readonly BfclCategory[];
 
@@ -183,7 +205,7 @@ const modeDir = join(root, mode);
 mkdirSync(modeDir, { recursive: true });
 
 /** Pretrains the base on packed plain-text documents with the Trainer's SFT objective (every token labelled). */
-function pretrain(model: ReturnType<typeof scratchModel>, tokenizer: ReturnType<typeof trainScratchTokenizer>, documents: readonly string[], runPath: string): number {
+async function pretrain(model: ReturnType<typeof scratchModel>, tokenizer: ReturnType<typeof trainScratchTokenizer>, documents: readonly string[], runPath: string): Promise<number> {
   const eos = tokenizer.eosId!;
   const texts = documents.map((d) => {
     const ids = [...tokenizer.encode(d), eos];
@@ -200,7 +222,7 @@ function pretrain(model: ReturnType<typeof scratchModel>, tokenizer: ReturnType<
   const objective = new SftObjective({ model, train: texts, settings: config });
   const run = RunDirectory.open(runPath, { resume: true });
   run.writeConfig({ kind: 'pretrain', plan: { model: plan.model, pretrain: p } });
-  return new Trainer({ model, objective, config }).train({ run, showProgress: true }).finalLoss;
+  return (await new Trainer({ model, objective, config }).trainAsync({ run, showProgress: true, signal: interrupted })).finalLoss;
 }
 
 const basePlan = { seed: plan.seed, testFraction: plan.testFraction, model: plan.model, pretrain: plan.pretrain };
@@ -233,7 +255,7 @@ async function pretrainedBase(): Promise<PretrainedBase> {
   });
   const tokenizer = trainScratchTokenizer([...documents, ...rendered], plan.model.vocabSize, { chatTemplate: HERMES_TOOL_TEMPLATE });
   const model = scratchModel(tokenizer, plan.model);
-  const loss = pretrain(model, tokenizer, documents, join(root, `pretrain-${mode}-${planKey(basePlan)}`));
+  const loss = await pretrain(model, tokenizer, documents, join(root, `pretrain-${mode}-${planKey(basePlan)}`));
   saveModel(model, tokenizer, baseDir);
   const seconds = (performance.now() - t0) / 1000;
   writeJsonAtomic(statsFile, { seconds, finalLoss: loss });
@@ -242,7 +264,7 @@ async function pretrainedBase(): Promise<PretrainedBase> {
   return { seconds, finalLoss: loss, cached: false, documents: documents.length };
 }
 
-const base = await pretrainedBase();
+const base = await untilInterrupted(pretrainedBase);
 if (process.argv.includes('--base-only')) {
   process.stdout.write(`base ready in ${baseDir}\n`);
   process.exit(0);
@@ -373,7 +395,7 @@ async function sft(dir: string, train: readonly FcExample[], maxLength = plan.sf
   };
   const run = RunDirectory.open(join(dir, 'train'), { resume: true });
   run.writeConfig({ kind: 'sft', examples: train.length, sft: config, lora: lora() });
-  trainFunctionCallingSft({ model: model.model, tokenizer: model.tokenizer, train, render: { style: 'fc' }, adapter: { kind: 'lora', lora: lora() }, sft: config, run, baseModel: baseDir, showProgress: true });
+  await trainFunctionCallingSft({ model: model.model, tokenizer: model.tokenizer, train, render: { style: 'fc' }, adapter: { kind: 'lora', lora: lora() }, sft: config, run, baseModel: baseDir, showProgress: true, signal: interrupted });
   return model;
 }
 
@@ -426,12 +448,12 @@ async function afterSft(dir: string, method: 'dpo' | FcRlMethod, sftDir: string,
   run.writeConfig({ kind: method, examples: train.length, config, lora: lora(), after: a, from: sftDir });
   const options = {
     model: model.model, tokenizer: model.tokenizer, train, render: { style: 'fc' as const }, adapter: { kind: 'lora' as const, lora: lora() },
-    sampling: { samples: a.samples, temperature: a.temperature, maxTokens: plan.maxTokens }, run, baseModel: baseDir, showProgress: true, config,
+    sampling: { samples: a.samples, temperature: a.temperature, maxTokens: plan.maxTokens }, run, baseModel: baseDir, showProgress: true, config, signal: interrupted,
   };
   try {
-    if (method === 'dpo') trainFunctionCallingDpo({ ...options, beta: a.dpoBeta });
+    if (method === 'dpo') await trainFunctionCallingDpo({ ...options, beta: a.dpoBeta });
     // GRPO learns only from reward differences within a group: partial credit gives a small model some.
-    else trainFunctionCallingRl({ ...options, method, ...(grpo ? { grpo: { ...defaultGrpoSettings, partialCredit: true } } : {}) });
+    else await trainFunctionCallingRl({ ...options, method, ...(grpo ? { grpo: { ...defaultGrpoSettings, partialCredit: true } } : {}) });
   } catch (err) {
     const message = (err as Error).message;
     if (!NOTHING_TO_LEARN.test(message)) throw err;
@@ -481,7 +503,7 @@ const at = (experiment: string, variant: string): string => join(modeDir, experi
 async function step(variant: string, measure: () => Promise<void> | void): Promise<void> {
   measuring = variant;
   try {
-    await measure();
+    await untilInterrupted(async () => measure());
   } catch (err) {
     if (!(err instanceof NotCached)) throw err;
     process.stderr.write(`--report-only: ${err.message} is not cached; its variant is left out\n`);
