@@ -40,16 +40,27 @@ const writtenMagnitude = (n: number): string => String(Math.abs(n));
  * copies from the question. Numbers as the question writes them (digits, without the sign), strings as they are.
  */
 export function statedValues(example: FcExample): string[] {
+  return statedArguments(example).map((a) => a.written);
+}
+
+/** A gold argument value that the question states: as written there, and whether it is a string (else a number). */
+export interface StatedArgument {
+  readonly written: string;
+  readonly isString: boolean;
+}
+
+/** statedValues with each value's kind. */
+export function statedArguments(example: FcExample): StatedArgument[] {
   const question = questionOf(example);
   const docs = JSON.stringify(example.tools);
-  const stated = new Set<string>();
+  const stated = new Map<string, StatedArgument>();
   const numbers = new Set([...question.matchAll(WRITTEN_NUMBER)].map((m) => m[0]));
   for (const leaf of argumentLeaves(callsOf(example))) {
     if (typeof leaf === 'number') {
-      if (numbers.has(writtenMagnitude(leaf))) stated.add(writtenMagnitude(leaf));
-    } else if (leaf.length >= 2 && !docs.includes(JSON.stringify(leaf)) && statesWhole(question, leaf)) stated.add(leaf);
+      if (numbers.has(writtenMagnitude(leaf))) stated.set(writtenMagnitude(leaf), { written: writtenMagnitude(leaf), isString: false });
+    } else if (leaf.length >= 2 && !docs.includes(JSON.stringify(leaf)) && statesWhole(question, leaf)) stated.set(leaf, { written: leaf, isString: true });
   }
-  return [...stated];
+  return [...stated.values()];
 }
 
 /** The distinct string values the examples' questions state: what resampled strings are drawn from. */
