@@ -5,9 +5,11 @@
  * 1. Data: every training catalog (BFCL's Python single-turn categories, Seal-Tools dev, API-Bank level-1/2,
  *    ToolAlpaca, the demo catalog), each example checked by the BFCL checker, split with a seeded BFCL test split
  *    that no training or pretraining text may touch (assertNoTestLeak, by id and by question text).
- * 2. Base: a byte-level BPE tokenizer with a Hermes-style tool template and a small Llama, pretrained on the
- *    training examples as plain text (functions, question, calls as JSON; no chat markers, no <tool_call> tags).
- *    Cached by its plan in runs/function-calling-bench/base-<mode>/.
+ * 2. Base: a byte-level BPE tokenizer (every digit its own token) with a Hermes-style tool template and a small
+ *    Llama, pretrained on the training examples as plain text (functions, question, calls as JSON; no chat markers,
+ *    no <tool_call> tags) plus resampled copies of them with fresh stated values (resample.ts), so that it learns to
+ *    copy values from the question. Its copying is measured before anything else (copy-metric.ts, teacher-forced
+ *    on the test questions in its pretraining text). Cached by its plan in runs/function-calling-bench/base-<mode>/.
  * 3. Methods: base, SFT (LoRA); on the SFT model DPO, reward-filtered fine-tuning and GRPO (each a fresh LoRA on the
  *    merged SFT model), JSON repair, best-of-N and constrained decoding.
  *    Generalisation: unseen tools (no training example offers or calls a test function) and unseen patterns (no
@@ -24,7 +26,9 @@
  * the plan is unchanged, so an interrupted bench resumes where it stopped. `--pretrain-steps N`, `--sft-steps N`
  * and `--questions N` (per category) shorten a plan, `--after-prompts N` and `--after-steps N` the runs after SFT; `--base-only` stops once the base is pretrained and cached;
  * `--report-only` writes the records and the report from what is cached, training and generating nothing;
- * `--variants a,b` computes only the variants named and reports the others from the cache.
+ * `--variants a,b` computes only the variants named and reports the others from the cache. Ctrl-C (SIGINT, e.g.
+ * `timeout -s INT 900` to run in slices) checkpoints the training run in progress and exits 130; the next start
+ * resumes it.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,9 +37,9 @@ import { bfclResultPath, generateBfclAnswers, type BfclAnswer, type BfclGenerati
 import { loadCategory, type BfclCategory, type BfclEntry } from '../src/eval/bfcl/dataset.js';
 import { scoreEntries } from '../src/eval/bfcl/score.js';
 import {
-  assertNoTestLeak, checkExamples, diversitySets, loadDataSource, pretrainingDocument, splitFcExamples, splitManifest, styledConversation,
+  assertNoTestLeak, chatCopyProbe, checkExamples, copyAccuracy, pretrainingCopyProbe, resampleFcExample, statedStringPool, diversitySets, loadDataSource, pretrainingDocument, splitFcExamples, splitManifest, styledConversation,
   defaultGrpoSettings, fcReward, PARTIAL_CREDIT, trainFunctionCallingDpo, trainFunctionCallingRl, trainFunctionCallingSft, unseenPatternsTraining, unseenToolsTraining, functionNames, DEFAULT_LORA_TARGETS,
-  type FcExample, type FcRlMethod, type FcSplit,
+  type CopyScore, type FcExample, type FcRlMethod, type FcSplit,
 } from '../src/methods/function-calling/index.js';
 import { loadLoraAdapter, type LoraConfig } from '../src/models/lora.js';
 import { loadModel, type LoadedModel } from '../src/models/load.js';
@@ -63,6 +67,28 @@ const bfclDir = join(datasets, 'bfcl');
 const root = join(process.cwd(), 'runs', 'function-calling-bench');
 const started = performance.now();
 
+/**
+ * Ctrl-C (or `timeout -s INT`, to run the bench in slices): the training run in progress saves a checkpoint at its
+ * step and the bench exits 130; the next start resumes it. A second Ctrl-C ends the process at once.
+ */
+const interruption = new AbortController();
+const interrupted = interruption.signal;
+process.on('SIGINT', () => {
+  if (interrupted.aborted) process.exit(130);
+  process.stderr.write('\ninterrupted: saving a checkpoint of the training step reached; run the bench again to resume\n');
+  interruption.abort(new Error('interrupted'));
+});
+/** Runs bench work; the interruption's rejection ends the bench with 130 instead of a stack trace. */
+async function untilInterrupted<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (!interrupted.aborted || err !== interrupted.reason) throw err;
+    process.stderr.write('bench interrupted; the checkpoint and everything finished so far are kept under runs/function-calling-bench\n');
+    process.exit(130);
+  }
+}
+
 /** The BFCL categories every variant is tested on: the leaderboard's four non-live single-turn AST categories. */
 const TEST_CATEGORIES = ['simple_python', 'multiple', 'parallel', 'parallel_multiple'] as const satisfies readonly BfclCategory[];
 
@@ -71,7 +97,13 @@ interface Plan {
   /** Share of the BFCL questions held out as the test split. */
   readonly testFraction: number;
   readonly model: ScratchModelOptions;
-  readonly pretrain: { readonly steps: number; readonly batch: number; readonly sequenceLength: number; readonly lr: number };
+  /** The tokenizer's split pattern: 'qwen2' writes every digit as its own token, so numbers can be copied digit by digit. */
+  readonly pretokenizer: string;
+  /**
+   * `copies`: resampled copies of each training example added to the pretraining text (resample.ts: fresh stated
+   * values), so that the base learns to copy values from the question rather than recall them.
+   */
+  readonly pretrain: { readonly steps: number; readonly batch: number; readonly sequenceLength: number; readonly lr: number; readonly copies: number };
   readonly sft: { readonly steps: number; readonly batch: number; readonly lr: number; readonly maxLength: number; readonly rank: number; readonly alpha: number };
   /** Test questions per category (at most; the split has what it has). */
   readonly questions: number;
@@ -81,19 +113,24 @@ interface Plan {
   readonly maxTokens: number;
 }
 
+/** Pretraining steps of the full plan: about 14 minutes (4.1M tokens, half the corpus) on two unshared cores. */
+const PRETRAIN_STEPS = 1000;
+
 const PLANS: Record<'quick' | 'full', Plan> = {
   quick: {
     seed: 0, testFraction: 0.25,
     model: { vocabSize: 1024, dim: 64, layers: 2, heads: 4, kvHeads: 2, hiddenDim: 128, maxPositions: 1024, seed: 0, projectionStd: 0.125 },
-    pretrain: { steps: 60, batch: 8, sequenceLength: 256, lr: 3e-3 },
+    pretokenizer: 'qwen2',
+    pretrain: { steps: 60, batch: 8, sequenceLength: 256, lr: 3e-3, copies: 1 },
     sft: { steps: 12, batch: 8, lr: 3e-3, maxLength: 512, rank: 8, alpha: 16 },
     questions: 4, diversityExamples: 40, maxTokens: 64,
   },
   full: {
     seed: 0, testFraction: 0.25,
-    model: { vocabSize: 2048, dim: 96, layers: 2, heads: 4, kvHeads: 2, hiddenDim: 256, maxPositions: 1024, seed: 0, projectionStd: 1 / Math.sqrt(96) },
-    pretrain: { steps: 200, batch: 8, sequenceLength: 384, lr: 3e-3 },
-    sft: { steps: 50, batch: 8, lr: 5e-3, maxLength: 640, rank: 32, alpha: 64 },
+    model: { vocabSize: 2048, dim: 128, layers: 3, heads: 4, kvHeads: 2, hiddenDim: 384, maxPositions: 1024, seed: 0, projectionStd: 1 / Math.sqrt(128) },
+    pretokenizer: 'qwen2',
+    pretrain: { steps: PRETRAIN_STEPS, batch: 8, sequenceLength: 512, lr: 3e-3, copies: 3 },
+    sft: { steps: 200, batch: 8, lr: 5e-3, maxLength: 768, rank: 32, alpha: 64 },
     questions: 20, diversityExamples: 500, maxTokens: 128,
   },
 };
@@ -175,6 +212,7 @@ const testEntries: BfclEntry[] = TEST_CATEGORIES.flatMap((c) => {
   const held = loadCategory(bfclDir, c).filter((e) => testIds.has(`bfcl/${e.id}`));
   return shuffled(held, seededRandom(plan.seed + 1)).slice(0, Math.min(held.length, plan.questions));
 });
+const testExamples = new Map(split.test.map((e) => [e.id, e]));
 const testFunctions = new Set(split.test.flatMap((e) => [...functionNames(e)]));
 
 // ---------------------------------------------------------------- base
@@ -183,7 +221,7 @@ const modeDir = join(root, mode);
 mkdirSync(modeDir, { recursive: true });
 
 /** Pretrains the base on packed plain-text documents with the Trainer's SFT objective (every token labelled). */
-function pretrain(model: ReturnType<typeof scratchModel>, tokenizer: ReturnType<typeof trainScratchTokenizer>, documents: readonly string[], runPath: string): number {
+async function pretrain(model: ReturnType<typeof scratchModel>, tokenizer: ReturnType<typeof trainScratchTokenizer>, documents: readonly string[], runPath: string): Promise<number> {
   const eos = tokenizer.eosId!;
   const texts = documents.map((d) => {
     const ids = [...tokenizer.encode(d), eos];
@@ -200,10 +238,10 @@ function pretrain(model: ReturnType<typeof scratchModel>, tokenizer: ReturnType<
   const objective = new SftObjective({ model, train: texts, settings: config });
   const run = RunDirectory.open(runPath, { resume: true });
   run.writeConfig({ kind: 'pretrain', plan: { model: plan.model, pretrain: p } });
-  return new Trainer({ model, objective, config }).train({ run, showProgress: true }).finalLoss;
+  return (await new Trainer({ model, objective, config }).trainAsync({ run, showProgress: true, signal: interrupted })).finalLoss;
 }
 
-const basePlan = { seed: plan.seed, testFraction: plan.testFraction, model: plan.model, pretrain: plan.pretrain };
+const basePlan = { seed: plan.seed, testFraction: plan.testFraction, model: plan.model, pretokenizer: plan.pretokenizer, pretrain: plan.pretrain };
 const baseDir = join(root, `base-${mode}`);
 
 interface PretrainedBase {
@@ -225,15 +263,19 @@ async function pretrainedBase(): Promise<PretrainedBase> {
   }
   if (reportOnly) throw new Error(`--report-only: no base pretrained with this plan in ${baseDir}; run the bench without it first`);
   const t0 = performance.now();
-  const documents = shuffled(pretrainExamples, seededRandom(plan.seed)).map(pretrainingDocument);
+  const originals = pretrainExamples.map(pretrainingDocument);
+  const pool = statedStringPool(pretrainExamples);
+  const random = seededRandom(plan.seed + 3);
+  const copies = Array.from({ length: plan.pretrain.copies }, (_, k) => pretrainExamples.flatMap((e) => resampleFcExample(e, k + 1, random, pool) ?? [])).flat();
+  const documents = shuffled([...originals, ...noLeak(copies).map(pretrainingDocument)], seededRandom(plan.seed));
   // The tokenizer also sees the chat-rendered examples, so that the template's markers and tags are few tokens.
   const rendered = pretrainExamples.slice(0, 2000).map((e) => {
     const c = styledConversation(e, { style: 'fc' });
     return applyChatTemplate(HERMES_TOOL_TEMPLATE, c.messages, { ...(c.tools ? { tools: c.tools } : {}) });
   });
-  const tokenizer = trainScratchTokenizer([...documents, ...rendered], plan.model.vocabSize, { chatTemplate: HERMES_TOOL_TEMPLATE });
+  const tokenizer = trainScratchTokenizer([...originals, ...rendered], plan.model.vocabSize, { chatTemplate: HERMES_TOOL_TEMPLATE, pretokenizer: plan.pretokenizer });
   const model = scratchModel(tokenizer, plan.model);
-  const loss = pretrain(model, tokenizer, documents, join(root, `pretrain-${mode}-${planKey(basePlan)}`));
+  const loss = await pretrain(model, tokenizer, documents, join(root, `pretrain-${mode}-${planKey(basePlan)}`));
   saveModel(model, tokenizer, baseDir);
   const seconds = (performance.now() - t0) / 1000;
   writeJsonAtomic(statsFile, { seconds, finalLoss: loss });
@@ -242,12 +284,17 @@ async function pretrainedBase(): Promise<PretrainedBase> {
   return { seconds, finalLoss: loss, cached: false, documents: documents.length };
 }
 
-const base = await pretrainedBase();
+const base = await untilInterrupted(pretrainedBase);
+const loadBase = (): Promise<LoadedModel> => loadModel(baseDir);
+const baseModel = await loadBase();
+// The diagnostic before any long run: can the base copy the stated values in the text form it was pretrained on?
+const baseCopy = copyScore(baseModel, testEntries, 'pretraining');
+const share = (n: number, of: number): string => `${(100 * (of === 0 ? 0 : n / of)).toFixed(1)}%`;
+process.stderr.write(`base copy (teacher-forced, pretraining text, ${testEntries.length} test questions): ${share(baseCopy.valuesCopied, baseCopy.values)} of ${baseCopy.values} stated values whole, ${share(baseCopy.tokensCopied, baseCopy.tokens)} of their tokens\n`);
 if (process.argv.includes('--base-only')) {
   process.stdout.write(`base ready in ${baseDir}\n`);
   process.exit(0);
 }
-const loadBase = (): Promise<LoadedModel> => loadModel(baseDir);
 
 // ---------------------------------------------------------------- evaluation
 
@@ -262,13 +309,16 @@ interface Scored {
    * checker cannot while a model is too small to get every value right.
    */
   readonly partialCredit: number;
+  /**
+   * Teacher-forced copying of the values the questions state (copy-metric.ts), in the chat rendering the variant
+   * is tested in: whether the model could write the values at all, which the checker's all-or-nothing verdict hides.
+   */
+  readonly copy?: CopyScore;
   /** How many answers failed by each checker rule: why a variant scores what it scores. */
   readonly failures: Readonly<Record<string, number>>;
   readonly questions: number;
   readonly seconds: number;
 }
-
-const testExamples = new Map(split.test.map((e) => [e.id, e]));
 
 /**
  * The graded score of answers (see Scored.partialCredit) and the share that decode to at least one call, by the
@@ -283,6 +333,16 @@ function grade(answers: ReadonlyMap<string, string>, valid: ReadonlySet<string>)
     if (credit >= PARTIAL_CREDIT.decodes) decoded++;
   }
   return answers.size === 0 ? { partialCredit: 0, decoded: 0 } : { partialCredit: total / answers.size, decoded: decoded / answers.size };
+}
+
+/**
+ * Teacher-forced copying of the stated values of `entries`' gold calls, with the test examples rendered as the
+ * variants are tested (`chat`: FC style) or as the base was pretrained (`pretraining` text).
+ */
+function copyScore(model: LoadedModel, entries: readonly BfclEntry[], form: 'chat' | 'pretraining'): CopyScore {
+  const examples = entries.map((e) => testExamples.get(`bfcl/${e.id}`)!);
+  const probes = examples.flatMap((e) => (form === 'chat' ? chatCopyProbe(model.tokenizer, e, { style: 'fc' }) : pretrainingCopyProbe(model.tokenizer, e, plan.model.maxPositions)) ?? []);
+  return copyAccuracy(model.model, model.tokenizer, probes);
 }
 
 /** The answers a previous run wrote to the leaderboard's result files of a variant. */
@@ -308,7 +368,12 @@ function evaluate(dir: string, label: string, model: LoadedModel, entries: reado
   if (existsSync(scoresFile)) {
     const saved = JSON.parse(readFileSync(scoresFile, 'utf8')) as Omit<Scored, 'partialCredit'> & { key: string; partialCredit?: number };
     if (saved.key === key) {
-      if (saved.partialCredit !== undefined) return { ...saved, partialCredit: saved.partialCredit };
+      if (saved.partialCredit !== undefined) {
+        if (saved.copy !== undefined || reportOnly) return { ...saved, partialCredit: saved.partialCredit };
+        const scored = { ...saved, partialCredit: saved.partialCredit, copy: copyScore(model, entries, 'chat') };
+        writeJsonAtomic(scoresFile, scored);
+        return scored;
+      }
       // Scores written before the graded score existed: grade the saved answers.
       const valid = new Set(readFileSync(join(dir, 'verdicts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; valid: boolean }).filter((v) => v.valid).map((v) => v.id));
       const scored = { ...saved, ...grade(savedAnswers(dir, label, entries), valid) };
@@ -333,7 +398,9 @@ function evaluate(dir: string, label: string, model: LoadedModel, entries: reado
   for (const v of report.verdicts) if (!v.valid) failures[v.rule ?? 'unknown'] = (failures[v.rule ?? 'unknown'] ?? 0) + 1;
   const valid = new Set(report.verdicts.filter((v) => v.valid).map((v) => v.id));
   const graded = grade(new Map(answers.map((a) => [a.id, a.result])), valid);
-  const scored: Scored = { categories, overall: values.reduce((a, b) => a + b, 0) / values.length, ...graded, failures, questions: entries.length, seconds: (performance.now() - t0) / 1000 };
+  const scored: Scored = {
+    categories, overall: values.reduce((a, b) => a + b, 0) / values.length, ...graded, copy: copyScore(model, entries, 'chat'), failures, questions: entries.length, seconds: (performance.now() - t0) / 1000,
+  };
   for (const category of new Set(entries.map((e) => e.category))) {
     const path = bfclResultPath(dir, label, category);
     mkdirSync(join(path, '..'), { recursive: true });
@@ -373,7 +440,7 @@ async function sft(dir: string, train: readonly FcExample[], maxLength = plan.sf
   };
   const run = RunDirectory.open(join(dir, 'train'), { resume: true });
   run.writeConfig({ kind: 'sft', examples: train.length, sft: config, lora: lora() });
-  trainFunctionCallingSft({ model: model.model, tokenizer: model.tokenizer, train, render: { style: 'fc' }, adapter: { kind: 'lora', lora: lora() }, sft: config, run, baseModel: baseDir, showProgress: true });
+  await trainFunctionCallingSft({ model: model.model, tokenizer: model.tokenizer, train, render: { style: 'fc' }, adapter: { kind: 'lora', lora: lora() }, sft: config, run, baseModel: baseDir, showProgress: true, signal: interrupted });
   return model;
 }
 
@@ -426,12 +493,12 @@ async function afterSft(dir: string, method: 'dpo' | FcRlMethod, sftDir: string,
   run.writeConfig({ kind: method, examples: train.length, config, lora: lora(), after: a, from: sftDir });
   const options = {
     model: model.model, tokenizer: model.tokenizer, train, render: { style: 'fc' as const }, adapter: { kind: 'lora' as const, lora: lora() },
-    sampling: { samples: a.samples, temperature: a.temperature, maxTokens: plan.maxTokens }, run, baseModel: baseDir, showProgress: true, config,
+    sampling: { samples: a.samples, temperature: a.temperature, maxTokens: plan.maxTokens }, run, baseModel: baseDir, showProgress: true, config, signal: interrupted,
   };
   try {
-    if (method === 'dpo') trainFunctionCallingDpo({ ...options, beta: a.dpoBeta });
+    if (method === 'dpo') await trainFunctionCallingDpo({ ...options, beta: a.dpoBeta });
     // GRPO learns only from reward differences within a group: partial credit gives a small model some.
-    else trainFunctionCallingRl({ ...options, method, ...(grpo ? { grpo: { ...defaultGrpoSettings, partialCredit: true } } : {}) });
+    else await trainFunctionCallingRl({ ...options, method, ...(grpo ? { grpo: { ...defaultGrpoSettings, partialCredit: true } } : {}) });
   } catch (err) {
     const message = (err as Error).message;
     if (!NOTHING_TO_LEARN.test(message)) throw err;
@@ -456,6 +523,14 @@ const rows: { experiment: string; variant: string; scored: Scored; examples: num
 /** Variants whose run after SFT found nothing to learn from, with the reason. */
 const untrainedNotes = new Map<string, string>();
 
+/** Records of a copy score: the share of values copied whole, and of their tokens. */
+function copyRecords(prefix: string, copy: CopyScore, params: BenchRecord['params']): BenchRecord[] {
+  return [
+    { name: `${prefix}/values`, value: copy.values === 0 ? 0 : copy.valuesCopied / copy.values, unit: 'ratio', params: { ...params, values: copy.values } },
+    { name: `${prefix}/tokens`, value: copy.tokens === 0 ? 0 : copy.tokensCopied / copy.tokens, unit: 'ratio', params: { ...params, tokens: copy.tokens } },
+  ];
+}
+
 function record(experiment: string, variant: string, scored: Scored, examples: number, steps: number, extra: Record<string, string | number | boolean> = {}): void {
   rows.push({ experiment, variant, scored, examples, steps });
   const params = {
@@ -466,6 +541,7 @@ function record(experiment: string, variant: string, scored: Scored, examples: n
   records.push({ name: `fc/${experiment}/${variant}/accuracy/overall`, value: scored.overall, unit: 'ratio', params });
   records.push({ name: `fc/${experiment}/${variant}/decoded/overall`, value: scored.decoded, unit: 'ratio', params });
   records.push({ name: `fc/${experiment}/${variant}/partial-credit/overall`, value: scored.partialCredit, unit: 'ratio', params });
+  if (scored.copy !== undefined) records.push(...copyRecords(`fc/${experiment}/${variant}/copy`, scored.copy, params));
   run.appendMetric({ step: rows.length, experiment, variant, overall: scored.overall, examples, steps, ...scored.categories });
   const cats = Object.entries(scored.categories).map(([c, v]) => `${c} ${(100 * v).toFixed(1)}`).join(', ');
   const why = Object.entries(scored.failures).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([rule, n]) => `${rule} ${n}`).join(', ');
@@ -481,7 +557,7 @@ const at = (experiment: string, variant: string): string => join(modeDir, experi
 async function step(variant: string, measure: () => Promise<void> | void): Promise<void> {
   measuring = variant;
   try {
-    await measure();
+    await untilInterrupted(async () => measure());
   } catch (err) {
     if (!(err instanceof NotCached)) throw err;
     process.stderr.write(`--report-only: ${err.message} is not cached; its variant is left out\n`);
@@ -503,7 +579,6 @@ const VARIANT_ORDER = [
 const patternTest = testEntries.filter((e) => e.category === 'parallel_multiple');
 
 // Methods.
-const baseModel = await loadBase();
 const allTrain = noLeak(split.train);
 const sftDir = at('methods', 'sft');
 await step('base', () => record('methods', 'base', evaluate(at('methods', 'base'), 'base', baseModel, testEntries), 0, 0));
@@ -558,6 +633,7 @@ const seconds = (performance.now() - started) / 1000;
 const baseParams = { plan: mode, documents: base.documents, steps: plan.pretrain.steps, cpuModel: cpu.cpuModel };
 if (base.seconds !== undefined) records.push({ name: 'fc/base/pretrain-seconds', value: base.seconds, unit: 's', params: baseParams });
 if (base.finalLoss !== undefined) records.push({ name: 'fc/base/pretrain-final-loss', value: base.finalLoss, unit: 'nats', params: baseParams });
+records.push(...copyRecords('fc/base/copy-pretraining', baseCopy, baseParams));
 // A run that computed only part of the variants has no total time worth recording.
 if (!reportOnly && selected === undefined) records.push({ name: 'fc/bench/seconds', value: seconds, unit: 's', params: { plan: mode, cpuModel: cpu.cpuModel } });
 const pct = (x: number | undefined): string => (x === undefined ? '' : `${(100 * x).toFixed(1)}`);
@@ -568,13 +644,14 @@ const report = [
   `Fine-tuning: LoRA rank ${plan.sft.rank} (alpha ${plan.sft.alpha}) on ${DEFAULT_LORA_TARGETS.join(', ')}, ${plan.sft.steps} steps of ${plan.sft.batch}, lr ${plan.sft.lr}.`,
   `After SFT: a fresh LoRA on the merged SFT model, ${after.prompts} training prompts, ${after.samples} samples each at temperature ${after.temperature}; DPO (beta ${after.dpoBeta}) and reward filtering ${after.steps} steps of ${after.batch}, GRPO (with partial credit) ${after.grpoSteps} steps of ${after.grpoBatch} prompts; lr ${after.lr}. Best-of-${after.bestOf} at temperature 0.7.`,
   ...rows.flatMap((r) => (untrainedNotes.has(r.variant) ? [`${r.variant}: trained nothing: ${untrainedNotes.get(r.variant)}`] : [])),
+  `Copying (teacher-forced, the values the questions state): the base in its pretraining text ${share(baseCopy.valuesCopied, baseCopy.values)} of ${baseCopy.values} values whole (${share(baseCopy.tokensCopied, baseCopy.tokens)} of their tokens); per variant in the FC rendering, column "copy".`,
   `Test: ${testEntries.length} held-out BFCL questions (${TEST_CATEGORIES.join(', ')}), FC mode, BFCL checker, official reading; accuracy in %.`,
   '',
-  `| experiment | variant | examples | ${TEST_CATEGORIES.join(' | ')} | overall | decoded | partial credit | main failures |`,
-  `| --- | --- | ---: | ${TEST_CATEGORIES.map(() => '---:').join(' | ')} | ---: | ---: | ---: | --- |`,
+  `| experiment | variant | examples | ${TEST_CATEGORIES.join(' | ')} | overall | decoded | partial credit | copy | main failures |`,
+  `| --- | --- | ---: | ${TEST_CATEGORIES.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: | --- |`,
   ...[...rows].sort((a, b) => VARIANT_ORDER.indexOf(a.variant) - VARIANT_ORDER.indexOf(b.variant)).map((r) => {
     const why = Object.entries(r.scored.failures).sort((a, b) => b[1] - a[1]).slice(0, 2).map(([rule, n]) => `${rule} (${n})`).join(', ');
-    return `| ${r.experiment} | ${r.variant} | ${r.examples} | ${TEST_CATEGORIES.map((c) => pct(r.scored.categories[c])).join(' | ')} | ${pct(r.scored.overall)} | ${pct(r.scored.decoded)} | ${pct(r.scored.partialCredit)} | ${why} |`;
+    return `| ${r.experiment} | ${r.variant} | ${r.examples} | ${TEST_CATEGORIES.map((c) => pct(r.scored.categories[c])).join(' | ')} | ${pct(r.scored.overall)} | ${pct(r.scored.decoded)} | ${pct(r.scored.partialCredit)} | ${r.scored.copy === undefined ? '' : pct(r.scored.copy.valuesCopied / Math.max(1, r.scored.copy.values))} | ${why} |`;
   }),
   '',
   `${formatDuration(seconds)} in all (pretraining ${base.seconds === undefined ? 'cached' : `${formatDuration(base.seconds)}${base.cached ? ', cached' : ''}`}).`,

@@ -4,7 +4,6 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { demoCatalog } from '../../data/demo/catalog.js';
 import { FINISH_TOOL } from '../../methods/toolgen/examples.js';
 import { saveToolGenModel } from '../../methods/toolgen/model.js';
@@ -13,10 +12,8 @@ import { RunDirectory } from '../../train/run-dir.js';
 import { main } from '../main.js';
 import { captureOutput, runCommand } from '../testing/capture.js';
 import { command } from './dashboard.js';
+import { SOURCE_CLI } from '../testing/source-cli.js';
 
-// The CLI from source (bin/toolken.js runs the compiled dist/, which a worktree may not have built).
-const entry = fileURLToPath(new URL('../main.ts', import.meta.url));
-const cli = ['--import', 'tsx', '--input-type=module', '--eval', `const { main } = await import(${JSON.stringify(entry)}); process.exitCode = await main(process.argv.slice(1));`, '--'];
 
 test('dashboard --help names the arguments and flags; bad input is a one-line usage error with exit 2', async (t) => {
   const help = await runCommand(command, ['--help']);
@@ -53,7 +50,7 @@ test('toolken dashboard serves the runs of a folder and the playground of a mode
   const tools = demoCatalog().slice(0, 4);
   const model = join(dir, 'model');
   saveToolGenModel(await tinyToolGen([...tools, FINISH_TOOL], { documented: tools, vocabSize: 320, maxPositions: 1024 }), model, tools);
-  const child = spawn(process.execPath, [...cli, 'dashboard', join(dir, 'runs'), '--port', '0', '--model', model], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...SOURCE_CLI, 'dashboard', join(dir, 'runs'), '--port', '0', '--model', model], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => child.kill('SIGKILL'));
   const base = await new Promise<string>((resolve, reject) => {
     let stderr = '';

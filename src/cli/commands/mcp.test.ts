@@ -19,10 +19,8 @@ import { trainedToolGen } from '../../methods/toolgen/testing/trained-toolgen.js
 import { saveRecordings } from '../../tools/executors/replay.js';
 import { runCommand } from '../testing/capture.js';
 import { command } from './mcp.js';
+import { SOURCE_CLI } from '../testing/source-cli.js';
 
-// The CLI from source (bin/toolken.js runs the compiled dist/, which a worktree may not have built).
-const main = fileURLToPath(new URL('../main.ts', import.meta.url));
-const cli = ['--import', 'tsx', '--input-type=module', '--eval', `const { main } = await import(${JSON.stringify(main)}); process.exitCode = await main(process.argv.slice(1));`, '--'];
 const FIXTURE = fileURLToPath(new URL('../../tools/executors/fixtures/mcp-stdio-server.ts', import.meta.url));
 
 const dir = mkdtempSync(join(tmpdir(), 'toolken-mcp-'));
@@ -70,7 +68,7 @@ test('mcp --help names the flags; usage errors exit 2 before any model loads', a
 });
 
 test('over stdio: the SDK client starts toolken mcp as a child process', async () => {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [...cli, ...gatewayArgs], stderr: 'pipe' });
+  const transport = new StdioClientTransport({ command: process.execPath, args: [...SOURCE_CLI, ...gatewayArgs], stderr: 'pipe' });
   const client = new Client({ name: 'mcp-cli-test', version: '1.0.0' });
   await client.connect(transport);
   try {
@@ -81,7 +79,7 @@ test('over stdio: the SDK client starts toolken mcp as a child process', async (
 });
 
 test('over stdio a line that is not JSON-RPC is skipped and the next is answered; a message past 4 MiB ends the session', async (t) => {
-  const child = spawn(process.execPath, [...cli, ...gatewayArgs], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...SOURCE_CLI, ...gatewayArgs], { stdio: ['pipe', 'pipe', 'pipe'] });
   t.after(() => child.kill('SIGKILL'));
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -98,7 +96,7 @@ test('over stdio a line that is not JSON-RPC is skipped and the next is answered
 });
 
 test('over Streamable HTTP on 127.0.0.1; malformed bodies and other methods get HTTP errors; SIGTERM stops it', async (t) => {
-  const child = spawn(process.execPath, [...cli, ...gatewayArgs, '--http', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...SOURCE_CLI, ...gatewayArgs, '--http', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => child.kill('SIGKILL'));
   const url = await new Promise<string>((resolve, reject) => {
     let stderr = '';

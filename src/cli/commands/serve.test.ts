@@ -4,16 +4,13 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import { saveModel } from '../../models/save.js';
 import { tinyServedModel } from '../../serve/testing-model.js';
 import { command } from './serve.js';
 import { runCommand } from '../testing/capture.js';
+import { SOURCE_CLI } from '../testing/source-cli.js';
 
-// The CLI from source (bin/toolken.js runs the compiled dist/, which a worktree may not have built).
-const main = fileURLToPath(new URL('../main.ts', import.meta.url));
-const cli = ['--import', 'tsx', '--input-type=module', '--eval', `const { main } = await import(${JSON.stringify(main)}); process.exitCode = await main(process.argv.slice(1));`, '--'];
 
 test('serve --help names the flags; bad flags are usage errors', async () => {
   const help = await runCommand(command, ['--help']);
@@ -37,7 +34,7 @@ test('toolken serve answers the openai client on loopback and shuts down on SIGT
   const served = tinyServedModel();
   const modelDir = join(dir, 'tiny-model');
   saveModel(served.source.model as Parameters<typeof saveModel>[0], served.tokenizer, modelDir);
-  const child = spawn(process.execPath, [...cli, 'serve', '--model', modelDir, '--port', '0', '--api-key', 'k'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...SOURCE_CLI, 'serve', '--model', modelDir, '--port', '0', '--api-key', 'k'], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => child.kill('SIGKILL'));
   const base = await new Promise<string>((resolve, reject) => {
     let stderr = '';

@@ -22,7 +22,8 @@ import type { RunDirectory } from '../../train/run-dir.js';
 import type { TrainResult } from '../../train/trainer.js';
 import { CliCommand, CliError, commandFlags, type ParsedFlags } from '../args.js';
 import { checkFraction, checkPositive, openRunDirectory, sftConfigFromFlags, TRAINER_FLAGS } from './train-flags.js';
-import { readModelFlag, userInput } from './toolgen-inputs.js';
+import { readModelFlag, userInput, userInputAsync } from './toolgen-inputs.js';
+import { interruptible } from '../interrupt.js';
 
 const DATA_FLAGS = {
   data: { kind: 'string', repeat: true, help: 'training data, repeatable: bfcl:DIR[:CATEGORY,...], seal-tools:DIR, api-bank:DIR, toolalpaca:FILE, demo[:PER_TOOL], or a JSON-lines file of {"messages", "tools"} examples' },
@@ -92,6 +93,15 @@ function writeDataFiles(run: RunDirectory, data: { checked: CheckedExamples; spl
   writeFileAtomic(run.file('data-failures.txt'), data.checked.failures.map((l) => l + '\n').join(''));
 }
 
+/**
+ * Runs training so that the first Ctrl-C stops it at the next step with a checkpoint and exits 130 saying how to
+ * resume (as the ToolGen stages do); library errors about the input become one-line CLI errors.
+ */
+function interruptibleRun<T>(out: string, what: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const resumeHint = `a checkpoint of the last step is in ${out}; run the same command with --resume to continue from it`;
+  return interruptible(resumeHint, (signal) => userInputAsync(what, () => work(signal)));
+}
+
 function reportTraining(what: string, result: TrainResult, started: number, finalDir: string): void {
   const best = result.best ? `, best step ${result.best.step} (score ${result.best.score.toFixed(4)})` : '';
   process.stderr.write(`${what}: ${result.steps} steps in ${((performance.now() - started) / 1000).toFixed(1)} s, final loss ${result.finalLoss.toFixed(4)}${best}\n`);
@@ -119,10 +129,10 @@ export const sftCommand: CliCommand = {
     const run = openRunDirectory(f.out, f.resume, { method: 'sft', model: f.model, ...dataConfig(f), adapter, sft });
     writeDataFiles(run, data);
     const started = performance.now();
-    const result = userInput('train sft', () =>
+    const result = await interruptibleRun(f.out, 'train sft', (signal) =>
       trainFunctionCallingSft({
         model: loaded.model, tokenizer: loaded.tokenizer, train: data.split.train, validation: data.split.validation,
-        render: { style: f.style as FcStyle }, adapter, sft: { ...sft, padId: loaded.tokenizer.eosId ?? 0 }, run, baseModel: f.model,
+        render: { style: f.style as FcStyle }, adapter, sft: { ...sft, padId: loaded.tokenizer.eosId ?? 0 }, run, baseModel: f.model, signal,
       }),
     );
     if (result.truncatedExamples > 0) process.stderr.write(`left out ${result.truncatedExamples} training examples whose answer lies beyond --max-length ${sft.maxLength}\n`);
@@ -192,7 +202,7 @@ export const dpoCommand: CliCommand = {
     if (f === null) return 0;
     const { options, config } = await policyRun(f, argv, 'dpo', { beta: f.beta, pairsPerPrompt: f.pairsPerPrompt, nllWeight: f.nllWeight }, false);
     const started = performance.now();
-    const result = userInput('train dpo', () => trainFunctionCallingDpo({ ...options, config, beta: f.beta, pairsPerPrompt: f.pairsPerPrompt, nllWeight: f.nllWeight }));
+    const result = await interruptibleRun(f.out, 'train dpo', (signal) => trainFunctionCallingDpo({ ...options, config, beta: f.beta, pairsPerPrompt: f.pairsPerPrompt, nllWeight: f.nllWeight, signal }));
     const { train, validation } = result;
     process.stderr.write(`dpo pairs: ${train.pairs.length} mined from ${train.prompts} prompts x ${f.samples} samples; skipped ${train.skippedAllCorrect} prompts answered right in every sample, ${train.skippedTooLong} that do not fit; ${validation.pairs.length} validation pairs\n`);
     reportTraining('dpo', result.dpo, started, result.finalDir);
@@ -225,7 +235,7 @@ export const rlCommand: CliCommand = {
     const grpo = { beta: f.beta, clipRange: f.clipRange, partialCredit: f.partialCredit };
     const { options, config } = await policyRun(f, argv, `rl-${method}`, method === 'grpo' ? { grpo } : {}, method === 'grpo');
     const started = performance.now();
-    const result = userInput('train rl', () => trainFunctionCallingRl({ ...options, config, method, grpo }));
+    const result = await interruptibleRun(f.out, 'train rl', (signal) => trainFunctionCallingRl({ ...options, config, method, grpo, signal }));
     const kept = result.filtered;
     if (kept !== undefined) process.stderr.write(`reward filtering: ${kept.accepted} of ${kept.sampled} samples passed the checker (${kept.promptsPassed} of ${result.prompts} prompts), ${kept.examples.length} distinct kept\n`);
     if (result.skippedTooLong > 0) process.stderr.write(`left out ${result.skippedTooLong} training examples whose prompt does not fit --max-length ${config.maxLength} or, with --max-tokens, the model's context\n`);

@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demoCatalog } from '../../data/demo/catalog.js';
@@ -17,6 +16,7 @@ import { command as train } from './train.js';
 import type { CliCommand } from '../args.js';
 import type { Tool } from '../../tools/types.js';
 import { runCommand } from '../testing/capture.js';
+import { SOURCE_CLI } from '../testing/source-cli.js';
 
 /** Two tools from each of three domains. */
 const tools = [...new Set(demoCatalog().map((t) => t.category))]
@@ -39,15 +39,12 @@ const capture = (cmd: CliCommand, ...argv: string[]): ReturnType<typeof runComma
 const rejectsWith = (promise: Promise<unknown>, message: RegExp) =>
   assert.rejects(promise, (err: unknown) => err instanceof CliError && message.test(err.message));
 
-// The CLI from source (bin/toolken.js runs the compiled dist/, which a worktree may not have built).
-const main = fileURLToPath(new URL('../main.ts', import.meta.url));
-const cli = ['--import', 'tsx', '--input-type=module', '--eval', `const { main } = await import(${JSON.stringify(main)}); process.exitCode = await main(process.argv.slice(1));`, '--'];
 
 test('Ctrl-C during training saves a checkpoint at the step reached, exits 130 saying how to resume, and --resume continues from it', async () => {
   const { dir, catalog, model } = fixture();
   const out = join(dir, 'run');
   const args = ['--stage', 'memorization', '--model', model, '--catalog', catalog, '--out', out, '--epochs', '300', '--batch-size', '3', '--checkpoint-every', '0'];
-  const child = spawn(process.execPath, [...cli, 'train', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...SOURCE_CLI, 'train', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   let code: number | null | undefined;

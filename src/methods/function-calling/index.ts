@@ -12,3 +12,5 @@ export { fcReward, goldCalls, judgeFcAnswer, PARTIAL_CREDIT, targetTurn, type Fc
 export { fcPrompt, fcPrompts, startPolicy, type FcPolicyOptions, type FcPrompt, type FcSampling } from './train-policy.js';
 export { minePairs, trainFunctionCallingDpo, type FcDpoOptions, type FcDpoResult, type MinedPairs } from './train-dpo.js';
 export { defaultGrpoSettings, FC_RL_METHODS, trainFunctionCallingRl, type FcGrpoSettings, type FcRlMethod, type FcRlOptions, type FcRlResult, type FilteredAnswers } from './train-rl.js';
+export { resampleFcExample, statedArguments, statedStringPool, statedValues, type StatedArgument } from './resample.js';
+export { chatCopyProbe, copyAccuracy, pretrainingCopyProbe, type CopyProbe, type CopyScore } from './copy-metric.js';

@@ -20,11 +20,11 @@ const tokenizer = tinyTokenizer();
 const lora = { rank: 2, alpha: 4, dropout: 0, targetModules: ['q_proj', 'v_proj'], seed: 3 };
 const sampling = { samples: 6, temperature: 1, maxTokens: 24 };
 
-test('DPO mines pairs from checker-rejected samples, trains against the SFT model, and resumes on the same pairs', () => {
-  const { model } = tinySftModel(tokenizer, 100, 'full', 2e-2);
+test('DPO mines pairs from checker-rejected samples, trains against the SFT model, and resumes on the same pairs', async () => {
+  const { model } = await tinySftModel(tokenizer, 100, 'full', 2e-2);
   const run = RunDirectory.open(join(dir, 'run'), { resume: false });
   const options = { model, tokenizer, train: tinyExamples, validation: tinyExamples.slice(0, 2), render: tinyRender, adapter: { kind: 'lora' as const, lora }, sampling, run, beta: 0.1, pairsPerPrompt: 2, config: tinyConfig(tokenizer, { epochs: 2, checkpointEvery: 1 }), showProgress: false };
-  const result = trainFunctionCallingDpo(options);
+  const result = await trainFunctionCallingDpo(options);
   const { train } = result;
   assert.equal(train.prompts, 4);
   assert.equal(train.sampled, 24);
@@ -47,16 +47,16 @@ test('DPO mines pairs from checker-rejected samples, trains against the SFT mode
   assert.deepEqual([adapter['peft_type'], adapter['r']], ['LORA', 2]);
 
   // Resumed from its last checkpoint, the run reads the mined pairs back rather than sampling again.
-  const again = tinySftModel(tokenizer, 100, 'full', 2e-2).model;
-  const resumed = trainFunctionCallingDpo({ ...options, model: again, run: RunDirectory.open(join(dir, 'run'), { resume: true }), config: tinyConfig(tokenizer, { epochs: 3, checkpointEvery: 1 }) });
+  const again = (await tinySftModel(tokenizer, 100, 'full', 2e-2)).model;
+  const resumed = await trainFunctionCallingDpo({ ...options, model: again, run: RunDirectory.open(join(dir, 'run'), { resume: true }), config: tinyConfig(tokenizer, { epochs: 3, checkpointEvery: 1 }) });
   assert.deepEqual(resumed.train, train);
   assert.equal(resumed.dpo.resumedFrom, result.dpo.steps);
 });
 
-test('an SFT LoRA is merged into the reference and stacked with the new adapter in final/: base + final/ is the trained policy', () => {
-  const { model } = tinySftModel(tokenizer, 4, 'lora', 5e-2);
+test('an SFT LoRA is merged into the reference and stacked with the new adapter in final/: base + final/ is the trained policy', async () => {
+  const { model } = await tinySftModel(tokenizer, 4, 'lora', 5e-2);
   const sftRank = [...loraUpdates(model).values()][0]!.rank;
-  const result = trainFunctionCallingDpo({
+  const result = await trainFunctionCallingDpo({
     model, tokenizer, train: tinyExamples, render: tinyRender, adapter: { kind: 'lora', lora }, sampling, beta: 0.1,
     run: RunDirectory.open(join(dir, 'stacked'), { resume: false }), config: tinyConfig(tokenizer, { epochs: 2, lr: 5e-2 }), showProgress: false,
   });
@@ -72,12 +72,12 @@ test('an SFT LoRA is merged into the reference and stacked with the new adapter 
   assert.ok(Math.abs(logProbs(reloaded) - logProbs(model)) < 1e-3, `${logProbs(reloaded)} vs ${logProbs(model)}`);
 });
 
-test('a prompt the SFT model always answers right gives no pair; with no pair at all DPO says what to change', () => {
+test('a prompt the SFT model always answers right gives no pair; with no pair at all DPO says what to change', async () => {
   const paris = [weatherExample('Paris', 3)];
   // Trained on one example alone, the model answers it right every time at a low temperature.
-  const { model } = tinySftModel(tokenizer, 60, 'full', 2e-2, paris);
+  const { model } = await tinySftModel(tokenizer, 60, 'full', 2e-2, paris);
   const options = { model, tokenizer, train: paris, render: tinyRender, adapter: { kind: 'lora' as const, lora }, sampling: { ...sampling, temperature: 0.05 }, beta: 0.1, config: tinyConfig(tokenizer), showProgress: false };
-  assert.throws(
+  await assert.rejects(
     () => trainFunctionCallingDpo({ ...options, run: RunDirectory.open(join(dir, 'memorised'), { resume: false }) }),
     /DPO: no pair mined: the SFT model answered all 1 prompts right in every one of its 6 samples each .*sample more per prompt, raise the temperature/,
   );

@@ -18,6 +18,7 @@ import { writeJsonAtomic } from '../../util/fs.js';
 import type { FcExample } from './data.js';
 import { fcReward } from './reward.js';
 import { fcPrompts, sampleAnswers, saveFinalPolicy, startPolicy, type FcPolicyOptions, type FcPrompt } from './train-policy.js';
+import { trainerRunOptions } from './train-sft.js';
 
 export interface FcDpoOptions extends FcPolicyOptions {
   /** Trainer settings and batching (batchSize: pairs per micro-batch; maxLength; padId; seed). */
@@ -75,7 +76,7 @@ export function minePairs(o: Pick<FcPolicyOptions, 'model' | 'tokenizer' | 'samp
 
 const PAIRS_FILE = 'dpo-pairs.json';
 
-export function trainFunctionCallingDpo(o: FcDpoOptions): FcDpoResult {
+export async function trainFunctionCallingDpo(o: FcDpoOptions): Promise<FcDpoResult> {
   const started = startPolicy(o);
   const cached = o.run.file(PAIRS_FILE);
   let mined: { train: MinedPairs; validation: MinedPairs };
@@ -99,6 +100,6 @@ export function trainFunctionCallingDpo(o: FcDpoOptions): FcDpoResult {
     settings: { batchSize: o.config.batchSize, maxLength: o.config.maxLength, padId: o.config.padId, seed: o.config.seed, beta: o.beta, nllWeight: o.nllWeight ?? 0 },
     reference: started.reference,
   });
-  const dpo = new Trainer({ model: o.model, objective, config: o.config }).train({ run: o.run, ...(o.showProgress !== undefined ? { showProgress: o.showProgress } : {}) });
+  const dpo = await new Trainer({ model: o.model, objective, config: o.config }).trainAsync(trainerRunOptions(o));
   return { dpo, train: mined.train, validation: mined.validation, finalDir: saveFinalPolicy(o, started) };
 }

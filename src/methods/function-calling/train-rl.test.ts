@@ -17,14 +17,14 @@ const tokenizer = tinyTokenizer();
 const lora = { rank: 2, alpha: 4, dropout: 0, targetModules: ['q_proj', 'v_proj'], seed: 3 };
 const sampling = { samples: 6, temperature: 1, maxTokens: 24 };
 
-test('reward filtering trains on the checker-accepted samples only, and resumes on the same ones', () => {
-  const { model } = tinySftModel(tokenizer, 100, 'full', 2e-2);
+test('reward filtering trains on the checker-accepted samples only, and resumes on the same ones', async () => {
+  const { model } = await tinySftModel(tokenizer, 100, 'full', 2e-2);
   const options = {
     model, tokenizer, method: 'filtered' as const, train: tinyExamples, validation: tinyExamples.slice(0, 1), render: tinyRender,
     adapter: { kind: 'lora' as const, lora }, sampling, config: tinyConfig(tokenizer, { epochs: 2, checkpointEvery: 1 }), showProgress: false,
   };
   const run = RunDirectory.open(join(dir, 'filtered'), { resume: false });
-  const result = trainFunctionCallingRl({ ...options, run });
+  const result = await trainFunctionCallingRl({ ...options, run });
   const filtered = result.filtered!;
   assert.equal(result.prompts, 4);
   assert.equal(filtered.sampled, 24);
@@ -38,15 +38,15 @@ test('reward filtering trains on the checker-accepted samples only, and resumes 
   assert.ok(existsSync(join(run.path, 'filtered.json')));
   assert.ok(run.readMetrics().some((m) => m.split === 'validation' && typeof m.val_loss === 'number'));
   assert.ok(existsSync(join(result.finalDir, 'adapter_model.safetensors')));
-  const resumed = trainFunctionCallingRl({ ...options, model: tinySftModel(tokenizer, 100, 'full', 2e-2).model, run: RunDirectory.open(join(dir, 'filtered'), { resume: true }), config: tinyConfig(tokenizer, { epochs: 3, checkpointEvery: 1 }) });
+  const resumed = await trainFunctionCallingRl({ ...options, model: (await tinySftModel(tokenizer, 100, 'full', 2e-2)).model, run: RunDirectory.open(join(dir, 'filtered'), { resume: true }), config: tinyConfig(tokenizer, { epochs: 3, checkpointEvery: 1 }) });
   assert.deepEqual(resumed.filtered, filtered);
   assert.equal(resumed.train.resumedFrom, result.train.steps);
 });
 
-test('GRPO rewards groups with the checker (partial credit on request) and logs reward and KL to the SFT model', () => {
-  const { model } = tinySftModel(tokenizer, 100, 'full', 2e-2);
+test('GRPO rewards groups with the checker (partial credit on request) and logs reward and KL to the SFT model', async () => {
+  const { model } = await tinySftModel(tokenizer, 100, 'full', 2e-2);
   const run = RunDirectory.open(join(dir, 'grpo'), { resume: false });
-  const result = trainFunctionCallingRl({
+  const result = await trainFunctionCallingRl({
     model, tokenizer, method: 'grpo', train: tinyExamples, validation: tinyExamples.slice(0, 2), render: tinyRender, run,
     adapter: { kind: 'lora', lora }, sampling: { ...sampling, samples: 4 }, grpo: { beta: 0.04, clipRange: 0.2, partialCredit: true },
     config: tinyConfig(tokenizer, { epochs: 3, batchSize: 2, lr: 5e-2 }), showProgress: false,
@@ -65,13 +65,13 @@ test('GRPO rewards groups with the checker (partial credit on request) and logs 
   assert.equal(adapter['r'], 2);
 });
 
-test('RL says what to change when no prompt fits or nothing passes', () => {
+test('RL says what to change when no prompt fits or nothing passes', async () => {
   const common = { tokenizer, train: tinyExamples, render: tinyRender, adapter: { kind: 'lora' as const, lora }, sampling, showProgress: false };
-  assert.throws(
+  await assert.rejects(
     () => trainFunctionCallingRl({ ...common, model: tinyModel(tokenizer), method: 'grpo', run: RunDirectory.open(join(dir, 'long'), { resume: false }), config: tinyConfig(tokenizer, { maxLength: 8 }) }),
     /none of the 4 training examples fits: raise maxLength \(8\)/,
   );
-  assert.throws(
+  await assert.rejects(
     () => trainFunctionCallingRl({ ...common, model: tinyModel(tokenizer), method: 'filtered', run: RunDirectory.open(join(dir, 'none'), { resume: false }), config: tinyConfig(tokenizer) }),
     /none of the 24 sampled answers passed the BFCL checker/,
   );

@@ -22,6 +22,7 @@ import { writeJsonAtomic } from '../../util/fs.js';
 import { fcReward } from './reward.js';
 import { completionSampling, fcPrompts, saveFinalPolicy, startPolicy, type FcPolicyOptions, type FcPrompt } from './train-policy.js';
 import { tokenizeFcExample } from './train-render.js';
+import { trainerRunOptions } from './train-sft.js';
 
 export const FC_RL_METHODS = ['filtered', 'grpo'] as const;
 export type FcRlMethod = (typeof FC_RL_METHODS)[number];
@@ -88,12 +89,12 @@ function filteredAnswers(o: FcRlOptions, prompts: readonly FcPrompt[], stopToken
   return result;
 }
 
-export function trainFunctionCallingRl(o: FcRlOptions): FcRlResult {
+export async function trainFunctionCallingRl(o: FcRlOptions): Promise<FcRlResult> {
   const started = startPolicy(o);
   const { prompts, tooLong } = fcPrompts(o, o.train, o.config.maxLength, started.stopTokens);
   if (prompts.length === 0) throw new Error(`RL: none of the ${o.train.length} training examples fits: raise maxLength (${o.config.maxLength}) or lower the answer's maxTokens (${o.sampling.maxTokens})`);
-  const runTrainer = <Batch>(objective: Objective<Batch>): TrainResult =>
-    new Trainer({ model: o.model, objective, config: o.config }).train({ run: o.run, ...(o.showProgress !== undefined ? { showProgress: o.showProgress } : {}) });
+  const runTrainer = <Batch>(objective: Objective<Batch>): Promise<TrainResult> =>
+    new Trainer({ model: o.model, objective, config: o.config }).trainAsync(trainerRunOptions(o));
   let train: TrainResult;
   let filtered: FilteredAnswers | undefined;
   if (o.method === 'filtered') {
@@ -104,11 +105,11 @@ export function trainFunctionCallingRl(o: FcRlOptions): FcRlResult {
     const validation = (o.validation ?? [])
       .map((e) => tokenizeFcExample(o.tokenizer, e, { ...o.render, maxLength: o.config.maxLength }))
       .filter((e) => e.labels.some((l) => l !== IGNORE_INDEX));
-    train = runTrainer(new SftObjective({ model: o.model, train: filtered.examples, validation, settings: o.config }));
+    train = await runTrainer(new SftObjective({ model: o.model, train: filtered.examples, validation, settings: o.config }));
   } else {
     const grpo = o.grpo ?? defaultGrpoSettings;
     const validation = fcPrompts(o, o.validation ?? [], o.config.maxLength, started.stopTokens).prompts;
-    train = runTrainer(new GrpoObjective<FcPrompt>({
+    train = await runTrainer(new GrpoObjective<FcPrompt>({
       model: o.model,
       prompts,
       validation,

@@ -111,7 +111,7 @@ test("a dialogue: only the turns that call carry labels; the assistant's replies
   }
 });
 
-test('LoRA SFT on a random Qwen2 model: the loss falls, the PEFT adapter is saved and reloads to the same model', { skip }, () => {
+test('LoRA SFT on a random Qwen2 model: the loss falls, the PEFT adapter is saved and reloads to the same model', { skip }, async () => {
   const tokenizer = loadHfTokenizer(qwenDir);
   const cfg = config(tokenizer.vocabSize, tokenizer.eosId!);
   const model = DecoderModel.random(cfg, 7, 0.05, refBackend);
@@ -121,7 +121,7 @@ test('LoRA SFT on a random Qwen2 model: the loss falls, the PEFT adapter is save
   const tokenized = train.map((e) => tokenizeFcExample(tokenizer, e, { style: 'fc' }));
   const before = noGrad(() => sftLoss(model, tokenized, sft));
   const run = RunDirectory.open(join(dir, 'run'), { resume: false });
-  const result = trainFunctionCallingSft({ model, tokenizer, train, render: { style: 'fc' }, adapter: { kind: 'lora', lora }, sft, run, baseModel: 'random-qwen2', showProgress: false });
+  const result = await trainFunctionCallingSft({ model, tokenizer, train, render: { style: 'fc' }, adapter: { kind: 'lora', lora }, sft, run, baseModel: 'random-qwen2', showProgress: false });
   assert.equal(result.sft.steps, 24);
   const afterLoss = noGrad(() => sftLoss(model, tokenized, sft));
   assert.ok(afterLoss < before - 0.3, `loss ${before} -> ${afterLoss}`);

@@ -11,7 +11,7 @@ import type { Tokenizer } from '../../tokenizer/types.js';
 import type { TokenizedExample } from '../../train/batches.js';
 import { SftObjective, type SftConfig } from '../../train/objectives/sft.js';
 import type { RunDirectory } from '../../train/run-dir.js';
-import { restoreBest, Trainer, type TrainResult } from '../../train/trainer.js';
+import { restoreBest, Trainer, type TrainOptions, type TrainResult } from '../../train/trainer.js';
 import type { FcExample } from './data.js';
 import { tokenizeFcExample, type FcRenderOptions } from './train-render.js';
 
@@ -33,6 +33,8 @@ export interface FcRunInputs {
   /** Recorded in the adapter's config as `base_model_name_or_path`. */
   readonly baseModel?: string;
   readonly showProgress?: boolean;
+  /** Aborting stops training at the next step boundary with a checkpoint of that step (`--resume` continues it). */
+  readonly signal?: AbortSignal;
 }
 
 export interface FcSftOptions extends FcRunInputs {
@@ -49,7 +51,12 @@ export interface FcSftResult {
   readonly finalDir: string;
 }
 
-export function trainFunctionCallingSft(o: FcSftOptions): FcSftResult {
+/** What the Trainer takes of a function-calling run's inputs: its directory, progress and cancellation. */
+export function trainerRunOptions(o: Pick<FcRunInputs, 'run' | 'showProgress' | 'signal'>): TrainOptions & { readonly signal?: AbortSignal } {
+  return { run: o.run, ...(o.showProgress !== undefined ? { showProgress: o.showProgress } : {}), ...(o.signal !== undefined ? { signal: o.signal } : {}) };
+}
+
+export async function trainFunctionCallingSft(o: FcSftOptions): Promise<FcSftResult> {
   const render = { ...o.render, maxLength: o.sft.maxLength };
   const tokenized = o.train.map((e) => tokenizeFcExample(o.tokenizer, e, render));
   // An example whose prompt fills maxLength has lost its answer: it would train on nothing.
@@ -60,10 +67,7 @@ export function trainFunctionCallingSft(o: FcSftOptions): FcSftResult {
   if (o.adapter.kind === 'lora') applyLora(o.model, o.adapter.lora);
   else o.model.unfreeze();
   const objective = new SftObjective({ model: o.model, train, validation, settings: o.sft });
-  const result = new Trainer({ model: o.model, objective, config: o.sft }).train({
-    run: o.run,
-    ...(o.showProgress !== undefined ? { showProgress: o.showProgress } : {}),
-  });
+  const result = await new Trainer({ model: o.model, objective, config: o.sft }).trainAsync(trainerRunOptions(o));
   restoreBest(o.run, o.model);
   const finalDir = o.run.file('final');
   if (o.adapter.kind === 'lora') saveLoraAdapter(o.model, o.adapter.lora, finalDir, o.baseModel ?? '');

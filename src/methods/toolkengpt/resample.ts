@@ -10,32 +10,17 @@
  */
 import { evaluateFuncqa, parseFuncqaArguments, type FuncqaOperation } from '../../tools/executors/funcqa.js';
 import { operationOf, type FuncqaRecord } from './data.js';
+import { sameShapeNumber, WRITTEN_NUMBER as NUMBER } from '../../util/number-shape.js';
 
-/** A number written in text: digits, optionally a point and more digits, not part of a longer number. */
-const NUMBER = /(?<![\d.])\d+(?:\.\d+)?(?![\d]|\.\d)/g;
 const CALL = /(<[A-Za-z_]\w*>)\(([^()]*)\)(\s*=\s*)([^<]*?)(\s*<eoe>)/g;
-
-/** A random number with the same digits before and after the point as `shape` (no leading zero unless it is 0). */
-function sameShape(shape: string, random: () => number): string {
-  const [whole, fraction] = shape.split('.') as [string, string | undefined];
-  const digit = (): string => String(Math.floor(random() * 10));
-  let head = whole === '0' ? '0' : String(1 + Math.floor(random() * 9));
-  for (let i = 1; i < whole.length; i++) head += digit();
-  if (fraction === undefined) return head;
-  let tail = '';
-  for (let i = 0; i < fraction.length; i++) tail += digit();
-  // A last digit 0 would be dropped when the number is written back; keep the fraction's length.
-  if (tail.endsWith('0')) tail = tail.slice(0, -1) + String(1 + Math.floor(random() * 9));
-  return `${head}.${tail}`;
-}
 
 export function resampleFuncqaRecord(r: FuncqaRecord, random: () => number): FuncqaRecord | undefined {
   const stated = [...new Set(r.question.match(NUMBER) ?? [])];
   if (stated.length === 0) return undefined;
   const fresh = new Map<string, string>();
   for (const n of stated) {
-    let candidate = sameShape(n, random);
-    for (let tries = 0; tries < 8 && (candidate === n || [...fresh.values()].includes(candidate)); tries++) candidate = sameShape(n, random);
+    let candidate = sameShapeNumber(n, random);
+    for (let tries = 0; tries < 8 && (candidate === n || [...fresh.values()].includes(candidate)); tries++) candidate = sameShapeNumber(n, random);
     fresh.set(n, candidate);
   }
   const renumber = (text: string): string => text.replace(NUMBER, (n) => fresh.get(n) ?? n);

@@ -52,10 +52,10 @@ export const tinyConfig = (tokenizer: Tokenizer, overrides: Partial<SftConfig> =
 });
 
 /** The tiny model after `epochs` of SFT on `train` (default: the tiny examples): LoRA (its adapters still applied) or every weight. */
-export function tinySftModel(tokenizer: Tokenizer, epochs: number, kind: 'lora' | 'full', lr: number, train: readonly FcExample[] = tinyExamples): { model: DecoderModel; loss: number } {
+export async function tinySftModel(tokenizer: Tokenizer, epochs: number, kind: 'lora' | 'full', lr: number, train: readonly FcExample[] = tinyExamples): Promise<{ model: DecoderModel; loss: number }> {
   const model = tinyModel(tokenizer);
   const run = RunDirectory.open(join(mkdtempSync(join(tmpdir(), 'toolken-tiny-sft-')), 'run'), { resume: false });
-  const result = trainFunctionCallingSft({
+  const result = await trainFunctionCallingSft({
     model, tokenizer, train, render: tinyRender, run, showProgress: false,
     adapter: kind === 'full' ? { kind } : { kind, lora: { rank: 8, alpha: 16, dropout: 0, targetModules: ['q_proj', 'v_proj', 'o_proj', 'gate_proj', 'down_proj', 'up_proj'], seed: 1 } },
     sft: tinyConfig(tokenizer, { epochs, lr }),
