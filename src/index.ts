@@ -22,6 +22,7 @@ export { loadTokenizer, applyChatTemplate, trainByteLevelBpe, type Tokenizer, ty
 // Models: load a Hugging Face directory, GGUF or llama2.c checkpoint (or a Hub id), LoRA, saving and export.
 export {
   loadModel,
+  loadModelSpec,
   ModelLoadError,
   ModelConfigError,
   WeightMismatchError,
@@ -35,6 +36,7 @@ export {
   expandVocabulary,
   type DecoderConfig,
   type LoadedModel,
+  type ModelSpec,
   type LoadModelOptions,
   type LoadProgress,
   type LoraConfig,
@@ -213,12 +215,18 @@ export {
   type FilteredAnswers,
 } from './methods/function-calling/index.js';
 
-// Serving: the OpenAI-compatible chat-completions server with constrained tool calls, and the dashboard.
+// Serving: the OpenAI-compatible chat-completions server with constrained tool calls (the model on a worker thread:
+// startModelWorker), and the dashboard.
 export {
   createToolkenServer,
   serveModel,
   serveCatalog,
   ServeSetupError,
+  startModelWorker,
+  ModelWorkerError,
+  inProcessRunner,
+  type ModelRunner,
+  type WorkerSetup,
   parseChatRequest,
   HERMES_TOOL_TEMPLATE,
   DEFAULT_REQUEST_LIMITS,

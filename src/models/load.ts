@@ -9,7 +9,7 @@ import type { Backend } from '../tensor/backend.js';
 import type { Tokenizer } from '../tokenizer/types.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 import { resolveModelPath } from '../formats/hub.js';
-import { openModel } from '../formats/load.js';
+import { openModel, type OpenedModel } from '../formats/load.js';
 import { modelInsideHint } from '../formats/model-dir-hint.js';
 import { parseHfConfig, type DecoderConfig } from './config.js';
 import { DecoderModel, type LoadProgress, type WeightLoading } from './decoder.js';
@@ -53,31 +53,64 @@ export interface LoadedDecoder {
 export async function loadModel(pathOrId: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
   const path = await resolveModelPath(pathOrId);
   const loaded = loadDecoder(path, options);
-  const { config, source } = loaded;
-  let tokenizerPath = options.tokenizer;
+  return { ...loaded, tokenizer: loadTokenizerFor(path, loaded.config, loaded.source, options.tokenizer) };
+}
+
+/** What a model is without its weights: the local path it resolves to, its config, tokenizer and format. */
+export interface ModelSpec {
+  readonly path: string;
+  readonly config: DecoderConfig;
+  readonly tokenizer: Tokenizer;
+  readonly source: ModelSource;
+}
+
+/**
+ * Reads a checkpoint's config and tokenizer but none of its weights, for a process that runs the model elsewhere
+ * (the server's model worker loads the weights from `path` itself, so they are held once).
+ */
+export async function loadModelSpec(pathOrId: string, options: Pick<LoadModelOptions, 'tokenizer'> = {}): Promise<ModelSpec> {
+  const path = await resolveModelPath(pathOrId);
+  const { opened, config, source } = openChecked(path);
+  opened.weights.close();
+  return { path, config, source, tokenizer: loadTokenizerFor(path, config, source, options.tokenizer) };
+}
+
+function loadTokenizerFor(path: string, config: DecoderConfig, source: ModelSource, given: string | undefined): Tokenizer {
+  let tokenizerPath = given;
   if (tokenizerPath === undefined) {
     if (source === 'huggingface') tokenizerPath = join(path, 'tokenizer.json');
     else if (source === 'gguf') tokenizerPath = path;
     else tokenizerPath = findLlama2cTokenizer(path, config.vocabSize);
   }
   if (!existsSync(tokenizerPath)) throw new ModelLoadError(`${tokenizerPath}: tokenizer file not found`);
-  return { ...loaded, tokenizer: loadTokenizer(tokenizerPath, config.vocabSize) };
+  return loadTokenizer(tokenizerPath, config.vocabSize);
 }
 
 const SOURCES = { safetensors: 'huggingface', gguf: 'gguf', llama2c: 'llama2c' } as const;
 
 /** Loads only the model of a local checkpoint (no tokenizer): a Hugging Face directory, a .gguf or a llama2.c .bin. */
 export function loadDecoder(path: string, options: Pick<LoadModelOptions, 'backend' | 'onProgress' | 'keepQuantized' | 'quantize'> = {}): LoadedDecoder {
+  const { opened, config, source } = openChecked(path);
+  try {
+    const loading = { keepQuantized: options.keepQuantized, quantize: options.quantize };
+    return { model: DecoderModel.fromReader(config, opened.weights, options.backend, options.onProgress, loading), config, source };
+  } finally {
+    opened.weights.close();
+  }
+}
+
+/** Opens a checkpoint and checks its config against its weights' names; the caller closes the weights. */
+function openChecked(path: string): { opened: OpenedModel; config: DecoderConfig; source: ModelSource } {
   const opened = openModel(path);
   const source = SOURCES[opened.format];
   try {
     // A directory's config.json is parsed whole, so that options this decoder lacks are refused by name.
     const config = source === 'huggingface' ? readHuggingFaceConfig(path) : parseHfConfig(opened.config, path);
     checkLayerCount(config, opened.weights.names(), path);
-    const loading = { keepQuantized: options.keepQuantized, quantize: options.quantize };
-    return { model: DecoderModel.fromReader(config, opened.weights, options.backend, options.onProgress, loading), config, source };
-  } finally {
+    return { opened, config, source };
+  } catch (err) {
     opened.weights.close();
+    throw err;
   }
 }
 

@@ -1,6 +1,9 @@
 /** Serving: the OpenAI-compatible chat-completions server with constrained tool calls. */
 export { createToolkenServer, type ServerOptions, type ToolkenServer } from './server.js';
 export { serveModel, ServeSetupError, type ServableModel, type ServedModel } from './served-model.js';
+export { inProcessRunner, type ModelRunner } from './model-runner.js';
+export { ModelWorkerError, startModelWorker } from './worker-runner.js';
+export type { WorkerSetup } from './worker-protocol.js';
 export { parseChatRequest, DEFAULT_REQUEST_LIMITS, type ChatRequest, type RequestLimits, type ToolChoice } from './request.js';
 export { ApiError } from './api-error.js';
 export { HERMES_TOOL_TEMPLATE } from './prompt.js';

@@ -1,16 +1,16 @@
 /**
  * Runs many requests on one model: each admitted request holds a slot of one shared KV-cached session, and every
  * tick advances all of them together — requests that only need their last token fed go through one batched
- * `decode` over their slots; new prompts and forced pieces of the call format are prefilled slot by slot. Between
- * ticks the scheduler yields to the event loop (setImmediate), so the server keeps accepting connections, streaming
- * and noticing disconnects while the model works.
+ * `decode` over their slots; new prompts and forced pieces of the call format are prefilled slot by slot. The
+ * forward passes go through a ModelRunner: on the model worker (worker-runner.ts) the event loop is free while they
+ * compute, so the server keeps accepting connections, answering /health, streaming and noticing disconnects; the
+ * scheduler also yields between ticks (setImmediate).
  *
  * A bounded queue holds requests waiting for a slot; beyond it `submit` refuses (the server's 429). A cancelled
  * request (client gone) or one past its deadline leaves at the next tick and frees its slot.
  */
-import type { ForkableSession } from '../models/session.js';
 import type { Feed, TurnDecoder } from './chat-decoder.js';
-import type { ServedModel } from './served-model.js';
+import type { ModelRunner } from './model-runner.js';
 
 export interface SchedulerOptions {
   /** Sequences decoded together (KV-cache slots). */
@@ -38,18 +38,16 @@ interface Running {
 export class QueueFullError extends Error {}
 
 export class Scheduler {
-  private readonly session: ForkableSession;
   private readonly waiting: Job[] = [];
   private readonly running: Running[] = [];
   private readonly freeSlots: number[];
   private readonly cancelled = new Set<Job>();
-  private scheduled = false;
+  private looping = false;
 
   constructor(
-    model: ServedModel,
+    private readonly runner: ModelRunner,
     readonly options: SchedulerOptions,
   ) {
-    this.session = model.source.model.createSession(options.slots, model.contextLength);
     this.freeSlots = Array.from({ length: options.slots }, (_, i) => options.slots - 1 - i);
   }
 
@@ -78,24 +76,30 @@ export class Scheduler {
     this.wake();
   }
 
+  /** Ticks until no job is left; one loop at a time. */
   private wake(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.tick();
-      if (this.running.length > 0 || this.waiting.length > 0) this.wake();
-    });
+    if (this.looping) return;
+    this.looping = true;
+    void (async () => {
+      try {
+        while (this.running.length > 0 || this.waiting.length > 0) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          await this.tick();
+        }
+      } finally {
+        this.looping = false;
+      }
+    })();
   }
 
   private release(run: Running): void {
     this.running.splice(this.running.indexOf(run), 1);
-    this.session.resetSequence(run.slot);
+    this.runner.resetSequence(run.slot);
     this.freeSlots.push(run.slot);
   }
 
   /** One decode step for every running job. */
-  private tick(): void {
+  private async tick(): Promise<void> {
     while (this.freeSlots.length > 0 && this.waiting.length > 0) {
       const job = this.waiting.shift()!;
       this.running.push({ job, slot: this.freeSlots.pop()!, feed: job.decoder.start() });
@@ -115,28 +119,26 @@ export class Scheduler {
         batched.push(run);
         continue;
       }
-      this.advance(run, () => {
-        if (run.feed.reset) this.session.resetSequence(run.slot);
-        return this.session.prefill(run.slot, run.feed.tokens);
-      });
+      if (run.feed.reset) this.runner.resetSequence(run.slot);
+      await this.advance(run, this.runner.prefill(run.slot, run.feed.tokens));
     }
     if (batched.length === 0) return;
     let logits: Float32Array;
     try {
-      logits = this.session.decode(batched.map((r) => r.slot), batched.map((r) => r.feed.tokens[0]!));
+      logits = await this.runner.decode(batched.map((r) => r.slot), batched.map((r) => r.feed.tokens[0]!));
     } catch (err) {
       for (const run of batched) this.fail(run, err);
       return;
     }
-    const width = this.session.vocabSize;
-    batched.forEach((run, row) => this.advance(run, () => logits.subarray(row * width, (row + 1) * width)));
+    const width = this.runner.vocabSize;
+    for (const [row, run] of batched.entries()) await this.advance(run, Promise.resolve(logits.subarray(row * width, (row + 1) * width)));
   }
 
-  /** Runs the model part, then lets the job's decoder choose; a job whose turn ended leaves. */
-  private advance(run: Running, forward: () => Float32Array): void {
+  /** Waits for the model part, then lets the job's decoder choose; a job whose turn ended leaves. */
+  private async advance(run: Running, forward: Promise<Float32Array>): Promise<void> {
     let next: Feed | null;
     try {
-      next = run.job.decoder.step(forward());
+      next = run.job.decoder.step(await forward);
     } catch (err) {
       this.fail(run, err);
       return;

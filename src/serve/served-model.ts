@@ -10,7 +10,8 @@ import { TOOL_CALL_CLOSE, TOOL_CALL_OPEN } from './prompt.js';
 import type { ServedCatalog } from './served-catalog.js';
 
 export interface ServableModel {
-  readonly model: { createSession(sequences: number, capacity: number): ForkableSession };
+  /** The model object, when it runs on this thread; absent when a worker holds the weights (worker-runner.ts). */
+  readonly model?: { createSession(sequences: number, capacity: number): ForkableSession };
   readonly tokenizer: Tokenizer;
   readonly config: { readonly eosTokenIds: readonly number[]; readonly maxPositions: number };
 }

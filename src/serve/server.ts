@@ -22,7 +22,8 @@ import { ApiError } from './api-error.js';
 import { parseChatRequest, DEFAULT_REQUEST_LIMITS, type ChatRequest, type RequestLimits } from './request.js';
 import { renderPrompt } from './prompt.js';
 import { QueueFullError, Scheduler } from './scheduler.js';
-import type { ServedModel } from './served-model.js';
+import { ServeSetupError, type ServedModel } from './served-model.js';
+import { inProcessRunner, type ModelRunner } from './model-runner.js';
 import { closeServer, listenOn, readBody } from './http.js';
 import { ServerStats } from './stats.js';
 import { createDashboard } from './dashboard/dashboard.js';
@@ -41,6 +42,11 @@ export interface ServerOptions {
   readonly maxTokens?: number;
   /** Run directories (or folders of them) the dashboard at `/` shows beside the server's own numbers. */
   readonly runs?: readonly string[];
+  /**
+   * Runs the model's forward passes, with `slots` slots of the model's context length; closed with the server.
+   * Default: the served model's own object on this thread (`toolken serve` starts a worker, worker-runner.ts).
+   */
+  readonly runner?: ModelRunner;
 }
 
 export interface ToolkenServer {
@@ -78,9 +84,11 @@ export function createToolkenServer(model: ServedModel, options: ServerOptions =
   const limits = options.limits ?? DEFAULT_REQUEST_LIMITS;
   const timeoutMs = options.requestTimeoutMs ?? 120_000;
   const maxTokensCap = options.maxTokens ?? 1024;
-  const scheduler = new Scheduler(model, { slots: options.slots ?? 8, maxQueue: options.maxQueue ?? 64 });
+  const slots = options.slots ?? 8;
+  const runner = options.runner ?? inProcessRunner(inProcessModel(model), slots, model.contextLength);
+  const scheduler = new Scheduler(runner, { slots, maxQueue: options.maxQueue ?? 64 });
   const created = unixTime();
-  const stats = new ServerStats(model, options.slots ?? 8);
+  const stats = new ServerStats(model, slots);
   const dashboard = createDashboard({ runs: options.runs ?? [], server: () => stats.snapshot(scheduler) });
   const catalogNames = model.catalog === undefined ? undefined : new Set(model.catalog.byApiName.keys());
 
@@ -232,6 +240,15 @@ export function createToolkenServer(model: ServedModel, options: ServerOptions =
     server,
     scheduler,
     listen: (port, host) => listenOn(server, port, host),
-    close: () => closeServer(server),
+    close: async () => {
+      await closeServer(server);
+      await runner.close();
+    },
   };
+}
+
+function inProcessModel(model: ServedModel): NonNullable<ServedModel['source']['model']> {
+  const own = model.source.model;
+  if (own === undefined) throw new ServeSetupError(`${model.name}: served without its model object, so the server needs a runner (startModelWorker)`);
+  return own;
 }

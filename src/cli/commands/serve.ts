@@ -2,7 +2,8 @@ import { basename, resolve } from 'node:path';
 import { CliError, helpText, parseFlags, wantsHelp, type CliCommand } from '../args.js';
 import { checkRunFolders } from './run-folders.js';
 import { untilStopped } from './until-stopped.js';
-import { readCatalogFlag, readModelFlag, readSavedIndex } from './toolgen-inputs.js';
+import { readCatalogFlag, readModelSpecFlag, readSavedIndex } from './toolgen-inputs.js';
+import { ModelWorkerError, startModelWorker } from '../../serve/worker-runner.js';
 import type { ToolIndex } from '../../indexing/tool-index.js';
 import { FINISH_FUNCTION } from '../../methods/toolgen/examples.js';
 import { TOOL_INDEX_FILE } from '../../methods/toolgen/model.js';
@@ -61,16 +62,26 @@ export const command: CliCommand = {
       // ToolGen's Finish action ends an agent run; it is no tool a client could call.
       catalogInputs = { index, tools: readCatalogFlag(f.catalog).filter((t) => t.id !== FINISH_FUNCTION) };
     }
-    const loaded = await readModelFlag(f.model);
+    // The weights are loaded once, by the model worker; this thread reads the config and the tokenizer.
+    const spec = await readModelSpecFlag(f.model);
     let served;
     try {
-      served = serveModel(f.name ?? basename(resolve(f.model)), loaded);
+      served = serveModel(f.name ?? basename(resolve(f.model)), spec);
       if (catalogInputs !== undefined) served = withCatalog(served, catalogInputs.index, catalogInputs.tools, f.catalog!);
     } catch (err) {
       if (err instanceof ServeSetupError) throw new CliError(`--model ${f.model}: ${err.message}`);
       throw err;
     }
+    process.stderr.write(`loading ${spec.path} in the model worker...\n`);
+    let runner;
+    try {
+      runner = await startModelWorker({ path: spec.path, slots: f.slots, capacity: served.contextLength });
+    } catch (err) {
+      if (err instanceof ModelWorkerError) throw new CliError(`--model ${f.model}: ${err.message}`);
+      throw err;
+    }
     const server = createToolkenServer(served, {
+      runner,
       ...(f.apiKey === undefined ? {} : { apiKey: f.apiKey }),
       slots: f.slots,
       maxQueue: f.maxQueue,
@@ -82,10 +93,11 @@ export const command: CliCommand = {
     try {
       address = await server.listen(f.port, f.host);
     } catch (err) {
+      await runner.close();
       throw new CliError(`cannot listen on ${f.host}:${f.port}: ${(err as Error).message}`);
     }
     const tools = served.catalog === undefined ? '' : `, ${served.catalog.entries.length} catalog tools`;
-    process.stderr.write(`serving '${served.name}' (${loaded.config.family}, context ${served.contextLength}${tools}) on http://${address.address}:${address.port}/v1\n`);
+    process.stderr.write(`serving '${served.name}' (${spec.config.family}, context ${served.contextLength}${tools}) on http://${address.address}:${address.port}/v1\n`);
     process.stderr.write(`dashboard at http://${address.address}:${address.port}/\n`);
     await untilStopped(() => server.close());
     return 0;

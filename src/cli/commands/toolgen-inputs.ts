@@ -12,7 +12,7 @@ import { WeightMismatchError } from '../../models/decoder.js';
 import { CheckpointError } from '../../formats/errors.js';
 import { HubError } from '../../formats/hub.js';
 import { modelInsideHint } from '../../formats/model-dir-hint.js';
-import { loadModel, ModelLoadError, type LoadedModel } from '../../models/load.js';
+import { loadModel, loadModelSpec, ModelLoadError, type LoadedModel, type ModelSpec } from '../../models/load.js';
 import { CatalogError, loadCatalog } from '../../tools/catalog.js';
 import type { Tool } from '../../tools/types.js';
 import { loadToolIndex } from '../../methods/toolgen/model.js';
@@ -58,9 +58,18 @@ export function readQueriesFlag(flag: string, path: string, tools: readonly Tool
   return queries;
 }
 
-export async function readModelFlag(pathOrId: string, flag = '--model'): Promise<LoadedModel> {
+export function readModelFlag(pathOrId: string, flag = '--model'): Promise<LoadedModel> {
+  return modelFlag(pathOrId, flag, () => loadModel(pathOrId, { onProgress: modelLoadProgress() }));
+}
+
+/** The config and tokenizer of `--model`, without its weights (for a model that a worker loads). */
+export function readModelSpecFlag(pathOrId: string, flag = '--model'): Promise<ModelSpec> {
+  return modelFlag(pathOrId, flag, () => loadModelSpec(pathOrId));
+}
+
+async function modelFlag<T>(pathOrId: string, flag: string, load: () => Promise<T>): Promise<T> {
   try {
-    return await loadModel(pathOrId, { onProgress: modelLoadProgress() });
+    return await load();
   } catch (err) {
     const kinds = [ModelLoadError, ModelConfigError, CheckpointError, HubError, WeightMismatchError];
     if (kinds.some((kind) => err instanceof kind)) throw new CliError(`${flag} ${pathOrId}: ${(err as Error).message}`);
