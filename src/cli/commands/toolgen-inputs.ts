@@ -8,7 +8,7 @@ import { loadQueriesFile } from '../../data/loaders/user.js';
 import type { RetrievalQuery } from '../../data/types.js';
 import { ToolIndex } from '../../indexing/tool-index.js';
 import { ModelConfigError } from '../../models/config.js';
-import { WeightMismatchError } from '../../models/decoder.js';
+import { WeightMismatchError, type WeightLoading } from '../../models/decoder.js';
 import { CheckpointError } from '../../formats/errors.js';
 import { HubError } from '../../formats/hub.js';
 import { modelInsideHint } from '../../formats/model-dir-hint.js';
@@ -58,9 +58,9 @@ export function readQueriesFlag(flag: string, path: string, tools: readonly Tool
   return queries;
 }
 
-export async function readModelFlag(pathOrId: string, flag = '--model'): Promise<LoadedModel> {
+export async function readModelFlag(pathOrId: string, flag = '--model', loading: WeightLoading = {}): Promise<LoadedModel> {
   try {
-    return await loadModel(pathOrId, { onProgress: modelLoadProgress() });
+    return await loadModel(pathOrId, { onProgress: modelLoadProgress(), ...loading });
   } catch (err) {
     const kinds = [ModelLoadError, ModelConfigError, CheckpointError, HubError, WeightMismatchError];
     if (kinds.some((kind) => err instanceof kind)) throw new CliError(`${flag} ${pathOrId}: ${(err as Error).message}`);
