@@ -11,6 +11,7 @@ import { DEFAULT_REQUEST_LIMITS } from '../../serve/request.js';
 import { serveCatalog } from '../../serve/served-catalog.js';
 import { createToolkenServer } from '../../serve/server.js';
 import { serveModel, ServeSetupError, type ServedModel } from '../../serve/served-model.js';
+import type { QuantType } from '../../tensor/quant.js';
 
 const summary = 'Serve a model over the OpenAI chat-completions API (POST /v1/chat/completions, GET /v1/models, GET /health) with constrained tool calls.';
 
@@ -26,6 +27,10 @@ const flags = {
   maxTokens: { kind: 'int', help: 'most completion tokens per request (and the default)', default: 1024 },
   timeout: { kind: 'number', help: 'seconds one request may take, queueing included', default: 120 },
   runs: { kind: 'string', repeat: true, help: 'a run directory (or a folder of them) for the dashboard at /; repeatable' },
+  quantize: {
+    kind: 'string', choices: ['q8_0', 'q4_0'],
+    help: "quantize the model's matrices to Q8_0 / Q4_0 blocks on load (int8 dot products; a GGUF's own Q8_0 / Q4_0 matrices are always kept quantized)",
+  },
 } as const;
 
 /** The served model with the catalog's tools that its tool index knows; warns about the ones it does not. */
@@ -61,7 +66,9 @@ export const command: CliCommand = {
       // ToolGen's Finish action ends an agent run; it is no tool a client could call.
       catalogInputs = { index, tools: readCatalogFlag(f.catalog).filter((t) => t.id !== FINISH_FUNCTION) };
     }
-    const loaded = await readModelFlag(f.model);
+    // Serving never trains, so a checkpoint's quantized matrices stay quantized.
+    const quantize = f.quantize as QuantType | undefined;
+    const loaded = await readModelFlag(f.model, '--model', { keepQuantized: true, ...(quantize === undefined ? {} : { quantize }) });
     let served;
     try {
       served = serveModel(f.name ?? basename(resolve(f.model)), loaded);
