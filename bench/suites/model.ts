@@ -133,9 +133,12 @@ function projectionBytesPerParameter(model: DecoderModel): number {
 function loraThroughputs(name: keyof typeof SHAPES, batch: number, seq: number, int8Path: string, steps = 3): BenchRecord[] {
   const scratch = mkdtempSync(join(tmpdir(), 'toolken-qlora-bench-'));
   try {
-    const source = DecoderModel.random(SHAPES[name], 1234);
+    // Tied embeddings (as SmolLM-135M has): a quantized base's loss then reads the embedding's fp32 copy as the head,
+    // where an untied quantized lm_head is refused for training (decoder.outputMatrix).
+    const config = { ...SHAPES[name], tieWordEmbeddings: true };
+    const source = DecoderModel.random(config, 1234);
     const bases = (['fp32', 'q8_0', 'q4_0'] as const).map((type) => {
-      if (type === 'fp32') return { type, model: DecoderModel.random(SHAPES[name], 1234) };
+      if (type === 'fp32') return { type, model: DecoderModel.random(config, 1234) };
       const path = join(scratch, `${name}-${type}.gguf`);
       exportGguf(source, path, { tokenizer: byteFallbackTokenizer(), dtype: type });
       return { type, model: loadDecoder(path, { keepQuantized: true }).model };
@@ -154,7 +157,7 @@ function loraThroughputs(name: keyof typeof SHAPES, batch: number, seq: number, 
     return bases.map(({ type, model }, t) => ({
       name: `toolken train lora ${name}${type === 'fp32' ? '' : ' ' + type}`, value: (batch * seq) / median(seconds[t]!), unit: 'tokens/s',
       params: {
-        batch, seq, threads: THREADS, rank: 8, base: type, path: type === 'fp32' ? 'fp32' : int8Path,
+        batch, seq, threads: THREADS, rank: 8, base: type, tiedEmbeddings: true, path: type === 'fp32' ? 'fp32' : int8Path,
         baseBytesPerParameter: projectionBytesPerParameter(model), ...cpuParams(),
       },
     }));
