@@ -12,10 +12,13 @@
  *               time goes)
  *   llama.cpp : prefill and decode S and M through the anchors' llama_bench.mjs, on toolken's own F32 GGUF export of
  *               the same random models, when TOOLKEN_LLAMA_DIR names a node-llama-cpp install (docs/llama-cpp.md)
+ *   qlora     : LoRA training (rank 8 on the seven projections) of M, 4 x 256, over an fp32 base (`toolken train lora M`)
+ *               and over bases kept in Q8_0 / Q4_0 blocks (`toolken train lora M q8_0|q4_0`), steps in alternation,
+ *               with the bytes the base's projection weights take per parameter
  *   quantized : decode M with Q8_0 and Q4_0 weights, toolken (blocks kept quantized, int8 dot products) and llama.cpp
  *               on the same GGUF file, toolken's export of the random M model (quantizedDecodeRecords)
  * The ref backend is far too slow for these shapes; without the native addon our side is skipped and said so.
- * TOOLKEN_BENCH_WORKLOADS=train,infer,profile,llama (default all) runs a subset (a shared machine's time is short);
+ * TOOLKEN_BENCH_WORKLOADS=train,qlora,infer,profile,llama (default all) runs a subset (a shared machine's time is short);
  * the PyTorch anchors of the chosen workloads run with them.
  */
 import { spawnSync } from 'node:child_process';
@@ -25,7 +28,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCpuBackend, type CpuBackend } from '../../src/tensor/backends/cpu.js';
 import { setBackend } from '../../src/tensor/backends/index.js';
-import { DecoderModel } from '../../src/models/decoder.js';
 import { loadDecoder } from '../../src/models/load.js';
 import { exportGguf } from '../../src/models/save.js';
 import type { QuantType } from '../../src/tensor/quant.js';
@@ -33,6 +35,9 @@ import type { DecoderConfig } from '../../src/models/config.js';
 import type { Backend, MatmulPrecision } from '../../src/tensor/backend.js';
 import { defaultSftConfig, SftObjective, type SftConfig } from '../../src/train/objectives/sft.js';
 import { Trainer } from '../../src/train/trainer.js';
+import { applyLora } from '../../src/models/lora.js';
+import { DecoderModel, Dense, QuantizedDense } from '../../src/models/decoder.js';
+import { DEFAULT_LORA_TARGETS } from '../../src/methods/function-calling/train-sft.js';
 import { Rng } from '../../src/tensor/random.js';
 import { argmax } from '../../src/generate/sampling.js';
 import { cpuParams, median, type BenchRecord } from '../lib.js';
@@ -101,6 +106,64 @@ function trainThroughputs(name: keyof typeof SHAPES, batch: number, seq: number,
       best: Math.round((batch * seq) / Math.min(...seconds[t]!)), ...cpuParams(),
     },
   }));
+}
+
+/** Bytes the model's projection weights take per weight: 4 in fp32, 34 / 32 in Q8_0, 18 / 32 in Q4_0. */
+function projectionBytesPerParameter(model: DecoderModel): number {
+  let bytes = 0;
+  let count = 0;
+  model.mapProjections((_, projection) => {
+    const base = 'base' in projection ? projection.base : projection;
+    if (base instanceof Dense) {
+      bytes += 4 * base.weight.size;
+      count += base.weight.size;
+    } else if (base instanceof QuantizedDense) {
+      bytes += base.weight.data.byteLength;
+      count += base.weight.rows * base.weight.cols;
+    }
+    return projection;
+  });
+  return bytes / count;
+}
+
+/**
+ * LoRA training throughput over an fp32 base and over bases kept quantized (QLoRA), the same random model and
+ * batch: 2 warm-up steps each, then `steps` timed steps of each in alternation; the median step of each.
+ */
+function loraThroughputs(name: keyof typeof SHAPES, batch: number, seq: number, int8Path: string, steps = 3): BenchRecord[] {
+  const scratch = mkdtempSync(join(tmpdir(), 'toolken-qlora-bench-'));
+  try {
+    // Tied embeddings (as SmolLM-135M has): a quantized base's loss then reads the embedding's fp32 copy as the head,
+    // where an untied quantized lm_head is refused for training (decoder.outputMatrix).
+    const config = { ...SHAPES[name], tieWordEmbeddings: true };
+    const source = DecoderModel.random(config, 1234);
+    const bases = (['fp32', 'q8_0', 'q4_0'] as const).map((type) => {
+      if (type === 'fp32') return { type, model: DecoderModel.random(config, 1234) };
+      const path = join(scratch, `${name}-${type}.gguf`);
+      exportGguf(source, path, { tokenizer: byteFallbackTokenizer(), dtype: type });
+      return { type, model: loadDecoder(path, { keepQuantized: true }).model };
+    });
+    for (const { model } of bases) applyLora(model, { rank: 8, alpha: 16, targetModules: [...DEFAULT_LORA_TARGETS], seed: 1 });
+    const trainers = bases.map(({ model }) => oneBatchTrainer(model, batch, seq, 42));
+    for (const trainer of trainers) for (let i = 0; i < 2; i++) trainer.step();
+    const seconds = bases.map((): number[] => []);
+    for (let i = 0; i < steps; i++) {
+      trainers.forEach((trainer, t) => {
+        const start = performance.now();
+        trainer.step();
+        seconds[t]!.push((performance.now() - start) / 1000);
+      });
+    }
+    return bases.map(({ type, model }, t) => ({
+      name: `toolken train lora ${name}${type === 'fp32' ? '' : ' ' + type}`, value: (batch * seq) / median(seconds[t]!), unit: 'tokens/s',
+      params: {
+        batch, seq, threads: THREADS, rank: 8, base: type, tiedEmbeddings: true, path: type === 'fp32' ? 'fp32' : int8Path,
+        baseBytesPerParameter: projectionBytesPerParameter(model), ...cpuParams(),
+      },
+    }));
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 function inferThroughput(name: keyof typeof SHAPES, promptLength: number, generated: number, runs: number): BenchRecord[] {
@@ -280,7 +343,7 @@ function llamaCppRecords(): BenchRecord[] {
   });
 }
 
-const WORKLOADS = ['train', 'infer', 'profile', 'llama'] as const;
+const WORKLOADS = ['train', 'qlora', 'infer', 'profile', 'llama'] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 /** The workloads TOOLKEN_BENCH_WORKLOADS names (comma-separated), or all of them. */
@@ -304,6 +367,7 @@ export async function run(): Promise<BenchRecord[]> {
     setBackend(loaded.backend);
     const bf16Path = /; bf16 matmul (\S+) /.exec(loaded.backend.describe())?.[1] ?? 'unknown';
     if (workloads.has('train')) records.push(...trainThroughputs('S', 8, 256, bf16Path));
+    if (workloads.has('qlora')) records.push(...loraThroughputs('M', 4, 256, /int8 matmul (\S+)/.exec(loaded.backend.describe())?.[1] ?? 'unknown'));
     if (workloads.has('infer')) records.push(...inferThroughput('S', 128, 64, 3), ...inferThroughput('M', 128, 64, 3));
     if (workloads.has('profile')) records.push(...kernelProfile(loaded.backend));
     if (workloads.has('infer')) records.push(...quantizedDecodeRecords(loaded.backend));

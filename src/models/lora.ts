@@ -19,7 +19,8 @@ import { Parameter } from '../nn/parameter.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { openSafetensors, writeSafetensors } from '../formats/safetensors.js';
 import type { DecoderModel, Projection } from './decoder.js';
-import { Dense } from './decoder.js';
+import { Dense, QuantizedDense } from './decoder.js';
+import { dequantize } from '../tensor/quant.js';
 
 export interface LoraConfig {
   /** Rank r of the update. */
@@ -37,7 +38,10 @@ export interface LoraConfig {
   readonly seed?: number;
 }
 
-/** A projection with a trainable low-rank update beside its frozen base. */
+/**
+ * A projection with a trainable low-rank update beside its frozen base: an fp32 Dense, or a QuantizedDense whose
+ * Q8_0 / Q4_0 blocks stay quantized (QLoRA: the gradient reaches the input through the quantized weight).
+ */
 export class LoraProjection extends Module implements Projection {
   readonly loraA: Parameter; // (rank, in)
   readonly loraB: Parameter; // (out, rank)
@@ -48,7 +52,7 @@ export class LoraProjection extends Module implements Projection {
   private hidden: Storage | null = null;
 
   constructor(
-    readonly base: Dense,
+    readonly base: Dense | QuantizedDense,
     readonly rank: number,
     alpha: number,
     dropoutRate: number,
@@ -88,9 +92,9 @@ export class LoraProjection extends Module implements Projection {
     });
   }
 
-  /** W + scaling * B A, the base weight with the update folded in. */
+  /** W + scaling * B A, the base weight (dequantized when quantized) with the update folded in. */
   mergedWeight(): Float32Array {
-    const w = this.base.weight.toArray();
+    const w = this.base instanceof Dense ? this.base.weight.toArray() : dequantize(this.base.weight);
     const a = this.loraA.toArray();
     const bMat = this.loraB.toArray();
     const { inFeatures, outFeatures, rank } = this;
@@ -130,7 +134,7 @@ export function applyLora(model: DecoderModel, config: LoraConfig): string[] {
   const wrapped: string[] = [];
   model.mapProjections((name, projection) => {
     if (!targets(config, name)) return projection;
-    if (!(projection instanceof Dense)) throw new Error(`${name} is already wrapped (LoRA applies to plain projections)`);
+    if (!(projection instanceof Dense) && !(projection instanceof QuantizedDense)) throw new Error(`${name} is already wrapped (LoRA applies to plain projections)`);
     wrapped.push(name);
     return new LoraProjection(projection, config.rank, config.alpha, config.dropout ?? 0, rng);
   });
@@ -138,14 +142,20 @@ export function applyLora(model: DecoderModel, config: LoraConfig): string[] {
   return wrapped;
 }
 
-/** Folds every LoRA update into its base weight and unwraps it; returns how many were merged. */
+/**
+ * Folds every LoRA update into its base weight and unwraps it; returns how many were merged. A quantized base
+ * cannot take the update in place (its blocks would lose it to rounding): save the adapter, or load the base in
+ * fp32 to merge.
+ */
 export function mergeLora(model: DecoderModel): number {
-  return model.mapProjections((_, projection) => {
+  return model.mapProjections((name, projection) => {
     if (!(projection instanceof LoraProjection)) return projection;
+    const { base } = projection;
+    if (!(base instanceof Dense)) throw new Error(`${name}: a LoRA over a ${base.weight.type} base cannot be merged into it; save the adapter, or load the base in fp32 to merge`);
     const merged = projection.mergedWeight();
-    const { backend } = projection.base.weight;
-    backend.copy(backend.upload(merged), 0, projection.base.weight.storage, 0, merged.length);
-    return projection.base;
+    const { backend } = base.weight;
+    backend.copy(backend.upload(merged), 0, base.weight.storage, 0, merged.length);
+    return base;
   });
 }
 

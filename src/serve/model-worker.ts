@@ -16,7 +16,8 @@ function reply(message: WorkerReply, transfer: ArrayBuffer[] = []): void {
 }
 
 try {
-  const { model } = loadDecoder(setup.path, setup.quantize === undefined ? {} : { quantize: setup.quantize });
+  // Serving never trains, so a checkpoint's quantized matrices stay quantized.
+  const { model } = loadDecoder(setup.path, { keepQuantized: true, ...(setup.quantize === undefined ? {} : { quantize: setup.quantize }) });
   const session = model.createSession(setup.slots, setup.capacity);
   port.on('message', (request: WorkerRequest) => {
     if (request.op === 'reset') {

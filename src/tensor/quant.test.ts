@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { f16ToF32, f32ToF16 } from './f16.js';
-import { dequantize, QUANT_BLOCK_BYTES, quantize, quantizedByteLength } from './quant.js';
+import { dequantize, dequantizeRows, QUANT_BLOCK_BYTES, quantize, quantizedByteLength } from './quant.js';
 import { Rng } from './random.js';
 
 function block(values: number[]): Float32Array {
@@ -72,4 +72,14 @@ test('values whose block scale overflows f16 are refused, naming the row and blo
   assert.throws(() => quantize('q8_0', x, 1, 64), /q8_0: row 0, block 1 holds 10000000, beyond what an f16 block scale can represent/);
   assert.throws(() => quantize('q8_0', x, 2, 64), /do not fill \(2, 64\)/);
   assert.throws(() => dequantize({ type: 'q4_0', rows: 2, cols: 32, data: new Uint8Array(18) }), /takes 36 bytes, got 18/);
+});
+
+test('dequantizeRows gives a panel of the dequantized matrix and refuses rows outside it', () => {
+  const values = Float32Array.from({ length: 7 * 45 }, (_, i) => Math.sin(i) * 3);
+  for (const type of ['q8_0', 'q4_0'] as const) {
+    const m = quantize(type, values, 7, 45);
+    assert.deepEqual(dequantizeRows(m, 2, 4), dequantize(m).slice(2 * 45, 6 * 45));
+    assert.equal(dequantizeRows(m, 7, 0).length, 0);
+    assert.throws(() => dequantizeRows(m, 5, 3), /rows 5 \.\. 7 are outside the .* \(7, 45\) matrix/);
+  }
 });

@@ -94,18 +94,29 @@ export function quantize(type: QuantType, values: Float32Array, rows: number, co
 
 /** The fp32 values a quantized matrix stands for, (rows, cols) row-major (the padding of a last block dropped). */
 export function dequantize(matrix: QuantizedMatrix): Float32Array {
+  return dequantizeRows(matrix, 0, matrix.rows);
+}
+
+/**
+ * Rows first .. first + count - 1 of a quantized matrix as fp32, (count, cols) row-major: a panel of the weight,
+ * for work that needs fp32 values without holding the whole matrix in fp32.
+ */
+export function dequantizeRows(matrix: QuantizedMatrix, first: number, count: number): Float32Array {
   const { type, rows, cols, data } = matrix;
   const expected = quantizedByteLength(type, rows, cols);
   if (data.byteLength !== expected) {
     throw new RangeError(`dequantize: a ${type} (${rows}, ${cols}) matrix takes ${expected} bytes, got ${data.byteLength}`);
   }
+  if (!Number.isInteger(first) || !Number.isInteger(count) || first < 0 || count < 0 || first + count > rows) {
+    throw new RangeError(`dequantizeRows: rows ${first} .. ${first + count - 1} are outside the ${type} (${rows}, ${cols}) matrix`);
+  }
   const blocks = Math.ceil(cols / QUANT_BLOCK);
   const blockBytes = QUANT_BLOCK_BYTES[type];
-  const out = new Float32Array(rows * cols);
+  const out = new Float32Array(count * cols);
   const signed = new Int8Array(data.buffer, data.byteOffset, data.byteLength);
-  for (let r = 0; r < rows; r++) {
+  for (let r = 0; r < count; r++) {
     for (let b = 0; b < blocks; b++) {
-      const at = (r * blocks + b) * blockBytes;
+      const at = ((first + r) * blocks + b) * blockBytes;
       const d = f16ToF32(data[at]! | (data[at + 1]! << 8));
       const begin = r * cols + b * QUANT_BLOCK;
       const width = Math.min(QUANT_BLOCK, cols - b * QUANT_BLOCK);

@@ -28,13 +28,13 @@ test('serve --catalog needs a ToolGen model, and says so before loading it', asy
   await assert.rejects(command.run(['--model', modelDir, '--catalog', join(dir, 'catalog.json')]), /--catalog needs a ToolGen model: --model .*plain has no tool-index\.json/);
 });
 
-test('toolken serve answers the openai client on loopback and shuts down on SIGTERM', async (t) => {
+for (const quantize of [[], ['--quantize', 'q8_0'], ['--quantize', 'q4_0']]) test(`toolken serve${quantize.map((a) => ' ' + a).join('')} answers the openai client on loopback and shuts down on SIGTERM`, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'toolken-serve-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const served = tinyServedModel();
   const modelDir = join(dir, 'tiny-model');
   saveModel(served.source.model as Parameters<typeof saveModel>[0], served.tokenizer, modelDir);
-  const child = spawn(process.execPath, [...SOURCE_CLI, 'serve', '--model', modelDir, '--port', '0', '--api-key', 'k'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...SOURCE_CLI, 'serve', '--model', modelDir, '--port', '0', '--api-key', 'k', ...quantize], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => child.kill('SIGKILL'));
   const base = await new Promise<string>((resolve, reject) => {
     let stderr = '';

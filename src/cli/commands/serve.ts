@@ -12,6 +12,7 @@ import { DEFAULT_REQUEST_LIMITS } from '../../serve/request.js';
 import { serveCatalog } from '../../serve/served-catalog.js';
 import { createToolkenServer } from '../../serve/server.js';
 import { serveModel, ServeSetupError, type ServedModel } from '../../serve/served-model.js';
+import type { QuantType } from '../../tensor/quant.js';
 
 const summary = 'Serve a model over the OpenAI chat-completions API (POST /v1/chat/completions, GET /v1/models, GET /health) with constrained tool calls.';
 
@@ -27,6 +28,10 @@ const flags = {
   maxTokens: { kind: 'int', help: 'most completion tokens per request (and the default)', default: 1024 },
   timeout: { kind: 'number', help: 'seconds one request may take, queueing included', default: 120 },
   runs: { kind: 'string', repeat: true, help: 'a run directory (or a folder of them) for the dashboard at /; repeatable' },
+  quantize: {
+    kind: 'string', choices: ['q8_0', 'q4_0'],
+    help: "quantize the model's matrices to Q8_0 / Q4_0 blocks on load (int8 dot products; a GGUF's own Q8_0 / Q4_0 matrices are always kept quantized)",
+  },
 } as const;
 
 /** The served model with the catalog's tools that its tool index knows; warns about the ones it does not. */
@@ -75,7 +80,8 @@ export const command: CliCommand = {
     process.stderr.write(`loading ${spec.path} in the model worker...\n`);
     let runner;
     try {
-      runner = await startModelWorker({ path: spec.path, slots: f.slots, capacity: served.contextLength });
+      const quantize = f.quantize as QuantType | undefined;
+      runner = await startModelWorker({ path: spec.path, slots: f.slots, capacity: served.contextLength, ...(quantize === undefined ? {} : { quantize }) });
     } catch (err) {
       if (err instanceof ModelWorkerError) throw new CliError(`--model ${f.model}: ${err.message}`);
       throw err;

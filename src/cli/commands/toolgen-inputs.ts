@@ -8,7 +8,7 @@ import { loadQueriesFile } from '../../data/loaders/user.js';
 import type { RetrievalQuery } from '../../data/types.js';
 import { ToolIndex } from '../../indexing/tool-index.js';
 import { ModelConfigError } from '../../models/config.js';
-import { WeightMismatchError } from '../../models/decoder.js';
+import { WeightMismatchError, type WeightLoading } from '../../models/decoder.js';
 import { CheckpointError } from '../../formats/errors.js';
 import { HubError } from '../../formats/hub.js';
 import { modelInsideHint } from '../../formats/model-dir-hint.js';
@@ -58,8 +58,8 @@ export function readQueriesFlag(flag: string, path: string, tools: readonly Tool
   return queries;
 }
 
-export function readModelFlag(pathOrId: string, flag = '--model'): Promise<LoadedModel> {
-  return modelFlag(pathOrId, flag, () => loadModel(pathOrId, { onProgress: modelLoadProgress() }));
+export function readModelFlag(pathOrId: string, flag = '--model', loading: WeightLoading = {}): Promise<LoadedModel> {
+  return modelFlag(pathOrId, flag, () => loadModel(pathOrId, { onProgress: modelLoadProgress(), ...loading }));
 }
 
 /** The config and tokenizer of `--model`, without its weights (for a model that a worker loads). */

@@ -24,6 +24,7 @@ import { CliCommand, CliError, commandFlags, type ParsedFlags } from '../args.js
 import { checkFraction, checkPositive, openRunDirectory, sftConfigFromFlags, TRAINER_FLAGS } from './train-flags.js';
 import { readModelFlag, userInput, userInputAsync } from './toolgen-inputs.js';
 import { interruptible } from '../interrupt.js';
+import type { QuantType } from '../../tensor/quant.js';
 
 const DATA_FLAGS = {
   data: { kind: 'string', repeat: true, help: 'training data, repeatable: bfcl:DIR[:CATEGORY,...], seal-tools:DIR, api-bank:DIR, toolalpaca:FILE, demo[:PER_TOOL], or a JSON-lines file of {"messages", "tools"} examples' },
@@ -40,6 +41,13 @@ const ADAPTER_FLAGS = {
   loraDropout: { kind: 'number', default: 0, help: 'dropout on the adapters\' input while training, in [0, 1)' },
   loraTargets: { kind: 'list', default: [...DEFAULT_LORA_TARGETS], help: 'projections LoRA wraps (comma-separated module names)' },
   full: { kind: 'boolean', help: 'full fine-tuning instead of LoRA (final/ is then a model directory)' },
+} as const;
+
+const QUANTIZE_FLAG = {
+  quantize: {
+    kind: 'string', choices: ['q8_0', 'q4_0'],
+    help: 'QLoRA: keep the frozen base in Q8_0 / Q4_0 blocks (a GGUF\'s own Q8_0 / Q4_0 matrices stay as they are), the LoRA adapters train in fp32 over it',
+  },
 } as const;
 
 /** The flags of the runs after SFT: the SFT model and sampling the policy's own answers. */
@@ -112,6 +120,7 @@ const sftFlags = {
   model: { kind: 'string', required: true, help: 'model directory or Hugging Face id (a Qwen2.5 / Llama-3.2 checkpoint, or one `toolken init` made)' },
   ...DATA_FLAGS,
   ...ADAPTER_FLAGS,
+  ...QUANTIZE_FLAG,
   ...TRAINER_FLAGS,
 } as const;
 
@@ -124,9 +133,11 @@ export const sftCommand: CliCommand = {
     if (f === null) return 0;
     const sft = sftConfigFromFlags(f);
     const adapter = adapterFromFlags(f, argv);
+    const quantize = f.quantize as QuantType | undefined;
+    if (quantize !== undefined && adapter.kind === 'full') throw new CliError('--quantize freezes the base in quantized blocks, which --full would train: drop one of them');
     const data = trainingData(f);
-    const loaded = await readModelFlag(f.model);
-    const run = openRunDirectory(f.out, f.resume, { method: 'sft', model: f.model, ...dataConfig(f), adapter, sft });
+    const loaded = await readModelFlag(f.model, '--model', quantize === undefined ? {} : { keepQuantized: true, quantize });
+    const run = openRunDirectory(f.out, f.resume, { method: 'sft', model: f.model, ...dataConfig(f), adapter, sft, ...(quantize === undefined ? {} : { quantize }) });
     writeDataFiles(run, data);
     const started = performance.now();
     const result = await interruptibleRun(f.out, 'train sft', (signal) =>
