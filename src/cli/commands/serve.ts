@@ -30,6 +30,7 @@ const flags = {
   maxTokens: { kind: 'int', help: 'most completion tokens per request (and the default)', default: 1024 },
   timeout: { kind: 'number', help: 'seconds one request may take, queueing included', default: 120 },
   runs: { kind: 'string', repeat: true, help: 'a run directory (or a folder of them) for the dashboard at /; repeatable' },
+  copy: { kind: 'boolean', default: true, help: "with --catalog (and in the playground): a call's free string and number arguments take values the request holds when one fits the schema (--no-copy: free values)" },
   playground: { kind: 'boolean', help: "a playground on the dashboard at /: a ToolGen model trained through the agent stage shows the top-k tools and its agent's steps on a typed request (its own copy of the model, on its own thread)" },
   executor: agentFlags.executor,
   recordings: agentFlags.recordings,
@@ -43,8 +44,8 @@ const flags = {
 } as const;
 
 /** The served model with the catalog's tools that its tool index knows; warns about the ones it does not. */
-function withCatalog(served: ServedModel, index: ToolIndex, tools: readonly Tool[], catalogPath: string): ServedModel {
-  const catalog = serveCatalog(served, index, tools, DEFAULT_REQUEST_LIMITS);
+function withCatalog(served: ServedModel, index: ToolIndex, tools: readonly Tool[], catalogPath: string, copyValues: boolean): ServedModel {
+  const catalog = serveCatalog(served, index, tools, DEFAULT_REQUEST_LIMITS, { copyValues });
   if (catalog.skipped.length > 0) {
     const [first] = catalog.skipped;
     process.stderr.write(`warning: ${catalog.skipped.length} tools of ${catalogPath} cannot be called (first: '${first!.id}': ${first!.reason})\n`);
@@ -80,7 +81,7 @@ export const command: CliCommand = {
     let served;
     try {
       served = serveModel(f.name ?? basename(resolve(f.model)), spec);
-      if (catalogInputs !== undefined) served = withCatalog(served, catalogInputs.index, catalogInputs.tools, f.catalog!);
+      if (catalogInputs !== undefined) served = withCatalog(served, catalogInputs.index, catalogInputs.tools, f.catalog!, f.copy);
     } catch (err) {
       if (err instanceof ServeSetupError) throw new CliError(`--model ${f.model}: ${err.message}`);
       throw err;
@@ -111,7 +112,7 @@ export const command: CliCommand = {
           retry: agentFlags.retry.default,
           retryOnRepeat: false,
           constrain: agentFlags.constrain.default,
-          copy: agentFlags.copy.default,
+          copy: f.copy,
           seed: agentFlags.seed.default,
         });
       } catch (err) {
