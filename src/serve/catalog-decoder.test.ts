@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { demoCatalog } from '../data/demo/catalog.js';
 import { tinyToolGen } from '../methods/toolgen/testing/tiny-toolgen.js';
-import { copyCandidates } from '../methods/toolgen/copy-values.js';
+import { copyCandidates } from '../generate/constraints/copy-values.js';
 import { validateJson } from '../tools/validate.js';
 import { CatalogDecoder } from './catalog-decoder.js';
 import type { Feed } from './chat-decoder.js';

@@ -18,7 +18,7 @@ import { JsonTokenMasker } from '../generate/constraints/json-token-mask.js';
 import type { ToolTrieNode } from '../generate/constraints/tool-trie.js';
 import { Sampler } from '../generate/sampling.js';
 import { StopStringMatcher, TextStream } from '../generate/stop.js';
-import { copyCandidates, withCopiedValues } from '../methods/toolgen/copy-values.js';
+import { copyCandidates, withCopiedValues } from '../generate/constraints/copy-values.js';
 import { argumentsRequest } from '../methods/toolgen/model.js';
 import { chatPromptIds } from '../tokenizer/chat-template.js';
 import { constrain, keep, newCallId, type DecodeEvents, type Feed, type FinishReason, type TurnDecoder } from './chat-decoder.js';

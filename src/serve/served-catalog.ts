@@ -40,7 +40,7 @@ export interface ServedCatalog {
   readonly skipped: readonly { readonly id: string; readonly reason: string }[];
   /**
    * Whether a call's free string and number parameters are narrowed to values the request holds (ToolGen's value
-   * copying, methods/toolgen/copy-values.ts), as `toolken agent` does by default.
+   * copying, generate/constraints/copy-values.ts), as `toolken agent` does by default.
    */
   readonly copyValues: boolean;
   /** The mask's settings every entry was compiled with (and a request's copying automaton is). */
