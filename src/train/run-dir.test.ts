@@ -51,3 +51,27 @@ test('checkpoints appear atomically, latest points at the newest, and old ones a
   assert.equal(existsSync(run.file('checkpoints', 'step-00000040')), false);
   assert.deepEqual(readdirSync(run.file('checkpoints')).filter((n) => n.includes('tmp')), []);
 });
+
+test('a run that recorded nothing is discarded only from a directory its open created', () => {
+  const unstarted = RunDirectory.open(fresh(), { resume: false });
+  unstarted.writeConfig({ lr: 1 });
+  assert.equal(unstarted.discardIfUnstarted(), true);
+  assert.equal(existsSync(unstarted.path), false);
+
+  const trained = RunDirectory.open(fresh(), { resume: false });
+  trained.appendMetric({ step: 1, loss: 2 });
+  assert.equal(trained.discardIfUnstarted(), false);
+  const checkpointed = RunDirectory.open(fresh(), { resume: false });
+  checkpointed.saveCheckpoint(1, (dir) => writeFileSync(join(dir, 'state.json'), '1'));
+  assert.equal(checkpointed.discardIfUnstarted(), false);
+  // A recipe's stages are run directories below its own.
+  const recipe = RunDirectory.open(fresh(), { resume: false });
+  RunDirectory.open(recipe.file('memorization'), { resume: false }).appendMetric({ step: 1, loss: 2 });
+  assert.equal(recipe.discardIfUnstarted(), false);
+
+  const path = fresh();
+  RunDirectory.open(path, { resume: false }).writeConfig({ lr: 1 });
+  const resumed = RunDirectory.open(path, { resume: true });
+  assert.equal(resumed.discardIfUnstarted(), false, "a directory that was there before is the user's");
+  assert.equal(existsSync(join(path, 'config.json')), true);
+});

@@ -36,10 +36,13 @@ const checkpointName = (step: number): string => `step-${String(step).padStart(8
 export class RunDirectory {
   readonly path: string;
   private readonly warn: (message: string) => void;
+  /** Whether this open made the directory (it was missing or empty), so that discarding it loses nothing of the user's. */
+  private readonly created: boolean;
 
-  private constructor(path: string, warn: (message: string) => void) {
+  private constructor(path: string, warn: (message: string) => void, created: boolean) {
     this.path = path;
     this.warn = warn;
+    this.created = created;
   }
 
   /** Opens (creating when needed) a run directory. With `resume: false` an existing run is refused rather than
@@ -50,13 +53,25 @@ export class RunDirectory {
     if (existsSync(abs) && !options.resume && existsSync(join(abs, 'config.json'))) {
       throw new Error(`run directory ${abs} already holds a run (config.json exists); pass --resume to continue it or choose another --out`);
     }
+    const created = !existsSync(abs) || readdirSync(abs).length === 0;
     const root = join(abs, 'checkpoints');
     mkdirSync(root, { recursive: true });
     const warn = options.warn ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
     const stale = readdirSync(root).filter((name) => CHECKPOINT_TEMP.test(name));
     for (const name of stale) rmSync(join(root, name), { recursive: true, force: true });
     if (stale.length > 0) warn(`${root}: removed ${stale.length} unfinished checkpoint folder(s) left by a killed save (${stale.join(', ')})`);
-    return new RunDirectory(abs, warn);
+    return new RunDirectory(abs, warn, created);
+  }
+
+  /**
+   * After a failure before training recorded anything (no metrics.jsonl, no checkpoint, in this directory or a stage
+   * folder below it), removes the directory when this open created it, so the same command can simply be run again.
+   * Returns whether it did.
+   */
+  discardIfUnstarted(): boolean {
+    if (!this.created || recordsTraining(this.path)) return false;
+    rmSync(this.path, { recursive: true, force: true });
+    return true;
   }
 
   writeConfig(config: unknown): void {
@@ -195,6 +210,16 @@ export class RunDirectory {
   file(...parts: string[]): string {
     return join(this.path, ...parts);
   }
+}
+
+/** Whether a folder, or one below it, holds a metrics.jsonl or a complete checkpoint folder. */
+function recordsTraining(dir: string): boolean {
+  return readdirSync(dir, { withFileTypes: true }).some((entry) => {
+    if (!entry.isDirectory()) return entry.name === 'metrics.jsonl';
+    const below = join(dir, entry.name);
+    if (entry.name === 'checkpoints' && readdirSync(below).some((name) => CHECKPOINT_NAME.test(name))) return true;
+    return recordsTraining(below);
+  });
 }
 
 /** The plain files of a checkpoint folder, except its manifest. */

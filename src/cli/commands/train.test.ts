@@ -259,3 +259,17 @@ test('a train that cannot start (a missing model) leaves no run directory, so th
   const retry = await capture(train, '--stage', 'memorization', '--model', model, '--catalog', catalog, '--out', out, '--epochs', '1', '--max-steps', '1');
   assert.ok(existsSync(join(retry.stdout.trim(), 'tool-index.json')));
 });
+
+test('a train that fails once training starts (no example survives) leaves no run directory either, so the fixed retry runs', async () => {
+  const { dir, catalog, model } = fixture();
+  const out = join(dir, 'run');
+  const queries = join(dir, 'one-query.jsonl');
+  writeFileSync(queries, JSON.stringify({ query: `please ${tools[0]!.description}`, relevant: [tools[0]!.id] }) + '\n');
+  // The only query goes to validation, so nothing is left to train on: found only after the run directory opened.
+  const stage = ['--stage', 'retrieval', '--model', model, '--catalog', catalog, '--data', queries, '--out', out, '--max-steps', '1'];
+  await rejectsWith(capture(train, ...stage, '--val-fraction', '0.5'), /--stage retrieval: .*no training example/);
+  assert.equal(existsSync(out), false, 'the failed run left its run directory');
+  const retry = await capture(train, ...stage, '--val-fraction', '0');
+  assert.equal(retry.code, 0);
+  assert.ok(existsSync(join(out, 'metrics.jsonl')));
+});
