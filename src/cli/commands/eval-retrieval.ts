@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RetrievalQuery } from '../../data/types.js';
 import { BASELINES, compareRetrievers, comparisonHtml, comparisonTable, type Baseline } from '../../eval/retrieval/compare.js';
@@ -6,9 +6,8 @@ import type { RetrievalSetting } from '../../eval/retrieval/evaluate.js';
 import type { Tool } from '../../tools/types.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
 import { CliCommand, CliError, commandFlags } from '../args.js';
-import { readCatalogFlag, readQueriesFlag, readToolGenModelFlag } from './toolgen-inputs.js';
+import { modelCatalogPath, readCatalogFlag, readQueriesFlag, readToolGenModelFlag } from './toolgen-inputs.js';
 import { parseJsonLines } from '../../util/json-lines.js';
-import { modelInsideHint } from '../../formats/model-dir-hint.js';
 
 const flags = {
   model: { kind: 'string', required: true, help: 'a ToolGen model directory (with tool-index.json)' },
@@ -59,11 +58,7 @@ export const command: CliCommand = {
     if (f === null) return 0;
     const baselines = f.baselines as Baseline[];
 
-    const savedCatalog = join(f.model, 'catalog.json');
-    if (f.catalog === undefined && !existsSync(savedCatalog)) {
-      throw new CliError(`--model ${f.model} has no catalog saved with it (${savedCatalog}); pass --catalog <catalog.json>${modelInsideHint(f.model, 'catalog.json')}`);
-    }
-    const tools: Tool[] = readCatalogFlag(f.catalog ?? savedCatalog);
+    const tools: Tool[] = readCatalogFlag(modelCatalogPath(f.model, f.catalog));
     const queries = readQueriesFlag('--data', f.data, tools);
     const { train, test } = f.train !== undefined
       ? { train: readQueriesFlag('--train', f.train, tools), test: queries }

@@ -62,7 +62,7 @@ test('mcp --help names the flags; usage errors exit 2 before any model loads', a
   assert.equal(help.code, 0);
   for (const flag of ['--model', '--catalog', '--http', '--host', '--upstream', '--recordings', '--timeout-ms']) assert.ok(help.stdout.includes(flag), flag);
   await assert.rejects(command.run(['--model', trained.modelDir, '--http', '70000']), /--http/);
-  await assert.rejects(command.run(['--model', join(dir, 'nowhere')]), /has no catalog\.json; give the tools with --catalog/);
+  await assert.rejects(command.run(['--model', join(dir, 'nowhere')]), /--model .*nowhere: no such directory/);
   writeFileSync(join(dir, 'bad-upstream.json'), JSON.stringify({ mcpServers: { a: { url: 'ftp://x' } } }));
   await assert.rejects(command.run(['--model', trained.modelDir, '--upstream', join(dir, 'bad-upstream.json')]), /bad-upstream\.json: \/mcpServers\/a\/url: expected an http\(s\) URL/);
 });

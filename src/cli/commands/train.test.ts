@@ -141,6 +141,8 @@ test('train memorization writes a run whose final/ loads with its tool index, an
   const inDomain = await capture(retrieve, '--model', final, '--query', 'anything', '--k', '10', '--domain', category, '--catalog', catalog);
   const domainIds = inDomain.stdout.trim().split('\n').slice(2).map((line) => line.split(/\s+/)[1]);
   assert.deepEqual(domainIds.sort(), tools.filter((t) => t.category === category).map((t) => t.id).sort());
+  const savedCatalog = await capture(retrieve, '--model', final, '--query', 'anything', '--k', '10', '--domain', category);
+  assert.equal(savedCatalog.stdout, inDomain.stdout, 'without --catalog, --domain reads the catalog saved with the model');
 });
 
 test('train toolgen --recipe distilled trains three teachers and a distilled student from scratch, and the student retrieves', async () => {
@@ -195,10 +197,10 @@ test('train refuses bad flags, files and runs with one clear message', async () 
   assert.equal(existsSync(join(dir, 'r', 'config.json')), false);
 });
 
-test('retrieve refuses a model without a tool index, a domain without a catalog and an unknown domain', async () => {
+test('retrieve refuses a model without a tool index, a domain without any catalog and an unknown domain', async () => {
   const { dir, catalog, model } = fixture();
   await rejectsWith(capture(retrieve, '--model', model, '--query', 'x'), /no tool-index\.json, so it is not a trained ToolGen model; train one with `toolken train`/);
-  await rejectsWith(capture(retrieve, '--model', model, '--query', 'x', '--domain', 'math'), /--domain needs --catalog/);
+  await rejectsWith(capture(retrieve, '--model', model, '--query', 'x', '--domain', 'math'), /--model .* has no catalog saved with it \(.*catalog\.json\); pass --catalog <catalog\.json>$/);
   await rejectsWith(capture(retrieve, '--model', model, '--query', 'x', '--domain', 'astrology', '--catalog', catalog), /--domain 'astrology' has no tools in .* \(domains: /);
   await rejectsWith(capture(retrieve, '--model', join(dir, 'nowhere'), '--query', 'x'), /--model .*nowhere: no such directory/);
   await rejectsWith(capture(retrieve, '--model', model, '--query', 'x', '--k', '0'), /--k must be at least 1, got 0/);
