@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { RetrievalQuery } from '../../data/types.js';
 import { BASELINES, compareRetrievers, comparisonHtml, comparisonTable, type Baseline } from '../../eval/retrieval/compare.js';
 import type { RetrievalSetting } from '../../eval/retrieval/evaluate.js';
+import { defaultDenseOptions } from '../../retrieval/dense.js';
 import type { Tool } from '../../tools/types.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
 import { CliCommand, CliError, commandFlags } from '../args.js';
@@ -20,7 +21,9 @@ const flags = {
   catalog: { kind: 'string', help: 'catalog.json (default: the catalog saved with the model, <model>/catalog.json)' },
   setting: { kind: 'string', choices: ['multi-domain', 'in-domain'], default: 'multi-domain', help: 'candidates: the whole catalog, or the query\'s domain' },
   baselines: { kind: 'list', choices: BASELINES, default: ['bm25', 'dense'], help: 'baselines compared with the generative retriever (comma-separated; "" for none)' },
-  denseEpochs: { kind: 'int', default: 8, min: 1, help: 'training epochs of the dense baseline' },
+  denseEpochs: { kind: 'int', default: defaultDenseOptions.epochs, min: 1, help: 'training epochs of the dense baseline' },
+  seed: { kind: 'int', default: 0, help: 'seed of the dense baseline\'s initialisation and data order' },
+  bm25Stopwords: { kind: 'boolean', help: 'BM25 leaves out English stopwords (as the demo\'s baseline does)' },
   hallucinationQueries: { kind: 'int', default: 200, min: 0, help: 'test queries whose greedy answers are checked for non-existent tools' },
   json: { kind: 'string', help: 'write {retrievers: {name: {ndcg@1, ...}}, hallucination, ...} here' },
   report: { kind: 'string', help: 'write an HTML report (index.html, with SVG charts) into this folder' },
@@ -79,7 +82,8 @@ export const command: CliCommand = {
       settings: [setting],
       baselines,
       train,
-      dense: { epochs: f.denseEpochs },
+      dense: { epochs: f.denseEpochs, seed: f.seed },
+      bm25: { stopwords: f.bm25Stopwords },
       hallucinationQueries: f.hallucinationQueries,
       onProgress: (name, done, total) => {
         const now = performance.now();
