@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { FINISH_FUNCTION } from '../../methods/toolgen/examples.js';
 import { CATALOG_FILE } from '../../methods/toolgen/model.js';
+import { sdkModule } from '../../tools/executors/mcp.js';
 import { loadRecordings } from '../../tools/executors/replay.js';
 import { openGateway } from '../../serve/mcp/open-gateway.js';
 import { serveHttp, serveStdio } from '../../serve/mcp/transport.js';
@@ -36,6 +37,8 @@ export const command: CliCommand = {
     const upstream = f.upstream === undefined ? undefined : userInput(`--upstream ${f.upstream}`, () => loadUpstreamConfig(resolve(f.upstream!)));
     if (catalog.length === 0 && upstream === undefined) throw new CliError(`${catalogPath} holds only ToolGen's ${FINISH_FUNCTION} action; give a catalog of tools or --upstream servers`);
     const recordings = f.recordings === undefined ? undefined : userInput(`--recordings ${f.recordings}`, () => loadRecordings(resolve(f.recordings!)));
+    // The gateway speaks MCP through the optional SDK: a missing one is said before the model loads.
+    await sdkModule(() => import('@modelcontextprotocol/sdk/server/index.js'));
     const model = await readToolGenModelFlag(f.model);
 
     let opened;
