@@ -74,3 +74,9 @@ test('without --catalog the agent reads the catalog saved with the model, and a 
     (err: unknown) => err instanceof CliError && /--model .*bare has no catalog saved with it \(.*catalog\.json\); pass --catalog <catalog\.json>$/.test(err.message),
   );
 });
+
+test('eval agent names a missing or folder --tasks file in words', async () => {
+  const { model, catalog } = await ready;
+  await assert.rejects(runCommand(evalAgent, ['--model', model, '--catalog', catalog, '--tasks', join(dir, 'none.jsonl')]), /: --tasks file .*none\.jsonl does not exist$/);
+  await assert.rejects(runCommand(evalAgent, ['--model', model, '--catalog', catalog, '--tasks', dir]), /: --tasks file .* is a folder; pass the files inside it$/);
+});
