@@ -5,6 +5,7 @@ import { BASELINES, compareRetrievers, comparisonHtml, comparisonTable, type Bas
 import type { RetrievalSetting } from '../../eval/retrieval/evaluate.js';
 import { defaultDenseOptions } from '../../retrieval/dense.js';
 import type { Tool } from '../../tools/types.js';
+import { ProgressBar } from '../../report/progress.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
 import { CliCommand, CliError, commandFlags } from '../args.js';
 import { modelCatalogPath, readCatalogFlag, readQueriesFlag, readToolGenModelFlag } from './toolgen-inputs.js';
@@ -77,7 +78,8 @@ export const command: CliCommand = {
     const unknown = tools.filter((t) => !indexed.has(t.id));
     if (unknown.length > 0) throw new CliError(`--model ${f.model}: ${unknown.length} catalog tools are not in its tool index (first: '${unknown[0]!.id}')`);
 
-    let lastShown = 0;
+    // One progress bar per retriever (rate and ETA), on stderr.
+    let bar: { name: string; bar: ProgressBar; done: number } | undefined;
     const [comparison] = await compareRetrievers({ model: loaded.model, tokenizer: loaded.tokenizer, index: loaded.index }, tools, test, {
       settings: [setting],
       baselines,
@@ -86,11 +88,10 @@ export const command: CliCommand = {
       bm25: { stopwords: f.bm25Stopwords },
       hallucinationQueries: f.hallucinationQueries,
       onProgress: (name, done, total) => {
-        const now = performance.now();
-        if (done === total || now - lastShown > 2000) {
-          process.stderr.write(`${name}: ${done}/${total} queries\n`);
-          lastShown = now;
-        }
+        if (bar?.name !== name) bar = { name, bar: new ProgressBar({ total, label: name, unit: 'query' }), done: 0 };
+        bar.bar.tick(done - bar.done);
+        bar.done = done;
+        if (done === total) bar.bar.finish();
       },
     });
     if (comparison === undefined) throw new Error('compareRetrievers returned no comparison for the setting');
