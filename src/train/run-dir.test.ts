@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunDirectory } from './run-dir.js';
@@ -74,4 +74,21 @@ test('a run that recorded nothing is discarded only from a directory its open cr
   const resumed = RunDirectory.open(path, { resume: true });
   assert.equal(resumed.discardIfUnstarted(), false, "a directory that was there before is the user's");
   assert.equal(existsSync(join(path, 'config.json')), true);
+});
+
+test('replace deletes a previous run but refuses a folder of other files', () => {
+  const previous = RunDirectory.open(fresh(), { resume: false });
+  previous.writeConfig({ lr: 1 });
+  previous.appendMetric({ step: 1, loss: 2 });
+  const replaced = RunDirectory.open(previous.path, { resume: false, replace: true });
+  assert.equal(replaced.readConfig(), undefined);
+  assert.deepEqual(readdirSync(replaced.path), ['checkpoints']);
+
+  const folder = fresh();
+  mkdirSync(folder);
+  writeFileSync(join(folder, 'notes.txt'), 'keep me');
+  // A model directory has a config.json too, but no checkpoints/.
+  writeFileSync(join(folder, 'config.json'), '{}');
+  assert.throws(() => RunDirectory.open(folder, { resume: false, replace: true }), /is not empty and holds no run \(config\.json and checkpoints\/\) to replace; choose another --out/);
+  assert.equal(readFileSync(join(folder, 'notes.txt'), 'utf8'), 'keep me');
 });

@@ -19,7 +19,7 @@ export type MetricRecord = { readonly step: number; readonly split?: string } & 
 
 export interface RunDirectoryOptions {
   readonly resume: boolean;
-  /** Without resume: delete an existing run first instead of refusing it. */
+  /** Without resume: delete an existing run first instead of refusing it (a folder holding anything else is refused). */
   readonly replace?: boolean;
   /** Where warnings go (a checkpoint fallen back from, temp folders cleaned); default stderr. */
   readonly warn?: (message: string) => void;
@@ -49,7 +49,10 @@ export class RunDirectory {
    * overwritten, unless `replace` says to delete it first. Temp folders of killed checkpoint saves are removed. */
   static open(path: string, options: RunDirectoryOptions): RunDirectory {
     const abs = resolve(path);
-    if (options.replace === true && !options.resume) rmSync(abs, { recursive: true, force: true });
+    if (options.replace === true && !options.resume) {
+      RunDirectory.checkReplaceable(abs);
+      rmSync(abs, { recursive: true, force: true });
+    }
     if (existsSync(abs) && !options.resume && existsSync(join(abs, 'config.json'))) {
       throw new Error(`run directory ${abs} already holds a run (config.json exists); pass --resume to continue it or choose another --out`);
     }
@@ -61,6 +64,18 @@ export class RunDirectory {
     for (const name of stale) rmSync(join(root, name), { recursive: true, force: true });
     if (stale.length > 0) warn(`${root}: removed ${stale.length} unfinished checkpoint folder(s) left by a killed save (${stale.join(', ')})`);
     return new RunDirectory(abs, warn, created);
+  }
+
+  /**
+   * Throws unless `path` is missing, empty or a run directory (config.json and checkpoints/): the only folders
+   * `replace` deletes, so `--out .` or a folder of the user's own files (a model directory has a config.json too)
+   * is never emptied. Cheap, so a command can check its --out before it loads a model.
+   */
+  static checkReplaceable(path: string): void {
+    const abs = resolve(path);
+    if (!existsSync(abs) || readdirSync(abs).length === 0) return;
+    if (existsSync(join(abs, 'config.json')) && existsSync(join(abs, 'checkpoints'))) return;
+    throw new Error(`${abs} is not empty and holds no run (config.json and checkpoints/) to replace; choose another --out`);
   }
 
   /**
