@@ -69,6 +69,14 @@ test('a run that recorded nothing is discarded only from a directory its open cr
   RunDirectory.open(recipe.file('memorization'), { resume: false }).appendMetric({ step: 1, loss: 2 });
   assert.equal(recipe.discardIfUnstarted(), false);
 
+  // An empty folder of the user's (`--out .`) stays, emptied of what the run wrote.
+  const empty = fresh();
+  mkdirSync(empty);
+  const inEmpty = RunDirectory.open(empty, { resume: false });
+  inEmpty.writeConfig({ lr: 1 });
+  assert.equal(inEmpty.discardIfUnstarted(), true);
+  assert.deepEqual(readdirSync(empty), []);
+
   const path = fresh();
   RunDirectory.open(path, { resume: false }).writeConfig({ lr: 1 });
   const resumed = RunDirectory.open(path, { resume: true });

@@ -36,13 +36,13 @@ const checkpointName = (step: number): string => `step-${String(step).padStart(8
 export class RunDirectory {
   readonly path: string;
   private readonly warn: (message: string) => void;
-  /** Whether this open made the directory (it was missing or empty), so that discarding it loses nothing of the user's. */
-  private readonly created: boolean;
+  /** What the directory was before this open: missing, or an empty folder (the user's, e.g. `--out .`), or neither. */
+  private readonly before: 'missing' | 'empty' | 'used';
 
-  private constructor(path: string, warn: (message: string) => void, created: boolean) {
+  private constructor(path: string, warn: (message: string) => void, before: 'missing' | 'empty' | 'used') {
     this.path = path;
     this.warn = warn;
-    this.created = created;
+    this.before = before;
   }
 
   /** Opens (creating when needed) a run directory. With `resume: false` an existing run is refused rather than
@@ -56,14 +56,14 @@ export class RunDirectory {
     if (existsSync(abs) && !options.resume && existsSync(join(abs, 'config.json'))) {
       throw new Error(`run directory ${abs} already holds a run (config.json exists); pass --resume to continue it or choose another --out`);
     }
-    const created = !existsSync(abs) || readdirSync(abs).length === 0;
+    const before = !existsSync(abs) ? 'missing' : readdirSync(abs).length === 0 ? 'empty' : 'used';
     const root = join(abs, 'checkpoints');
     mkdirSync(root, { recursive: true });
     const warn = options.warn ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
     const stale = readdirSync(root).filter((name) => CHECKPOINT_TEMP.test(name));
     for (const name of stale) rmSync(join(root, name), { recursive: true, force: true });
     if (stale.length > 0) warn(`${root}: removed ${stale.length} unfinished checkpoint folder(s) left by a killed save (${stale.join(', ')})`);
-    return new RunDirectory(abs, warn, created);
+    return new RunDirectory(abs, warn, before);
   }
 
   /**
@@ -80,12 +80,13 @@ export class RunDirectory {
 
   /**
    * After a failure before training recorded anything (no metrics.jsonl, no checkpoint, in this directory or a stage
-   * folder below it), removes the directory when this open created it, so the same command can simply be run again.
-   * Returns whether it did.
+   * folder below it), removes what this run wrote: the directory when this open created it, its contents when it was
+   * an empty folder before; so the same command can simply be run again. Returns whether it did.
    */
   discardIfUnstarted(): boolean {
-    if (!this.created || recordsTraining(this.path)) return false;
-    rmSync(this.path, { recursive: true, force: true });
+    if (this.before === 'used' || recordsTraining(this.path)) return false;
+    if (this.before === 'missing') rmSync(this.path, { recursive: true, force: true });
+    else for (const name of readdirSync(this.path)) rmSync(join(this.path, name), { recursive: true, force: true });
     return true;
   }
 
