@@ -92,6 +92,7 @@ test('report.html is rendered from the output folder with every section an engin
     assert.match(html, /<th>expected answer<\/th><th>produced answer<\/th>.*<td>GCD of 84 and 126<\/td><td>42<\/td><td>21<\/td><td>no<\/td>/s);
     assert.ok(html.includes(`npx toolken demo --out ${out} --seed 7 --quick`));
     assert.match(html, /One seed \(7\)/);
+    assert.match(html, /The agent passed 1 of 2 held-out multi-step tasks/);
     // Self-contained: nothing is fetched when it opens.
     assert.doesNotMatch(html, /<script|<link|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
   } finally {
