@@ -62,6 +62,7 @@ export {
   createReplayExecutor,
   createEchoExecutor,
   connectMcp,
+  OptionalDependencyError,
   createFuncqaExecutor,
   defineTool,
   ToolDefinitionError,

@@ -24,7 +24,7 @@ import { agentMetrics } from '../methods/toolgen/agent-metrics.js';
 import { answersMatch } from '../eval/agent/answers.js';
 import { FINISH_TOOL } from '../methods/toolgen/examples.js';
 import { agentConversations, answerTasks, queryTasks } from './agent-tasks.js';
-import type { ChatExample } from '../data/types.js';
+import type { ChatExample, RetrievalQuery } from '../data/types.js';
 import { defaultDenseOptions } from '../retrieval/dense.js';
 import { compareRetrievers } from '../eval/retrieval/compare.js';
 import { ProgressBar } from '../report/progress.js';
@@ -40,7 +40,6 @@ import { defaultSftConfig, SftObjective, type SftConfig } from '../train/objecti
 import { Trainer } from '../train/trainer.js';
 import {
   attachToolIndex,
-  CATALOG_FILE,
   saveToolGenModel,
   selectTrainable,
   stageConversations,
@@ -62,8 +61,8 @@ export interface DemoOptions {
 export interface DemoResult {
   readonly report: DemoReport;
   readonly outDir: string;
-  /** A held-out query with its domain, for the commands to try next. */
-  readonly example: { readonly query: string; readonly domain: string };
+  /** A held-out query with its domain, and the run's seed and size, for the commands to try next. */
+  readonly example: { readonly query: string; readonly domain: string; readonly seed: number; readonly quick: boolean };
 }
 
 export type { DemoReport } from './report.js';
@@ -159,11 +158,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     };
   }
   const modelDir = join(outDir, 'model');
-  // The catalog and the held-out queries travel with the model, so `toolken retrieve --domain`, `toolken eval
-  // retrieval` and the agent work on it from the command line.
+  // The catalog and the queries travel with the model, so `toolken retrieve --domain`, `toolken eval retrieval`
+  // and the agent work on it from the command line.
   saveToolGenModel(tg, modelDir, tools);
-  writeFileAtomic(join(modelDir, HELD_OUT_QUERIES_FILE), evalQueries.map((q) => JSON.stringify(q)).join('\n') + '\n');
-  log(`      saved the trained model, its catalog and the held-out queries to ${modelDir}`);
+  const queryLines = (queries: readonly RetrievalQuery[]): string => queries.map((q) => JSON.stringify(q)).join('\n') + '\n';
+  writeFileAtomic(join(modelDir, HELD_OUT_QUERIES_FILE), queryLines(evalQueries));
+  // The dense baseline's training queries too, so `toolken eval retrieval` reproduces every row of the table.
+  writeFileAtomic(join(modelDir, TRAIN_QUERIES_FILE), queryLines(train));
+  log(`      saved the trained model, its catalog, its training and its held-out queries to ${modelDir}`);
 
   // 4. Evaluation against the baselines.
   log(`[4/6] training the dense baseline on the same ${train.length} queries, then evaluating toolgen, bm25 and dense on ${evalQueries.length} held-out queries (multi-domain, in-domain)`);
@@ -203,7 +205,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
   // 6. Reports.
   const sample = evalQueries.find((q) => q.domain !== undefined) ?? evalQueries[0]!;
-  const example = { query: sample.query, domain: sample.domain ?? tools[0]!.category ?? '' };
+  const example = { query: sample.query, domain: sample.domain ?? tools[0]!.category ?? '', seed: o.seed, quick: o.quick };
   const report: DemoReport = {
     retrievers: settings['multi-domain']!.retrievers,
     settings,
@@ -230,16 +232,23 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
 /** The held-out queries saved beside the demo's model, in the queries format `toolken eval retrieval` reads. */
 export const HELD_OUT_QUERIES_FILE = 'test-queries.jsonl';
+/** The training queries saved beside the demo's model (the dense baseline's training set). */
+export const TRAIN_QUERIES_FILE = 'train-queries.jsonl';
 
-/** Commands that work on the demo's output folder, for the user to try next. */
-export function nextCommands(outDir: string, example: { query: string; domain: string }): string[] {
+/**
+ * Commands that work on the demo's output folder, for the user to try next; `eval retrieval` is given the demo's
+ * own baselines (BM25 without stopwords, the dense retriever with its seed and epochs), so it prints the demo's
+ * multi-domain rows again.
+ */
+export function nextCommands(outDir: string, example: DemoResult['example']): string[] {
   const model = join(outDir, 'model');
   const quoted = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
   return [
     `npx toolken retrieve --model ${model} --query ${quoted(example.query)} --k 5`,
-    `npx toolken retrieve --model ${model} --query ${quoted(example.query)} --domain ${quoted(example.domain)} --catalog ${join(model, CATALOG_FILE)}`,
-    `npx toolken eval retrieval --model ${model} --data ${join(model, HELD_OUT_QUERIES_FILE)} --baselines bm25`,
+    `npx toolken retrieve --model ${model} --query ${quoted(example.query)} --domain ${quoted(example.domain)}`,
+    `npx toolken eval retrieval --model ${model} --data ${join(model, HELD_OUT_QUERIES_FILE)} --train ${join(model, TRAIN_QUERIES_FILE)} --bm25-stopwords --seed ${example.seed}${example.quick ? ' --dense-epochs 1' : ''}`,
     `npx toolken generate --model ${model} --prompt ${quoted(example.query)} --chat --max-tokens 24`,
+    `npx toolken agent --model ${model} --max-steps 4 ${quoted(EXAMPLE_TASKS[0]!.task)}`,
   ];
 }
 

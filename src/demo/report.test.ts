@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import puppeteer from 'puppeteer-core';
 import { chromiumPath } from '../report/testing/browser.js';
 import { RunDirectory } from '../train/run-dir.js';
 import { writeJsonAtomic } from '../util/fs.js';
@@ -92,6 +92,7 @@ test('report.html is rendered from the output folder with every section an engin
     assert.match(html, /<th>expected answer<\/th><th>produced answer<\/th>.*<td>GCD of 84 and 126<\/td><td>42<\/td><td>21<\/td><td>no<\/td>/s);
     assert.ok(html.includes(`npx toolken demo --out ${out} --seed 7 --quick`));
     assert.match(html, /One seed \(7\)/);
+    assert.match(html, /The agent passed 1 of 2 held-out multi-step tasks/);
     // Self-contained: nothing is fetched when it opens.
     assert.doesNotMatch(html, /<script|<link|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
   } finally {
@@ -99,20 +100,47 @@ test('report.html is rendered from the output folder with every section an engin
   }
 });
 
-test('report.html renders in a headless browser (a screenshot is saved in the temp folder)', async (t) => {
-  const browser = chromiumPath();
-  if (browser === undefined) return t.skip('no chromium installed (`which chromium chromium-browser` found none): the page was not rendered in a browser');
+test('report.html renders in a headless browser: every chart drawn, nothing wider than the window, no error (a screenshot is saved in the temp folder)', async (t) => {
+  const executablePath = chromiumPath();
+  if (executablePath === undefined) return t.skip('no chromium installed (`which chromium chromium-browser` found none): the page was not rendered in a browser');
   const out = demoFolder();
-  try {
-    const page = join(out, 'report.html');
-    writeFileSync(page, renderDemoReport(out));
-    // Kept outside the deleted folder, so the page can be looked at after the test.
-    const screenshot = join(tmpdir(), 'toolken-report.png');
-    // Chromium's own headless screenshot: no driver package needed.
-    execFileSync(browser, ['--headless', '--no-sandbox', '--disable-gpu', `--screenshot=${screenshot}`, '--window-size=1000,4000', `file://${page}`], { stdio: 'ignore', timeout: 60_000 });
-    assert.deepEqual([...readFileSync(screenshot).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG screenshot');
-    t.diagnostic(`screenshot: ${screenshot}`);
-  } finally {
-    rmSync(out, { recursive: true, force: true });
+  t.after(() => rmSync(out, { recursive: true, force: true }));
+  const file = join(out, 'report.html');
+  writeFileSync(file, renderDemoReport(out));
+  const browser = await puppeteer.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu'], timeout: 60_000 });
+  t.after(() => browser.close());
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(String(err)));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  const width = 1000;
+  await page.setViewport({ width, height: 1200 });
+  await page.goto(`file://${file}`, { waitUntil: 'load' });
+  assert.deepEqual(errors, []);
+  // No horizontal scrolling: long commands and wide tables wrap inside the window.
+  assert.ok((await page.evaluate('document.documentElement.scrollWidth')) as number <= width, 'the page is wider than the window');
+  const charts = await page.$$eval('svg', (nodes) =>
+    nodes.map((svg) => {
+      const box = svg.getBoundingClientRect();
+      const marks = svg.querySelectorAll('path, rect:not([fill-opacity]), circle').length;
+      const title = svg.querySelector('text[font-weight="bold"]')?.textContent ?? '';
+      return { title, width: box.width, height: box.height, right: box.right, marks };
+    }),
+  );
+  assert.deepEqual(charts.map((c) => c.title), ['Retrieval (multi-domain)', 'memorization: training loss', 'agent: training loss']);
+  for (const c of charts) {
+    assert.ok(c.width > 300 && c.height > 150, `${c.title} is drawn ${c.width}x${c.height}`);
+    assert.ok(c.right <= width, `${c.title} runs past the window`);
+    assert.ok(c.marks > 2, `${c.title} draws nothing`);
   }
+  // Every section heading is on the page, in order.
+  const headings = await page.$$eval('h2', (nodes) => nodes.map((n) => n.textContent));
+  assert.deepEqual(headings.slice(0, 2), ['Run', 'Reproduce']);
+  assert.equal(headings.at(-1), 'Known limitations');
+  // Kept outside the deleted folder, so the page can be looked at after the test.
+  const screenshot = join(tmpdir(), 'toolken-report.png');
+  await page.screenshot({ path: screenshot, fullPage: true });
+  t.diagnostic(`screenshot: ${screenshot}`);
 });

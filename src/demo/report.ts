@@ -123,6 +123,7 @@ function limitations(report: DemoReport, hasValidation: boolean): string[] {
     `The catalog (${report.catalog.tools} tools) and its queries are generated from templates: held-out queries share phrasing with training ones, so the numbers measure learning this catalog, not transfer to real users' requests.`,
     `The model is trained from scratch (${report.run.parameters.toLocaleString('en-US')} parameters); it is no pretrained language model, and its free text is not meaningful.`,
     `One seed (${report.run.seed}): the run gives no variance; rerun with other --seed values to see the spread.`,
+    `The agent passed ${Math.round(report.agent.metrics.passRate * report.agent.metrics.tasks)} of ${report.agent.metrics.tasks} held-out multi-step tasks: the trie and the argument schemas make every action a catalog tool and every argument valid, not the right tool or the right values.`,
     ...(hasValidation ? [] : ['The training stages have no validation split; the held-out retrieval and agent results are the only generalisation measure.']),
     ...(report.run.quick ? ['This is a --quick run: a tiny model and few epochs, a smoke test whose numbers are not the demo\'s.'] : []),
     `Speed (tokens/s, wall times) was measured on ${report.backend} with ${report.run.threads} thread(s) and depends on the machine and its load.`,

@@ -161,7 +161,8 @@ export function lineSvg(chart: LineChart): string {
     parts.push(`<path d="${d}" fill="none" stroke="${colorOf(s, si)}" ${style}/>`);
     if (s.dots) for (const [x, v] of pts) parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(v).toFixed(1)}" r="3" fill="${colorOf(s, si)}"/>`);
   });
-  parts.push(legend(chart.series.map((s, si) => ({ name: s.name, color: colorOf(s, si) })), margin.left, height - 10));
+  // A faint line's swatch is faint too, or the raw loss and its EMA (one colour) would look alike in the legend.
+  parts.push(legend(chart.series.map((s, si) => ({ name: s.name, color: colorOf(s, si), faint: s.faint === true })), margin.left, height - 10));
   return wrapSvg(width, height, parts);
 }
 
@@ -203,11 +204,11 @@ function axes({ width, margin, plotW, plotH }: Frame, yMax: number, title: strin
   return out.join('');
 }
 
-function legend(entries: readonly { name: string; color: string }[], x: number, y: number): string {
+function legend(entries: readonly { name: string; color: string; faint?: boolean }[], x: number, y: number): string {
   let cx = x;
   return entries
-    .map(({ name, color }) => {
-      const item = `<rect x="${cx}" y="${y - 10}" width="12" height="12" fill="${color}"/><text x="${cx + 16}" y="${y}" font-size="12">${escapeXml(name)}</text>`;
+    .map(({ name, color, faint }) => {
+      const item = `<rect x="${cx}" y="${y - 10}" width="12" height="12" fill="${color}"${faint === true ? ' fill-opacity="0.3"' : ''}/><text x="${cx + 16}" y="${y}" font-size="12">${escapeXml(name)}</text>`;
       cx += 28 + name.length * 7;
       return item;
     })

@@ -59,5 +59,8 @@ test('a loss chart labels both axes and draws the raw loss faint under its EMA, 
   assert.equal(svg.match(/<path /g)?.length, 3);
   assert.equal(svg.match(/stroke-opacity="0\.3"/g)?.length, 1);
   assert.equal(svg.match(/<circle /g)?.length, 2);
+  // The legend tells the faint raw loss from its EMA of the same colour.
+  assert.match(svg, /<rect [^>]*fill-opacity="0\.3"\/><text [^>]*>train loss \(raw\)</);
+  assert.match(svg, /<rect [^>]*fill="#[0-9A-Fa-f]{6}"\/><text [^>]*>train loss \(EMA 0\.9\)</);
   assert.match(lossChartSvg('flat', [[1, 2], [2, 1.5]]), />loss</);
 });

@@ -55,7 +55,7 @@ export {
   type FuncqaOperation,
 } from './executors/funcqa.js';
 export { createHttpExecutor, planHttpRequest, type HttpExecutorOptions, type HttpRequestPlan } from './executors/http.js';
-export { connectMcp, type McpConnection, type McpServerAddress } from './executors/mcp.js';
+export { connectMcp, OptionalDependencyError, type McpConnection, type McpServerAddress } from './executors/mcp.js';
 export { createReplayExecutor, loadRecordings, RecordingExecutor, saveRecordings, type Recording } from './executors/replay.js';
 export { createEchoExecutor } from './executors/echo.js';
 export { createToolExecutor, defineTool, ToolDefinitionError, type DefinedTool, type JsonSchemaConvertible, type ToolDefinition } from './define.js';

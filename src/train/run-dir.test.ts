@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunDirectory } from './run-dir.js';
@@ -50,4 +50,53 @@ test('checkpoints appear atomically, latest points at the newest, and old ones a
   assert.equal(run.latestCheckpoint()?.step, 30);
   assert.equal(existsSync(run.file('checkpoints', 'step-00000040')), false);
   assert.deepEqual(readdirSync(run.file('checkpoints')).filter((n) => n.includes('tmp')), []);
+});
+
+test('a run that recorded nothing is discarded only from a directory its open created', () => {
+  const unstarted = RunDirectory.open(fresh(), { resume: false });
+  unstarted.writeConfig({ lr: 1 });
+  assert.equal(unstarted.discardIfUnstarted(), true);
+  assert.equal(existsSync(unstarted.path), false);
+
+  const trained = RunDirectory.open(fresh(), { resume: false });
+  trained.appendMetric({ step: 1, loss: 2 });
+  assert.equal(trained.discardIfUnstarted(), false);
+  const checkpointed = RunDirectory.open(fresh(), { resume: false });
+  checkpointed.saveCheckpoint(1, (dir) => writeFileSync(join(dir, 'state.json'), '1'));
+  assert.equal(checkpointed.discardIfUnstarted(), false);
+  // A recipe's stages are run directories below its own.
+  const recipe = RunDirectory.open(fresh(), { resume: false });
+  RunDirectory.open(recipe.file('memorization'), { resume: false }).appendMetric({ step: 1, loss: 2 });
+  assert.equal(recipe.discardIfUnstarted(), false);
+
+  // An empty folder of the user's (`--out .`) stays, emptied of what the run wrote.
+  const empty = fresh();
+  mkdirSync(empty);
+  const inEmpty = RunDirectory.open(empty, { resume: false });
+  inEmpty.writeConfig({ lr: 1 });
+  assert.equal(inEmpty.discardIfUnstarted(), true);
+  assert.deepEqual(readdirSync(empty), []);
+
+  const path = fresh();
+  RunDirectory.open(path, { resume: false }).writeConfig({ lr: 1 });
+  const resumed = RunDirectory.open(path, { resume: true });
+  assert.equal(resumed.discardIfUnstarted(), false, "a directory that was there before is the user's");
+  assert.equal(existsSync(join(path, 'config.json')), true);
+});
+
+test('replace deletes a previous run but refuses a folder of other files', () => {
+  const previous = RunDirectory.open(fresh(), { resume: false });
+  previous.writeConfig({ lr: 1 });
+  previous.appendMetric({ step: 1, loss: 2 });
+  const replaced = RunDirectory.open(previous.path, { resume: false, replace: true });
+  assert.equal(replaced.readConfig(), undefined);
+  assert.deepEqual(readdirSync(replaced.path), ['checkpoints']);
+
+  const folder = fresh();
+  mkdirSync(folder);
+  writeFileSync(join(folder, 'notes.txt'), 'keep me');
+  // A model directory has a config.json too, but no checkpoints/.
+  writeFileSync(join(folder, 'config.json'), '{}');
+  assert.throws(() => RunDirectory.open(folder, { resume: false, replace: true }), /is not empty and holds no run \(config\.json and checkpoints\/\) to replace; choose another --out/);
+  assert.equal(readFileSync(join(folder, 'notes.txt'), 'utf8'), 'keep me');
 });

@@ -19,7 +19,7 @@ export type MetricRecord = { readonly step: number; readonly split?: string } & 
 
 export interface RunDirectoryOptions {
   readonly resume: boolean;
-  /** Without resume: delete an existing run first instead of refusing it. */
+  /** Without resume: delete an existing run first instead of refusing it (a folder holding anything else is refused). */
   readonly replace?: boolean;
   /** Where warnings go (a checkpoint fallen back from, temp folders cleaned); default stderr. */
   readonly warn?: (message: string) => void;
@@ -36,27 +36,58 @@ const checkpointName = (step: number): string => `step-${String(step).padStart(8
 export class RunDirectory {
   readonly path: string;
   private readonly warn: (message: string) => void;
+  /** What the directory was before this open: missing, or an empty folder (the user's, e.g. `--out .`), or neither. */
+  private readonly before: 'missing' | 'empty' | 'used';
 
-  private constructor(path: string, warn: (message: string) => void) {
+  private constructor(path: string, warn: (message: string) => void, before: 'missing' | 'empty' | 'used') {
     this.path = path;
     this.warn = warn;
+    this.before = before;
   }
 
   /** Opens (creating when needed) a run directory. With `resume: false` an existing run is refused rather than
    * overwritten, unless `replace` says to delete it first. Temp folders of killed checkpoint saves are removed. */
   static open(path: string, options: RunDirectoryOptions): RunDirectory {
     const abs = resolve(path);
-    if (options.replace === true && !options.resume) rmSync(abs, { recursive: true, force: true });
+    if (options.replace === true && !options.resume) {
+      RunDirectory.checkReplaceable(abs);
+      rmSync(abs, { recursive: true, force: true });
+    }
     if (existsSync(abs) && !options.resume && existsSync(join(abs, 'config.json'))) {
       throw new Error(`run directory ${abs} already holds a run (config.json exists); pass --resume to continue it or choose another --out`);
     }
+    const before = !existsSync(abs) ? 'missing' : readdirSync(abs).length === 0 ? 'empty' : 'used';
     const root = join(abs, 'checkpoints');
     mkdirSync(root, { recursive: true });
     const warn = options.warn ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
     const stale = readdirSync(root).filter((name) => CHECKPOINT_TEMP.test(name));
     for (const name of stale) rmSync(join(root, name), { recursive: true, force: true });
     if (stale.length > 0) warn(`${root}: removed ${stale.length} unfinished checkpoint folder(s) left by a killed save (${stale.join(', ')})`);
-    return new RunDirectory(abs, warn);
+    return new RunDirectory(abs, warn, before);
+  }
+
+  /**
+   * Throws unless `path` is missing, empty or a run directory (config.json and checkpoints/): the only folders
+   * `replace` deletes, so `--out .` or a folder of the user's own files (a model directory has a config.json too)
+   * is never emptied. Cheap, so a command can check its --out before it loads a model.
+   */
+  static checkReplaceable(path: string): void {
+    const abs = resolve(path);
+    if (!existsSync(abs) || readdirSync(abs).length === 0) return;
+    if (existsSync(join(abs, 'config.json')) && existsSync(join(abs, 'checkpoints'))) return;
+    throw new Error(`${abs} is not empty and holds no run (config.json and checkpoints/) to replace; choose another --out`);
+  }
+
+  /**
+   * After a failure before training recorded anything (no metrics.jsonl, no checkpoint, in this directory or a stage
+   * folder below it), removes what this run wrote: the directory when this open created it, its contents when it was
+   * an empty folder before; so the same command can simply be run again. Returns whether it did.
+   */
+  discardIfUnstarted(): boolean {
+    if (this.before === 'used' || recordsTraining(this.path)) return false;
+    if (this.before === 'missing') rmSync(this.path, { recursive: true, force: true });
+    else for (const name of readdirSync(this.path)) rmSync(join(this.path, name), { recursive: true, force: true });
+    return true;
   }
 
   writeConfig(config: unknown): void {
@@ -195,6 +226,16 @@ export class RunDirectory {
   file(...parts: string[]): string {
     return join(this.path, ...parts);
   }
+}
+
+/** Whether a folder, or one below it, holds a metrics.jsonl or a complete checkpoint folder. */
+function recordsTraining(dir: string): boolean {
+  return readdirSync(dir, { withFileTypes: true }).some((entry) => {
+    if (!entry.isDirectory()) return entry.name === 'metrics.jsonl';
+    const below = join(dir, entry.name);
+    if (entry.name === 'checkpoints' && readdirSync(below).some((name) => CHECKPOINT_NAME.test(name))) return true;
+    return recordsTraining(below);
+  });
 }
 
 /** The plain files of a checkpoint folder, except its manifest. */

@@ -25,7 +25,13 @@ export function writeStreamingAtomic(path: string, produce: (write: ChunkWriter)
     throw err;
   }
   closeSync(fd);
-  renameSync(tmp, path);
+  try {
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    // The failure is the target's (a folder in its place, no permission): name it, not the temporary file.
+    throw Object.assign(err as Error, { path });
+  }
   fsyncDirectory(dirname(path));
 }
 

@@ -2,8 +2,7 @@
  * What `toolken agent` and `toolken eval agent` share: the flags of the loop and the policy, the model and its
  * catalog checked against each other, and the executor the tools run on.
  */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { demoExecutor } from '../../data/demo/catalog.js';
 import { DEFAULT_RETRY_TEMPERATURES, type AgentLoopOptions } from '../../methods/toolgen/agent-loop.js';
 import { FINISH_FUNCTION } from '../../methods/toolgen/examples.js';
@@ -16,7 +15,7 @@ import type { GenerativeModel } from '../../retrieval/generative.js';
 import type { Tool, ToolExecutor } from '../../tools/types.js';
 import { PlaygroundWorkerError, startPlaygroundWorker, type PlaygroundWorker } from '../../serve/dashboard/playground-worker.js';
 import { CliError, type FlagSpecs, type ParsedFlags } from '../args.js';
-import { readCatalogFlag, readToolGenModelFlag, userInput } from './toolgen-inputs.js';
+import { modelCatalogPath, readCatalogFlag, readToolGenModelFlag, userInput } from './toolgen-inputs.js';
 
 export const agentFlags = {
   model: { kind: 'string', required: true, help: 'a ToolGen model directory trained through the agent stage' },
@@ -60,10 +59,9 @@ export interface AgentSetup {
 
 /** Loads the model, checks its index against the catalog, and connects the executor. */
 export async function setUpAgent(f: AgentFlags): Promise<AgentSetup> {
-  const model = await readToolGenModelFlag(f.model);
-  const catalogPath = f.catalog ?? join(f.model, CATALOG_FILE);
-  if (f.catalog === undefined && !existsSync(catalogPath)) throw new CliError(`--model ${f.model} has no ${CATALOG_FILE}; give the tools with --catalog`);
+  const catalogPath = modelCatalogPath(f.model, f.catalog);
   const catalog = readCatalogFlag(catalogPath).filter((t) => t.id !== FINISH_FUNCTION);
+  const model = await readToolGenModelFlag(f.model);
   const indexed = new Set(model.index.toolIds());
   if (!indexed.has(FINISH_FUNCTION)) throw new CliError(`--model ${f.model}: its tool index has no ${FINISH_FUNCTION} action; train it through the agent stage`);
   const warnings: string[] = [];

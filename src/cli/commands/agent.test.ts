@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -60,4 +60,23 @@ test('a missing model directory is refused with a clear message', async () => {
     runCommand(agent, ['--model', join(dir, 'nowhere'), '--catalog', catalog, 'task']),
     (err: unknown) => err instanceof CliError && /no such directory/.test(err.message),
   );
+});
+
+test('without --catalog the agent reads the catalog saved with the model, and a model with none is refused before it loads', async () => {
+  const { model } = await ready;
+  const r = await runCommand(agent, ['--model', model, '--max-steps', '1', '--no-retry', 'Add 2 and 3.']);
+  assert.match(r.stdout, /\[step 1\] Action: /);
+  assert.doesNotMatch(r.stderr, /lacks|not in the model's index/, 'the saved catalog is the one the model indexes');
+  const bare = join(dir, 'bare');
+  mkdirSync(bare);
+  await assert.rejects(
+    runCommand(agent, ['--model', bare, 'task']),
+    (err: unknown) => err instanceof CliError && /--model .*bare has no catalog saved with it \(.*catalog\.json\); pass --catalog <catalog\.json>$/.test(err.message),
+  );
+});
+
+test('eval agent names a missing or folder --tasks file in words', async () => {
+  const { model, catalog } = await ready;
+  await assert.rejects(runCommand(evalAgent, ['--model', model, '--catalog', catalog, '--tasks', join(dir, 'none.jsonl')]), /: --tasks file .*none\.jsonl does not exist$/);
+  await assert.rejects(runCommand(evalAgent, ['--model', model, '--catalog', catalog, '--tasks', dir]), /: --tasks file .* is a folder; pass the files inside it$/);
 });

@@ -4,7 +4,7 @@
  * `<out>/trajectories.jsonl` as it finishes (ToolBench answer format, one per line), so an interrupted evaluation
  * keeps what it did; `<out>/metrics.json` is written at the end.
  */
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { generateDemoTasks } from '../../data/demo/tasks.js';
 import type { ToolCall } from '../../data/types.js';
@@ -13,6 +13,7 @@ import { agentMetrics, type AgentMetrics, type AgentTaskRun } from '../../method
 import { trajectoryAnswerFile } from '../../methods/toolgen/trajectory.js';
 import { ProgressBar } from '../../report/progress.js';
 import { formatTable } from '../../report/html.js';
+import { readInputFile } from '../../tools/import/entries.js';
 import { isJsonValue } from '../../tools/validate.js';
 import { writeJsonAtomic } from '../../util/fs.js';
 import { CliError, type CliCommand, commandFlags } from '../args.js';
@@ -38,12 +39,7 @@ export interface EvalTask {
 
 /** Reads a task file; a malformed line is reported (file, line, problem) and left out, the others are kept. */
 export function readTaskFile(path: string): { tasks: EvalTask[]; problems: string[] } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new CliError(`--tasks ${path}: ${(err as Error).message}`);
-  }
+  const text = readInputFile(path, '--tasks file');
   const tasks: EvalTask[] = [];
   const problems: string[] = [];
   for (const line of parseJsonLines(text)) {

@@ -1,14 +1,15 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RetrievalQuery } from '../../data/types.js';
 import { BASELINES, compareRetrievers, comparisonHtml, comparisonTable, type Baseline } from '../../eval/retrieval/compare.js';
 import type { RetrievalSetting } from '../../eval/retrieval/evaluate.js';
+import { defaultDenseOptions } from '../../retrieval/dense.js';
 import type { Tool } from '../../tools/types.js';
+import { ProgressBar } from '../../report/progress.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
 import { CliCommand, CliError, commandFlags } from '../args.js';
-import { readCatalogFlag, readQueriesFlag, readToolGenModelFlag } from './toolgen-inputs.js';
+import { modelCatalogPath, readCatalogFlag, readQueriesFlag, readToolGenModelFlag } from './toolgen-inputs.js';
 import { parseJsonLines } from '../../util/json-lines.js';
-import { modelInsideHint } from '../../formats/model-dir-hint.js';
 
 const flags = {
   model: { kind: 'string', required: true, help: 'a ToolGen model directory (with tool-index.json)' },
@@ -21,7 +22,9 @@ const flags = {
   catalog: { kind: 'string', help: 'catalog.json (default: the catalog saved with the model, <model>/catalog.json)' },
   setting: { kind: 'string', choices: ['multi-domain', 'in-domain'], default: 'multi-domain', help: 'candidates: the whole catalog, or the query\'s domain' },
   baselines: { kind: 'list', choices: BASELINES, default: ['bm25', 'dense'], help: 'baselines compared with the generative retriever (comma-separated; "" for none)' },
-  denseEpochs: { kind: 'int', default: 8, min: 1, help: 'training epochs of the dense baseline' },
+  denseEpochs: { kind: 'int', default: defaultDenseOptions.epochs, min: 1, help: 'training epochs of the dense baseline' },
+  seed: { kind: 'int', default: 0, help: 'seed of the dense baseline\'s initialisation and data order' },
+  bm25Stopwords: { kind: 'boolean', help: 'BM25 leaves out English stopwords (as the demo\'s baseline does)' },
   hallucinationQueries: { kind: 'int', default: 200, min: 0, help: 'test queries whose greedy answers are checked for non-existent tools' },
   json: { kind: 'string', help: 'write {retrievers: {name: {ndcg@1, ...}}, hallucination, ...} here' },
   report: { kind: 'string', help: 'write an HTML report (index.html, with SVG charts) into this folder' },
@@ -59,11 +62,7 @@ export const command: CliCommand = {
     if (f === null) return 0;
     const baselines = f.baselines as Baseline[];
 
-    const savedCatalog = join(f.model, 'catalog.json');
-    if (f.catalog === undefined && !existsSync(savedCatalog)) {
-      throw new CliError(`--model ${f.model} has no catalog saved with it (${savedCatalog}); pass --catalog <catalog.json>${modelInsideHint(f.model, 'catalog.json')}`);
-    }
-    const tools: Tool[] = readCatalogFlag(f.catalog ?? savedCatalog);
+    const tools: Tool[] = readCatalogFlag(modelCatalogPath(f.model, f.catalog));
     const queries = readQueriesFlag('--data', f.data, tools);
     const { train, test } = f.train !== undefined
       ? { train: readQueriesFlag('--train', f.train, tools), test: queries }
@@ -79,19 +78,20 @@ export const command: CliCommand = {
     const unknown = tools.filter((t) => !indexed.has(t.id));
     if (unknown.length > 0) throw new CliError(`--model ${f.model}: ${unknown.length} catalog tools are not in its tool index (first: '${unknown[0]!.id}')`);
 
-    let lastShown = 0;
+    // One progress bar per retriever (rate and ETA), on stderr.
+    let bar: { name: string; bar: ProgressBar; done: number } | undefined;
     const [comparison] = await compareRetrievers({ model: loaded.model, tokenizer: loaded.tokenizer, index: loaded.index }, tools, test, {
       settings: [setting],
       baselines,
       train,
-      dense: { epochs: f.denseEpochs },
+      dense: { epochs: f.denseEpochs, seed: f.seed },
+      bm25: { stopwords: f.bm25Stopwords },
       hallucinationQueries: f.hallucinationQueries,
       onProgress: (name, done, total) => {
-        const now = performance.now();
-        if (done === total || now - lastShown > 2000) {
-          process.stderr.write(`${name}: ${done}/${total} queries\n`);
-          lastShown = now;
-        }
+        if (bar?.name !== name) bar = { name, bar: new ProgressBar({ total, label: name, unit: 'query' }), done: 0 };
+        bar.bar.tick(done - bar.done);
+        bar.done = done;
+        if (done === total) bar.bar.finish();
       },
     });
     if (comparison === undefined) throw new Error('compareRetrievers returned no comparison for the setting');

@@ -77,6 +77,22 @@ describe('toolken eval bfcl', () => {
     await assert.rejects(runQuiet(['bfcl', '--model', join(root, 'model'), '--data', data, '--best-of', '0']), is(/--best-of/));
   });
 
+  test('--model without --category runs every category whose question file is in --data', async () => {
+    const outDir = join(root, 'every-category');
+    assert.equal(await runQuiet(['bfcl', '--model', join(root, 'model'), '--data', data, '--out', outDir, '--max-tokens', '2']), 0);
+    const report = JSON.parse(readFileSync(join(outDir, 'report.json'), 'utf8'));
+    assert.deepEqual(Object.keys(report.categories).sort(), ['irrelevance', 'simple_python']);
+    assert.equal(report.categories.simple_python.total, 2);
+  });
+
+  test('--model checks --category and the data folder before the model loads', async () => {
+    const missingModel = join(root, 'no-such-model');
+    const is = (pattern: RegExp) => (e: unknown) => e instanceof CliError && pattern.test(e.message);
+    await assert.rejects(runQuiet(['bfcl', '--model', missingModel, '--data', data, '--category', 'simple']), is(/^unknown BFCL category 'simple' \(known: [^;]*\)$/));
+    await assert.rejects(runQuiet(['bfcl', '--model', missingModel, '--data', data, '--category', 'multiple']), is(/no question file for multiple in .*; pass --data </));
+    await assert.rejects(runQuiet(['bfcl', '--model', missingModel, '--data', join(root, 'nowhere')]), is(/no BFCL question files found in .*nowhere; pass --data </));
+  });
+
   test('--model refuses --lenient and --constrained in prompting mode', async () => {
     await assert.rejects(runQuiet(['bfcl', '--model', join(root, 'model'), '--data', data, '--lenient']), CliError);
     await assert.rejects(runQuiet(['bfcl', '--model', join(root, 'model'), '--data', data, '--constrained']), CliError);
@@ -128,7 +144,8 @@ describe('toolken eval bfcl', () => {
 
   test('user errors are CliErrors naming the problem', async () => {
     await assert.rejects(runQuiet(['bfcl', '--data', data]), (e: unknown) => e instanceof CliError && /--predictions/.test(e.message));
-    await assert.rejects(runQuiet(['bfcl', '--predictions', predictions, '--data', data, '--category', 'simple']), /unknown BFCL category 'simple'/);
+    await assert.rejects(runQuiet(['bfcl', '--predictions', predictions, '--data', data, '--category', 'simple']), /unknown BFCL category 'simple' \(known: [^;]*\)$/);
+    await assert.rejects(runQuiet(['bfcl', '--predictions', join(root, 'missing.jsonl'), '--data', data]), /: predictions file .*missing\.jsonl does not exist$/);
     await assert.rejects(runQuiet(['bfcl', '--predictions', predictions, '--data', data, '--category', 'multiple']), /no BFCL_v4_multiple\.json/);
     await assert.rejects(runQuiet(['leaderboard']), /unknown benchmark 'leaderboard'/);
   });

@@ -1,6 +1,6 @@
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BFCL_CATEGORIES, BFCL_CATEGORY_GROUPS, BFCL_NOT_RUN, BfclEvaluation, BfclReport, evaluateBfcl, formatReport, runBfcl } from '../../eval/bfcl/index.js';
+import { BFCL_CATEGORIES, BFCL_CATEGORY_GROUPS, BFCL_NOT_RUN, BfclEvaluation, BfclReport, bfclRunCategories, evaluateBfcl, formatReport, runBfcl } from '../../eval/bfcl/index.js';
 import { CheckpointError } from '../../formats/errors.js';
 import { HubError } from '../../formats/hub.js';
 import { WeightMismatchError } from '../../models/decoder.js';
@@ -10,6 +10,16 @@ import { ProgressBar } from '../../report/progress.js';
 import { writeJsonAtomic } from '../../util/fs.js';
 import { CliCommand, CliError, helpText, parseFlags, subcommand, wantsHelp } from '../args.js';
 import { modelLoadProgress } from '../load-progress.js';
+
+/**
+ * A BFCL data error as a CLI error; one about the data folder says how to give another (an unknown category does
+ * not: its message lists the known ones).
+ */
+function bfclDataProblem(err: unknown, dataDir: string): unknown {
+  if (!(err instanceof Error && err.name === 'BfclDataError')) return err;
+  if (!err.message.includes(dataDir)) return new CliError(err.message);
+  return new CliError(`${err.message}; pass --data <the BFCL data folder: BFCL_v*_*.json question files and possible_answer/>`);
+}
 
 /** The BFCL data beside the toolken checkout (../shared/datasets/bfcl), wherever the command is run from. */
 const DEFAULT_BFCL_DATA = join(fileURLToPath(new URL('../../../', import.meta.url)), '..', 'shared', 'datasets', 'bfcl');
@@ -27,7 +37,7 @@ const bfclFlags = {
   temperature: { kind: 'number', help: 'with --best-of: sampling temperature', default: 0.7, min: 0, minExclusive: true },
   seed: { kind: 'int', help: 'with --best-of: sampling seed', default: 0 },
   data: { kind: 'string', help: 'BFCL data folder (question files and possible_answer/)', default: DEFAULT_BFCL_DATA },
-  category: { kind: 'list', help: `comma-separated categories or groups (${Object.keys(BFCL_CATEGORY_GROUPS).join(', ')}); default: those the predictions cover` },
+  category: { kind: 'list', help: `comma-separated categories or groups (${Object.keys(BFCL_CATEGORY_GROUPS).join(', ')}); default: with --model every single-turn category in --data, with --predictions those the predictions cover` },
   groundTruthAsPredictions: { kind: 'boolean', help: 'score the possible answers themselves, rendered as model output (self-check)' },
   json: { kind: 'string', help: 'write {categories, aggregates, verdicts} here (default: <predictions>.bfcl.json)' },
   underscoreToDot: { kind: 'boolean', help: "accept a_b for a documented function a.b (for APIs that forbid '.' in tool names)" },
@@ -45,10 +55,18 @@ function failuresByRule(report: BfclReport): string {
   return '\nfailures by rule:\n' + [...byRule].sort((a, b) => b[1] - a[1]).map(([rule, n]) => `  ${String(n).padStart(6)}  ${rule}\n`).join('');
 }
 
-async function runModel(flags: { model: string; out: string; data: string; category?: string[]; mode: 'prompting' | 'fc'; limit?: number; constrained?: boolean; copy?: boolean; maxTokens: number; repair: boolean; bestOf: number; temperature: number; seed: number }): Promise<number> {
+async function runModel(flags: { model: string; out: string; data: string; category: string[]; mode: 'prompting' | 'fc'; limit?: number; constrained?: boolean; copy?: boolean; maxTokens: number; repair: boolean; bestOf: number; temperature: number; seed: number }): Promise<number> {
   if (flags.constrained && flags.mode !== 'fc') throw new CliError('--constrained decodes <tool_call> blocks: use it with --mode fc');
   if (flags.constrained && flags.bestOf > 1) throw new CliError('--constrained decoding is greedy and --best-of samples: give one of them');
   if (flags.copy && !flags.constrained) throw new CliError('--copy narrows the constrained decoder: add --constrained (and --mode fc)');
+  const dataDir = resolve(flags.data);
+  // The categories and their question files are checked before the model loads, so a typo fails at once.
+  let categories;
+  try {
+    categories = bfclRunCategories(dataDir, flags.category);
+  } catch (err) {
+    throw bfclDataProblem(err, dataDir);
+  }
   let loaded;
   try {
     loaded = await loadModel(flags.model, { onProgress: modelLoadProgress() });
@@ -61,8 +79,8 @@ async function runModel(flags: { model: string; out: string; data: string; categ
   let run;
   try {
     run = runBfcl(loaded, {
-      dataDir: resolve(flags.data),
-      categories: flags.category ?? ['all'],
+      dataDir,
+      categories,
       ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
       mode: flags.mode,
       constrained: flags.constrained ?? false,
@@ -80,8 +98,7 @@ async function runModel(flags: { model: string; out: string; data: string; categ
       onAnswer: () => bar?.tick(),
     });
   } catch (err) {
-    if (err instanceof Error && err.name === 'BfclDataError') throw new CliError(err.message);
-    throw err;
+    throw bfclDataProblem(err, dataDir);
   }
   bar?.finish();
   process.stdout.write(formatReport(run.report) + '\n' + failuresByRule(run.report));
@@ -127,9 +144,8 @@ const bfcl: CliCommand = {
         mode: flags.mode,
       });
     } catch (err) {
-      if (err instanceof Error && err.name === 'BfclDataError') throw new CliError(`${err.message}; pass --data <the BFCL data folder: BFCL_v*_*.json question files and possible_answer/>`);
       if (err instanceof Error && err.name === 'PredictionsError') throw new CliError(err.message);
-      throw err;
+      throw bfclDataProblem(err, resolve(flags.data));
     }
     const { report, unmatchedIds } = evaluation;
     process.stdout.write(formatReport(report) + '\n');

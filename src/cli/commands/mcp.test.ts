@@ -62,9 +62,13 @@ test('mcp --help names the flags; usage errors exit 2 before any model loads', a
   assert.equal(help.code, 0);
   for (const flag of ['--model', '--catalog', '--http', '--host', '--upstream', '--recordings', '--timeout-ms']) assert.ok(help.stdout.includes(flag), flag);
   await assert.rejects(command.run(['--model', trained.modelDir, '--http', '70000']), /--http/);
-  await assert.rejects(command.run(['--model', join(dir, 'nowhere')]), /has no catalog\.json; give the tools with --catalog/);
+  await assert.rejects(command.run(['--model', join(dir, 'nowhere')]), /--model .*nowhere: no such directory/);
   writeFileSync(join(dir, 'bad-upstream.json'), JSON.stringify({ mcpServers: { a: { url: 'ftp://x' } } }));
   await assert.rejects(command.run(['--model', trained.modelDir, '--upstream', join(dir, 'bad-upstream.json')]), /bad-upstream\.json: \/mcpServers\/a\/url: expected an http\(s\) URL/);
+  // Missing files and folders are named in words, not as ENOENT / EISDIR.
+  await assert.rejects(command.run(['--model', trained.modelDir, '--upstream', join(dir, 'none.json')]), /none\.json: cannot read the MCP servers config: the file does not exist$/);
+  await assert.rejects(command.run(['--model', trained.modelDir, '--upstream', dir]), /cannot read the MCP servers config: it is a folder; pass the config file inside it$/);
+  await assert.rejects(command.run(['--model', trained.modelDir, '--recordings', join(dir, 'none.jsonl')]), /--recordings .*: recordings file .*none\.jsonl does not exist$/);
 });
 
 test('over stdio: the SDK client starts toolken mcp as a child process', async () => {
@@ -122,4 +126,37 @@ test('over Streamable HTTP on 127.0.0.1; malformed bodies and other methods get 
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   assert.equal(await exited, 0);
+});
+
+/** Node arguments that make every import of the MCP SDK fail as it fails where the optional package is not installed. */
+const WITHOUT_SDK = (() => {
+  const hooks = `export async function resolve(specifier, context, next) {
+    if (specifier.startsWith('@modelcontextprotocol/sdk')) throw Object.assign(new Error("Cannot find package '" + specifier + "'"), { code: 'ERR_MODULE_NOT_FOUND' });
+    return next(specifier, context);
+  }`;
+  const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
+  return ['--import', `data:text/javascript,${encodeURIComponent(register)}`];
+})();
+
+/** Runs the CLI from source in a process where the MCP SDK is not installed. */
+function runWithoutSdk(argv: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...WITHOUT_SDK, ...SOURCE_CLI, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('without the optional MCP SDK the CLI runs, and the gateway says how to install it, in one line, before the model loads', async () => {
+  const stats = await runWithoutSdk(['tools', 'stats', join(trained.modelDir, 'catalog.json')]);
+  assert.equal(stats.code, 0, stats.stderr);
+  assert.match(stats.stdout, /^tools: /);
+  const install = /MCP needs the optional package @modelcontextprotocol\/sdk, which is not installed: run `npm install @modelcontextprotocol\/sdk`\n$/;
+  const gateway = await runWithoutSdk(['mcp', '--model', trained.modelDir]);
+  assert.equal(gateway.code, 2, gateway.stderr);
+  assert.match(gateway.stderr, install);
+  assert.doesNotMatch(gateway.stderr, /\n\s+at |^loaded /m, 'no stack trace, no model loaded');
 });

@@ -1,15 +1,15 @@
 /** `toolken mcp`: the MCP gateway over a ToolGen model's catalog, on stdio or Streamable HTTP. */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { FINISH_FUNCTION } from '../../methods/toolgen/examples.js';
 import { CATALOG_FILE } from '../../methods/toolgen/model.js';
+import { sdkModule } from '../../tools/executors/mcp.js';
 import { loadRecordings } from '../../tools/executors/replay.js';
 import { openGateway } from '../../serve/mcp/open-gateway.js';
 import { serveHttp, serveStdio } from '../../serve/mcp/transport.js';
 import { loadUpstreamConfig } from '../../serve/mcp/upstream.js';
 import { ServeSetupError } from '../../serve/served-model.js';
 import { CliError, commandFlags, type CliCommand } from '../args.js';
-import { readCatalogFlag, readToolGenModelFlag, userInput } from './toolgen-inputs.js';
+import { modelCatalogPath, readCatalogFlag, readToolGenModelFlag, userInput } from './toolgen-inputs.js';
 
 const summary =
   'Serve a catalog as an MCP gateway: find_tools (ToolGen trie-constrained search, BM25 for unseen tools), describe_tool and call_tool (HTTP, replay or upstream MCP servers), over stdio or Streamable HTTP';
@@ -31,13 +31,14 @@ export const command: CliCommand = {
     const f = commandFlags(argv, 'mcp', summary + '.', flags);
     if (f === null) return 0;
     // Every input file is read before the model loads, so a bad one fails at once.
-    const catalogPath = f.catalog ?? join(f.model, CATALOG_FILE);
-    if (f.catalog === undefined && !existsSync(catalogPath)) throw new CliError(`--model ${f.model} has no ${CATALOG_FILE}; give the tools with --catalog`);
+    const catalogPath = modelCatalogPath(f.model, f.catalog);
     // ToolGen's Finish action ends an agent run; it is no tool a client could call.
     const catalog = readCatalogFlag(catalogPath).filter((t) => t.id !== FINISH_FUNCTION);
     const upstream = f.upstream === undefined ? undefined : userInput(`--upstream ${f.upstream}`, () => loadUpstreamConfig(resolve(f.upstream!)));
     if (catalog.length === 0 && upstream === undefined) throw new CliError(`${catalogPath} holds only ToolGen's ${FINISH_FUNCTION} action; give a catalog of tools or --upstream servers`);
     const recordings = f.recordings === undefined ? undefined : userInput(`--recordings ${f.recordings}`, () => loadRecordings(resolve(f.recordings!)));
+    // The gateway speaks MCP through the optional SDK: a missing one is said before the model loads.
+    await sdkModule(() => import('@modelcontextprotocol/sdk/server/index.js'));
     const model = await readToolGenModelFlag(f.model);
 
     let opened;

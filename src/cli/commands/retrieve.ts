@@ -2,14 +2,14 @@ import { toolsByDomain } from '../../eval/retrieval/evaluate.js';
 import { GenerativeRetriever } from '../../retrieval/generative.js';
 import { formatTable } from '../../report/html.js';
 import { CliCommand, CliError, commandFlags } from '../args.js';
-import { readCatalogFlag, readToolGenModelFlag } from './toolgen-inputs.js';
+import { modelCatalogPath, readCatalogFlag, readToolGenModelFlag } from './toolgen-inputs.js';
 
 const flags = {
   model: { kind: 'string', required: true, help: 'a ToolGen model directory (with tool-index.json), e.g. a run\'s final/' },
   query: { kind: 'string', required: true, help: 'the request to find tools for' },
   k: { kind: 'int', default: 5, min: 1, help: 'tools to list' },
-  domain: { kind: 'string', help: 'only tools of this category (needs --catalog)' },
-  catalog: { kind: 'string', help: 'catalog.json giving the tools\' categories' },
+  domain: { kind: 'string', help: 'only tools of this category (of the catalog\'s categories)' },
+  catalog: { kind: 'string', help: 'with --domain: catalog.json giving the tools\' categories (default: the catalog saved with the model, <model>/catalog.json)' },
   beamWidth: { kind: 'int', help: 'beams of the constrained search (default: k)' },
   scoring: { kind: 'string', choices: ['sum', 'mean'], default: 'sum', help: 'rank by log-probability or by log-probability per token' },
 } as const;
@@ -22,16 +22,16 @@ export const command: CliCommand = {
     const f = commandFlags(argv, 'retrieve', summary + '.', flags);
     if (f === null) return 0;
     if (f.beamWidth !== undefined && f.beamWidth < f.k) throw new CliError(`--beam-width must be at least --k (${f.k}), got ${f.beamWidth}`);
-    if (f.domain !== undefined && f.catalog === undefined) throw new CliError('--domain needs --catalog (the catalog gives the tools\' categories)');
     if (f.query.trim() === '') throw new CliError('--query is empty');
 
     let candidates: Set<string> | undefined;
     if (f.domain !== undefined) {
-      const domains = toolsByDomain(readCatalogFlag(f.catalog!));
+      const catalog = modelCatalogPath(f.model, f.catalog);
+      const domains = toolsByDomain(readCatalogFlag(catalog));
       candidates = domains.get(f.domain);
       if (candidates === undefined) {
         const known = [...domains.keys()].sort();
-        throw new CliError(`--domain '${f.domain}' has no tools in ${f.catalog} (domains: ${known.length > 0 ? known.join(', ') : 'none, the catalog has no categories'})`);
+        throw new CliError(`--domain '${f.domain}' has no tools in ${catalog} (domains: ${known.length > 0 ? known.join(', ') : 'none, the catalog has no categories'})`);
       }
     }
     const loaded = await readToolGenModelFlag(f.model);

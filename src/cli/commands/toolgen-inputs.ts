@@ -3,6 +3,7 @@
  * queries file — read once at the edge, with every failure turned into a one-line CliError naming the input.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { DataFileError } from '../../data/loaders/files.js';
 import { loadQueriesFile } from '../../data/loaders/user.js';
 import type { RetrievalQuery } from '../../data/types.js';
@@ -15,7 +16,7 @@ import { modelInsideHint } from '../../formats/model-dir-hint.js';
 import { loadModel, loadModelSpec, ModelLoadError, type LoadedModel, type ModelSpec } from '../../models/load.js';
 import { CatalogError, loadCatalog } from '../../tools/catalog.js';
 import type { Tool } from '../../tools/types.js';
-import { loadToolIndex } from '../../methods/toolgen/model.js';
+import { CATALOG_FILE, loadToolIndex } from '../../methods/toolgen/model.js';
 import { CliError } from '../args.js';
 import { modelLoadProgress } from '../load-progress.js';
 
@@ -44,6 +45,18 @@ function asCliError(what: string, err: unknown): unknown {
   if (kinds.some((kind) => err instanceof kind)) return new CliError((err as Error).message);
   if (err instanceof Error) return new CliError(`${what}: ${err.message}`);
   return err;
+}
+
+/**
+ * The catalog a command on a ToolGen model reads: `flag` when given, else the one saved with the model
+ * (<model>/catalog.json, as the demo and the training stages save it). Checked before any model loads.
+ */
+export function modelCatalogPath(model: string, given: string | undefined, flag = '--catalog'): string {
+  if (given !== undefined) return given;
+  if (!existsSync(model)) throw new CliError(`--model ${model}: no such directory`);
+  const saved = join(model, CATALOG_FILE);
+  if (!existsSync(saved)) throw new CliError(`--model ${model} has no catalog saved with it (${saved}); pass ${flag} <catalog.json>${modelInsideHint(model, CATALOG_FILE)}`);
+  return saved;
 }
 
 export function readCatalogFlag(path: string): Tool[] {

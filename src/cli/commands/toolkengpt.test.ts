@@ -50,6 +50,14 @@ describe('toolken train toolkengpt / eval funcqa', { skip: existsSync(funcqa) ? 
     );
   });
 
+  test('--out that holds other files (a model directory) is refused before the model loads, and nothing in it is deleted', async () => {
+    await assert.rejects(
+      runCommand(trainCommand, ['toolkengpt', '--model', join(tmp, 'no-such-model'), '--dataset', 'funcqa', '--out', other]),
+      (e: Error) => e instanceof CliError && /^--out .*other: .*other is not empty and holds no run \(config\.json and checkpoints\/\) to replace; choose another --out$/.test(e.message),
+    );
+    assert.ok(existsSync(join(other, 'model.safetensors')) && existsSync(join(other, 'config.json')));
+  });
+
   test('an unknown method is a clear error', async () => {
     await assert.rejects(runCommand(evalCommand, ['funcqa', '--model', model, '--methods', 'react']), /unknown method 'react'/);
   });

@@ -70,6 +70,12 @@ export const trainCommand: CliCommand = {
     positive('lr', f.lr);
     positive('max-texts', f.maxTexts);
     if (!(f.validation > 0 && f.validation < 1)) throw new CliError(`--validation must be in (0, 1), got ${f.validation}`);
+    // The run replaces a previous run in --out, never a folder of other files: checked before the model loads.
+    try {
+      RunDirectory.checkReplaceable(f.out);
+    } catch (err) {
+      throw new CliError(`--out ${f.out}: ${(err as Error).message}`);
+    }
     return userFacing(async () => {
       const { model, tokenizer } = await loadModel(f.model, { onProgress: modelLoadProgress() });
       for (const p of model.parameters()) p.frozen = true;

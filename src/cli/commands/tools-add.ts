@@ -1,10 +1,8 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { addTools, type NewToolRows } from '../../methods/toolgen/add-tools.js';
 import { CATALOG_FILE, saveToolGenModel } from '../../methods/toolgen/model.js';
 import { prepareToolGenModel } from '../../methods/toolgen/stages.js';
 import { CliError, commandFlags } from '../args.js';
-import { readCatalogFlag, readToolGenModelFlag, requireNewFolder } from './toolgen-inputs.js';
+import { modelCatalogPath, readCatalogFlag, readToolGenModelFlag, requireNewFolder } from './toolgen-inputs.js';
 
 export const ADD_SUMMARY =
   'Add tools to a trained ToolGen model without retraining: new tool tokens whose output rows are read from the model\'s ' +
@@ -22,8 +20,7 @@ export async function runAdd(argv: readonly string[]): Promise<number> {
   const f = commandFlags(argv, 'tools add', ADD_SUMMARY + '.', addFlags);
   if (f === null) return 0;
   requireNewFolder(f.out);
-  const knownPath = f.known ?? join(f.model, CATALOG_FILE);
-  if (!existsSync(knownPath)) throw new CliError(`--model ${f.model} has no ${CATALOG_FILE}; give the tools it was trained on with --known`);
+  const knownPath = modelCatalogPath(f.model, f.known, '--known');
   const catalog = readCatalogFlag(knownPath);
   const added = readCatalogFlag(f.catalog);
   const loaded = await readToolGenModelFlag(f.model);

@@ -21,7 +21,7 @@ import type { SftConfig } from '../../train/objectives/sft.js';
 import type { RunDirectory } from '../../train/run-dir.js';
 import type { TrainResult } from '../../train/trainer.js';
 import { CliCommand, CliError, commandFlags, type ParsedFlags } from '../args.js';
-import { checkFraction, checkPositive, openRunDirectory, sftConfigFromFlags, TRAINER_FLAGS } from './train-flags.js';
+import { checkFraction, checkPositive, openRunDirectory, sftConfigFromFlags, trainInRun, TRAINER_FLAGS } from './train-flags.js';
 import { readModelFlag, userInput, userInputAsync } from './toolgen-inputs.js';
 import { interruptible } from '../interrupt.js';
 import type { QuantType } from '../../tensor/quant.js';
@@ -103,11 +103,12 @@ function writeDataFiles(run: RunDirectory, data: { checked: CheckedExamples; spl
 
 /**
  * Runs training so that the first Ctrl-C stops it at the next step with a checkpoint and exits 130 saying how to
- * resume (as the ToolGen stages do); library errors about the input become one-line CLI errors.
+ * resume (as the ToolGen stages do); library errors about the input become one-line CLI errors, and a run that fails
+ * before it recorded anything leaves no run directory behind.
  */
-function interruptibleRun<T>(out: string, what: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+function interruptibleRun<T>(run: RunDirectory, out: string, what: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const resumeHint = `a checkpoint of the last step is in ${out}; run the same command with --resume to continue from it`;
-  return interruptible(resumeHint, (signal) => userInputAsync(what, () => work(signal)));
+  return trainInRun(run, () => interruptible(resumeHint, (signal) => userInputAsync(what, () => work(signal))));
 }
 
 function reportTraining(what: string, result: TrainResult, started: number, finalDir: string): void {
@@ -140,7 +141,7 @@ export const sftCommand: CliCommand = {
     const run = openRunDirectory(f.out, f.resume, { method: 'sft', model: f.model, ...dataConfig(f), adapter, sft, ...(quantize === undefined ? {} : { quantize }) });
     writeDataFiles(run, data);
     const started = performance.now();
-    const result = await interruptibleRun(f.out, 'train sft', (signal) =>
+    const result = await interruptibleRun(run, f.out, 'train sft', (signal) =>
       trainFunctionCallingSft({
         model: loaded.model, tokenizer: loaded.tokenizer, train: data.split.train, validation: data.split.validation,
         render: { style: f.style as FcStyle }, adapter, sft: { ...sft, padId: loaded.tokenizer.eosId ?? 0 }, run, baseModel: f.model, signal,
@@ -213,7 +214,7 @@ export const dpoCommand: CliCommand = {
     if (f === null) return 0;
     const { options, config } = await policyRun(f, argv, 'dpo', { beta: f.beta, pairsPerPrompt: f.pairsPerPrompt, nllWeight: f.nllWeight }, false);
     const started = performance.now();
-    const result = await interruptibleRun(f.out, 'train dpo', (signal) => trainFunctionCallingDpo({ ...options, config, beta: f.beta, pairsPerPrompt: f.pairsPerPrompt, nllWeight: f.nllWeight, signal }));
+    const result = await interruptibleRun(options.run, f.out, 'train dpo', (signal) => trainFunctionCallingDpo({ ...options, config, beta: f.beta, pairsPerPrompt: f.pairsPerPrompt, nllWeight: f.nllWeight, signal }));
     const { train, validation } = result;
     process.stderr.write(`dpo pairs: ${train.pairs.length} mined from ${train.prompts} prompts x ${f.samples} samples; skipped ${train.skippedAllCorrect} prompts answered right in every sample, ${train.skippedTooLong} that do not fit; ${validation.pairs.length} validation pairs\n`);
     reportTraining('dpo', result.dpo, started, result.finalDir);
@@ -246,7 +247,7 @@ export const rlCommand: CliCommand = {
     const grpo = { beta: f.beta, clipRange: f.clipRange, partialCredit: f.partialCredit };
     const { options, config } = await policyRun(f, argv, `rl-${method}`, method === 'grpo' ? { grpo } : {}, method === 'grpo');
     const started = performance.now();
-    const result = await interruptibleRun(f.out, 'train rl', (signal) => trainFunctionCallingRl({ ...options, config, method, grpo, signal }));
+    const result = await interruptibleRun(options.run, f.out, 'train rl', (signal) => trainFunctionCallingRl({ ...options, config, method, grpo, signal }));
     const kept = result.filtered;
     if (kept !== undefined) process.stderr.write(`reward filtering: ${kept.accepted} of ${kept.sampled} samples passed the checker (${kept.promptsPassed} of ${result.prompts} prompts), ${kept.examples.length} distinct kept\n`);
     if (result.skippedTooLong > 0) process.stderr.write(`left out ${result.skippedTooLong} training examples whose prompt does not fit --max-length ${config.maxLength} or, with --max-tokens, the model's context\n`);

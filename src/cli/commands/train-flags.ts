@@ -100,6 +100,20 @@ export function openRunDirectory<Config>(out: string, resume: boolean, config: C
   return run;
 }
 
+/**
+ * Runs `train` in `run`. Some inputs are only found bad once training starts (no example survives tokenisation, a
+ * stage refuses the model): when `train` fails before the run recorded a metric or a checkpoint, the directory this
+ * command created is removed, so the same command can be run again as it is instead of asking for --resume.
+ */
+export async function trainInRun<T>(run: RunDirectory, train: () => Promise<T>): Promise<T> {
+  try {
+    return await train();
+  } catch (err) {
+    run.discardIfUnstarted();
+    throw err;
+  }
+}
+
 /** Where two JSON configs differ: each setting's dotted path with its value then and now. */
 function configChanges(then: unknown, now: unknown, path = ''): string[] {
   const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

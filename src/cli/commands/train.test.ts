@@ -123,6 +123,8 @@ test('train memorization writes a run whose final/ loads with its tool index, an
   const inDomain = await capture(retrieve, '--model', final, '--query', 'anything', '--k', '10', '--domain', category, '--catalog', catalog);
   const domainIds = inDomain.stdout.trim().split('\n').slice(2).map((line) => line.split(/\s+/)[1]);
   assert.deepEqual(domainIds.sort(), tools.filter((t) => t.category === category).map((t) => t.id).sort());
+  const savedCatalog = await capture(retrieve, '--model', final, '--query', 'anything', '--k', '10', '--domain', category);
+  assert.equal(savedCatalog.stdout, inDomain.stdout, 'without --catalog, --domain reads the catalog saved with the model');
 });
 
 test('train toolgen --recipe distilled trains three teachers and a distilled student from scratch, and the student retrieves', async () => {
@@ -177,10 +179,10 @@ test('train refuses bad flags, files and runs with one clear message', async () 
   assert.equal(existsSync(join(dir, 'r', 'config.json')), false);
 });
 
-test('retrieve refuses a model without a tool index, a domain without a catalog and an unknown domain', async () => {
+test('retrieve refuses a model without a tool index, a domain without any catalog and an unknown domain', async () => {
   const { dir, catalog, model } = fixture();
   await rejectsWith(capture(retrieve, '--model', model, '--query', 'x'), /no tool-index\.json, so it is not a trained ToolGen model; train one with `toolken train`/);
-  await rejectsWith(capture(retrieve, '--model', model, '--query', 'x', '--domain', 'math'), /--domain needs --catalog/);
+  await rejectsWith(capture(retrieve, '--model', model, '--query', 'x', '--domain', 'math'), /--model .* has no catalog saved with it \(.*catalog\.json\); pass --catalog <catalog\.json>$/);
   await rejectsWith(capture(retrieve, '--model', model, '--query', 'x', '--domain', 'astrology', '--catalog', catalog), /--domain 'astrology' has no tools in .* \(domains: /);
   await rejectsWith(capture(retrieve, '--model', join(dir, 'nowhere'), '--query', 'x'), /--model .*nowhere: no such directory/);
   await rejectsWith(capture(retrieve, '--model', model, '--query', 'x', '--k', '0'), /--k must be at least 1, got 0/);
@@ -240,4 +242,18 @@ test('a train that cannot start (a missing model) leaves no run directory, so th
   assert.equal(existsSync(out), false, 'the failed start created the run directory');
   const retry = await capture(train, '--stage', 'memorization', '--model', model, '--catalog', catalog, '--out', out, '--epochs', '1', '--max-steps', '1');
   assert.ok(existsSync(join(retry.stdout.trim(), 'tool-index.json')));
+});
+
+test('a train that fails once training starts (no example survives) leaves no run directory either, so the fixed retry runs', async () => {
+  const { dir, catalog, model } = fixture();
+  const out = join(dir, 'run');
+  const queries = join(dir, 'one-query.jsonl');
+  writeFileSync(queries, JSON.stringify({ query: `please ${tools[0]!.description}`, relevant: [tools[0]!.id] }) + '\n');
+  // The only query goes to validation, so nothing is left to train on: found only after the run directory opened.
+  const stage = ['--stage', 'retrieval', '--model', model, '--catalog', catalog, '--data', queries, '--out', out, '--max-steps', '1'];
+  await rejectsWith(capture(train, ...stage, '--val-fraction', '0.5'), /--stage retrieval: .*no training example/);
+  assert.equal(existsSync(out), false, 'the failed run left its run directory');
+  const retry = await capture(train, ...stage, '--val-fraction', '0');
+  assert.equal(retry.code, 0);
+  assert.ok(existsSync(join(out, 'metrics.jsonl')));
 });

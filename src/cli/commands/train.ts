@@ -9,7 +9,7 @@ import { teacherDistributions, type ToolDistributions } from '../../methods/tool
 import { TOOLGEN_STAGES, type ToolGenModel, type ToolGenStage } from '../../methods/toolgen/model.js';
 import { FINISH_TOOL, prepareToolGenModel, trainToolGenStage } from '../../methods/toolgen/stages.js';
 import { CliCommand, CliError, helpText, parseFlags, subcommand, wantsHelp, type ParsedFlags } from '../args.js';
-import { checkFraction, checkPositive, openRunDirectory, sftConfigFromFlags, TRAINER_FLAGS } from './train-flags.js';
+import { checkFraction, checkPositive, openRunDirectory, sftConfigFromFlags, trainInRun, TRAINER_FLAGS } from './train-flags.js';
 import { RECIPE_FINAL_DIR, RETRIEVAL_RECIPES, trainRecipe, type RetrievalRecipe, type RetrievalRecipeName } from '../../methods/toolgen/recipe.js';
 import { readCatalogFlag, readModelFlag, readQueriesFlag, readSavedIndex, userInput, userInputAsync } from './toolgen-inputs.js';
 import { interruptible } from '../interrupt.js';
@@ -81,10 +81,10 @@ async function trainWithRecipe(f: ToolGenFlags): Promise<number> {
   const train = readQueriesFlag('--data', f.data, tools);
   const minutes = f.minutes ?? recipe.minutes;
   const precision = f.precision as MatmulPrecision;
-  openRunDirectory(f.out, false, { recipe: recipeName, settings: recipe, minutes, precision, catalog: resolve(f.catalog), data: resolve(f.data) });
+  const run = openRunDirectory(f.out, false, { recipe: recipeName, settings: recipe, minutes, precision, catalog: resolve(f.catalog), data: resolve(f.data) });
   const log = (line: string): void => void process.stderr.write(`[${recipeName}] ${line}\n`);
   log(`${tools.length} tools, ${train.length} training queries; ${recipe.distillation ? `${recipe.distillation.teachers} teachers, then the student` : 'one model'}; budget ${minutes} min`);
-  const result = await trainRecipe({ recipe, tools, train, dir: f.out, minutes, precision, log });
+  const result = await trainInRun(run, () => trainRecipe({ recipe, tools, train, dir: f.out, minutes, precision, log }));
   const final = join(f.out, RECIPE_FINAL_DIR);
   process.stderr.write(
     `${recipeName}: ${result.summary.memorizationSteps} memorization + ${result.summary.retrievalSteps} retrieval steps` +
@@ -154,7 +154,7 @@ const toolgenCommand: CliCommand = {
 
     const started = performance.now();
     const resumeHint = `a checkpoint of the last step is in ${f.out}; run the same command with --resume to continue from it`;
-    const result = await interruptible(resumeHint, (signal) =>
+    const result = await trainInRun(run, () => interruptible(resumeHint, (signal) =>
       userInputAsync(`--stage ${stage}`, () =>
         trainToolGenStage({
           stage, tg, tools, valFraction, run, sft: sftPadded, signal,
@@ -166,7 +166,7 @@ const toolgenCommand: CliCommand = {
           log: (line) => process.stderr.write(line + '\n'),
         }),
       ),
-    );
+    ));
     const best = result.sft.best ? `, best step ${result.sft.best.step} (score ${result.sft.best.score.toFixed(4)})` : '';
     process.stderr.write(
       `${stage}: ${result.sft.steps} steps in ${((performance.now() - started) / 1000).toFixed(1)} s, final loss ${result.sft.finalLoss.toFixed(4)}${best}\n`,

@@ -1,5 +1,5 @@
 /** Reading the files loaders consume, with errors that name the file (and line, for JSON lines). */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { importFile, type ImportFormat } from '../../tools/import/index.js';
 import type { JsonValue, Tool } from '../../tools/types.js';
@@ -19,6 +19,7 @@ export function sharedDatasetsDir(): string {
 
 export function readText(path: string): string {
   if (!existsSync(path)) throw new DataFileError(`${path}: file not found`);
+  if (statSync(path).isDirectory()) throw new DataFileError(`${path} is a folder; pass the file inside it`);
   return readFileSync(path, 'utf8');
 }
 

@@ -67,4 +67,5 @@ test('errors name the file, the line and the problem', () => {
   assert.throws(() => loadUserDataset('m', badCatalog, empty), (err: unknown) => err instanceof CatalogError && err.message.includes(`${badCatalog} /tools/0`));
   const missing = join(dir, 'missing.jsonl');
   assert.throws(() => loadUserDataset('m', catalog, missing), new DataFileError(`${missing}: file not found`));
+  assert.throws(() => loadUserDataset('m', catalog, dir), new DataFileError(`${dir} is a folder; pass the file inside it`));
 });

@@ -12,7 +12,7 @@ export { BFCL_CATEGORY_GROUPS, categoryOfId, evaluateBfcl, resolveCategories } f
 export type { BfclEvaluation, BfclEvaluationOptions } from './evaluate.js';
 export type { BfclMessage } from './dataset.js';
 export { bfclSystemPrompt, fcTools, languageHintedFunctions, promptingMessages, pythonJsonDumps, argumentSchema } from './prompts.js';
-export { BFCL_NOT_RUN, bfclPromptIds, bfclResultPath, bfclStopTokens, generateBfclAnswers, runBfcl } from './runner.js';
+export { BFCL_NOT_RUN, bfclPromptIds, bfclResultPath, bfclRunCategories, bfclStopTokens, generateBfclAnswers, runBfcl } from './runner.js';
 export { MAX_REPAIR_CHARS, MAX_REPAIR_DEPTH, repairCallText } from './repair.js';
 export { selectBestOfN, wellFormedAnswer, type BestOfCandidate } from './best-of-n.js';
 export type { BfclAnswer, BfclGenerationOptions, BfclRun, BfclRunOptions, BfclRunnerModel } from './runner.js';

@@ -17,7 +17,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
 import { selectBestOfN, wellFormedAnswer } from './best-of-n.js';
 import { constrainedCallsHook, type ConstrainedFunction } from './constrained-calls.js';
 import { repairCallText } from './repair.js';
-import { BfclCategory, BfclEntry, loadCategory } from './dataset.js';
+import { BFCL_CATEGORIES, BfclCategory, BfclDataError, BfclEntry, hasCategory, loadCategory } from './dataset.js';
 import { resolveCategories } from './evaluate.js';
 import { argumentSchema, fcMessages, fcTools, promptingMessages } from './prompts.js';
 import type { JsonValue, ObjectSchema } from '../../tools/types.js';
@@ -198,7 +198,7 @@ export const bfclResultPath = (outDir: string, modelName: string, category: Bfcl
 
 export interface BfclRunOptions extends BfclGenerationOptions {
   readonly dataDir: string;
-  /** Categories or groups (default `all`: every single-turn category). */
+  /** Categories or groups (default, or none given: every single-turn category whose question file is in `dataDir`). */
   readonly categories?: readonly string[];
   /** At most this many questions per category (the first ones). */
   readonly limit?: number;
@@ -234,12 +234,24 @@ function markdownReport(run: Omit<BfclRun, 'resultFiles'>, options: BfclRunOptio
 }
 
 /**
+ * The categories a run asks (see BfclRunOptions.categories), each checked to have its question file in `dataDir`:
+ * cheap, so a caller can refuse a bad --category or data folder before it loads a model.
+ */
+export function bfclRunCategories(dataDir: string, names?: readonly string[]): BfclCategory[] {
+  const categories = names !== undefined && names.length > 0 ? resolveCategories(names) : BFCL_CATEGORIES.filter((c) => hasCategory(dataDir, c));
+  if (categories.length === 0) throw new BfclDataError(`no BFCL question files found in ${dataDir}`);
+  const missing = categories.filter((c) => !hasCategory(dataDir, c));
+  if (missing.length > 0) throw new BfclDataError(`no question file for ${missing.join(', ')} in ${dataDir}`);
+  return categories;
+}
+
+/**
  * Generates, writes and scores: the result files, `verdicts.jsonl` (our verdict per question, with its reason),
  * `report.json` and `report.md` in `outDir`.
  */
 export function runBfcl(model: BfclRunnerModel, options: BfclRunOptions): BfclRun {
   const started = performance.now();
-  const categories = resolveCategories(options.categories ?? ['all']);
+  const categories = bfclRunCategories(options.dataDir, options.categories);
   const entries = categories.flatMap((c) => {
     const all = loadCategory(options.dataDir, c);
     return options.limit === undefined ? all : all.slice(0, options.limit);

@@ -100,7 +100,8 @@ describe('loadPredictions', () => {
     assert.throws(() => loadPredictions(write('bad.jsonl', '{"id": "a", "result": "x"}\n{oops}\n')), (e: unknown) => e instanceof PredictionsError && /bad\.jsonl:2: not JSON/.test(e.message));
     assert.throws(() => loadPredictions(write('nores.jsonl', '{"id": "a"}\n')), /nores\.jsonl:1: expected \{"id"/);
     assert.throws(() => loadPredictions(write('dup.jsonl', '{"id": "a", "result": ""}\n{"id": "a", "result": ""}\n')), /dup\.jsonl:2: id a appears twice/);
-    assert.throws(() => loadPredictions(join(dir, 'missing.jsonl')), /cannot read predictions/);
+    assert.throws(() => loadPredictions(join(dir, 'missing.jsonl')), (e: unknown) => e instanceof PredictionsError && /^predictions file .*missing\.jsonl does not exist$/.test(e.message));
+    assert.throws(() => loadPredictions(dir), /: predictions file .* is a folder; pass the files inside it$/);
   });
 
   after(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,7 +2,7 @@
  * Scoring predictions against BFCL categories: one verdict per entry (valid or not, with the reason), accuracy per
  * category, and the leaderboard's aggregates. See README.md in this folder for the formulas.
  */
-import { readFileSync } from 'node:fs';
+import { readInputFile } from '../../tools/import/entries.js';
 import { CheckOptions, checkCalls } from './checker.js';
 import { BFCL_CATEGORIES, BfclCategory, BfclEntry, checkKindOf, languageOf } from './dataset.js';
 import { CallMode, decodeModelOutput } from '../../tools/calls/decode.js';
@@ -141,9 +141,9 @@ export class PredictionsError extends ToolkenError {
 export function loadPredictions(path: string): Map<string, PyValue> {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readInputFile(path, 'predictions file');
   } catch (err) {
-    throw new PredictionsError(`cannot read predictions ${path}: ${(err as Error).message}`);
+    throw new PredictionsError((err as Error).message);
   }
   const out = new Map<string, PyValue>();
   text.split('\n').forEach((line, i) => {

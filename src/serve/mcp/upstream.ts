@@ -93,7 +93,10 @@ const MAX_CONFIG_BYTES = 1 << 20;
 export function loadUpstreamConfig(path: string): UpstreamServer[] {
   let value: unknown;
   try {
-    const size = statSync(path).size;
+    const stat = statSync(path, { throwIfNoEntry: false });
+    if (stat === undefined) throw new Error('the file does not exist');
+    if (stat.isDirectory()) throw new Error('it is a folder; pass the config file inside it');
+    const size = stat.size;
     if (size > MAX_CONFIG_BYTES) throw new Error(`${size} bytes, over the limit of ${MAX_CONFIG_BYTES}`);
     value = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {

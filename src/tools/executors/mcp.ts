@@ -16,6 +16,7 @@ import { SchemaError } from '../schema.js';
 import type { JsonValue, Tool } from '../types.js';
 import { isJsonValue } from '../validate.js';
 import { FunctionExecutor, ToolCallError, type CallLimits } from './registry.js';
+import { ToolkenError } from '../../util/errors.js';
 
 export type McpServerAddress =
   | { transport: 'stdio'; command: string; args?: string[]; env?: Record<string, string>; cwd?: string }
@@ -39,6 +40,13 @@ export const MAX_LIST_PAGES = 100;
 
 const SDK = '@modelcontextprotocol/sdk';
 
+/** An optional package a feature needs is not installed; the message says how to install it. */
+export class OptionalDependencyError extends ToolkenError {
+  constructor(message: string) {
+    super('OPTIONAL_DEPENDENCY_MISSING', message);
+  }
+}
+
 /** Imports a module of the SDK, or explains how to install it. */
 export async function sdkModule<T>(load: () => Promise<T>): Promise<T> {
   try {
@@ -46,7 +54,7 @@ export async function sdkModule<T>(load: () => Promise<T>): Promise<T> {
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      throw new Error(`MCP servers need the optional package ${SDK}, which is not installed: run \`npm install ${SDK}\``);
+      throw new OptionalDependencyError(`MCP needs the optional package ${SDK}, which is not installed: run \`npm install ${SDK}\``);
     }
     throw err;
   }

@@ -60,6 +60,7 @@ test('a malformed recordings file is rejected with file and line', () => {
     const path = join(dir, 'bad.jsonl');
     writeFileSync(path, '{"tool":"weather","args":{},"observation":{"ok":true,"content":"x"}}\n{"tool":"weather","args":{},"observation":{"ok":"yes"}}\n');
     assert.throws(() => loadRecordings(path), new RegExp(`${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} line 2: "observation" must be`));
+    assert.throws(() => loadRecordings(join(dir, 'none.jsonl')), /^InputFileError: recordings file .*none\.jsonl does not exist$/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

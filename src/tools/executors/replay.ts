@@ -3,7 +3,7 @@
  * id and its arguments (compared as JSON, key order ignored) to the observation the live tool gave; a call with no
  * recording is a `failed` observation that says so, so a replayed run degrades the same way a live one would.
  */
-import { readFileSync } from 'node:fs';
+import { readInputFile } from '../import/entries.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import type { JsonValue, Tool, ToolCallOptions, ToolExecutor, ToolObservation } from '../types.js';
 import { canonicalJson, isJsonValue } from '../validate.js';
@@ -33,7 +33,7 @@ function parseObservation(raw: unknown, where: string): ToolObservation {
 
 /** Reads a JSON-lines recordings file (`{"tool", "args", "observation"}` per line); errors name the file and line. */
 export function loadRecordings(path: string): Recording[] {
-  const text = readFileSync(path, 'utf8');
+  const text = readInputFile(path, 'recordings file');
   const recordings: Recording[] = [];
   for (const line of parseJsonLines(text)) {
     const where = `${path} line ${line.line}`;
