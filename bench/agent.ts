@@ -9,7 +9,8 @@
  * atomic one (a `toolken demo` model directory of the same plan):
  * - `toolgen*`: the demo's three stages with atomic tool tokens. Systems: `toolgen` (trie-constrained actions,
  *   schema-constrained arguments copying values from the context, appendix D retry), `toolgen-no-retry`,
- *   `toolgen-unconstrained` (free action generation: hallucinations possible), `toolgen-no-copy` (free values);
+ *   `toolgen-unconstrained` (free action generation: hallucinations possible), `toolgen-no-copy` (free values),
+ *   `toolgen-free-thoughts` (thoughts generated freely instead of quoting the task, quoted-thoughts.ts);
  * - `toolgen-semantic`, `toolgen-numeric`, `toolgen-hierarchical`: the same demo with the other indexing schemes,
  *   each also unconstrained (`toolgen-<scheme>-unconstrained`) for the hallucination rates of ToolGen's Table 5;
  * - `in-context`: the paper's ToolLlama + retriever baseline — a model of the same size and tokenizer, agent-tuned
@@ -198,6 +199,7 @@ await toolgenSystem('toolgen', atomic.tg, atomic.dir, true, {});
 await toolgenSystem('toolgen-no-retry', atomic.tg, atomic.dir, false, {});
 await toolgenSystem('toolgen-unconstrained', atomic.tg, atomic.dir, true, { constrainActions: false });
 await toolgenSystem('toolgen-no-copy', atomic.tg, atomic.dir, true, { copyValues: false });
+await toolgenSystem('toolgen-free-thoughts', atomic.tg, atomic.dir, true, { quoteThoughts: false });
 
 /**
  * Argument filling on its own, teacher-forced: each gold conversation is cut before each of its arguments turns,

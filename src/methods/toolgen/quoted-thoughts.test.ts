@@ -15,10 +15,10 @@ test('a one-call plan does the whole task; a plan of one call per sentence does 
   assert.throws(() => planSteps(task, 3), /a plan of 3 calls for a task of 4 sentences needs its step texts/);
 });
 
-test('the next thought is a run of sentences after the last one quoted, or the finish thought, which is all that is left at the end', () => {
+test('the next thought is a run of sentences after the last one quoted; the finish thought only once all are quoted', () => {
   const parts = taskParts(task);
-  assert.deepEqual(nextThoughts(task, []), [parts[0], parts.slice(0, 2).join(' '), parts.slice(0, 3).join(' '), task, FINISH_THOUGHT]);
-  assert.deepEqual(nextThoughts(task, [parts[0]!, 'Then my parcel weighs the result pounds. What is that in stone?']), [parts[3], FINISH_THOUGHT]);
-  assert.deepEqual(nextThoughts(task, [parts[0]!, 'an unquoted thought']), [parts[1], parts.slice(1, 3).join(' '), parts.slice(1).join(' '), FINISH_THOUGHT], 'a thought that quotes nothing moves nothing');
+  assert.deepEqual(nextThoughts(task, []), [parts[0], parts.slice(0, 2).join(' '), parts.slice(0, 3).join(' '), task]);
+  assert.deepEqual(nextThoughts(task, [parts[0]!, 'Then my parcel weighs the result pounds. What is that in stone?']), [parts[3]]);
+  assert.deepEqual(nextThoughts(task, [parts[0]!, 'an unquoted thought']), [parts[1], parts.slice(1, 3).join(' '), parts.slice(1).join(' ')], 'a thought that quotes nothing moves nothing');
   assert.deepEqual(nextThoughts(task, [task]), [FINISH_THOUGHT]);
 });
