@@ -1,5 +1,7 @@
 /**
- * `npm run bench:agent [-- --plan quick|full] [--model DIR] [--tasks N] [--no-schemes] [--in-context-epochs E]`:
+ * `npm run bench:agent [-- --plan quick|full] [--model DIR] [--tasks N] [--no-schemes] [--in-context-epochs E]
+ *  [--no-in-context] [--scheme-models semantic=DIR,...] [--ablations] [--ablation-models no-memorization=DIR,...]
+ *  [--merge]`:
  * ToolGen's agent and the in-context baseline on the demo's held-out multi-step tasks, written to
  * bench/results/agent.json as records `agent/demo-tasks/<system>/<metric>`.
  *
@@ -7,7 +9,8 @@
  * atomic one (a `toolken demo` model directory of the same plan):
  * - `toolgen*`: the demo's three stages with atomic tool tokens. Systems: `toolgen` (trie-constrained actions,
  *   schema-constrained arguments copying values from the context, appendix D retry), `toolgen-no-retry`,
- *   `toolgen-unconstrained` (free action generation: hallucinations possible), `toolgen-no-copy` (free values);
+ *   `toolgen-unconstrained` (free action generation: hallucinations possible), `toolgen-no-copy` (free values),
+ *   `toolgen-free-thoughts` (thoughts generated freely instead of quoting the task, quoted-thoughts.ts);
  * - `toolgen-semantic`, `toolgen-numeric`, `toolgen-hierarchical`: the same demo with the other indexing schemes,
  *   each also unconstrained (`toolgen-<scheme>-unconstrained`) for the hallucination rates of ToolGen's Table 5;
  * - `in-context`: the paper's ToolLlama + retriever baseline — a model of the same size and tokenizer, agent-tuned
@@ -15,17 +18,24 @@
  *   in the prompt (the gold tools always among them in training), answering with BM25's top 5 for the task.
  * Every system runs through the same agent loop, executors, step limit and retry schedule.
  *
+ * - `toolgen-no-memorization`, `toolgen-no-retrieval-training` (with `--ablations`): ToolGen's Table 7, the demo
+ *   trained without that stage (`toolken demo --ablation ...`); Table 7's third row, without the constraint, is
+ *   `toolgen-unconstrained`.
  * Records carry `plan`, the CPU model and the seconds each system took; they are written after each system.
- * Not here: the ablations that retrain without memorization or without retrieval training (Table 7), and
- * StableToolBench models trained on its own tools (ToolBench's training queries are not available).
+ *
+ * A full run trains five demos and the in-context model, more than one sitting of a shared machine; it splits into
+ * slices: demos trained beforehand (`toolken demo [--scheme S] [--ablation A]`) are given with `--model`,
+ * `--scheme-models` and `--ablation-models`, `--no-in-context` skips the baseline's training, and `--merge` keeps
+ * the records of bench/results/agent.json that this run does not measure again.
+ * Not here: StableToolBench models trained on its own tools (ToolBench's training queries are not available).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { demoCatalog, demoExecutor } from '../src/data/demo/catalog.js';
 import { generateDemoTasks, type DemoTask } from '../src/data/demo/tasks.js';
 import { runTasks, type AnsweredTasks } from '../src/demo/agent-tasks.js';
-import { demoAgentTasks, runDemo } from '../src/demo/demo.js';
+import { DEMO_ABLATIONS, demoAgentTasks, runDemo, type DemoAblation } from '../src/demo/demo.js';
 import type { IndexScheme } from '../src/indexing/schemes.js';
 import { loadModel } from '../src/models/load.js';
 import { DEFAULT_RETRY_TEMPERATURES, type AgentLoopOptions } from '../src/methods/toolgen/agent-loop.js';
@@ -45,13 +55,23 @@ import { prepareToolGenModel } from '../src/methods/toolgen/stages.js';
 import { RunDirectory } from '../src/train/run-dir.js';
 import { canonicalJson } from '../src/tools/validate.js';
 import type { JsonValue } from '../src/tools/types.js';
-import { cpuParams, formatTable, writeResults, type BenchRecord } from './lib.js';
+import { cpuParams, formatTable, resultsDir, writeResults, type BenchRecord } from './lib.js';
 
 const argv = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
   const i = argv.indexOf(`--${name}`);
   return i === -1 ? undefined : argv[i + 1];
 };
+/** `--name a=DIR,b=DIR`: model directories by name, each name one of `names`. */
+function modelDirs(name: string, names: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const entry of (flag(name) ?? '').split(',').filter((e) => e !== '')) {
+    const [key, dir] = entry.split('=');
+    if (key === undefined || dir === undefined || !names.includes(key)) throw new Error(`--${name}: expected ${names.map((n) => `${n}=DIR`).join(',')}, got '${entry}'`);
+    out.set(key, dir);
+  }
+  return out;
+}
 const plan = flag('plan') ?? (argv.includes('--quick') ? 'quick' : 'full');
 if (plan !== 'quick' && plan !== 'full') throw new Error(`--plan must be quick or full, got ${plan}`);
 const quick = plan === 'quick';
@@ -62,11 +82,12 @@ const executor = demoExecutor(tools);
 const loop: Partial<AgentLoopOptions> = { maxSteps: 6, maxObservationChars: 256 };
 const common = { plan, ...cpuParams() };
 
-/** A demo-trained ToolGen model of this plan with the given indexing scheme. */
-async function demoModel(scheme: IndexScheme, dir?: string): Promise<{ tg: ToolGenModel; dir: string }> {
+/** A demo-trained ToolGen model of this plan with the given indexing scheme (and ablation, if any). */
+async function demoModel(scheme: IndexScheme, dir?: string, ablation?: DemoAblation): Promise<{ tg: ToolGenModel; dir: string }> {
   if (dir === undefined) {
-    const out = join(work, scheme);
-    await runDemo({ out, seed: SEED, quick, scheme, log: (line) => process.stderr.write(`[${scheme}] ${line}\n`) });
+    const label = ablation ?? scheme;
+    const out = join(work, label);
+    await runDemo({ out, seed: SEED, quick, scheme, ...(ablation ? { ablation } : {}), log: (line) => process.stderr.write(`[${label}] ${line}\n`) });
     dir = join(out, 'model');
   }
   const index = loadToolIndex(resolve(dir));
@@ -93,10 +114,24 @@ const METRICS: [string, (m: AgentMetrics) => number][] = [
   ['required-parameter-coverage', (m) => m.requiredCoverage],
 ];
 
+const schemeModels = modelDirs('scheme-models', ['semantic', 'numeric', 'hierarchical']);
+const ablationModels = modelDirs('ablation-models', DEMO_ABLATIONS);
 const records: BenchRecord[] = [];
+/** With --merge, the records of the last run that this run does not measure again are kept. */
+const earlier: BenchRecord[] = argv.includes('--merge') ? previousRecords() : [];
+function previousRecords(): BenchRecord[] {
+  try {
+    return (JSON.parse(readFileSync(join(resultsDir, 'agent.json'), 'utf8')) as { records: BenchRecord[] }).records;
+  } catch {
+    return [];
+  }
+}
 const tables: string[] = [];
 /** Writes what is measured so far, so that a run stopped part-way keeps its finished systems. */
-const save = (): string => writeResults('agent', records);
+const save = (): string => {
+  const measured = new Set(records.map((r) => r.name));
+  return writeResults('agent', [...earlier.filter((r) => !measured.has(r.name)), ...records]);
+};
 
 function record(system: string, answered: AnsweredTasks, params: Record<string, string | number | boolean>, dataset: 'demo-tasks' | 'stabletoolbench' = 'demo-tasks'): void {
   const { metrics } = answered;
@@ -131,7 +166,7 @@ async function toolgenSystem(system: string, tg: ToolGenModel, dir: string, retr
 const atomic = await demoModel('atomic', flag('model'));
 let inContext: DecoderModel | undefined;
 // 2. The in-context baseline (first: the comparison the bench is for): same tokenizer and size, random weights, agent-tuned on ReAct runs of the same tasks.
-{
+if (!argv.includes('--no-in-context')) {
   const started = performance.now();
   const candidates = new InContextCandidates(tools, 5);
   const conversations = await inContextConversations([...training.oneCallTasks, ...training.trainTasks], candidates, executor, loop);
@@ -164,6 +199,7 @@ await toolgenSystem('toolgen', atomic.tg, atomic.dir, true, {});
 await toolgenSystem('toolgen-no-retry', atomic.tg, atomic.dir, false, {});
 await toolgenSystem('toolgen-unconstrained', atomic.tg, atomic.dir, true, { constrainActions: false });
 await toolgenSystem('toolgen-no-copy', atomic.tg, atomic.dir, true, { copyValues: false });
+await toolgenSystem('toolgen-free-thoughts', atomic.tg, atomic.dir, true, { quoteThoughts: false });
 
 /**
  * Argument filling on its own, teacher-forced: each gold conversation is cut before each of its arguments turns,
@@ -175,7 +211,7 @@ for (const [system, copyValues] of [['toolgen', true], ['toolgen-no-copy', false
   const policy = new ToolGenPolicy(atomic.tg, { copyValues });
   const exact: Record<string, { matched: number; total: number }> = {};
   for (const t of tasks) {
-    const { messages } = await goldConversation({ task: t.task, plan: t.plan, tools, executor, toolText: (id) => atomic.tg.index.toolToText(id), options: { maxObservationChars: 256 } });
+    const { messages } = await goldConversation({ task: t.task, plan: t.plan, ...(t.steps ? { steps: t.steps } : {}), tools, executor, toolText: (id) => atomic.tg.index.toolToText(id), options: { maxObservationChars: 256 } });
     let call = 0;
     for (let i = 0; i < messages.length && call < t.plan.length; i++) {
       if (messages[i]!.role !== 'user' || !messages[i]!.content.startsWith('Please give the input.')) continue;
@@ -206,7 +242,7 @@ for (const [system, copyValues] of [['toolgen', true], ['toolgen-no-copy', false
   const right = { 'first-tool': [0, 0], 'next-tool': [0, 0], finish: [0, 0] };
   const early: number[] = [];
   for (const t of tasks) {
-    const { messages } = await goldConversation({ task: t.task, plan: t.plan, tools, executor, toolText: (id) => atomic.tg.index.toolToText(id), options: { maxObservationChars: 256 } });
+    const { messages } = await goldConversation({ task: t.task, plan: t.plan, ...(t.steps ? { steps: t.steps } : {}), tools, executor, toolText: (id) => atomic.tg.index.toolToText(id), options: { maxObservationChars: 256 } });
     const boundaries = messages.flatMap((m, i) => (i === 1 || m.role === 'tool' ? [i + 1] : []));
     boundaries.forEach((end, step) => {
       const history = messages.slice(0, end);
@@ -230,15 +266,23 @@ for (const [system, copyValues] of [['toolgen', true], ['toolgen-no-copy', false
 // 3. The other indexing schemes, each a demo of its own, with and without the action constraint.
 if (!argv.includes('--no-schemes')) {
   for (const scheme of ['semantic', 'numeric', 'hierarchical'] as const) {
-    const m = await demoModel(scheme);
+    const m = await demoModel(scheme, schemeModels.get(scheme));
     await toolgenSystem(`toolgen-${scheme}`, m.tg, m.dir, true, {});
     await toolgenSystem(`toolgen-${scheme}-unconstrained`, m.tg, m.dir, true, { constrainActions: false });
   }
 }
 
+// 4. ToolGen's Table 7: the demo without its memorization or its retrieval stage.
+if (argv.includes('--ablations') || ablationModels.size > 0) {
+  for (const ablation of DEMO_ABLATIONS) {
+    const m = await demoModel('atomic', ablationModels.get(ablation), ablation);
+    await toolgenSystem(`toolgen-${ablation}`, m.tg, m.dir, true, {});
+  }
+}
+
 
 /**
- * 4. StableToolBench, offline: its solvable queries (the test half of bench:retrieval's split) answered by the
+ * 5. StableToolBench, offline: its solvable queries (the test half of bench:retrieval's split) answered by the
  * models above, trained on the demo's tools only, so every StableToolBench tool is new to them — the in-context
  * agent reads BM25's top 5 in its prompt, the ToolGen model reaches them through `tools add` (document-state
  * rows). The environment is the echo executor (a valid call succeeds and repeats itself): StableToolBench's cached

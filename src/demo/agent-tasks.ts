@@ -29,7 +29,7 @@ export async function agentConversations(
   const bar = new ProgressBar({ total: tasks.length, label: 'gold trajectories', unit: 'task' });
   const out: ChatExample[] = [];
   for (const t of tasks) {
-    out.push(await goldConversation({ task: t.task, plan: t.plan, tools, executor, toolText: (id) => tg.index.toolToText(id), options }));
+    out.push(await goldConversation({ task: t.task, plan: t.plan, ...(t.steps ? { steps: t.steps } : {}), tools, executor, toolText: (id) => tg.index.toolToText(id), options }));
     bar.tick();
   }
   bar.finish();

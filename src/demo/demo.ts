@@ -55,8 +55,13 @@ export interface DemoOptions {
   readonly precision?: MatmulPrecision;
   /** How tools are indexed (ToolGen's four schemes; default atomic, one token per tool). */
   readonly scheme?: IndexScheme;
+  /** Leave out a training stage (ToolGen's Table 7): its examples are neither trained nor replayed later. */
+  readonly ablation?: DemoAblation;
   readonly log?: (line: string) => void;
 }
+
+export const DEMO_ABLATIONS = ['no-memorization', 'no-retrieval-training'] as const;
+export type DemoAblation = (typeof DEMO_ABLATIONS)[number];
 
 export interface DemoResult {
   readonly report: DemoReport;
@@ -99,7 +104,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const outDir = resolve(o.out);
   mkdirSync(outDir, { recursive: true });
   const backend = getBackend().name;
-  log(`toolken demo -> ${outDir} (backend: ${backend}, seed ${o.seed}${o.quick ? ', quick' : ''}${o.precision === 'bf16' ? ', bf16 training' : ''})`);
+  log(`toolken demo -> ${outDir} (backend: ${backend}, seed ${o.seed}${o.quick ? ', quick' : ''}${o.precision === 'bf16' ? ', bf16 training' : ''}${o.ablation ? `, ${o.ablation}` : ''})`);
 
   // 1. Catalog and queries.
   const tools = demoCatalog();
@@ -132,16 +137,18 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const repeat = (xs: readonly ChatExample[], n: number): ChatExample[] => Array.from({ length: n }, () => xs).flat();
   // From scratch, a small model needs many passes to tie queries to tool tokens; 1.5e-3 is about the largest
   // learning rate at which it leaves the "predict the tool prior" plateau quickly.
-  const epochs = o.quick ? { memorization: 2, retrieval: 2, agent: 1 } : { memorization: 10, retrieval: 14, agent: 3 };
+  const epochs = o.quick ? { memorization: 2, retrieval: 2, agent: 1 } : { memorization: 10, retrieval: 14, agent: 6 };
+  const memorized = o.ablation === 'no-memorization' ? [] : memorization;
+  const retrieved = o.ablation === 'no-retrieval-training' ? [] : retrieval;
   const stages: { name: string; conversations: ChatExample[]; epochs: number; lr: number }[] = [
-    { name: 'memorization', conversations: memorization, epochs: epochs.memorization, lr: 1.5e-3 },
-    { name: 'retrieval', conversations: [...retrieval, ...repeat(memorization, 2)], epochs: epochs.retrieval, lr: 1.5e-3 },
+    { name: 'memorization', conversations: memorized, epochs: epochs.memorization, lr: 1.5e-3 },
+    { name: 'retrieval', conversations: retrieved.length === 0 ? [] : [...retrieved, ...repeat(memorized, 2)], epochs: epochs.retrieval, lr: 1.5e-3 },
     // Retrieval is replayed beside agent tuning so the bare-query answers are not unlearned.
-    { name: 'agent', conversations: [...agentStage, ...retrieval.filter((_, i) => i % 2 === 0)], epochs: epochs.agent, lr: 1e-3 },
-  ];
+    { name: 'agent', conversations: [...agentStage, ...retrieved.filter((_, i) => i % 2 === 0)], epochs: epochs.agent, lr: 1e-3 },
+  ].filter((stage) => stage.conversations.length > 0);
   const training: DemoReport['training'] = {};
   for (const [i, stage] of stages.entries()) {
-    log(`[3/6] stage ${i + 1}/3 ${stage.name}: ${stage.conversations.length} conversations x ${stage.epochs} epochs`);
+    log(`[3/6] stage ${i + 1}/${stages.length} ${stage.name}: ${stage.conversations.length} conversations x ${stage.epochs} epochs`);
     const examples = tokenizeConversations(tokenizer, stage.conversations, MAX_LENGTH);
     const run = RunDirectory.open(join(outDir, 'runs', stage.name), { resume: false, replace: true });
     const config: SftConfig = {
@@ -219,7 +226,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       parameters: tg.model.parameters().reduce((n, p) => n + p.size, 0),
       threads: getBackend().threads,
       node: process.version,
-      commands: [`npx toolken demo --out ${outDir} --seed ${o.seed}${o.quick ? ' --quick' : ''}${o.precision === 'bf16' ? ' --precision bf16' : ''}`, ...nextCommands(outDir, example)],
+      commands: [
+        `npx toolken demo --out ${outDir} --seed ${o.seed}${o.quick ? ' --quick' : ''}${o.precision === 'bf16' ? ' --precision bf16' : ''}${scheme === 'atomic' ? '' : ` --scheme ${scheme}`}${o.ablation ? ` --ablation ${o.ablation}` : ''}`,
+        ...nextCommands(outDir, example),
+      ],
     },
     backend,
     seconds: (performance.now() - started) / 1000,

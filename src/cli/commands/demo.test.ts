@@ -60,3 +60,19 @@ test('the demo prints its results table to stdout with commands to try next, and
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('demo --ablation leaves a training stage out (ToolGen Table 7), and the report says how to reproduce it', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'toolken-demo-ablation-'));
+  try {
+    const demo = await captureOutput(() => main(['demo', '--quick', '--out', out, '--ablation', 'no-retrieval-training']));
+    assert.equal(demo.value, 0, demo.stderr);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { training: Record<string, unknown>; run: { commands: string[] } };
+    assert.deepEqual(Object.keys(report.training), ['memorization', 'agent']);
+    assert.equal(report.run.commands[0], `npx toolken demo --out ${out} --seed 0 --quick --ablation no-retrieval-training`);
+    const bad = await captureOutput(() => main(['demo', '--quick', '--out', out, '--ablation', 'no-agent']));
+    assert.notEqual(bad.value, 0);
+    assert.match(bad.stderr, /--ablation: 'no-agent' is not one of no-memorization, no-retrieval-training/);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});

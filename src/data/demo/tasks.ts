@@ -19,6 +19,8 @@ export interface DemoTask {
   readonly plan: readonly ToolCall[];
   /** What the last call of the plan returns: the string itself for a string, else its JSON text. */
   readonly answer: string;
+  /** The text of the task that each call of the plan does, in order (generated tasks know it: one template each). */
+  readonly steps?: readonly string[];
 }
 
 export interface DemoTaskOptions {
@@ -105,7 +107,7 @@ function chain(
     previous = result;
   }
   if (new Set(plan.map((c) => c.tool)).size < plan.length) return undefined;
-  return { task: sentences.join(' '), plan, answer: typeof previous === 'string' ? previous : JSON.stringify(previous) };
+  return { task: sentences.join(' '), plan, answer: typeof previous === 'string' ? previous : JSON.stringify(previous), steps: sentences };
 }
 
 /** A task written by hand: its answer is what running the plan on the demo implementations gives. */

@@ -24,8 +24,17 @@ test('the task and the observations offer quoted spans, word spans, numbers and 
   assert.deepEqual([...c.numbers].sort((a, b) => a - b), [-15, -1, 3.5, 42, 2024]);
 });
 
+test('the latest observation comes first, so a long task does not crowd its result out of a parameter', () => {
+  const task = Array.from({ length: 80 }, (_, i) => `word${i}`).join(' ');
+  const c = copyCandidates([task, '{"error":"","response":"2616821.54"}', '"0:00:27"']);
+  assert.equal(c.strings[0], '0:00:27');
+  const narrowed = withCopiedValues({ type: 'object', properties: { answer: { type: 'string' } }, required: [] }, c, { maxWords: 4, maxCandidates: 8 });
+  assert.deepEqual(narrowed.properties.answer!.enum!.slice(0, 2), ['0:00:27', '{"error":"","response":"2616821.54"}']);
+  assert.ok(narrowed.properties.answer!.enum!.includes('2616821.54'));
+});
+
 test('free parameters are narrowed to the candidates their schema accepts; enums, booleans and unmatched ones stay', () => {
-  const narrowed = withCopiedValues(schema, { strings: ['2024-01-15', 'hello world'], numbers: [3.5, 7, -2] });
+  const narrowed = withCopiedValues(schema, { strings: ['2024-01-15', 'hello world'], numbers: [3.5, 7, -2], arrays: [] });
   const p = narrowed.properties;
   assert.deepEqual(p.value!.enum, [3.5, 7, -2]);
   assert.deepEqual(p.count!.enum, [7], 'integers at least 0 only');
@@ -34,13 +43,26 @@ test('free parameters are narrowed to the candidates their schema accepts; enums
   assert.deepEqual(p.unit!.enum, ['C', 'F']);
   assert.deepEqual(p.values!.items!.enum, [3.5, 7, -2]);
   assert.equal(p.flag!.enum, undefined);
-  const none = withCopiedValues(schema, { strings: ['not a date'], numbers: [] });
+  const none = withCopiedValues(schema, { strings: ['not a date'], numbers: [], arrays: [] });
   assert.equal(none.properties.date!.enum, undefined, 'no fitting candidate: the parameter is decoded freely');
   assert.equal(none.properties.value!.enum, undefined);
 });
 
+test('a list in the text, or an array in an observation, is offered whole to an array parameter whose schema it fits', () => {
+  const c = copyCandidates(['Find the position of apple among banana, cherry, apple, fig. Then sort 3, 1.5, 2.', '{"sorted":[1,2,3]}']);
+  assert.deepEqual(c.arrays, [[1, 2, 3], ['banana', 'cherry', 'apple', 'fig'], [3, 1.5, 2]]);
+  const lists: ObjectSchema = { type: 'object', properties: { items: { type: 'array', items: { type: 'string' } }, values: { type: 'array', items: { type: 'integer' }, minItems: 2 } }, required: [] };
+  const narrowed = withCopiedValues(lists, c).properties;
+  assert.deepEqual(narrowed.items!.enum, [['banana', 'cherry', 'apple', 'fig']]);
+  assert.deepEqual(narrowed.values!.enum, [[1, 2, 3]], 'the list with 1.5 is not an integer array');
+  const automaton = new JsonAutomaton(withCopiedValues(lists, c));
+  const state = automaton.advanceBytes(automaton.initial(), Buffer.from('{"values":[1,2,3]}'));
+  assert.ok(state !== undefined && automaton.isComplete(state));
+  assert.equal(automaton.advanceBytes(automaton.initial(), Buffer.from('{"values":[1,2,4')), undefined);
+});
+
 test('the narrowed schema compiles for the constrained decoder, which then accepts only copied values', () => {
-  const automaton = new JsonAutomaton(withCopiedValues(schema, { strings: ['2024-01-15'], numbers: [7] }));
+  const automaton = new JsonAutomaton(withCopiedValues(schema, { strings: ['2024-01-15'], numbers: [7], arrays: [] }));
   const accepts = (text: string): boolean => {
     const state = automaton.advanceBytes(automaton.initial(), Buffer.from(text));
     return state !== undefined && automaton.isComplete(state);

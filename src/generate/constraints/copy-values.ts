@@ -15,32 +15,47 @@ import { validateJson } from '../../tools/validate.js';
 export interface CopyCandidates {
   readonly strings: readonly string[];
   readonly numbers: readonly number[];
+  /** Lists: a text's runs of comma-separated items ("3, 1, 2"), and the arrays inside JSON texts. */
+  readonly arrays: readonly (readonly (string | number)[])[];
 }
 
 export interface CopyOptions {
   /** Longest span, in words, offered as a string value. */
   readonly maxWords: number;
-  /** Most candidates offered for one parameter (the first found are kept: the task before later observations). */
+  /** Most candidates offered for one parameter (the first found are kept: see copyCandidates for the order). */
   readonly maxCandidates: number;
 }
 
-export const defaultCopyOptions: CopyOptions = { maxWords: 4, maxCandidates: 96 };
+export const defaultCopyOptions: CopyOptions = { maxWords: 4, maxCandidates: 256 };
 
 const NUMBER = /-?\d+(?:\.\d+)?/g;
 const QUOTED = /"([^"\n]{1,200})"|'([^'\n]{1,200})'|“([^”\n]{1,200})”/g;
 const EDGE_PUNCTUATION = /^[\s.,;:!?()[\]{}"'“”]+|[\s.,;:!?()[\]{}"'“”]+$/g;
+/** Two or more one-word items joined by ", " (how a request says a list). */
+const LIST = /(?:[^\s,]+, )+[^\s,]+/g;
+const NUMERIC = /^-?\d+(?:\.\d+)?$/;
 
-/** The values the texts offer: quoted spans, word spans, numbers, and the scalar leaves of JSON texts. */
+/**
+ * The values the texts offer: quoted spans, word spans, numbers, and the scalar leaves of JSON texts. The texts
+ * are the task and then the observations; they are read latest first, so that the result a step passes on (and
+ * the Finish's answer) is never cut off behind the hundreds of word spans of a long task: with the task first and
+ * 96 candidates, a three-step task's final answer was not among the Finish's candidates at all.
+ */
 export function copyCandidates(texts: readonly string[], options: CopyOptions = defaultCopyOptions): CopyCandidates {
   const strings = new Set<string>();
   const numbers = new Set<number>();
+  const arrays = new Map<string, (string | number)[]>();
+  const addArray = (items: (string | number)[]): void => {
+    if (items.length > 0) arrays.set(JSON.stringify(items), items);
+  };
   const addNumber = (x: number): void => {
     if (Number.isFinite(x)) numbers.add(x);
   };
-  for (const text of texts) {
+  for (const text of [...texts].reverse()) {
     const json = parseJson(text);
     if (json !== undefined && typeof json === 'object' && json !== null) {
       strings.add(text.trim());
+      arraysIn(json, addArray);
       leaves(json, (leaf) => {
         if (typeof leaf === 'number') {
           addNumber(leaf);
@@ -55,6 +70,10 @@ export function copyCandidates(texts: readonly string[], options: CopyOptions = 
     if (json !== undefined) strings.add(typeof json === 'string' ? json : JSON.stringify(json));
     for (const m of text.matchAll(QUOTED)) strings.add(m[1] ?? m[2] ?? m[3]!);
     for (const m of text.matchAll(NUMBER)) addNumber(Number(m[0]));
+    for (const m of text.matchAll(LIST)) {
+      const items = m[0].split(', ').map((item) => item.replace(EDGE_PUNCTUATION, ''));
+      if (items.every((item) => item !== '')) addArray(items.map((item) => (NUMERIC.test(item) ? Number(item) : item)));
+    }
     const words = text.split(/\s+/).filter((w) => w !== '');
     for (let i = 0; i < words.length; i++) {
       for (let n = 1; n <= options.maxWords && i + n <= words.length; n++) {
@@ -63,7 +82,7 @@ export function copyCandidates(texts: readonly string[], options: CopyOptions = 
       }
     }
   }
-  return { strings: [...strings], numbers: [...numbers] };
+  return { strings: [...strings], numbers: [...numbers], arrays: [...arrays.values()] };
 }
 
 function parseJson(text: string): JsonValue | undefined {
@@ -76,6 +95,14 @@ function parseJson(text: string): JsonValue | undefined {
   }
 }
 
+/** The arrays of scalars (strings and numbers) inside a JSON value. */
+function arraysIn(value: JsonValue, visit: (items: (string | number)[]) => void): void {
+  if (Array.isArray(value)) {
+    if (value.every((v) => typeof v === 'string' || typeof v === 'number')) visit(value as (string | number)[]);
+    else value.forEach((v) => arraysIn(v, visit));
+  } else if (value !== null && typeof value === 'object') Object.values(value).forEach((v) => arraysIn(v, visit));
+}
+
 function leaves(value: JsonValue, visit: (leaf: JsonValue) => void): void {
   if (Array.isArray(value)) value.forEach((v) => leaves(v, visit));
   else if (value !== null && typeof value === 'object') Object.values(value).forEach((v) => leaves(v, visit));
@@ -83,9 +110,10 @@ function leaves(value: JsonValue, visit: (leaf: JsonValue) => void): void {
 }
 
 /**
- * The parameter schema with each free string / number / integer parameter (and array items of those types)
- * narrowed to the candidates that satisfy it. Parameters that already have an `enum` or `const`, and those no
- * candidate fits, are left as they are.
+ * The parameter schema with each free string / number / integer parameter narrowed to the candidates that satisfy
+ * it, and each array parameter to the lists that satisfy it (a list is chosen whole: item by item, the demo's model
+ * matched none of 19 gold arrays) or, when no list fits, its items narrowed. Parameters that already have an
+ * `enum` or `const`, and those no candidate fits, are left as they are.
  */
 export function withCopiedValues(schema: ObjectSchema, candidates: CopyCandidates, options: CopyOptions = defaultCopyOptions): ObjectSchema {
   const properties: Record<string, JsonSchema> = {};
@@ -96,7 +124,10 @@ export function withCopiedValues(schema: ObjectSchema, candidates: CopyCandidate
 function narrow(schema: JsonSchema, candidates: CopyCandidates, options: CopyOptions): JsonSchema {
   if (schema.enum !== undefined || schema.const !== undefined) return schema;
   const type = schema.type;
-  if (type === 'array' && schema.items !== undefined) return { ...schema, items: narrow(schema.items, candidates, options) };
+  if (type === 'array' && schema.items !== undefined) {
+    const lists = candidates.arrays.filter((v) => validateJson(schema, v as JsonValue).length === 0).slice(0, options.maxCandidates);
+    return lists.length > 0 ? { ...schema, enum: lists as JsonValue[] } : { ...schema, items: narrow(schema.items, candidates, options) };
+  }
   const pool: readonly JsonValue[] = type === 'string' ? candidates.strings : type === 'number' || type === 'integer' ? candidates.numbers : [];
   const fitting = pool.filter((v) => validateJson(schema, v).length === 0).slice(0, options.maxCandidates);
   return fitting.length === 0 ? schema : { ...schema, enum: fitting };

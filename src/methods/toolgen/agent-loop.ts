@@ -43,7 +43,7 @@ export interface AgentPolicy {
   thought(messages: readonly ChatMessage[], sampling: TurnSampling): string;
   /** `allowed`: the tool ids (Finish included) the action may name when it is constrained. */
   action(messages: readonly ChatMessage[], allowed: readonly string[], sampling: TurnSampling): ActionChoice;
-  /** `context`: the task and the observations so far, where argument values are copied from. */
+  /** `context`: the task, then the observations so far in order; argument values are copied from it. */
   arguments(messages: readonly ChatMessage[], tool: Tool, context: readonly string[], sampling: TurnSampling): ArgumentsChoice;
   /** The text the model writes for a tool (its index text); shown in the conversation. */
   toolText(toolId: string): string;

@@ -61,7 +61,7 @@ export function candidateRecall(candidates: readonly Tool[], gold: readonly stri
 
 /** The in-context agent's training conversations: each gold plan played through the loop on its candidates. */
 export async function inContextConversations(
-  tasks: readonly { readonly task: string; readonly plan: readonly ToolCall[] }[],
+  tasks: readonly { readonly task: string; readonly plan: readonly ToolCall[]; readonly steps?: readonly string[] }[],
   candidates: InContextCandidates,
   executor: ToolExecutor,
   loop: Partial<AgentLoopOptions>,
@@ -70,7 +70,7 @@ export async function inContextConversations(
   for (const t of tasks) {
     const tools = candidates.select(t.task, t.plan.map((c) => c.tool));
     const { messages } = await goldConversation({
-      task: t.task, plan: t.plan, tools, executor, toolText: (id) => tools.find((tool) => tool.id === id)?.name ?? id,
+      task: t.task, plan: t.plan, ...(t.steps ? { steps: t.steps } : {}), tools, executor, toolText: (id) => tools.find((tool) => tool.id === id)?.name ?? id,
       options: { ...loop, systemPrompt: reactSystemPrompt(tools) },
     });
     out.push({ messages: reactConversation(messages) });

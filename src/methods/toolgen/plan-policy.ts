@@ -1,6 +1,6 @@
 /**
- * A policy that plays a gold plan: the calls of the plan in order, each after a short thought naming the tool,
- * then Finish with the last result as the answer. Run through the agent loop on the real tools, it writes the
+ * A policy that plays a gold plan: the calls of the plan in order, each after a thought that quotes the part of the
+ * task it does (quoted-thoughts.ts), then Finish with the last result as the answer. Run through the agent loop on the real tools, it writes the
  * agent-tuning conversation of a task exactly as the model will see it at inference (prompts, documentation,
  * observations and their truncation included), so training and inference cannot drift apart.
  */
@@ -9,6 +9,7 @@ import type { ChatMessage } from '../../tokenizer/chat-template.js';
 import type { Tool, ToolExecutor } from '../../tools/types.js';
 import { runAgent, type ActionChoice, type AgentLoopOptions, type AgentPolicy, type ArgumentsChoice } from './agent-loop.js';
 import { FINISH_FUNCTION } from './examples.js';
+import { FINISH_THOUGHT, planSteps } from './quoted-thoughts.js';
 
 /** The answer a result gives: a JSON string's text, anything else as it reads. */
 export function answerOf(content: string): string {
@@ -20,32 +21,30 @@ export function answerOf(content: string): string {
   }
 }
 
-/**
- * The thought before a call, naming the tool by the text the model writes for it: as ToolGen's agent tuning
- * renames function names in thoughts to tool texts (examples.ts), a ToolGen model names the tool with its token(s),
- * the single step that retrieval training taught it, instead of spelling a name it never reads; the in-context
- * agent, whose tool text is the name, names it as its prompt does.
- */
-export const planThought = (toolText: string): string => `I will use ${toolText}.`;
-export const FINISH_THOUGHT = 'I have the answer.';
 
 export class PlanPolicy implements AgentPolicy {
   constructor(
     private readonly plan: readonly ToolCall[],
+    /** The part of the task each call does, quoted by its thought. */
+    private readonly steps: readonly string[],
     tools: ReadonlyMap<string, Tool>,
     readonly toolText: (toolId: string) => string,
   ) {
     for (const call of plan) if (!tools.has(call.tool)) throw new Error(`gold plan: tool '${call.tool}' is not in the catalog`);
+    if (steps.length !== plan.length) throw new Error(`gold plan: ${plan.length} calls but ${steps.length} step texts`);
   }
 
-  /** The plan's next call (undefined: time to finish), counted by the observations so far. */
+  /** The index of the plan's next call (the plan's length: time to finish), counted by the observations so far. */
+  private position(messages: readonly ChatMessage[]): number {
+    return messages.filter((m) => m.role === 'tool').length;
+  }
+
   private next(messages: readonly ChatMessage[]): ToolCall | undefined {
-    return this.plan[messages.filter((m) => m.role === 'tool').length];
+    return this.plan[this.position(messages)];
   }
 
   thought(messages: readonly ChatMessage[]): string {
-    const call = this.next(messages);
-    return call === undefined ? FINISH_THOUGHT : planThought(this.toolText(call.tool));
+    return this.steps[this.position(messages)] ?? FINISH_THOUGHT;
   }
 
   action(messages: readonly ChatMessage[]): ActionChoice {
@@ -70,9 +69,12 @@ export async function goldConversation(input: {
   readonly tools: readonly Tool[];
   readonly executor: ToolExecutor;
   readonly toolText: (toolId: string) => string;
+  /** The part of the task each call does; default `planSteps` of the task (its sentences, or all of it for one call). */
+  readonly steps?: readonly string[];
   readonly options?: Partial<AgentLoopOptions>;
 }): Promise<ChatExample> {
-  const policy = new PlanPolicy(input.plan, new Map(input.tools.map((t) => [t.id, t])), input.toolText);
+  const steps = input.steps ?? planSteps(input.task, input.plan.length);
+  const policy = new PlanPolicy(input.plan, steps, new Map(input.tools.map((t) => [t.id, t])), input.toolText);
   const run = await runAgent({ task: input.task, policy, tools: input.tools, executor: input.executor, options: { ...input.options, retryTemperatures: [0] } });
   const failed = run.steps.find((s) => s.result !== undefined && !s.result.ok);
   if (failed !== undefined) throw new Error(`gold plan of ${JSON.stringify(input.task)}: ${failed.action.toolId} failed: ${failed.observation}`);

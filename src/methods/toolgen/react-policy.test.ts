@@ -38,7 +38,7 @@ test('a gold run becomes one ReAct assistant turn per step, observations between
   assert.deepEqual(react.map((m) => m.role), ['system', 'user', 'assistant', 'tool', 'assistant', 'tool', 'assistant']);
   assert.equal(react[0]!.content, reactSystemPrompt(offered));
   assert.equal(react[1]!.content, task.task);
-  assert.equal(react[2]!.content, 'Thought: I will use greatest_common_divisor.\nAction: greatest_common_divisor\nAction Input: {"a":84,"b":126}');
+  assert.equal(react[2]!.content, 'Thought: What is the GCD of 84 and 126?\nAction: greatest_common_divisor\nAction Input: {"a":84,"b":126}');
   assert.equal(react[3]!.content, '{"error":"","response":"42"}');
   assert.equal(react[6]!.content, `Thought: I have the answer.\nAction: Finish\nAction Input: {"return_type":"give_answer","final_answer":"${task.answer}"}`);
 });
@@ -49,7 +49,7 @@ test('a conversation cut inside a step hands back the fields written so far', as
   const cut = messages.slice(0, messages.findIndex((m, i) => i > 8 && m.content.startsWith('Please give the input.')) + 1);
   const { messages: turns, open } = reactMessages(cut);
   assert.equal(turns.length, 4);
-  assert.deepEqual(open, { thought: 'I will use multiply_numbers.', action: 'multiply_numbers' });
+  assert.deepEqual(open, { thought: 'Then multiply the result by 3.', action: 'multiply_numbers' });
   assert.equal(reactMessages(messages.slice(0, 2)).open, undefined);
 });
 
