@@ -87,7 +87,7 @@ int32_t block_dot(QuantType type, const uint8_t* block, const int8_t* y) {
 
 void rows_scalar(QuantType type, const uint8_t* w, const QuantizedActivations& a, float* out, int64_t m, int64_t n,
                  int64_t blocks, int64_t r0, int64_t r1, bool accumulate) {
-  const int64_t bytes = quant_block_bytes(type);
+  const int64_t bytes = type == QuantType::Q8_0 ? 34 : 18;
   for (int64_t r = r0; r < r1; r++) {
     const uint8_t* row = w + r * blocks * bytes;
     for (int64_t i = 0; i < m; i++) {
@@ -178,11 +178,21 @@ TOOLKEN_VNNI void rows_vnni(const uint8_t* w, const QuantizedActivations& a, flo
 
 }  // namespace
 
-int64_t quant_block_bytes(QuantType type) { return type == QuantType::Q8_0 ? 34 : 18; }
+int64_t quant_row_bytes(QuantType type, int64_t k) {
+  switch (type) {
+    case QuantType::Q8_0: return (k + kQuantBlock - 1) / kQuantBlock * 34;
+    case QuantType::Q4_0: return (k + kQuantBlock - 1) / kQuantBlock * 18;
+    case QuantType::Bf16: return k * 2;
+    case QuantType::Nf4: return (k + 63) / 64 * 36;
+  }
+  return 0;
+}
 
 void quantized_matmul(QuantType type, const float* x, const uint8_t* w, float* out, int64_t m, int64_t n, int64_t k,
                       bool accumulate) {
   if (m == 0 || n == 0) return;
+  if (type == QuantType::Bf16) return bf16_weight_matmul(x, w, out, m, n, k, accumulate);
+  if (type == QuantType::Nf4) return nf4_matmul(x, w, out, m, n, k, accumulate);
   const int64_t blocks = (k + kQuantBlock - 1) / kQuantBlock;
   if (blocks == 0) {
     if (!accumulate) std::fill(out, out + m * n, 0.0f);
@@ -212,7 +222,8 @@ std::string quant_description() {
     if (!available.empty()) available += ", ";
     available += quant_path_name(path);
   }
-  return std::string("int8 matmul ") + quant_path_name(quant_path()) + " (available: " + available + ")";
+  return std::string("int8 matmul ") + quant_path_name(quant_path()) + " (available: " + available + "); bf16 weights " +
+         matmul_path_name(bf16_weight_path()) + "; nf4 weights " + (nf4_uses_avx512() ? "avx512" : "scalar");
 }
 
 }  // namespace toolken

@@ -54,8 +54,8 @@ const UNREAD_TYPES: Readonly<Record<number, string>> = {
   24: 'I8', 25: 'I16', 26: 'I32', 27: 'I64', 28: 'F64', 29: 'IQ1_M', 34: 'TQ1_0', 35: 'TQ2_0', 39: 'MXFP4',
 };
 
-/** The quantized GGUF types, by the engine's name for their block format. */
-const QUANT_TYPES: Readonly<Partial<Record<GgufTensorType, QuantType>>> = { Q8_0: 'q8_0', Q4_0: 'q4_0' };
+/** The GGUF types a model can keep as they are stored, by the engine's name for the format (src/tensor/quant.ts). */
+const QUANT_TYPES: Readonly<Partial<Record<GgufTensorType, QuantType>>> = { Q8_0: 'q8_0', Q4_0: 'q4_0', BF16: 'bf16' };
 
 /** A tensor's type, shape and data size, as error messages describe it. */
 function describeTensor(name: string, type: { name: string; blockElements: number; blockBytes: number }, shape: readonly number[], byteLength: number): string {
@@ -281,7 +281,7 @@ export class GgufFile extends TensorFile<GgufTensorInfo> {
     return this.location(name).type;
   }
 
-  /** A Q8_0 or Q4_0 matrix as its blocks, never dequantized; undefined for any other tensor. */
+  /** A Q8_0, Q4_0 or BF16 matrix as its stored bytes, never converted to fp32; undefined for any other tensor. */
   quantized(name: string): QuantizedMatrix | undefined {
     const info = this.location(name);
     const type = QUANT_TYPES[info.type as GgufTensorType];
@@ -379,13 +379,13 @@ class ByteSink {
 export interface GgufWriteOptions {
   /** Storage type of matrices; vectors (norm weights, biases) always stay F32 as llama.cpp expects, and so do
    * matrices whose rows are not a multiple of the 32-value block under Q8_0 / Q4_0 (llama-quantize's fallback). */
-  dtype?: 'F32' | 'F16' | 'Q8_0' | 'Q4_0';
+  dtype?: 'F32' | 'F16' | 'BF16' | 'Q8_0' | 'Q4_0';
 }
 
 /** The type a tensor of `shape` is written as under `dtype`. */
 function storedType(shape: readonly number[], dtype: GgufWriteOptions['dtype']): GgufTensorType {
   if (shape.length < 2 || dtype === undefined || dtype === 'F32') return 'F32';
-  if (dtype === 'F16') return 'F16';
+  if (dtype === 'F16' || dtype === 'BF16') return dtype;
   return (shape.at(-1)! % QUANT_BLOCK === 0) ? dtype : 'F32';
 }
 

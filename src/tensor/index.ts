@@ -12,7 +12,7 @@ export { keep, liveTensorCount, tidy } from './scope.js';
 export { matmulPrecision, withMatmulPrecision } from './precision.js';
 export { matmul } from './ops/matmul.js';
 export { quantizedMatmul } from './ops/quantized-matmul.js';
-export { dequantize, quantize, quantizedByteLength, QUANT_BLOCK, QUANT_BLOCK_BYTES } from './quant.js';
+export { dequantize, isQuantType, NF4_CODE, quantize, quantizedByteLength, QUANT_BLOCK, QUANT_FORMATS, QUANT_TYPES } from './quant.js';
 export type { QuantizedMatrix, QuantType } from './quant.js';
 export type { MatmulOptions } from './ops/matmul.js';
 export { add, div, mul, scale, sub } from './ops/elementwise.js';

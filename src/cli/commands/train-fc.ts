@@ -24,7 +24,7 @@ import { CliCommand, CliError, commandFlags, type ParsedFlags } from '../args.js
 import { checkFraction, checkPositive, openRunDirectory, sftConfigFromFlags, TRAINER_FLAGS } from './train-flags.js';
 import { readModelFlag, userInput, userInputAsync } from './toolgen-inputs.js';
 import { interruptible } from '../interrupt.js';
-import type { QuantType } from '../../tensor/quant.js';
+import { QUANT_TYPES, type QuantType } from '../../tensor/quant.js';
 
 const DATA_FLAGS = {
   data: { kind: 'string', repeat: true, help: 'training data, repeatable: bfcl:DIR[:CATEGORY,...], seal-tools:DIR, api-bank:DIR, toolalpaca:FILE, demo[:PER_TOOL], or a JSON-lines file of {"messages", "tools"} examples' },
@@ -45,8 +45,8 @@ const ADAPTER_FLAGS = {
 
 const QUANTIZE_FLAG = {
   quantize: {
-    kind: 'string', choices: ['q8_0', 'q4_0'],
-    help: 'QLoRA: keep the frozen base in Q8_0 / Q4_0 blocks (a GGUF\'s own Q8_0 / Q4_0 matrices stay as they are), the LoRA adapters train in fp32 over it',
+    kind: 'string', choices: QUANT_TYPES,
+    help: 'QLoRA: keep the frozen base in Q8_0 / Q4_0 blocks, bf16, or NF4 (QLoRA\'s 4-bit NormalFloat, 64-value blocks with an fp32 absmax) (a GGUF\'s own Q8_0 / Q4_0 / BF16 matrices stay as they are), the LoRA adapters train in fp32 over it',
   },
 } as const;
 
