@@ -4,6 +4,7 @@ import { writeStreamingAtomic } from '../util/fs.js';
 import { decodeFloats, encodeFloats, isFloatDtype } from './dtypes.js';
 import { dequantize, quantize, quantizedByteLength, QUANT_BLOCK, type QuantizedMatrix, type QuantType } from '../tensor/quant.js';
 import { CheckpointError } from './errors.js';
+import { dequantizeQ4K, Q4_K_BLOCK_BYTES, Q4_K_BLOCK_VALUES } from './q4-k.js';
 import { elementCount, type WeightReader, type WeightTensor } from './types.js';
 
 // GGUF layout (little-endian): magic "GGUF", u32 version, u64 tensor count, u64 metadata count, the metadata
@@ -41,15 +42,16 @@ const TENSOR_TYPES: Readonly<Record<number, { name: GgufTensorType; blockElement
   1: { name: 'F16', blockElements: 1, blockBytes: 2 },
   2: { name: 'Q4_0', blockElements: 32, blockBytes: 18 },
   8: { name: 'Q8_0', blockElements: 32, blockBytes: 34 },
+  12: { name: 'Q4_K', blockElements: Q4_K_BLOCK_VALUES, blockBytes: Q4_K_BLOCK_BYTES },
   30: { name: 'BF16', blockElements: 1, blockBytes: 2 },
 };
 
-export type GgufTensorType = 'F32' | 'F16' | 'BF16' | 'Q8_0' | 'Q4_0';
-const TYPE_CODES: Readonly<Record<GgufTensorType, number>> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 8, BF16: 30 };
+export type GgufTensorType = 'F32' | 'F16' | 'BF16' | 'Q8_0' | 'Q4_0' | 'Q4_K';
+const TYPE_CODES: Readonly<Record<GgufTensorType, number>> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 8, Q4_K: 12, BF16: 30 };
 
 /** The other ggml types by code (ggml.h), so a file using one is refused by name. */
 const UNREAD_TYPES: Readonly<Record<number, string>> = {
-  3: 'Q4_1', 6: 'Q5_0', 7: 'Q5_1', 9: 'Q8_1', 10: 'Q2_K', 11: 'Q3_K', 12: 'Q4_K', 13: 'Q5_K', 14: 'Q6_K', 15: 'Q8_K',
+  3: 'Q4_1', 6: 'Q5_0', 7: 'Q5_1', 9: 'Q8_1', 10: 'Q2_K', 11: 'Q3_K', 13: 'Q5_K', 14: 'Q6_K', 15: 'Q8_K',
   16: 'IQ2_XXS', 17: 'IQ2_XS', 18: 'IQ3_XXS', 19: 'IQ1_S', 20: 'IQ4_NL', 21: 'IQ3_S', 22: 'IQ2_S', 23: 'IQ4_XS',
   24: 'I8', 25: 'I16', 26: 'I32', 27: 'I64', 28: 'F64', 29: 'IQ1_M', 34: 'TQ1_0', 35: 'TQ2_0', 39: 'MXFP4',
 };
@@ -230,7 +232,7 @@ export class GgufFile extends TensorFile<GgufTensorInfo> {
         const known = UNREAD_TYPES[code];
         throw new CheckpointError(
           `${path}: tensor "${name}" has ${known === undefined ? `ggml type ${code}` : `type ${known} (ggml type ${code})`}, which is not supported ` +
-            '(toolken reads F32, F16, BF16, Q8_0 and Q4_0); requantize the model to Q8_0 or Q4_0 with llama.cpp\'s llama-quantize, or convert it to F16',
+            '(toolken reads F32, F16, BF16, Q8_0, Q4_0 and Q4_K); requantize the model to Q8_0 or Q4_0 with llama.cpp\'s llama-quantize, or convert it to F16',
         );
       }
       const relOffset = cur.u64(`tensor "${name}" offset`);
@@ -296,6 +298,7 @@ export class GgufFile extends TensorFile<GgufTensorInfo> {
     const count = elementCount(info.shape);
     const quant = QUANT_TYPES[info.type as GgufTensorType];
     if (quant !== undefined) return dequantize({ type: quant, rows: count / (info.shape.at(-1) ?? 1), cols: info.shape.at(-1) ?? 1, data: bytes });
+    if (info.type === 'Q4_K') return dequantizeQ4K(bytes, count);
     if (isFloatDtype(info.type)) return decodeFloats(bytes, info.type);
     throw new CheckpointError(`${this.path}: tensor "${name}" has type ${info.type}, which has no decoder`);
   }
