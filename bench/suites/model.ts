@@ -133,7 +133,7 @@ function projectionBytesPerParameter(model: DecoderModel): number {
  */
 function loraThroughputs(name: keyof typeof SHAPES, batch: number, seq: number, described: string, steps = 3): BenchRecord[] {
   const int8Path = /int8 matmul (\S+)/.exec(described)?.[1] ?? 'unknown';
-  const nf4Path = /nf4 weights (\S+)/.exec(described)?.[1] ?? 'unknown';
+  const nf4Path = /nf4 weights (\w+)/.exec(described)?.[1] ?? 'unknown';
   const scratch = mkdtempSync(join(tmpdir(), 'toolken-qlora-bench-'));
   try {
     // Tied embeddings (as SmolLM-135M has): a quantized base's loss then reads the embedding's fp32 copy as the head,
