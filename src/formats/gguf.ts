@@ -4,7 +4,6 @@ import { writeStreamingAtomic } from '../util/fs.js';
 import { decodeFloats, encodeFloats, isFloatDtype } from './dtypes.js';
 import { dequantize, quantize, quantizedByteLength, QUANT_BLOCK, type QuantizedMatrix, type QuantType } from '../tensor/quant.js';
 import { CheckpointError } from './errors.js';
-import { dequantizeQ4K, Q4_K_BLOCK_BYTES, Q4_K_BLOCK_VALUES } from './q4-k.js';
 import { elementCount, type WeightReader, type WeightTensor } from './types.js';
 
 // GGUF layout (little-endian): magic "GGUF", u32 version, u64 tensor count, u64 metadata count, the metadata
@@ -42,7 +41,7 @@ const TENSOR_TYPES: Readonly<Record<number, { name: GgufTensorType; blockElement
   1: { name: 'F16', blockElements: 1, blockBytes: 2 },
   2: { name: 'Q4_0', blockElements: 32, blockBytes: 18 },
   8: { name: 'Q8_0', blockElements: 32, blockBytes: 34 },
-  12: { name: 'Q4_K', blockElements: Q4_K_BLOCK_VALUES, blockBytes: Q4_K_BLOCK_BYTES },
+  12: { name: 'Q4_K', blockElements: 256, blockBytes: 144 },
   30: { name: 'BF16', blockElements: 1, blockBytes: 2 },
 };
 
@@ -57,7 +56,7 @@ const UNREAD_TYPES: Readonly<Record<number, string>> = {
 };
 
 /** The GGUF types a model can keep as they are stored, by the engine's name for the format (src/tensor/quant.ts). */
-const QUANT_TYPES: Readonly<Partial<Record<GgufTensorType, QuantType>>> = { Q8_0: 'q8_0', Q4_0: 'q4_0', BF16: 'bf16' };
+const QUANT_TYPES: Readonly<Partial<Record<GgufTensorType, QuantType>>> = { Q8_0: 'q8_0', Q4_0: 'q4_0', BF16: 'bf16', Q4_K: 'q4_k' };
 
 /** A tensor's type, shape and data size, as error messages describe it. */
 function describeTensor(name: string, type: { name: string; blockElements: number; blockBytes: number }, shape: readonly number[], byteLength: number): string {
@@ -283,7 +282,7 @@ export class GgufFile extends TensorFile<GgufTensorInfo> {
     return this.location(name).type;
   }
 
-  /** A Q8_0, Q4_0 or BF16 matrix as its stored bytes, never converted to fp32; undefined for any other tensor. */
+  /** A Q8_0, Q4_0, Q4_K or BF16 matrix as its stored bytes, never converted to fp32; undefined for any other tensor. */
   quantized(name: string): QuantizedMatrix | undefined {
     const info = this.location(name);
     const type = QUANT_TYPES[info.type as GgufTensorType];
@@ -298,7 +297,6 @@ export class GgufFile extends TensorFile<GgufTensorInfo> {
     const count = elementCount(info.shape);
     const quant = QUANT_TYPES[info.type as GgufTensorType];
     if (quant !== undefined) return dequantize({ type: quant, rows: count / (info.shape.at(-1) ?? 1), cols: info.shape.at(-1) ?? 1, data: bytes });
-    if (info.type === 'Q4_K') return dequantizeQ4K(bytes, count);
     if (isFloatDtype(info.type)) return decodeFloats(bytes, info.type);
     throw new CheckpointError(`${this.path}: tensor "${name}" has type ${info.type}, which has no decoder`);
   }
@@ -385,25 +383,26 @@ export interface GgufWriteOptions {
   dtype?: 'F32' | 'F16' | 'BF16' | 'Q8_0' | 'Q4_0';
 }
 
+/** The types writeGguf stores tensors as. */
+type WrittenType = NonNullable<GgufWriteOptions['dtype']>;
+
 /** The type a tensor of `shape` is written as under `dtype`. */
-function storedType(shape: readonly number[], dtype: GgufWriteOptions['dtype']): GgufTensorType {
+function storedType(shape: readonly number[], dtype: GgufWriteOptions['dtype']): WrittenType {
   if (shape.length < 2 || dtype === undefined || dtype === 'F32') return 'F32';
   if (dtype === 'F16' || dtype === 'BF16') return dtype;
   return (shape.at(-1)! % QUANT_BLOCK === 0) ? dtype : 'F32';
 }
 
 /** The bytes of a tensor stored as `type`. */
-function encodeTensor(data: Float32Array, shape: readonly number[], type: GgufTensorType): Uint8Array {
-  const quant = QUANT_TYPES[type];
-  if (quant === undefined) return encodeFloats(data, type as 'F32' | 'F16' | 'BF16');
+function encodeTensor(data: Float32Array, shape: readonly number[], type: WrittenType): Uint8Array {
+  if (type !== 'Q8_0' && type !== 'Q4_0') return encodeFloats(data, type);
   const cols = shape.at(-1)!;
-  return quantize(quant, data, data.length / cols, cols).data;
+  return quantize(type === 'Q8_0' ? 'q8_0' : 'q4_0', data, data.length / cols, cols).data;
 }
 
-function storedByteLength(shape: readonly number[], type: GgufTensorType): number {
-  const quant = QUANT_TYPES[type];
+function storedByteLength(shape: readonly number[], type: WrittenType): number {
   const count = elementCount(shape);
-  if (quant !== undefined) return quantizedByteLength(quant, count / shape.at(-1)!, shape.at(-1)!);
+  if (type === 'Q8_0' || type === 'Q4_0') return quantizedByteLength(type === 'Q8_0' ? 'q8_0' : 'q4_0', count / shape.at(-1)!, shape.at(-1)!);
   return count * (type === 'F32' ? 4 : 2);
 }
 

@@ -184,7 +184,7 @@ export interface Backend {
   matmul(a: Storage, b: Storage, out: Storage, p: MatmulParams): void;
   /**
    * The product with a quantized weight. `ref` computes it exactly with the dequantized weight (float64 sums). Native
-   * backends run Q8_0 / Q4_0 as llama.cpp does, quantizing each row of x per block of 32 to int8 with one fp32 scale
+   * backends run Q8_0 / Q4_0 / Q4_K as llama.cpp does, quantizing each row of x per block of 32 to int8 with one fp32 scale
    * d = max|x| / 127 (rounded to nearest even) and summing int32 block products, so they differ from ref by at most
    * sum over blocks of d/2 * sum |W| over the block, plus fp32 rounding. bf16 weights multiply x rounded to bf16
    * (nearest even) on every backend, ref included, with fp32 sums (vdpbf16ps, which also reads bf16 subnormals as

@@ -171,3 +171,26 @@ test('NF4 round trip: every value is at most half the widest code gap times its 
   assert.ok(dequantize(quantize('nf4', new Float32Array(70), 1, 70)).every((v) => v === 0));
   assert.throws(() => quantize('nf4', new Float32Array([1, Infinity]), 1, 2), /nf4: row 0, block 0 holds Infinity, which has no absmax scale/);
 });
+
+test('Q4_K dequantizes sub-block by sub-block, x = d * scale * q - dmin * min; a short last super-block keeps its first values', () => {
+  // One super-block with d = 1, dmin = 2, sub-block 0 scale 3 min 1, sub-block 1 scale 5 min 0 (the rest 0): the
+  // first 32 bytes of q hold sub-block 0 in their low nibbles and sub-block 1 in their high nibbles.
+  const block = new Uint8Array(144);
+  block.set([0x00, 0x3c, 0x00, 0x40], 0); // f16 1.0, 2.0
+  block[4] = 3;
+  block[5] = 5;
+  block[8] = 1;
+  for (let l = 0; l < 32; l++) block[16 + l] = (l % 16) | (((l + 1) % 16) << 4);
+  const full = dequantize({ type: 'q4_k', rows: 1, cols: 256, data: block });
+  const want = new Float32Array(256);
+  for (let l = 0; l < 32; l++) {
+    want[l] = 3 * (l % 16) - 2;
+    want[32 + l] = 5 * ((l + 1) % 16);
+  }
+  assert.deepEqual(full, want);
+  const twoRows = new Uint8Array(288);
+  twoRows.set(block, 144);
+  const short = { type: 'q4_k' as const, rows: 2, cols: 40, data: twoRows };
+  assert.equal(quantizedByteLength('q4_k', 2, 40), 288);
+  assert.deepEqual(dequantizeRows(short, 1, 1), want.slice(0, 40));
+});

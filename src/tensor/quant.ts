@@ -13,17 +13,22 @@
  *   j + 32 in the high nibble), x = c * NF4_CODE[q], q the code nearest x / c. The absmax constants are stored as
  *   fp32, without QLoRA's optional double quantization (which would store them in 8 bits per 256 blocks): 4.5 bits a
  *   weight instead of 4.127.
+ * - Q4_K (ggml's, read from GGUF files; 144 bytes a super-block of 256 values): an f16 scale d and an f16 min scale
+ *   dmin, 12 bytes packing eight 6-bit scales and eight 6-bit mins (one pair per sub-block of 32), then 128 bytes of
+ *   4-bit q; sub-blocks 2i and 2i + 1 share bytes 32i .. 32i + 31 of q (low nibbles, high nibbles), and
+ *   x = d * scale_s * q - dmin * min_s (ggml's dequantize_row_q4_K).
  */
 import { f16ToF32, f32ToF16 } from './f16.js';
 import { bf16ToF32, f32ToBf16 } from './bf16.js';
 
-export type QuantType = 'q8_0' | 'q4_0' | 'bf16' | 'nf4';
+export type QuantType = 'q8_0' | 'q4_0' | 'bf16' | 'nf4' | 'q4_k';
 
-export const QUANT_TYPES: readonly QuantType[] = ['q8_0', 'q4_0', 'bf16', 'nf4'];
+/** Every format, in the order of their kernel codes (native/quant.h QuantType). */
+export const QUANT_TYPES: readonly QuantType[] = ['q8_0', 'q4_0', 'bf16', 'nf4', 'q4_k'];
 
-export function isQuantType(value: unknown): value is QuantType {
-  return QUANT_TYPES.includes(value as QuantType);
-}
+/** The formats `quantize` produces: Q4_K is only read, from GGUF files that llama.cpp's quantizer wrote. */
+export type QuantizeType = Exclude<QuantType, 'q4_k'>;
+export const QUANTIZE_TYPES: readonly QuantizeType[] = ['q8_0', 'q4_0', 'bf16', 'nf4'];
 
 /** Values per block of Q8_0 and Q4_0 (and of the int8 activations the native backend multiplies them with). */
 export const QUANT_BLOCK = 32;
@@ -34,6 +39,7 @@ export const QUANT_FORMATS: Readonly<Record<QuantType, { readonly values: number
   q4_0: { values: 32, bytes: 18 },
   bf16: { values: 1, bytes: 2 },
   nf4: { values: 64, bytes: 36 },
+  q4_k: { values: 256, bytes: 144 },
 };
 
 /**
@@ -95,7 +101,7 @@ export function nf4Index(normalized: number): number {
  * arithmetic, the same rounding), so the blocks match a GGUF file that llama.cpp quantized from the same values;
  * NF4 follows bitsandbytes (x times the fp32 reciprocal of the absmax, then the nearest code).
  */
-export function quantize(type: QuantType, values: Float32Array, rows: number, cols: number): QuantizedMatrix {
+export function quantize(type: QuantizeType, values: Float32Array, rows: number, cols: number): QuantizedMatrix {
   if (values.length !== rows * cols) throw new RangeError(`quantize: ${values.length} values do not fill (${rows}, ${cols})`);
   const data = new Uint8Array(quantizedByteLength(type, rows, cols));
   if (type === 'bf16') {
@@ -186,6 +192,10 @@ export function dequantizeRows(matrix: QuantizedMatrix, first: number, count: nu
       const at = ((first + r) * blocks + b) * blockBytes;
       const begin = r * cols + b * blockValues;
       const width = Math.min(blockValues, cols - b * blockValues);
+      if (type === 'q4_k') {
+        dequantizeQ4KBlock(data, at, out, begin, width);
+        continue;
+      }
       if (type === 'nf4') {
         const c = view.getFloat32(at, true);
         for (let j = 0; j < width; j++) {
@@ -206,4 +216,27 @@ export function dequantizeRows(matrix: QuantizedMatrix, first: number, count: nu
     }
   }
   return out;
+}
+
+/** Sub-block s's 6-bit scale and min from the 12 packed bytes at `at` (ggml's get_scale_min_k4). */
+function q4kScaleAndMin(bytes: Uint8Array, at: number, s: number): [number, number] {
+  if (s < 4) return [bytes[at + s]! & 63, bytes[at + s + 4]! & 63];
+  const low = bytes[at + s + 4]!;
+  return [(low & 0x0f) | ((bytes[at + s - 4]! >> 6) << 4), (low >> 4) | ((bytes[at + s]! >> 6) << 4)];
+}
+
+/** The first `width` values of the Q4_K super-block at data[at] into out[begin ..], in fp32 arithmetic as ggml. */
+function dequantizeQ4KBlock(data: Uint8Array, at: number, out: Float32Array, begin: number, width: number): void {
+  const f = Math.fround;
+  const d = f16ToF32(data[at]! | (data[at + 1]! << 8));
+  const dmin = f16ToF32(data[at + 2]! | (data[at + 3]! << 8));
+  for (let s = 0; s * 32 < width; s++) {
+    const [scale, min] = q4kScaleAndMin(data, at + 4, s);
+    const step = f(d * scale), offset = f(dmin * min);
+    const q = at + 16 + 32 * (s >> 1);
+    for (let l = 0; l < 32 && s * 32 + l < width; l++) {
+      const nibble = s % 2 === 0 ? data[q + l]! & 0x0f : data[q + l]! >> 4;
+      out[begin + s * 32 + l] = f(f(step * nibble) - offset);
+    }
+  }
 }

@@ -12,7 +12,7 @@ import { withEnv } from '../testing/env.js';
 const loaded = loadCpuBackend();
 const cpu: CpuBackend | null = 'backend' in loaded ? loaded.backend : null;
 const skipReason = 'error' in loaded ? `native addon not built: ${loaded.error}` : false;
-const TYPES: readonly QuantType[] = ['q8_0', 'q4_0'];
+const TYPES: readonly ('q8_0' | 'q4_0')[] = ['q8_0', 'q4_0'];
 
 /** Runs fn with TOOLKEN_QUANT_PATH set to path (the addon reads it at every quantized call), restoring it after. */
 function withQuantPath<T>(path: QuantPath, fn: () => T): T {
@@ -47,6 +47,20 @@ function runQuantized(b: Backend, x: Float32Array, w: Uint8Array, before: Float3
   const out = b.upload(new Float32Array(before));
   b.quantizedMatmul(b.upload(new Float32Array(x)), w, out, p);
   return new Float32Array(b.download(out));
+}
+
+/** Q4_K super-blocks as a GGUF file may hold them: every scale, min and nibble byte random, d and dmin f16 in
+ * +-2^-12..2^-2 (some 0). */
+function randomQ4KBlocks(rng: Rng, rows: number, cols: number): Uint8Array {
+  const data = Uint8Array.from({ length: rows * Math.ceil(cols / 256) * 144 }, () => rng.int(256));
+  for (let at = 0; at < data.length; at += 144) {
+    for (const offset of [0, 2]) {
+      const bits = f32ToF16(rng.uniform() < 0.1 ? 0 : (rng.uniform() < 0.5 ? -1 : 1) * 2 ** (10 * rng.uniform() - 12));
+      data[at + offset] = bits & 0xff;
+      data[at + offset + 1] = bits >> 8;
+    }
+  }
+  return data;
 }
 
 /**
@@ -106,6 +120,22 @@ for (const path of QUANT_PATHS) {
     });
   }
 
+  test(`cpu q4_k matmul (${path} path) matches the dequantized reference within the activation-quantization bound`, { skip: unavailable }, () => {
+    withQuantPath(path, () => {
+      const rng = new Rng(12);
+      // Rows of whole super-blocks (as GGUF files hold) and rows ending in a padded one.
+      for (const [m, n, k] of [[1, 7, 256], [5, 9, 512], [3, 4, 300], [37, 3, 256]] as const) {
+        const accumulate = m % 2 === 1;
+        const p: QuantizedMatmulParams = { m, n, k, type: 'q4_k', accumulate };
+        const label = `${m}x${n}x${k}${accumulate ? ' accumulate' : ''}`;
+        const ratio = boundRatio(uniformArray(rng, m * k), randomQ4KBlocks(rng, n, k), uniformArray(rng, m * n), p);
+        assert.ok(ratio <= 1, `${label}: ${ratio} x the bound`);
+        const wide = boundRatio(wideArray(rng, m * k, 60), randomQ4KBlocks(rng, n, k), uniformArray(rng, m * n), p);
+        assert.ok(wide <= 1, `${label}, inputs spanning 2^-60..2^60: ${wide} x the bound`);
+      }
+    });
+  });
+
   test(`cpu quantized matmul (${path} path): zero activations and zero scales give exact zeros; m = 0 and n = 0 do nothing`, { skip: unavailable }, () => {
     withQuantPath(path, () => {
       const rng = new Rng(2);
@@ -157,7 +187,7 @@ test('cpu quantized matmul refuses weight bytes short of the shape and unknown t
   assert.throws(() => cpu!.quantizedMatmul(x, new Uint8Array(3 * 2 * 18 - 1), out, { m: 2, n: 3, k: 64, type: 'q4_0' }),
     /cpu\.quantizedMatmul: w has 107 elements but 108 are needed \(m 2, n 3, k 64, 36 bytes per row\)/);
   assert.throws(() => cpu!.quantizedMatmul(x, new Uint8Array(204), out, { m: 2, n: 3, k: 64, type: 'q5_0' as QuantType }),
-    /type must be one of q8_0, q4_0, bf16, nf4, got q5_0/);
+    /type must be one of q8_0, q4_0, bf16, nf4, q4_k, got q5_0/);
   assert.throws(() => refBackend.quantizedMatmul(x, new Uint8Array(107), out, { m: 2, n: 3, k: 64, type: 'q4_0' }), /w has 107 bytes but a q4_0 \(3, 64\) weight takes 108/);
 });
 
