@@ -11,7 +11,7 @@
  *    copy values from the question. Its copying is measured before anything else (copy-metric.ts, teacher-forced
  *    on the test questions in its pretraining text). Cached by its plan in runs/function-calling-bench/base-<mode>/.
  * 3. Methods: base, SFT (LoRA); on the SFT model DPO, reward-filtered fine-tuning and GRPO (each a fresh LoRA on the
- *    merged SFT model), JSON repair, best-of-N and constrained decoding.
+ *    merged SFT model), JSON repair, best-of-N and constrained decoding (also with values copied from the question: sft-constrained-copy).
  *    Generalisation: unseen tools (no training example offers or calls a test function) and unseen patterns (no
  *    parallel_multiple training example, tested on parallel_multiple), each base vs SFT vs SFT + reward filtering.
  *    Diversity: N simple examples against N/4 of each of the four patterns, the same steps.
@@ -572,7 +572,7 @@ const sftOnce = (dir: string, train: readonly FcExample[], maxLength?: number): 
 };
 /** The report's row order: each experiment's variants as the issue lists them. */
 const VARIANT_ORDER = [
-  'base', 'sft', 'sft-dpo', 'sft-rl-filtered', 'sft-grpo', 'sft-json-repair', 'sft-best-of-n', 'sft-constrained',
+  'base', 'sft', 'sft-dpo', 'sft-rl-filtered', 'sft-grpo', 'sft-json-repair', 'sft-best-of-n', 'sft-constrained', 'sft-constrained-copy',
   'unseen-tools-base', 'unseen-tools-sft', 'unseen-tools-sft-rl', 'unseen-patterns-base', 'unseen-patterns-sft', 'unseen-patterns-sft-rl',
   'simple-only', 'all-categories',
 ];
@@ -584,6 +584,7 @@ const sftDir = at('methods', 'sft');
 await step('base', () => record('methods', 'base', evaluate(at('methods', 'base'), 'base', baseModel, testEntries), 0, 0));
 await step('sft', async () => record('methods', 'sft', evaluate(sftDir, 'sft', await sftOnce(sftDir, allTrain), testEntries), allTrain.length, plan.sft.steps));
 await step('sft-constrained', async () => record('methods', 'sft-constrained', evaluate(at('methods', 'sft-constrained'), 'sft-constrained', await sftOnce(sftDir, allTrain), testEntries, { constrained: true }), allTrain.length, plan.sft.steps));
+await step('sft-constrained-copy', async () => record('methods', 'sft-constrained-copy', evaluate(at('methods', 'sft-constrained-copy'), 'sft-constrained-copy', await sftOnce(sftDir, allTrain), testEntries, { constrained: true, copyValues: true }), allTrain.length, plan.sft.steps));
 await step('sft-json-repair', async () => record('methods', 'sft-json-repair', evaluate(at('methods', 'sft-json-repair'), 'sft-json-repair', await sftOnce(sftDir, allTrain), testEntries, { repair: true }), allTrain.length, plan.sft.steps));
 const bestOf = { bestOf: after.bestOf, temperature: 0.7, seed: plan.seed };
 await step('sft-best-of-n', async () => record('methods', 'sft-best-of-n', evaluate(at('methods', 'sft-best-of-n'), 'sft-best-of-n', await sftOnce(sftDir, allTrain), testEntries, bestOf), allTrain.length, plan.sft.steps, bestOf));

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:serve [-- --model DIR] [--clients 32] [--seconds 60] [--max-tokens 96]`: a loopback load test of
+ * `npm run bench:serve [-- --model DIR] [--clients 32] [--seconds 60] [--max-tokens 96] [--in-process]`: a loopback load test of
  * `toolken serve`. Streaming clients (the official openai package) ask for a required tool call in a loop; first one
  * client at a time, then `--clients` at once, each phase for `--seconds`. Reports p50/p99 time to first token (the
  * first content or tool-call delta), tokens/s per client and in total, errors, and the batched-over-serial
@@ -7,13 +7,19 @@
  *
  * Without --model the test's random-weight model is used (one layer, width 32), which measures the server and
  * scheduler more than the model; the clients run in the same process as the server, so their own work is part of
- * the load. Bounded: every phase stops taking new requests at its deadline and waits for the ones in flight.
+ * the load. The model runs on a worker thread as in `toolken serve` (`--in-process`: on the server's thread). Bounded: every phase stops taking new requests at its deadline and waits for the ones in flight.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import OpenAI from 'openai';
-import { readModelFlag } from '../src/cli/commands/toolgen-inputs.js';
+import { readModelSpecFlag } from '../src/cli/commands/toolgen-inputs.js';
+import { loadModel } from '../src/models/load.js';
+import { saveModel } from '../src/models/save.js';
 import { createToolkenServer } from '../src/serve/server.js';
-import { serveModel, type ServedModel } from '../src/serve/served-model.js';
+import { serveModel } from '../src/serve/served-model.js';
 import { tinyServedModel } from '../src/serve/testing-model.js';
+import { startModelWorker } from '../src/serve/worker-runner.js';
 import { formatTable, writeResults, type BenchRecord } from './lib.js';
 
 const argv = process.argv.slice(2);
@@ -29,8 +35,21 @@ const clients = flag('clients', 32);
 const seconds = Math.min(flag('seconds', 60), 120);
 const maxTokens = flag('max-tokens', 96);
 
-const served: ServedModel = modelAt === -1 ? tinyServedModel('bench') : serveModel('bench', await readModelFlag(argv[modelAt + 1]!));
-const server = createToolkenServer(served, { slots: clients, maxQueue: clients, maxTokens: Math.max(maxTokens, 64) });
+const inProcess = argv.includes('--in-process');
+
+// The worker loads a checkpoint from disk, so the random tiny model is saved to a scratch folder first.
+let scratch: string | undefined;
+let modelPath: string;
+if (modelAt === -1) {
+  scratch = mkdtempSync(join(tmpdir(), 'toolken-bench-serve-'));
+  const tiny = tinyServedModel('bench');
+  modelPath = join(scratch, 'tiny');
+  saveModel(tiny.source.model as Parameters<typeof saveModel>[0], tiny.tokenizer, modelPath);
+} else modelPath = argv[modelAt + 1]!;
+const spec = await readModelSpecFlag(modelPath);
+const served = serveModel('bench', inProcess ? await loadModel(modelPath) : spec);
+const runner = inProcess ? undefined : await startModelWorker({ path: spec.path, slots: clients, capacity: served.contextLength });
+const server = createToolkenServer(served, { slots: clients, maxQueue: clients, maxTokens: Math.max(maxTokens, 64), ...(runner === undefined ? {} : { runner }) });
 const { port } = await server.listen(0, '127.0.0.1');
 const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'unused', maxRetries: 0 });
 
@@ -93,7 +112,7 @@ for (const [name, concurrency] of [['serial', 1], ['concurrent', clients]] as co
   const { samples, errors, wall } = await phase(concurrency);
   const tokens = samples.reduce((s, x) => s + x.tokens, 0);
   const perClient = samples.map((x) => x.tokens / x.seconds);
-  const params = { clients: concurrency, seconds, maxTokens, requests: samples.length, model: modelAt === -1 ? 'random tiny (dim 32, 1 layer)' : argv[modelAt + 1]! };
+  const params = { clients: concurrency, seconds, maxTokens, requests: samples.length, model: modelAt === -1 ? 'random tiny (dim 32, 1 layer)' : argv[modelAt + 1]!, runner: inProcess ? 'in-process' : 'worker' };
   totals[name] = tokens / wall;
   records.push(
     { name: `serve/${name}/ttft-p50`, value: quantile(samples.map((x) => x.ttft), 0.5) * 1000, unit: 'ms', params },
@@ -103,7 +122,8 @@ for (const [name, concurrency] of [['serial', 1], ['concurrent', clients]] as co
     { name: `serve/${name}/errors`, value: errors, unit: 'requests', params },
   );
 }
-records.push({ name: 'serve/batched-over-serial', value: totals['concurrent']! / totals['serial']!, unit: 'x', params: { clients, seconds, maxTokens } });
+records.push({ name: 'serve/batched-over-serial', value: totals['concurrent']! / totals['serial']!, unit: 'x', params: { clients, seconds, maxTokens, runner: inProcess ? 'in-process' : 'worker' } });
 await server.close();
+if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
 process.stdout.write(formatTable('serve (loopback)', records) + '\n');
 process.stderr.write(`wrote ${writeResults('serve', records)}\n`);

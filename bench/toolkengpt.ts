@@ -40,7 +40,7 @@ import { writeFileAtomic } from '../src/util/fs.js';
 import { seededRandom, shuffled } from '../src/util/random.js';
 import {
   diagnoseMath, evaluateKamel, evaluateMath, FUNCQA_DOCS, funcqaTextWithCalls, funcqaTrainingText, GSM8K_XL_TOOLS, gsm8kTextsWithCalls, loadFuncqaRecords,
-  loadKamelBenchmark, loadMathBenchmark, resampleFuncqaRecord, mathTrainingTexts, METHODS, naiveTrainingSeconds, trainToolken, writeToolkenReport, type InferenceSettings, type MathQuestion,
+  loadKamelBenchmark, loadMathBenchmark, resampleFuncqaRecord, mathTrainingTexts, METHODS, COPY_METHODS, naiveTrainingSeconds, trainToolken, writeToolkenReport, type InferenceSettings, type MathQuestion,
   type MethodResult, type ToolkenSystem, type TrainedToolken,
 } from '../src/methods/toolkengpt/index.js';
 import { cpuParams, positiveIntFlag, writeResults, type BenchRecord } from './lib.js';
@@ -276,7 +276,7 @@ if (wanted.has('funcqa-oh') || wanted.has('funcqa-mh')) {
     const bench = loadMathBenchmark(name, data);
     const limited = { ...bench, questions: limit(bench.questions, plan.questions) };
     const system: ToolkenSystem = { model, tokenizer, head: funcqa.head, reranker: funcqa.reranker, docs: FUNCQA_DOCS };
-    for (const method of METHODS) recordMethod(name, evaluateMath(system, limited, method, settings), limited.questions);
+    for (const method of [...METHODS, ...COPY_METHODS]) recordMethod(name, evaluateMath(system, limited, method, settings), limited.questions);
   }
 }
 
@@ -286,7 +286,7 @@ if (wanted.has('gsm8k-xl')) {
   recordTraining('gsm8k-xl', gsmTrained);
   const gsmSystem: ToolkenSystem = { model, tokenizer, head: gsmTrained.head, reranker: gsmTrained.reranker, docs: FUNCQA_DOCS };
   const limited = { ...gsm, questions: limit(gsm.questions, plan.questions) };
-  for (const method of METHODS) recordMethod('gsm8k-xl', evaluateMath(gsmSystem, limited, method, settings), limited.questions);
+  for (const method of [...METHODS, ...COPY_METHODS]) recordMethod('gsm8k-xl', evaluateMath(gsmSystem, limited, method, settings), limited.questions);
 }
 
 if (wanted.has('kamel')) {

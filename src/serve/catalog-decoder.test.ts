@@ -8,12 +8,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { demoCatalog } from '../data/demo/catalog.js';
 import { tinyToolGen } from '../methods/toolgen/testing/tiny-toolgen.js';
+import { copyCandidates } from '../generate/constraints/copy-values.js';
 import { validateJson } from '../tools/validate.js';
 import { CatalogDecoder } from './catalog-decoder.js';
 import type { Feed } from './chat-decoder.js';
 import { renderPrompt } from './prompt.js';
 import { DEFAULT_REQUEST_LIMITS, parseChatRequest } from './request.js';
-import { serveCatalog } from './served-catalog.js';
+import { serveCatalog, type ServedCatalog } from './served-catalog.js';
 import { serveModel } from './served-model.js';
 
 const tools = demoCatalog().filter((t) => ['circle_area', 'reverse_text', 'is_leap_year'].includes(t.id));
@@ -31,11 +32,11 @@ interface Run {
 }
 
 /** Drives a decoder whose model "writes" `written` and then prefers the end of its turn. */
-function run(body: Record<string, unknown>, written: readonly number[], maxTokens = 200): Run {
-  const request = parseChatRequest({ model: 'toolgen', messages: [{ role: 'user', content: 'what is the area of a circle' }], temperature: 0, ...body }, DEFAULT_REQUEST_LIMITS, new Set(catalog.byApiName.keys()));
+function run(body: Record<string, unknown>, written: readonly number[], maxTokens = 200, served: ServedCatalog = catalog): Run {
+  const request = parseChatRequest({ model: 'toolgen', messages: [{ role: 'user', content: 'what is the area of a circle' }], temperature: 0, ...body }, DEFAULT_REQUEST_LIMITS, new Set(served.byApiName.keys()));
   const calls: { name: string; args: string }[] = [];
   let content = '';
-  const decoder = new CatalogDecoder(model, catalog, request, renderPrompt(tg.tokenizer, request.messages, []), maxTokens, {
+  const decoder = new CatalogDecoder(model, served, request, renderPrompt(tg.tokenizer, request.messages, []), maxTokens, {
     content: (text) => (content += text),
     toolCallStart: (_i, _id, name) => calls.push({ name, args: '' }),
     toolCallArguments: (i, fragment) => (calls[i]!.args += fragment),
@@ -99,4 +100,19 @@ test('required walks the trie from the first token; a named tool skips the choic
   assert.equal(named.feeds[0]!.reset, true);
   assert.deepEqual(validateJson(catalog.byId.get('is_leap_year')!.tool.parameters, JSON.parse(named.calls[0]!.args)), []);
   assert.ok(named.decoder.minimumTokens() >= 1);
+});
+
+test('argument values are copied from the request: a free number or string takes a value the user wrote (unless copying is off)', () => {
+  const ask = (content: string, tool: string, served = catalog): Record<string, unknown> => {
+    const { calls } = run({ messages: [{ role: 'user', content }], tool_choice: { type: 'function', function: { name: tool } } }, [], 200, served);
+    return JSON.parse(calls[0]!.args) as Record<string, unknown>;
+  };
+  // The hand-made model prefers to end at once, so without copying it writes the schema's smallest value.
+  assert.deepEqual(ask('the area of a circle of radius 7.5 please', 'circle_area'), { radius: 7.5 });
+  assert.deepEqual(ask('is 2024 a leap year, or 99999?', 'is_leap_year'), { year: 2024 }, 'only values the schema allows are offered');
+  const reversed = ask('reverse the text "hello world"', 'reverse_text');
+  assert.ok(copyCandidates(['reverse the text "hello world"']).strings.includes(reversed.text as string), `${String(reversed.text)} is a span of the request`);
+  const free = serveCatalog(model, tg.index, tools, DEFAULT_REQUEST_LIMITS, { copyValues: false });
+  assert.notEqual(ask('the area of a circle of radius 7.5 please', 'circle_area', free).radius, 7.5);
+  assert.deepEqual(ask('what is the area of a circle', 'circle_area'), ask('what is the area of a circle', 'circle_area', free), 'no number to copy: the schema as it is');
 });

@@ -13,11 +13,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { TextDecoder } from 'node:util';
-import type { JsonState } from '../generate/constraints/json-automaton.js';
+import { JsonAutomaton, type JsonState } from '../generate/constraints/json-automaton.js';
 import { JsonTokenMasker } from '../generate/constraints/json-token-mask.js';
 import type { ToolTrieNode } from '../generate/constraints/tool-trie.js';
 import { Sampler } from '../generate/sampling.js';
 import { StopStringMatcher, TextStream } from '../generate/stop.js';
+import { copyCandidates, withCopiedValues } from '../generate/constraints/copy-values.js';
 import { argumentsRequest } from '../methods/toolgen/model.js';
 import { chatPromptIds } from '../tokenizer/chat-template.js';
 import { constrain, keep, newCallId, type DecodeEvents, type Feed, type FinishReason, type TurnDecoder } from './chat-decoder.js';
@@ -153,13 +154,27 @@ export class CatalogDecoder implements TurnDecoder {
     let ids = chatPromptIds(this.model.tokenizer, argumentsRequest(this.requestText(), entry.text, entry.tool));
     // The arguments get what the budget leaves, as far as the context holds it beside their prompt, but never less
     // than the smallest valid arguments: for those the prompt gives up its beginning (keeping the documentation).
-    const minimal = entry.automaton.minBytesToComplete(entry.automaton.initial());
+    const automaton = this.argumentsAutomaton(entry);
+    const minimal = automaton.minBytesToComplete(automaton.initial());
     const budget = Math.min(this.remaining(), Math.max(minimal, this.model.contextLength - ids.length - 1));
     if (ids.length + budget + 1 > this.model.contextLength) ids = ids.slice(ids.length - Math.max(1, this.model.contextLength - budget - 1));
     this.argumentsEnd = this.used + budget;
-    const masker = new JsonTokenMasker(entry.automaton, this.model.vocabulary, this.catalog.trie.terminator);
+    const masker = new JsonTokenMasker(automaton, this.model.vocabulary, this.catalog.trie.terminator);
     this.phase = { kind: 'arguments', masker, state: masker.automaton.initial(), text: new TextDecoder() };
     return { tokens: ids, reset: true };
+  }
+
+  /**
+   * The mask of the call's arguments. With value copying, each free string / number parameter may only take a value
+   * the request holds (a span, a quoted string, a number), when one fits its schema; the smallest such arguments
+   * must fit the tokens left, else the tool's own schema applies.
+   */
+  private argumentsAutomaton(entry: CatalogEntry): JsonAutomaton {
+    if (!this.catalog.copyValues) return entry.automaton;
+    const parameters = withCopiedValues(entry.tool.parameters, copyCandidates([this.requestText()]));
+    if (Object.values(parameters.properties).every((p, i) => p === Object.values(entry.tool.parameters.properties)[i])) return entry.automaton;
+    const copying = new JsonAutomaton(parameters, this.catalog.automatonOptions);
+    return copying.minBytesToComplete(copying.initial()) <= this.remaining() ? copying : entry.automaton;
   }
 
   /** The request the arguments answer: the conversation's last user turn. */

@@ -8,7 +8,8 @@ export { parseChatRequest, DEFAULT_REQUEST_LIMITS, type ChatRequest, type Reques
 export { ApiError } from './api-error.js';
 export { HERMES_TOOL_TEMPLATE } from './prompt.js';
 export { createDashboard, createDashboardServer, type Dashboard, type DashboardOptions, type DashboardServer } from './dashboard/dashboard.js';
-export { Playground, PlaygroundBusyError, PlaygroundInputError, type PlaygroundAnswer, type PlaygroundSetup } from './dashboard/playground.js';
+export { Playground, PlaygroundBusyError, PlaygroundInputError, type PlaygroundAnswer, type PlaygroundEngine, type PlaygroundSetup } from './dashboard/playground.js';
+export { hostPlayground, startPlaygroundWorker, PlaygroundWorkerError, type HostedPlayground, type PlaygroundWorker } from './dashboard/playground-worker.js';
 export type { ServerStatsSnapshot } from './stats.js';
 export { apiNames, serveCatalog, type CatalogEntry, type ServedCatalog } from './served-catalog.js';
 export { McpGateway, DEFAULT_GATEWAY_LIMITS, type GatewayLimits, type GatewayResult, type GatewayTool } from './mcp/gateway.js';

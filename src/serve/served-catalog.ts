@@ -8,6 +8,7 @@
  * every other character replaced by `_`, cut to 64 and, when still taken, numbered.
  */
 import { JsonAutomaton } from '../generate/constraints/json-automaton.js';
+import type { JsonLimits } from '../generate/constraints/json-schema-nodes.js';
 import { ToolTrie } from '../generate/constraints/tool-trie.js';
 import type { ToolIndex } from '../indexing/tool-index.js';
 import { assistantTurnEnd } from '../retrieval/generative.js';
@@ -37,6 +38,18 @@ export interface ServedCatalog {
   readonly largestMinimalArguments: number;
   /** Catalog tools left out, each with the reason (not in the model's index, a schema the mask cannot follow). */
   readonly skipped: readonly { readonly id: string; readonly reason: string }[];
+  /**
+   * Whether a call's free string and number parameters are narrowed to values the request holds (ToolGen's value
+   * copying, generate/constraints/copy-values.ts), as `toolken agent` does by default.
+   */
+  readonly copyValues: boolean;
+  /** The mask's settings every entry was compiled with (and a request's copying automaton is). */
+  readonly automatonOptions: JsonLimits;
+}
+
+export interface ServeCatalogOptions {
+  /** Copy argument values from the request (default true). */
+  readonly copyValues?: boolean;
 }
 
 const API_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -56,7 +69,9 @@ export function apiNames(tools: readonly Tool[]): string[] {
 }
 
 /** The catalog's tools that the model's index knows, compiled for constrained decoding. */
-export function serveCatalog(model: ServedModel, index: ToolIndex, tools: readonly Tool[], limits: RequestLimits): ServedCatalog {
+export function serveCatalog(model: ServedModel, index: ToolIndex, tools: readonly Tool[], limits: RequestLimits, options: ServeCatalogOptions = {}): ServedCatalog {
+  // A pattern the mask cannot follow is left out of the mask (the executor still validates the call).
+  const automatonOptions: JsonLimits = { maxStringLength: limits.maxStringLength, maxArrayItems: limits.maxArrayItems, unfollowablePatterns: 'ignore' };
   const indexed = new Set(index.toolIds());
   const skipped: { id: string; reason: string }[] = [];
   const usable: { tool: Tool; automaton: JsonAutomaton }[] = [];
@@ -66,8 +81,7 @@ export function serveCatalog(model: ServedModel, index: ToolIndex, tools: readon
       continue;
     }
     try {
-      // A pattern the mask cannot follow is left out of the mask (the executor still validates the call).
-      const automaton = new JsonAutomaton(tool.parameters, { maxStringLength: limits.maxStringLength, maxArrayItems: limits.maxArrayItems, unfollowablePatterns: 'ignore' });
+      const automaton = new JsonAutomaton(tool.parameters, automatonOptions);
       usable.push({ tool, automaton });
     } catch (err) {
       if (!(err instanceof ToolkenError)) throw err;
@@ -86,5 +100,7 @@ export function serveCatalog(model: ServedModel, index: ToolIndex, tools: readon
     longestText: Math.max(...sequences.map((s) => s.tokens.length)),
     largestMinimalArguments: Math.max(...entries.map((e) => e.automaton.minBytesToComplete(e.automaton.initial()))),
     skipped,
+    copyValues: options.copyValues ?? true,
+    automatonOptions,
   };
 }

@@ -27,6 +27,8 @@ import { inProcessRunner, type ModelRunner } from './model-runner.js';
 import { closeServer, listenOn, readBody } from './http.js';
 import { ServerStats } from './stats.js';
 import { createDashboard } from './dashboard/dashboard.js';
+import type { PlaygroundEngine } from './dashboard/playground.js';
+import { ApiKey } from './auth.js';
 
 export interface ServerOptions {
   readonly apiKey?: string;
@@ -42,6 +44,8 @@ export interface ServerOptions {
   readonly maxTokens?: number;
   /** Run directories (or folders of them) the dashboard at `/` shows beside the server's own numbers. */
   readonly runs?: readonly string[];
+  /** The dashboard's playground (a ToolGen agent on the request typed in the page), e.g. startPlaygroundWorker's. */
+  readonly playground?: PlaygroundEngine;
   /**
    * Runs the model's forward passes, with `slots` slots of the model's context length; closed with the server.
    * Default: the served model's own object on this thread (`toolken serve` starts a worker, worker-runner.ts).
@@ -89,10 +93,16 @@ export function createToolkenServer(model: ServedModel, options: ServerOptions =
   const scheduler = new Scheduler(runner, { slots, maxQueue: options.maxQueue ?? 64 });
   const created = unixTime();
   const stats = new ServerStats(model, slots);
-  const dashboard = createDashboard({ runs: options.runs ?? [], server: () => stats.snapshot(scheduler) });
+  const apiKey = options.apiKey === undefined ? undefined : new ApiKey(options.apiKey);
+  const dashboard = createDashboard({
+    runs: options.runs ?? [],
+    server: () => stats.snapshot(scheduler),
+    ...(apiKey === undefined ? {} : { apiKey }),
+    ...(options.playground === undefined ? {} : { playground: options.playground }),
+  });
   const catalogNames = model.catalog === undefined ? undefined : new Set(model.catalog.byApiName.keys());
 
-  const authorized = (req: IncomingMessage): boolean => options.apiKey === undefined || req.headers.authorization === `Bearer ${options.apiKey}`;
+  const authorized = (req: IncomingMessage): boolean => apiKey === undefined || apiKey.bearer(req);
 
   async function chatCompletions(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await readBody(req, maxBodyBytes);

@@ -3,11 +3,10 @@
  * constrained decoding and streaming, and the weights are loaded once, in the worker. Calls are answered in the order
  * they were sent; if the worker fails or exits, every pending and later call rejects with the reason.
  */
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { ToolkenError } from '../util/errors.js';
 import type { ModelRunner } from './model-runner.js';
 import type { ForwardRequest, WorkerReply, WorkerRequest, WorkerSetup } from './worker-protocol.js';
+import { spawnModuleWorker } from './worker-thread.js';
 
 /** The model worker could not start or stopped; the message says why. */
 export class ModelWorkerError extends ToolkenError {
@@ -16,21 +15,9 @@ export class ModelWorkerError extends ToolkenError {
   }
 }
 
-// Installed, the worker is the compiled .js beside this file. Run from the TypeScript sources (tests, `tsx`), it is
-// the .ts file, and a worker thread does not inherit the parent's module hooks: a two-line bootstrap registers tsx's
-// loader in the worker before importing it.
-const fromSource = fileURLToPath(import.meta.url).endsWith('.ts');
-
-function spawnWorker(setup: WorkerSetup): Worker {
-  if (!fromSource) return new Worker(new URL('./model-worker.js', import.meta.url), { workerData: setup });
-  const entry = new URL('./model-worker.ts', import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: setup });
-}
-
 /** Starts the worker, which loads the weights at `setup.path`; resolves once the model is ready. */
 export function startModelWorker(setup: WorkerSetup): Promise<ModelRunner> {
-  const worker = spawnWorker(setup);
+  const worker = spawnModuleWorker(new URL('./model-worker.js', import.meta.url), setup);
   const pending = new Map<number, { resolve(logits: Float32Array): void; reject(err: Error): void }>();
   let failure: ModelWorkerError | null = null;
   let nextId = 0;

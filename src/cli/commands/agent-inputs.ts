@@ -14,6 +14,7 @@ import { connectMcp, type McpConnection } from '../../tools/executors/mcp.js';
 import { createReplayExecutor, loadRecordings } from '../../tools/executors/replay.js';
 import type { GenerativeModel } from '../../retrieval/generative.js';
 import type { Tool, ToolExecutor } from '../../tools/types.js';
+import { PlaygroundWorkerError, startPlaygroundWorker, type PlaygroundWorker } from '../../serve/dashboard/playground-worker.js';
 import { CliError, type FlagSpecs, type ParsedFlags } from '../args.js';
 import { readCatalogFlag, readToolGenModelFlag, userInput } from './toolgen-inputs.js';
 
@@ -33,7 +34,7 @@ export const agentFlags = {
   seed: { kind: 'int', default: 0, help: 'seed of sampled retries' },
 } as const satisfies FlagSpecs;
 
-type AgentFlags = ParsedFlags<typeof agentFlags>;
+export type AgentFlags = ParsedFlags<typeof agentFlags>;
 
 export function loopOptions(f: AgentFlags): Partial<AgentLoopOptions> {
   return {
@@ -108,4 +109,16 @@ async function connectExecutor(f: AgentFlags, tools: readonly Tool[]): Promise<{
     throw new CliError(`--mcp ${f.mcp}: ${err instanceof Error ? err.message : String(err)}`);
   }
   return { executor: connection.executor, close: () => connection.close() };
+}
+
+/** The agent's playground on its own worker thread (playground-thread.ts), its warnings printed; setup errors as CliError. */
+export async function startAgentPlayground(f: AgentFlags): Promise<PlaygroundWorker> {
+  try {
+    const playground = await startPlaygroundWorker(new URL('./playground-thread.js', import.meta.url), f);
+    for (const w of playground.warnings) process.stderr.write(`warning: ${w}\n`);
+    return playground;
+  } catch (err) {
+    if (err instanceof PlaygroundWorkerError) throw new CliError(`playground: ${err.message}`);
+    throw err;
+  }
 }

@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
 import { CliError, helpText, parseFlags, wantsHelp, type CliCommand } from '../args.js';
+import { ApiKey } from '../../serve/auth.js';
 import { createDashboardServer } from '../../serve/dashboard/dashboard.js';
-import { Playground } from '../../serve/dashboard/playground.js';
-import { agentFlags, loopOptions, setUpAgent, type AgentSetup } from './agent-inputs.js';
+import { agentFlags, startAgentPlayground } from './agent-inputs.js';
+import type { PlaygroundWorker } from '../../serve/dashboard/playground-worker.js';
 import { checkRunFolders } from './run-folders.js';
 import { untilStopped } from './until-stopped.js';
 
@@ -14,6 +15,7 @@ const flags = {
   maxSteps: { ...agentFlags.maxSteps, default: 4, help: 'most agent steps per playground request' },
   port: { kind: 'int', help: 'TCP port (0 picks a free one)', default: 8090, min: 0, max: 65535 },
   host: { kind: 'string', help: 'address to bind; anything but loopback shows your runs to the network', default: '127.0.0.1' },
+  apiKey: { kind: 'string', help: 'require the key: open the page once as /?key=KEY (a cookie keeps the browser in); API calls may send "Authorization: Bearer KEY"' },
 } as const;
 
 export const command: CliCommand = {
@@ -30,26 +32,26 @@ export const command: CliCommand = {
     const f = parseFlags(argv, flags);
     const runs = f._.length > 0 ? f._ : ['.'];
     checkRunFolders(runs, 'RUN_DIR');
-    let setup: AgentSetup | undefined;
-    let playground: Playground | undefined;
-    if (f.model !== undefined) {
-      const agent = { ...f, model: f.model };
-      setup = await setUpAgent(agent);
-      for (const w of setup.warnings) process.stderr.write(`warning: ${w}\n`);
-      playground = new Playground({ ...setup, loop: loopOptions(agent) });
-    }
-    const server = createDashboardServer({ runs, ...(playground === undefined ? {} : { playground }) });
+    // The playground's model runs on its own thread, so the page keeps being served while it answers.
+    const playground: PlaygroundWorker | undefined = f.model === undefined ? undefined : await startAgentPlayground({ ...f, model: f.model });
+    const server = createDashboardServer({
+      runs,
+      ...(playground === undefined ? {} : { playground }),
+      ...(f.apiKey === undefined ? {} : { apiKey: new ApiKey(f.apiKey) }),
+    });
     let address;
     try {
       address = await server.listen(f.port, f.host);
     } catch (err) {
+      await playground?.close();
       throw new CliError(`cannot listen on ${f.host}:${f.port}: ${(err as Error).message}`);
     }
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    process.stderr.write(`dashboard of ${runs.map((r) => resolve(r)).join(', ')} on http://${host}:${address.port}/\n`);
+    const entry = f.apiKey === undefined ? '' : '?key=<your --api-key>';
+    process.stderr.write(`dashboard of ${runs.map((r) => resolve(r)).join(', ')} on http://${host}:${address.port}/${entry}\n`);
     await untilStopped(async () => {
       await server.close();
-      await setup?.close();
+      await playground?.close();
     });
     return 0;
   },

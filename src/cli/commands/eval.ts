@@ -20,6 +20,7 @@ const bfclFlags = {
   out: { kind: 'string', help: 'with --model: where the result files, verdicts.jsonl, report.json and report.md go', default: './bfcl-run' },
   limit: { kind: 'int', help: 'with --model: at most N questions per category (the first ones)', min: 1 },
   constrained: { kind: 'boolean', help: "with --model (fc mode): decode calls under the offered functions' names and their argument schemas" },
+  copy: { kind: 'boolean', help: 'with --constrained: free string and number arguments take values the question states (spans, quoted strings, numbers) when one fits the schema' },
   maxTokens: { kind: 'int', help: 'with --model: most new tokens per answer', default: 256, min: 1 },
   repair: { kind: 'boolean', help: 'with --model: repair each answer before checking (fences, quotes, brackets, trailing commas; src/eval/bfcl/repair.ts)' },
   bestOf: { kind: 'int', help: 'with --model: sample N answers per question and keep the most probable well-formed one (src/eval/bfcl/best-of-n.ts)', default: 1, min: 1 },
@@ -44,9 +45,10 @@ function failuresByRule(report: BfclReport): string {
   return '\nfailures by rule:\n' + [...byRule].sort((a, b) => b[1] - a[1]).map(([rule, n]) => `  ${String(n).padStart(6)}  ${rule}\n`).join('');
 }
 
-async function runModel(flags: { model: string; out: string; data: string; category?: string[]; mode: 'prompting' | 'fc'; limit?: number; constrained?: boolean; maxTokens: number; repair: boolean; bestOf: number; temperature: number; seed: number }): Promise<number> {
+async function runModel(flags: { model: string; out: string; data: string; category?: string[]; mode: 'prompting' | 'fc'; limit?: number; constrained?: boolean; copy?: boolean; maxTokens: number; repair: boolean; bestOf: number; temperature: number; seed: number }): Promise<number> {
   if (flags.constrained && flags.mode !== 'fc') throw new CliError('--constrained decodes <tool_call> blocks: use it with --mode fc');
   if (flags.constrained && flags.bestOf > 1) throw new CliError('--constrained decoding is greedy and --best-of samples: give one of them');
+  if (flags.copy && !flags.constrained) throw new CliError('--copy narrows the constrained decoder: add --constrained (and --mode fc)');
   let loaded;
   try {
     loaded = await loadModel(flags.model, { onProgress: modelLoadProgress() });
@@ -64,6 +66,7 @@ async function runModel(flags: { model: string; out: string; data: string; categ
       ...(flags.limit !== undefined ? { limit: flags.limit } : {}),
       mode: flags.mode,
       constrained: flags.constrained ?? false,
+      copyValues: flags.copy ?? false,
       maxTokens: flags.maxTokens,
       repair: flags.repair,
       bestOf: flags.bestOf,

@@ -5,6 +5,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
+import { demoCatalog } from '../../data/demo/catalog.js';
+import { FINISH_TOOL } from '../../methods/toolgen/examples.js';
+import { saveToolGenModel } from '../../methods/toolgen/model.js';
+import { tinyToolGen } from '../../methods/toolgen/testing/tiny-toolgen.js';
 import { saveModel } from '../../models/save.js';
 import { tinyServedModel } from '../../serve/testing-model.js';
 import { command } from './serve.js';
@@ -58,6 +62,42 @@ for (const quantize of [[], ['--quantize', 'q8_0'], ['--quantize', 'q4_0'], ['--
   });
   const call = reply.choices[0]!.message.tool_calls![0]!;
   assert.equal(call.type === 'function' ? call.function.name : '', 'get_weather');
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+});
+
+test('toolken serve --playground --api-key: the dashboard at / opens with the key, and its playground answers from its own thread', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'toolken-serve-playground-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const tools = demoCatalog().slice(0, 4);
+  const model = join(dir, 'toolgen');
+  saveToolGenModel(await tinyToolGen([...tools, FINISH_TOOL], { documented: tools, vocabSize: 320, maxPositions: 1024 }), model, tools);
+  const child = spawn(process.execPath, [...SOURCE_CLI, 'serve', '--model', model, '--port', '0', '--api-key', 'k', '--playground', '--max-steps', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  const page = await new Promise<string>((resolve, reject) => {
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const match = /dashboard \(with the playground\) at (http:\/\/127\.0\.0\.1:\d+)\/\?key=/.exec(stderr);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+  });
+  assert.equal((await fetch(`${page}/`)).status, 401, 'the dashboard is behind the key');
+  const opened = await fetch(`${page}/?key=k`, { redirect: 'manual' });
+  assert.equal(opened.status, 303);
+  const cookie = opened.headers.get('set-cookie')!.split(';')[0]!;
+  const index = (await (await fetch(`${page}/dashboard/api/runs`, { headers: { cookie } })).json()) as { playground: boolean; server: boolean };
+  assert.deepEqual([index.playground, index.server], [true, true]);
+  const asked = await fetch(`${page}/dashboard/api/playground`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ request: 'Add 2 and 3', k: 3 }) });
+  assert.equal(asked.status, 200);
+  const { answer } = (await asked.json()) as { answer: { tools: { toolId: string }[]; steps: unknown[] } };
+  assert.equal(answer.tools.length, 3);
+  assert.ok(answer.tools.every((tool) => tools.some((known) => known.id === tool.toolId) || tool.toolId === FINISH_TOOL.id));
+  assert.ok(answer.steps.length <= 2, 'at most --max-steps steps');
+  assert.equal((await fetch(`${page}/v1/models`)).status, 401, 'the API still needs the bearer token');
+  assert.equal((await fetch(`${page}/v1/models`, { headers: { authorization: 'Bearer k' } })).status, 200);
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   assert.equal(await exited, 0);

@@ -3,6 +3,8 @@ import { CliError, helpText, parseFlags, wantsHelp, type CliCommand } from '../a
 import { checkRunFolders } from './run-folders.js';
 import { untilStopped } from './until-stopped.js';
 import { readCatalogFlag, readModelSpecFlag, readSavedIndex } from './toolgen-inputs.js';
+import { agentFlags, startAgentPlayground } from './agent-inputs.js';
+import type { PlaygroundWorker } from '../../serve/dashboard/playground-worker.js';
 import { ModelWorkerError, startModelWorker } from '../../serve/worker-runner.js';
 import type { ToolIndex } from '../../indexing/tool-index.js';
 import { FINISH_FUNCTION } from '../../methods/toolgen/examples.js';
@@ -28,6 +30,13 @@ const flags = {
   maxTokens: { kind: 'int', help: 'most completion tokens per request (and the default)', default: 1024 },
   timeout: { kind: 'number', help: 'seconds one request may take, queueing included', default: 120 },
   runs: { kind: 'string', repeat: true, help: 'a run directory (or a folder of them) for the dashboard at /; repeatable' },
+  copy: { kind: 'boolean', default: true, help: "with --catalog (and in the playground): a call's free string and number arguments take values the request holds when one fits the schema (--no-copy: free values)" },
+  playground: { kind: 'boolean', help: "a playground on the dashboard at /: a ToolGen model trained through the agent stage shows the top-k tools and its agent's steps on a typed request (its own copy of the model, on its own thread)" },
+  executor: agentFlags.executor,
+  recordings: agentFlags.recordings,
+  mcp: agentFlags.mcp,
+  timeoutMs: { ...agentFlags.timeoutMs, help: "the playground's tool calls: one that takes longer becomes a timeout observation" },
+  maxSteps: { ...agentFlags.maxSteps, default: 4, help: 'most agent steps per playground request' },
   quantize: {
     kind: 'string', choices: QUANTIZE_TYPES,
     help: "store the model's matrices on load as Q8_0 / Q4_0 blocks (int8 dot products), bf16 (half the bytes of fp32; bf16 dot products) or NF4 (QLoRA's 4-bit NormalFloat); a GGUF's own Q8_0 / Q4_0 / Q4_K / BF16 matrices are always kept as they are",
@@ -35,8 +44,8 @@ const flags = {
 } as const;
 
 /** The served model with the catalog's tools that its tool index knows; warns about the ones it does not. */
-function withCatalog(served: ServedModel, index: ToolIndex, tools: readonly Tool[], catalogPath: string): ServedModel {
-  const catalog = serveCatalog(served, index, tools, DEFAULT_REQUEST_LIMITS);
+function withCatalog(served: ServedModel, index: ToolIndex, tools: readonly Tool[], catalogPath: string, copyValues: boolean): ServedModel {
+  const catalog = serveCatalog(served, index, tools, DEFAULT_REQUEST_LIMITS, { copyValues });
   if (catalog.skipped.length > 0) {
     const [first] = catalog.skipped;
     process.stderr.write(`warning: ${catalog.skipped.length} tools of ${catalogPath} cannot be called (first: '${first!.id}': ${first!.reason})\n`);
@@ -72,7 +81,7 @@ export const command: CliCommand = {
     let served;
     try {
       served = serveModel(f.name ?? basename(resolve(f.model)), spec);
-      if (catalogInputs !== undefined) served = withCatalog(served, catalogInputs.index, catalogInputs.tools, f.catalog!);
+      if (catalogInputs !== undefined) served = withCatalog(served, catalogInputs.index, catalogInputs.tools, f.catalog!, f.copy);
     } catch (err) {
       if (err instanceof ServeSetupError) throw new CliError(`--model ${f.model}: ${err.message}`);
       throw err;
@@ -86,8 +95,34 @@ export const command: CliCommand = {
       if (err instanceof ModelWorkerError) throw new CliError(`--model ${f.model}: ${err.message}`);
       throw err;
     }
+    let playground: PlaygroundWorker | undefined;
+    if (f.playground) {
+      try {
+        // The agent's settings the page does not offer keep `toolken agent`'s defaults.
+        playground = await startAgentPlayground({
+          _: [],
+          model: f.model,
+          catalog: f.catalog,
+          executor: f.executor,
+          recordings: f.recordings,
+          mcp: f.mcp,
+          timeoutMs: f.timeoutMs,
+          maxSteps: f.maxSteps,
+          maxObservationChars: agentFlags.maxObservationChars.default,
+          retry: agentFlags.retry.default,
+          retryOnRepeat: false,
+          constrain: agentFlags.constrain.default,
+          copy: f.copy,
+          seed: agentFlags.seed.default,
+        });
+      } catch (err) {
+        await runner.close();
+        throw err;
+      }
+    }
     const server = createToolkenServer(served, {
       runner,
+      ...(playground === undefined ? {} : { playground }),
       ...(f.apiKey === undefined ? {} : { apiKey: f.apiKey }),
       slots: f.slots,
       maxQueue: f.maxQueue,
@@ -100,12 +135,18 @@ export const command: CliCommand = {
       address = await server.listen(f.port, f.host);
     } catch (err) {
       await runner.close();
+      await playground?.close();
       throw new CliError(`cannot listen on ${f.host}:${f.port}: ${(err as Error).message}`);
     }
     const tools = served.catalog === undefined ? '' : `, ${served.catalog.entries.length} catalog tools`;
     process.stderr.write(`serving '${served.name}' (${spec.config.family}, context ${served.contextLength}${tools}) on http://${address.address}:${address.port}/v1\n`);
-    process.stderr.write(`dashboard at http://${address.address}:${address.port}/\n`);
-    await untilStopped(() => server.close());
+    const entry = f.apiKey === undefined ? '' : '?key=<your --api-key>';
+    const tried = playground === undefined ? '' : ' (with the playground)';
+    process.stderr.write(`dashboard${tried} at http://${address.address}:${address.port}/${entry}\n`);
+    await untilStopped(async () => {
+      await server.close();
+      await playground?.close();
+    });
     return 0;
   },
 };

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { sharedDatasetsDir } from '../../data/loaders/files.js';
 import { loadModel } from '../../models/load.js';
 import {
-  evaluateKamel, evaluateMath, evaluateVirtualHome, FUNCQA_DOCS, KAMEL_RELATION_COUNTS, loadHead, loadKamelBenchmark, loadMathBenchmark, loadReranker, loadVirtualHomeBenchmark, mathTrainingTexts, METHODS,
+  evaluateKamel, evaluateMath, evaluateVirtualHome, FUNCQA_DOCS, KAMEL_RELATION_COUNTS, loadHead, loadKamelBenchmark, loadMathBenchmark, loadReranker, loadVirtualHomeBenchmark, mathTrainingTexts, METHODS, COPY_METHODS,
   naiveTrainingSeconds, saveHead, saveReranker, summaries, trainToolken, writeToolkenReport, type InferenceSettings, type MathDataset, type Method,
   type MethodResult, type ToolkenSystem,
 } from '../../methods/toolkengpt/index.js';
@@ -116,7 +116,7 @@ export const trainCommand: CliCommand = {
 const evalFlags = {
   model: { kind: 'string', help: 'the frozen base model the head was trained on', required: true },
   head: { kind: 'string', help: 'run directory of `toolken train toolkengpt` (needed by toolkengpt and toolken-plus)' },
-  methods: { kind: 'list', help: `comma-separated (${METHODS.join(', ')})`, default: [...METHODS] },
+  methods: { kind: 'list', help: `comma-separated (${METHODS.join(', ')}; on funcqa and gsm8k-xl also ${COPY_METHODS.join(', ')}: tool mode may only write numbers the context states, a diagnostic)`, default: [...METHODS] },
   data: { kind: 'string', help: 'the ToolkenGPT release folder', default: DATA },
   limit: { kind: 'int', help: 'evaluate the first N questions only' },
   toolBias: { kind: 'number', help: 'added to every tool logit in reasoning mode (default: the bias tuned on the head\'s validation texts)' },
@@ -132,13 +132,13 @@ type EvalFlags = ReturnType<typeof parseFlags<typeof evalFlags>>;
 
 async function system(f: EvalFlags, methods: readonly Method[], docs: ReadonlyMap<string, string>, tools: readonly string[]): Promise<ToolkenSystem> {
   const { model, tokenizer } = await loadModel(f.model, { onProgress: modelLoadProgress() });
-  const needsHead = methods.some((m) => m === 'toolkengpt' || m === 'toolken-plus');
+  const needsHead = methods.some((m) => m !== 'no-tools' && m !== 'in-context');
   if (!needsHead) return { model, tokenizer, head: null, reranker: null, docs };
   if (f.head === undefined) throw new CliError('--head is needed for toolkengpt and toolken-plus (train one with `toolken train toolkengpt`)');
   const head = loadHead(resolve(f.head), model);
   if (head.tools.join(',') !== tools.join(',')) throw new CliError(`${resolve(f.head)}: the head's tools (${head.tools.join(', ')}) are not this benchmark's (${tools.join(', ')})`);
   const reranker = loadReranker(resolve(f.head), head.tools.length, head.dim);
-  if (methods.includes('toolken-plus') && reranker === null) throw new CliError(`${resolve(f.head)}: no reranker.json for toolken-plus (train without --no-reranker)`);
+  if ((methods.includes('toolken-plus') || methods.includes('toolken-plus-copy')) && reranker === null) throw new CliError(`${resolve(f.head)}: no reranker.json for toolken-plus (train without --no-reranker)`);
   return { model, tokenizer, head, reranker, docs };
 }
 
@@ -154,11 +154,12 @@ function finish(f: EvalFlags, title: string, results: MethodResult[], notes: str
   return 0;
 }
 
-function parseEval(argv: readonly string[]): { f: EvalFlags; methods: Method[]; settings: InferenceSettings } {
+function parseEval(argv: readonly string[], math = false): { f: EvalFlags; methods: Method[]; settings: InferenceSettings } {
   const f = parseFlags(argv, evalFlags);
   if (f._.length > 0) throw new CliError(`unexpected argument '${f._[0]}'`);
+  const known: readonly string[] = math ? [...METHODS, ...COPY_METHODS] : METHODS;
   const methods = f.methods.map((m) => {
-    if (!(METHODS as readonly string[]).includes(m)) throw new CliError(`unknown method '${m}' (known: ${METHODS.join(', ')})`);
+    if (!known.includes(m)) throw new CliError(`unknown method '${m}' (known: ${known.join(', ')})`);
     return m as Method;
   });
   for (const [name, v] of [['max-tokens', f.maxTokens], ['max-calls', f.maxCalls], ['batch', f.batch], ['rerank-top-k', f.rerankTopK]] as const) positive(name, v);
@@ -179,7 +180,7 @@ function mathEval(benchmark: 'funcqa' | 'gsm8k-xl'): CliCommand {
       }
       const split = benchmark === 'funcqa' ? (parseFlags(argv, flags) as { split?: string }).split ?? 'both' : undefined;
       const rest = benchmark === 'funcqa' ? withoutFlag(argv, '--split') : argv;
-      const { f, methods, settings } = parseEval(rest);
+      const { f, methods, settings } = parseEval(rest, true);
       const names: MathDataset[] = benchmark === 'gsm8k-xl' ? ['gsm8k-xl'] : split === 'one-hop' ? ['funcqa-oh'] : split === 'multi-hop' ? ['funcqa-mh'] : ['funcqa-oh', 'funcqa-mh'];
       return userFacing(async () => {
         const benches = names.map((n) => loadMathBenchmark(n, resolve(f.data)));

@@ -1,7 +1,6 @@
 // `toolken train sft`: checked data, an explicit split, a LoRA run with resume, and a PEFT adapter in final/.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -11,7 +10,7 @@ import { toolDocument } from '../../tools/catalog.js';
 import { scratchModel, trainScratchTokenizer } from '../../train/scratch.js';
 import { CliError } from '../args.js';
 import { runCommand } from '../testing/capture.js';
-import { SOURCE_CLI } from '../testing/source-cli.js';
+import { interruptTraining, loggedSteps } from '../testing/interrupt-training.js';
 import { command as train } from './train.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'toolken-train-sft-cli-'));
@@ -102,24 +101,7 @@ test('Ctrl-C during train sft saves a checkpoint at the step reached, exits 130 
   // The common flags with no periodic checkpoint: only the interruption can write one.
   const flags = common.map((a, i) => (common[i - 1] === '--checkpoint-every' ? '0' : a));
   const args = ['sft', ...flags, '--epochs', '400', '--max-steps', '400', '--out', out];
-  const child = spawn(process.execPath, [...SOURCE_CLI, 'train', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  let code: number | null | undefined;
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve((code = c))));
-  // Interrupt once a few steps are logged.
-  const metrics = join(out, 'metrics.jsonl');
-  while (!(existsSync(metrics) && readFileSync(metrics, 'utf8').split('\n').length > 3)) {
-    assert.equal(code, undefined, `the training ended before it was interrupted: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  child.kill('SIGINT');
-  assert.equal(await exited, 130, stderr);
-  assert.match(stderr, /interrupted \(Ctrl-C\): a checkpoint of the last step is in .*interrupted; run the same command with --resume to continue from it/);
-  assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
-  const checkpoints = readdirSync(join(out, 'checkpoints')).filter((name) => name.startsWith('step-'));
-  assert.equal(checkpoints.length, 1);
-  const savedStep = Number(checkpoints[0]!.slice('step-'.length));
+  const savedStep = await interruptTraining(args, out);
   assert.ok(savedStep >= 3 && savedStep < 400, `saved at step ${savedStep}`);
   assert.equal(existsSync(join(out, 'final')), false);
 
@@ -127,6 +109,5 @@ test('Ctrl-C during train sft saves a checkpoint at the step reached, exits 130 
   const resumed = await runCommand(train, [...args, '--resume']);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.ok(existsSync(join(out, 'final', 'adapter_model.safetensors')));
-  const steps = readFileSync(metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; split: string }).filter((r) => r.split === 'train').map((r) => r.step);
-  assert.deepEqual(steps, Array.from({ length: 400 }, (_, i) => i + 1), 'every step once: the steps before the interruption, then the rest');
+  assert.deepEqual(loggedSteps(out), Array.from({ length: 400 }, (_, i) => i + 1), 'every step once: the steps before the interruption, then the rest');
 });

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demoCatalog } from '../../data/demo/catalog.js';
@@ -16,7 +15,7 @@ import { command as train } from './train.js';
 import type { CliCommand } from '../args.js';
 import type { Tool } from '../../tools/types.js';
 import { runCommand } from '../testing/capture.js';
-import { SOURCE_CLI } from '../testing/source-cli.js';
+import { interruptTraining, loggedSteps } from '../testing/interrupt-training.js';
 
 /** Two tools from each of three domains. */
 const tools = [...new Set(demoCatalog().map((t) => t.category))]
@@ -44,30 +43,13 @@ test('Ctrl-C during training saves a checkpoint at the step reached, exits 130 s
   const { dir, catalog, model } = fixture();
   const out = join(dir, 'run');
   const args = ['--stage', 'memorization', '--model', model, '--catalog', catalog, '--out', out, '--epochs', '300', '--batch-size', '3', '--checkpoint-every', '0'];
-  const child = spawn(process.execPath, [...SOURCE_CLI, 'train', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  let code: number | null | undefined;
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve((code = c))));
-  // Interrupt once the run has logged a few steps (no periodic checkpoints: only the interruption can write one).
-  const metrics = join(out, 'metrics.jsonl');
-  while (!(existsSync(metrics) && readFileSync(metrics, 'utf8').split('\n').length > 3)) {
-    assert.equal(code, undefined, `the training ended before it was interrupted: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  child.kill('SIGINT');
-  assert.equal(await exited, 130, stderr);
-  assert.match(stderr, /interrupted \(Ctrl-C\): a checkpoint of the last step is in .*; run the same command with --resume to continue from it/);
-  assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
-  const checkpoints = readdirSync(join(out, 'checkpoints')).filter((name) => name.startsWith('step-'));
-  assert.equal(checkpoints.length, 1);
-  const savedStep = Number(checkpoints[0]!.slice('step-'.length));
+  // No periodic checkpoints: only the interruption can write one.
+  const savedStep = await interruptTraining(args, out);
   assert.ok(savedStep >= 3 && savedStep < 600, `saved at step ${savedStep}`);
 
   const resumed = await capture(train, ...args, '--resume');
   assert.equal(resumed.code, 0);
-  const steps = readFileSync(metrics, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { step: number; split: string }).filter((r) => r.split === 'train').map((r) => r.step);
-  assert.deepEqual(steps, Array.from({ length: 600 }, (_, i) => i + 1), 'every step once: the steps before the interruption, then the rest');
+  assert.deepEqual(loggedSteps(out), Array.from({ length: 600 }, (_, i) => i + 1), 'every step once: the steps before the interruption, then the rest');
 });
 
 test('train memorization writes a run whose final/ loads with its tool index, and retrieve ranks its tools', async () => {

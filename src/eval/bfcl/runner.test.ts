@@ -14,6 +14,8 @@ import type { Tokenizer } from '../../tokenizer/types.js';
 import { trainScratchTokenizer } from '../../train/scratch.js';
 import { decodeModelOutput } from '../../tools/calls/decode.js';
 import { loadCategory } from './dataset.js';
+import { copyCandidates } from '../../generate/constraints/copy-values.js';
+import { argumentSchema, fcMessages } from './prompts.js';
 import { bfclPromptIds, bfclResultPath, generateBfclAnswers, runBfcl, type BfclRunnerModel } from './runner.js';
 
 const dataDir = fileURLToPath(new URL('../../../../shared/datasets/bfcl', import.meta.url));
@@ -82,6 +84,34 @@ describe('BFCL runner with a random Qwen2-shaped model and the Qwen3 tokenizer',
       const offered = entries[i]!.functions.map((f) => f.name);
       for (const call of decoded.calls) assert.ok(offered.includes(call.name), `${call.name} not offered`);
     }
+  });
+
+  test('constrained with copyValues: each free number or string argument is a value the question states', () => {
+    const entries = loadCategory(dataDir, 'simple_python').slice(0, 6);
+    const answers = generateBfclAnswers(model!, entries, { mode: 'fc', constrained: true, copyValues: true, maxTokens: 160 });
+    let checked = 0;
+    for (const [i, answer] of answers.entries()) {
+      const entry = entries[i]!;
+      const stated = copyCandidates(fcMessages(entry).filter((m) => m.role === 'user').map((m) => m.content), { maxWords: 4, maxCandidates: 512 });
+      for (const block of answer.result.matchAll(/<tool_call>\n(.*)\n<\/tool_call>/g)) {
+        const call = JSON.parse(block[1]!) as { name: string; arguments: Record<string, unknown> };
+        const schema = argumentSchema(entry.functionSource![entry.functions.findIndex((f) => f.name === call.name)]!) as { properties: Record<string, { type?: string; enum?: unknown }> };
+        for (const [name, value] of Object.entries(call.arguments)) {
+          const property = schema.properties[name]!;
+          if (property.enum !== undefined) continue;
+          if (typeof value === 'number' && stated.numbers.length > 0 && (property.type === 'integer' ? stated.numbers.some(Number.isInteger) : true)) {
+            assert.ok(stated.numbers.includes(value), `${entry.id} ${name}=${value}: not a number of the question`);
+            checked++;
+          }
+          if (typeof value === 'string' && property.type === 'string') {
+            assert.ok(stated.strings.includes(value), `${entry.id} ${name}=${JSON.stringify(value)}: not a span of the question`);
+            checked++;
+          }
+        }
+      }
+    }
+    assert.ok(checked >= 3, `only ${checked} copied arguments checked`);
+    assert.throws(() => generateBfclAnswers(model!, entries, { mode: 'fc', copyValues: true }), /needs constrained/);
   });
 });
 

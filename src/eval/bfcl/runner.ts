@@ -20,6 +20,8 @@ import { repairCallText } from './repair.js';
 import { BfclCategory, BfclEntry, loadCategory } from './dataset.js';
 import { resolveCategories } from './evaluate.js';
 import { argumentSchema, fcMessages, fcTools, promptingMessages } from './prompts.js';
+import type { JsonValue, ObjectSchema } from '../../tools/types.js';
+import { copyCandidates, defaultCopyOptions, withCopiedValues, type CopyCandidates, type CopyOptions } from '../../generate/constraints/copy-values.js';
 import { BfclReport, describeReading, scoreEntries } from './score.js';
 
 /** The categories the runner leaves out: they need several turns, an environment or prompt variants. */
@@ -33,6 +35,11 @@ export interface BfclGenerationOptions {
   readonly mode: CallMode;
   /** Decode calls under the offered functions' names and argument schemas (fc mode). */
   readonly constrained?: boolean;
+  /**
+   * With `constrained`: each free string / number parameter may only take a value the question states (a span, a
+   * quoted string, a number; generate/constraints/copy-values.ts) when one fits its schema.
+   */
+  readonly copyValues?: boolean;
   /** Repair each answer (fences, quotes, brackets, trailing commas; repair.ts) before it is written and scored. */
   readonly repair?: boolean;
   /** Sample this many answers per question and keep one by best-of-n.ts's rule (default 1: one greedy answer). */
@@ -71,16 +78,28 @@ export function bfclPromptIds(model: BfclRunnerModel, entry: BfclEntry, mode: Ca
   return mode === 'fc' ? chatPromptIds(model.tokenizer, fcMessages(entry), fcTools(entry)) : chatPromptIds(model.tokenizer, promptingMessages(entry));
 }
 
-function constrainedFunctions(entry: BfclEntry): ConstrainedFunction[] {
+/** Candidates per parameter when copying: a BFCL question of 40 words has about 150 spans of up to 4 words. */
+const COPY_OPTIONS: CopyOptions = { ...defaultCopyOptions, maxCandidates: 512 };
+
+function constrainedFunctions(entry: BfclEntry, copyValues: boolean): ConstrainedFunction[] {
   const seen = new Set<string>();
   const out: ConstrainedFunction[] = [];
+  const candidates = copyValues ? copyCandidates(fcMessages(entry).filter((m) => m.role === 'user').map((m) => m.content), COPY_OPTIONS) : undefined;
   for (const [i, fn] of (entry.functionSource ?? []).entries()) {
     const name = entry.functions[i]?.name;
     if (name === undefined || seen.has(name)) continue;
     seen.add(name);
-    out.push({ name, parameters: argumentSchema(fn) });
+    const parameters = argumentSchema(fn);
+    out.push({ name, parameters: candidates === undefined ? parameters : copied(parameters, candidates) });
   }
   return out;
+}
+
+/** The argument schema with its free values narrowed to the question's; a schema without properties as it is. */
+function copied(parameters: { [key: string]: JsonValue }, candidates: CopyCandidates): { [key: string]: JsonValue } {
+  const properties = parameters['properties'];
+  if (properties === null || typeof properties !== 'object' || Array.isArray(properties)) return parameters;
+  return withCopiedValues(parameters as unknown as ObjectSchema, candidates, COPY_OPTIONS) as unknown as { [key: string]: JsonValue };
 }
 
 /** The tokens that end an answer: the model's end-of-sequence ids and the chat template's end of turn. */
@@ -122,6 +141,7 @@ export function generateBfclAnswers(model: BfclRunnerModel, entries: readonly Bf
   const bestOf = options.bestOf ?? 1;
   if (!Number.isInteger(bestOf) || bestOf < 1) throw new RangeError(`best-of-N needs a whole number of samples >= 1, got ${bestOf}`);
   if (options.constrained && options.mode !== 'fc') throw new RangeError('constrained decoding writes <tool_call> blocks: it needs mode fc');
+  if (options.copyValues && !options.constrained) throw new RangeError('copying values narrows the constrained decoder: it needs constrained');
   if (options.constrained && bestOf > 1) throw new RangeError('constrained decoding is greedy; best-of-N samples: use one of them');
   const turnEnd = assistantTurnEnd(model.tokenizer);
   const stopTokens = bfclStopTokens(model);
@@ -137,7 +157,7 @@ export function generateBfclAnswers(model: BfclRunnerModel, entries: readonly Bf
     const runPrompts = prompts.filter((_, i) => fits[i]).flatMap((p) => Array.from({ length: bestOf }, () => p));
     // One token budget for the batch, so that the longest prompt plus its answer stays inside the context.
     const budget = Math.min(maxTokens, ...runPrompts.map((p) => model.config.maxPositions - p.length));
-    const constraint = vocabulary !== undefined ? constrainedCallsHook(model.tokenizer, vocabulary, runnable.map(constrainedFunctions), turnEnd, budget) : undefined;
+    const constraint = vocabulary !== undefined ? constrainedCallsHook(model.tokenizer, vocabulary, runnable.map((e) => constrainedFunctions(e, options.copyValues ?? false)), turnEnd, budget) : undefined;
     const recorder = bestOf > 1 ? logProbRecorder(runPrompts.length, constraint) : undefined;
     const results =
       runnable.length === 0
@@ -199,7 +219,7 @@ function markdownReport(run: Omit<BfclRun, 'resultFiles'>, options: BfclRunOptio
   const lines = [
     `# BFCL: ${options.modelName}`,
     '',
-    `Mode \`${options.mode}\`${options.constrained ? ', constrained decoding' : ''}${options.repair ? ', answers repaired before checking (src/eval/bfcl/repair.ts)' : ''}${(options.bestOf ?? 1) > 1 ? `, best of ${options.bestOf} samples at temperature ${options.temperature ?? 0.7} (src/eval/bfcl/best-of-n.ts)` : ''}; scored with the ${describeReading(run.report)}.`,
+    `Mode \`${options.mode}\`${options.constrained ? ', constrained decoding' : ''}${options.copyValues ? ' with values copied from the question' : ''}${options.repair ? ', answers repaired before checking (src/eval/bfcl/repair.ts)' : ''}${(options.bestOf ?? 1) > 1 ? `, best of ${options.bestOf} samples at temperature ${options.temperature ?? 0.7} (src/eval/bfcl/best-of-n.ts)` : ''}; scored with the ${describeReading(run.report)}.`,
     `Not run (multi-turn and agentic categories): ${BFCL_NOT_RUN.join(', ')}.`,
     '',
     '| category | accuracy | correct | total |',
@@ -240,6 +260,7 @@ export function runBfcl(model: BfclRunnerModel, options: BfclRunOptions): BfclRu
     model: options.modelName,
     mode: options.mode,
     constrained: options.constrained ?? false,
+    copyValues: options.copyValues ?? false,
     repair: options.repair ?? false,
     bestOf: options.bestOf ?? 1,
     ...((options.bestOf ?? 1) > 1 ? { temperature: options.temperature ?? 0.7, seed: options.seed ?? 0 } : {}),

@@ -16,3 +16,4 @@ export { StringTokenClasses } from './string-tokens.js';
 export { JsonTokenMasker } from './json-token-mask.js';
 export { decodeJson, jsonLogitsProcessor, type JsonDecodeResult } from './json-decode.js';
 export { readByteLevelVocabulary } from './byte-level-vocabulary.js';
+export { copyCandidates, withCopiedValues, type CopyCandidates, type CopyOptions } from './copy-values.js';

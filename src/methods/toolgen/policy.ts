@@ -2,7 +2,7 @@
  * The ToolGen model as an `AgentPolicy`: thoughts are sampled freely up to the end of the assistant turn, the
  * action is sampled under a trie of the allowed tools' token sequences (or freely, for the hallucination
  * measurement, and read back through the index), and the arguments are sampled under the tool's JSON-Schema mask,
- * with values copied from the context when `copyValues` is on (copy-values.ts).
+ * with values copied from the context when `copyValues` is on (generate/constraints/copy-values.ts).
  *
  * Every turn renders the conversation with the chat template and generates from it; a conversation longer than
  * the model's context keeps its opening (system prompt and task) and its most recent turns.

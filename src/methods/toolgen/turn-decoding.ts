@@ -13,7 +13,7 @@ import { assistantTurnEnd } from '../../retrieval/generative.js';
 import type { Tokenizer } from '../../tokenizer/types.js';
 import type { JsonValue, Tool } from '../../tools/types.js';
 import type { ArgumentsChoice, TurnSampling } from './agent-loop.js';
-import { copyCandidates, withCopiedValues } from './copy-values.js';
+import { copyCandidates, withCopiedValues } from '../../generate/constraints/copy-values.js';
 
 export interface DecodedTurn {
   readonly tokens: number[];
@@ -56,7 +56,7 @@ export class TurnDecoder {
 
   /**
    * A tool's arguments decoded under its JSON-Schema mask; with `copyValues`, free string and number parameters
-   * may only take values that occur in `context` (copy-values.ts).
+   * may only take values that occur in `context` (generate/constraints/copy-values.ts).
    */
   jsonArguments(prompt: readonly number[], tool: Tool, context: readonly string[], o: { copyValues: boolean; maxTokens: number }, sampling: TurnSampling): ArgumentsChoice {
     const parameters = o.copyValues ? withCopiedValues(tool.parameters, copyCandidates(context)) : tool.parameters;

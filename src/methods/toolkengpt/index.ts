@@ -20,7 +20,7 @@ export {
 } from './inference.js';
 export { baseIdentity, hiddenAndLogits, jointModel, lastHidden, plainModel, type BaseIdentity } from './model.js';
 export {
-  evaluateKamel, evaluateMath, evaluateVirtualHome, executeFuncqaCall, loadKamelBenchmark, loadMathBenchmark, loadVirtualHomeBenchmark, planSteps, MATH_DATASETS, mathTrainingTexts, METHODS, naiveTrainingSeconds,
+  evaluateKamel, evaluateMath, evaluateVirtualHome, executeFuncqaCall, loadKamelBenchmark, loadMathBenchmark, loadVirtualHomeBenchmark, planSteps, MATH_DATASETS, mathTrainingTexts, METHODS, COPY_METHODS, naiveTrainingSeconds,
   trainToolken, type InferenceSettings, type KamelBenchmark, type MathBenchmark, type MathDataset, type Method, type MethodResult, type QuestionResult,
   type ToolkenSystem, type ToolkenTrainingOptions, type TrainedToolken, type VirtualHomeBenchmark,
 } from './pipeline.js';

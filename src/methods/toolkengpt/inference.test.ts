@@ -129,6 +129,23 @@ describe('ToolkenGPT decoding with a scripted model', () => {
     assert.equal(answer!.text, 'p=10');
   });
 
+  test('with copyOperands the arguments can only be numbers the question or the reasoning states', () => {
+    // Tool mode wants 7 (stated nowhere); its second choices spell 12 and 5, which the question states.
+    const wants: Record<string, readonly string[]> = { '': ['7', '1'], '1': ['3', '2'], '12': [',', ')'], '12,': [' '], '12, ': ['7', '5'], '12, 5': [')'] };
+    const copying: Script = (text) => {
+      if (text.startsWith('T<add>')) return wants[text.slice(text.lastIndexOf('<add>(') + '<add>('.length)] ?? [')'];
+      if (text.endsWith('=17') || text.endsWith('=7')) return ['\n'];
+      return [follow(text, ':', 's=') ?? '<add>'];
+    };
+    const [free] = decodeAnswers(scriptedModel(copying), codec, ['q12 and 5'], options());
+    assert.deepEqual(free!.calls, [{ tool: '<add>', args: '(7)', result: '7' }]);
+    const [copied] = decodeAnswers(scriptedModel(copying), codec, ['q12 and 5'], options({ copyOperands: true }));
+    assert.deepEqual(copied!.calls, [{ tool: '<add>', args: '(12, 5)', result: '17' }]);
+    // Without a stated number, tool mode writes freely.
+    const [none] = decodeAnswers(scriptedModel(copying), codec, ['q'], options({ copyOperands: true }));
+    assert.equal(none!.calls[0]!.args, '(7)');
+  });
+
   test('after the call limit the tool rows are off', () => {
     const greedy: Script = (text) => {
       if (text.startsWith('T<add>')) return [follow(text, '<add>(', '1, 1)') ?? ')'];

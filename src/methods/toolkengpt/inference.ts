@@ -15,6 +15,8 @@
  * `<op>(args)=` executed in place (in-context tool use, the paper's ReAct baseline).
  */
 
+import { OperandGrammar, statedNumbers } from './operand-copy.js';
+
 /** A session whose every logits row holds vocabSize + toolCount entries: the vocabulary, then the tools. */
 export interface JointSession {
   readonly vocabSize: number;
@@ -80,6 +82,11 @@ export interface DecodeOptions {
   readonly directTools?: boolean;
   /** When a toolken wins, stop there instead of calling it (KAMEL scores the tool chosen). */
   readonly stopAtToolken?: boolean;
+  /**
+   * Tool mode may only write numbers the question, the reasoning so far or earlier results state (operand-copy.ts):
+   * a diagnostic of what operand copying is worth, not the paper's decoding. Off by default.
+   */
+  readonly copyOperands?: boolean;
   /** Called after each question finishes (progress). */
   readonly onDone?: () => void;
 }
@@ -134,6 +141,8 @@ interface QuestionState {
   ranked: number[];
   tool: number;
   argIds: number[];
+  /** With copyOperands: the arguments the current call may write. */
+  operands: OperandGrammar | null;
 }
 
 function argmax(row: Float32Array, from: number, to: number, banned?: (i: number) => boolean): number {
@@ -179,10 +188,13 @@ export function decodeAnswers(model: JointModel, codec: TextCodec, questions: re
   const width = vocab + session.toolCount;
   if (o.use === 'toolken' && session.toolCount !== o.tools.length) throw new RangeError(`decodeAnswers: the model has ${session.toolCount} tool rows for ${o.tools.length} tools`);
   const digitToken = digitTokens(codec, vocab);
+  let texts: string[] | null = null;
+  /** Each vocabulary token's text, decoded once when operand copying first needs it. */
+  const tokenTexts = (): string[] => (texts ??= Array.from({ length: vocab }, (_, i) => codec.decode([i])));
 
   const states: QuestionState[] = questions.map((question, q) => {
     const logits = Float32Array.from(session.prefill(2 * q, prompts[q]!));
-    return { question, mode: 'reason', ids: [], expandedHead: '', segment: [], calls: [], rejected: 0, banDigits: false, logits, ranked: [], tool: -1, argIds: [] };
+    return { question, mode: 'reason', ids: [], expandedHead: '', segment: [], calls: [], rejected: 0, banDigits: false, logits, ranked: [], tool: -1, argIds: [], operands: null };
   });
 
   const finish = (s: QuestionState): void => {
@@ -197,6 +209,10 @@ export function decodeAnswers(model: JointModel, codec: TextCodec, questions: re
     s.mode = 'tool';
     s.tool = k;
     s.argIds = [];
+    if (o.copyOperands === true) {
+      const grammar = new OperandGrammar(statedNumbers([s.question, expandedOf(s)]));
+      s.operands = grammar.empty ? null : grammar;
+    }
     session.resetSequence(2 * q + 1);
     const tool = o.tools[k]!;
     s.logits = Float32Array.from(session.prefill(2 * q + 1, keepTail(encodePrompt(o.toolPrompt(tool, s.question) + expandedOf(s) + `${tool}(`), toolRoom)));
@@ -312,7 +328,12 @@ export function decodeAnswers(model: JointModel, codec: TextCodec, questions: re
 
   /** One tool-mode token: closes the call at `)` (or fails it at the budget). Returns a reasoning token on fallback. */
   const toolStep = (s: QuestionState, q: number): { slot: number; token: number } | { reason: number } | undefined => {
-    const token = argmax(s.logits, 0, vocab);
+    const operands = s.operands;
+    const written = operands === null ? '' : codec.decode(s.argIds);
+    // A token that would leave the stated numbers is banned; so is the end of the sequence before the `)`.
+    const copied = operands === null ? -1 : argmax(s.logits, 0, vocab, (i) => i === codec.eosId || !operands.accepts(written + tokenTexts()[i]!));
+    // No token continues the stated numbers (a vocabulary without `,` or `)`): the model writes freely.
+    const token = copied === -1 ? argmax(s.logits, 0, vocab) : copied;
     const ended = token === codec.eosId;
     if (!ended) s.argIds.push(token);
     const generated = codec.decode(s.argIds);

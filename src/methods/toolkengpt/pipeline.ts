@@ -21,7 +21,12 @@ import { keepTail, tokenizeToolText } from './spans.js';
 import { fillTemplate, loadTemplates, type Templates } from './templates.js';
 
 export const METHODS = ['no-tools', 'in-context', 'toolkengpt', 'toolken-plus'] as const;
-export type Method = (typeof METHODS)[number];
+/**
+ * ToolkenGPT and Toolken+ with operand copying (operand-copy.ts): not the paper's methods but a diagnostic of what
+ * they would score on a base that copies operands. Math benchmarks only.
+ */
+export const COPY_METHODS = ['toolkengpt-copy', 'toolken-plus-copy'] as const;
+export type Method = (typeof METHODS)[number] | (typeof COPY_METHODS)[number];
 
 export const MATH_DATASETS = ['funcqa-oh', 'funcqa-mh', 'gsm8k-xl'] as const;
 export type MathDataset = (typeof MATH_DATASETS)[number];
@@ -208,7 +213,7 @@ function modelFor(system: ToolkenSystem, method: Method): JointModel {
 }
 
 function chooserFor(system: ToolkenSystem, method: Method, tools: readonly string[], context: (q: string, text: string) => string, topK: number): ToolChooser | undefined {
-  if (method !== 'toolken-plus') return undefined;
+  if (method !== 'toolken-plus' && method !== 'toolken-plus-copy') return undefined;
   const reranker = system.reranker;
   if (reranker === null) throw new Error('toolken-plus needs a trained reranker');
   const { model, tokenizer } = system;
@@ -255,6 +260,7 @@ export function evaluateMath(system: ToolkenSystem, bench: MathBenchmark, method
     maxTokens: s.maxTokens,
     maxCalls: s.maxCalls,
     chooser: chooserFor(system, method, bench.tools, bench.context, s.rerankTopK),
+    copyOperands: (COPY_METHODS as readonly string[]).includes(method),
   }, s.batch, `${bench.name} ${method}`, s.progress === true);
   const counts: CallCounts[] = [];
   const results = bench.questions.map((q, i): QuestionResult => {
@@ -299,6 +305,7 @@ const kamelPrompt = (q: string): string => q;
  * fits half the context is listed before the question, and the generation must write the gold relation's call.
  */
 export function evaluateKamel(system: ToolkenSystem, bench: KamelBenchmark, method: Method, s: InferenceSettings): MethodResult {
+  if ((COPY_METHODS as readonly string[]).includes(method)) throw new RangeError(`${method}: operand copying is for the math benchmarks (KAMEL scores the tool chosen, not its arguments)`);
   const started = performance.now();
   const { tokenizer, model } = system;
   let listing = '';

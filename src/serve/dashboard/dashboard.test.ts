@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunDirectory } from '../../train/run-dir.js';
 import { writeJsonAtomic } from '../../util/fs.js';
+import { ApiKey } from '../auth.js';
 import { createDashboardServer } from './dashboard.js';
 import type { RunSummary } from './run-catalog.js';
 import { tinyPlayground } from './testing-playground.js';
@@ -245,4 +246,32 @@ test('the playground answers JSON from the page with the top-k tools and the age
     assert.match(await res.text(), message);
   }
   assert.equal((await fetch(`${base}/dashboard/api/playground`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, 404, 'no model, no playground');
+});
+
+test('behind an API key the page opens once as /?key=KEY, which sets a cookie; without it the page and its API are 401', async (t) => {
+  const server = createDashboardServer({ runs: [experiments], apiKey: new ApiKey('s3cret') });
+  const at = (await server.listen(0, '127.0.0.1')).port;
+  t.after(() => server.close());
+  const get = (path: string, headers: Record<string, string> = {}): Promise<Response> => fetch(`http://127.0.0.1:${at}${path}`, { headers, redirect: 'manual' });
+  const locked = await get('/');
+  assert.equal(locked.status, 401);
+  assert.match(await locked.text(), /open \/\?key=<that key>/);
+  const api = await get('/dashboard/api/runs');
+  assert.equal(api.status, 401);
+  assert.match(await api.text(), /invalid_api_key/);
+  assert.equal((await get('/?key=wrong')).status, 401);
+  assert.equal((await get('/dashboard/api/runs', { cookie: 'toolken_dashboard=s3cret' })).status, 401, 'the cookie holds a hash of the key, not the key');
+
+  const opened = await get('/?key=s3cret');
+  assert.equal(opened.status, 303);
+  assert.equal(opened.headers.get('location'), '/', 'the key leaves the address bar');
+  const cookie = opened.headers.get('set-cookie')!;
+  assert.match(cookie, /HttpOnly/);
+  assert.match(cookie, /SameSite=Strict/);
+  assert.ok(!cookie.includes('s3cret'));
+  const session = { cookie: cookie.split(';')[0]! };
+  assert.equal((await get('/', session)).status, 200);
+  assert.equal((await get('/dashboard/api/runs', session)).status, 200);
+  assert.equal((await get('/dashboard/api/runs', { authorization: 'Bearer s3cret' })).status, 200, 'API clients may send the bearer token');
+  assert.equal((await get('/dashboard/api/runs', { authorization: 'Bearer s3cre' })).status, 401);
 });

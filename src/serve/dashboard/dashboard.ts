@@ -23,11 +23,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { extname, join, sep } from 'node:path';
 import { ApiError } from '../api-error.js';
+import type { ApiKey } from '../auth.js';
 import { closeServer, listenOn, readBody } from '../http.js';
 import type { ServerStatsSnapshot } from '../stats.js';
 import type { MetricsLimits } from './metrics-follower.js';
 import { DASHBOARD_HTML, DASHBOARD_SCRIPT, PAGE_CSP } from './page.js';
-import { Playground, PlaygroundBusyError, PlaygroundInputError } from './playground.js';
+import { PlaygroundBusyError, PlaygroundInputError, type PlaygroundEngine } from './playground.js';
 import { comparePanel, playgroundPanel, runPanel, serverPanel } from './render.js';
 import { RunCatalog, type RunState } from './run-catalog.js';
 
@@ -38,7 +39,9 @@ export interface DashboardOptions {
   readonly server?: () => ServerStatsSnapshot;
   readonly limits?: MetricsLimits;
   /** A ToolGen model's playground (top-k tools, the agent's steps) for requests typed in the page. */
-  readonly playground?: Playground;
+  readonly playground?: PlaygroundEngine;
+  /** When set, the page and its API need the key: opened once as `/?key=KEY`, then by cookie (see auth.ts). */
+  readonly apiKey?: ApiKey;
 }
 
 export interface Dashboard {
@@ -158,7 +161,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     else createReadStream(real).on('error', () => res.destroy()).pipe(res);
   }
 
-  async function playground(req: IncomingMessage, res: ServerResponse, engine: Playground): Promise<void> {
+  async function playground(req: IncomingMessage, res: ServerResponse, engine: PlaygroundEngine): Promise<void> {
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== `http://${req.headers.host ?? ''}`) {
       throw new ApiError(403, 'invalid_request_error', `Origin ${JSON.stringify(origin)}: the playground answers only the dashboard's own page`, null, 'origin_not_allowed');
@@ -223,9 +226,11 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       if (path !== '/' && path !== '/index.html' && !path.startsWith('/dashboard/')) return false;
       try {
         if (!trustedHost(req)) throw new ApiError(403, 'invalid_request_error', `Host ${JSON.stringify(req.headers.host ?? '')}: the dashboard answers only requests addressed to this machine (localhost or its address)`, null, 'host_not_allowed');
+        const query = new URLSearchParams(at === -1 ? '' : url.slice(at + 1));
+        if (options.apiKey !== undefined && !admitted(req, res, path, query, options.apiKey)) return true;
         const writes = path === '/dashboard/api/playground' && req.method === 'POST';
         if (req.method !== 'GET' && req.method !== 'HEAD' && !writes) throw new ApiError(405, 'invalid_request_error', `${req.method} ${path}: the dashboard only reads (GET)`);
-        const done = route(req, res, path, new URLSearchParams(at === -1 ? '' : url.slice(at + 1)));
+        const done = route(req, res, path, query);
         if (done !== undefined) done.catch((err: unknown) => fail(res, err));
       } catch (err) {
         fail(res, err);
@@ -233,6 +238,31 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       return true;
     },
   };
+}
+
+const PAGE_PATHS = new Set(['/', '/index.html']);
+
+/**
+ * Whether a request may see a dashboard behind an API key. Opening the page as `/?key=KEY` with the right key sets
+ * the cookie and redirects to the page without the key in its address; anything else without the cookie (or the
+ * bearer token) gets 401 saying how to get in. False means the response has been sent.
+ */
+function admitted(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, key: ApiKey): boolean {
+  const given = query.get('key');
+  if (PAGE_PATHS.has(path) && given !== null) {
+    if (!key.matches(given)) {
+      send(res, 401, 'text/plain; charset=utf-8', 'key: not the API key this server was started with (--api-key); open /?key=<that key>\n');
+      return false;
+    }
+    res.writeHead(303, { location: '/', 'set-cookie': key.setCookie(), 'cache-control': 'no-store', 'content-length': 0 });
+    res.end();
+    return false;
+  }
+  if (key.dashboard(req)) return true;
+  const how = 'this dashboard needs the API key the server was started with (--api-key): open /?key=<that key> once in this browser';
+  if (PAGE_PATHS.has(path)) send(res, 401, 'text/plain; charset=utf-8', `${how}\n`);
+  else sendError(res, new ApiError(401, 'authentication_error', how, null, 'invalid_api_key'));
+  return false;
 }
 
 export interface DashboardServer {

@@ -19,12 +19,14 @@ const { port } = await server.listen(0, '127.0.0.1');
 after(() => server.close());
 const base = `http://127.0.0.1:${port}`;
 
-test('toolken serve shows the dashboard at / with its runs and its load, and the API keeps its key', async () => {
-  assert.equal((await fetch(base + '/')).status, 200);
-  const index = (await (await fetch(base + '/dashboard/api/runs')).json()) as { runs: { name: string }[]; server: boolean };
+test('toolken serve shows the dashboard at / with its runs and its load, both behind its key', async () => {
+  assert.equal((await fetch(base + '/')).status, 401, 'the key guards the dashboard too');
+  const key = { authorization: 'Bearer secret' };
+  assert.equal((await fetch(base + '/', { headers: key })).status, 200);
+  const index = (await (await fetch(base + '/dashboard/api/runs', { headers: key })).json()) as { runs: { name: string }[]; server: boolean };
   assert.equal(index.server, true);
   assert.deepEqual(index.runs.map((r) => r.name), [`${root.split('/').at(-1)}/sft`]);
-  assert.equal((await fetch(base + '/v1/models')).status, 401, 'the dashboard does not open the API');
+  assert.equal((await fetch(base + '/v1/models')).status, 401);
   const completion = await fetch(base + '/v1/chat/completions', {
     method: 'POST',
     headers: { authorization: 'Bearer secret', 'content-type': 'application/json' },
@@ -33,7 +35,7 @@ test('toolken serve shows the dashboard at / with its runs and its load, and the
   assert.equal(completion.status, 200);
   const used = ((await completion.json()) as { usage: { completion_tokens: number } }).usage.completion_tokens;
   await fetch(base + '/v1/chat/completions', { method: 'POST', headers: { authorization: 'Bearer secret' }, body: '{oops' });
-  const { stats, html } = (await (await fetch(base + '/dashboard/api/server')).json()) as { stats: ServerStatsSnapshot; html: string };
+  const { stats, html } = (await (await fetch(base + '/dashboard/api/server', { headers: key })).json()) as { stats: ServerStatsSnapshot; html: string };
   assert.equal(stats.model, 'tiny');
   assert.equal(stats.slots, 2);
   assert.equal(stats.completions, 1);

@@ -63,7 +63,12 @@ export class PlaygroundBusyError extends ToolkenError {
   }
 }
 
-export class Playground {
+/** What the dashboard asks of a playground: this thread's `Playground`, or one on a worker thread (playground-worker.ts). */
+export interface PlaygroundEngine {
+  answer(request: string, k: number, signal?: AbortSignal): Promise<PlaygroundAnswer>;
+}
+
+export class Playground implements PlaygroundEngine {
   private readonly retriever: GenerativeRetriever;
   private busy = false;
 

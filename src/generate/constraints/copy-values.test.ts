@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ObjectSchema } from '../../tools/types.js';
-import { JsonAutomaton } from '../../generate/constraints/json-automaton.js';
+import { JsonAutomaton } from './json-automaton.js';
 import { copyCandidates, withCopiedValues } from './copy-values.js';
 
 const schema: ObjectSchema = {
