@@ -11,6 +11,8 @@
         "native/gemm.cc",
         "native/gemm_bf16.cc",
         "native/quant.cc",
+        "native/weights_bf16.cc",
+        "native/nf4.cc",
         "native/elementwise.cc",
         "native/normalization.cc",
         "native/embedding.cc",

@@ -1,6 +1,7 @@
 /**
- * `npm run bench:quantized-decode`: only the quantized decode records of the model suite (toolken decode M q8_0 /
- * q4_0 beside llama.cpp decode M q8_0 / q4_0 on the same GGUF files, when TOOLKEN_LLAMA_DIR is set), merged into
+ * `npm run bench:quantized-decode`: only the weight-format records of the model suite (toolken prefill / decode M in
+ * fp32, bf16, q8_0 and q4_0 beside llama.cpp prefill / decode M f16 / q8_0 / q4_0 on the same exports, when
+ * TOOLKEN_LLAMA_DIR is set), merged into
  * bench/results/model.json in place of earlier records of the same names, so the rest of the suite's results stay.
  */
 import { existsSync, readFileSync } from 'node:fs';

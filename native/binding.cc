@@ -312,11 +312,11 @@ void Matmul(const Call& c, Floats a, Floats b, Floats out, Count batch, Count m,
 void QuantizedMatmul(const Call& c, Floats x, Bytes w, Floats out, Count m, Count n, Count k, Count type, bool accumulate) {
   if (type >= toolken::kQuantTypeCount) c.fail("unknown quantization type code " + std::to_string(type));
   const auto quant = static_cast<toolken::QuantType>(static_cast<int64_t>(type));
-  const int64_t blocks = (k + toolken::kQuantBlock - 1) / toolken::kQuantBlock;
+  const int64_t row_bytes = toolken::quant_row_bytes(quant, k);
   const std::string dims = "m " + std::to_string(m) + ", n " + std::to_string(n) + ", k " + std::to_string(k);
   c.need(x, m * k, "x", dims);
   c.need(out, m * n, "out", dims);
-  c.need(w.length, n * blocks * toolken::quant_block_bytes(quant), "w", dims + ", " + std::to_string(blocks) + " blocks per row");
+  c.need(w.length, n * row_bytes, "w", dims + ", " + std::to_string(row_bytes) + " bytes per row");
   toolken::quantized_matmul(quant, x.data, w.data, out.data, m, n, k, accumulate);
 }
 

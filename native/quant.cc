@@ -40,6 +40,8 @@ uint16_t load_u16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] 
 struct QuantizedActivations {
   std::vector<int8_t> q;
   std::vector<float> d;
+  // The sum of each block's q (Q4_K subtracts its mins times it).
+  std::vector<int32_t> sum;
 };
 
 // Reused across calls (decode quantizes one row per matmul; no allocation per token once grown).
@@ -49,6 +51,7 @@ void quantize_activations(const float* x, int64_t m, int64_t k, int64_t blocks, 
   const size_t values = static_cast<size_t>(m * blocks * kQuantBlock);
   if (a.q.size() < values) a.q.resize(values);
   if (a.d.size() < static_cast<size_t>(m * blocks)) a.d.resize(static_cast<size_t>(m * blocks));
+  if (a.sum.size() < static_cast<size_t>(m * blocks)) a.sum.resize(static_cast<size_t>(m * blocks));
   parallel_for(m, 1, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; i++) {
       const float* row = x + i * k;
@@ -59,12 +62,15 @@ void quantize_activations(const float* x, int64_t m, int64_t k, int64_t blocks, 
         const float scale = amax / 127.0f;
         const float inverse = scale != 0.0f ? 1.0f / scale : 0.0f;
         int8_t* q = a.q.data() + (i * blocks + b) * kQuantBlock;
+        int32_t sum = 0;
         for (int64_t j = 0; j < kQuantBlock; j++) {
           // Rounded to nearest even, as the SIMD quantizers of llama.cpp do; fmin/fmax also map NaN to a bound.
           const float v = begin + j < end ? row[begin + j] * inverse : 0.0f;
           q[j] = static_cast<int8_t>(std::nearbyint(std::fmin(127.0f, std::fmax(-127.0f, v))));
+          sum += q[j];
         }
         a.d[static_cast<size_t>(i * blocks + b)] = scale;
+        a.sum[static_cast<size_t>(i * blocks + b)] = sum;
       }
     }
   });
@@ -87,7 +93,7 @@ int32_t block_dot(QuantType type, const uint8_t* block, const int8_t* y) {
 
 void rows_scalar(QuantType type, const uint8_t* w, const QuantizedActivations& a, float* out, int64_t m, int64_t n,
                  int64_t blocks, int64_t r0, int64_t r1, bool accumulate) {
-  const int64_t bytes = quant_block_bytes(type);
+  const int64_t bytes = type == QuantType::Q8_0 ? 34 : 18;
   for (int64_t r = r0; r < r1; r++) {
     const uint8_t* row = w + r * blocks * bytes;
     for (int64_t i = 0; i < m; i++) {
@@ -97,6 +103,58 @@ void rows_scalar(QuantType type, const uint8_t* w, const QuantizedActivations& a
       for (int64_t b = 0; b < blocks; b++) {
         const uint8_t* block = row + b * bytes;
         sum += static_cast<float>(block_dot(type, block, y + b * kQuantBlock)) * (half_to_float(load_u16(block)) * dy[b]);
+      }
+      float& o = out[i * n + r];
+      o = accumulate ? o + sum : sum;
+    }
+  }
+}
+
+// ---- Q4_K: super-blocks of 256 = 8 sub-blocks of 32, each with a 6-bit scale and min ----
+
+constexpr int64_t kQ4KBytes = 144;
+
+// The eight sub-blocks' scales and mins of the super-block at `block` (ggml's get_scale_min_k4).
+void q4k_scales(const uint8_t* block, int32_t* scale, int32_t* min) {
+  const uint8_t* p = block + 4;
+  for (int s = 0; s < 4; s++) {
+    scale[s] = p[s] & 63;
+    min[s] = p[s + 4] & 63;
+    scale[s + 4] = (p[s + 8] & 0x0f) | ((p[s] >> 6) << 4);
+    min[s + 4] = (p[s + 8] >> 4) | ((p[s + 4] >> 6) << 4);
+  }
+}
+
+// Row i, super-block b: sum over sub-blocks of (d sc dot - dmin m sum(y)) dy, dot exact in int32.
+template <typename Dot>
+float q4k_block(const uint8_t* block, const QuantizedActivations& a, int64_t at, Dot dot) {
+  int32_t scale[8], min[8];
+  q4k_scales(block, scale, min);
+  const float d = half_to_float(load_u16(block)), dmin = half_to_float(load_u16(block + 2));
+  float sum = 0.0f;
+  for (int s = 0; s < 8; s++) {
+    const size_t sb = static_cast<size_t>(at + s);
+    sum += (d * static_cast<float>(scale[s]) * static_cast<float>(dot(s)) - dmin * static_cast<float>(min[s]) * static_cast<float>(a.sum[sb])) * a.d[sb];
+  }
+  return sum;
+}
+
+// `blocks` counts activation sub-blocks: 8 per super-block.
+void rows_scalar_q4k(const uint8_t* w, const QuantizedActivations& a, float* out, int64_t m, int64_t n, int64_t blocks,
+                     int64_t r0, int64_t r1, bool accumulate) {
+  const int64_t supers = blocks / 8;
+  for (int64_t r = r0; r < r1; r++) {
+    for (int64_t i = 0; i < m; i++) {
+      float sum = 0.0f;
+      for (int64_t b = 0; b < supers; b++) {
+        const uint8_t* block = w + (r * supers + b) * kQ4KBytes;
+        const int8_t* y = a.q.data() + (i * blocks + 8 * b) * kQuantBlock;
+        sum += q4k_block(block, a, i * blocks + 8 * b, [&](int s) {
+          const uint8_t* qs = block + 16 + 32 * (s >> 1);
+          int32_t dot = 0;
+          for (int l = 0; l < 32; l++) dot += ((s & 1) ? qs[l] >> 4 : qs[l] & 0x0f) * y[s * kQuantBlock + l];
+          return dot;
+        });
       }
       float& o = out[i * n + r];
       o = accumulate ? o + sum : sum;
@@ -174,16 +232,62 @@ TOOLKEN_VNNI void rows_vnni(const uint8_t* w, const QuantizedActivations& a, flo
     }
   }
 }
+// Q4_K: the nibbles are unsigned (0..15), so vpdpbusd multiplies them by the signed activations directly.
+TOOLKEN_VNNI void rows_vnni_q4k(const uint8_t* w, const QuantizedActivations& a, float* out, int64_t m, int64_t n,
+                                int64_t blocks, int64_t r0, int64_t r1, bool accumulate) {
+  const int64_t supers = blocks / 8;
+  const __m256i low = _mm256_set1_epi8(0x0f);
+  for (int64_t r = r0; r < r1; r++) {
+    for (int64_t i = 0; i < m; i++) {
+      float sum = 0.0f;
+      for (int64_t b = 0; b < supers; b++) {
+        const uint8_t* block = w + (r * supers + b) * kQ4KBytes;
+        _mm_prefetch(reinterpret_cast<const char*>(block + 2 * kQ4KBytes), _MM_HINT_T0);
+        const int8_t* y = a.q.data() + (i * blocks + 8 * b) * kQuantBlock;
+        int32_t dots[8];
+        for (int p = 0; p < 4; p++) {
+          const __m256i packed = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 16 + 32 * p));
+          const __m256i lo = _mm256_and_si256(packed, low), hi = _mm256_and_si256(_mm256_srli_epi16(packed, 4), low);
+          const __m256i y0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y + (2 * p) * kQuantBlock));
+          const __m256i y1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y + (2 * p + 1) * kQuantBlock));
+          const __m256i d0 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), lo, y0);
+          const __m256i d1 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), hi, y1);
+          // Both sums at once: hadd pairs the lanes of d0 and d1, then the 128-bit halves and the rest fold.
+          const __m256i h = _mm256_hadd_epi32(d0, d1);
+          const __m128i f = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+          const __m128i g = _mm_hadd_epi32(f, f);
+          dots[2 * p] = _mm_cvtsi128_si32(g);
+          dots[2 * p + 1] = _mm_extract_epi32(g, 1);
+        }
+        sum += q4k_block(block, a, i * blocks + 8 * b, [&](int s) { return dots[s]; });
+      }
+      float& o = out[i * n + r];
+      o = accumulate ? o + sum : sum;
+    }
+  }
+}
 #endif
 
 }  // namespace
 
-int64_t quant_block_bytes(QuantType type) { return type == QuantType::Q8_0 ? 34 : 18; }
+int64_t quant_row_bytes(QuantType type, int64_t k) {
+  switch (type) {
+    case QuantType::Q8_0: return (k + kQuantBlock - 1) / kQuantBlock * 34;
+    case QuantType::Q4_0: return (k + kQuantBlock - 1) / kQuantBlock * 18;
+    case QuantType::Bf16: return k * 2;
+    case QuantType::Nf4: return (k + 63) / 64 * 36;
+    case QuantType::Q4_K: return (k + 255) / 256 * kQ4KBytes;
+  }
+  return 0;
+}
 
 void quantized_matmul(QuantType type, const float* x, const uint8_t* w, float* out, int64_t m, int64_t n, int64_t k,
                       bool accumulate) {
   if (m == 0 || n == 0) return;
-  const int64_t blocks = (k + kQuantBlock - 1) / kQuantBlock;
+  if (type == QuantType::Bf16) return bf16_weight_matmul(x, w, out, m, n, k, accumulate);
+  if (type == QuantType::Nf4) return nf4_matmul(x, w, out, m, n, k, accumulate);
+  // Q4_K rows are whole super-blocks of 8 activation blocks (the activations past k quantize to zeros).
+  const int64_t blocks = type == QuantType::Q4_K ? (k + 255) / 256 * 8 : (k + kQuantBlock - 1) / kQuantBlock;
   if (blocks == 0) {
     if (!accumulate) std::fill(out, out + m * n, 0.0f);
     return;
@@ -197,11 +301,13 @@ void quantized_matmul(QuantType type, const float* x, const uint8_t* w, float* o
 #if defined(__x86_64__)
     if (path == QuantPath::Avx512Vnni) {
       if (type == QuantType::Q8_0) rows_vnni<QuantType::Q8_0>(w, a, out, m, n, blocks, r0, r1, accumulate);
-      else rows_vnni<QuantType::Q4_0>(w, a, out, m, n, blocks, r0, r1, accumulate);
+      else if (type == QuantType::Q4_0) rows_vnni<QuantType::Q4_0>(w, a, out, m, n, blocks, r0, r1, accumulate);
+      else rows_vnni_q4k(w, a, out, m, n, blocks, r0, r1, accumulate);
       return;
     }
 #endif
-    rows_scalar(type, w, a, out, m, n, blocks, r0, r1, accumulate);
+    if (type == QuantType::Q4_K) rows_scalar_q4k(w, a, out, m, n, blocks, r0, r1, accumulate);
+    else rows_scalar(type, w, a, out, m, n, blocks, r0, r1, accumulate);
   });
 }
 
@@ -212,7 +318,8 @@ std::string quant_description() {
     if (!available.empty()) available += ", ";
     available += quant_path_name(path);
   }
-  return std::string("int8 matmul ") + quant_path_name(quant_path()) + " (available: " + available + ")";
+  return std::string("int8 matmul ") + quant_path_name(quant_path()) + " (available: " + available + "); bf16 weights " +
+         matmul_path_name(bf16_weight_path()) + "; nf4 weights " + (nf4_uses_avx512() ? "avx512" : "scalar");
 }
 
 }  // namespace toolken

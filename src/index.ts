@@ -10,7 +10,7 @@ export { ToolkenError, type ToolkenErrorCode } from './util/errors.js';
 export { availableBackends, getBackend, setBackend, withBackend, type BackendName, type Backend } from './tensor/index.js';
 export { Tensor, tensor, zeros, ones, randn, noGrad, valueAndGrad, tidy, Rng } from './tensor/index.js';
 // Quantized matrices (Q8_0 / Q4_0 blocks, as GGUF stores them) for inference with int8 dot products.
-export { quantize, dequantize, type QuantizedMatrix, type QuantType } from './tensor/index.js';
+export { quantize, dequantize, type QuantizedMatrix, type QuantizeType, type QuantType } from './tensor/index.js';
 export { matmulPrecision, withMatmulPrecision, type MatmulPrecision } from './tensor/index.js';
 
 // Checkpoint formats.

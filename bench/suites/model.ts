@@ -6,17 +6,18 @@
  *               (`toolken train S`) and in mixed precision (`toolken train S bf16`: bf16 matmuls, fp32 weights and
  *               AdamW), measured in alternating steps so load drift hits both alike; PyTorch's `torch train S` and
  *               `torch train S bf16` (autocast) beside them
- *   prefill   : one 128-token prompt, LM head on the last position (tokens/s), S and M
- *   decode    : 64 single-token steps with the KV cache, LM head + greedy each (tokens/s), S and M
+ *   prefill   : one 128-token prompt, LM head on the last position (tokens/s), S, and M in each weight format
+ *   decode    : 64 single-token steps with the KV cache, LM head + greedy each (tokens/s), likewise
  *   profile   : milliseconds per kernel of one S training step (fp32 and bf16) and of one S decode step (where the
  *               time goes)
  *   llama.cpp : prefill and decode S and M through the anchors' llama_bench.mjs, on toolken's own F32 GGUF export of
  *               the same random models, when TOOLKEN_LLAMA_DIR names a node-llama-cpp install (docs/llama-cpp.md)
  *   qlora     : LoRA training (rank 8 on the seven projections) of M, 4 x 256, over an fp32 base (`toolken train lora M`)
- *               and over bases kept in Q8_0 / Q4_0 blocks (`toolken train lora M q8_0|q4_0`), steps in alternation,
+ *               and over bases kept in Q8_0 / Q4_0 / NF4 blocks (`toolken train lora M q8_0|q4_0|nf4`), steps in alternation,
  *               with the bytes the base's projection weights take per parameter
- *   quantized : decode M with Q8_0 and Q4_0 weights, toolken (blocks kept quantized, int8 dot products) and llama.cpp
- *               on the same GGUF file, toolken's export of the random M model (quantizedDecodeRecords)
+ *   formats   : prefill and decode M with fp32, bf16, Q8_0 and Q4_0 weights (`toolken decode M [bf16|q8_0|q4_0]`),
+ *               kept in their format (bf16 dot products, int8 dot products), and llama.cpp F16 / Q8_0 / Q4_0 on the
+ *               same export (`llama.cpp decode M f16|q8_0|q4_0`) (quantizedDecodeRecords), part of infer
  * The ref backend is far too slow for these shapes; without the native addon our side is skipped and said so.
  * TOOLKEN_BENCH_WORKLOADS=train,qlora,infer,profile,llama (default all) runs a subset (a shared machine's time is short);
  * the PyTorch anchors of the chosen workloads run with them.
@@ -29,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { loadCpuBackend, type CpuBackend } from '../../src/tensor/backends/cpu.js';
 import { setBackend } from '../../src/tensor/backends/index.js';
 import { loadDecoder } from '../../src/models/load.js';
-import { exportGguf } from '../../src/models/save.js';
+import { exportGguf, saveModel } from '../../src/models/save.js';
 import type { QuantType } from '../../src/tensor/quant.js';
 import type { DecoderConfig } from '../../src/models/config.js';
 import type { Backend, MatmulPrecision } from '../../src/tensor/backend.js';
@@ -108,7 +109,7 @@ function trainThroughputs(name: keyof typeof SHAPES, batch: number, seq: number,
   }));
 }
 
-/** Bytes the model's projection weights take per weight: 4 in fp32, 34 / 32 in Q8_0, 18 / 32 in Q4_0. */
+/** Bytes the model's projection weights take per weight: 4 in fp32, 34 / 32 in Q8_0, 18 / 32 in Q4_0, 36 / 64 in NF4. */
 function projectionBytesPerParameter(model: DecoderModel): number {
   let bytes = 0;
   let count = 0;
@@ -130,19 +131,19 @@ function projectionBytesPerParameter(model: DecoderModel): number {
  * LoRA training throughput over an fp32 base and over bases kept quantized (QLoRA), the same random model and
  * batch: 2 warm-up steps each, then `steps` timed steps of each in alternation; the median step of each.
  */
-function loraThroughputs(name: keyof typeof SHAPES, batch: number, seq: number, int8Path: string, steps = 3): BenchRecord[] {
+function loraThroughputs(name: keyof typeof SHAPES, batch: number, seq: number, described: string, steps = 3): BenchRecord[] {
+  const int8Path = /int8 matmul (\S+)/.exec(described)?.[1] ?? 'unknown';
+  const nf4Path = /nf4 weights (\w+)/.exec(described)?.[1] ?? 'unknown';
   const scratch = mkdtempSync(join(tmpdir(), 'toolken-qlora-bench-'));
   try {
     // Tied embeddings (as SmolLM-135M has): a quantized base's loss then reads the embedding's fp32 copy as the head,
     // where an untied quantized lm_head is refused for training (decoder.outputMatrix).
     const config = { ...SHAPES[name], tieWordEmbeddings: true };
-    const source = DecoderModel.random(config, 1234);
-    const bases = (['fp32', 'q8_0', 'q4_0'] as const).map((type) => {
-      if (type === 'fp32') return { type, model: DecoderModel.random(config, 1234) };
-      const path = join(scratch, `${name}-${type}.gguf`);
-      exportGguf(source, path, { tokenizer: byteFallbackTokenizer(), dtype: type });
-      return { type, model: loadDecoder(path, { keepQuantized: true }).model };
-    });
+    // The quantized bases are what `toolken train sft --quantize` loads: the fp32 checkpoint, quantized on load.
+    saveModel(DecoderModel.random(config, 1234), null, scratch);
+    const bases = (['fp32', 'q8_0', 'q4_0', 'nf4'] as const satisfies readonly ('fp32' | QuantType)[]).map((type) => ({
+      type, model: type === 'fp32' ? DecoderModel.random(config, 1234) : loadDecoder(scratch, { quantize: type }).model,
+    }));
     for (const { model } of bases) applyLora(model, { rank: 8, alpha: 16, targetModules: [...DEFAULT_LORA_TARGETS], seed: 1 });
     const trainers = bases.map(({ model }) => oneBatchTrainer(model, batch, seq, 42));
     for (const trainer of trainers) for (let i = 0; i < 2; i++) trainer.step();
@@ -157,7 +158,7 @@ function loraThroughputs(name: keyof typeof SHAPES, batch: number, seq: number, 
     return bases.map(({ type, model }, t) => ({
       name: `toolken train lora ${name}${type === 'fp32' ? '' : ' ' + type}`, value: (batch * seq) / median(seconds[t]!), unit: 'tokens/s',
       params: {
-        batch, seq, threads: THREADS, rank: 8, base: type, tiedEmbeddings: true, path: type === 'fp32' ? 'fp32' : int8Path,
+        batch, seq, threads: THREADS, rank: 8, base: type, tiedEmbeddings: true, path: type === 'fp32' ? 'fp32' : type === 'nf4' ? nf4Path : int8Path,
         baseBytesPerParameter: projectionBytesPerParameter(model), ...cpuParams(),
       },
     }));
@@ -195,30 +196,59 @@ function sessionThroughput(model: DecoderModel, promptLength: number, generated:
   return { prefill: median(prefill), decode: median(decode) };
 }
 
+/** The weight formats of the M records: toolken's GGUF export type, toolken's record suffix, llama.cpp's file. */
+const WEIGHT_FORMATS = [
+  { format: 'fp32', export: 'f32', suffix: '', llama: 'f32' },
+  { format: 'bf16', export: 'bf16', suffix: ' bf16', llama: 'f16' },
+  { format: 'q8_0', export: 'q8_0', suffix: ' q8_0', llama: 'q8_0' },
+  { format: 'q4_0', export: 'q4_0', suffix: ' q4_0', llama: 'q4_0' },
+] as const;
+
 /**
- * Decode M with Q8_0 and Q4_0 weights: toolken keeps the file's blocks (loadDecoder keepQuantized) and llama.cpp
- * (when TOOLKEN_LLAMA_DIR is set) runs the very same GGUF file, one after the other in this run; params name the
- * int8 path, the CPU and its caches. The LM head is quantized too (llama.cpp's output.weight is the file's).
+ * Prefill and decode M with fp32, bf16, Q8_0 and Q4_0 weights, one after the other in this run: toolken loads its
+ * GGUF export of the random M model keeping the file's matrices as stored (loadDecoder keepQuantized: BF16 as bf16,
+ * Q8_0 / Q4_0 as blocks), and llama.cpp (when TOOLKEN_LLAMA_DIR is set) runs the very same Q8_0 / Q4_0 file and an
+ * F16 export for bf16 (llama.cpp's half-precision CPU path); fp32 is toolken's own. The LM head is in the file's
+ * format too. Params name the kernel path (`int8 matmul` / `bf16 weights` of describe()), the CPU and its caches.
  */
 export function quantizedDecodeRecords(cpu: CpuBackend): BenchRecord[] {
   const llamaDir = process.env[LLAMA_DIR_ENV];
   if (!llamaDir) process.stderr.write(`bench model: llama.cpp quantized anchor skipped (${LLAMA_DIR_ENV} not set)\n`);
   const scratch = mkdtempSync(join(tmpdir(), 'toolken-quantized-bench-'));
   const records: BenchRecord[] = [];
+  const described = cpu.describe();
+  const paths: Record<(typeof WEIGHT_FORMATS)[number]['format'], string> = {
+    fp32: 'fp32',
+    bf16: /; bf16 weights (\S+);/.exec(described)?.[1] ?? 'unknown',
+    q8_0: /int8 matmul (\S+)/.exec(described)?.[1] ?? 'unknown',
+    q4_0: /int8 matmul (\S+)/.exec(described)?.[1] ?? 'unknown',
+  };
   try {
     const source = DecoderModel.random(SHAPES.M, 1234);
-    for (const type of ['q8_0', 'q4_0'] as const satisfies readonly QuantType[]) {
-      const path = join(scratch, `M-${type}.gguf`);
-      exportGguf(source, path, { tokenizer: byteFallbackTokenizer(), dtype: type });
+    const tokenizer = byteFallbackTokenizer();
+    for (const { format, export: dtype, suffix, llama } of WEIGHT_FORMATS) {
+      const path = join(scratch, `M-${dtype}.gguf`);
+      exportGguf(source, path, { tokenizer, dtype });
       const model = loadDecoder(path, { keepQuantized: true }).model;
-      const int8Path = /int8 matmul (\S+)/.exec(cpu.describe())?.[1] ?? 'unknown';
-      const params = { prompt: 128, generated: 64, threads: THREADS, runs: 3, weights: type.toUpperCase(), path: int8Path, ...cpuParams() };
-      records.push({ name: `toolken decode M ${type}`, value: sessionThroughput(model, 128, 64, 3).decode, unit: 'tokens/s', params });
-      if (llamaDir) {
-        const figures = llamaCppFileThroughput(llamaDir, path, THREADS);
-        if ('error' in figures) process.stderr.write(`bench model: llama.cpp M ${type}: ${figures.error}\n`);
-        else records.push({ name: `llama.cpp decode M ${type}`, value: figures.decode, unit: 'tokens/s', params: { ...params, path: 'llama.cpp', flashAttention: false, release: figures.release } });
+      const params = { prompt: 128, generated: 64, threads: THREADS, runs: 3, weights: format.toUpperCase(), path: paths[format], ...cpuParams() };
+      const { prefill, decode } = sessionThroughput(model, 128, 64, 3);
+      records.push(
+        { name: `toolken prefill M${suffix}`, value: prefill, unit: 'tokens/s', params },
+        { name: `toolken decode M${suffix}`, value: decode, unit: 'tokens/s', params },
+      );
+      if (!llamaDir || format === 'fp32') continue; // llama.cpp F32 is the llama workload's (llamaCppRecords)
+      const llamaPath = llama === dtype ? path : join(scratch, `M-${llama}.gguf`);
+      if (llamaPath !== path) exportGguf(source, llamaPath, { tokenizer, dtype: llama });
+      const figures = llamaCppFileThroughput(llamaDir, llamaPath, THREADS);
+      if ('error' in figures) {
+        process.stderr.write(`bench model: llama.cpp M ${llama}: ${figures.error}\n`);
+        continue;
       }
+      const llamaParams = { ...params, weights: llama.toUpperCase(), path: 'llama.cpp', flashAttention: false, release: figures.release };
+      records.push(
+        { name: `llama.cpp prefill M ${llama}`, value: figures.prefill, unit: 'tokens/s', params: llamaParams },
+        { name: `llama.cpp decode M ${llama}`, value: figures.decode, unit: 'tokens/s', params: llamaParams },
+      );
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -367,8 +397,8 @@ export async function run(): Promise<BenchRecord[]> {
     setBackend(loaded.backend);
     const bf16Path = /; bf16 matmul (\S+) /.exec(loaded.backend.describe())?.[1] ?? 'unknown';
     if (workloads.has('train')) records.push(...trainThroughputs('S', 8, 256, bf16Path));
-    if (workloads.has('qlora')) records.push(...loraThroughputs('M', 4, 256, /int8 matmul (\S+)/.exec(loaded.backend.describe())?.[1] ?? 'unknown'));
-    if (workloads.has('infer')) records.push(...inferThroughput('S', 128, 64, 3), ...inferThroughput('M', 128, 64, 3));
+    if (workloads.has('qlora')) records.push(...loraThroughputs('M', 4, 256, loaded.backend.describe()));
+    if (workloads.has('infer')) records.push(...inferThroughput('S', 128, 64, 3));
     if (workloads.has('profile')) records.push(...kernelProfile(loaded.backend));
     if (workloads.has('infer')) records.push(...quantizedDecodeRecords(loaded.backend));
   }

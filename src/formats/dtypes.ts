@@ -1,24 +1,8 @@
 // Scalar conversions between float32 and the 16-bit float formats stored in checkpoints.
 import { f16ToF32, f32ToF16 } from '../tensor/f16.js';
+import { bf16ToF32, f32ToBf16 } from '../tensor/bf16.js';
 
-export { f16ToF32, f32ToF16 };
-
-const f32Scratch = new Float32Array(1);
-const u32Scratch = new Uint32Array(f32Scratch.buffer);
-
-/** bfloat16 bits -> float32 value (bf16 is the top half of a float32). */
-export function bf16ToF32(b: number): number {
-  u32Scratch[0] = b << 16;
-  return f32Scratch[0]!;
-}
-
-/** float32 value -> bfloat16 bits, rounding to nearest even; NaN stays NaN. */
-export function f32ToBf16(value: number): number {
-  f32Scratch[0] = value;
-  const x = u32Scratch[0]!;
-  if ((x & 0x7f800000) === 0x7f800000 && x & 0x7fffff) return ((x >>> 16) | 0x40) & 0xffff;
-  return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
-}
+export { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 };
 
 /** Decodes little-endian f16 values from `bytes` into float32. */
 export function decodeF16(bytes: Uint8Array): Float32Array {

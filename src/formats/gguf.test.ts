@@ -35,8 +35,8 @@ const metadata: Record<string, GgufMetadataEntry> = {
   'tokenizer.ggml.scores': { type: 'array', itemType: 'f32', value: [0, -1.5, -2] },
 };
 
-/** A hand-assembled GGUF v2 file with one quantised tensor of 32 elements. */
-function quantisedGguf(typeCode: number, block: Uint8Array): Buffer {
+/** A hand-assembled GGUF v2 file with one quantised tensor "q" of dimensions `ne` (innermost first, as GGUF stores). */
+function quantisedGguf(typeCode: number, block: Uint8Array, ne: readonly number[] = [32]): Buffer {
   const parts: Buffer[] = [];
   const u32 = (v: number): void => void parts.push(Buffer.from(new Uint32Array([v]).buffer));
   const u64 = (v: number): void => {
@@ -50,8 +50,8 @@ function quantisedGguf(typeCode: number, block: Uint8Array): Buffer {
   u64(0);
   u64(1);
   parts.push(Buffer.from('q'));
-  u32(1);
-  u64(32);
+  u32(ne.length);
+  for (const n of ne) u64(n);
   u32(typeCode);
   u64(0);
   const headerLength = parts.reduce((n, p) => n + p.length, 0);
@@ -134,13 +134,58 @@ describe('GGUF', () => {
   });
 
   test('a tensor of a type toolken does not read is refused naming the type, the tensor and the way out', () => {
-    const q4k = join(dir, 'q4k.gguf');
-    writeFileSync(q4k, quantisedGguf(12, new Uint8Array(144)));
-    assert.throws(() => new GgufFile(q4k), (err: Error) => err instanceof CheckpointError && err.message ===
-      `${q4k}: tensor "q" has type Q4_K (ggml type 12), which is not supported (toolken reads F32, F16, BF16, Q8_0 and Q4_0); ` +
+    const q5k = join(dir, 'q5k.gguf');
+    writeFileSync(q5k, quantisedGguf(13, new Uint8Array(176), [256]));
+    assert.throws(() => new GgufFile(q5k), (err: Error) => err instanceof CheckpointError && err.message ===
+      `${q5k}: tensor "q" has type Q5_K (ggml type 13), which is not supported (toolken reads F32, F16, BF16, Q8_0, Q4_0 and Q4_K); ` +
       "requantize the model to Q8_0 or Q4_0 with llama.cpp's llama-quantize, or convert it to F16");
-    writeFileSync(q4k, quantisedGguf(99, new Uint8Array(4)));
-    assert.throws(() => new GgufFile(q4k), /tensor "q" has ggml type 99, which is not supported/);
+    writeFileSync(q5k, quantisedGguf(99, new Uint8Array(4)));
+    assert.throws(() => new GgufFile(q5k), /tensor "q" has ggml type 99, which is not supported/);
+  });
+
+  test('reads Q4_K super-blocks as ggml does (d * scale * q - dmin * min per 32-value sub-block, 6-bit packed scales), or keeps them as blocks', () => {
+    // Sub-block scales and mins spanning the 6 bits; those of sub-blocks 4..7 split into a low nibble (bytes 8..11)
+    // and two high bits (the top of bytes 0..3 for scales, 4..7 for mins).
+    const scales = [1, 2, 3, 63, 17, 40, 5, 60];
+    const mins = [0, 1, 62, 7, 33, 2, 50, 9];
+    const block = new Uint8Array(144);
+    const view = new DataView(block.buffer);
+    view.setUint16(0, f32ToF16(0.5), true);
+    view.setUint16(2, f32ToF16(0.25), true);
+    for (let s = 0; s < 4; s++) {
+      block[4 + s] = scales[s]! | ((scales[s + 4]! >> 4) << 6);
+      block[4 + s + 4] = mins[s]! | ((mins[s + 4]! >> 4) << 6);
+      block[4 + s + 8] = (scales[s + 4]! & 15) | ((mins[s + 4]! & 15) << 4);
+    }
+    // Sub-blocks 2p and 2p + 1 share bytes 32p..32p+31 of q: low nibble (l + p) % 16, high nibble 15 - l % 16.
+    for (let p = 0; p < 4; p++) for (let l = 0; l < 32; l++) block[16 + 32 * p + l] = ((l + p) % 16) | ((15 - (l % 16)) << 4);
+    // Two rows: the block, then the block with d and dmin 0 (all zeros).
+    const rows = new Uint8Array(288);
+    rows.set(block);
+    rows.set(block.subarray(4), 148);
+    const path = join(dir, 'q4k.gguf');
+    writeFileSync(path, quantisedGguf(12, rows, [256, 2]));
+    const g = new GgufFile(path);
+    assert.equal(g.dtype('q'), 'Q4_K');
+    const expected = Array.from({ length: 256 }, (_, e) => {
+      const s = Math.floor(e / 32), l = e % 32, p = s >> 1;
+      const q = s % 2 === 0 ? (l + p) % 16 : 15 - (l % 16);
+      return 0.5 * scales[s]! * q - 0.25 * mins[s]!;
+    });
+    assert.deepEqual([...g.read('q')], [...expected, ...new Array<number>(256).fill(0)]);
+    const kept = g.quantized('q')!;
+    assert.deepEqual([kept.type, kept.rows, kept.cols, kept.data.length], ['q4_k', 2, 256, 288]);
+    assert.deepEqual(dequantize(kept), g.read('q'));
+    g.close();
+  });
+
+  test('a Q4_K tensor whose rows are not whole super-blocks, or whose data is short, is refused naming the tensor', () => {
+    const ragged = join(dir, 'q4k-ragged.gguf');
+    writeFileSync(ragged, quantisedGguf(12, new Uint8Array(144), [128]));
+    assert.throws(() => new GgufFile(ragged), /tensor "q" has rows of 128 elements, not a multiple of the Q4_K block size 256/);
+    const short = join(dir, 'q4k-short.gguf');
+    writeFileSync(short, quantisedGguf(12, new Uint8Array(100), [256]));
+    assert.throws(() => new GgufFile(short), /\(truncated GGUF\): tensor "q" \(Q4_K, shape \[256\]: 144 bytes, 1 block of 144 bytes\), of which the file holds 100/);
   });
 
   test('a Q4_0 tensor whose data size does not match its shape is refused, naming the tensor, its shape and its size', () => {

@@ -41,21 +41,22 @@ const TENSOR_TYPES: Readonly<Record<number, { name: GgufTensorType; blockElement
   1: { name: 'F16', blockElements: 1, blockBytes: 2 },
   2: { name: 'Q4_0', blockElements: 32, blockBytes: 18 },
   8: { name: 'Q8_0', blockElements: 32, blockBytes: 34 },
+  12: { name: 'Q4_K', blockElements: 256, blockBytes: 144 },
   30: { name: 'BF16', blockElements: 1, blockBytes: 2 },
 };
 
-export type GgufTensorType = 'F32' | 'F16' | 'BF16' | 'Q8_0' | 'Q4_0';
-const TYPE_CODES: Readonly<Record<GgufTensorType, number>> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 8, BF16: 30 };
+export type GgufTensorType = 'F32' | 'F16' | 'BF16' | 'Q8_0' | 'Q4_0' | 'Q4_K';
+const TYPE_CODES: Readonly<Record<GgufTensorType, number>> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 8, Q4_K: 12, BF16: 30 };
 
 /** The other ggml types by code (ggml.h), so a file using one is refused by name. */
 const UNREAD_TYPES: Readonly<Record<number, string>> = {
-  3: 'Q4_1', 6: 'Q5_0', 7: 'Q5_1', 9: 'Q8_1', 10: 'Q2_K', 11: 'Q3_K', 12: 'Q4_K', 13: 'Q5_K', 14: 'Q6_K', 15: 'Q8_K',
+  3: 'Q4_1', 6: 'Q5_0', 7: 'Q5_1', 9: 'Q8_1', 10: 'Q2_K', 11: 'Q3_K', 13: 'Q5_K', 14: 'Q6_K', 15: 'Q8_K',
   16: 'IQ2_XXS', 17: 'IQ2_XS', 18: 'IQ3_XXS', 19: 'IQ1_S', 20: 'IQ4_NL', 21: 'IQ3_S', 22: 'IQ2_S', 23: 'IQ4_XS',
   24: 'I8', 25: 'I16', 26: 'I32', 27: 'I64', 28: 'F64', 29: 'IQ1_M', 34: 'TQ1_0', 35: 'TQ2_0', 39: 'MXFP4',
 };
 
-/** The quantized GGUF types, by the engine's name for their block format. */
-const QUANT_TYPES: Readonly<Partial<Record<GgufTensorType, QuantType>>> = { Q8_0: 'q8_0', Q4_0: 'q4_0' };
+/** The GGUF types a model can keep as they are stored, by the engine's name for the format (src/tensor/quant.ts). */
+const QUANT_TYPES: Readonly<Partial<Record<GgufTensorType, QuantType>>> = { Q8_0: 'q8_0', Q4_0: 'q4_0', BF16: 'bf16', Q4_K: 'q4_k' };
 
 /** A tensor's type, shape and data size, as error messages describe it. */
 function describeTensor(name: string, type: { name: string; blockElements: number; blockBytes: number }, shape: readonly number[], byteLength: number): string {
@@ -230,7 +231,7 @@ export class GgufFile extends TensorFile<GgufTensorInfo> {
         const known = UNREAD_TYPES[code];
         throw new CheckpointError(
           `${path}: tensor "${name}" has ${known === undefined ? `ggml type ${code}` : `type ${known} (ggml type ${code})`}, which is not supported ` +
-            '(toolken reads F32, F16, BF16, Q8_0 and Q4_0); requantize the model to Q8_0 or Q4_0 with llama.cpp\'s llama-quantize, or convert it to F16',
+            '(toolken reads F32, F16, BF16, Q8_0, Q4_0 and Q4_K); requantize the model to Q8_0 or Q4_0 with llama.cpp\'s llama-quantize, or convert it to F16',
         );
       }
       const relOffset = cur.u64(`tensor "${name}" offset`);
@@ -281,7 +282,7 @@ export class GgufFile extends TensorFile<GgufTensorInfo> {
     return this.location(name).type;
   }
 
-  /** A Q8_0 or Q4_0 matrix as its blocks, never dequantized; undefined for any other tensor. */
+  /** A Q8_0, Q4_0, Q4_K or BF16 matrix as its stored bytes, never converted to fp32; undefined for any other tensor. */
   quantized(name: string): QuantizedMatrix | undefined {
     const info = this.location(name);
     const type = QUANT_TYPES[info.type as GgufTensorType];
@@ -379,28 +380,29 @@ class ByteSink {
 export interface GgufWriteOptions {
   /** Storage type of matrices; vectors (norm weights, biases) always stay F32 as llama.cpp expects, and so do
    * matrices whose rows are not a multiple of the 32-value block under Q8_0 / Q4_0 (llama-quantize's fallback). */
-  dtype?: 'F32' | 'F16' | 'Q8_0' | 'Q4_0';
+  dtype?: 'F32' | 'F16' | 'BF16' | 'Q8_0' | 'Q4_0';
 }
 
+/** The types writeGguf stores tensors as. */
+type WrittenType = NonNullable<GgufWriteOptions['dtype']>;
+
 /** The type a tensor of `shape` is written as under `dtype`. */
-function storedType(shape: readonly number[], dtype: GgufWriteOptions['dtype']): GgufTensorType {
+function storedType(shape: readonly number[], dtype: GgufWriteOptions['dtype']): WrittenType {
   if (shape.length < 2 || dtype === undefined || dtype === 'F32') return 'F32';
-  if (dtype === 'F16') return 'F16';
+  if (dtype === 'F16' || dtype === 'BF16') return dtype;
   return (shape.at(-1)! % QUANT_BLOCK === 0) ? dtype : 'F32';
 }
 
 /** The bytes of a tensor stored as `type`. */
-function encodeTensor(data: Float32Array, shape: readonly number[], type: GgufTensorType): Uint8Array {
-  const quant = QUANT_TYPES[type];
-  if (quant === undefined) return encodeFloats(data, type as 'F32' | 'F16' | 'BF16');
+function encodeTensor(data: Float32Array, shape: readonly number[], type: WrittenType): Uint8Array {
+  if (type !== 'Q8_0' && type !== 'Q4_0') return encodeFloats(data, type);
   const cols = shape.at(-1)!;
-  return quantize(quant, data, data.length / cols, cols).data;
+  return quantize(type === 'Q8_0' ? 'q8_0' : 'q4_0', data, data.length / cols, cols).data;
 }
 
-function storedByteLength(shape: readonly number[], type: GgufTensorType): number {
-  const quant = QUANT_TYPES[type];
+function storedByteLength(shape: readonly number[], type: WrittenType): number {
   const count = elementCount(shape);
-  if (quant !== undefined) return quantizedByteLength(quant, count / shape.at(-1)!, shape.at(-1)!);
+  if (type === 'Q8_0' || type === 'Q4_0') return quantizedByteLength(type === 'Q8_0' ? 'q8_0' : 'q4_0', count / shape.at(-1)!, shape.at(-1)!);
   return count * (type === 'F32' ? 4 : 2);
 }
 

@@ -23,7 +23,7 @@ import { concat, permute, reshape } from '../tensor/ops/layout.js';
 import { linearCrossEntropy, linearTargetLogProbs, type LabelSmoothingOptions } from '../tensor/ops/linearCrossEntropy.js';
 import { matmul } from '../tensor/ops/matmul.js';
 import { quantizedMatmul } from '../tensor/ops/quantized-matmul.js';
-import { dequantize, quantize, type QuantizedMatrix, type QuantType } from '../tensor/quant.js';
+import { dequantize, quantize, type QuantizedMatrix, type QuantizeType } from '../tensor/quant.js';
 import { rmsnorm } from '../tensor/ops/rmsnorm.js';
 import { rope, ropeInvFreq } from '../tensor/ops/rope.js';
 import { swiglu } from '../tensor/ops/swiglu.js';
@@ -81,11 +81,12 @@ export function isQuantizable(name: string): boolean {
 
 /** How a model holds checkpoint matrices: fp32 (the default, trainable), or quantized for inference. */
 export interface WeightLoading {
-  /** Keep the checkpoint's Q8_0 / Q4_0 matrices as blocks instead of dequantizing them to fp32. */
+  /** Keep the checkpoint's Q8_0 / Q4_0 / Q4_K / BF16 matrices as they are stored instead of converting them to fp32. */
   readonly keepQuantized?: boolean;
-  /** Quantize every quantizable fp32 matrix to this type on load (one matrix at a time, so the fp32 model never
-   * exists whole); matrices stored quantized in another type are requantized from their values. */
-  readonly quantize?: QuantType;
+  /** Store every quantizable matrix in this format on load (src/tensor/quant.ts: Q8_0, Q4_0, bf16, NF4), one
+   * matrix at a time, so the fp32 model never exists whole; matrices stored in another format (F16 included) are
+   * converted from their values. */
+  readonly quantize?: QuantizeType;
 }
 
 /** A checkpoint that does not match its config; the message names the tensor. */
@@ -141,8 +142,8 @@ export class Dense extends Module implements Projection {
 }
 
 /**
- * A projection whose weight stays quantized (Q8_0 / Q4_0 blocks): inference only. The weight is no Parameter, so
- * optimizers never see it; gradients still flow through it to the input (adapters over a frozen quantized base).
+ * A projection whose weight stays in a compact format (Q8_0 / Q4_0 blocks, bf16, NF4; src/tensor/quant.ts): inference
+ * only. The weight is no Parameter, so optimizers never see it; gradients still flow through it to the input (adapters over a frozen quantized base).
  */
 export class QuantizedDense extends Module implements Projection {
   constructor(

@@ -1,5 +1,6 @@
-// Models kept quantized: Q8_0 / Q4_0 matrices loaded from GGUF as blocks (never fp32), or quantized on load, run the
-// same model as their dequantized weights, exactly on the ref backend and within the int8 paths' noise on cpu.
+// Models kept quantized: Q8_0 / Q4_0 / BF16 matrices loaded from GGUF as stored (never fp32), or converted on load
+// (bf16 and NF4 too), run the same model as their dequantized weights: exactly on the ref backend (bf16: with the
+// activations rounded to bf16) and within the int8 / bf16 paths' noise on cpu.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -71,17 +72,19 @@ test('quantize on load turns an fp32 checkpoint into blocks matrix by matrix, ro
     // dim 40: rows of 40 values end in a zero-padded block.
     const source = DecoderModel.random(config(40, true), 3, 0.1, refBackend);
     saveModel(source, null, dir);
-    const model = loadDecoder(dir, { backend: refBackend, quantize: 'q4_0' }).model;
-    const up = model.layers[1]!.mlp.upProj;
-    assert.ok(up instanceof QuantizedDense);
-    const fp32 = source.parameter('model.layers.1.mlp.up_proj.weight').toArray();
-    assert.deepEqual([...up.weight.data], [...quantize('q4_0', fp32, 80, 40).data]);
-    assert.deepEqual(model.quantizedHead?.data, quantize('q4_0', source.embedTokens.toArray(), 96, 40).data);
-    const exact = DecoderModel.random(config(40, true), 3, 0.1, refBackend).logitsAt(TOKENS);
-    const quantizedLogits = model.logitsAt(TOKENS);
-    // 4-bit weights move the logits, but only by a fraction of their spread.
-    const spread = exact.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-    assert.ok(maxAbsDiff(quantizedLogits, exact) < 0.5 * spread, `${maxAbsDiff(quantizedLogits, exact)} vs ${spread}`);
+    for (const type of ['q4_0', 'nf4'] as const) {
+      const model = loadDecoder(dir, { backend: refBackend, quantize: type }).model;
+      const up = model.layers[1]!.mlp.upProj;
+      assert.ok(up instanceof QuantizedDense);
+      const fp32 = source.parameter('model.layers.1.mlp.up_proj.weight').toArray();
+      assert.deepEqual([...up.weight.data], [...quantize(type, fp32, 80, 40).data]);
+      assert.deepEqual(model.quantizedHead?.data, quantize(type, source.embedTokens.toArray(), 96, 40).data);
+      const exact = DecoderModel.random(config(40, true), 3, 0.1, refBackend).logitsAt(TOKENS);
+      const quantizedLogits = model.logitsAt(TOKENS);
+      // 4-bit weights move the logits, but only by a fraction of their spread.
+      const spread = exact.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      assert.ok(maxAbsDiff(quantizedLogits, exact) < 0.5 * spread, `${type}: ${maxAbsDiff(quantizedLogits, exact)} vs ${spread}`);
+    }
   });
 });
 
@@ -97,10 +100,40 @@ test('a Q8_0 GGUF loaded with quantize q4_0 is requantized; without keepQuantize
   });
 });
 
-test('the cpu backend runs a quantized model close to its dequantized weights (int8 activations), decode steps included', { skip: 'error' in cpu ? cpu.error : false }, () => {
+test('a BF16 GGUF keeps its matrices as bf16 (2 bytes a weight); F16 and fp32 checkpoints convert to bf16 or NF4 on request', () => {
+  withTempDir((dir) => {
+    const source = DecoderModel.random(config(64, false), 9, 0.3, refBackend);
+    const bf16Path = join(dir, 'bf16.gguf');
+    exportGguf(source, bf16Path, { dtype: 'bf16' });
+    const kept = loadDecoder(bf16Path, { backend: refBackend, keepQuantized: true }).model;
+    const dense = loadDecoder(bf16Path, { backend: refBackend }).model;
+    const q = kept.layers[0]!.selfAttn.qProj;
+    assert.ok(q instanceof QuantizedDense && q.weight.type === 'bf16');
+    assert.equal(q.weight.data.byteLength, 2 * 64 * 64);
+    assert.equal(kept.quantizedHead?.type, 'bf16');
+    assert.ok(!(dense.layers[0]!.selfAttn.qProj instanceof QuantizedDense), 'without keepQuantized a BF16 file loads in fp32');
+    assert.deepEqual(dequantize(q.weight), dense.parameter('model.layers.0.self_attn.q_proj.weight').toArray());
+    // The same weights, the activations rounded to bf16 before each product: logits move by bf16's 2^-9 relative.
+    const want = dense.logitsAt(TOKENS);
+    const spread = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    assert.ok(maxAbsDiff(kept.logitsAt(TOKENS), want) < 0.02 * spread, `${maxAbsDiff(kept.logitsAt(TOKENS), want)} vs ${spread}`);
+    // An F16 file converts to bf16 on request (the F16 values rounded to bf16), and to NF4 likewise.
+    const f16Path = join(dir, 'f16.gguf');
+    exportGguf(source, f16Path, { dtype: 'f16' });
+    const f16 = loadDecoder(f16Path, { backend: refBackend }).model;
+    const f16Values = f16.parameter('model.layers.1.mlp.down_proj.weight').toArray();
+    for (const type of ['bf16', 'nf4'] as const) {
+      const converted = loadDecoder(f16Path, { backend: refBackend, quantize: type }).model.layers[1]!.mlp.downProj;
+      assert.ok(converted instanceof QuantizedDense && converted.weight.type === type);
+      assert.deepEqual([...converted.weight.data], [...quantize(type, f16Values, 64, 128).data]);
+    }
+  });
+});
+
+test('the cpu backend runs a quantized model close to its dequantized weights (int8 or bf16 activations), decode steps included', { skip: 'error' in cpu ? cpu.error : false }, () => {
   const backend: Backend = 'backend' in cpu ? cpu.backend : refBackend;
   withTempDir((dir) => {
-    for (const dtype of ['q8_0', 'q4_0'] as const) {
+    for (const dtype of ['q8_0', 'q4_0', 'bf16'] as const) {
       const path = join(dir, `${dtype}.gguf`);
       exportGguf(DecoderModel.random(config(128, false), 11, 0.1, refBackend), path, { dtype });
       const quantized = loadDecoder(path, { backend, keepQuantized: true }).model;

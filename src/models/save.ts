@@ -36,12 +36,12 @@ export function saveModel(model: DecoderModel, tokenizer: Tokenizer | null, dir:
   tokenizer?.save(dir);
 }
 
-const GGUF_DTYPES = { f32: 'F32', f16: 'F16', q8_0: 'Q8_0', q4_0: 'Q4_0' } as const;
+const GGUF_DTYPES = { f32: 'F32', f16: 'F16', bf16: 'BF16', q8_0: 'Q8_0', q4_0: 'Q4_0' } as const;
 
 export interface ExportGgufOptions {
   /** Storage type of the matrices (norms and biases stay F32, as llama.cpp expects; under q8_0 / q4_0 so do
    * matrices whose rows are not a multiple of 32). Default f32. */
-  readonly dtype?: 'f32' | 'f16' | 'q8_0' | 'q4_0';
+  readonly dtype?: 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0';
   /** The model's tokenizer, written as GGUF `tokenizer.*` metadata so llama.cpp can tokenize. */
   readonly tokenizer?: Tokenizer;
   /** Ready-made `tokenizer.*` metadata, written instead of (or on top of) the tokenizer's. */

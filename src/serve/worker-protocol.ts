@@ -1,12 +1,12 @@
 /** The messages between the server's main thread (worker-runner.ts) and its model worker (model-worker.ts). */
-import type { QuantType } from '../tensor/quant.js';
+import type { QuantizeType } from '../tensor/quant.js';
 
 export interface WorkerSetup {
   /** A local checkpoint (Hub ids are resolved before the worker starts). */
   readonly path: string;
   readonly slots: number;
   readonly capacity: number;
-  readonly quantize?: QuantType;
+  readonly quantize?: QuantizeType;
 }
 
 /** A forward pass; the worker answers it by `id`. */

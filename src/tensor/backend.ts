@@ -183,10 +183,12 @@ export interface Backend {
   // ---- linear algebra ----
   matmul(a: Storage, b: Storage, out: Storage, p: MatmulParams): void;
   /**
-   * The product with a quantized weight. `ref` computes it exactly with the dequantized weight (float64 sums); native
-   * backends run it as llama.cpp does, quantizing each row of x per block of 32 to int8 with one fp32 scale
+   * The product with a quantized weight. `ref` computes it exactly with the dequantized weight (float64 sums). Native
+   * backends run Q8_0 / Q4_0 / Q4_K as llama.cpp does, quantizing each row of x per block of 32 to int8 with one fp32 scale
    * d = max|x| / 127 (rounded to nearest even) and summing int32 block products, so they differ from ref by at most
-   * sum over blocks of d/2 * sum |W| over the block, plus fp32 rounding.
+   * sum over blocks of d/2 * sum |W| over the block, plus fp32 rounding. bf16 weights multiply x rounded to bf16
+   * (nearest even) on every backend, ref included, with fp32 sums (vdpbf16ps, which also reads bf16 subnormals as
+   * zero); NF4 weights multiply fp32 x with fp32 sums. Those two differ from ref by fp32 rounding only.
    */
   quantizedMatmul(x: Storage, w: Uint8Array, out: Storage, p: QuantizedMatmulParams): void;
 

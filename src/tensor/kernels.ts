@@ -13,6 +13,8 @@
  */
 import type { Backend, Storage } from './backend.js';
 import { MATMUL_PRECISIONS } from './precision.js';
+// The quantized types pass as their index in QUANT_TYPES (native/quant.h QuantType).
+import { QUANT_TYPES } from './quant.js';
 
 /**
  * How one argument crosses into native code. f32 is a Float32Array (storage or a host array), i32 an Int32Array
@@ -51,8 +53,6 @@ export interface KernelSpec {
 }
 
 const BINARY_OPS = ['add', 'sub', 'mul', 'div'] as const;
-/** Codes of the quantized block types (native/quant.h QuantType). */
-const QUANT_TYPES = ['q8_0', 'q4_0'] as const;
 const UNARY_OPS = ['neg', 'exp', 'log', 'sqrt', 'rsqrt', 'square', 'silu', 'gelu', 'relu', 'tanh', 'sigmoid'] as const;
 
 function p(name: string, kind: WireKind, fallback?: Fallback): Param {

@@ -51,18 +51,18 @@ test('generate checks sampling flags before it loads the model, naming them as t
   }
 });
 
-test('generate --quantize q8_0|q4_0 runs the model on quantized blocks and says so; other types are refused before loading', async (t) => {
+test('generate --quantize q8_0|q4_0|bf16|nf4 runs the model on weights kept in that format and says so; other types are refused before loading', async (t) => {
   await assert.rejects(toolkenGenerate('--model', '/nonexistent/model.bin', '--prompt', 'x', '--quantize', 'q5_0'),
-    (err: unknown) => err instanceof CliError && /^--quantize must be one of q8_0, q4_0, got 'q5_0'/.test(err.message));
+    (err: unknown) => err instanceof CliError && /^--quantize must be one of q8_0, q4_0, bf16, nf4, got 'q5_0'/.test(err.message));
   if (!present) return t.skip('../shared absent');
   const reference = (JSON.parse(readFileSync(stories + 'reference.json', 'utf8')) as { cases: { prompt: string; text: string }[] }).cases[0]!;
-  for (const type of ['q8_0', 'q4_0']) {
+  for (const type of ['q8_0', 'q4_0', 'bf16', 'nf4']) {
     const r = await toolkenGenerate('--model', stories + 'stories260K.bin', '--prompt', reference.prompt, '--max-tokens', '30', '--quantize', type);
     assert.equal(r.code, 0);
     assert.match(r.stderr, new RegExp(`\\(llama2c, llama, 5 layers, ${type} weights\\)`));
     const continuation = reference.text.slice(reference.prompt.length);
-    // 8-bit weights keep stories260K's greedy text; 4-bit ones keep its first sentence, then drift.
-    const agreeing = type === 'q8_0' ? r.stdout.replace(/\n$/, '').length : 40;
+    // 8- and 16-bit weights keep stories260K's greedy text; 4-bit ones keep its first sentence, then drift.
+    const agreeing = type === 'q8_0' || type === 'bf16' ? r.stdout.replace(/\n$/, '').length : 40;
     assert.equal(r.stdout.slice(0, agreeing), continuation.slice(0, agreeing), `${type}: ${JSON.stringify(r.stdout)}`);
   }
 });

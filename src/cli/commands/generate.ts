@@ -7,7 +7,7 @@ import { QuantizedDense, WeightMismatchError } from '../../models/decoder.js';
 import { generateText } from '../../generate/text.js';
 import { applyChatTemplate } from '../../tokenizer/chat-template.js';
 import type { Tokenizer } from '../../tokenizer/types.js';
-import type { QuantType } from '../../tensor/quant.js';
+import { QUANTIZE_TYPES, type QuantizeType } from '../../tensor/quant.js';
 import { modelLoadProgress } from '../load-progress.js';
 
 const summary = 'Generate text from a model (Hugging Face directory, .gguf or llama2.c .bin); prints only the generated text.';
@@ -25,8 +25,8 @@ const flags = {
   chat: { kind: 'boolean', help: "wrap the prompt as a user turn in the model's chat template" },
   tokenizer: { kind: 'string', help: 'tokenizer file (default: the one with the model; llama2.c: tok*.bin beside it)' },
   quantize: {
-    kind: 'string', choices: ['q8_0', 'q4_0'],
-    help: "quantize the model's matrices to Q8_0 / Q4_0 blocks on load (int8 dot products; a GGUF's own Q8_0 / Q4_0 matrices are always kept quantized)",
+    kind: 'string', choices: QUANTIZE_TYPES,
+    help: "store the model's matrices on load as Q8_0 / Q4_0 blocks (int8 dot products), bf16 (half the bytes of fp32; bf16 dot products) or NF4 (QLoRA's 4-bit NormalFloat); a GGUF's own Q8_0 / Q4_0 / Q4_K / BF16 matrices are always kept as they are",
   },
 } as const;
 
@@ -39,7 +39,7 @@ export const command: CliCommand = {
     let loaded;
     try {
       // Generation never trains, so a checkpoint's quantized matrices stay quantized.
-      const quantize = options.quantize as QuantType | undefined;
+      const quantize = options.quantize as QuantizeType | undefined;
       loaded = await loadModel(options.model, {
         onProgress: modelLoadProgress(), keepQuantized: true, ...(quantize === undefined ? {} : { quantize }),
         ...(options.tokenizer === undefined ? {} : { tokenizer: options.tokenizer }),

@@ -32,7 +32,7 @@ test('serve --catalog needs a ToolGen model, and says so before loading it', asy
   await assert.rejects(command.run(['--model', modelDir, '--catalog', join(dir, 'catalog.json')]), /--catalog needs a ToolGen model: --model .*plain has no tool-index\.json/);
 });
 
-for (const quantize of [[], ['--quantize', 'q8_0'], ['--quantize', 'q4_0']]) test(`toolken serve${quantize.map((a) => ' ' + a).join('')} answers the openai client on loopback and shuts down on SIGTERM`, async (t) => {
+for (const quantize of [[], ['--quantize', 'q8_0'], ['--quantize', 'q4_0'], ['--quantize', 'bf16']]) test(`toolken serve${quantize.map((a) => ' ' + a).join('')} answers the openai client on loopback and shuts down on SIGTERM`, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'toolken-serve-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const served = tinyServedModel();

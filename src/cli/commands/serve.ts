@@ -14,7 +14,7 @@ import { DEFAULT_REQUEST_LIMITS } from '../../serve/request.js';
 import { serveCatalog } from '../../serve/served-catalog.js';
 import { createToolkenServer } from '../../serve/server.js';
 import { serveModel, ServeSetupError, type ServedModel } from '../../serve/served-model.js';
-import type { QuantType } from '../../tensor/quant.js';
+import { QUANTIZE_TYPES, type QuantizeType } from '../../tensor/quant.js';
 
 const summary = 'Serve a model over the OpenAI chat-completions API (POST /v1/chat/completions, GET /v1/models, GET /health) with constrained tool calls.';
 
@@ -38,8 +38,8 @@ const flags = {
   timeoutMs: { ...agentFlags.timeoutMs, help: "the playground's tool calls: one that takes longer becomes a timeout observation" },
   maxSteps: { ...agentFlags.maxSteps, default: 4, help: 'most agent steps per playground request' },
   quantize: {
-    kind: 'string', choices: ['q8_0', 'q4_0'],
-    help: "quantize the model's matrices to Q8_0 / Q4_0 blocks on load (int8 dot products; a GGUF's own Q8_0 / Q4_0 matrices are always kept quantized)",
+    kind: 'string', choices: QUANTIZE_TYPES,
+    help: "store the model's matrices on load as Q8_0 / Q4_0 blocks (int8 dot products), bf16 (half the bytes of fp32; bf16 dot products) or NF4 (QLoRA's 4-bit NormalFloat); a GGUF's own Q8_0 / Q4_0 / Q4_K / BF16 matrices are always kept as they are",
   },
 } as const;
 
@@ -89,7 +89,7 @@ export const command: CliCommand = {
     process.stderr.write(`loading ${spec.path} in the model worker...\n`);
     let runner;
     try {
-      const quantize = f.quantize as QuantType | undefined;
+      const quantize = f.quantize as QuantizeType | undefined;
       runner = await startModelWorker({ path: spec.path, slots: f.slots, capacity: served.contextLength, ...(quantize === undefined ? {} : { quantize }) });
     } catch (err) {
       if (err instanceof ModelWorkerError) throw new CliError(`--model ${f.model}: ${err.message}`);

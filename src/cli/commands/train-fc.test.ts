@@ -68,17 +68,19 @@ test('train sft --precision bf16: trains in mixed precision and records it in th
   assert.match((await sft('--help')).stdout, /--precision <fp32\|bf16>/);
 });
 
-test('train sft --quantize q4_0: QLoRA trains a PEFT adapter over a base kept in Q4_0 blocks, recorded in the run\'s config; --full is refused with it', async () => {
-  const out = join(dir, 'qlora');
+test('train sft --quantize q4_0|nf4: QLoRA trains a PEFT adapter over a base kept in Q4_0 / NF4 blocks, recorded in the run\'s config; --full is refused with it', async () => {
   await settle();
-  const result = await sft(...common, '--out', out, '--max-steps', '2', '--quantize', 'q4_0');
-  assert.equal(result.code, 0, result.stderr);
-  const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { quantize: string };
-  assert.equal(config.quantize, 'q4_0');
-  assert.match(result.stderr, /final loss \d/);
-  assert.ok(existsSync(join(out, 'final', 'adapter_model.safetensors')));
+  for (const type of ['q4_0', 'nf4']) {
+    const out = join(dir, `qlora-${type}`);
+    const result = await sft(...common, '--out', out, '--max-steps', '2', '--quantize', type);
+    assert.equal(result.code, 0, result.stderr);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { quantize: string };
+    assert.equal(config.quantize, type);
+    assert.match(result.stderr, /final loss \d/);
+    assert.ok(existsSync(join(out, 'final', 'adapter_model.safetensors')));
+  }
   await rejectsWith(sft('--model', model, '--data', 'demo:1', '--full', '--quantize', 'q8_0', '--out', join(dir, 'qfull')), /--quantize freezes the base in quantized blocks, which --full would train/);
-  await rejectsWith(sft(...common, '--out', join(dir, 'q2'), '--quantize', 'q2_k'), /^--quantize must be one of q8_0, q4_0, got 'q2_k'/);
+  await rejectsWith(sft(...common, '--out', join(dir, 'q2'), '--quantize', 'q2_k'), /^--quantize must be one of q8_0, q4_0, bf16, nf4, got 'q2_k'/);
 });
 
 test('train sft: --reject-invalid refuses bad data, naming the file and line; bad flags and formats are explained', async () => {

@@ -24,7 +24,7 @@ import { CliCommand, CliError, commandFlags, type ParsedFlags } from '../args.js
 import { checkFraction, checkPositive, openRunDirectory, sftConfigFromFlags, trainInRun, TRAINER_FLAGS } from './train-flags.js';
 import { readModelFlag, userInput, userInputAsync } from './toolgen-inputs.js';
 import { interruptible } from '../interrupt.js';
-import type { QuantType } from '../../tensor/quant.js';
+import { QUANTIZE_TYPES, type QuantizeType } from '../../tensor/quant.js';
 
 const DATA_FLAGS = {
   data: { kind: 'string', repeat: true, help: 'training data, repeatable: bfcl:DIR[:CATEGORY,...], seal-tools:DIR, api-bank:DIR, toolalpaca:FILE, demo[:PER_TOOL], or a JSON-lines file of {"messages", "tools"} examples' },
@@ -45,8 +45,8 @@ const ADAPTER_FLAGS = {
 
 const QUANTIZE_FLAG = {
   quantize: {
-    kind: 'string', choices: ['q8_0', 'q4_0'],
-    help: 'QLoRA: keep the frozen base in Q8_0 / Q4_0 blocks (a GGUF\'s own Q8_0 / Q4_0 matrices stay as they are), the LoRA adapters train in fp32 over it',
+    kind: 'string', choices: QUANTIZE_TYPES,
+    help: 'QLoRA: keep the frozen base in Q8_0 / Q4_0 blocks, bf16, or NF4 (QLoRA\'s 4-bit NormalFloat, 64-value blocks with an fp32 absmax) (a GGUF\'s own Q8_0 / Q4_0 / Q4_K / BF16 matrices stay as they are), the LoRA adapters train in fp32 over it',
   },
 } as const;
 
@@ -134,7 +134,7 @@ export const sftCommand: CliCommand = {
     if (f === null) return 0;
     const sft = sftConfigFromFlags(f);
     const adapter = adapterFromFlags(f, argv);
-    const quantize = f.quantize as QuantType | undefined;
+    const quantize = f.quantize as QuantizeType | undefined;
     if (quantize !== undefined && adapter.kind === 'full') throw new CliError('--quantize freezes the base in quantized blocks, which --full would train: drop one of them');
     const data = trainingData(f);
     const loaded = await readModelFlag(f.model, '--model', quantize === undefined ? {} : { keepQuantized: true, quantize });

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { wireTable } from '../kernels.js';
 import { loadCpuBackend, nativeAddonPath, type CpuBackend, type MatmulPath } from './cpu.js';
 import { refBackend } from './ref.js';
+import { withEnv } from '../testing/env.js';
 
 const loaded = loadCpuBackend();
 const cpu: CpuBackend | null = 'backend' in loaded ? loaded.backend : null;
@@ -373,14 +374,7 @@ const BF16_PATHS: readonly MatmulPath[] = ['amx', 'avx512-bf16', 'fp32'];
 
 /** Runs fn with TOOLKEN_MATMUL_PATH set to path (the addon reads it at every bf16 call), restoring it after. */
 function withMatmulPath<T>(path: MatmulPath, fn: () => T): T {
-  const before = process.env.TOOLKEN_MATMUL_PATH;
-  process.env.TOOLKEN_MATMUL_PATH = path;
-  try {
-    return fn();
-  } finally {
-    if (before === undefined) delete process.env.TOOLKEN_MATMUL_PATH;
-    else process.env.TOOLKEN_MATMUL_PATH = before;
-  }
+  return withEnv('TOOLKEN_MATMUL_PATH', path, fn);
 }
 
 /**

@@ -186,12 +186,13 @@ export const refBackend: Backend = {
   },
 
   quantizedMatmul(x, w, out, p) {
-    // The exact product with the dequantized weight: what the int8 paths approximate (backend.ts states the bound).
+    // The exact product with the dequantized weight: what the int8 paths approximate (backend.ts states the bound);
+    // bf16 weights multiply bf16-rounded activations, as every backend's bf16 path does.
     const { m, n, k, type } = p;
     const bytes = quantizedByteLength(type, n, k);
     if (w.byteLength < bytes) throw new Error(`ref.quantizedMatmul: w has ${w.byteLength} bytes but a ${type} (${n}, ${k}) weight takes ${bytes}`);
     const W = dequantize({ type, rows: n, cols: k, data: w.subarray(0, bytes) });
-    const X = host(x);
+    const X = type === 'bf16' ? bf16Rounded(host(x).subarray(0, m * k)) : host(x);
     const O = host(out);
     const accumulate = p.accumulate ?? false;
     for (let i = 0; i < m; i++) {

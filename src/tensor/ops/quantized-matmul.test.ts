@@ -30,13 +30,13 @@ test('quantizedMatmul equals matmul with the dequantized weight, over any leadin
   });
 });
 
-test('the gradient through a quantized weight, summed over dequantized row panels, equals the fp32-dequantized reference for Q8_0 and Q4_0', () => {
+test('the gradient through a quantized weight, summed over dequantized row panels, equals the fp32-dequantized reference for Q8_0, Q4_0, NF4 and bf16', () => {
   withBackend(refBackend, () => {
     const rng = new Rng(2);
     // k = 2048 makes a backward panel 32 rows, so 70 rows take two whole panels and a partial one.
     const n = 70;
     const k = 2048;
-    for (const type of ['q8_0', 'q4_0'] as const) {
+    for (const type of ['q8_0', 'q4_0', 'nf4', 'bf16'] as const) {
       const w = quantize(type, Float32Array.from({ length: n * k }, () => rng.normal()), n, k);
       const dense = tensor(dequantize(w), [n, k]);
       const x = tensor(Float32Array.from({ length: 3 * k }, () => rng.normal()), [3, k]);

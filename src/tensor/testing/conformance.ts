@@ -14,7 +14,7 @@
 import type { Backend, BinaryOp, MatmulParams, Storage, UnaryOp } from '../backend.js';
 import { refBackend } from '../backends/ref.js';
 import { Rng } from '../random.js';
-import { QUANT_BLOCK, quantize, type QuantType } from '../quant.js';
+import { QUANT_BLOCK, QUANTIZE_TYPES, quantize, type QuantizeType } from '../quant.js';
 
 export const CONFORMANCE_TOLERANCE = { exact: 1e-5, reduction: 1e-4, fused: 2e-4 } as const;
 
@@ -100,7 +100,7 @@ function q8Representable(rng: Rng, m: number, k: number): Float32Array {
   return x;
 }
 
-function quantizedMatmulCase(type: QuantType, m: number, n: number, k: number, accumulate: boolean): KernelCase {
+function quantizedMatmulCase(type: QuantizeType, m: number, n: number, k: number, accumulate: boolean): KernelCase {
   return {
     kernel: 'quantizedMatmul',
     label: `${type} (${m}x${k})@(${n}x${k})^T${accumulate ? ' accumulate' : ''}`,
@@ -160,9 +160,10 @@ function buildCases(): KernelCase[] {
     }));
   }
   cases.push(matmulCase('B broadcast (strideB=0) transB', { batch: 4, m: 3, n: 9, k: 8, transA: false, transB: true, strideB: 0 }));
-  for (const type of ['q8_0', 'q4_0'] as const) {
+  for (const type of QUANTIZE_TYPES) {
     cases.push(quantizedMatmulCase(type, 1, 37, 96, false));
     cases.push(quantizedMatmulCase(type, 7, 33, 75, true));
+    cases.push(quantizedMatmulCase(type, 70, 5, 131, false));
   }
   cases.push(matmulCase('A broadcast (strideA=0)', { batch: 4, m: 6, n: 5, k: 7, transA: false, transB: false, strideA: 0 }));
 
