@@ -8,8 +8,9 @@ export type ReportBlock =
   | { readonly kind: 'svg'; readonly svg: string }
   | { readonly kind: 'pre'; readonly text: string };
 
-const cell = (v: string | number): string =>
-  typeof v === 'number' ? `<td class="num">${Number.isInteger(v) ? v : v.toFixed(4)}</td>` : `<td>${escapeXml(v)}</td>`;
+// A value a run did not produce (a stage an ablation left out) arrives as null from JSON-shaped rows: shown as a dash.
+const cell = (v: string | number | null | undefined): string =>
+  v === null || v === undefined ? '<td>–</td>' : typeof v === 'number' ? `<td class="num">${Number.isInteger(v) ? v : v.toFixed(4)}</td>` : `<td>${escapeXml(v)}</td>`;
 
 /** The blocks as an HTML fragment (every text escaped, numbers right-aligned), for a page or a part of one. */
 export function renderBlocks(blocks: readonly ReportBlock[]): string {
