@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { ToolkenError } from '../../util/errors.js';
 import { spawnModuleWorker } from '../worker-thread.js';
-import { PlaygroundBusyError, PlaygroundInputError, type PlaygroundAnswer, type PlaygroundEngine } from './playground.js';
+import { PlaygroundBusyError, PlaygroundInputError, checkPlaygroundRequest, type PlaygroundAnswer, type PlaygroundEngine } from './playground.js';
 
 /** The playground's thread could not start or stopped; the message says why. */
 export class PlaygroundWorkerError extends ToolkenError {
@@ -75,6 +75,14 @@ export function startPlaygroundWorker(entry: URL, data: unknown): Promise<Playgr
     answer(request, k, signal) {
       if (failure !== null) return Promise.reject(failure);
       if (signal?.aborted) return Promise.reject(signal.reason);
+      try {
+        checkPlaygroundRequest(request, k);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      // Refused here rather than in the worker: two requests posted together may reach the worker after the first
+      // has finished, so only this thread knows that they overlapped.
+      if (pending.size > 0) return Promise.reject(new PlaygroundBusyError());
       const id = nextId++;
       return new Promise((resolve, reject) => {
         const onAbort = (): void => {

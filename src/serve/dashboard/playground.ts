@@ -58,7 +58,7 @@ export class PlaygroundInputError extends ToolkenError {
 
 /** The playground is answering another request. */
 export class PlaygroundBusyError extends ToolkenError {
-  constructor(message: string) {
+  constructor(message = 'the playground is answering another request; try again when it is done') {
     super('PLAYGROUND_BUSY', message);
   }
 }
@@ -66,6 +66,15 @@ export class PlaygroundBusyError extends ToolkenError {
 /** What the dashboard asks of a playground: this thread's `Playground`, or one on a worker thread (playground-worker.ts). */
 export interface PlaygroundEngine {
   answer(request: string, k: number, signal?: AbortSignal): Promise<PlaygroundAnswer>;
+}
+
+/** The request trimmed, or the input error the dashboard answers with 400. */
+export function checkPlaygroundRequest(request: string, k: number): string {
+  const text = request.trim();
+  if (text === '') throw new PlaygroundInputError('request: empty; type what the tools should do');
+  if (text.length > MAX_REQUEST_CHARS) throw new PlaygroundInputError(`request: ${text.length} characters, over the limit of ${MAX_REQUEST_CHARS}`);
+  if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw new PlaygroundInputError(`k: must be an integer in [1, ${MAX_K}], got ${k}`);
+  return text;
 }
 
 export class Playground implements PlaygroundEngine {
@@ -77,11 +86,8 @@ export class Playground implements PlaygroundEngine {
   }
 
   async answer(request: string, k: number, signal?: AbortSignal): Promise<PlaygroundAnswer> {
-    const text = request.trim();
-    if (text === '') throw new PlaygroundInputError('request: empty; type what the tools should do');
-    if (text.length > MAX_REQUEST_CHARS) throw new PlaygroundInputError(`request: ${text.length} characters, over the limit of ${MAX_REQUEST_CHARS}`);
-    if (!Number.isInteger(k) || k < 1 || k > MAX_K) throw new PlaygroundInputError(`k: must be an integer in [1, ${MAX_K}], got ${k}`);
-    if (this.busy) throw new PlaygroundBusyError('the playground is answering another request; try again when it is done');
+    const text = checkPlaygroundRequest(request, k);
+    if (this.busy) throw new PlaygroundBusyError();
     this.busy = true;
     const started = performance.now();
     try {
