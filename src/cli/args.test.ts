@@ -40,6 +40,12 @@ test('a misspelt flag names the flag as typed and the closest known one', () => 
   assert.match(parseError(['--colour']), /^unknown option '--colour' \(known: /);
 });
 
+test('flags are spelled in kebab case only: the camelCase of a flag is an unknown option that suggests the kebab spelling', () => {
+  assert.match(parseError(['--topP', '0.5']), /^unknown option '--topP'; did you mean '--top-p'\?/);
+  assert.match(parseError(['--no-Verbose']), /^unknown option '--no-Verbose'/);
+  assert.equal(parseFlags(['--top-p', '0.5'], specs).topP, 0.5);
+});
+
 test('a misspelt choice (a stage, a baseline) suggests the closest allowed value', () => {
   assert.equal(parseError(['--stage', 'retreival']), "--stage must be one of memorization, retrieval, agent, got 'retreival'; did you mean 'retrieval'?");
   assert.equal(parseError(['--baselines', 'bm25,dens']), "--baselines: 'dens' is not one of bm25, dense; did you mean 'dense'?");

@@ -144,8 +144,9 @@ export function parseFlags<S extends FlagSpecs>(argv: readonly string[], specs: 
     const eq = arg.indexOf('=');
     const rawName = arg.slice(2, eq === -1 ? undefined : eq);
     const name = camel(rawName);
-    const spec = specs[name];
-    if (spec === undefined && rawName.startsWith('no-')) {
+    // Flags are spelled in kebab case only: `--topP` is not a second spelling of `--top-p`.
+    const spec = /[A-Z]/.test(rawName) ? undefined : specs[name];
+    if (spec === undefined && rawName.startsWith('no-') && !/[A-Z]/.test(rawName)) {
       const positive = camel(rawName.slice(3));
       if (specs[positive]?.kind === 'boolean' && eq === -1) {
         out[positive] = false;

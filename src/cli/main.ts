@@ -45,8 +45,24 @@ export function fileSystemMessage(err: unknown): string | undefined {
   }
 }
 
+/**
+ * A reader that stops early (`toolken generate ... | head`) closes the pipe: the rest of the output is not wanted,
+ * which is no failure, so the process ends at once with 0 and without an 'unhandled error' exit.
+ */
+let watchingOutput = false;
+function stopQuietlyWhenOutputCloses(): void {
+  if (watchingOutput) return;
+  watchingOutput = true;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    process.stderr.write(`toolken: writing the output failed: ${err.message}\n`);
+    process.exit(1);
+  });
+}
+
 /** Runs the CLI and returns the process exit code; errors a user can cause are printed, never thrown. */
 export async function main(argv: readonly string[]): Promise<number> {
+  stopQuietlyWhenOutputCloses();
   const [name, ...rest] = argv;
   if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n');

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { command } from './generate.js';
 import { CliError } from '../args.js';
 import { runCommand } from '../testing/capture.js';
+import { SOURCE_CLI } from '../testing/source-cli.js';
+import { spawn } from 'node:child_process';
 
 const stories = fileURLToPath(new URL('../../../../shared/models/stories260K/', import.meta.url));
 const present = existsSync(stories + 'reference.json');
@@ -65,4 +67,16 @@ test('generate --quantize q8_0|q4_0|bf16|nf4 runs the model on weights kept in t
     const agreeing = type === 'q8_0' || type === 'bf16' ? r.stdout.replace(/\n$/, '').length : 40;
     assert.equal(r.stdout.slice(0, agreeing), continuation.slice(0, agreeing), `${type}: ${JSON.stringify(r.stdout)}`);
   }
+});
+
+test('generate piped into a reader that stops early (`| head`) ends with exit code 0 and no error', async (t) => {
+  if (!present) return t.skip('../shared absent');
+  const child = spawn(process.execPath, [...SOURCE_CLI, 'generate', '--model', stories + 'stories260K.bin', '--prompt', 'Once upon', '--max-tokens', '400'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  // The reader takes the first piece of text and closes its end, as `head -c 20` does.
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.equal(code, 0, stderr);
+  assert.doesNotMatch(stderr, /EPIPE|Error/);
 });
