@@ -10,6 +10,8 @@
  * - `toolgen*`: the demo's three stages with atomic tool tokens. Systems: `toolgen` (trie-constrained actions,
  *   schema-constrained arguments copying values from the context, appendix D retry), `toolgen-no-retry`,
  *   `toolgen-unconstrained` (free action generation: hallucinations possible), `toolgen-no-copy` (free values),
+ *   `toolgen-no-coverage` (copied values without coverage: a value may fill two parameters, and places earlier
+ *   calls copied from stay on offer),
  *   `toolgen-free-thoughts` (thoughts generated freely instead of quoting the task, quoted-thoughts.ts);
  * - `toolgen-semantic`, `toolgen-numeric`, `toolgen-hierarchical`: the same demo with the other indexing schemes,
  *   each also unconstrained (`toolgen-<scheme>-unconstrained`) for the hallucination rates of ToolGen's Table 5;
@@ -199,6 +201,7 @@ await toolgenSystem('toolgen', atomic.tg, atomic.dir, true, {});
 await toolgenSystem('toolgen-no-retry', atomic.tg, atomic.dir, false, {});
 await toolgenSystem('toolgen-unconstrained', atomic.tg, atomic.dir, true, { constrainActions: false });
 await toolgenSystem('toolgen-no-copy', atomic.tg, atomic.dir, true, { copyValues: false });
+await toolgenSystem('toolgen-no-coverage', atomic.tg, atomic.dir, true, { copyCoverage: false });
 await toolgenSystem('toolgen-free-thoughts', atomic.tg, atomic.dir, true, { quoteThoughts: false });
 
 /**
@@ -207,8 +210,8 @@ await toolgenSystem('toolgen-free-thoughts', atomic.tg, atomic.dir, true, { quot
  * exactly, by JSON type. This isolates copying from choosing the tool.
  */
 const byId = new Map(tools.map((t) => [t.id, t]));
-for (const [system, copyValues] of [['toolgen', true], ['toolgen-no-copy', false]] as const) {
-  const policy = new ToolGenPolicy(atomic.tg, { copyValues });
+for (const [system, copyValues, copyCoverage] of [['toolgen', true, true], ['toolgen-no-coverage', true, false], ['toolgen-no-copy', false, false]] as const) {
+  const policy = new ToolGenPolicy(atomic.tg, { copyValues, copyCoverage });
   const exact: Record<string, { matched: number; total: number }> = {};
   for (const t of tasks) {
     const { messages } = await goldConversation({ task: t.task, plan: t.plan, ...(t.steps ? { steps: t.steps } : {}), tools, executor, toolText: (id) => atomic.tg.index.toolToText(id), options: { maxObservationChars: 256 } });
@@ -217,7 +220,9 @@ for (const [system, copyValues] of [['toolgen', true], ['toolgen-no-copy', false
       if (messages[i]!.role !== 'user' || !messages[i]!.content.startsWith('Please give the input.')) continue;
       const gold = t.plan[call++]!;
       const context = [t.task, ...messages.slice(0, i).filter((m) => m.role === 'tool').map((m) => String((JSON.parse(m.content) as { response: string }).response))];
-      const got = policy.arguments(messages.slice(0, i + 1), byId.get(gold.tool)!, context, { temperature: 0, seed: 0 }).value;
+      // Teacher-forced: the earlier calls used the gold plan's values.
+      const usedArguments = t.plan.slice(0, call - 1).map((c) => c.arguments);
+      const got = policy.arguments(messages.slice(0, i + 1), byId.get(gold.tool)!, { texts: context, usedArguments }, { temperature: 0, seed: 0 }).value;
       const written = got !== null && typeof got === 'object' && !Array.isArray(got) ? got : {};
       for (const [name, value] of Object.entries(gold.arguments as Record<string, JsonValue>)) {
         const entry = (exact[jsonType(value)] ??= { matched: 0, total: 0 });

@@ -166,14 +166,16 @@ export class CatalogDecoder implements TurnDecoder {
 
   /**
    * The mask of the call's arguments. With value copying, each free string / number parameter may only take a value
-   * the request holds (a span, a quoted string, a number), when one fits its schema; the smallest such arguments
-   * must fit the tokens left, else the tool's own schema applies.
+   * the request holds (a span, a quoted string, a number), when one fits its schema, and as often as the request
+   * says it; the smallest such arguments must fit the tokens left, else the tool's own schema applies.
    */
   private argumentsAutomaton(entry: CatalogEntry): JsonAutomaton {
     if (!this.catalog.copyValues) return entry.automaton;
-    const parameters = withCopiedValues(entry.tool.parameters, copyCandidates([this.requestText()]));
+    const candidates = copyCandidates([this.requestText()]);
+    const parameters = withCopiedValues(entry.tool.parameters, candidates);
     if (Object.values(parameters.properties).every((p, i) => p === Object.values(entry.tool.parameters.properties)[i])) return entry.automaton;
-    const copying = new JsonAutomaton(parameters, this.catalog.automatonOptions);
+    // A value the request says once fills one parameter only.
+    const copying = new JsonAutomaton(parameters, { ...this.catalog.automatonOptions, literalBudget: candidates.occurrences });
     return copying.minBytesToComplete(copying.initial()) <= this.remaining() ? copying : entry.automaton;
   }
 

@@ -71,3 +71,47 @@ test('the narrowed schema compiles for the constrained decoder, which then accep
   assert.ok(!accepts('{"value":8}'));
   assert.ok(!accepts('{"value":7,"date":"1919-07-07"}'));
 });
+
+test('each candidate counts the places it occurs, and one call may use a value only that often', () => {
+  const c = copyCandidates(['What is the GCD of 62520 and 48425? Add 5 and 5.']);
+  assert.equal(c.occurrences.get('48425'), 1);
+  assert.equal(c.occurrences.get('5'), 2);
+  assert.equal(c.occurrences.get('"GCD"'), 1);
+  const pair: ObjectSchema = { type: 'object', properties: { a: { type: 'integer' }, b: { type: 'integer' } }, required: ['a', 'b'] };
+  const automaton = new JsonAutomaton(withCopiedValues(pair, c), { literalBudget: c.occurrences });
+  const accepts = (text: string): boolean => {
+    const state = automaton.advanceBytes(automaton.initial(), Buffer.from(text));
+    return state !== undefined && automaton.isComplete(state);
+  };
+  assert.ok(accepts('{"a":48425,"b":62520}'));
+  assert.ok(!accepts('{"a":48425,"b":48425}'), 'said once, used once');
+  assert.ok(accepts('{"a":5,"b":5}'), 'said twice, used twice');
+  // Without the budget both parameters may take the same value.
+  const free = new JsonAutomaton(withCopiedValues(pair, c));
+  assert.notEqual(free.advanceBytes(free.initial(), Buffer.from('{"a":48425,"b":48425}')), undefined);
+});
+
+test('a budget that would leave a parameter no value at all lets every candidate back in', () => {
+  const c = copyCandidates(['Raise 7 to a power.']);
+  const pair: ObjectSchema = { type: 'object', properties: { base: { type: 'integer' }, exponent: { type: 'integer' } }, required: ['base', 'exponent'] };
+  const automaton = new JsonAutomaton(withCopiedValues(pair, c), { literalBudget: c.occurrences });
+  const state = automaton.advanceBytes(automaton.initial(), Buffer.from('{"base":7,"exponent":7}'));
+  assert.ok(state !== undefined && automaton.isComplete(state));
+});
+
+test('the values earlier calls used take up their places: what overlaps them is not offered again', () => {
+  const texts = ['What ISO week number is 2017-07-04 in? After that, format the result seconds as hours.', '27'];
+  const before = copyCandidates(texts);
+  assert.ok(before.numbers.includes(2017) && before.numbers.includes(27));
+  const after = copyCandidates(texts, undefined, [{ date: '2017-07-04' }]);
+  assert.deepEqual(after.numbers, [27], "the date's numbers went with it; the observation's result is left");
+  assert.ok(!after.strings.includes('2017-07-04') && !after.strings.includes('is 2017-07-04'));
+  assert.ok(after.strings.includes('seconds'));
+  // A list used whole takes its items with it; the observation's sorted list is then the one on offer.
+  const lists = copyCandidates(['Sort 3, 1, 2. Then take the mean of the result.', '[1,2,3]'], undefined, [{ values: [3, 1, 2] }]);
+  assert.deepEqual(lists.arrays, [[1, 2, 3]]);
+  assert.equal(lists.occurrences.get('3'), 1, "only the observation's 3 is left");
+  // A value said twice is taken once.
+  const twice = copyCandidates(['Add 5 and 5.'], undefined, [5]);
+  assert.equal(twice.occurrences.get('5'), 1);
+});

@@ -17,6 +17,11 @@ export interface CopyCandidates {
   readonly numbers: readonly number[];
   /** Lists: a text's runs of comma-separated items ("3, 1, 2"), and the arrays inside JSON texts. */
   readonly arrays: readonly (readonly (string | number)[])[];
+  /**
+   * How many times each candidate occurs in the texts, by its JSON text (`"on"`, `27`, `[1,2]`): how often one call
+   * may use it (the automaton's `literalBudget`), so that "the GCD of 62520 and 48425" cannot become (48425, 48425).
+   */
+  readonly occurrences: ReadonlyMap<string, number>;
 }
 
 export interface CopyOptions {
@@ -31,58 +36,149 @@ export const defaultCopyOptions: CopyOptions = { maxWords: 4, maxCandidates: 256
 const NUMBER = /-?\d+(?:\.\d+)?/g;
 const QUOTED = /"([^"\n]{1,200})"|'([^'\n]{1,200})'|“([^”\n]{1,200})”/g;
 const EDGE_PUNCTUATION = /^[\s.,;:!?()[\]{}"'“”]+|[\s.,;:!?()[\]{}"'“”]+$/g;
+const LEADING_PUNCTUATION = /^[\s.,;:!?()[\]{}"'“”]+/;
+const TRAILING_PUNCTUATION = /[\s.,;:!?()[\]{}"'“”]+$/;
 /** Two or more one-word items joined by ", " (how a request says a list). */
 const LIST = /(?:[^\s,]+, )+[^\s,]+/g;
 const NUMERIC = /^-?\d+(?:\.\d+)?$/;
+
+type Copyable = string | number | (string | number)[];
+
+/** One place a value occurs: text `text`, characters start..end. */
+interface Occurrence {
+  readonly value: Copyable;
+  readonly key: string;
+  readonly text: number;
+  readonly start: number;
+  readonly end: number;
+}
 
 /**
  * The values the texts offer: quoted spans, word spans, numbers, and the scalar leaves of JSON texts. The texts
  * are the task and then the observations; they are read latest first, so that the result a step passes on (and
  * the Finish's answer) is never cut off behind the hundreds of word spans of a long task: with the task first and
  * 96 candidates, a three-step task's final answer was not among the Finish's candidates at all.
+ *
+ * `used`: the argument values of the calls made so far. Each takes up the place it was copied from (latest text
+ * first), and no value that overlaps a place taken is offered again: once "2017-07-04" went to the first call, its
+ * 2017 is no number for the second, whose "the result" can then only be the observation's.
  */
-export function copyCandidates(texts: readonly string[], options: CopyOptions = defaultCopyOptions): CopyCandidates {
+export function copyCandidates(texts: readonly string[], options: CopyOptions = defaultCopyOptions, used: readonly JsonValue[] = []): CopyCandidates {
+  const found = occurrencesIn(texts, options);
+  const taken: Occurrence[] = [];
+  const overlapsTaken = (o: Occurrence): boolean => taken.some((t) => t.text === o.text && o.start < t.end && t.start < o.end);
+  for (const value of used.flatMap(copiedParts)) {
+    const key = JSON.stringify(value);
+    const place = found.find((o) => o.key === key && !overlapsTaken(o));
+    if (place !== undefined) taken.push(place);
+  }
   const strings = new Set<string>();
   const numbers = new Set<number>();
   const arrays = new Map<string, (string | number)[]>();
-  const addArray = (items: (string | number)[]): void => {
-    if (items.length > 0) arrays.set(JSON.stringify(items), items);
-  };
-  const addNumber = (x: number): void => {
-    if (Number.isFinite(x)) numbers.add(x);
-  };
-  for (const text of [...texts].reverse()) {
+  const occurrences = new Map<string, number>();
+  for (const o of found) {
+    if (overlapsTaken(o)) continue;
+    occurrences.set(o.key, (occurrences.get(o.key) ?? 0) + 1);
+    if (typeof o.value === 'string') strings.add(o.value);
+    else if (typeof o.value === 'number') numbers.add(o.value);
+    else arrays.set(o.key, o.value);
+  }
+  return { strings: [...strings], numbers: [...numbers], arrays: [...arrays.values()], occurrences };
+}
+
+/** The values an argument was copied as: its scalars and scalar lists (the object around them was not copied). */
+function copiedParts(value: JsonValue): Copyable[] {
+  if (typeof value === 'string' || typeof value === 'number') return [value];
+  if (Array.isArray(value)) {
+    if (value.length > 0 && value.every((v) => typeof v === 'string' || typeof v === 'number')) return [value as (string | number)[]];
+    return value.flatMap(copiedParts);
+  }
+  if (value !== null && typeof value === 'object') return Object.values(value).flatMap(copiedParts);
+  return [];
+}
+
+/** Every place a value occurs, latest text first, each place once per value. */
+function occurrencesIn(texts: readonly string[], options: CopyOptions): Occurrence[] {
+  const out: Occurrence[] = [];
+  const seen = new Set<string>();
+  for (let t = texts.length - 1; t >= 0; t--) {
+    const text = texts[t]!;
+    const add = (value: Copyable, start: number, end: number): void => {
+      if (typeof value === 'number' && !Number.isFinite(value)) return;
+      if (Array.isArray(value) && value.length === 0) return;
+      const key = JSON.stringify(value);
+      const id = `${key}\u0000${start}`;
+      if (seen.has(id)) return;
+      seen.add(id);
+      out.push({ value, key, text: t, start, end });
+    };
     const json = parseJson(text);
     if (json !== undefined && typeof json === 'object' && json !== null) {
-      strings.add(text.trim());
-      arraysIn(json, addArray);
-      leaves(json, (leaf) => {
-        if (typeof leaf === 'number') {
-          addNumber(leaf);
-          strings.add(String(leaf));
-        } else if (typeof leaf === 'string') {
-          strings.add(leaf);
-          for (const m of leaf.matchAll(NUMBER)) addNumber(Number(m[0]));
-        } else if (typeof leaf === 'boolean') strings.add(String(leaf));
-      });
+      jsonOccurrences(text, json, add);
       continue;
     }
-    if (json !== undefined) strings.add(typeof json === 'string' ? json : JSON.stringify(json));
-    for (const m of text.matchAll(QUOTED)) strings.add(m[1] ?? m[2] ?? m[3]!);
-    for (const m of text.matchAll(NUMBER)) addNumber(Number(m[0]));
+    if (json !== undefined) {
+      const whole = typeof json === 'string' ? json : JSON.stringify(json);
+      add(whole, 0, text.length);
+    }
+    for (const m of text.matchAll(QUOTED)) {
+      const inner = m[1] ?? m[2] ?? m[3]!;
+      add(inner, m.index + 1, m.index + 1 + inner.length);
+    }
+    for (const m of text.matchAll(NUMBER)) add(Number(m[0]), m.index, m.index + m[0].length);
     for (const m of text.matchAll(LIST)) {
       const items = m[0].split(', ').map((item) => item.replace(EDGE_PUNCTUATION, ''));
-      if (items.every((item) => item !== '')) addArray(items.map((item) => (NUMERIC.test(item) ? Number(item) : item)));
+      if (items.every((item) => item !== '')) add(items.map((item) => (NUMERIC.test(item) ? Number(item) : item)), m.index, m.index + m[0].length);
     }
-    const words = text.split(/\s+/).filter((w) => w !== '');
+    const words = [...text.matchAll(/\S+/g)];
     for (let i = 0; i < words.length; i++) {
       for (let n = 1; n <= options.maxWords && i + n <= words.length; n++) {
-        const span = words.slice(i, i + n).join(' ').replace(EDGE_PUNCTUATION, '');
-        if (span !== '') strings.add(span);
+        const last = words[i + n - 1]!;
+        const from = words[i]!.index;
+        const raw = text.slice(from, last.index + last[0].length);
+        const lead = LEADING_PUNCTUATION.exec(raw)?.[0].length ?? 0;
+        const span = raw.slice(lead).replace(TRAILING_PUNCTUATION, '');
+        const spoken = span.replace(/\s+/g, ' ');
+        if (span !== '') add(spoken, from + lead, from + lead + span.length);
       }
     }
   }
-  return { strings: [...strings], numbers: [...numbers], arrays: [...arrays.values()] };
+  return out;
+}
+
+/**
+ * The candidates of a JSON text (an observation): the text itself, its scalar arrays and its scalar leaves (numbers
+ * also as strings, and the numbers inside string leaves), each placed where its JSON spelling first occurs after the
+ * previous leaf, or at the whole text when it cannot be found.
+ */
+function jsonOccurrences(text: string, json: JsonValue, add: (value: Copyable, start: number, end: number) => void): void {
+  add(text.trim(), 0, text.length);
+  let cursor = 0;
+  const place = (spelling: string): [number, number] => {
+    const at = text.indexOf(spelling, cursor);
+    if (at === -1) return [0, text.length];
+    cursor = at + spelling.length;
+    return [at, at + spelling.length];
+  };
+  arraysIn(json, (items) => {
+    const [start, end] = place(JSON.stringify(items));
+    add(items, start, end);
+  });
+  cursor = 0;
+  leaves(json, (leaf) => {
+    if (typeof leaf === 'number') {
+      const [start, end] = place(JSON.stringify(leaf));
+      add(leaf, start, end);
+      add(String(leaf), start, end);
+    } else if (typeof leaf === 'string') {
+      const [start, end] = place(JSON.stringify(leaf));
+      add(leaf, start, end);
+      for (const m of leaf.matchAll(NUMBER)) add(Number(m[0]), start, end);
+    } else if (typeof leaf === 'boolean') {
+      const [start, end] = place(String(leaf));
+      add(String(leaf), start, end);
+    }
+  });
 }
 
 function parseJson(text: string): JsonValue | undefined {
@@ -115,13 +211,13 @@ function leaves(value: JsonValue, visit: (leaf: JsonValue) => void): void {
  * matched none of 19 gold arrays) or, when no list fits, its items narrowed. Parameters that already have an
  * `enum` or `const`, and those no candidate fits, are left as they are.
  */
-export function withCopiedValues(schema: ObjectSchema, candidates: CopyCandidates, options: CopyOptions = defaultCopyOptions): ObjectSchema {
+export function withCopiedValues(schema: ObjectSchema, candidates: Omit<CopyCandidates, 'occurrences'>, options: CopyOptions = defaultCopyOptions): ObjectSchema {
   const properties: Record<string, JsonSchema> = {};
   for (const [name, property] of Object.entries(schema.properties)) properties[name] = narrow(property, candidates, options);
   return { ...schema, properties };
 }
 
-function narrow(schema: JsonSchema, candidates: CopyCandidates, options: CopyOptions): JsonSchema {
+function narrow(schema: JsonSchema, candidates: Omit<CopyCandidates, 'occurrences'>, options: CopyOptions): JsonSchema {
   if (schema.enum !== undefined || schema.const !== undefined) return schema;
   const type = schema.type;
   if (type === 'array' && schema.items !== undefined) {

@@ -55,6 +55,8 @@ export interface ObjectFrame {
   readonly space: boolean;
   readonly candidates: readonly number[];
   readonly keyPos: number;
+  /** The JSON texts of the budgeted literals written as this object's values so far (JsonAutomatonOptions). */
+  readonly spent: readonly string[];
 }
 
 export interface ArrayFrame {
@@ -109,12 +111,24 @@ const REJECT = undefined;
 
 const push = (parent: JsonState | null, frame: Frame): JsonState => ({ frame, parent });
 
+export interface JsonAutomatonOptions extends JsonLimits {
+  /**
+   * How many times one object may take a literal as a value, by the literal's JSON text: the occurrences of values
+   * copied from the context (copy-values.ts), so that two parameters cannot both take a number said once. A literal
+   * not in the map is unlimited; when the budget would leave a value no literal at all, every one is allowed again.
+   */
+  readonly literalBudget?: ReadonlyMap<string, number>;
+}
+
 /** A compiled schema plus the byte-level transition function over its states. */
 export class JsonAutomaton {
   readonly root: SchemaNode;
+  private readonly budget: ReadonlyMap<string, number> | null;
+  private readonly literalTexts = new WeakMap<Uint8Array, string>();
 
-  constructor(schema: JsonSchema, limits: JsonLimits = {}) {
-    this.root = compileSchema(schema, limits);
+  constructor(schema: JsonSchema, options: JsonAutomatonOptions = {}) {
+    this.root = compileSchema(schema, options);
+    this.budget = options.literalBudget !== undefined && options.literalBudget.size > 0 ? options.literalBudget : null;
   }
 
   initial(): JsonState {
@@ -196,6 +210,7 @@ export class JsonAutomaton {
           space: false,
           candidates: [],
           keyPos: 0,
+          spent: [],
         });
       }
       case 'array':
@@ -215,11 +230,7 @@ export class JsonAutomaton {
         return this.advanceNumber(start, parent, byte);
       }
       case 'literal':
-        return this.advanceLiteral(
-          { kind: 'literal', node, candidates: node.options.map((_, i) => i), pos: 0 },
-          parent,
-          byte,
-        );
+        return this.advanceLiteral({ kind: 'literal', node, candidates: this.affordable(node, parent), pos: 0 }, parent, byte);
       case 'union':
         throw new Error('json automaton: nested unions are flattened at compile time');
     }
@@ -310,15 +321,47 @@ export class JsonAutomaton {
     const candidates = f.candidates.filter((c) => options[c]!.length > f.pos && options[c]![f.pos] === byte);
     if (candidates.length === 0) {
       // Only a numeric literal can be a proper prefix of another (1 vs 12); it ends like a number.
-      if (!f.candidates.some((c) => options[c]!.length === f.pos)) return REJECT;
-      return isDigit(byte) || byte === DOT ? REJECT : this.advance(parent, byte);
+      const ended = f.candidates.find((c) => options[c]!.length === f.pos);
+      if (ended === undefined) return REJECT;
+      return isDigit(byte) || byte === DOT ? REJECT : this.advance(this.spend(parent, options[ended]!), byte);
     }
     const pos = f.pos + 1;
     const finished = candidates.every((c) => options[c]!.length === pos);
     const endsItself = finished && !isDigit(options[candidates[0]!]![pos - 1]!);
     // Close eagerly when nothing longer matches and the text cannot be mistaken for a longer number.
-    if (endsItself) return parent;
+    if (endsItself) return this.spend(parent, options[candidates[0]!]!);
     return push(parent, { ...f, candidates, pos });
+  }
+
+  /** The literal's options an object value may still take: those whose budget its earlier values left. */
+  private affordable(node: LiteralNode, parent: JsonState | null): number[] {
+    const all = node.options.map((_, i) => i);
+    const owner = parent?.frame;
+    if (this.budget === null || owner?.kind !== 'object' || owner.spent.length === 0) return all;
+    const budget = this.budget;
+    const left = all.filter((i) => {
+      const text = this.literalText(node.options[i]!);
+      const allowed = budget.get(text);
+      return allowed === undefined || owner.spent.filter((t) => t === text).length < allowed;
+    });
+    return left.length > 0 ? left : all;
+  }
+
+  /** The state after a literal closed as a value of the object below it: the object counts it if it is budgeted. */
+  private spend(parent: JsonState | null, option: Uint8Array): JsonState | null {
+    if (this.budget === null || parent === null || parent.frame.kind !== 'object') return parent;
+    const text = this.literalText(option);
+    if (!this.budget.has(text)) return parent;
+    return push(parent.parent, { ...parent.frame, spent: [...parent.frame.spent, text] });
+  }
+
+  private literalText(option: Uint8Array): string {
+    let text = this.literalTexts.get(option);
+    if (text === undefined) {
+      text = new TextDecoder().decode(option);
+      this.literalTexts.set(option, text);
+    }
+    return text;
   }
 }
 
@@ -413,7 +456,7 @@ function frameKey(f: Frame, lengthSlack: number): string {
     case 'value':
       return `v${f.node.id}${f.space ? 's' : ''}`;
     case 'object':
-      return `o${f.node.id}${f.phase}${f.space ? 's' : ''}${f.used.map((u) => (u ? 1 : 0)).join('')}:${f.candidates.join(',')}@${f.keyPos}`;
+      return `o${f.node.id}${f.phase}${f.space ? 's' : ''}${f.used.map((u) => (u ? 1 : 0)).join('')}:${f.candidates.join(',')}@${f.keyPos}${f.spent.length === 0 ? '' : `~${JSON.stringify(f.spent)}`}`;
     case 'array':
       return `a${f.node.id}${f.phase}${f.count}`;
     case 'string': {

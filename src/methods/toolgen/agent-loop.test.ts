@@ -14,6 +14,7 @@ import {
   type AgentEvent,
   type AgentPolicy,
   type ArgumentsChoice,
+  type CopyContext,
   type TurnSampling,
 } from './agent-loop.js';
 import { agentTuningExample, FINISH_FUNCTION, readToolBenchAnswer } from './examples.js';
@@ -79,7 +80,7 @@ class ScriptedPolicy implements AgentPolicy {
     return { text: `<<${name}>>`, toolId: allowed.includes(name) ? name : undefined };
   }
 
-  arguments(messages: readonly ChatMessage[], _tool: Tool, _context: readonly string[], sampling: TurnSampling): ArgumentsChoice {
+  arguments(messages: readonly ChatMessage[], _tool: Tool, _context: CopyContext, sampling: TurnSampling): ArgumentsChoice {
     this.asked.push({ turn: 'arguments', temperature: sampling.temperature, last: messages[messages.length - 1] });
     const args = this.current!.args ?? {};
     const text = typeof args === 'string' ? args : JSON.stringify(args);

@@ -38,13 +38,21 @@ export interface ArgumentsChoice {
   readonly value: JsonValue | undefined;
 }
 
+/** What a call's argument values may be copied from (generate/constraints/copy-values.ts). */
+export interface CopyContext {
+  /** The task, then the observations so far in order. */
+  readonly texts: readonly string[];
+  /** The arguments of the calls made so far, in order: the places they were copied from are taken. */
+  readonly usedArguments: readonly JsonValue[];
+}
+
 /** What the agent asks of a model at each turn; `messages` is the conversation so far. */
 export interface AgentPolicy {
   thought(messages: readonly ChatMessage[], sampling: TurnSampling): string;
   /** `allowed`: the tool ids (Finish included) the action may name when it is constrained. */
   action(messages: readonly ChatMessage[], allowed: readonly string[], sampling: TurnSampling): ActionChoice;
-  /** `context`: the task, then the observations so far in order; argument values are copied from it. */
-  arguments(messages: readonly ChatMessage[], tool: Tool, context: readonly string[], sampling: TurnSampling): ArgumentsChoice;
+  /** `context`: the texts argument values are copied from, and the values earlier calls took from them. */
+  arguments(messages: readonly ChatMessage[], tool: Tool, context: CopyContext, sampling: TurnSampling): ArgumentsChoice;
   /** The text the model writes for a tool (its index text); shown in the conversation. */
   toolText(toolId: string): string;
 }
@@ -179,6 +187,7 @@ export async function runAgent(input: RunAgentInput): Promise<AgentTrajectory> {
     { role: 'user', content: input.task.trim() },
   ];
   const context: string[] = [input.task];
+  const usedArguments: JsonValue[] = [];
   const called = new Set<string>();
   const steps: AgentStep[] = [];
 
@@ -202,7 +211,7 @@ export async function runAgent(input: RunAgentInput): Promise<AgentTrajectory> {
     }
     turns.push({ role: 'user', content: argumentsPrompt(toolDocumentation(tool, action.text)) });
     signal?.throwIfAborted();
-    const args = policy.arguments(view(), tool, context, sampling);
+    const args = policy.arguments(view(), tool, { texts: context, usedArguments }, sampling);
     turns.push({ role: 'assistant', content: args.text });
     if (tool.id === FINISH_FUNCTION) {
       const finish = finishOf(args.value);
@@ -247,6 +256,7 @@ export async function runAgent(input: RunAgentInput): Promise<AgentTrajectory> {
     if (step.kind === 'call' || step.kind === 'invalid-arguments') {
       // The tool's own content (not its JSON envelope) is what later values are copied from.
       context.push(step.result?.ok ? step.result.content : step.observation);
+      if (step.arguments !== undefined) usedArguments.push(step.arguments);
       if (step.action.toolId !== undefined) called.add(`${step.action.toolId}\u0000${step.arguments === undefined ? step.argumentsText : canonicalJson(step.arguments)}`);
     }
     if (finish !== undefined) {

@@ -7,7 +7,7 @@
 import type { ChatExample, ToolCall } from '../../data/types.js';
 import type { ChatMessage } from '../../tokenizer/chat-template.js';
 import type { Tool, ToolExecutor } from '../../tools/types.js';
-import { runAgent, type ActionChoice, type AgentLoopOptions, type AgentPolicy, type ArgumentsChoice } from './agent-loop.js';
+import { runAgent, type ActionChoice, type AgentLoopOptions, type AgentPolicy, type ArgumentsChoice, type CopyContext } from './agent-loop.js';
 import { FINISH_FUNCTION } from './examples.js';
 import { FINISH_THOUGHT, planSteps } from './quoted-thoughts.js';
 
@@ -52,9 +52,9 @@ export class PlanPolicy implements AgentPolicy {
     return { text: this.toolText(toolId), toolId };
   }
 
-  arguments(messages: readonly ChatMessage[], _tool: Tool, context: readonly string[]): ArgumentsChoice {
+  arguments(messages: readonly ChatMessage[], _tool: Tool, context: CopyContext): ArgumentsChoice {
     const call = this.next(messages);
-    const value = call?.arguments ?? { return_type: 'give_answer', final_answer: answerOf(context[context.length - 1] ?? '') };
+    const value = call?.arguments ?? { return_type: 'give_answer', final_answer: answerOf(context.texts[context.texts.length - 1] ?? '') };
     return { text: JSON.stringify(value), value };
   }
 }

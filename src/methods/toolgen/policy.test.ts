@@ -19,3 +19,19 @@ test('even an untrained ToolGen policy only thinks quotes of the task in reading
     thoughts.forEach((t, i) => assert.equal(t === FINISH_THOUGHT, last !== -1 && i > last, `step ${i + 1}: ${JSON.stringify(t)}`));
   }
 });
+
+test('with coverage an untrained policy fills two integer parameters with two different numbers said once each, and never reuses what an earlier call copied', async () => {
+  const tools = demoCatalog();
+  const gcd = tools.find((t) => t.id === 'greatest_common_divisor')!;
+  const tg = await tinyToolGen(tools.slice(0, 24), { seed: 3 });
+  const messages = [{ role: 'user' as const, content: 'What is the GCD of 62520 and 48425?' }];
+  const texts = [messages[0]!.content];
+  for (const seed of [0, 1, 2, 3]) {
+    const sampling = { temperature: 1, seed };
+    const covered = new ToolGenPolicy(tg).arguments(messages, gcd, { texts, usedArguments: [] }, sampling).value as Record<string, number>;
+    assert.deepEqual([covered.a, covered.b].sort(), [48425, 62520], JSON.stringify(covered));
+    // An earlier call that took 62520 leaves only 48425 for this one (the coverage budget then lets it fill both).
+    const after = new ToolGenPolicy(tg).arguments(messages, gcd, { texts, usedArguments: [{ value: 62520 }] }, sampling).value as Record<string, number>;
+    assert.deepEqual([after.a, after.b], [48425, 48425], JSON.stringify(after));
+  }
+});

@@ -12,7 +12,7 @@ import type { LogitsHook } from '../../generate/generate.js';
 import { ToolTrie } from '../../generate/constraints/tool-trie.js';
 import { chatPromptIds, type ChatMessage } from '../../tokenizer/chat-template.js';
 import type { Tool } from '../../tools/types.js';
-import type { ActionChoice, AgentPolicy, ArgumentsChoice, TurnSampling } from './agent-loop.js';
+import type { ActionChoice, AgentPolicy, ArgumentsChoice, CopyContext, TurnSampling } from './agent-loop.js';
 import { ACTION_PROMPT, FINISH_FUNCTION } from './examples.js';
 import { nextThoughts } from './quoted-thoughts.js';
 import type { ToolGenModel } from './model.js';
@@ -25,6 +25,11 @@ export interface ToolGenPolicyOptions {
   readonly constrainArguments: boolean;
   /** Offer the context's values as the candidates of free string and number parameters (needs the mask). */
   readonly copyValues: boolean;
+  /**
+   * With copyValues, a value goes to a call only as often as it occurs, and the places earlier calls copied from
+   * are taken ("each word of the request fills at most one argument").
+   */
+  readonly copyCoverage: boolean;
   /** Thoughts quote the next part of the task, or say it is done (quoted-thoughts.ts); free text without. */
   readonly quoteThoughts: boolean;
   readonly maxThoughtTokens: number;
@@ -35,6 +40,7 @@ export const defaultToolGenPolicyOptions: ToolGenPolicyOptions = {
   constrainActions: true,
   constrainArguments: true,
   copyValues: true,
+  copyCoverage: true,
   quoteThoughts: true,
   maxThoughtTokens: 48,
   maxArgumentTokens: 96,
@@ -90,7 +96,7 @@ export class ToolGenPolicy implements AgentPolicy {
     return { text, toolId: node?.toolId ?? index.textToTool(text) };
   }
 
-  arguments(messages: readonly ChatMessage[], tool: Tool, context: readonly string[], sampling: TurnSampling): ArgumentsChoice {
+  arguments(messages: readonly ChatMessage[], tool: Tool, context: CopyContext, sampling: TurnSampling): ArgumentsChoice {
     const budget = this.options.maxArgumentTokens;
     if (!this.options.constrainArguments) {
       const text = this.generate(messages, budget, sampling).text.trim();
@@ -99,8 +105,11 @@ export class ToolGenPolicy implements AgentPolicy {
     const prompt = this.decoder.fit(chatPromptIds(this.tg.tokenizer, messages), budget, KEEP_OPENING);
     // The final answer is copied from what the last call returned: offered every observation (or the task's
     // hundreds of word spans as well), the demo's model picked another one for 20 (32) of 40 teacher-forced answers.
-    const pool = tool.id === FINISH_FUNCTION ? context.slice(1).slice(-1) : context;
-    return this.decoder.jsonArguments(prompt, tool, pool, { copyValues: this.options.copyValues, maxTokens: budget }, sampling);
+    // Coverage does not apply to it: the answer is the last result, whichever call used it before.
+    const finish = tool.id === FINISH_FUNCTION;
+    const texts = finish ? context.texts.slice(1).slice(-1) : context.texts;
+    const copy = !this.options.copyValues ? 'off' : this.options.copyCoverage && !finish ? 'coverage' : 'on';
+    return this.decoder.jsonArguments(prompt, tool, { texts, usedArguments: copy === 'coverage' ? context.usedArguments : [] }, { copy, maxTokens: budget }, sampling);
   }
 
   private trie(allowed: readonly string[]): ToolTrie {

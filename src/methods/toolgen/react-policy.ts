@@ -19,7 +19,7 @@
  */
 import { chatPromptIds, type ChatMessage } from '../../tokenizer/chat-template.js';
 import type { JsonSchema, Tool } from '../../tools/types.js';
-import type { ActionChoice, AgentPolicy, ArgumentsChoice, TurnSampling } from './agent-loop.js';
+import type { ActionChoice, AgentPolicy, ArgumentsChoice, CopyContext, TurnSampling } from './agent-loop.js';
 import { ACTION_PROMPT, argumentsPrompt, FINISH_FUNCTION, FINISH_TOOL } from './examples.js';
 import type { ToolGenModel } from './model.js';
 import { parseJson, TurnDecoder } from './turn-decoding.js';
@@ -161,7 +161,7 @@ export class ReactPolicy implements AgentPolicy {
     return { text, toolId };
   }
 
-  arguments(messages: readonly ChatMessage[], _tool: Tool, _context: readonly string[], sampling: TurnSampling): ArgumentsChoice {
+  arguments(messages: readonly ChatMessage[], _tool: Tool, _context: CopyContext, sampling: TurnSampling): ArgumentsChoice {
     const text = this.continueStep(messages, INPUT, this.options.maxArgumentTokens, sampling, false);
     return { text, value: parseJson(text) };
   }

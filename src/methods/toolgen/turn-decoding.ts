@@ -12,8 +12,8 @@ import type { DecoderModel } from '../../models/decoder.js';
 import { assistantTurnEnd } from '../../retrieval/generative.js';
 import type { Tokenizer } from '../../tokenizer/types.js';
 import type { JsonValue, Tool } from '../../tools/types.js';
-import type { ArgumentsChoice, TurnSampling } from './agent-loop.js';
-import { copyCandidates, withCopiedValues } from '../../generate/constraints/copy-values.js';
+import type { ArgumentsChoice, CopyContext, TurnSampling } from './agent-loop.js';
+import { copyCandidates, defaultCopyOptions, withCopiedValues } from '../../generate/constraints/copy-values.js';
 
 export interface DecodedTurn {
   readonly tokens: number[];
@@ -55,13 +55,18 @@ export class TurnDecoder {
   }
 
   /**
-   * A tool's arguments decoded under its JSON-Schema mask; with `copyValues`, free string and number parameters
-   * may only take values that occur in `context` (generate/constraints/copy-values.ts).
+   * A tool's arguments decoded under its JSON-Schema mask. `copy`: 'on' lets free string and number parameters
+   * take only values that occur in the context's texts (generate/constraints/copy-values.ts); 'coverage' also
+   * spends each value's occurrences, within the call and across the run's earlier calls (`usedArguments`).
    */
-  jsonArguments(prompt: readonly number[], tool: Tool, context: readonly string[], o: { copyValues: boolean; maxTokens: number }, sampling: TurnSampling): ArgumentsChoice {
-    const parameters = o.copyValues ? withCopiedValues(tool.parameters, copyCandidates(context)) : tool.parameters;
+  jsonArguments(prompt: readonly number[], tool: Tool, context: CopyContext, o: { copy: 'off' | 'on' | 'coverage'; maxTokens: number }, sampling: TurnSampling): ArgumentsChoice {
+    const candidates = o.copy === 'off' ? undefined : copyCandidates(context.texts, defaultCopyOptions, context.usedArguments);
+    const parameters = candidates === undefined ? tool.parameters : withCopiedValues(tool.parameters, candidates);
     // A pattern the decoder cannot follow is left to the executor's validation (an invalid-arguments observation).
-    const automaton = new JsonAutomaton(parameters, { maxStringLength: 64, maxArrayItems: 8, unfollowablePatterns: 'ignore' });
+    const automaton = new JsonAutomaton(parameters, {
+      maxStringLength: 64, maxArrayItems: 8, unfollowablePatterns: 'ignore',
+      ...(o.copy === 'coverage' && candidates !== undefined ? { literalBudget: candidates.occurrences } : {}),
+    });
     const masker = new JsonTokenMasker(automaton, this.vocabulary, this.terminator);
     const { tokens } = this.generate(prompt, o.maxTokens, sampling, jsonLogitsProcessor(masker, o.maxTokens));
     // Byte for byte: a value cut at the budget may end inside a character.
