@@ -37,7 +37,8 @@ import type { Backend, MatmulPrecision } from '../../src/tensor/backend.js';
 import { defaultSftConfig, SftObjective, type SftConfig } from '../../src/train/objectives/sft.js';
 import { Trainer } from '../../src/train/trainer.js';
 import { applyLora } from '../../src/models/lora.js';
-import { DecoderModel, Dense, QuantizedDense } from '../../src/models/decoder.js';
+import { DecoderModel, QuantizedDense } from '../../src/models/decoder.js';
+import { Linear } from '../../src/nn/linear.js';
 import { DEFAULT_LORA_TARGETS } from '../../src/methods/function-calling/train-sft.js';
 import { Rng } from '../../src/tensor/random.js';
 import { argmax } from '../../src/generate/sampling.js';
@@ -115,7 +116,7 @@ function projectionBytesPerParameter(model: DecoderModel): number {
   let count = 0;
   model.mapProjections((_, projection) => {
     const base = 'base' in projection ? projection.base : projection;
-    if (base instanceof Dense) {
+    if (base instanceof Linear) {
       bytes += 4 * base.weight.size;
       count += base.weight.size;
     } else if (base instanceof QuantizedDense) {

@@ -13,8 +13,12 @@ const tiny: DecoderConfig = {
   ropeTheta: 10000, ropeScaling: null, qkvBias: false, outputBias: false, qkNorm: false, tieWordEmbeddings: false,
   maxPositions: 64, bosTokenId: 1, eosTokenIds: [2],
 };
+/** Every variant the decoder supports, in the shapes of the real families (scaled down). */
 const variants: Record<string, DecoderConfig> = {
+  'llama 2 (multi-head, untied)': { ...tiny, kvHeads: 4 },
   'llama (GQA, untied)': tiny,
+  'mistral (GQA, theta 1e6)': { ...tiny, family: 'mistral', kvHeads: 1, ropeTheta: 1e6 },
+  'smollm (GQA, tied)': { ...tiny, tieWordEmbeddings: true, kvHeads: 1, ropeTheta: 1e5 },
   'llama 3 rope scaling, tied': {
     ...tiny, tieWordEmbeddings: true,
     ropeScaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 16 },
@@ -46,15 +50,25 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
 const prompt = [1, 5, 9, 3, 30, 7];
 
 for (const [name, config] of Object.entries(variants)) {
-  test(`${name}: KV-cached prefill + decode reproduce the full-sequence logits at every position`, () => {
+  test(`${name}: generation (KV-cached prefill, decode, batched decode) gives the training forward's logits at every position`, () => {
     const model = randomModel(config);
-    const full = model.logitsAt(prompt);
-    const session = model.createSession(1, prompt.length);
     const V = config.vocabSize;
-    assert.ok(maxDiff(session.prefill(0, prompt.slice(0, 3)), full.subarray(2 * V, 3 * V)) < 1e-5);
-    for (let i = 3; i < prompt.length; i++) {
-      assert.ok(maxDiff(session.decode([0], [prompt[i]!]), full.subarray(i * V, (i + 1) * V)) < 1e-5, `position ${i}`);
+    // Training: two sequences in one batch, recorded for autograd (the loss's forward).
+    const other = [4, 8, 15, 16, 23, 2];
+    const trained = model.logits(Int32Array.from([...prompt, ...other]), 2, prompt.length);
+    assert.ok(trained.requiresGrad, 'the training forward is recorded');
+    const training = trained.toArray();
+    // Generation: both sequences prefilled to 2 tokens, then decoded together one token at a time.
+    const session = model.createSession(2, prompt.length);
+    assert.ok(maxDiff(session.prefill(0, prompt.slice(0, 2)), training.subarray(V, 2 * V)) < 1e-5);
+    assert.ok(maxDiff(session.prefill(1, other.slice(0, 2)), training.subarray((prompt.length + 1) * V, (prompt.length + 2) * V)) < 1e-5);
+    for (let i = 2; i < prompt.length; i++) {
+      const both = session.decode([0, 1], [prompt[i]!, other[i]!]);
+      assert.ok(maxDiff(both.subarray(0, V), training.subarray(i * V, (i + 1) * V)) < 1e-5, `sequence 0, position ${i}`);
+      const j = prompt.length + i;
+      assert.ok(maxDiff(both.subarray(V, 2 * V), training.subarray(j * V, (j + 1) * V)) < 1e-5, `sequence 1, position ${i}`);
     }
+    assert.ok(maxDiff(model.logitsAt(prompt), training.subarray(0, prompt.length * V)) < 1e-5);
   });
 }
 

@@ -5,29 +5,33 @@
  *
  *   weights (names and shapes) -> projection, norm -> attention (RoPE, KV cache) -> MLP -> block -> model -> sessions.
  *
- * Every layer has two paths over the same parameters: `forward` builds the autograd graph from tensor ops
- * (training), and `run` calls the backend's kernels directly over buffers allocated once per session with a KV
- * cache (generation), so a decode step allocates nothing. The model is a Module tree, so freezing, LoRA wrappers
+ * Every layer is written once, from the `src/nn` modules and tensor ops: training records its forward for autograd,
+ * and generation runs the same forward under noGrad, with the keys and values of past positions in a KV cache
+ * (AttentionRows is where the two differ). The model is a Module tree, so freezing, LoRA wrappers
  * and trainable rows are parameter-selection decisions made outside it. Weights use Hugging Face names and the
  * rotate-half RoPE layout, whatever file they came from.
  */
 import type { Backend, Storage } from '../tensor/backend.js';
-import { getBackend } from '../tensor/backends/index.js';
+import { getBackend, withBackend } from '../tensor/backends/index.js';
 import { Rng } from '../tensor/random.js';
-import { ids, tensor, zeros, type Tensor } from '../tensor/tensor.js';
+import { empty, ids, tensor, zeros, type Tensor } from '../tensor/tensor.js';
+import { noGrad } from '../tensor/autograd.js';
+import { tidy } from '../tensor/scope.js';
+import { StoragePool, withStoragePool } from '../tensor/storage-pool.js';
 import { attention } from '../tensor/ops/attention.js';
 import { add } from '../tensor/ops/elementwise.js';
-import { dropout } from '../tensor/ops/dropout.js';
+import { dropout, withoutDropout } from '../tensor/ops/dropout.js';
 import { embedding } from '../tensor/ops/embedding.js';
 import { concat, permute, reshape } from '../tensor/ops/layout.js';
 import { linearCrossEntropy, linearTargetLogProbs, type LabelSmoothingOptions } from '../tensor/ops/linearCrossEntropy.js';
 import { matmul } from '../tensor/ops/matmul.js';
 import { quantizedMatmul } from '../tensor/ops/quantized-matmul.js';
 import { dequantize, quantize, type QuantizedMatrix, type QuantizeType } from '../tensor/quant.js';
-import { rmsnorm } from '../tensor/ops/rmsnorm.js';
 import { rope, ropeInvFreq } from '../tensor/ops/rope.js';
 import { swiglu } from '../tensor/ops/swiglu.js';
+import { Linear } from '../nn/linear.js';
 import { Module } from '../nn/module.js';
+import { RMSNorm } from '../nn/norm.js';
 import { Parameter } from '../nn/parameter.js';
 import type { ForkableSession, SessionFactory } from './session.js';
 import type { WeightReader, WeightTensor } from '../formats/types.js';
@@ -97,48 +101,18 @@ export class WeightMismatchError extends ToolkenError {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Layers, in data-flow order. Each has two paths over the same parameters: `forward` on tensors with autograd
-// (training), and `run` on the kernels with a KV cache and preallocated buffers (generation).
+// Layers, in data-flow order. Each is written once, on tensor ops: training records them for autograd, and
+// generation runs the same code under noGrad with a KV cache. The one place the two differ is where attention finds
+// its keys and values, which the rows of the pass say (AttentionRows).
 
 /** A linear map y = x W^T (+ b) as the decoder uses it; LoRA wraps one (src/models/lora.ts). */
 export interface Projection extends Module {
   readonly inFeatures: number;
   readonly outFeatures: number;
-  /** x (rows, inFeatures) -> (rows, outFeatures), recorded for autograd. */
+  /** x (rows, inFeatures) -> (rows, outFeatures). */
   forward(x: Tensor): Tensor;
-  /** The same map on the kernels: out (rows, outFeatures) = x (rows, inFeatures) W^T (+ b). */
-  run(x: Storage, out: Storage, rows: number): void;
   /** The projection this one wraps with an adapter (LoRA), absent on a plain projection. */
   readonly base?: Projection;
-}
-
-/** The plain projection: a weight (out, in) as stored in Hugging Face checkpoints, and an optional bias. */
-export class Dense extends Module implements Projection {
-  constructor(
-    readonly weight: Parameter,
-    readonly bias: Parameter | null,
-  ) {
-    super();
-  }
-
-  get outFeatures(): number {
-    return this.weight.shape[0]!;
-  }
-
-  get inFeatures(): number {
-    return this.weight.shape[1]!;
-  }
-
-  forward(x: Tensor): Tensor {
-    const y = matmul(x, this.weight, { transB: true });
-    return this.bias === null ? y : add(y, this.bias);
-  }
-
-  run(x: Storage, out: Storage, rows: number): void {
-    const b = this.weight.backend;
-    b.matmul(x, this.weight.storage, out, { batch: 1, m: rows, n: this.outFeatures, k: this.inFeatures, transA: false, transB: true });
-    if (this.bias !== null) b.binary('add', out, this.bias.storage, out, rows * this.outFeatures, this.outFeatures);
-  }
 }
 
 /**
@@ -149,7 +123,6 @@ export class QuantizedDense extends Module implements Projection {
   constructor(
     readonly weight: QuantizedMatrix,
     readonly bias: Parameter | null,
-    private readonly backend: Backend,
   ) {
     super();
   }
@@ -166,31 +139,6 @@ export class QuantizedDense extends Module implements Projection {
     const y = quantizedMatmul(x, this.weight);
     return this.bias === null ? y : add(y, this.bias);
   }
-
-  run(x: Storage, out: Storage, rows: number): void {
-    const { type, rows: n, cols: k, data } = this.weight;
-    this.backend.quantizedMatmul(x, data, out, { m: rows, n, k, type });
-    if (this.bias !== null) this.backend.binary('add', out, this.bias.storage, out, rows * n, n);
-  }
-}
-
-/** RMSNorm over the last dimension. */
-export class Norm extends Module {
-  constructor(
-    readonly weight: Parameter,
-    readonly eps: number,
-  ) {
-    super();
-  }
-
-  forward(x: Tensor): Tensor {
-    return rmsnorm(x, this.weight, this.eps);
-  }
-
-  /** out (rows, dim) = x / rms(x) * weight; rstd (rows) is scratch. */
-  run(x: Storage, out: Storage, rstd: Storage, rows: number): void {
-    this.weight.backend.rmsnorm(x, this.weight.storage, out, rstd, rows, this.weight.shape[0]!, this.eps);
-  }
 }
 
 /** RoPE inverse frequencies (headDim / 2) for the config: theta^(-2i/headDim), with Llama-3 scaling when set. */
@@ -203,6 +151,26 @@ export function ropeFrequencies(config: Pick<DecoderConfig, 'headDim' | 'ropeThe
 }
 
 /**
+ * The rows of one forward pass, `batch` sequences of `t` new tokens each, and how their attention reaches keys and
+ * values: over the rows themselves (training and scoring: `selfAttentionRows`) or over a KV cache that the new rows
+ * join (generation: `CachedRows`).
+ */
+export interface AttentionRows {
+  readonly batch: number;
+  readonly t: number;
+  /** The absolute position of every row (batch * t) for RoPE; undefined: 0 .. t-1 in every sequence. */
+  readonly positions: Int32Array | undefined;
+  /** Layer `layer`'s attention: q (batch, heads, t, headDim), k and v (batch, kvHeads, t, headDim), rotated, ->
+   * (batch, heads, t, headDim). */
+  attend(layer: number, q: Tensor, k: Tensor, v: Tensor): Tensor;
+}
+
+/** Every sequence attends causally over itself, recorded for autograd. */
+export function selfAttentionRows(batch: number, t: number): AttentionRows {
+  return { batch, t, positions: undefined, attend: (_layer, q, k, v) => attention(q, k, v, { causal: true }) };
+}
+
+/**
  * Causal self-attention with grouped KV heads, RoPE, and (Qwen3) RMSNorm on each query and key head. The
  * projections are replaceable (LoRA wraps them through DecoderModel.mapProjections).
  */
@@ -212,17 +180,20 @@ export class Attention extends Module {
     public kProj: Projection,
     public vProj: Projection,
     public oProj: Projection,
-    readonly qNorm: Norm | null,
-    readonly kNorm: Norm | null,
+    readonly qNorm: RMSNorm | null,
+    readonly kNorm: RMSNorm | null,
     private readonly config: DecoderConfig,
     private readonly invFreq: Float32Array,
+    /** The layer's index, by which the rows find its keys and values. */
+    private readonly layer: number,
   ) {
     super();
   }
 
-  /** x (batch * t, dim) -> (batch * t, dim), every sequence attending causally over itself. */
-  forward(x: Tensor, batch: number, t: number): Tensor {
+  /** x (batch * t, dim) -> (batch * t, dim). */
+  forward(x: Tensor, rows: AttentionRows): Tensor {
     const { heads, kvHeads, headDim } = this.config;
+    const { batch, t } = rows;
     const n = batch * t;
     let q = this.qProj.forward(x); // (n, heads * headDim)
     let k = this.kProj.forward(x); // (n, kvHeads * headDim)
@@ -233,68 +204,13 @@ export class Attention extends Module {
     }
     // (batch, t, h, headDim) -> (batch, h, t, headDim)
     const split = (y: Tensor, h: number): Tensor => permute(reshape(y, [batch, t, h, headDim]), [0, 2, 1, 3]);
-    // RoPE: queries and keys rotate by their position; values do not.
-    const qh = rope(split(q, heads), { invFreq: this.invFreq });
-    const kh = rope(split(k, kvHeads), { invFreq: this.invFreq });
-    const attended = attention(qh, kh, split(v, kvHeads), { causal: true }); // (batch, heads, t, headDim)
+    // RoPE: queries and keys rotate by their absolute positions; values do not.
+    const rotation = rows.positions === undefined ? { invFreq: this.invFreq } : { invFreq: this.invFreq, positions: rows.positions };
+    const qh = rope(split(q, heads), rotation);
+    const kh = rope(split(k, kvHeads), rotation);
+    const attended = rows.attend(this.layer, qh, kh, split(v, kvHeads)); // (batch, heads, t, headDim)
     return this.oProj.forward(reshape(permute(attended, [0, 2, 1, 3]), [n, heads * headDim]));
   }
-
-  /** ws.h (rows) -> ws.proj (rows, dim), appending the rows' keys and values to this layer's cache slots. */
-  run(rows: Batch, keys: readonly Storage[], values: readonly Storage[], capacity: number, ws: Workspace): void {
-    const b = ws.backend;
-    const { heads, kvHeads, headDim } = this.config;
-    const n = rows.batch * rows.t;
-    this.qProj.run(ws.h, ws.q, n);
-    this.kProj.run(ws.h, ws.k, n);
-    this.vProj.run(ws.h, ws.v, n);
-    if (this.qNorm && this.kNorm) {
-      this.qNorm.run(ws.q, ws.q, ws.rstd, n * heads);
-      this.kNorm.run(ws.k, ws.k, ws.rstd, n * kvHeads);
-    }
-    // (batch, t, heads, headDim) -> (batch, heads, t, headDim), the layout of the rope and attention kernels.
-    splitHeads(b, ws.q, ws.qHeads, rows, heads, headDim);
-    splitHeads(b, ws.k, ws.kHeads, rows, kvHeads, headDim);
-    splitHeads(b, ws.v, ws.vHeads, rows, kvHeads, headDim);
-
-    // RoPE: rotate queries and keys by their absolute positions (each sequence has its own).
-    const rotation = { batch: rows.batch, t: rows.t, headDim, startPosition: 0, invFreq: this.invFreq, positions: rows.positions };
-    b.rope(ws.qHeads, ws.qHeads, { ...rotation, heads }, false);
-    b.rope(ws.kHeads, ws.kHeads, { ...rotation, heads: kvHeads }, false);
-
-    for (let s = 0; s < rows.batch; s++) {
-      const slot = rows.slots[s]!;
-      const past = rows.starts[s]!;
-      // Append this sequence's new keys and values at positions past .. past+t of its cache slot.
-      for (let h = 0; h < kvHeads; h++) {
-        const from = (s * kvHeads + h) * rows.t * headDim;
-        b.copy(ws.kHeads, from, keys[slot]!, (h * capacity + past) * headDim, rows.t * headDim);
-        b.copy(ws.vHeads, from, values[slot]!, (h * capacity + past) * headDim, rows.t * headDim);
-      }
-      const params = {
-        batch: 1, heads, kvHeads, tq: rows.t, tk: past + rows.t, headDim, pastLength: past, causal: true,
-        scale: 1 / Math.sqrt(headDim), kvHeadStride: capacity * headDim,
-      };
-      if (rows.batch === 1) {
-        b.attention(ws.qHeads, keys[slot]!, values[slot]!, ws.attended, ws.lse, params);
-      } else {
-        // Kernels read from offset 0, so each sequence's query goes through a one-sequence buffer.
-        const size = heads * rows.t * headDim;
-        b.copy(ws.qHeads, s * size, ws.qOne, 0, size);
-        b.attention(ws.qOne, keys[slot]!, values[slot]!, ws.attendedOne, ws.lseOne, params);
-        b.copy(ws.attendedOne, 0, ws.attended, s * size, size);
-      }
-    }
-    // (batch, heads, t, headDim) -> (batch, t, heads * headDim), then the output projection.
-    const { batch, t } = rows;
-    b.copyStrided(ws.attended, 0, [batch, t, heads, headDim], [heads * t * headDim, headDim, t * headDim, 1], ws.merged);
-    this.oProj.run(ws.merged, ws.proj, n);
-  }
-}
-
-function splitHeads(b: Backend, x: Storage, out: Storage, rows: Batch, heads: number, headDim: number): void {
-  const { batch, t } = rows;
-  b.copyStrided(x, 0, [batch, heads, t, headDim], [t * heads * headDim, headDim, heads * headDim, 1], out);
 }
 
 /** SwiGLU feed-forward: down(silu(gate(x)) * up(x)); the projections are replaceable like attention's. */
@@ -310,38 +226,30 @@ export class Mlp extends Module {
   forward(x: Tensor): Tensor {
     return this.downProj.forward(swiglu(this.gateProj.forward(x), this.upProj.forward(x)));
   }
-
-  /** ws.h (n, dim) -> ws.proj (n, dim). */
-  run(n: number, ws: Workspace): void {
-    this.gateProj.run(ws.h, ws.gate, n);
-    this.upProj.run(ws.h, ws.up, n);
-    ws.backend.swiglu(ws.gate, ws.up, ws.gate, n * this.gateProj.outFeatures);
-    this.downProj.run(ws.gate, ws.proj, n);
-  }
 }
 
-/** A pre-norm residual block: x + attention(norm(x)), then x + mlp(norm(x)). */
 /** Residual dropout while training: the rate and the model's mask generator. */
 export interface ResidualDropout {
   readonly rate: number;
   readonly rng: Rng;
 }
 
+/** A pre-norm residual block: x + attention(norm(x)), then x + mlp(norm(x)). */
 export class DecoderLayer extends Module {
   /** Set through DecoderModel.setDropout. */
   residualDropout: ResidualDropout | null = null;
 
   constructor(
-    readonly inputLayernorm: Norm,
+    readonly inputLayernorm: RMSNorm,
     readonly selfAttn: Attention,
-    readonly postAttentionLayernorm: Norm,
+    readonly postAttentionLayernorm: RMSNorm,
     readonly mlp: Mlp,
   ) {
     super();
   }
 
-  forward(x: Tensor, batch: number, t: number): Tensor {
-    const h = add(x, this.dropped(this.selfAttn.forward(this.inputLayernorm.forward(x), batch, t)));
+  forward(x: Tensor, rows: AttentionRows): Tensor {
+    const h = add(x, this.dropped(this.selfAttn.forward(this.inputLayernorm.forward(x), rows)));
     return add(h, this.dropped(this.mlp.forward(this.postAttentionLayernorm.forward(h))));
   }
 
@@ -349,94 +257,10 @@ export class DecoderLayer extends Module {
     const d = this.residualDropout;
     return d === null ? y : dropout(y, { p: d.rate, rng: d.rng, training: this.training });
   }
-
-  /** Updates the residual stream ws.x (rows, dim) in place. */
-  run(rows: Batch, keys: readonly Storage[], values: readonly Storage[], capacity: number, ws: Workspace): void {
-    const n = rows.batch * rows.t;
-    const size = n * ws.dim;
-    this.inputLayernorm.run(ws.x, ws.h, ws.rstd, n);
-    this.selfAttn.run(rows, keys, values, capacity, ws);
-    ws.backend.axpby(1, ws.proj, 1, ws.x, size);
-    this.postAttentionLayernorm.run(ws.x, ws.h, ws.rstd, n);
-    this.mlp.run(n, ws);
-    ws.backend.axpby(1, ws.proj, 1, ws.x, size);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Scratch buffers for a forward pass over up to `rows` token rows; grown on demand, reused across steps.
-
-export class Workspace {
-  rows = 0;
-  x!: Storage; // (rows, dim) the residual stream
-  h!: Storage; // (rows, dim) normalised input of a sub-layer
-  rstd!: Storage; // (rows * heads) RMSNorm statistics (unused at inference, required by the kernel)
-  q!: Storage; // (rows, heads * headDim)
-  k!: Storage; // (rows, kvHeads * headDim)
-  v!: Storage;
-  qHeads!: Storage; // (rows, heads * headDim) reordered to (batch, heads, t, headDim)
-  kHeads!: Storage;
-  vHeads!: Storage;
-  attended!: Storage; // (batch, heads, t, headDim) attention output
-  lse!: Storage; // (rows * heads)
-  merged!: Storage; // (rows, heads * headDim) heads back side by side
-  proj!: Storage; // (rows, dim) output of a projection into the residual stream
-  gate!: Storage; // (rows, hiddenDim)
-  up!: Storage;
-  logits!: Storage; // (logitRows, outputSize)
-  vocabLogits!: Storage; // (logitRows, vocab) and (logitRows, K): the two parts of the logits with extra output rows
-  extraLogits!: Storage;
-  logitRows = 0;
-  // One sequence's query/output when several sequences decode together (kernels read storages from offset 0).
-  qOne!: Storage;
-  attendedOne!: Storage;
-  lseOne!: Storage;
-
-  constructor(
-    readonly backend: Backend,
-    private readonly config: DecoderConfig,
-    /** Logits per row: the vocabulary plus the extra output rows. */
-    readonly outputSize: number,
-  ) {}
-
-  get dim(): number {
-    return this.config.dim;
-  }
-
-  ensure(rows: number, logitRows: number): void {
-    const b = this.backend;
-    const { dim, heads, kvHeads, headDim, hiddenDim, vocabSize } = this.config;
-    if (rows > this.rows) {
-      this.rows = rows;
-      this.x = b.alloc(rows * dim);
-      this.h = b.alloc(rows * dim);
-      this.rstd = b.alloc(rows * heads);
-      this.q = b.alloc(rows * heads * headDim);
-      this.k = b.alloc(rows * kvHeads * headDim);
-      this.v = b.alloc(rows * kvHeads * headDim);
-      this.qHeads = b.alloc(rows * heads * headDim);
-      this.kHeads = b.alloc(rows * kvHeads * headDim);
-      this.vHeads = b.alloc(rows * kvHeads * headDim);
-      this.attended = b.alloc(rows * heads * headDim);
-      this.lse = b.alloc(rows * heads);
-      this.merged = b.alloc(rows * heads * headDim);
-      this.proj = b.alloc(rows * dim);
-      this.gate = b.alloc(rows * hiddenDim);
-      this.up = b.alloc(rows * hiddenDim);
-      this.qOne = b.alloc(heads * headDim);
-      this.attendedOne = b.alloc(heads * headDim);
-      this.lseOne = b.alloc(heads);
-    }
-    if (logitRows > this.logitRows) {
-      this.logitRows = logitRows;
-      this.logits = b.alloc(logitRows * this.outputSize);
-      if (this.outputSize > vocabSize) {
-        this.vocabLogits = b.alloc(logitRows * vocabSize);
-        this.extraLogits = b.alloc(logitRows * (this.outputSize - vocabSize));
-      }
-    }
-  }
-}
+// Generation: a KV cache per layer and sequence slot, and the rows of a pass that attend over it.
 
 /** Per layer and sequence slot: keys and values as (kvHeads, capacity, headDim), read in place by attention. */
 export class KvCache {
@@ -454,7 +278,7 @@ export class KvCache {
 }
 
 /**
- * The rows of one forward pass: `batch` sequences of `t` new tokens each (prefill: one sequence, many tokens;
+ * The rows of one generation pass: `batch` sequences of `t` new tokens each (prefill: one sequence, many tokens;
  * decode: many sequences, one token), with each sequence's slot and the position of its first new token.
  */
 export interface Batch {
@@ -464,6 +288,59 @@ export interface Batch {
   readonly starts: readonly number[];
   /** Absolute position of every row (batch * t), for RoPE. */
   readonly positions: Int32Array;
+}
+
+/** A generation pass's rows: each sequence's new keys and values join its cache slot, and its queries attend over
+ * the slot in place (inference only: nothing is recorded). */
+class CachedRows implements AttentionRows {
+  readonly batch: number;
+  readonly t: number;
+  readonly positions: Int32Array;
+
+  constructor(
+    private readonly rows: Batch,
+    private readonly cache: KvCache,
+  ) {
+    this.batch = rows.batch;
+    this.t = rows.t;
+    this.positions = rows.positions;
+  }
+
+  attend(layer: number, q: Tensor, k: Tensor, v: Tensor): Tensor {
+    const [batch, heads, t, headDim] = q.shape as [number, number, number, number];
+    const kvHeads = k.shape[1]!;
+    const keys = this.cache.keys[layer]!;
+    const values = this.cache.values[layer]!;
+    const capacity = this.cache.capacity;
+    const out = empty(q.shape);
+    const b = out.backend;
+    // Kernels read from offset 0, so with several sequences each one's queries go through a one-sequence buffer.
+    const size = heads * t * headDim;
+    const one = batch === 1 ? null : { q: empty([size]), out: empty([size]) };
+    const lse = empty([heads * t]);
+    for (let s = 0; s < batch; s++) {
+      const slot = this.rows.slots[s]!;
+      const past = this.rows.starts[s]!;
+      // Append this sequence's new keys and values at positions past .. past+t of its cache slot.
+      for (let h = 0; h < kvHeads; h++) {
+        const from = (s * kvHeads + h) * t * headDim;
+        b.copy(k.storage, from, keys[slot]!, (h * capacity + past) * headDim, t * headDim);
+        b.copy(v.storage, from, values[slot]!, (h * capacity + past) * headDim, t * headDim);
+      }
+      const params = {
+        batch: 1, heads, kvHeads, tq: t, tk: past + t, headDim, pastLength: past, causal: true,
+        scale: 1 / Math.sqrt(headDim), kvHeadStride: capacity * headDim,
+      };
+      if (one === null) {
+        b.attention(q.storage, keys[slot]!, values[slot]!, out.storage, lse.storage, params);
+      } else {
+        b.copy(q.storage, s * size, one.q.storage, 0, size);
+        b.attention(one.q.storage, keys[slot]!, values[slot]!, one.out.storage, lse.storage, params);
+        b.copy(one.out.storage, 0, out.storage, s * size, size);
+      }
+    }
+    return out;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -493,8 +370,8 @@ export class DecoderModel extends Module implements SessionFactory {
   dropoutRng: Rng | null = null;
   private residualDropout: ResidualDropout | null = null;
   readonly layers: DecoderLayer[];
-  readonly norm: Norm;
-  readonly lmHead: Dense | null;
+  readonly norm: RMSNorm;
+  readonly lmHead: Linear | null;
   /** The LM head as quantized blocks (a quantized lm_head, or the quantized embedding when tied), which generation
    * multiplies instead of the fp32 matrix; null when the head is fp32. */
   readonly quantizedHead: QuantizedMatrix | null;
@@ -540,10 +417,10 @@ export class DecoderModel extends Module implements SessionFactory {
     const optional = (name: string): Parameter | null => this.byHfName.get(name) ?? null;
     const dense = (name: string): Projection => {
       const quantized = this.quantizedByHfName.get(name + '.weight');
-      if (quantized !== undefined) return new QuantizedDense(quantized, optional(name + '.bias'), backend);
-      return new Dense(w(name + '.weight'), optional(name + '.bias'));
+      if (quantized !== undefined) return new QuantizedDense(quantized, optional(name + '.bias'));
+      return new Linear(w(name + '.weight'), optional(name + '.bias'));
     };
-    const norm = (name: string): Norm => new Norm(w(name + '.weight'), config.normEps);
+    const norm = (name: string): RMSNorm => new RMSNorm(w(name + '.weight'), config.normEps);
     this.invFreq = ropeFrequencies(config);
 
     this.embedTokens = w('model.embed_tokens.weight');
@@ -552,7 +429,7 @@ export class DecoderModel extends Module implements SessionFactory {
       const selfAttn = new Attention(
         dense(p + 'self_attn.q_proj'), dense(p + 'self_attn.k_proj'), dense(p + 'self_attn.v_proj'), dense(p + 'self_attn.o_proj'),
         config.qkNorm ? norm(p + 'self_attn.q_norm') : null, config.qkNorm ? norm(p + 'self_attn.k_norm') : null,
-        config, this.invFreq,
+        config, this.invFreq, l,
       );
       const mlp = new Mlp(dense(p + 'mlp.gate_proj'), dense(p + 'mlp.up_proj'), dense(p + 'mlp.down_proj'));
       return new DecoderLayer(norm(p + 'input_layernorm'), selfAttn, norm(p + 'post_attention_layernorm'), mlp);
@@ -560,7 +437,7 @@ export class DecoderModel extends Module implements SessionFactory {
     this.norm = norm('model.norm');
     const headName = config.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
     this.quantizedHead = this.quantizedByHfName.get(headName) ?? null;
-    this.lmHead = config.tieWordEmbeddings || this.quantizedHead !== null ? null : new Dense(w('lm_head.weight'), null);
+    this.lmHead = config.tieWordEmbeddings || this.quantizedHead !== null ? null : new Linear(w('lm_head.weight'), null);
   }
 
   /**
@@ -654,16 +531,33 @@ export class DecoderModel extends Module implements SessionFactory {
   }
 
   // -------------------------------------------------------------------------------------------------------------
-  // Training path (tensors, autograd).
+  // Training and scoring: whole sequences, recorded for autograd.
 
   /** Final hidden states (batch * t, dim) after the last norm, for ids (batch * t) of `batch` sequences of length t;
    * recorded for autograd. */
   forwardHidden(inputIds: Int32Array, batch: number, t: number): Tensor {
     if (inputIds.length !== batch * t) throw new RangeError(`forward: ${inputIds.length} ids do not fill batch ${batch} x t ${t}`);
+    return this.norm.forward(this.residualStream(inputIds, selfAttentionRows(batch, t)));
+  }
+
+  /**
+   * The residual stream (rows, dim) after the last block: the one forward of the model, for training and generation.
+   * `freeEachLayer` (generation, under noGrad) disposes each block's intermediates as soon as it is done, so a long
+   * prefill holds one block's activations at a time.
+   */
+  private residualStream(inputIds: Int32Array, rows: AttentionRows, freeEachLayer = false): Tensor {
     let x = embedding(this.embedTokens, ids(inputIds)); // (batch * t, dim)
     if (this.residualDropout !== null) x = dropout(x, { p: this.residualDropout.rate, rng: this.residualDropout.rng, training: this.training });
-    for (const layer of this.layers) x = layer.forward(x, batch, t);
-    return this.norm.forward(x);
+    for (const layer of this.layers) {
+      if (!freeEachLayer) {
+        x = layer.forward(x, rows);
+        continue;
+      }
+      const input = x;
+      x = tidy(() => layer.forward(input, rows));
+      input.dispose();
+    }
+    return x;
   }
 
   /** The Module forward: the final hidden states, as forwardHidden. */
@@ -789,75 +683,61 @@ export class DecoderModel extends Module implements SessionFactory {
   }
 
   // -------------------------------------------------------------------------------------------------------------
-  // Generation path (kernels, KV cache).
+  // Generation: the same forward under noGrad, with a KV cache.
 
   createSession(sequences: number, capacity: number): ForkableSession {
-    return new ModelSession(this.config, this.backend, sequences, capacity, this.outputSize, (tokenIds, rows, cache, ws) => this.run(tokenIds, rows, cache, ws));
+    return new ModelSession(this.config, this.backend, sequences, capacity, this.outputSize, (tokenIds, rows, cache, pool) => this.run(tokenIds, rows, cache, pool));
   }
 
   /** Logits (tokens.length, vocab + K) at every position of one sequence, through the generation path. */
   logitsAt(tokens: readonly number[]): Float32Array {
     const cache = new KvCache(this.backend, this.config, 1, tokens.length);
-    const workspace = new Workspace(this.backend, this.config, this.outputSize);
     const batch: Batch = { batch: 1, t: tokens.length, slots: [0], starts: [0], positions: positionsFrom(0, tokens.length) };
-    return new Float32Array(this.run(Int32Array.from(tokens), batch, cache, workspace, true).logits);
+    return this.run(Int32Array.from(tokens), batch, cache, new StoragePool(this.backend), true).logits;
   }
 
   /**
    * Runs the rows through the model, appending to the cache. Returns logits (vocab + K) and final-normed hidden
-   * states (dim) for every row (`allRows`) or for the last row of each sequence, as host views of the workspace
-   * (valid until the next run).
+   * states (dim) for every row (`allRows`) or for the last row of each sequence. Dropout is off whatever the mode:
+   * generating is not training. Intermediates come from `pool`, the session's, so that one step reuses the memory
+   * of the last.
    */
-  private run(tokenIds: Int32Array, rows: Batch, cache: KvCache, ws: Workspace, allRows = false): RunOutput {
-    const b = this.backend;
-    const { dim, vocabSize } = this.config;
-    const n = rows.batch * rows.t;
+  private run(tokenIds: Int32Array, rows: Batch, cache: KvCache, pool: StoragePool, allRows = false): RunOutput {
+    const { vocabSize } = this.config;
     for (const id of tokenIds) {
       if (id < 0 || id >= vocabSize) throw new RangeError(`token id ${id} is outside the vocabulary (0..${vocabSize - 1})`);
     }
-    const logitRows = allRows ? n : rows.batch;
-    ws.ensure(n, logitRows);
-
-    b.embedding(this.embedTokens.storage, tokenIds, ws.x, dim);
-    this.layers.forEach((layer, l) => layer.run(rows, cache.keys[l]!, cache.values[l]!, cache.capacity, ws));
-    for (let s = 0; s < rows.batch; s++) cache.lengths[rows.slots[s]!] = rows.starts[s]! + rows.t;
-
-    if (allRows) {
-      this.norm.run(ws.x, ws.h, ws.rstd, n);
-    } else {
-      // Only each sequence's last row needs logits: gather them, normalise, project.
-      for (let s = 0; s < rows.batch; s++) b.copy(ws.x, (s * rows.t + rows.t - 1) * dim, ws.proj, s * dim, dim);
-      this.norm.run(ws.proj, ws.h, ws.rstd, logitRows);
-    }
-    const extra = this.extraOutputRows;
-    const width = ws.outputSize;
-    if (extra === null) {
-      this.vocabularyLogits(ws.h, ws.logits, logitRows);
-    } else {
-      // [vocab ; extra] logits: both products, then each row's two parts side by side.
-      const k = width - vocabSize;
-      this.vocabularyLogits(ws.h, ws.vocabLogits, logitRows);
-      b.matmul(ws.h, extra.storage, ws.extraLogits, { batch: 1, m: logitRows, n: k, k: dim, transA: false, transB: true });
-      for (let r = 0; r < logitRows; r++) {
-        b.copy(ws.vocabLogits, r * vocabSize, ws.logits, r * width, vocabSize);
-        b.copy(ws.extraLogits, r * k, ws.logits, r * width + vocabSize, k);
-      }
-    }
-    return { logits: b.download(ws.logits).subarray(0, logitRows * width), hidden: b.download(ws.h).subarray(0, logitRows * dim) };
+    // On the model's backend, which need not be the current one.
+    return withBackend(this.backend, () => withStoragePool(pool, () => withoutDropout(() => noGrad(() => tidy(() => {
+      const x = this.residualStream(tokenIds, new CachedRows(rows, cache), true);
+      for (let s = 0; s < rows.batch; s++) cache.lengths[rows.slots[s]!] = rows.starts[s]! + rows.t;
+      // Only each sequence's last row needs logits unless all are asked for.
+      const last = allRows || rows.t === 1 ? x : embedding(x, ids(Array.from({ length: rows.batch }, (_, s) => s * rows.t + rows.t - 1)));
+      const hidden = this.norm.forward(last);
+      return { logits: hostView(this.generationLogits(hidden)), hidden: hostView(hidden) };
+    })))));
   }
 
-  /** out (rows, vocab) = hidden (rows, dim) @ the LM head^T, on its quantized blocks when it has them. */
-  private vocabularyLogits(hidden: Storage, out: Storage, rows: number): void {
-    const { dim, vocabSize } = this.config;
-    if (this.quantizedHead !== null) {
-      this.backend.quantizedMatmul(hidden, this.quantizedHead.data, out, { m: rows, n: vocabSize, k: dim, type: this.quantizedHead.type });
-    } else {
-      this.backend.matmul(hidden, this.outputWeight.storage, out, { batch: 1, m: rows, n: vocabSize, k: dim, transA: false, transB: true });
-    }
+  /**
+   * [vocab ; extra] logits of hidden (rows, dim): the LM head on its quantized blocks when it has them, and the extra
+   * output rows as a second product beside it (joining the matrices, as training does, would copy the whole head).
+   */
+  private generationLogits(hidden: Tensor): Tensor {
+    const vocabulary = this.quantizedHead !== null ? quantizedMatmul(hidden, this.quantizedHead) : matmul(hidden, this.outputWeight, { transB: true });
+    const extra = this.extraOutputRows;
+    return extra === null ? vocabulary : concat([vocabulary, matmul(hidden, extra, { transB: true })], 1);
   }
 }
 
-/** What a generation-path run returns: host views of the workspace, valid until the next run. */
+/**
+ * The tensor's values as a host view of its storage, not a copy: a generation pass's storages return to its session's
+ * pool, so the view stays valid until the session's next pass (a decode step's logits are read before the next).
+ */
+function hostView(t: Tensor): Float32Array {
+  return t.backend.download(t.storage).subarray(0, t.size);
+}
+
+/** What a generation pass returns: host views, valid until the session's next pass. */
 interface RunOutput {
   /** (rows, vocab + K) */
   readonly logits: Float32Array;
@@ -930,14 +810,15 @@ function positionsFrom(start: number, count: number): Int32Array {
   return positions;
 }
 
-/** Runs rows through the model's generation path; returns the logits and hidden states of each sequence's last row. */
-type RunRows = (tokenIds: Int32Array, rows: Batch, cache: KvCache, ws: Workspace) => RunOutput;
+/** Runs rows through the model's generation pass; returns the logits and hidden states of each sequence's last row. */
+type RunRows = (tokenIds: Int32Array, rows: Batch, cache: KvCache, pool: StoragePool) => RunOutput;
 
 /** A generation session: a KV cache with `sequences` slots of `capacity` positions and reusable buffers. */
 class ModelSession implements ForkableSession {
   readonly vocabSize: number;
   private readonly cache: KvCache;
-  private readonly workspace: Workspace;
+  /** The memory of one step's intermediates, reused by the next (storage-pool.ts). */
+  private readonly pool: StoragePool;
   private decodeIds = new Int32Array(0);
   private decodePositions = new Int32Array(0);
   private last: RunOutput | null = null;
@@ -955,13 +836,13 @@ class ModelSession implements ForkableSession {
     }
     this.vocabSize = outputSize;
     this.cache = new KvCache(backend, config, sequences, capacity);
-    this.workspace = new Workspace(backend, config, outputSize);
+    this.pool = new StoragePool(backend);
   }
 
   prefill(sequence: number, tokens: readonly number[]): Float32Array {
     const start = this.reserve(sequence, tokens.length);
     const rows: Batch = { batch: 1, t: tokens.length, slots: [sequence], starts: [start], positions: positionsFrom(start, tokens.length) };
-    this.last = this.runRows(Int32Array.from(tokens), rows, this.cache, this.workspace);
+    this.last = this.runRows(Int32Array.from(tokens), rows, this.cache, this.pool);
     return this.last.logits;
   }
 
@@ -983,7 +864,7 @@ class ModelSession implements ForkableSession {
       this.decodePositions[i] = starts[i]!;
     }
     const rows: Batch = { batch: n, t: 1, slots: sequences, starts, positions: this.decodePositions };
-    this.last = this.runRows(this.decodeIds, rows, this.cache, this.workspace);
+    this.last = this.runRows(this.decodeIds, rows, this.cache, this.pool);
     return this.last.logits;
   }
 

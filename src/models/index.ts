@@ -1,8 +1,8 @@
 /** Decoder models: configuration, the decoder, loading and saving, LoRA, vocabulary expansion, training pieces. */
 export { parseHfConfig, toHfConfig, ModelConfigError } from './config.js';
 export type { DecoderConfig, DecoderFamily, Llama3RopeScaling } from './config.js';
-export { DecoderModel, Dense, QuantizedDense, Norm, Attention, Mlp, DecoderLayer, WeightMismatchError, decoderWeightShapes, isQuantizable, ropeFrequencies, IGNORE_INDEX, type LoadProgress } from './decoder.js';
-export type { Projection, WeightLoading } from './decoder.js';
+export { DecoderModel, QuantizedDense, Attention, Mlp, DecoderLayer, WeightMismatchError, decoderWeightShapes, isQuantizable, ropeFrequencies, selfAttentionRows, IGNORE_INDEX, type LoadProgress } from './decoder.js';
+export type { AttentionRows, Projection, WeightLoading } from './decoder.js';
 export { loadModel, loadModelSpec, loadDecoder, ModelLoadError } from './load.js';
 export type { LoadedModel, LoadedDecoder, LoadModelOptions, ModelSource, ModelSpec } from './load.js';
 export { saveModel, exportGguf } from './save.js';

@@ -8,7 +8,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Storage } from '../tensor/backend.js';
 import { Rng } from '../tensor/random.js';
 import { uniform, zeros, type Tensor } from '../tensor/tensor.js';
 import { add, scale } from '../tensor/ops/elementwise.js';
@@ -19,7 +18,8 @@ import { Parameter } from '../nn/parameter.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { openSafetensors, writeSafetensors } from '../formats/safetensors.js';
 import type { DecoderModel, Projection } from './decoder.js';
-import { Dense, QuantizedDense } from './decoder.js';
+import { QuantizedDense } from './decoder.js';
+import { Linear } from '../nn/linear.js';
 import { dequantize } from '../tensor/quant.js';
 
 export interface LoraConfig {
@@ -39,7 +39,7 @@ export interface LoraConfig {
 }
 
 /**
- * A projection with a trainable low-rank update beside its frozen base: an fp32 Dense, or a QuantizedDense whose
+ * A projection with a trainable low-rank update beside its frozen base: an fp32 Linear, or a QuantizedDense whose
  * Q8_0 / Q4_0 blocks stay quantized (QLoRA: the gradient reaches the input through the quantized weight).
  */
 export class LoraProjection extends Module implements Projection {
@@ -48,11 +48,9 @@ export class LoraProjection extends Module implements Projection {
   readonly scaling: number;
   private readonly dropoutRate: number;
   private readonly rng: Rng;
-  /** Scratch for x A^T on the generation path, (rows, rank), grown on demand. */
-  private hidden: Storage | null = null;
 
   constructor(
-    readonly base: Dense | QuantizedDense,
+    readonly base: Linear | QuantizedDense,
     readonly rank: number,
     alpha: number,
     dropoutRate: number,
@@ -82,19 +80,9 @@ export class LoraProjection extends Module implements Projection {
     return add(this.base.forward(x), scale(update, this.scaling));
   }
 
-  run(x: Storage, out: Storage, rows: number): void {
-    const b = this.loraA.backend;
-    this.base.run(x, out, rows);
-    if (this.hidden === null || this.hidden.length < rows * this.rank) this.hidden = b.alloc(rows * this.rank);
-    b.matmul(x, this.loraA.storage, this.hidden, { batch: 1, m: rows, n: this.rank, k: this.inFeatures, transA: false, transB: true });
-    b.matmul(this.hidden, this.loraB.storage, out, {
-      batch: 1, m: rows, n: this.outFeatures, k: this.rank, transA: false, transB: true, alpha: this.scaling, accumulate: true,
-    });
-  }
-
   /** W + scaling * B A, the base weight (dequantized when quantized) with the update folded in. */
   mergedWeight(): Float32Array {
-    const w = this.base instanceof Dense ? this.base.weight.toArray() : dequantize(this.base.weight);
+    const w = this.base instanceof Linear ? this.base.weight.toArray() : dequantize(this.base.weight);
     const a = this.loraA.toArray();
     const bMat = this.loraB.toArray();
     const { inFeatures, outFeatures, rank } = this;
@@ -134,7 +122,7 @@ export function applyLora(model: DecoderModel, config: LoraConfig): string[] {
   const wrapped: string[] = [];
   model.mapProjections((name, projection) => {
     if (!targets(config, name)) return projection;
-    if (!(projection instanceof Dense) && !(projection instanceof QuantizedDense)) throw new Error(`${name} is already wrapped (LoRA applies to plain projections)`);
+    if (!(projection instanceof Linear) && !(projection instanceof QuantizedDense)) throw new Error(`${name} is already wrapped (LoRA applies to plain projections)`);
     wrapped.push(name);
     return new LoraProjection(projection, config.rank, config.alpha, config.dropout ?? 0, rng);
   });
@@ -151,7 +139,7 @@ export function mergeLora(model: DecoderModel): number {
   return model.mapProjections((name, projection) => {
     if (!(projection instanceof LoraProjection)) return projection;
     const { base } = projection;
-    if (!(base instanceof Dense)) throw new Error(`${name}: a LoRA over a ${base.weight.type} base cannot be merged into it; save the adapter, or load the base in fp32 to merge`);
+    if (!(base instanceof Linear)) throw new Error(`${name}: a LoRA over a ${base.weight.type} base cannot be merged into it; save the adapter, or load the base in fp32 to merge`);
     const merged = projection.mergedWeight();
     const { backend } = base.weight;
     backend.copy(backend.upload(merged), 0, base.weight.storage, 0, merged.length);

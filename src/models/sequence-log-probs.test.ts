@@ -1,5 +1,5 @@
 // DecoderModel.sequenceLogProbs: per-sequence sums of target log-probabilities, checked against a log-softmax of the
-// generation path's full logits (a separate code path), on every backend, and its gradient against the taped
+// generation pass's full logits (KV-cached attention and the whole LM head, not the chunked one), on every backend, and its gradient against the taped
 // materialised-logits computation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -12,20 +12,26 @@ export interface LinearOptions {
 }
 
 export class Linear extends Module {
-  readonly weight: Parameter;
-  readonly bias: Parameter | null;
-
-  /** Weights start uniform in +-1/sqrt(in) (PyTorch's default); the bias starts at zero. */
+  /** Over given parameters: a weight (out, in), as checkpoints store it, and an optional bias (out). */
   constructor(
-    readonly inFeatures: number,
-    readonly outFeatures: number,
-    rng: Rng,
-    { bias = false }: LinearOptions = {},
+    readonly weight: Parameter,
+    readonly bias: Parameter | null = null,
   ) {
     super();
+  }
+
+  /** Fresh weights, uniform in +-1/sqrt(in) (PyTorch's default); the bias starts at zero. */
+  static init(inFeatures: number, outFeatures: number, rng: Rng, { bias = false }: LinearOptions = {}): Linear {
     const bound = 1 / Math.sqrt(inFeatures);
-    this.weight = Parameter.from(uniform([outFeatures, inFeatures], rng, -bound, bound));
-    this.bias = bias ? Parameter.from(zeros([outFeatures])) : null;
+    return new Linear(Parameter.from(uniform([outFeatures, inFeatures], rng, -bound, bound)), bias ? Parameter.from(zeros([outFeatures])) : null);
+  }
+
+  get inFeatures(): number {
+    return this.weight.shape[1]!;
+  }
+
+  get outFeatures(): number {
+    return this.weight.shape[0]!;
   }
 
   forward(x: Tensor): Tensor {

@@ -71,14 +71,14 @@ test('loadStateDict rejects missing, unexpected and mis-shaped entries with thei
 
 test('Linear computes x W^T + b; Embedding, RMSNorm and LayerNorm have the documented parameters', () => {
   tidy(() => {
-    const linear = new Linear(2, 3, new Rng(1), { bias: true });
+    const linear = Linear.init(2, 3, new Rng(1), { bias: true });
     linear.loadStateDict({
       weight: { shape: [3, 2], data: Float32Array.from([1, 0, 0, 1, 1, 1]) },
       bias: { shape: [3], data: Float32Array.from([0, 10, 100]) },
     });
     assert.deepEqual([...linear.forward(tensor([2, 3], [1, 2])).toArray()], [2, 13, 105]);
     assert.deepEqual(new Embedding(5, 4, new Rng(1)).forward(ids([1, 2])).shape, [2, 4]);
-    assert.deepEqual(new RMSNorm(4).namedParameters().map(([n]) => n), ['weight']);
+    assert.deepEqual(RMSNorm.init(4).namedParameters().map(([n]) => n), ['weight']);
     assert.deepEqual(new LayerNorm(4).namedParameters().map(([n]) => n), ['weight', 'bias']);
     assert.deepEqual(new LayerNorm(4, { bias: false }).namedParameters().map(([n]) => n), ['weight']);
     for (const m of [linear]) m.dispose();
@@ -87,7 +87,7 @@ test('Linear computes x W^T + b; Embedding, RMSNorm and LayerNorm have the docum
 
 test('eval() switches the whole tree out of training mode', () => {
   class Outer extends Module {
-    readonly inner = new RMSNorm(2);
+    readonly inner = RMSNorm.init(2);
   }
   const m = new Outer().eval();
   assert.equal(m.training, false);

@@ -7,14 +7,21 @@ import { Module } from './module.js';
 import { Parameter } from './parameter.js';
 
 export class RMSNorm extends Module {
-  readonly weight: Parameter;
-
+  /** Over a given weight (dim), as checkpoints store it. */
   constructor(
-    readonly dim: number,
+    readonly weight: Parameter,
     readonly eps = 1e-5,
   ) {
     super();
-    this.weight = Parameter.from(ones([dim]));
+  }
+
+  /** A fresh norm: unit weights. */
+  static init(dim: number, eps = 1e-5): RMSNorm {
+    return new RMSNorm(Parameter.from(ones([dim])), eps);
+  }
+
+  get dim(): number {
+    return this.weight.shape[0]!;
   }
 
   forward(x: Tensor): Tensor {

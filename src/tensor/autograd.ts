@@ -80,6 +80,12 @@ export function noGrad<T>(fn: () => T): T {
  * only for its backward pass (normalisation statistics, log-sum-exps): the node owns them, and they are disposed
  * at once when nothing is recorded. Returns whether the op was recorded.
  */
+/** Whether an op on these inputs would be recorded: grad is enabled and one of them requires grad. Ops check it
+ * before making their backward, which costs an allocation per call where nothing is recorded. */
+export function isRecording(a: Tensor, b?: Tensor): boolean {
+  return gradEnabled && (a.requiresGrad || (b?.requiresGrad ?? false));
+}
+
 export function record(out: Tensor, op: string, inputs: readonly Tensor[], backward: BackwardFn, saved: Tensor[] = []): boolean {
   if (!gradEnabled || !inputs.some((t) => t.requiresGrad)) {
     for (const t of saved) t.dispose();

@@ -12,6 +12,7 @@ import type { GradNode } from './autograd.js';
 import { runBackward } from './autograd.js';
 import type { Rng } from './random.js';
 import { setOwnedCheck, track, untrackDisposed } from './scope.js';
+import { activeStoragePool, type StoragePool } from './storage-pool.js';
 
 export function shapeSize(shape: readonly number[]): number {
   let size = 1;
@@ -23,10 +24,14 @@ export function formatShape(shape: readonly number[]): string {
   return `(${shape.join(',')})`;
 }
 
-function checkShape(shape: readonly number[], what: string): void {
+/** The number of elements of a valid shape; throws naming `what` on a size that is not a non-negative integer. */
+function checkShape(shape: readonly number[], what: string): number {
+  let size = 1;
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) throw new Error(`${what}: invalid shape ${formatShape(shape)}: sizes must be non-negative integers`);
+    size *= d;
   }
+  return size;
 }
 
 export class Tensor {
@@ -40,17 +45,20 @@ export class Tensor {
   node: GradNode | null = null;
   private data: Storage | null;
   private readonly owner: Backend;
+  /** The pool the storage came from (storage-pool.ts), told when this tensor lets go of it. */
+  private readonly pool: StoragePool | null;
 
   /** Wraps storage from the current backend. Prefer the factories (`tensor`, `zeros`, ...) and ops. */
   constructor(storage: Storage, shape: readonly number[], backend: Backend = getBackend()) {
-    checkShape(shape, 'Tensor');
+    this.size = checkShape(shape, 'Tensor');
     this.shape = Object.freeze([...shape]);
-    this.size = shapeSize(shape);
     if (storage.length < this.size) {
       throw new Error(`Tensor: storage of ${storage.length} elements is too small for shape ${formatShape(shape)}`);
     }
     this.data = storage;
     this.owner = backend;
+    const pool = activeStoragePool();
+    this.pool = pool !== null && pool.retain(storage) ? pool : null;
     track(this);
   }
 
@@ -86,6 +94,7 @@ export class Tensor {
    * Idempotent. */
   dispose(): void {
     if (this.data === null) return;
+    this.pool?.release(this.data);
     this.data = null;
     // The node stays (released) so that a backward reaching this tensor reports it instead of treating it as a leaf.
     this.node?.release();
@@ -163,9 +172,10 @@ export function ids(data: ArrayLike<number>, shape: readonly number[] = [data.le
 
 /** An uninitialised tensor (contents are whatever the backend allocates); ops overwrite it. */
 export function empty(shape: readonly number[]): Tensor {
-  checkShape(shape, 'empty');
+  const size = checkShape(shape, 'empty');
   const backend = getBackend();
-  return new Tensor(backend.allocUninitialized(shapeSize(shape)), shape, backend);
+  const pool = activeStoragePool();
+  return new Tensor(pool !== null && pool.backend === backend ? pool.take(size) : backend.allocUninitialized(size), shape, backend);
 }
 
 export function full(shape: readonly number[], value: number): Tensor {

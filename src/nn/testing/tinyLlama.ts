@@ -41,10 +41,10 @@ export class SelfAttention extends Module {
     super();
     const { dim, heads, kvHeads } = config;
     this.headDim = dim / heads;
-    this.wq = new Linear(dim, heads * this.headDim, rng);
-    this.wk = new Linear(dim, kvHeads * this.headDim, rng);
-    this.wv = new Linear(dim, kvHeads * this.headDim, rng);
-    this.wo = new Linear(heads * this.headDim, dim, rng);
+    this.wq = Linear.init(dim, heads * this.headDim, rng);
+    this.wk = Linear.init(dim, kvHeads * this.headDim, rng);
+    this.wv = Linear.init(dim, kvHeads * this.headDim, rng);
+    this.wo = Linear.init(heads * this.headDim, dim, rng);
   }
 
   /** (batch, t, heads * headDim) -> (batch, heads, t, headDim) */
@@ -71,9 +71,9 @@ export class SwiGluMlp extends Module {
 
   constructor(dim: number, hidden: number, rng: Rng) {
     super();
-    this.gate = new Linear(dim, hidden, rng);
-    this.up = new Linear(dim, hidden, rng);
-    this.down = new Linear(hidden, dim, rng);
+    this.gate = Linear.init(dim, hidden, rng);
+    this.up = Linear.init(dim, hidden, rng);
+    this.down = Linear.init(hidden, dim, rng);
   }
 
   forward(x: Tensor): Tensor {
@@ -89,9 +89,9 @@ export class TransformerBlock extends Module {
 
   constructor(config: TinyLlamaConfig, rng: Rng) {
     super();
-    this.attnNorm = new RMSNorm(config.dim);
+    this.attnNorm = RMSNorm.init(config.dim);
     this.attn = new SelfAttention(config, rng);
-    this.mlpNorm = new RMSNorm(config.dim);
+    this.mlpNorm = RMSNorm.init(config.dim);
     this.mlp = new SwiGluMlp(config.dim, config.hidden, rng);
   }
 
@@ -115,8 +115,8 @@ export class TinyLlama extends Module {
     super();
     this.embed = new Embedding(config.vocab, config.dim, rng);
     this.layers = Array.from({ length: config.layers }, () => new TransformerBlock(config, rng));
-    this.norm = new RMSNorm(config.dim);
-    this.head = new Linear(config.dim, config.vocab, rng);
+    this.norm = RMSNorm.init(config.dim);
+    this.head = Linear.init(config.dim, config.vocab, rng);
     this.invFreq = ropeInvFreq(config.dim / config.heads, config.ropeTheta);
   }
 

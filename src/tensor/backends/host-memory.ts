@@ -4,10 +4,10 @@
  * (the test runner sets it) the memory is filled with NaN instead, so any read before a write shows up as NaN in
  * the tests rather than as stale values that happen to be right.
  */
-const poison = process.env.TOOLKEN_POISON_UNINITIALIZED === '1';
+export const poisonUninitialized = process.env.TOOLKEN_POISON_UNINITIALIZED === '1';
 
 export function uninitializedFloats(length: number): Float32Array {
-  if (poison) return new Float32Array(length).fill(Number.NaN);
+  if (poisonUninitialized) return new Float32Array(length).fill(Number.NaN);
   // allocUnsafeSlow gives the buffer its own ArrayBuffer (offset 0, never the shared pool), so the view is aligned.
   return new Float32Array(Buffer.allocUnsafeSlow(length * 4).buffer, 0, length);
 }

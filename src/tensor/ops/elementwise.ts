@@ -4,7 +4,7 @@
  * `scale` multiplies by a constant.
  */
 import type { BinaryOp } from '../backend.js';
-import { record } from '../autograd.js';
+import { isRecording, record } from '../autograd.js';
 import type { Tensor } from '../tensor.js';
 import { empty, formatShape, tensor } from '../tensor.js';
 import { addInto, sameShape } from './common.js';
@@ -31,7 +31,7 @@ function binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   out.backend.binary(op, a.storage, b.storage, out.storage, size, bSize);
   const outer = bSize === 0 ? 0 : size / bSize;
 
-  record(out, op, [a, b], (dy, grads) => {
+  if (isRecording(a, b)) record(out, op, [a, b], (dy, grads) => {
     const be = dy.backend;
     const dA = grads(0);
     const dB = grads(1);
@@ -100,7 +100,7 @@ export function div(a: Tensor, b: Tensor | number): Tensor {
 export function scale(x: Tensor, s: number): Tensor {
   const out = empty(x.shape);
   out.backend.axpby(s, x.storage, 0, out.storage, x.size);
-  record(out, 'scale', [x], (dy, grads) => {
+  if (isRecording(x)) record(out, 'scale', [x], (dy, grads) => {
     const dX = grads(0);
     if (dX !== null) addInto(dX, dy, s);
   });

@@ -1,5 +1,5 @@
 /** Embedding lookup: table (vocab, dim), ids (...) -> (..., dim); the backward scatter-adds rows into dTable. */
-import { record } from '../autograd.js';
+import { isRecording, record } from '../autograd.js';
 import type { Ids, Tensor } from '../tensor.js';
 import { empty, formatShape } from '../tensor.js';
 
@@ -13,7 +13,7 @@ export function embedding(table: Tensor, tokenIds: Ids): Tensor {
   }
   const out = empty([...tokenIds.shape, dim]);
   out.backend.embedding(table.storage, data, out.storage, dim);
-  record(out, 'embedding', [table], (dy, grads) => {
+  if (isRecording(table)) record(out, 'embedding', [table], (dy, grads) => {
     const dTable = grads(0);
     if (dTable !== null) dy.backend.embeddingBackward(dy.storage, data, dTable.storage, dim);
   });

@@ -2,7 +2,7 @@
  * Rearranging data: reshape (a view, no copy), permute / transpose, slice and concat along an axis.
  * Everything but reshape copies, because kernels read contiguous storage only.
  */
-import { record } from '../autograd.js';
+import { isRecording, record } from '../autograd.js';
 import type { Tensor } from '../tensor.js';
 import { empty, formatShape, shapeSize, zeros } from '../tensor.js';
 import { addInto } from './common.js';
@@ -39,7 +39,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
     throw new Error(`reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) to ${formatShape(shape)}`);
   }
   const out = x.view(target);
-  record(out, 'reshape', [x], (dy, grads) => {
+  if (isRecording(x)) record(out, 'reshape', [x], (dy, grads) => {
     const dX = grads(0);
     if (dX !== null) addInto(dX, dy);
   });
@@ -54,11 +54,15 @@ export function permute(x: Tensor, order: readonly number[]): Tensor {
     throw new Error(`permute: order [${order.join(',')}] is not a permutation of the ${rank} axes of ${formatShape(x.shape)}`);
   }
   const axes = order.map((a) => normaliseAxis('permute', a, rank));
-  const inStrides = contiguousStrides(x.shape);
   const outShape = axes.map((a) => x.shape[a]!);
+  // Moving only axes of size 1 keeps every element where it is (a decode step's (1, 1, heads, headDim) to
+  // (1, heads, 1, headDim)): a view, not a copy.
+  const kept = axes.filter((a) => x.shape[a] !== 1);
+  if (kept.every((a, i) => i === 0 || a > kept[i - 1]!)) return reshape(x, outShape);
+  const inStrides = contiguousStrides(x.shape);
   const out = empty(outShape);
   out.backend.copyStrided(x.storage, 0, outShape, axes.map((a) => inStrides[a]!), out.storage);
-  record(out, 'permute', [x], (dy, grads) => {
+  if (isRecording(x)) record(out, 'permute', [x], (dy, grads) => {
     const dX = grads(0);
     if (dX === null) return;
     // The inverse permutation maps dy back to x's layout.

@@ -7,7 +7,7 @@
  * GEMMs run at it.
  */
 import type { MatmulParams, MatmulPrecision } from '../backend.js';
-import { record } from '../autograd.js';
+import { isRecording, record, type BackwardFn } from '../autograd.js';
 import { matmulPrecision } from '../precision.js';
 import type { Tensor } from '../tensor.js';
 import { empty, formatShape, shapeSize } from '../tensor.js';
@@ -21,14 +21,18 @@ export interface MatmulOptions {
   readonly precision?: MatmulPrecision;
 }
 
+const NO_BATCH: readonly number[] = [];
+
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
   const transA = options.transA ?? false;
   const transB = options.transB ?? false;
   const precision = options.precision ?? matmulPrecision();
   requireRank('matmul', 'a', a, 2);
   requireRank('matmul', 'b', b, 2);
-  const [aRows, aCols] = a.shape.slice(-2) as [number, number];
-  const [bRows, bCols] = b.shape.slice(-2) as [number, number];
+  const aRows = a.shape[a.rank - 2]!;
+  const aCols = a.shape[a.rank - 1]!;
+  const bRows = b.shape[b.rank - 2]!;
+  const bCols = b.shape[b.rank - 1]!;
   const m = transA ? aCols : aRows;
   const k = transA ? aRows : aCols;
   const kB = transB ? bCols : bRows;
@@ -39,11 +43,13 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
         `inner dimensions ${k} and ${kB} differ`,
     );
   }
-  const aBatch = a.shape.slice(0, -2);
-  const bBatch = b.shape.slice(0, -2);
+  // Two matrices (every projection of a model) have no batch to check.
+  const plain = a.rank === 2 && b.rank === 2;
+  const aBatch = plain ? NO_BATCH : a.shape.slice(0, -2);
+  const bBatch = plain ? NO_BATCH : b.shape.slice(0, -2);
   const broadcastA = aBatch.length === 0 && bBatch.length > 0;
   const broadcastB = bBatch.length === 0 && aBatch.length > 0;
-  if (!broadcastA && !broadcastB && !sameShape(aBatch, bBatch)) {
+  if (!plain && !broadcastA && !broadcastB && !sameShape(aBatch, bBatch)) {
     throw new Error(
       `matmul: cannot multiply ${formatShape(a.shape)} by ${formatShape(b.shape)}: batch dimensions ` +
         `${formatShape(aBatch)} and ${formatShape(bBatch)} differ (a 2-D operand broadcasts; others must match)`,
@@ -54,10 +60,26 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const strideA = broadcastA ? 0 : m * k;
   const strideB = broadcastB ? 0 : k * n;
 
-  const out = empty([...batchShape, m, n]);
-  out.backend.matmul(a.storage, b.storage, out.storage, { batch, m, n, k, transA, transB, strideA, strideB, precision });
+  const out = empty(plain ? [m, n] : [...batchShape, m, n]);
+  const geometry: MatmulGeometry = { batch, m, n, k, transA, transB, strideA, strideB, precision, broadcastA, broadcastB };
+  out.backend.matmul(a.storage, b.storage, out.storage, geometry);
+  // The backward is made only when it is recorded: a generation step runs matmuls by the hundred without one.
+  if (isRecording(a, b)) record(out, 'matmul', [a, b], matmulBackward(a, b, geometry));
+  return out;
+}
 
-  record(out, 'matmul', [a, b], (dy, grads) => {
+/** The matmul's parameters, with whether each operand is broadcast over the other's batch. */
+interface MatmulGeometry extends MatmulParams {
+  readonly strideA: number;
+  readonly strideB: number;
+  readonly precision: MatmulPrecision;
+  readonly broadcastA: boolean;
+  readonly broadcastB: boolean;
+}
+
+function matmulBackward(a: Tensor, b: Tensor, geometry: MatmulGeometry): BackwardFn {
+  const { batch, m, n, k, transA, transB, strideA, strideB, precision, broadcastA, broadcastB } = geometry;
+  return (dy, grads) => {
     const be = dy.backend;
     const dA = grads(0);
     const dB = grads(1);
@@ -97,6 +119,5 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
         be.matmul(left, right, dB.storage, { ...p, accumulate: true });
       }
     }
-  });
-  return out;
+  };
 }

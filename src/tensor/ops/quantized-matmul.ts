@@ -7,7 +7,7 @@
  * whole weight ever exists: dx += dy[:, p] W[p] for p a panel of at most PANEL_VALUES / k rows. dy is transposed
  * once, so that a panel of its columns is a contiguous (rows of p, m) block, used transposed by the matmul.
  */
-import { record } from '../autograd.js';
+import { isRecording, record } from '../autograd.js';
 import { dequantizeRows, type QuantizedMatrix } from '../quant.js';
 import type { Tensor } from '../tensor.js';
 import { empty, formatShape } from '../tensor.js';
@@ -23,7 +23,7 @@ export function quantizedMatmul(x: Tensor, w: QuantizedMatrix): Tensor {
   const rows = leadingRows(x);
   const out = empty([...x.shape.slice(0, -1), w.rows]);
   out.backend.quantizedMatmul(x.storage, w.data, out.storage, { m: rows, n: w.rows, k, type: w.type });
-  record(out, 'quantizedMatmul', [x], (dy, grads) => {
+  if (isRecording(x)) record(out, 'quantizedMatmul', [x], (dy, grads) => {
     const dx = grads(0);
     if (dx === null) return;
     const be = dy.backend;

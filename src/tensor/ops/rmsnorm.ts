@@ -1,5 +1,5 @@
 /** RMSNorm over the last dim: x (..., dim), weight (dim) -> (..., dim); y = x / sqrt(mean(x^2) + eps) * weight. */
-import { record } from '../autograd.js';
+import { isRecording, record } from '../autograd.js';
 import type { Tensor } from '../tensor.js';
 import { empty, formatShape } from '../tensor.js';
 import { leadingRows } from './common.js';
@@ -13,6 +13,10 @@ export function rmsnorm(x: Tensor, weight: Tensor, eps = 1e-5): Tensor {
   const out = empty(x.shape);
   const rstd = empty([rows]);
   out.backend.rmsnorm(x.storage, weight.storage, out.storage, rstd.storage, rows, dim, eps);
+  if (!isRecording(x, weight)) {
+    rstd.dispose();
+    return out;
+  }
   record(out, 'rmsnorm', [x, weight], (dy, grads) => {
     const dX = grads(0);
     const dW = grads(1);

@@ -2,7 +2,7 @@
  * Rotary position embedding. x (batch, heads, t, headDim) -> same shape, rotating the pairs (i, i + headDim/2) by
  * the angle position * invFreq[i]. `ropeInvFreq` computes the inverse frequencies, with optional Llama-3 scaling.
  */
-import { record } from '../autograd.js';
+import { isRecording, record } from '../autograd.js';
 import type { Tensor } from '../tensor.js';
 import { empty, formatShape } from '../tensor.js';
 
@@ -64,7 +64,7 @@ export function rope(x: Tensor, options: RopeOptions): Tensor {
   };
   const out = empty(x.shape);
   out.backend.rope(x.storage, out.storage, p, false);
-  record(out, 'rope', [x], (dy, grads) => {
+  if (isRecording(x)) record(out, 'rope', [x], (dy, grads) => {
     const dX = grads(0);
     if (dX === null) return;
     // The rotation is orthogonal: its gradient is the inverse rotation of dy.

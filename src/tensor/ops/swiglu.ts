@@ -1,5 +1,5 @@
 /** SwiGLU gating: gate (...), up (same shape) -> silu(gate) * up. */
-import { record } from '../autograd.js';
+import { isRecording, record } from '../autograd.js';
 import type { Tensor } from '../tensor.js';
 import { empty, formatShape } from '../tensor.js';
 import { sameShape } from './common.js';
@@ -10,7 +10,7 @@ export function swiglu(gate: Tensor, up: Tensor): Tensor {
   }
   const out = empty(gate.shape);
   out.backend.swiglu(gate.storage, up.storage, out.storage, gate.size);
-  record(out, 'swiglu', [gate, up], (dy, grads) => {
+  if (isRecording(gate, up)) record(out, 'swiglu', [gate, up], (dy, grads) => {
     // The kernel writes both gradients; a scratch buffer takes the one nobody needs.
     const dGate = grads(0) ?? empty(gate.shape);
     const dUp = grads(1) ?? empty(up.shape);
