@@ -2,8 +2,7 @@
 // tokenizer that encodes and decodes exactly like the original, and the model's logits unchanged.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GgufFile } from '../formats/gguf.js';
@@ -17,6 +16,7 @@ import { withPretokenizer } from '../tokenizer/testing/tool-tokenizer.js';
 import { loadHfTokenizer } from '../tokenizer/hf.js';
 import { ggufTokenizerMetadata, tokenizerFromGguf } from '../tokenizer/gguf-tokenizer.js';
 import { GGUF_TOKEN_TYPE, type Tokenizer } from '../tokenizer/types.js';
+import { withTempDir } from '../util/testing/temp-dir.js';
 
 const stories = fileURLToPath(new URL('../../../shared/models/stories260K/', import.meta.url));
 const storiesPresent = existsSync(join(stories, 'stories260K.bin'));
@@ -28,11 +28,6 @@ const SAMPLES = [
   'Call <<weather&&get_forecast>>{"city": "Paris"} then <<calculator&&add>>(2, 40).',
   '<|im_start|>user\nWhat is 1234567 + 89?<|im_end|>\n',
 ];
-
-function withTempDir<T>(fn: (dir: string) => Promise<T> | T): Promise<T> {
-  const dir = mkdtempSync(join(tmpdir(), 'toolken-gguf-export-'));
-  return Promise.resolve(fn(dir)).finally(() => rmSync(dir, { recursive: true, force: true }));
-}
 
 /** Asserts that `copy` tokenizes every sample exactly like `original` and decodes the ids back to the same text. */
 function assertSameTokenization(copy: Tokenizer, original: Tokenizer): void {
@@ -65,7 +60,7 @@ function smallConfig(family: DecoderConfig['family'], vocabSize: number, bosToke
 test('stories260K exported with its tokenizer reads back (llama SentencePiece) tokenizing and decoding identically, logits unchanged', async (t) => {
   if (!storiesPresent) return t.skip('../shared absent');
   const { model, tokenizer } = await loadModel(join(stories, 'stories260K.bin'));
-  await withTempDir(async (dir) => {
+  await withTempDir('gguf-export', async (dir) => {
     const path = join(dir, 'stories.gguf');
     exportGguf(model, path, { tokenizer });
     const gguf = new GgufFile(path);
@@ -90,7 +85,7 @@ test('SentencePiece user-defined tokens are written as USER_DEFINED with score 0
   const meta = ggufTokenizerMetadata(tokenizer);
   assert.equal((meta['tokenizer.ggml.token_type']!.value as number[])[weather!], GGUF_TOKEN_TYPE.userDefined);
   assert.equal((meta['tokenizer.ggml.scores']!.value as number[])[weather!], 0);
-  await withTempDir((dir) => {
+  withTempDir('gguf-export', (dir) => {
     const model = DecoderModel.random(smallConfig('llama', tokenizer.vocabSize, 1, 2), 3, 0.1);
     exportGguf(model, join(dir, 'tools.gguf'), { tokenizer });
     const gguf = new GgufFile(join(dir, 'tools.gguf'));
@@ -108,7 +103,7 @@ for (const [pretokenizer, family, pre] of [['qwen2', 'qwen2', 'qwen2'], ['llama-
   test(`byte-level BPE (${pretokenizer}) with tool tokens exports as tokenizer.ggml.model "gpt2", pre "${pre}", and reads back identically with unchanged logits`, async () => {
     const tokenizer = toolTokenizer(pretokenizer);
     const model = DecoderModel.random(smallConfig(family, tokenizer.vocabSize, tokenizer.bosId!, tokenizer.eosId!), 5, 0.1);
-    await withTempDir(async (dir) => {
+    await withTempDir('gguf-export', async (dir) => {
       const path = join(dir, `${pretokenizer}.gguf`);
       exportGguf(model, path, { tokenizer });
       const gguf = new GgufFile(path);
@@ -132,7 +127,7 @@ for (const [pretokenizer, family, pre] of [['qwen2', 'qwen2', 'qwen2'], ['llama-
 
 for (const [pretokenizer, pre] of [['qwen2', 'qwen2'], ['llama-bpe', 'llama-bpe'], ['gpt2', 'gpt-2']] as const) {
   test(`a Hugging Face byte-level tokenizer.json (${pretokenizer} split, tool tokens) exports with pre "${pre}" and reads back tokenizing identically`, async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir('gguf-export', async (dir) => {
       toolTokenizer(pretokenizer).save(dir);
       const tokenizer = loadHfTokenizer(dir);
       const model = DecoderModel.random(smallConfig('qwen2', tokenizer.vocabSize, tokenizer.bosId!, tokenizer.eosId!), 7, 0.1);
@@ -151,7 +146,7 @@ for (const [pretokenizer, pre] of [['qwen2', 'qwen2'], ['llama-bpe', 'llama-bpe'
 test('a Hugging Face tokenizer that is not byte-level BPE is refused with the reason', async (t) => {
   if (!storiesPresent) return t.skip('../shared absent');
   const { tokenizer } = await loadModel(join(stories, 'stories260K.bin'));
-  await withTempDir((dir) => {
+  withTempDir('gguf-export', (dir) => {
     tokenizer.save(dir);
     assert.throws(() => ggufTokenizerMetadata(loadHfTokenizer(dir)), /only byte-level BPE tokenizer.json files can be written as GGUF tokenizer metadata/);
   });
