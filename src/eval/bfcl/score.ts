@@ -139,12 +139,7 @@ export class PredictionsError extends ToolkenError {
 
 /** Reads `{"id": ..., "result": <model text or tool calls>}` lines, keeping ints apart from floats. */
 export function loadPredictions(path: string): Map<string, PyValue> {
-  let text: string;
-  try {
-    text = readInputFile(path, 'predictions file');
-  } catch (err) {
-    throw new PredictionsError((err as Error).message);
-  }
+  const text = readInputFile(path, 'predictions file', (message) => new PredictionsError(message));
   const out = new Map<string, PyValue>();
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;

@@ -45,17 +45,18 @@ export class ImportError extends ToolkenError {
 
 /**
  * Reads a tool file's text, with messages a user can act on for a missing file or a folder (instead of ENOENT and
- * EISDIR). `what` names the kind of file in the message.
+ * EISDIR). `what` names the kind of file in the message; `failure` makes the error thrown (default InputFileError),
+ * for a reader whose callers expect its own error class.
  */
-export function readInputFile(path: string, what: string): string {
+export function readInputFile(path: string, what: string, failure: (message: string) => Error = (message) => new InputFileError(message)): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === 'ENOENT') throw new InputFileError(`${what} ${path} does not exist`);
-    if (code === 'EISDIR') throw new InputFileError(`${what} ${path} is a folder; pass the files inside it`);
-    if (code === 'EACCES') throw new InputFileError(`${what} ${path} cannot be read (permission denied)`);
-    throw new InputFileError(`cannot read ${what} ${path}: ${(err as Error).message}`);
+    if (code === 'ENOENT') throw failure(`${what} ${path} does not exist`);
+    if (code === 'EISDIR') throw failure(`${what} ${path} is a folder; pass the files inside it`);
+    if (code === 'EACCES') throw failure(`${what} ${path} cannot be read (permission denied)`);
+    throw failure(`cannot read ${what} ${path}: ${(err as Error).message}`);
   }
 }
 
