@@ -89,20 +89,17 @@ class FieldReader {
   }
 
   positiveInt(key: string, fallback?: number): number {
-    const value = this.json[key] ?? fallback;
-    if (value === undefined || value === null) this.fail(`missing required field "${key}"`);
-    if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-      this.fail(`"${key}" must be a positive integer, got ${JSON.stringify(value)}`);
-    }
-    return value;
+    return this.positive(key, fallback, Number.isInteger, 'a positive integer');
   }
 
   positiveNumber(key: string, fallback?: number): number {
+    return this.positive(key, fallback, Number.isFinite, 'a positive number');
+  }
+
+  private positive(key: string, fallback: number | undefined, accepts: (value: number) => boolean, expected: string): number {
     const value = this.json[key] ?? fallback;
     if (value === undefined || value === null) this.fail(`missing required field "${key}"`);
-    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-      this.fail(`"${key}" must be a positive number, got ${JSON.stringify(value)}`);
-    }
+    if (typeof value !== 'number' || !accepts(value) || value <= 0) this.fail(`"${key}" must be ${expected}, got ${JSON.stringify(value)}`);
     return value;
   }
 
