@@ -312,23 +312,21 @@ class Parser {
   }
 
   private arith(): Node {
-    let left = this.term();
-    while (this.isOp('+') || this.isOp('-')) {
-      const op = this.tok.text;
-      this.i++;
-      this.nest();
-      left = { type: 'binary', op, left, right: this.term() };
-    }
-    return left;
+    return this.leftChain(['+', '-'], () => this.term());
   }
 
   private term(): Node {
-    let left = this.factor();
-    while (['*', '/', '//', '%', '@'].some((o) => this.isOp(o))) {
+    return this.leftChain(['*', '/', '//', '%', '@'], () => this.factor());
+  }
+
+  /** `operand`s joined by any of `operators`, grouped from the left: `a - b - c` is `(a - b) - c`. */
+  private leftChain(operators: readonly string[], operand: () => Node): Node {
+    let left = operand();
+    while (operators.some((o) => this.isOp(o))) {
       const op = this.tok.text;
       this.i++;
       this.nest();
-      left = { type: 'binary', op, left, right: this.factor() };
+      left = { type: 'binary', op, left, right: operand() };
     }
     return left;
   }
