@@ -41,6 +41,12 @@ function luminance(rgb: Rgb): number {
   return 0.2126 * r + 0.7152 * g + 0.0722 * b;
 }
 
+/** `hex` with its HSL lightness moved by `points` percentage points, kept within 0 to 100. */
+function shiftLightness(hex: string, points: number): string {
+  const { h, s: sat, l } = rgbToHsl(parseHex(hex));
+  return toHex(hslToRgb(h, sat, Math.min(100, Math.max(0, l + points))));
+}
+
 export const colorTools = domain('colors', [
   {
     name: 'hex_to_rgb',
@@ -104,10 +110,7 @@ export const colorTools = domain('colors', [
     name: 'lighten_color',
     description: 'Makes a color lighter by raising its HSL lightness by a number of percentage points.',
     params: { hex: hexColor('Color as #rrggbb'), amount: num('Percentage points to add to the lightness', 1, 50) },
-    run: (a) => {
-      const { h, s: sat, l } = rgbToHsl(parseHex(s(a, 'hex')));
-      return toHex(hslToRgb(h, sat, Math.min(100, l + n(a, 'amount'))));
-    },
+    run: (a) => shiftLightness(s(a, 'hex'), n(a, 'amount')),
     templates: [
       'Lighten {hex} by {amount}%.',
       'Make the color {hex} {amount} percent lighter.',
@@ -118,10 +121,7 @@ export const colorTools = domain('colors', [
     name: 'darken_color',
     description: 'Makes a color darker by lowering its HSL lightness by a number of percentage points.',
     params: { hex: hexColor('Color as #rrggbb'), amount: num('Percentage points to remove from the lightness', 1, 50) },
-    run: (a) => {
-      const { h, s: sat, l } = rgbToHsl(parseHex(s(a, 'hex')));
-      return toHex(hslToRgb(h, sat, Math.max(0, l - n(a, 'amount'))));
-    },
+    run: (a) => shiftLightness(s(a, 'hex'), -n(a, 'amount')),
     templates: [
       'Darken {hex} by {amount}%.',
       'Make {hex} {amount} percent darker.',
