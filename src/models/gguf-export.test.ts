@@ -29,6 +29,23 @@ const SAMPLES = [
   '<|im_start|>user\nWhat is 1234567 + 89?<|im_end|>\n',
 ];
 
+/** Exports `model` with `tokenizer` to `path` and hands the written file, open, to `inspect`; closes it after. */
+function exportAndInspect(model: DecoderModel, tokenizer: Tokenizer, path: string, inspect: (gguf: GgufFile) => void): void {
+  exportGguf(model, path, { tokenizer });
+  const gguf = new GgufFile(path);
+  try {
+    inspect(gguf);
+  } finally {
+    gguf.close();
+  }
+}
+
+/** Asserts that the model loaded back from `path` gives the logits `model` gives on `prompt`. */
+async function assertSameLogitsOnReload(path: string, model: DecoderModel, prompt: readonly number[]): Promise<void> {
+  const reloaded = await loadModel(path);
+  assert.deepEqual(reloaded.model.logitsAt(prompt), model.logitsAt(prompt));
+}
+
 /** Asserts that `copy` tokenizes every sample exactly like `original` and decodes the ids back to the same text. */
 function assertSameTokenization(copy: Tokenizer, original: Tokenizer): void {
   for (const text of SAMPLES) {
@@ -62,19 +79,13 @@ test('stories260K exported with its tokenizer reads back (llama SentencePiece) t
   const { model, tokenizer } = await loadModel(join(stories, 'stories260K.bin'));
   await withTempDir('gguf-export', async (dir) => {
     const path = join(dir, 'stories.gguf');
-    exportGguf(model, path, { tokenizer });
-    const gguf = new GgufFile(path);
-    try {
+    exportAndInspect(model, tokenizer, path, (gguf) => {
       assert.equal(gguf.get('tokenizer.ggml.model'), 'llama');
       assert.deepEqual((gguf.get('tokenizer.ggml.token_type') as number[]).slice(0, 5), [GGUF_TOKEN_TYPE.unknown, GGUF_TOKEN_TYPE.control, GGUF_TOKEN_TYPE.control, GGUF_TOKEN_TYPE.byte, GGUF_TOKEN_TYPE.byte]);
       assert.equal(gguf.get('tokenizer.ggml.add_bos_token'), true);
       assertSameTokenization(tokenizerFromGguf(gguf), tokenizer);
-    } finally {
-      gguf.close();
-    }
-    const reloaded = await loadModel(path);
-    const prompt = tokenizer.encode(SAMPLES[0]!, { addBos: true });
-    assert.deepEqual(reloaded.model.logitsAt(prompt), model.logitsAt(prompt));
+    });
+    await assertSameLogitsOnReload(path, model, tokenizer.encode(SAMPLES[0]!, { addBos: true }));
   });
 });
 
@@ -87,15 +98,11 @@ test('SentencePiece user-defined tokens are written as USER_DEFINED with score 0
   assert.equal((meta['tokenizer.ggml.scores']!.value as number[])[weather!], 0);
   withTempDir('gguf-export', (dir) => {
     const model = DecoderModel.random(smallConfig('llama', tokenizer.vocabSize, 1, 2), 3, 0.1);
-    exportGguf(model, join(dir, 'tools.gguf'), { tokenizer });
-    const gguf = new GgufFile(join(dir, 'tools.gguf'));
-    try {
+    exportAndInspect(model, tokenizer, join(dir, 'tools.gguf'), (gguf) => {
       const copy = tokenizerFromGguf(gguf);
       assertSameTokenization(copy, tokenizer);
       assert.equal(copy.tokenToId('<<weather&&get_forecast>>'), weather);
-    } finally {
-      gguf.close();
-    }
+    });
   });
 });
 
@@ -105,9 +112,7 @@ for (const [pretokenizer, family, pre] of [['qwen2', 'qwen2', 'qwen2'], ['llama-
     const model = DecoderModel.random(smallConfig(family, tokenizer.vocabSize, tokenizer.bosId!, tokenizer.eosId!), 5, 0.1);
     await withTempDir('gguf-export', async (dir) => {
       const path = join(dir, `${pretokenizer}.gguf`);
-      exportGguf(model, path, { tokenizer });
-      const gguf = new GgufFile(path);
-      try {
+      exportAndInspect(model, tokenizer, path, (gguf) => {
         assert.equal(gguf.get('tokenizer.ggml.model'), 'gpt2');
         assert.equal(gguf.get('tokenizer.ggml.pre'), pre);
         const types = gguf.get('tokenizer.ggml.token_type') as number[];
@@ -115,12 +120,8 @@ for (const [pretokenizer, family, pre] of [['qwen2', 'qwen2', 'qwen2'], ['llama-
         assert.deepEqual(types.slice(-2), [GGUF_TOKEN_TYPE.userDefined, GGUF_TOKEN_TYPE.userDefined]);
         assert.deepEqual((gguf.get('tokenizer.ggml.tokens') as string[]).slice(-2), TOOL_TOKENS);
         assertSameTokenization(tokenizerFromGguf(gguf), tokenizer);
-      } finally {
-        gguf.close();
-      }
-      const reloaded = await loadModel(path);
-      const prompt = tokenizer.encode(SAMPLES[2]!, { addBos: true });
-      assert.deepEqual(reloaded.model.logitsAt(prompt), model.logitsAt(prompt));
+      });
+      await assertSameLogitsOnReload(path, model, tokenizer.encode(SAMPLES[2]!, { addBos: true }));
     });
   });
 }
@@ -131,14 +132,10 @@ for (const [pretokenizer, pre] of [['qwen2', 'qwen2'], ['llama-bpe', 'llama-bpe'
       toolTokenizer(pretokenizer).save(dir);
       const tokenizer = loadHfTokenizer(dir);
       const model = DecoderModel.random(smallConfig('qwen2', tokenizer.vocabSize, tokenizer.bosId!, tokenizer.eosId!), 7, 0.1);
-      exportGguf(model, join(dir, 'hf.gguf'), { tokenizer });
-      const gguf = new GgufFile(join(dir, 'hf.gguf'));
-      try {
+      exportAndInspect(model, tokenizer, join(dir, 'hf.gguf'), (gguf) => {
         assert.equal(gguf.get('tokenizer.ggml.pre'), pre);
         assertSameTokenization(tokenizerFromGguf(gguf), tokenizer);
-      } finally {
-        gguf.close();
-      }
+      });
     });
   });
 }
