@@ -1,4 +1,4 @@
-import { ToolkenError } from '../util/errors.js';
+import { errorWithCode } from '../util/errors.js';
 /**
  * The one typed description of a decoder: every checkpoint format (HF config.json, GGUF metadata, llama2.c header)
  * is parsed into a `DecoderConfig`, and the decoder reads only this. Family differences are switches here
@@ -47,11 +47,7 @@ export interface DecoderConfig {
 }
 
 /** A malformed or unsupported model configuration; the message names the source and the field. */
-export class ModelConfigError extends ToolkenError {
-  constructor(message: string) {
-    super('MODEL_CONFIG_INVALID', message);
-  }
-}
+export class ModelConfigError extends errorWithCode('MODEL_CONFIG_INVALID') {}
 
 const FAMILIES: Readonly<Record<string, DecoderFamily>> = {
   llama: 'llama',

@@ -6,14 +6,10 @@ import { readInputFile } from './import/entries.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { jsonValue, MAX_SCHEMA_NESTING, normalizeParameters, normalizeSchema, SchemaError, setEntry } from './schema.js';
 import type { CatalogFormat, HttpEndpoint, JsonSchema, Tool, ToolCatalog, ToolOrigin } from './types.js';
-import { ToolkenError } from '../util/errors.js';
+import { errorWithCode } from '../util/errors.js';
 
 /** A catalog file that cannot be used; the message names the file and the entry. */
-export class CatalogError extends ToolkenError {
-  constructor(message: string) {
-    super('CATALOG_INVALID', message);
-  }
-}
+export class CatalogError extends errorWithCode('CATALOG_INVALID') {}
 
 const FORMATS: readonly CatalogFormat[] = ['toolbench', 'openai', 'bfcl', 'seal-tools', 'metatool', 'beir', 'mcp', 'openapi', 'toolalpaca', 'toolken'];
 const METHODS: readonly HttpEndpoint['method'][] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];

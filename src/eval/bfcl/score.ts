@@ -9,7 +9,7 @@ import { CallMode, decodeModelOutput } from '../../tools/calls/decode.js';
 import type { CallReading } from '../../tools/calls/python-syntax.js';
 import { parseJson } from '../../tools/calls/json.js';
 import { PyValue, isPyDict } from '../../tools/calls/values.js';
-import { ToolkenError } from '../../util/errors.js';
+import { errorWithCode } from '../../util/errors.js';
 
 export interface Verdict {
   readonly id: string;
@@ -131,11 +131,7 @@ export function scoreEntries(entries: readonly BfclEntry[], predictions: Readonl
 }
 
 /** A predictions file line is not `{"id": ..., "result": ...}`; the message names file and line. */
-export class PredictionsError extends ToolkenError {
-  constructor(message: string) {
-    super('PREDICTIONS_INVALID', message);
-  }
-}
+export class PredictionsError extends errorWithCode('PREDICTIONS_INVALID') {}
 
 /** Reads `{"id": ..., "result": <model text or tool calls>}` lines, keeping ints apart from floats. */
 export function loadPredictions(path: string): Map<string, PyValue> {

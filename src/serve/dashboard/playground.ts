@@ -6,7 +6,7 @@
  */
 import { GenerativeRetriever, type GenerativeModel } from '../../retrieval/generative.js';
 import { runAgent, type AgentLoopOptions, type RunAgentInput } from '../../methods/toolgen/agent-loop.js';
-import { ToolkenError } from '../../util/errors.js';
+import { ToolkenError, errorWithCode } from '../../util/errors.js';
 
 /** The model the tools are ranked with, and what the playground hands runAgent as is: the policy, tools and executor. */
 export interface PlaygroundSetup extends Pick<RunAgentInput, 'policy' | 'tools' | 'executor'> {
@@ -46,11 +46,7 @@ export const MAX_REQUEST_CHARS = 2000;
 export const MAX_K = 20;
 
 /** A request the playground will not take: the message names what to change. */
-export class PlaygroundInputError extends ToolkenError {
-  constructor(message: string) {
-    super('PLAYGROUND_INPUT_INVALID', message);
-  }
-}
+export class PlaygroundInputError extends errorWithCode('PLAYGROUND_INPUT_INVALID') {}
 
 /** The playground is answering another request. */
 export class PlaygroundBusyError extends ToolkenError {

@@ -6,7 +6,7 @@
  * literals computed. Nothing is ever evaluated as code; anything outside these rules is a decode error.
  */
 import { PyDict, PyScalar, PyTuple, PyValue, pyRepr } from './values.js';
-import { ToolkenError } from '../../util/errors.js';
+import { errorWithCode } from '../../util/errors.js';
 
 /** A decoded function call: the dotted name and its keyword arguments in source order. */
 export interface DecodedCall {
@@ -22,11 +22,7 @@ export interface DecodedCall {
 export type CallReading = 'official' | 'lenient';
 
 /** The model output could not be read as function calls; the message says where and why. */
-export class DecodeError extends ToolkenError {
-  constructor(message: string) {
-    super('CALL_DECODE_FAILED', message);
-  }
-}
+export class DecodeError extends errorWithCode('CALL_DECODE_FAILED') {}
 
 // ---------------------------------------------------------------- bounds
 

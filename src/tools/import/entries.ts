@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseDocument as parseYaml } from 'yaml';
 import { SchemaError } from '../schema.js';
 import type { CatalogFormat, Tool } from '../types.js';
-import { ToolkenError } from '../../util/errors.js';
+import { ToolkenError, errorWithCode } from '../../util/errors.js';
 import { parseJsonLines } from '../../util/json-lines.js';
 
 export interface ImportIssue {
@@ -37,11 +37,7 @@ export class EntryError extends ToolkenError {
 }
 
 /** A file that cannot be imported at all (unreadable, not JSON, unknown format). */
-export class ImportError extends ToolkenError {
-  constructor(message: string) {
-    super('IMPORT_FAILED', message);
-  }
-}
+export class ImportError extends errorWithCode('IMPORT_FAILED') {}
 
 /**
  * Reads a tool file's text, with messages a user can act on for a missing file or a folder (instead of ENOENT and
@@ -61,11 +57,7 @@ export function readInputFile(path: string, what: string, failure: (message: str
 }
 
 /** A named input file that is missing, a folder, or unreadable. */
-export class InputFileError extends ToolkenError {
-  constructor(message: string) {
-    super('INPUT_FILE_INVALID', message);
-  }
-}
+export class InputFileError extends errorWithCode('INPUT_FILE_INVALID') {}
 
 /** YAML files (OpenAPI documents are usually YAML) parse as one document. */
 const isYamlPath = (file: string): boolean => /\.ya?ml$/i.test(file);
