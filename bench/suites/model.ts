@@ -86,14 +86,12 @@ function oneBatchTrainer(model: DecoderModel, batch: number, seq: number, seed: 
 }
 
 /**
- * Training throughput in fp32 and in bf16 mixed precision on the same model and batch: 2 warm-up steps each (as the
- * anchor), then `steps` timed steps of each in alternation; the median step of each.
+ * Seconds of each of `steps` steps of every trainer, after 2 warm-up steps each: one step of each trainer in turn,
+ * so that a change in the machine's load falls on all of them alike.
  */
-function trainThroughputs(name: keyof typeof SHAPES, batch: number, seq: number, bf16Path: string, steps = 5): BenchRecord[] {
-  const precisions: readonly MatmulPrecision[] = ['fp32', 'bf16'];
-  const trainers = precisions.map((precision) => oneBatchTrainer(DecoderModel.random(SHAPES[name], 1234), batch, seq, 42, precision));
+function alternatingStepSeconds(trainers: readonly { step(): void }[], steps: number): number[][] {
   for (const trainer of trainers) for (let i = 0; i < 2; i++) trainer.step();
-  const seconds = precisions.map((): number[] => []);
+  const seconds = trainers.map((): number[] => []);
   for (let i = 0; i < steps; i++) {
     trainers.forEach((trainer, t) => {
       const start = performance.now();
@@ -101,6 +99,16 @@ function trainThroughputs(name: keyof typeof SHAPES, batch: number, seq: number,
       seconds[t]!.push((performance.now() - start) / 1000);
     });
   }
+  return seconds;
+}
+
+/**
+ * Training throughput in fp32 and in bf16 mixed precision on the same model and batch: 2 warm-up steps each (as the
+ * anchor), then `steps` timed steps of each in alternation; the median step of each.
+ */
+function trainThroughputs(name: keyof typeof SHAPES, batch: number, seq: number, bf16Path: string, steps = 5): BenchRecord[] {
+  const precisions: readonly MatmulPrecision[] = ['fp32', 'bf16'];
+  const seconds = alternatingStepSeconds(precisions.map((precision) => oneBatchTrainer(DecoderModel.random(SHAPES[name], 1234), batch, seq, 42, precision)), steps);
   return precisions.map((precision, t) => ({
     name: `toolken train ${name}${precision === 'bf16' ? ' bf16' : ''}`, value: (batch * seq) / median(seconds[t]!), unit: 'tokens/s',
     params: {
@@ -146,16 +154,7 @@ function loraThroughputs(name: keyof typeof SHAPES, batch: number, seq: number, 
       type, model: type === 'fp32' ? DecoderModel.random(config, 1234) : loadDecoder(scratch, { quantize: type }).model,
     }));
     for (const { model } of bases) applyLora(model, { rank: 8, alpha: 16, targetModules: [...DEFAULT_LORA_TARGETS], seed: 1 });
-    const trainers = bases.map(({ model }) => oneBatchTrainer(model, batch, seq, 42));
-    for (const trainer of trainers) for (let i = 0; i < 2; i++) trainer.step();
-    const seconds = bases.map((): number[] => []);
-    for (let i = 0; i < steps; i++) {
-      trainers.forEach((trainer, t) => {
-        const start = performance.now();
-        trainer.step();
-        seconds[t]!.push((performance.now() - start) / 1000);
-      });
-    }
+    const seconds = alternatingStepSeconds(bases.map(({ model }) => oneBatchTrainer(model, batch, seq, 42)), steps);
     return bases.map(({ type, model }, t) => ({
       name: `toolken train lora ${name}${type === 'fp32' ? '' : ' ' + type}`, value: (batch * seq) / median(seconds[t]!), unit: 'tokens/s',
       params: {

@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import puppeteer from 'puppeteer-core';
-import { chromiumPath } from '../report/testing/browser.js';
+import { chromiumPath, openPage } from '../report/testing/browser.js';
 import { RunDirectory } from '../train/run-dir.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { renderDemoReport, REPORT_JSON, type DemoReport } from './report.js';
@@ -107,14 +106,7 @@ test('report.html renders in a headless browser: every chart drawn, nothing wide
   t.after(() => rmSync(out, { recursive: true, force: true }));
   const file = join(out, 'report.html');
   writeFileSync(file, renderDemoReport(out));
-  const browser = await puppeteer.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu'], timeout: 60_000 });
-  t.after(() => browser.close());
-  const page = await browser.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (err) => errors.push(String(err)));
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
-  });
+  const { page, errors } = await openPage(t, executablePath);
   const width = 1000;
   await page.setViewport({ width, height: 1200 });
   await page.goto(`file://${file}`, { waitUntil: 'load' });

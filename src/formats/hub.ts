@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { writeJsonAtomic } from '../util/fs.js';
 import { pathInside, shardNamesOf } from './shard-names.js';
-import { ToolkenError } from '../util/errors.js';
+import { errorWithCode } from '../util/errors.js';
 
 export const HUB_BASE_URL = 'https://huggingface.co';
 
@@ -29,11 +29,7 @@ export interface ResolveModelOptions {
 }
 
 /** The Hub could not be reached or refused a file; the message says how to use a local directory instead. */
-export class HubError extends ToolkenError {
-  constructor(message: string) {
-    super('MODEL_UNRESOLVED', message);
-  }
-}
+export class HubError extends errorWithCode('MODEL_UNRESOLVED') {}
 
 const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
 

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { writeStreamingAtomic } from '../util/fs.js';
 import { decodeFloats, encodeFloats, isFloatDtype } from './dtypes.js';
 import { CheckpointError } from './errors.js';
-import { elementCount, type WeightReader, type WeightTensor } from './types.js';
+import { elementCount, RoutingWeightReader, type WeightReader, type WeightTensor } from './types.js';
 import { pathInside, shardNamesOf } from './shard-names.js';
 
 /** Stored element types this reader converts to float32, with their byte widths. */
@@ -128,11 +128,12 @@ export class SafetensorsFile extends TensorFile<TensorEntry> {
 }
 
 /** A checkpoint split into shards by `model.safetensors.index.json`; shards are opened on first use. */
-export class ShardedSafetensors implements WeightReader {
+export class ShardedSafetensors extends RoutingWeightReader {
   private readonly weightMap: Map<string, string>;
   private readonly shards = new Map<string, SafetensorsFile>();
 
   constructor(readonly indexPath: string) {
+    super();
     let index: unknown;
     try {
       index = JSON.parse(readFileSync(indexPath, 'utf8'));
@@ -148,7 +149,7 @@ export class ShardedSafetensors implements WeightReader {
     }
   }
 
-  private shardOf(name: string): SafetensorsFile {
+  protected readerOf(name: string): SafetensorsFile {
     const file = this.weightMap.get(name);
     if (file === undefined) throw new CheckpointError(`${this.indexPath}: no tensor named "${name}"`);
     let shard = this.shards.get(file);
@@ -162,18 +163,6 @@ export class ShardedSafetensors implements WeightReader {
 
   names(): string[] {
     return [...this.weightMap.keys()];
-  }
-
-  shape(name: string): number[] {
-    return this.shardOf(name).shape(name);
-  }
-
-  dtype(name: string): string {
-    return this.shardOf(name).dtype(name);
-  }
-
-  read(name: string): Float32Array {
-    return this.shardOf(name).read(name);
   }
 
   close(): void {

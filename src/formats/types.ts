@@ -23,6 +23,26 @@ export interface WeightReader {
   close(): void;
 }
 
+/** A reader whose every tensor lives in one of several other readers: the one `readerOf` picks answers for it. */
+export abstract class RoutingWeightReader implements WeightReader {
+  abstract names(): string[];
+  abstract close(): void;
+  /** The reader that holds tensor `name`. */
+  protected abstract readerOf(name: string): WeightReader;
+
+  shape(name: string): number[] {
+    return this.readerOf(name).shape(name);
+  }
+
+  dtype(name: string): string {
+    return this.readerOf(name).dtype(name);
+  }
+
+  read(name: string): Float32Array {
+    return this.readerOf(name).read(name);
+  }
+}
+
 /** The subset of a Hugging Face `config.json` that describes a Llama-family decoder. */
 export interface HfModelConfig {
   model_type: string;

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tool } from '../tools/types.js';
 import { INDEX_SCHEMES, ToolIndex, hierarchicalPaths, kmeans, semanticNames, type Embedder } from './index.js';
 import { syntheticCatalog } from './test-utils/synthetic-catalog.js';
 import { ToyVocabulary } from './test-utils/toy-vocabulary.js';
+import { withTempDir } from '../util/testing/temp-dir.js';
 
 const tool = (id: string, name: string, description = ''): Tool => ({
   id,
@@ -129,8 +129,7 @@ test('every scheme is a bijection on a 50,000-tool catalog (hierarchical on 5,00
 });
 
 test('an index saves atomically as versioned JSON and loads back identical', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'toolken-index-'));
-  try {
+  await withTempDir('index', async (dir) => {
     const index = await ToolIndex.build(small, 'semantic');
     const path = join(dir, 'index.json');
     index.save(path);
@@ -139,14 +138,11 @@ test('an index saves atomically as versioned JSON and loads back identical', asy
     const loaded = ToolIndex.load(path);
     assert.deepEqual(loaded.toJSON(), index.toJSON());
     assert.equal(loaded.textToTool('get_forecast_2'), 'weather&&get_forecast');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('loading names the file and the problem', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'toolken-index-'));
-  try {
+  withTempDir('index', (dir) => {
     const path = join(dir, 'bad.json');
     const write = (value: unknown): void => writeFileSync(path, JSON.stringify(value));
     assert.throws(() => ToolIndex.load(join(dir, 'missing.json')), /cannot read tool index .*missing\.json/);
@@ -160,9 +156,7 @@ test('loading names the file and the problem', () => {
     assert.throws(() => ToolIndex.load(path), /tools 'a' and 'b' share the index '1'/);
     write({ format: 'toolken-tool-index', version: 1, scheme: 'numeric', entries: [{ id: 'a' }] });
     assert.throws(() => ToolIndex.load(path), /entries\[0\] must be an object with string 'id', 'text' and 'name'/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a catalog with a repeated tool id is refused', async () => {

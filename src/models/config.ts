@@ -1,4 +1,4 @@
-import { ToolkenError } from '../util/errors.js';
+import { errorWithCode } from '../util/errors.js';
 /**
  * The one typed description of a decoder: every checkpoint format (HF config.json, GGUF metadata, llama2.c header)
  * is parsed into a `DecoderConfig`, and the decoder reads only this. Family differences are switches here
@@ -47,11 +47,7 @@ export interface DecoderConfig {
 }
 
 /** A malformed or unsupported model configuration; the message names the source and the field. */
-export class ModelConfigError extends ToolkenError {
-  constructor(message: string) {
-    super('MODEL_CONFIG_INVALID', message);
-  }
-}
+export class ModelConfigError extends errorWithCode('MODEL_CONFIG_INVALID') {}
 
 const FAMILIES: Readonly<Record<string, DecoderFamily>> = {
   llama: 'llama',
@@ -89,20 +85,17 @@ class FieldReader {
   }
 
   positiveInt(key: string, fallback?: number): number {
-    const value = this.json[key] ?? fallback;
-    if (value === undefined || value === null) this.fail(`missing required field "${key}"`);
-    if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-      this.fail(`"${key}" must be a positive integer, got ${JSON.stringify(value)}`);
-    }
-    return value;
+    return this.positive(key, fallback, Number.isInteger, 'a positive integer');
   }
 
   positiveNumber(key: string, fallback?: number): number {
+    return this.positive(key, fallback, Number.isFinite, 'a positive number');
+  }
+
+  private positive(key: string, fallback: number | undefined, accepts: (value: number) => boolean, expected: string): number {
     const value = this.json[key] ?? fallback;
     if (value === undefined || value === null) this.fail(`missing required field "${key}"`);
-    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-      this.fail(`"${key}" must be a positive number, got ${JSON.stringify(value)}`);
-    }
+    if (typeof value !== 'number' || !accepts(value) || value <= 0) this.fail(`"${key}" must be ${expected}, got ${JSON.stringify(value)}`);
     return value;
   }
 

@@ -36,7 +36,7 @@ import { Parameter } from '../nn/parameter.js';
 import type { ForkableSession, SessionFactory } from './session.js';
 import type { WeightReader, WeightTensor } from '../formats/types.js';
 import type { DecoderConfig } from './config.js';
-import { ToolkenError } from '../util/errors.js';
+import { errorWithCode } from '../util/errors.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Weights: the Hugging Face tensor names and shapes a config implies, the single source of truth for loading,
@@ -94,11 +94,7 @@ export interface WeightLoading {
 }
 
 /** A checkpoint that does not match its config; the message names the tensor. */
-export class WeightMismatchError extends ToolkenError {
-  constructor(message: string) {
-    super('WEIGHT_MISMATCH', message);
-  }
-}
+export class WeightMismatchError extends errorWithCode('WEIGHT_MISMATCH') {}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Layers, in data-flow order. Each is written once, on tensor ops: training records them for autograd, and

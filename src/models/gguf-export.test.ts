@@ -2,8 +2,7 @@
 // tokenizer that encodes and decodes exactly like the original, and the model's logits unchanged.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GgufFile } from '../formats/gguf.js';
@@ -17,6 +16,7 @@ import { withPretokenizer } from '../tokenizer/testing/tool-tokenizer.js';
 import { loadHfTokenizer } from '../tokenizer/hf.js';
 import { ggufTokenizerMetadata, tokenizerFromGguf } from '../tokenizer/gguf-tokenizer.js';
 import { GGUF_TOKEN_TYPE, type Tokenizer } from '../tokenizer/types.js';
+import { withTempDir } from '../util/testing/temp-dir.js';
 
 const stories = fileURLToPath(new URL('../../../shared/models/stories260K/', import.meta.url));
 const storiesPresent = existsSync(join(stories, 'stories260K.bin'));
@@ -29,9 +29,21 @@ const SAMPLES = [
   '<|im_start|>user\nWhat is 1234567 + 89?<|im_end|>\n',
 ];
 
-function withTempDir<T>(fn: (dir: string) => Promise<T> | T): Promise<T> {
-  const dir = mkdtempSync(join(tmpdir(), 'toolken-gguf-export-'));
-  return Promise.resolve(fn(dir)).finally(() => rmSync(dir, { recursive: true, force: true }));
+/** Exports `model` with `tokenizer` to `path` and hands the written file, open, to `inspect`; closes it after. */
+function exportAndInspect(model: DecoderModel, tokenizer: Tokenizer, path: string, inspect: (gguf: GgufFile) => void): void {
+  exportGguf(model, path, { tokenizer });
+  const gguf = new GgufFile(path);
+  try {
+    inspect(gguf);
+  } finally {
+    gguf.close();
+  }
+}
+
+/** Asserts that the model loaded back from `path` gives the logits `model` gives on `prompt`. */
+async function assertSameLogitsOnReload(path: string, model: DecoderModel, prompt: readonly number[]): Promise<void> {
+  const reloaded = await loadModel(path);
+  assert.deepEqual(reloaded.model.logitsAt(prompt), model.logitsAt(prompt));
 }
 
 /** Asserts that `copy` tokenizes every sample exactly like `original` and decodes the ids back to the same text. */
@@ -65,21 +77,15 @@ function smallConfig(family: DecoderConfig['family'], vocabSize: number, bosToke
 test('stories260K exported with its tokenizer reads back (llama SentencePiece) tokenizing and decoding identically, logits unchanged', async (t) => {
   if (!storiesPresent) return t.skip('../shared absent');
   const { model, tokenizer } = await loadModel(join(stories, 'stories260K.bin'));
-  await withTempDir(async (dir) => {
+  await withTempDir('gguf-export', async (dir) => {
     const path = join(dir, 'stories.gguf');
-    exportGguf(model, path, { tokenizer });
-    const gguf = new GgufFile(path);
-    try {
+    exportAndInspect(model, tokenizer, path, (gguf) => {
       assert.equal(gguf.get('tokenizer.ggml.model'), 'llama');
       assert.deepEqual((gguf.get('tokenizer.ggml.token_type') as number[]).slice(0, 5), [GGUF_TOKEN_TYPE.unknown, GGUF_TOKEN_TYPE.control, GGUF_TOKEN_TYPE.control, GGUF_TOKEN_TYPE.byte, GGUF_TOKEN_TYPE.byte]);
       assert.equal(gguf.get('tokenizer.ggml.add_bos_token'), true);
       assertSameTokenization(tokenizerFromGguf(gguf), tokenizer);
-    } finally {
-      gguf.close();
-    }
-    const reloaded = await loadModel(path);
-    const prompt = tokenizer.encode(SAMPLES[0]!, { addBos: true });
-    assert.deepEqual(reloaded.model.logitsAt(prompt), model.logitsAt(prompt));
+    });
+    await assertSameLogitsOnReload(path, model, tokenizer.encode(SAMPLES[0]!, { addBos: true }));
   });
 });
 
@@ -90,17 +96,13 @@ test('SentencePiece user-defined tokens are written as USER_DEFINED with score 0
   const meta = ggufTokenizerMetadata(tokenizer);
   assert.equal((meta['tokenizer.ggml.token_type']!.value as number[])[weather!], GGUF_TOKEN_TYPE.userDefined);
   assert.equal((meta['tokenizer.ggml.scores']!.value as number[])[weather!], 0);
-  await withTempDir((dir) => {
+  withTempDir('gguf-export', (dir) => {
     const model = DecoderModel.random(smallConfig('llama', tokenizer.vocabSize, 1, 2), 3, 0.1);
-    exportGguf(model, join(dir, 'tools.gguf'), { tokenizer });
-    const gguf = new GgufFile(join(dir, 'tools.gguf'));
-    try {
+    exportAndInspect(model, tokenizer, join(dir, 'tools.gguf'), (gguf) => {
       const copy = tokenizerFromGguf(gguf);
       assertSameTokenization(copy, tokenizer);
       assert.equal(copy.tokenToId('<<weather&&get_forecast>>'), weather);
-    } finally {
-      gguf.close();
-    }
+    });
   });
 });
 
@@ -108,11 +110,9 @@ for (const [pretokenizer, family, pre] of [['qwen2', 'qwen2', 'qwen2'], ['llama-
   test(`byte-level BPE (${pretokenizer}) with tool tokens exports as tokenizer.ggml.model "gpt2", pre "${pre}", and reads back identically with unchanged logits`, async () => {
     const tokenizer = toolTokenizer(pretokenizer);
     const model = DecoderModel.random(smallConfig(family, tokenizer.vocabSize, tokenizer.bosId!, tokenizer.eosId!), 5, 0.1);
-    await withTempDir(async (dir) => {
+    await withTempDir('gguf-export', async (dir) => {
       const path = join(dir, `${pretokenizer}.gguf`);
-      exportGguf(model, path, { tokenizer });
-      const gguf = new GgufFile(path);
-      try {
+      exportAndInspect(model, tokenizer, path, (gguf) => {
         assert.equal(gguf.get('tokenizer.ggml.model'), 'gpt2');
         assert.equal(gguf.get('tokenizer.ggml.pre'), pre);
         const types = gguf.get('tokenizer.ggml.token_type') as number[];
@@ -120,30 +120,22 @@ for (const [pretokenizer, family, pre] of [['qwen2', 'qwen2', 'qwen2'], ['llama-
         assert.deepEqual(types.slice(-2), [GGUF_TOKEN_TYPE.userDefined, GGUF_TOKEN_TYPE.userDefined]);
         assert.deepEqual((gguf.get('tokenizer.ggml.tokens') as string[]).slice(-2), TOOL_TOKENS);
         assertSameTokenization(tokenizerFromGguf(gguf), tokenizer);
-      } finally {
-        gguf.close();
-      }
-      const reloaded = await loadModel(path);
-      const prompt = tokenizer.encode(SAMPLES[2]!, { addBos: true });
-      assert.deepEqual(reloaded.model.logitsAt(prompt), model.logitsAt(prompt));
+      });
+      await assertSameLogitsOnReload(path, model, tokenizer.encode(SAMPLES[2]!, { addBos: true }));
     });
   });
 }
 
 for (const [pretokenizer, pre] of [['qwen2', 'qwen2'], ['llama-bpe', 'llama-bpe'], ['gpt2', 'gpt-2']] as const) {
   test(`a Hugging Face byte-level tokenizer.json (${pretokenizer} split, tool tokens) exports with pre "${pre}" and reads back tokenizing identically`, async () => {
-    await withTempDir(async (dir) => {
+    await withTempDir('gguf-export', async (dir) => {
       toolTokenizer(pretokenizer).save(dir);
       const tokenizer = loadHfTokenizer(dir);
       const model = DecoderModel.random(smallConfig('qwen2', tokenizer.vocabSize, tokenizer.bosId!, tokenizer.eosId!), 7, 0.1);
-      exportGguf(model, join(dir, 'hf.gguf'), { tokenizer });
-      const gguf = new GgufFile(join(dir, 'hf.gguf'));
-      try {
+      exportAndInspect(model, tokenizer, join(dir, 'hf.gguf'), (gguf) => {
         assert.equal(gguf.get('tokenizer.ggml.pre'), pre);
         assertSameTokenization(tokenizerFromGguf(gguf), tokenizer);
-      } finally {
-        gguf.close();
-      }
+      });
     });
   });
 }
@@ -151,7 +143,7 @@ for (const [pretokenizer, pre] of [['qwen2', 'qwen2'], ['llama-bpe', 'llama-bpe'
 test('a Hugging Face tokenizer that is not byte-level BPE is refused with the reason', async (t) => {
   if (!storiesPresent) return t.skip('../shared absent');
   const { tokenizer } = await loadModel(join(stories, 'stories260K.bin'));
-  await withTempDir((dir) => {
+  withTempDir('gguf-export', (dir) => {
     tokenizer.save(dir);
     assert.throws(() => ggufTokenizerMetadata(loadHfTokenizer(dir)), /only byte-level BPE tokenizer.json files can be written as GGUF tokenizer metadata/);
   });

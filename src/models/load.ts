@@ -13,7 +13,7 @@ import { openModel, type OpenedModel } from '../formats/load.js';
 import { modelInsideHint } from '../formats/model-dir-hint.js';
 import { parseHfConfig, type DecoderConfig } from './config.js';
 import { DecoderModel, type LoadProgress, type WeightLoading } from './decoder.js';
-import { ToolkenError } from '../util/errors.js';
+import { errorWithCode } from '../util/errors.js';
 
 export type ModelSource = 'huggingface' | 'gguf' | 'llama2c';
 
@@ -34,11 +34,7 @@ export interface LoadModelOptions extends WeightLoading {
 }
 
 /** A model path that cannot be loaded; the message names the path and what is wrong. */
-export class ModelLoadError extends ToolkenError {
-  constructor(message: string) {
-    super('MODEL_LOAD_FAILED', message);
-  }
-}
+export class ModelLoadError extends errorWithCode('MODEL_LOAD_FAILED') {}
 
 export interface LoadedDecoder {
   readonly model: DecoderModel;

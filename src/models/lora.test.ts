@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DecoderModel } from './decoder.js';
 import type { DecoderConfig } from './config.js';
@@ -10,6 +9,7 @@ import { openSafetensors } from '../formats/safetensors.js';
 import { matmul } from '../tensor/ops/matmul.js';
 import { noGrad } from '../tensor/autograd.js';
 import { refBackend } from '../tensor/backends/ref.js';
+import { withTempDir } from '../util/testing/temp-dir.js';
 
 const config: DecoderConfig = {
   family: 'qwen2', vocabSize: 30, dim: 16, layers: 2, heads: 4, kvHeads: 2, headDim: 4, hiddenDim: 20, normEps: 1e-6,
@@ -73,8 +73,7 @@ test('LoRA unmerged (tensor path and generation path) equals LoRA merged into th
 });
 
 test('adapters round-trip through the PEFT layout', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'toolken-lora-'));
-  try {
+  withTempDir('lora', (dir) => {
     const model = DecoderModel.random(config, 4, 0.2, refBackend);
     applyLora(model, lora);
     perturbAdapters(model);
@@ -90,9 +89,7 @@ test('adapters round-trip through the PEFT layout', () => {
     const reloaded = DecoderModel.random(config, 4, 0.2, refBackend);
     assert.deepEqual(loadLoraAdapter(reloaded, dir), { rank: 2, alpha: 8, dropout: 0, targetModules: ['q_proj', 'v_proj', 'down_proj'] });
     assert.deepEqual(reloaded.logitsAt(tokens), model.logitsAt(tokens));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('bad LoRA settings are refused with the setting named', () => {
@@ -124,8 +121,7 @@ test('withAdaptersDisabled runs the base model exactly, without copying it, and 
 });
 
 test('an SFT adapter merged, a second adapter trained on top: stacked into one PEFT adapter, base + it is the same model', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'toolken-lora-stack-'));
-  try {
+  withTempDir('lora-stack', (dir) => {
     const model = DecoderModel.random(config, 6, 0.2, refBackend);
     applyLora(model, lora);
     perturbAdapters(model);
@@ -143,7 +139,5 @@ test('an SFT adapter merged, a second adapter trained on top: stacked into one P
     const read = loadLoraAdapter(reloaded, dir);
     assert.deepEqual([read.rank, read.alpha], [rank, rank]);
     assert.ok(maxDiff(reloaded.logitsAt(tokens), trained) < 1e-4, `${maxDiff(reloaded.logitsAt(tokens), trained)}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });

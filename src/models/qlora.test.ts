@@ -3,8 +3,6 @@
 // dequantized base, and training over the quantized base follows the fp32 LoRA's loss closely.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { refBackend } from '../tensor/backends/ref.js';
 import { withBackend } from '../tensor/backends/index.js';
@@ -14,6 +12,7 @@ import { DecoderModel, QuantizedDense } from './decoder.js';
 import { loadDecoder } from './load.js';
 import { applyLora, LoraProjection, mergeLora, type LoraConfig } from './lora.js';
 import { exportGguf, saveModel } from './save.js';
+import { withTempDir } from '../util/testing/temp-dir.js';
 
 const config: DecoderConfig = {
   family: 'llama', vocabSize: 64, dim: 64, layers: 2, heads: 4, kvHeads: 2, headDim: 16, hiddenDim: 128, normEps: 1e-5, ropeTheta: 10000,
@@ -22,15 +21,6 @@ const config: DecoderConfig = {
 const lora: LoraConfig = { rank: 4, alpha: 8, targetModules: ['q_proj', 'v_proj', 'o_proj', 'down_proj'], seed: 5 };
 const inputs = Int32Array.from([1, 7, 12, 30, 41, 2, 9, 33, 5, 60, 18, 27, 3, 44, 50, 11]);
 const targets = Int32Array.from([7, 12, 30, 41, 2, 9, 33, 5, 60, 18, 27, 3, 44, 50, 11, 1]);
-
-function withTempDir<T>(fn: (dir: string) => T): T {
-  const dir = mkdtempSync(join(tmpdir(), 'toolken-qlora-'));
-  try {
-    return fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 function adapterGradients(model: DecoderModel): Float32Array[] {
   const params = model.trainableParameters().map(([, p]) => p);
@@ -56,7 +46,7 @@ function trainAdapters(model: DecoderModel, steps: number, lr: number): number[]
 
 for (const dtype of ['q8_0', 'q4_0', 'nf4'] as const) {
   test(`LoRA over a ${dtype} base: adapter gradients equal those over the fp32-dequantized base, and training tracks the fp32 LoRA`, () => {
-    withBackend(refBackend, () => withTempDir((dir) => {
+    withBackend(refBackend, () => withTempDir('qlora', (dir) => {
       const source = DecoderModel.random(config, 11, 0.3, refBackend);
       const fp32Dir = join(dir, 'fp32');
       saveModel(source, null, fp32Dir);

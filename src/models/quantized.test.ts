@@ -3,8 +3,6 @@
 // activations rounded to bf16) and within the int8 / bf16 paths' noise on cpu.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { refBackend } from '../tensor/backends/ref.js';
 import { loadCpuBackend } from '../tensor/backends/cpu.js';
@@ -14,6 +12,7 @@ import type { DecoderConfig } from './config.js';
 import { DecoderModel, QuantizedDense, WeightMismatchError } from './decoder.js';
 import { loadDecoder } from './load.js';
 import { exportGguf, saveModel } from './save.js';
+import { withTempDir } from '../util/testing/temp-dir.js';
 
 const cpu = loadCpuBackend();
 
@@ -22,15 +21,6 @@ function config(dim: number, tied: boolean): DecoderConfig {
     family: 'llama', vocabSize: 96, dim, layers: 2, heads: 4, kvHeads: 2, headDim: dim / 4, hiddenDim: 2 * dim, normEps: 1e-5, ropeTheta: 10000,
     ropeScaling: null, qkvBias: false, outputBias: false, qkNorm: false, tieWordEmbeddings: tied, maxPositions: 64, bosTokenId: null, eosTokenIds: [],
   };
-}
-
-function withTempDir<T>(fn: (dir: string) => T): T {
-  const dir = mkdtempSync(join(tmpdir(), 'toolken-quantized-'));
-  try {
-    return fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 const TOKENS = [3, 17, 42, 5, 88, 61, 0, 29];
@@ -43,7 +33,7 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 for (const tied of [false, true]) {
   for (const dtype of ['q8_0', 'q4_0'] as const) {
     test(`a ${dtype} GGUF (${tied ? 'tied' : 'untied'} head) loads as blocks and runs exactly the dequantized model on ref`, () => {
-      withTempDir((dir) => {
+      withTempDir('quantized', (dir) => {
         const path = join(dir, 'model.gguf');
         exportGguf(DecoderModel.random(config(64, tied), 7, 0.3, refBackend), path, { dtype });
         const quantized = loadDecoder(path, { backend: refBackend, keepQuantized: true }).model;
@@ -68,7 +58,7 @@ for (const tied of [false, true]) {
 }
 
 test('quantize on load turns an fp32 checkpoint into blocks matrix by matrix, rows off the block included', () => {
-  withTempDir((dir) => {
+  withTempDir('quantized', (dir) => {
     // dim 40: rows of 40 values end in a zero-padded block.
     const source = DecoderModel.random(config(40, true), 3, 0.1, refBackend);
     saveModel(source, null, dir);
@@ -89,7 +79,7 @@ test('quantize on load turns an fp32 checkpoint into blocks matrix by matrix, ro
 });
 
 test('a Q8_0 GGUF loaded with quantize q4_0 is requantized; without keepQuantized it loads dequantized in fp32', () => {
-  withTempDir((dir) => {
+  withTempDir('quantized', (dir) => {
     const path = join(dir, 'model.gguf');
     exportGguf(DecoderModel.random(config(64, false), 5, 0.3, refBackend), path, { dtype: 'q8_0' });
     const requantized = loadDecoder(path, { backend: refBackend, quantize: 'q4_0' }).model;
@@ -101,7 +91,7 @@ test('a Q8_0 GGUF loaded with quantize q4_0 is requantized; without keepQuantize
 });
 
 test('a BF16 GGUF keeps its matrices as bf16 (2 bytes a weight); F16 and fp32 checkpoints convert to bf16 or NF4 on request', () => {
-  withTempDir((dir) => {
+  withTempDir('quantized', (dir) => {
     const source = DecoderModel.random(config(64, false), 9, 0.3, refBackend);
     const bf16Path = join(dir, 'bf16.gguf');
     exportGguf(source, bf16Path, { dtype: 'bf16' });
@@ -132,7 +122,7 @@ test('a BF16 GGUF keeps its matrices as bf16 (2 bytes a weight); F16 and fp32 ch
 
 test('the cpu backend runs a quantized model close to its dequantized weights (int8 or bf16 activations), decode steps included', { skip: 'error' in cpu ? cpu.error : false }, () => {
   const backend: Backend = 'backend' in cpu ? cpu.backend : refBackend;
-  withTempDir((dir) => {
+  withTempDir('quantized', (dir) => {
     for (const dtype of ['q8_0', 'q4_0', 'bf16'] as const) {
       const path = join(dir, `${dtype}.gguf`);
       exportGguf(DecoderModel.random(config(128, false), 11, 0.1, refBackend), path, { dtype });

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DecoderModel } from './decoder.js';
 import type { DecoderConfig } from './config.js';
@@ -10,6 +9,7 @@ import { saveModel, exportGguf } from './save.js';
 import { refBackend } from '../tensor/backends/ref.js';
 import { loadLlama2cTokenizer } from '../tokenizer/llama2c-tokenizer.js';
 import { fileURLToPath } from 'node:url';
+import { withTempDir } from '../util/testing/temp-dir.js';
 
 const base: DecoderConfig = {
   family: 'llama', vocabSize: 40, dim: 16, layers: 2, heads: 4, kvHeads: 2, headDim: 4, hiddenDim: 24, normEps: 1e-5,
@@ -38,15 +38,6 @@ function randomModel(config: DecoderConfig, seed: number): DecoderModel {
   return new DecoderModel(config, tensors, refBackend);
 }
 
-function withTempDir(fn: (dir: string) => void): void {
-  const dir = mkdtempSync(join(tmpdir(), 'toolken-save-'));
-  try {
-    fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 function maxDiff(a: Float32Array, b: Float32Array): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
@@ -55,7 +46,7 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
 
 for (const [name, config] of Object.entries(families)) {
   test(`${name}: save as a Hugging Face directory, load back: identical config and logits`, () => {
-    withTempDir((dir) => {
+    withTempDir('save', (dir) => {
       const model = randomModel(config, 5);
       saveModel(model, null, dir);
       assert.deepEqual(readdirSync(dir).sort(), ['config.json', 'generation_config.json', 'model.safetensors']);
@@ -69,7 +60,7 @@ for (const [name, config] of Object.entries(families)) {
   });
 
   test(`${name}: export to GGUF (f32), load back: identical logits; f16 within 1e-2`, () => {
-    withTempDir((dir) => {
+    withTempDir('save', (dir) => {
       const model = randomModel(config, 6);
       exportGguf(model, join(dir, 'm.gguf'));
       const loaded = loadDecoder(join(dir, 'm.gguf'), { backend: refBackend });
@@ -86,7 +77,7 @@ const tokenizerPath = new URL('../../../shared/models/stories260K/tok512.bin', i
 
 test('saving with a tokenizer adds tokenizer.json and tokenizer_config.json beside the weights', (t) => {
   if (!existsSync(tokenizerPath)) return t.skip('../shared absent');
-  withTempDir((dir) => {
+  withTempDir('save', (dir) => {
     const tokenizer = loadLlama2cTokenizer(fileURLToPath(tokenizerPath));
     saveModel(DecoderModel.random({ ...base, vocabSize: 512 }, 0, 0.02, refBackend), tokenizer, dir);
     assert.deepEqual(readdirSync(dir).sort(), ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);

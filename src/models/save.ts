@@ -11,7 +11,7 @@ import type { GgufMetadataEntry } from '../formats/gguf.js';
 import { writeGguf } from '../formats/gguf.js';
 import { hfConfigToGgufMetadata, huggingFaceAsGguf } from '../formats/llama-mapping.js';
 import { writeSafetensors } from '../formats/safetensors.js';
-import type { HfModelConfig, WeightReader, WeightTensor } from '../formats/types.js';
+import { RoutingWeightReader, type HfModelConfig, type WeightReader, type WeightTensor } from '../formats/types.js';
 import { llama3RopeFactors, ROPE_FREQS_TENSOR } from '../formats/rope-factors.js';
 import { toHfConfig } from './config.js';
 import type { DecoderModel } from './decoder.js';
@@ -98,25 +98,18 @@ function ggufConfigView(model: DecoderModel): HfModelConfig {
 }
 
 /** The tensors of `first`, then those of `second` (names must not overlap), read one at a time. */
-class JoinedReader implements WeightReader {
-  constructor(private readonly first: WeightReader, private readonly second: WeightReader) {}
+class JoinedReader extends RoutingWeightReader {
+  constructor(private readonly first: WeightReader, private readonly second: WeightReader) {
+    super();
+  }
   names(): string[] {
     return [...this.first.names(), ...this.second.names()];
-  }
-  shape(name: string): number[] {
-    return this.owner(name).shape(name);
-  }
-  dtype(name: string): string {
-    return this.owner(name).dtype(name);
-  }
-  read(name: string): Float32Array {
-    return this.owner(name).read(name);
   }
   close(): void {
     this.first.close();
     this.second.close();
   }
-  private owner(name: string): WeightReader {
+  protected readerOf(name: string): WeightReader {
     return this.second.names().includes(name) ? this.second : this.first;
   }
 }

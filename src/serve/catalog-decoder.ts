@@ -11,17 +11,15 @@
  * other starts a text answer. One call per turn (ToolGen names one tool per answer), so `parallel_tool_calls`
  * changes nothing here.
  */
-import { randomBytes } from 'node:crypto';
 import { TextDecoder } from 'node:util';
 import { JsonAutomaton, type JsonState } from '../generate/constraints/json-automaton.js';
 import { JsonTokenMasker } from '../generate/constraints/json-token-mask.js';
 import type { ToolTrieNode } from '../generate/constraints/tool-trie.js';
-import { Sampler } from '../generate/sampling.js';
 import { StopStringMatcher, TextStream } from '../generate/stop.js';
 import { copyCandidates, withCopiedValues } from '../generate/constraints/copy-values.js';
 import { argumentsRequest } from '../methods/toolgen/model.js';
 import { chatPromptIds } from '../tokenizer/chat-template.js';
-import { constrain, keep, newCallId, type DecodeEvents, type Feed, type FinishReason, type TurnDecoder } from './chat-decoder.js';
+import { keep, maskedJsonToken, newCallId, PhasedDecoder, type DecodeEvents, type Feed } from './chat-decoder.js';
 import type { ChatRequest } from './request.js';
 import type { CatalogEntry, ServedCatalog } from './served-catalog.js';
 import type { ServedModel } from './served-model.js';
@@ -32,13 +30,10 @@ type Phase =
   | { kind: 'name'; node: ToolTrieNode }
   | { kind: 'arguments'; masker: JsonTokenMasker; state: JsonState | null; text: TextDecoder };
 
-export class CatalogDecoder implements TurnDecoder {
-  finish: FinishReason | null = null;
-  used = 0;
+export class CatalogDecoder extends PhasedDecoder {
   private phase: Phase = { kind: 'first' };
   /** The completion-token count at which the arguments must be complete. */
   private argumentsEnd = 0;
-  private readonly sampler: Sampler;
   /** The fewest tokens any call takes: the longest index text, its end, and the largest smallest arguments. */
   private readonly callCost: number;
 
@@ -50,7 +45,7 @@ export class CatalogDecoder implements TurnDecoder {
     readonly maxTokens: number,
     private readonly events: DecodeEvents,
   ) {
-    this.sampler = new Sampler({ temperature: request.temperature, topP: request.topP, seed: request.seed ?? randomBytes(4).readUInt32LE() });
+    super(request);
     this.callCost = catalog.longestText + 1 + catalog.largestMinimalArguments;
   }
 
@@ -70,12 +65,7 @@ export class CatalogDecoder implements TurnDecoder {
     return { tokens: this.prompt, reset: false };
   }
 
-  stop(reason: FinishReason): void {
-    if (this.finish === null) this.finish = reason;
-  }
-
-  step(logits: Float32Array): Feed | null {
-    if (this.finish !== null) return null;
+  protected phaseStep(logits: Float32Array): Feed | null {
     switch (this.phase.kind) {
       case 'first':
         return this.firstStep(logits);
@@ -186,18 +176,12 @@ export class CatalogDecoder implements TurnDecoder {
   }
 
   private argumentsStep(logits: Float32Array, phase: Extract<Phase, { kind: 'arguments' }>): Feed | null {
-    constrain(logits, phase.masker.allowed(phase.state, this.remaining() + 1));
-    const token = this.sampler.sample(logits);
-    if (token === phase.masker.endId) {
-      const tail = phase.text.decode();
-      if (tail.length > 0) this.events.toolCallArguments(0, tail);
+    const token = maskedJsonToken(logits, phase, this.remaining() + 1, this.sampler, this.model, (text) => this.events.toolCallArguments(0, text));
+    if (token === null) {
       this.finish = 'tool_calls';
       return null;
     }
     this.used++;
-    phase.state = phase.masker.advanceToken(phase.state, token)!;
-    const fragment = phase.text.decode(this.model.vocabulary.table.tokenBytes(token), { stream: true });
-    if (fragment.length > 0) this.events.toolCallArguments(0, fragment);
     return { tokens: [token], reset: false };
   }
 }

@@ -73,15 +73,68 @@ export function keep(logits: Float32Array, allowed: readonly number[]): void {
   allowed.forEach((id, i) => (logits[id] = values[i]!));
 }
 
+/** A JSON value decoded under its schema's mask: the masker, the automaton state so far, the text decoded so far. */
+export interface MaskedJson {
+  readonly masker: JsonTokenMasker;
+  state: JsonState | null;
+  readonly text: TextDecoder;
+}
+
+/**
+ * Samples the next token of `json` under its mask, leaving room for `budget` more tokens (the end id included), and
+ * hands the text it completes to `emit`. Returns the token to feed, or null when the sampled token is the end id: the
+ * value is complete and its last bytes are emitted.
+ */
+export function maskedJsonToken(logits: Float32Array, json: MaskedJson, budget: number, sampler: Sampler, model: ServedModel, emit: (text: string) => void): number | null {
+  constrain(logits, json.masker.allowed(json.state, budget));
+  const token = sampler.sample(logits);
+  if (token === json.masker.endId) {
+    const tail = json.text.decode();
+    if (tail.length > 0) emit(tail);
+    return null;
+  }
+  json.state = json.masker.advanceToken(json.state, token)!;
+  const fragment = json.text.decode(model.vocabulary.table.tokenBytes(token), { stream: true });
+  if (fragment.length > 0) emit(fragment);
+  return token;
+}
+
 export const newCallId = (): string => `call_${randomBytes(12).toString('hex')}`;
 
-export class ChatDecoder implements TurnDecoder {
+/**
+ * What the two turn decoders share: the finish reason, set once (by the decoding or by `stop`, whichever comes
+ * first) and after which a step feeds nothing; the completion-token count; the sampler the request configures.
+ */
+export abstract class PhasedDecoder implements TurnDecoder {
   finish: FinishReason | null = null;
   /** Completion tokens so far (forced pieces of the call format included). */
   used = 0;
+  protected readonly sampler: Sampler;
+
+  constructor(request: ChatRequest) {
+    this.sampler = new Sampler({ temperature: request.temperature, topP: request.topP, seed: request.seed ?? randomBytes(4).readUInt32LE() });
+  }
+
+  abstract minimumTokens(): number;
+  abstract start(): Feed;
+
+  /** Ends the turn early (time budget spent or client gone). */
+  stop(reason: FinishReason): void {
+    if (this.finish === null) this.finish = reason;
+  }
+
+  /** Chooses the next token from `logits` (changed in place); returns what to feed, or null when the turn is over. */
+  step(logits: Float32Array): Feed | null {
+    return this.finish === null ? this.phaseStep(logits) : null;
+  }
+
+  /** The step of the phase the turn is in; called only while the turn runs. */
+  protected abstract phaseStep(logits: Float32Array): Feed | null;
+}
+
+export class ChatDecoder extends PhasedDecoder {
   calls = 0;
   private phase: Phase;
-  private readonly sampler: Sampler;
   private readonly trie: ToolTrie | null;
   private readonly toolsByName: Map<string, RequestTool>;
   /** The fewest tokens a call can take from its opening marker, under the longest name and largest minimal arguments. */
@@ -94,7 +147,7 @@ export class ChatDecoder implements TurnDecoder {
     readonly maxTokens: number,
     private readonly events: DecodeEvents,
   ) {
-    this.sampler = new Sampler({ temperature: request.temperature, topP: request.topP, seed: request.seed ?? randomBytes(4).readUInt32LE() });
+    super(request);
     const choice = request.toolChoice;
     const callable = choice.kind === 'none' ? [] : choice.kind === 'named' ? request.tools.filter((t) => t.name === choice.name) : request.tools;
     this.toolsByName = new Map(callable.map((t) => [t.name, t]));
@@ -126,14 +179,7 @@ export class ChatDecoder implements TurnDecoder {
     return { tokens: this.prompt, reset: false };
   }
 
-  /** Ends the turn early (time budget spent or client gone). */
-  stop(reason: FinishReason): void {
-    if (this.finish === null) this.finish = reason;
-  }
-
-  /** Chooses the next token from `logits` (changed in place); returns what to feed, or null when the turn is over. */
-  step(logits: Float32Array): Feed | null {
-    if (this.finish !== null) return null;
+  protected phaseStep(logits: Float32Array): Feed | null {
     switch (this.phase.kind) {
       case 'text':
         return this.textStep(logits, this.phase);
@@ -237,19 +283,13 @@ export class ChatDecoder implements TurnDecoder {
   private argumentsStep(logits: Float32Array, phase: Extract<Phase, { kind: 'arguments' }>): Feed {
     const { close } = this.model.pieces;
     // This token and the end id (which is never fed) share the budget left once the closing text is paid for.
-    constrain(logits, phase.masker.allowed(phase.state, this.remaining() - close.length + 1));
-    const token = this.sampler.sample(logits);
-    if (token === phase.masker.endId) {
-      const tail = phase.text.decode();
-      if (tail.length > 0) this.events.toolCallArguments(phase.index, tail);
+    const token = maskedJsonToken(logits, phase, this.remaining() - close.length + 1, this.sampler, this.model, (text) => this.events.toolCallArguments(phase.index, text));
+    if (token === null) {
       this.used += close.length;
       this.phase = { kind: 'between' };
       return { tokens: close, reset: false };
     }
     this.used++;
-    phase.state = phase.masker.advanceToken(phase.state, token)!;
-    const fragment = phase.text.decode(this.model.vocabulary.table.tokenBytes(token), { stream: true });
-    if (fragment.length > 0) this.events.toolCallArguments(phase.index, fragment);
     return { tokens: [token], reset: false };
   }
 
@@ -270,18 +310,12 @@ export class ChatDecoder implements TurnDecoder {
   }
 
   private jsonStep(logits: Float32Array, phase: Extract<Phase, { kind: 'json' }>): Feed | null {
-    constrain(logits, phase.masker.allowed(phase.state, this.remaining() + 1));
-    const token = this.sampler.sample(logits);
-    if (token === phase.masker.endId) {
-      const tail = phase.text.decode();
-      if (tail.length > 0) this.events.content(tail);
+    const token = maskedJsonToken(logits, phase, this.remaining() + 1, this.sampler, this.model, (text) => this.events.content(text));
+    if (token === null) {
       this.finish = 'stop';
       return null;
     }
     this.used++;
-    phase.state = phase.masker.advanceToken(phase.state, token)!;
-    const fragment = phase.text.decode(this.model.vocabulary.table.tokenBytes(token), { stream: true });
-    if (fragment.length > 0) this.events.content(fragment);
     return { tokens: [token], reset: false };
   }
 }

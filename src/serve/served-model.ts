@@ -5,7 +5,7 @@
 import { VocabularyTrie } from '../generate/constraints/vocabulary-trie.js';
 import type { ForkableSession } from '../models/session.js';
 import type { Tokenizer } from '../tokenizer/types.js';
-import { ToolkenError } from '../util/errors.js';
+import { errorWithCode } from '../util/errors.js';
 import { TOOL_CALL_CLOSE, TOOL_CALL_OPEN } from './prompt.js';
 import type { ServedCatalog } from './served-catalog.js';
 
@@ -49,11 +49,7 @@ export interface CallPieces {
 }
 
 /** A model that cannot be served as asked; the message names the model and the reason. */
-export class ServeSetupError extends ToolkenError {
-  constructor(message: string) {
-    super('SERVE_SETUP_FAILED', message);
-  }
-}
+export class ServeSetupError extends errorWithCode('SERVE_SETUP_FAILED') {}
 
 export function serveModel(name: string, source: ServableModel): ServedModel {
   const { tokenizer } = source;

@@ -3,17 +3,13 @@
  * constrained decoding and streaming, and the weights are loaded once, in the worker. Calls are answered in the order
  * they were sent; if the worker fails or exits, every pending and later call rejects with the reason.
  */
-import { ToolkenError } from '../util/errors.js';
+import { errorWithCode } from '../util/errors.js';
 import type { ModelRunner } from './model-runner.js';
 import type { ForwardRequest, WorkerReply, WorkerRequest, WorkerSetup } from './worker-protocol.js';
 import { spawnModuleWorker } from './worker-thread.js';
 
 /** The model worker could not start or stopped; the message says why. */
-export class ModelWorkerError extends ToolkenError {
-  constructor(message: string) {
-    super('MODEL_WORKER_FAILED', message);
-  }
-}
+export class ModelWorkerError extends errorWithCode('MODEL_WORKER_FAILED') {}
 
 /** Starts the worker, which loads the weights at `setup.path`; resolves once the model is ready. */
 export function startModelWorker(setup: WorkerSetup): Promise<ModelRunner> {

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CatalogError, catalogStats, loadCatalog, parseCatalog, saveCatalog, toolDocument } from './catalog.js';
 import type { Tool, ToolCatalog } from './types.js';
+import { withTempDir } from '../util/testing/temp-dir.js';
 
 const forecast: Tool = {
   id: 'Weather&&Forecast',
@@ -26,17 +26,8 @@ const forecast: Tool = {
 };
 const calculator: Tool = { id: 'add', name: 'add', description: '', parameters: { type: 'object', properties: {}, required: [] } };
 
-function withDir(run: (dir: string) => void): void {
-  const dir = mkdtempSync(join(tmpdir(), 'toolken-catalog-'));
-  try {
-    run(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 test('a saved catalog loads back identical', () => {
-  withDir((dir) => {
+  withTempDir('catalog', (dir) => {
     const catalog: ToolCatalog = { version: 1, tools: [forecast, calculator] };
     const path = join(dir, 'nested', 'catalog.json');
     saveCatalog(path, catalog);
@@ -46,7 +37,7 @@ test('a saved catalog loads back identical', () => {
 });
 
 test('loading names the file and the entry that is wrong', () => {
-  withDir((dir) => {
+  withTempDir('catalog', (dir) => {
     const path = join(dir, 'catalog.json');
     writeFileSync(path, JSON.stringify({ version: 1, tools: [calculator, { ...calculator, id: '' }] }));
     assert.throws(() => loadCatalog(path), new CatalogError(`${path} /tools/1: "id" must be a non-empty string, got ""`));

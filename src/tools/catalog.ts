@@ -2,18 +2,14 @@
  * The catalog file (`catalog.json`): reading it back with validation, writing it atomically, merging duplicates, and
  * the canonical text rendering of a tool that retrieval and memorization train on.
  */
-import { InputFileError, readInputFile } from './import/entries.js';
+import { readInputFile } from './import/entries.js';
 import { writeJsonAtomic } from '../util/fs.js';
 import { jsonValue, MAX_SCHEMA_NESTING, normalizeParameters, normalizeSchema, SchemaError, setEntry } from './schema.js';
 import type { CatalogFormat, HttpEndpoint, JsonSchema, Tool, ToolCatalog, ToolOrigin } from './types.js';
-import { ToolkenError } from '../util/errors.js';
+import { errorWithCode } from '../util/errors.js';
 
 /** A catalog file that cannot be used; the message names the file and the entry. */
-export class CatalogError extends ToolkenError {
-  constructor(message: string) {
-    super('CATALOG_INVALID', message);
-  }
-}
+export class CatalogError extends errorWithCode('CATALOG_INVALID') {}
 
 const FORMATS: readonly CatalogFormat[] = ['toolbench', 'openai', 'bfcl', 'seal-tools', 'metatool', 'beir', 'mcp', 'openapi', 'toolalpaca', 'toolken'];
 const METHODS: readonly HttpEndpoint['method'][] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
@@ -23,13 +19,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> => value !==
 
 /** Reads and validates a catalog file. */
 export function loadCatalog(path: string): ToolCatalog {
-  let text: string;
-  try {
-    text = readInputFile(path, 'catalog');
-  } catch (err) {
-    if (err instanceof InputFileError) throw new CatalogError(err.message);
-    throw err;
-  }
+  const text = readInputFile(path, 'catalog', (message) => new CatalogError(message));
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -61,6 +51,14 @@ function requireString(entry: Record<string, unknown>, key: string, where: strin
     throw new CatalogError(`${where}: "${key}" must be a ${allowEmpty ? '' : 'non-empty '}string, got ${JSON.stringify(value)}`);
   }
   return value;
+}
+
+/** `value` if it is one of `choices`; `what` names it in the error (`"method"`, `location of 'city'`). */
+function requireOneOf<T extends string>(value: unknown, choices: readonly T[], what: string, where: string): T {
+  if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
+    throw new CatalogError(`${where}: ${what} must be one of ${choices.join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  return value as T;
 }
 
 /** Validates one tool object as stored in a catalog; `where` is `file /tools/i`. */
@@ -102,19 +100,12 @@ function schemaAt<T>(read: () => T, where: string): T {
 
 function parseEndpoint(raw: unknown, where: string): HttpEndpoint {
   if (!isRecord(raw)) throw new CatalogError(`${where}: expected an object`);
-  const method = raw.method;
-  if (typeof method !== 'string' || !(METHODS as readonly string[]).includes(method)) {
-    throw new CatalogError(`${where}: "method" must be one of ${METHODS.join(', ')}, got ${JSON.stringify(method)}`);
-  }
-  const endpoint: HttpEndpoint = { method: method as HttpEndpoint['method'], url: requireString(raw, 'url', where) };
+  const endpoint: HttpEndpoint = { method: requireOneOf(raw.method, METHODS, '"method"', where), url: requireString(raw, 'url', where) };
   if (raw.parameterLocations !== undefined) {
     if (!isRecord(raw.parameterLocations)) throw new CatalogError(`${where}: "parameterLocations" must be an object`);
     endpoint.parameterLocations = {};
     for (const [name, location] of Object.entries(raw.parameterLocations)) {
-      if (typeof location !== 'string' || !(LOCATIONS as readonly string[]).includes(location)) {
-        throw new CatalogError(`${where}: location of '${name}' must be one of ${LOCATIONS.join(', ')}, got ${JSON.stringify(location)}`);
-      }
-      setEntry(endpoint.parameterLocations, name, location as (typeof LOCATIONS)[number]);
+      setEntry(endpoint.parameterLocations, name, requireOneOf(location, LOCATIONS, `location of '${name}'`, where));
     }
   }
   if (raw.headers !== undefined) {
@@ -132,11 +123,7 @@ function parseEndpoint(raw: unknown, where: string): HttpEndpoint {
 
 function parseOrigin(raw: unknown, where: string): ToolOrigin {
   if (!isRecord(raw)) throw new CatalogError(`${where}: expected an object`);
-  const format = raw.format;
-  if (typeof format !== 'string' || !(FORMATS as readonly string[]).includes(format)) {
-    throw new CatalogError(`${where}: "format" must be one of ${FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
-  }
-  return { format: format as CatalogFormat, file: requireString(raw, 'file', where), location: requireString(raw, 'location', where) };
+  return { format: requireOneOf(raw.format, FORMATS, '"format"', where), file: requireString(raw, 'file', where), location: requireString(raw, 'location', where) };
 }
 
 /** Writes a catalog atomically (readers see the old or the new file, never half of one). */

@@ -16,7 +16,7 @@ import { FunctionExecutor, type CallLimits, type ToolHandler } from './executors
 import { normalizeParameters, SchemaError } from './schema.js';
 import type { JsonValue, Tool } from './types.js';
 import { isJsonValue } from './validate.js';
-import { ToolkenError } from '../util/errors.js';
+import { errorWithCode } from '../util/errors.js';
 
 /** A zod (v4) schema, or anything else that can render itself as JSON Schema. */
 export interface JsonSchemaConvertible {
@@ -37,11 +37,7 @@ export interface DefinedTool {
 }
 
 /** A tool defined in code whose name or parameter schema cannot be used; the message names the tool. */
-export class ToolDefinitionError extends ToolkenError {
-  constructor(message: string) {
-    super('TOOL_DEFINITION_INVALID', message);
-  }
-}
+export class ToolDefinitionError extends errorWithCode('TOOL_DEFINITION_INVALID') {}
 
 const isConvertible = (value: unknown): value is JsonSchemaConvertible =>
   value !== null && typeof value === 'object' && typeof (value as Partial<JsonSchemaConvertible>).toJSONSchema === 'function';

@@ -46,3 +46,15 @@ export class ToolkenError extends Error {
     this.name = new.target.name;
   }
 }
+
+/**
+ * The base of an error class whose errors all have `code` and are made from a message alone:
+ * `export class CatalogError extends errorWithCode('CATALOG_INVALID') {}`.
+ */
+export function errorWithCode(code: ToolkenErrorCode): new (message: string) => ToolkenError {
+  return class extends ToolkenError {
+    constructor(message: string) {
+      super(code, message);
+    }
+  };
+}

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +11,7 @@ import { RunDirectory } from '../../train/run-dir.js';
 import { main } from '../main.js';
 import { captureOutput, runCommand } from '../testing/capture.js';
 import { command } from './dashboard.js';
-import { SOURCE_CLI } from '../testing/source-cli.js';
+import { startServingCli } from '../testing/source-cli.js';
 
 
 test('dashboard --help names the arguments and flags; bad input is a one-line usage error with exit 2', async (t) => {
@@ -50,17 +49,8 @@ test('toolken dashboard serves the runs of a folder and the playground of a mode
   const tools = demoCatalog().slice(0, 4);
   const model = join(dir, 'model');
   saveToolGenModel(await tinyToolGen([...tools, FINISH_TOOL], { documented: tools, vocabSize: 320, maxPositions: 1024 }), model, tools);
-  const child = spawn(process.execPath, [...SOURCE_CLI, 'dashboard', join(dir, 'runs'), '--port', '0', '--model', model], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => child.kill('SIGKILL'));
-  const base = await new Promise<string>((resolve, reject) => {
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const match = /on (http:\/\/127\.0\.0\.1:\d+)\//.exec(stderr);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`dashboard exited with ${code}: ${stderr}`)));
-  });
+  const cli = await startServingCli(t, ['dashboard', join(dir, 'runs'), '--port', '0', '--model', model], /on (http:\/\/127\.0\.0\.1:\d+)\//);
+  const base = cli.address;
   const index = (await (await fetch(`${base}/dashboard/api/runs`)).json()) as { runs: { name: string; lastStep: number }[]; playground: boolean };
   assert.deepEqual(index.runs.map((r) => [r.name, r.lastStep]), [['runs/sft', 1]]);
   assert.equal(index.playground, true);
@@ -69,7 +59,5 @@ test('toolken dashboard serves the runs of a folder and the playground of a mode
   const { answer } = (await asked.json()) as { answer: { tools: { toolId: string }[]; steps: unknown[] } };
   assert.equal(answer.tools.length, 2);
   assert.ok(answer.steps.length <= 4, 'the playground takes at most --max-steps (4) steps');
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  assert.equal(await exited, 0);
+  assert.equal(await cli.stop(), 0);
 });

@@ -19,7 +19,7 @@ import { trainedToolGen } from '../../methods/toolgen/testing/trained-toolgen.js
 import { saveRecordings } from '../../tools/executors/replay.js';
 import { runCommand } from '../testing/capture.js';
 import { command } from './mcp.js';
-import { SOURCE_CLI } from '../testing/source-cli.js';
+import { SOURCE_CLI, startServingCli } from '../testing/source-cli.js';
 
 const FIXTURE = fileURLToPath(new URL('../../tools/executors/fixtures/mcp-stdio-server.ts', import.meta.url));
 
@@ -100,17 +100,8 @@ test('over stdio a line that is not JSON-RPC is skipped and the next is answered
 });
 
 test('over Streamable HTTP on 127.0.0.1; malformed bodies and other methods get HTTP errors; SIGTERM stops it', async (t) => {
-  const child = spawn(process.execPath, [...SOURCE_CLI, ...gatewayArgs, '--http', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => child.kill('SIGKILL'));
-  const url = await new Promise<string>((resolve, reject) => {
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const match = /on (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(stderr);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`mcp exited with ${code}: ${stderr}`)));
-  });
+  const cli = await startServingCli(t, [...gatewayArgs, '--http', '0'], /on (http:\/\/127\.0\.0\.1:\d+\/mcp)/);
+  const url = cli.address;
   const client = new Client({ name: 'mcp-cli-test', version: '1.0.0' });
   await client.connect(new StreamableHTTPClientTransport(new URL(url)));
   try {
@@ -123,9 +114,7 @@ test('over Streamable HTTP on 127.0.0.1; malformed bodies and other methods get 
   assert.match(((await malformed.json()) as { error: { message: string } }).error.message, /parse error/);
   assert.equal((await fetch(url, { method: 'GET' })).status, 405);
   assert.equal((await fetch(url.replace('/mcp', '/other'), { method: 'POST', body: '{}' })).status, 404);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  assert.equal(await exited, 0);
+  assert.equal(await cli.stop(), 0);
 });
 
 /** Node arguments that make every import of the MCP SDK fail as it fails where the optional package is not installed. */

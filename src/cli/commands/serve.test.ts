@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +12,7 @@ import { saveModel } from '../../models/save.js';
 import { tinyServedModel } from '../../serve/testing-model.js';
 import { command } from './serve.js';
 import { runCommand } from '../testing/capture.js';
-import { SOURCE_CLI } from '../testing/source-cli.js';
+import { startServingCli } from '../testing/source-cli.js';
 
 
 test('serve --help names the flags; bad flags are usage errors', async () => {
@@ -38,17 +37,8 @@ for (const quantize of [[], ['--quantize', 'q8_0'], ['--quantize', 'q4_0'], ['--
   const served = tinyServedModel();
   const modelDir = join(dir, 'tiny-model');
   saveModel(served.source.model as Parameters<typeof saveModel>[0], served.tokenizer, modelDir);
-  const child = spawn(process.execPath, [...SOURCE_CLI, 'serve', '--model', modelDir, '--port', '0', '--api-key', 'k', ...quantize], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => child.kill('SIGKILL'));
-  const base = await new Promise<string>((resolve, reject) => {
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const match = /on (http:\/\/127\.0\.0\.1:\d+\/v1)/.exec(stderr);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-  });
+  const cli = await startServingCli(t, ['serve', '--model', modelDir, '--port', '0', '--api-key', 'k', ...quantize], /on (http:\/\/127\.0\.0\.1:\d+\/v1)/);
+  const base = cli.address;
   const client = new OpenAI({ baseURL: base, apiKey: 'k', maxRetries: 0 });
   const models = await client.models.list();
   assert.deepEqual(models.data.map((m) => m.id), ['tiny-model']);
@@ -62,9 +52,7 @@ for (const quantize of [[], ['--quantize', 'q8_0'], ['--quantize', 'q4_0'], ['--
   });
   const call = reply.choices[0]!.message.tool_calls![0]!;
   assert.equal(call.type === 'function' ? call.function.name : '', 'get_weather');
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  assert.equal(await exited, 0);
+  assert.equal(await cli.stop(), 0);
 });
 
 test('toolken serve --playground --api-key: the dashboard at / opens with the key, and its playground answers from its own thread', async (t) => {
@@ -73,17 +61,8 @@ test('toolken serve --playground --api-key: the dashboard at / opens with the ke
   const tools = demoCatalog().slice(0, 4);
   const model = join(dir, 'toolgen');
   saveToolGenModel(await tinyToolGen([...tools, FINISH_TOOL], { documented: tools, vocabSize: 320, maxPositions: 1024 }), model, tools);
-  const child = spawn(process.execPath, [...SOURCE_CLI, 'serve', '--model', model, '--port', '0', '--api-key', 'k', '--playground', '--max-steps', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => child.kill('SIGKILL'));
-  const page = await new Promise<string>((resolve, reject) => {
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const match = /dashboard \(with the playground\) at (http:\/\/127\.0\.0\.1:\d+)\/\?key=/.exec(stderr);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-  });
+  const cli = await startServingCli(t, ['serve', '--model', model, '--port', '0', '--api-key', 'k', '--playground', '--max-steps', '2'], /dashboard \(with the playground\) at (http:\/\/127\.0\.0\.1:\d+)\/\?key=/);
+  const page = cli.address;
   assert.equal((await fetch(`${page}/`)).status, 401, 'the dashboard is behind the key');
   const opened = await fetch(`${page}/?key=k`, { redirect: 'manual' });
   assert.equal(opened.status, 303);
@@ -98,7 +77,5 @@ test('toolken serve --playground --api-key: the dashboard at / opens with the ke
   assert.ok(answer.steps.length <= 2, 'at most --max-steps steps');
   assert.equal((await fetch(`${page}/v1/models`)).status, 401, 'the API still needs the bearer token');
   assert.equal((await fetch(`${page}/v1/models`, { headers: { authorization: 'Bearer k' } })).status, 200);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  assert.equal(await exited, 0);
+  assert.equal(await cli.stop(), 0);
 });

@@ -176,28 +176,21 @@ const toolgenCommand: CliCommand = {
   },
 };
 
+/** A command whose module is imported only when it runs, so `toolken train` imports no module of a method it does not run. */
+function lazyCommand(summary: string, load: () => Promise<CliCommand>): CliCommand {
+  return { summary, run: async (argv) => (await load()).run(argv) };
+}
+
 /**
  * The methods `toolken train <method>` knows; each is a command of its own with --help. A first argument that is a
  * flag means ToolGen (`toolken train --stage ...`, as before methods had names).
  */
 const TRAIN_METHODS: Record<string, CliCommand> = {
   toolgen: toolgenCommand,
-  toolkengpt: {
-    summary: 'a ToolkenGPT head (and the Toolken+ reranker) on a frozen model',
-    run: async (argv) => (await import('./toolkengpt.js')).trainCommand.run(argv),
-  },
-  sft: {
-    summary: 'function calling: supervised fine-tuning (LoRA or full) on checked {messages, tools} examples',
-    run: async (argv) => (await import('./train-fc.js')).sftCommand.run(argv),
-  },
-  dpo: {
-    summary: 'function calling after SFT: DPO, the gold call preferred to the SFT model\'s checker-rejected answers',
-    run: async (argv) => (await import('./train-fc.js')).dpoCommand.run(argv),
-  },
-  rl: {
-    summary: 'function calling after SFT: reward-filtered fine-tuning or GRPO with the BFCL checker as the reward',
-    run: async (argv) => (await import('./train-fc.js')).rlCommand.run(argv),
-  },
+  toolkengpt: lazyCommand('a ToolkenGPT head (and the Toolken+ reranker) on a frozen model', async () => (await import('./toolkengpt.js')).trainCommand),
+  sft: lazyCommand('function calling: supervised fine-tuning (LoRA or full) on checked {messages, tools} examples', async () => (await import('./train-fc.js')).sftCommand),
+  dpo: lazyCommand('function calling after SFT: DPO, the gold call preferred to the SFT model\'s checker-rejected answers', async () => (await import('./train-fc.js')).dpoCommand),
+  rl: lazyCommand('function calling after SFT: reward-filtered fine-tuning or GRPO with the BFCL checker as the reward', async () => (await import('./train-fc.js')).rlCommand),
 };
 
 export const command: CliCommand = {

@@ -3,14 +3,10 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { importFile, type ImportFormat } from '../../tools/import/index.js';
 import type { JsonValue, Tool } from '../../tools/types.js';
-import { ToolkenError } from '../../util/errors.js';
+import { errorWithCode } from '../../util/errors.js';
 import { parseJsonLines } from '../../util/json-lines.js';
 
-export class DataFileError extends ToolkenError {
-  constructor(message: string) {
-    super('DATA_FILE_INVALID', message);
-  }
-}
+export class DataFileError extends errorWithCode('DATA_FILE_INVALID') {}
 
 /** `../shared/datasets` beside the repository: third-party benchmark data, read-only, possibly absent. */
 export function sharedDatasetsDir(): string {

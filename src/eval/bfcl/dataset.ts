@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseJson } from '../../tools/calls/json.js';
 import { PyValue, isPyDict, isPyList, pyRepr } from '../../tools/calls/values.js';
 import type { CallLanguage } from '../../tools/calls/decode.js';
-import { ToolkenError } from '../../util/errors.js';
+import { errorWithCode } from '../../util/errors.js';
 
 export const BFCL_CATEGORIES = [
   'simple_python',
@@ -93,11 +93,7 @@ export interface BfclEntry {
 }
 
 /** A data file is missing or malformed; the message names the file, the line and the problem. */
-export class BfclDataError extends ToolkenError {
-  constructor(message: string) {
-    super('BFCL_DATA_INVALID', message);
-  }
-}
+export class BfclDataError extends errorWithCode('BFCL_DATA_INVALID') {}
 
 function fileNames(category: BfclCategory): string[] {
   const v3 = category === 'simple_python' ? 'simple' : category === 'simple_java' ? 'java' : category === 'simple_javascript' ? 'javascript' : category;

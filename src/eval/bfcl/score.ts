@@ -9,7 +9,7 @@ import { CallMode, decodeModelOutput } from '../../tools/calls/decode.js';
 import type { CallReading } from '../../tools/calls/python-syntax.js';
 import { parseJson } from '../../tools/calls/json.js';
 import { PyValue, isPyDict } from '../../tools/calls/values.js';
-import { ToolkenError } from '../../util/errors.js';
+import { errorWithCode } from '../../util/errors.js';
 
 export interface Verdict {
   readonly id: string;
@@ -131,20 +131,11 @@ export function scoreEntries(entries: readonly BfclEntry[], predictions: Readonl
 }
 
 /** A predictions file line is not `{"id": ..., "result": ...}`; the message names file and line. */
-export class PredictionsError extends ToolkenError {
-  constructor(message: string) {
-    super('PREDICTIONS_INVALID', message);
-  }
-}
+export class PredictionsError extends errorWithCode('PREDICTIONS_INVALID') {}
 
 /** Reads `{"id": ..., "result": <model text or tool calls>}` lines, keeping ints apart from floats. */
 export function loadPredictions(path: string): Map<string, PyValue> {
-  let text: string;
-  try {
-    text = readInputFile(path, 'predictions file');
-  } catch (err) {
-    throw new PredictionsError((err as Error).message);
-  }
+  const text = readInputFile(path, 'predictions file', (message) => new PredictionsError(message));
   const out = new Map<string, PyValue>();
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;

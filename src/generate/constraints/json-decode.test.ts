@@ -26,12 +26,17 @@ function bruteForceMask(masker: JsonTokenMasker, state: JsonState | null, remain
   return mask;
 }
 
+/** A random schema drawn with `random`, its automaton under LIMITS, and the automaton's mask over the toy vocabulary. */
+function randomMasker(random: () => number): { schema: JsonSchema; automaton: JsonAutomaton; masker: JsonTokenMasker } {
+  const schema = randomSchema(random);
+  const automaton = new JsonAutomaton(schema, LIMITS);
+  return { schema, automaton, masker: new JsonTokenMasker(automaton, trie, vocab.eosId) };
+}
+
 test('property: constrained decoding of random schemas under random models always gives valid JSON within budget', () => {
   const random = seededRandom(99);
   for (let trial = 0; trial < 40; trial++) {
-    const schema = randomSchema(random);
-    const automaton = new JsonAutomaton(schema, LIMITS);
-    const masker = new JsonTokenMasker(automaton, trie, vocab.eosId);
+    const { schema, automaton, masker } = randomMasker(random);
     const shortest = automaton.minBytesToComplete(automaton.initial());
     // From the tightest possible budget to a roomy one.
     const maxTokens = shortest + 1 + Math.floor(random() * (trial % 3 === 0 ? 2 : 120));
@@ -47,9 +52,7 @@ test('property: constrained decoding of random schemas under random models alway
 test('the vocabulary-trie mask equals the token-by-token mask, with and without a budget', () => {
   const random = seededRandom(5);
   for (let trial = 0; trial < 12; trial++) {
-    const schema = randomSchema(random);
-    const automaton = new JsonAutomaton(schema, LIMITS);
-    const masker = new JsonTokenMasker(automaton, trie, vocab.eosId);
+    const { automaton, masker } = randomMasker(random);
     const model = new HashDecoder(vocab.vocabSize, 100 + trial);
     const { tokens } = decodeJson(model, [7], masker, automaton.minBytesToComplete(automaton.initial()) + 60);
     let state: JsonState | null = automaton.initial();

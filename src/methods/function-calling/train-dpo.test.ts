@@ -10,15 +10,13 @@ import { loadLoraAdapter, loraUpdates } from '../../models/lora.js';
 import { noGrad } from '../../tensor/autograd.js';
 import { RunDirectory } from '../../train/run-dir.js';
 import { fcReward } from './reward.js';
-import { tinyConfig, tinyExamples, tinyModel, tinyRender, tinySftModel, tinyTokenizer, weatherExample } from './testing/tiny-fc.js';
+import { tinyConfig, tinyExamples, tinyModel, tinyPolicyLora as lora, tinyRender, tinySampling as sampling, tinySftModel, tinyTokenizer, weatherExample } from './testing/tiny-fc.js';
 import { trainFunctionCallingDpo } from './train-dpo.js';
 import { fcPrompt, startPolicy } from './train-policy.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'toolken-fc-dpo-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const tokenizer = tinyTokenizer();
-const lora = { rank: 2, alpha: 4, dropout: 0, targetModules: ['q_proj', 'v_proj'], seed: 3 };
-const sampling = { samples: 6, temperature: 1, maxTokens: 24 };
 
 test('DPO mines pairs from checker-rejected samples, trains against the SFT model, and resumes on the same pairs', async () => {
   const { model } = await tinySftModel(tokenizer, 100, 'full', 2e-2);

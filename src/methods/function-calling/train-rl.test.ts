@@ -8,14 +8,12 @@ import { after, test } from 'node:test';
 import { IGNORE_INDEX } from '../../models/decoder.js';
 import { RunDirectory } from '../../train/run-dir.js';
 import { fcReward } from './reward.js';
-import { tinyConfig, tinyExamples, tinyModel, tinyRender, tinySftModel, tinyTokenizer } from './testing/tiny-fc.js';
+import { tinyConfig, tinyExamples, tinyModel, tinyPolicyLora as lora, tinyRender, tinySampling as sampling, tinySftModel, tinyTokenizer } from './testing/tiny-fc.js';
 import { trainFunctionCallingRl } from './train-rl.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'toolken-fc-rl-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const tokenizer = tinyTokenizer();
-const lora = { rank: 2, alpha: 4, dropout: 0, targetModules: ['q_proj', 'v_proj'], seed: 3 };
-const sampling = { samples: 6, temperature: 1, maxTokens: 24 };
 
 test('reward filtering trains on the checker-accepted samples only, and resumes on the same ones', async () => {
   const { model } = await tinySftModel(tokenizer, 100, 'full', 2e-2);

@@ -19,7 +19,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
 import { seededRandom, shuffled } from '../../util/random.js';
 import { baseIdentity, hiddenAndLogits, type BaseIdentity } from './model.js';
 import type { TokenizedToolText } from './spans.js';
-import { ToolkenError } from '../../util/errors.js';
+import { errorWithCode } from '../../util/errors.js';
 
 /** Cached per-position training data of one text. */
 export interface HeadFeatures {
@@ -265,11 +265,7 @@ export interface ToolHead {
   readonly toolBias?: number;
 }
 
-export class HeadError extends ToolkenError {
-  constructor(message: string) {
-    super('TOOLKEN_HEAD_INVALID', message);
-  }
-}
+export class HeadError extends errorWithCode('TOOLKEN_HEAD_INVALID') {}
 
 const HEAD_FORMAT = 'toolken-toolkengpt-head/1';
 

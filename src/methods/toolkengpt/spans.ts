@@ -6,7 +6,7 @@
  */
 import type { Tokenizer } from '../../tokenizer/types.js';
 import type { ToolText } from './data.js';
-import { ToolkenError } from '../../util/errors.js';
+import { errorWithCode } from '../../util/errors.js';
 
 /** A result's tokens [start, end) in the encoded text, and the tool that produced it. */
 export interface TokenSpan {
@@ -20,11 +20,7 @@ export interface TokenizedToolText {
   readonly spans: readonly TokenSpan[];
 }
 
-export class SpanError extends ToolkenError {
-  constructor(message: string) {
-    super('TOOLKEN_SPAN_INVALID', message);
-  }
-}
+export class SpanError extends errorWithCode('TOOLKEN_SPAN_INVALID') {}
 
 /** Encodes a training text (BOS first when the tokenizer has one) and locates every result's tokens. */
 export function tokenizeToolText(tokenizer: Tokenizer, example: ToolText): TokenizedToolText {

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ToolkenError } from '../../util/errors.js';
+import { errorWithCode } from '../../util/errors.js';
 
 export interface Templates {
   readonly general: string;
@@ -14,11 +14,7 @@ export interface Templates {
   readonly tool: ReadonlyMap<string, string>;
 }
 
-export class TemplateError extends ToolkenError {
-  constructor(message: string) {
-    super('TOOLKEN_TEMPLATE_INVALID', message);
-  }
-}
+export class TemplateError extends errorWithCode('TOOLKEN_TEMPLATE_INVALID') {}
 
 function readTemplate(file: string): string {
   if (!existsSync(file)) throw new TemplateError(`${file}: template file not found`);

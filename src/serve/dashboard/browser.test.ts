@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import puppeteer from 'puppeteer-core';
-import { chromiumPath } from '../../report/testing/browser.js';
+import { chromiumPath, openPage } from '../../report/testing/browser.js';
 import { RunDirectory } from '../../train/run-dir.js';
 import { POLL_MS } from './page.js';
 import { createDashboardServer } from './dashboard.js';
@@ -31,14 +30,7 @@ test('the dashboard renders its charts in headless Chromium and follows a run li
   const { port } = await dashboard.listen(0, '127.0.0.1');
   t.after(() => dashboard.close());
 
-  const browser = await puppeteer.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu'], timeout: 60_000 });
-  t.after(() => browser.close());
-  const page = await browser.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (err) => errors.push(String(err)));
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
-  });
+  const { page, errors } = await openPage(t, executablePath);
   await page.setViewport({ width: 1280, height: 1800 });
   await page.goto(`http://127.0.0.1:${port}/`, { waitUntil: 'load' });
 

@@ -5,16 +5,12 @@
  * with its signal's reason and stops in the worker before its next step.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { ToolkenError } from '../../util/errors.js';
+import { ToolkenError, errorWithCode } from '../../util/errors.js';
 import { spawnModuleWorker } from '../worker-thread.js';
 import { PlaygroundBusyError, PlaygroundInputError, checkPlaygroundRequest, type PlaygroundAnswer, type PlaygroundEngine } from './playground.js';
 
 /** The playground's thread could not start or stopped; the message says why. */
-export class PlaygroundWorkerError extends ToolkenError {
-  constructor(message: string) {
-    super('PLAYGROUND_WORKER_FAILED', message);
-  }
-}
+export class PlaygroundWorkerError extends errorWithCode('PLAYGROUND_WORKER_FAILED') {}
 
 export interface HostedPlayground {
   readonly playground: PlaygroundEngine;

@@ -5,16 +5,12 @@
  * for a few steps. One request runs at a time, bounded in text, steps and (through its signal) time.
  */
 import { GenerativeRetriever, type GenerativeModel } from '../../retrieval/generative.js';
-import { runAgent, type AgentLoopOptions, type AgentPolicy } from '../../methods/toolgen/agent-loop.js';
-import type { Tool, ToolExecutor } from '../../tools/types.js';
-import { ToolkenError } from '../../util/errors.js';
+import { runAgent, type AgentLoopOptions, type RunAgentInput } from '../../methods/toolgen/agent-loop.js';
+import { ToolkenError, errorWithCode } from '../../util/errors.js';
 
-export interface PlaygroundSetup {
+/** The model the tools are ranked with, and what the playground hands runAgent as is: the policy, tools and executor. */
+export interface PlaygroundSetup extends Pick<RunAgentInput, 'policy' | 'tools' | 'executor'> {
   readonly model: GenerativeModel;
-  readonly policy: AgentPolicy;
-  /** The tools the agent may call (Finish is added by the loop). */
-  readonly tools: readonly Tool[];
-  readonly executor: ToolExecutor;
   /** The agent loop's settings (steps, retries, observation length); at most 4 steps unless set. */
   readonly loop?: Partial<AgentLoopOptions>;
 }
@@ -50,11 +46,7 @@ export const MAX_REQUEST_CHARS = 2000;
 export const MAX_K = 20;
 
 /** A request the playground will not take: the message names what to change. */
-export class PlaygroundInputError extends ToolkenError {
-  constructor(message: string) {
-    super('PLAYGROUND_INPUT_INVALID', message);
-  }
-}
+export class PlaygroundInputError extends errorWithCode('PLAYGROUND_INPUT_INVALID') {}
 
 /** The playground is answering another request. */
 export class PlaygroundBusyError extends ToolkenError {

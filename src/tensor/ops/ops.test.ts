@@ -123,12 +123,15 @@ test('crossEntropy is the weighted mean negative log-likelihood over rows that a
   });
 });
 
+/** A linear head's inputs: hidden (5, 8) and weight (37, 8) uniform in [-1, 1) from `seed`, and a target per row, one ignored (-100). */
+function linearHead(seed: number): { hidden: Tensor; weight: Tensor; targets: Int32Array } {
+  const rng = new Rng(seed);
+  return { hidden: uniform([5, 8], rng, -1, 1), weight: uniform([37, 8], rng, -1, 1), targets: Int32Array.from([3, 36, -100, 0, 17]) };
+}
+
 test('the fused linearCrossEntropy equals crossEntropy of the materialised logits, for any chunk size', () => {
   tidy(() => {
-    const rng = new Rng(4);
-    const hidden = uniform([5, 8], rng, -1, 1);
-    const weight = uniform([37, 8], rng, -1, 1);
-    const targets = Int32Array.from([3, 36, -100, 0, 17]);
+    const { hidden, weight, targets } = linearHead(4);
     const weights = Float32Array.from([1, 2, 1, 0.5, 0]);
     const expected = crossEntropy(matmul(hidden, weight, { transB: true }), targets, { weights }).item();
     for (const chunk of [1, 5, 64]) {
@@ -216,10 +219,7 @@ test('smoothing targets replace the even spread by each row\'s own distribution:
 
 test('linearTargetLogProbs equals log-softmax of the materialised logits at each target, 0 where ignored, for any chunk size', () => {
   tidy(() => {
-    const rng = new Rng(5);
-    const hidden = uniform([5, 8], rng, -1, 1);
-    const weight = uniform([37, 8], rng, -1, 1);
-    const targets = Int32Array.from([3, 36, -100, 0, 17]);
+    const { hidden, weight, targets } = linearHead(5);
     const logProbs = logSoftmax(matmul(hidden, weight, { transB: true })).toArray();
     const expected = Array.from(targets, (t, r) => (t === -100 ? 0 : logProbs[r * 37 + t]!));
     for (const chunk of [1, 5, 64]) {

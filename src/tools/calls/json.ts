@@ -62,49 +62,39 @@ class JsonParser {
   }
 
   private object(): PyDict {
-    this.expect('{');
     const out = new Map<PyScalar, PyValue>();
-    this.skipSpace();
-    if (this.text[this.pos] === '}') {
-      this.pos++;
-      return out;
-    }
-    for (;;) {
-      this.skipSpace();
+    this.commaSeparated('{', '}', () => {
       const key = this.string();
       this.skipSpace();
       this.expect(':');
       this.skipSpace();
       out.set(key, this.value());
-      this.skipSpace();
-      if (this.text[this.pos] === ',') {
-        this.pos++;
-        continue;
-      }
-      this.expect('}');
-      return out;
-    }
+    });
+    return out;
   }
 
   private array(): PyValue[] {
-    this.expect('[');
     const out: PyValue[] = [];
+    this.commaSeparated('[', ']', () => out.push(this.value()));
+    return out;
+  }
+
+  /** `open`, then nothing or `item`s separated by commas (none trailing), then `close`. */
+  private commaSeparated(open: string, close: string, item: () => void): void {
+    this.expect(open);
     this.skipSpace();
-    if (this.text[this.pos] === ']') {
+    if (this.text[this.pos] === close) {
       this.pos++;
-      return out;
+      return;
     }
     for (;;) {
       this.skipSpace();
-      out.push(this.value());
+      item();
       this.skipSpace();
-      if (this.text[this.pos] === ',') {
-        this.pos++;
-        continue;
-      }
-      this.expect(']');
-      return out;
+      if (this.text[this.pos] !== ',') break;
+      this.pos++;
     }
+    this.expect(close);
   }
 
   private string(): string {

@@ -6,7 +6,7 @@
  * literals computed. Nothing is ever evaluated as code; anything outside these rules is a decode error.
  */
 import { PyDict, PyScalar, PyTuple, PyValue, pyRepr } from './values.js';
-import { ToolkenError } from '../../util/errors.js';
+import { errorWithCode } from '../../util/errors.js';
 
 /** A decoded function call: the dotted name and its keyword arguments in source order. */
 export interface DecodedCall {
@@ -22,11 +22,7 @@ export interface DecodedCall {
 export type CallReading = 'official' | 'lenient';
 
 /** The model output could not be read as function calls; the message says where and why. */
-export class DecodeError extends ToolkenError {
-  constructor(message: string) {
-    super('CALL_DECODE_FAILED', message);
-  }
-}
+export class DecodeError extends errorWithCode('CALL_DECODE_FAILED') {}
 
 // ---------------------------------------------------------------- bounds
 
@@ -312,23 +308,21 @@ class Parser {
   }
 
   private arith(): Node {
-    let left = this.term();
-    while (this.isOp('+') || this.isOp('-')) {
-      const op = this.tok.text;
-      this.i++;
-      this.nest();
-      left = { type: 'binary', op, left, right: this.term() };
-    }
-    return left;
+    return this.leftChain(['+', '-'], () => this.term());
   }
 
   private term(): Node {
-    let left = this.factor();
-    while (['*', '/', '//', '%', '@'].some((o) => this.isOp(o))) {
+    return this.leftChain(['*', '/', '//', '%', '@'], () => this.factor());
+  }
+
+  /** `operand`s joined by any of `operators`, grouped from the left: `a - b - c` is `(a - b) - c`. */
+  private leftChain(operators: readonly string[], operand: () => Node): Node {
+    let left = operand();
+    while (operators.some((o) => this.isOp(o))) {
       const op = this.tok.text;
       this.i++;
       this.nest();
-      left = { type: 'binary', op, left, right: this.factor() };
+      left = { type: 'binary', op, left, right: operand() };
     }
     return left;
   }

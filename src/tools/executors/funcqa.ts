@@ -9,17 +9,13 @@
  */
 import type { JsonValue, ObjectSchema, Tool } from '../types.js';
 import { FunctionExecutor, type CallLimits } from './registry.js';
-import { ToolkenError } from '../../util/errors.js';
+import { errorWithCode } from '../../util/errors.js';
 
 export const FUNCQA_OPERATIONS = ['add', 'subtract', 'multiply', 'divide', 'power', 'sqrt', 'log', 'ln', 'lcm', 'gcd', 'remainder', 'choose', 'permutate'] as const;
 export type FuncqaOperation = (typeof FUNCQA_OPERATIONS)[number];
 
 /** A failure of the operation itself (domain error, division by zero, non-integer where an integer is needed). */
-export class FuncqaError extends ToolkenError {
-  constructor(message: string) {
-    super('FUNCQA_EXPRESSION_INVALID', message);
-  }
-}
+export class FuncqaError extends errorWithCode('FUNCQA_EXPRESSION_INVALID') {}
 
 /** A Python number: an exact integer or a double. */
 type PyNumber = { kind: 'int'; value: bigint } | { kind: 'float'; value: number };

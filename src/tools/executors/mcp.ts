@@ -16,7 +16,7 @@ import { SchemaError } from '../schema.js';
 import type { JsonValue, Tool } from '../types.js';
 import { isJsonValue } from '../validate.js';
 import { FunctionExecutor, ToolCallError, type CallLimits } from './registry.js';
-import { ToolkenError } from '../../util/errors.js';
+import { errorWithCode } from '../../util/errors.js';
 
 export type McpServerAddress =
   | { transport: 'stdio'; command: string; args?: string[]; env?: Record<string, string>; cwd?: string }
@@ -41,11 +41,7 @@ export const MAX_LIST_PAGES = 100;
 const SDK = '@modelcontextprotocol/sdk';
 
 /** An optional package a feature needs is not installed; the message says how to install it. */
-export class OptionalDependencyError extends ToolkenError {
-  constructor(message: string) {
-    super('OPTIONAL_DEPENDENCY_MISSING', message);
-  }
-}
+export class OptionalDependencyError extends errorWithCode('OPTIONAL_DEPENDENCY_MISSING') {}
 
 /** Imports a module of the SDK, or explains how to install it. */
 export async function sdkModule<T>(load: () => Promise<T>): Promise<T> {

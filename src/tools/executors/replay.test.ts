@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createReplayExecutor, loadRecordings, RecordingExecutor, saveRecordings } from './replay.js';
 import { canonicalJson } from '../validate.js';
 import { FunctionExecutor } from './registry.js';
 import type { Tool } from '../types.js';
+import { withTempDir } from '../../util/testing/temp-dir.js';
 
 const weather: Tool = {
   id: 'weather',
@@ -40,8 +40,7 @@ test('replayed calls are validated like live ones', async () => {
 });
 
 test('calls recorded from a live executor replay identically after a save and load', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'toolken-replay-'));
-  try {
+  await withTempDir('replay', async (dir) => {
     const live = new FunctionExecutor().register(weather, (args) => ({ content: `sunny in ${String(args.city)}`, value: { sunny: true } }));
     const recorder = new RecordingExecutor(live);
     const first = await recorder.call('weather', { city: 'Rome' });
@@ -49,19 +48,14 @@ test('calls recorded from a live executor replay identically after a save and lo
     saveRecordings(path, recorder.recordings);
     const replay = createReplayExecutor([weather], loadRecordings(path));
     assert.deepEqual(await replay.call('weather', { city: 'Rome' }), first);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a malformed recordings file is rejected with file and line', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'toolken-replay-'));
-  try {
+  withTempDir('replay', (dir) => {
     const path = join(dir, 'bad.jsonl');
     writeFileSync(path, '{"tool":"weather","args":{},"observation":{"ok":true,"content":"x"}}\n{"tool":"weather","args":{},"observation":{"ok":"yes"}}\n');
     assert.throws(() => loadRecordings(path), new RegExp(`${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} line 2: "observation" must be`));
     assert.throws(() => loadRecordings(join(dir, 'none.jsonl')), /^InputFileError: recordings file .*none\.jsonl does not exist$/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });

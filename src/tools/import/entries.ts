@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseDocument as parseYaml } from 'yaml';
 import { SchemaError } from '../schema.js';
 import type { CatalogFormat, Tool } from '../types.js';
-import { ToolkenError } from '../../util/errors.js';
+import { ToolkenError, errorWithCode } from '../../util/errors.js';
 import { parseJsonLines } from '../../util/json-lines.js';
 
 export interface ImportIssue {
@@ -37,34 +37,27 @@ export class EntryError extends ToolkenError {
 }
 
 /** A file that cannot be imported at all (unreadable, not JSON, unknown format). */
-export class ImportError extends ToolkenError {
-  constructor(message: string) {
-    super('IMPORT_FAILED', message);
-  }
-}
+export class ImportError extends errorWithCode('IMPORT_FAILED') {}
 
 /**
  * Reads a tool file's text, with messages a user can act on for a missing file or a folder (instead of ENOENT and
- * EISDIR). `what` names the kind of file in the message.
+ * EISDIR). `what` names the kind of file in the message; `failure` makes the error thrown (default InputFileError),
+ * for a reader whose callers expect its own error class.
  */
-export function readInputFile(path: string, what: string): string {
+export function readInputFile(path: string, what: string, failure: (message: string) => Error = (message) => new InputFileError(message)): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === 'ENOENT') throw new InputFileError(`${what} ${path} does not exist`);
-    if (code === 'EISDIR') throw new InputFileError(`${what} ${path} is a folder; pass the files inside it`);
-    if (code === 'EACCES') throw new InputFileError(`${what} ${path} cannot be read (permission denied)`);
-    throw new InputFileError(`cannot read ${what} ${path}: ${(err as Error).message}`);
+    if (code === 'ENOENT') throw failure(`${what} ${path} does not exist`);
+    if (code === 'EISDIR') throw failure(`${what} ${path} is a folder; pass the files inside it`);
+    if (code === 'EACCES') throw failure(`${what} ${path} cannot be read (permission denied)`);
+    throw failure(`cannot read ${what} ${path}: ${(err as Error).message}`);
   }
 }
 
 /** A named input file that is missing, a folder, or unreadable. */
-export class InputFileError extends ToolkenError {
-  constructor(message: string) {
-    super('INPUT_FILE_INVALID', message);
-  }
-}
+export class InputFileError extends errorWithCode('INPUT_FILE_INVALID') {}
 
 /** YAML files (OpenAPI documents are usually YAML) parse as one document. */
 const isYamlPath = (file: string): boolean => /\.ya?ml$/i.test(file);

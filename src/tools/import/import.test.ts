@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { detectFormat, importFile, importToolFiles, mergeTools, ImportError } from './index.js';
 import { parseDocument } from './entries.js';
 import { templateSchema, toolbenchId } from './toolbench.js';
 import type { Tool } from '../types.js';
+import { withTempDir } from '../../util/testing/temp-dir.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const SHARED = fileURLToPath(new URL('../../../../shared/datasets/', import.meta.url));
@@ -213,8 +213,7 @@ test('an OpenAPI document yields one tool per operation with resolved $refs and 
 });
 
 test('an OpenAPI document in YAML imports like its JSON form', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'toolken-import-'));
-  try {
+  withTempDir('import', (dir) => {
     const yaml = [
       'openapi: 3.0.3',
       'info: { title: Pets }',
@@ -234,26 +233,25 @@ test('an OpenAPI document in YAML imports like its JSON form', () => {
     assert.equal(format, 'openapi');
     assert.deepEqual(result.tools[0]!.parameters, { type: 'object', properties: { petId: { type: 'integer', minimum: 1 } }, required: ['petId'] });
     assert.equal(result.tools[0]!.endpoint?.url, 'https://pets.example.test/pets/{petId}');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('format detection recognizes each shape and gives up on unknown ones', () => {
-  const detect = (text: string): string | undefined => detectFormat(parseDocument(text, 'x'));
-  assert.equal(detect('{"openapi": "3.1.0", "paths": {}}'), 'openapi');
-  assert.equal(detect('[{"type": "function", "function": {"name": "f"}}]'), 'openai');
-  assert.equal(detect('[{"name": "f", "parameters": {"type": "object"}}]'), 'openai');
-  assert.equal(detect('{"name": "f", "parameters": {"type": "dict"}}\n{"name": "g", "parameters": {"type": "dict"}}'), 'bfcl');
-  assert.equal(detect('{"tools": [{"name": "f", "inputSchema": {}}]}'), 'mcp');
-  assert.equal(detect('{"a": "does a", "b": "does b"}'), 'metatool');
-  assert.equal(detect('[{"api_list": []}]'), 'toolbench');
-  assert.equal(detect('{"hello": 1}'), undefined);
+  const cases: readonly [string, string | undefined][] = [
+    ['{"openapi": "3.1.0", "paths": {}}', 'openapi'],
+    ['[{"type": "function", "function": {"name": "f"}}]', 'openai'],
+    ['[{"name": "f", "parameters": {"type": "object"}}]', 'openai'],
+    ['{"name": "f", "parameters": {"type": "dict"}}\n{"name": "g", "parameters": {"type": "dict"}}', 'bfcl'],
+    ['{"tools": [{"name": "f", "inputSchema": {}}]}', 'mcp'],
+    ['{"a": "does a", "b": "does b"}', 'metatool'],
+    ['[{"api_list": []}]', 'toolbench'],
+    ['{"hello": 1}', undefined],
+  ];
+  for (const [text, format] of cases) assert.equal(detectFormat(parseDocument(text, 'x')), format, text);
 });
 
 test('a file in no known format is an error that suggests --format', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'toolken-import-'));
-  try {
+  withTempDir('import', (dir) => {
     const path = join(dir, 'mystery.json');
     writeFileSync(path, '{"hello": 1}');
     assert.throws(() => importFile(path), new ImportError(`${path}: cannot tell the tool format from its contents; pass --format (one of toolbench, openai, bfcl, seal-tools, metatool, beir, mcp, openapi, toolalpaca)`));
@@ -266,9 +264,7 @@ test('a file in no known format is an error that suggests --format', () => {
     );
     writeFileSync(join(dir, 'broken.yaml'), 'openapi: [3\n');
     assert.throws(() => importFile(join(dir, 'broken.yaml')), /broken\.yaml is not valid YAML \(line \d+, column \d+\)/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('identical duplicates are merged, different definitions under one id are conflicts that keep the first', () => {

@@ -6,7 +6,7 @@
  */
 import type { CatalogFormat, Tool, ToolCatalog } from '../types.js';
 import { jsonEqual } from '../validate.js';
-import { ImportError, InputFileError, isRecord, parseDocument, readInputFile, type ImportIssue, type ImportResult, type ParsedDocument } from './entries.js';
+import { ImportError, isRecord, parseDocument, readInputFile, type ImportIssue, type ImportResult, type ParsedDocument } from './entries.js';
 import { importBfcl, importMcp, importOpenAI } from './functions.js';
 import { importOpenApi } from './openapi.js';
 import { importBeir, importMetaTool, importSealTools } from './records.js';
@@ -94,14 +94,7 @@ export interface ImportReport {
 
 /** Reads one file in the given (or detected) format. Throws ImportError when the file as a whole is unusable. */
 export function importFile(path: string, format: ImportFormat | 'auto' = 'auto'): { format: ImportFormat; result: ImportResult } {
-  let text: string;
-  try {
-    text = readInputFile(path, 'tool file');
-  } catch (err) {
-    if (err instanceof InputFileError) throw new ImportError(err.message);
-    throw err;
-  }
-  return importText(text, path, format);
+  return importText(readInputFile(path, 'tool file', (message) => new ImportError(message)), path, format);
 }
 
 /** Imports a tool file's text; `path` names it in messages and picks YAML by its extension. */

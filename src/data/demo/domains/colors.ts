@@ -1,10 +1,12 @@
-import { choice, domain, n, num, round, s, text } from '../define.js';
+import { choice, domain, n, num, round, s, text, type Args, type DemoParam } from '../define.js';
 
 const HEX_COLORS = ['#ff5733', '#1e90ff', '#2ecc71', '#000000', '#ffffff', '#8e44ad', '#f1c40f', '#34495e', '#e74c3c', '#7fdbff'];
 const hexColor = (description: string) => text(description, HEX_COLORS);
-const channel = (description: string) => num(description, 0, 255);
 
 type Rgb = [number, number, number];
+/** The parameters of a tool on a color given as red, green and blue, each 0 to 255; `rgbArgs` reads them back. */
+const rgbParams = (): Record<string, DemoParam> => ({ r: num('Red, 0-255', 0, 255), g: num('Green, 0-255', 0, 255), b: num('Blue, 0-255', 0, 255) });
+const rgbArgs = (a: Args): Rgb => [n(a, 'r'), n(a, 'g'), n(a, 'b')];
 const parseHex = (hex: string): Rgb => {
   const h = hex.replace('#', '');
   return [0, 2, 4].map((i) => parseInt(h.slice(i, i + 2), 16)) as Rgb;
@@ -41,6 +43,12 @@ function luminance(rgb: Rgb): number {
   return 0.2126 * r + 0.7152 * g + 0.0722 * b;
 }
 
+/** `hex` with its HSL lightness moved by `points` percentage points, kept within 0 to 100. */
+function shiftLightness(hex: string, points: number): string {
+  const { h, s: sat, l } = rgbToHsl(parseHex(hex));
+  return toHex(hslToRgb(h, sat, Math.min(100, Math.max(0, l + points))));
+}
+
 export const colorTools = domain('colors', [
   {
     name: 'hex_to_rgb',
@@ -55,8 +63,8 @@ export const colorTools = domain('colors', [
   {
     name: 'rgb_to_hex',
     description: 'Converts red, green and blue values (0-255) to a hex color code.',
-    params: { r: channel('Red, 0-255'), g: channel('Green, 0-255'), b: channel('Blue, 0-255') },
-    run: (a) => toHex([n(a, 'r'), n(a, 'g'), n(a, 'b')]),
+    params: rgbParams(),
+    run: (a) => toHex(rgbArgs(a)),
     templates: [
       'What is the hex code for rgb({r}, {g}, {b})?',
       'Convert red {r}, green {g}, blue {b} to a hex color.',
@@ -66,8 +74,8 @@ export const colorTools = domain('colors', [
   {
     name: 'rgb_to_hsl',
     description: 'Converts an RGB color to hue (degrees), saturation and lightness (percent).',
-    params: { r: channel('Red, 0-255'), g: channel('Green, 0-255'), b: channel('Blue, 0-255') },
-    run: (a) => rgbToHsl([n(a, 'r'), n(a, 'g'), n(a, 'b')]),
+    params: rgbParams(),
+    run: (a) => rgbToHsl(rgbArgs(a)),
     templates: [
       'Convert rgb({r}, {g}, {b}) to HSL.',
       'What are the hue, saturation and lightness of red {r} green {g} blue {b}?',
@@ -104,10 +112,7 @@ export const colorTools = domain('colors', [
     name: 'lighten_color',
     description: 'Makes a color lighter by raising its HSL lightness by a number of percentage points.',
     params: { hex: hexColor('Color as #rrggbb'), amount: num('Percentage points to add to the lightness', 1, 50) },
-    run: (a) => {
-      const { h, s: sat, l } = rgbToHsl(parseHex(s(a, 'hex')));
-      return toHex(hslToRgb(h, sat, Math.min(100, l + n(a, 'amount'))));
-    },
+    run: (a) => shiftLightness(s(a, 'hex'), n(a, 'amount')),
     templates: [
       'Lighten {hex} by {amount}%.',
       'Make the color {hex} {amount} percent lighter.',
@@ -118,10 +123,7 @@ export const colorTools = domain('colors', [
     name: 'darken_color',
     description: 'Makes a color darker by lowering its HSL lightness by a number of percentage points.',
     params: { hex: hexColor('Color as #rrggbb'), amount: num('Percentage points to remove from the lightness', 1, 50) },
-    run: (a) => {
-      const { h, s: sat, l } = rgbToHsl(parseHex(s(a, 'hex')));
-      return toHex(hslToRgb(h, sat, Math.max(0, l - n(a, 'amount'))));
-    },
+    run: (a) => shiftLightness(s(a, 'hex'), -n(a, 'amount')),
     templates: [
       'Darken {hex} by {amount}%.',
       'Make {hex} {amount} percent darker.',
@@ -184,9 +186,9 @@ export const colorTools = domain('colors', [
   {
     name: 'rgb_to_cmyk',
     description: 'Converts an RGB color to cyan, magenta, yellow and key (black) percentages.',
-    params: { r: channel('Red, 0-255'), g: channel('Green, 0-255'), b: channel('Blue, 0-255') },
+    params: rgbParams(),
     run: (a) => {
-      const [r, g, b] = [n(a, 'r') / 255, n(a, 'g') / 255, n(a, 'b') / 255];
+      const [r, g, b] = rgbArgs(a).map((c) => c / 255) as Rgb;
       const k = 1 - Math.max(r, g, b);
       if (k === 1) return { c: 0, m: 0, y: 0, k: 100 };
       const part = (x: number): number => round(((1 - x - k) / (1 - k)) * 100, 1);

@@ -1,7 +1,15 @@
-import { domain, n, num, round } from '../define.js';
+import { domain, n, num, round, type DemoParam } from '../define.js';
 
 const EARTH_RADIUS_KM = 6371.0088;
 const rad = (deg: number): number => (deg * Math.PI) / 180;
+
+/** The parameters of a tool on two points of the plane, (x1, y1) and (x2, y2), each coordinate from -100 to 100. */
+const twoPoints = (): Record<string, DemoParam> => ({
+  x1: num('x of the first point', -100, 100),
+  y1: num('y of the first point', -100, 100),
+  x2: num('x of the second point', -100, 100),
+  y2: num('y of the second point', -100, 100),
+});
 
 export const geometryTools = domain('geometry', [
   {
@@ -67,12 +75,7 @@ export const geometryTools = domain('geometry', [
   {
     name: 'distance_between_points',
     description: 'Computes the straight-line distance between two points in the plane.',
-    params: {
-      x1: num('x of the first point', -100, 100),
-      y1: num('y of the first point', -100, 100),
-      x2: num('x of the second point', -100, 100),
-      y2: num('y of the second point', -100, 100),
-    },
+    params: twoPoints(),
     run: (a) => round(Math.hypot(n(a, 'x2') - n(a, 'x1'), n(a, 'y2') - n(a, 'y1'))),
     templates: [
       'What is the distance between ({x1}, {y1}) and ({x2}, {y2})?',
@@ -83,12 +86,7 @@ export const geometryTools = domain('geometry', [
   {
     name: 'midpoint',
     description: 'Computes the midpoint of the segment between two points in the plane.',
-    params: {
-      x1: num('x of the first point', -100, 100),
-      y1: num('y of the first point', -100, 100),
-      x2: num('x of the second point', -100, 100),
-      y2: num('y of the second point', -100, 100),
-    },
+    params: twoPoints(),
     run: (a) => ({ x: (n(a, 'x1') + n(a, 'x2')) / 2, y: (n(a, 'y1') + n(a, 'y2')) / 2 }),
     templates: [
       'What is the midpoint between ({x1}, {y1}) and ({x2}, {y2})?',

@@ -1,7 +1,8 @@
 /**
  * A tiny function-calling world for the DPO and RL tests: a few weather examples, a BPE tokenizer trained on their
  * text, a random model small enough to train in seconds, a short system prompt (the prompting style's default, the
- * leaderboard's, runs to hundreds of tokens), and an SFT run that teaches the model the answers.
+ * leaderboard's, runs to hundreds of tokens), an SFT run that teaches the model the answers, and the adapter and
+ * sampling the tests train on top of it.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,6 +51,12 @@ export function tinyModel(tokenizer: Tokenizer, seed = 1): DecoderModel {
 export const tinyConfig = (tokenizer: Tokenizer, overrides: Partial<SftConfig> = {}): SftConfig => ({
   ...defaultSftConfig, batchSize: 4, maxLength: 128, padId: tokenizer.eosId ?? 0, lr: 3e-2, warmup: 0, epochs: 1, checkpointEvery: 0, schedule: 'constant', ...overrides,
 });
+
+/** The LoRA adapter the DPO and RL tests train on the SFT model. */
+export const tinyPolicyLora = { rank: 2, alpha: 4, dropout: 0, targetModules: ['q_proj', 'v_proj'], seed: 3 };
+
+/** How the DPO and RL tests sample the SFT model: 6 answers per prompt at temperature 1, each at most 24 tokens. */
+export const tinySampling = { samples: 6, temperature: 1, maxTokens: 24 };
 
 /** The tiny model after `epochs` of SFT on `train` (default: the tiny examples): LoRA (its adapters still applied) or every weight. */
 export async function tinySftModel(tokenizer: Tokenizer, epochs: number, kind: 'lora' | 'full', lr: number, train: readonly FcExample[] = tinyExamples): Promise<{ model: DecoderModel; loss: number }> {
