@@ -1,17 +1,18 @@
 /**
- * The tensor engine on the current backend: forward + backward of one Llama transformer block at the stories15M
- * layer shape (dim 288, 6 heads, hidden 768, batch 8 x 256 tokens) and the fused chunked linear + cross-entropy
- * (rows 2048, dim 288, vocab 32000). The same block runs in PyTorch (the Block class of
- * ../shared/anchors/torch_llama.py, imported in place) for a time ratio ours / PyTorch; a missing torch or
- * anchor is reported and skipped. The pure-TypeScript ref backend gets smaller shapes (stated in params).
+ * The tensor engine on the current backend: forward + backward of one Llama decoder layer (the production
+ * DecoderLayer of src/models/decoder.ts) at the stories15M layer shape (dim 288, 6 heads, hidden 768, batch 8 x 256
+ * tokens) and the fused chunked linear + cross-entropy (rows 2048, dim 288, vocab 32000). The same block runs in
+ * PyTorch (the Block class of ../shared/anchors/torch_llama.py, imported in place) for a time ratio ours / PyTorch;
+ * a missing torch or anchor is reported and skipped. The pure-TypeScript ref backend gets smaller shapes (stated in
+ * params).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { TransformerBlock } from '../../src/nn/testing/tinyLlama.js';
+import type { DecoderConfig } from '../../src/models/config.js';
+import { DecoderModel, selfAttentionRows } from '../../src/models/decoder.js';
 import { getBackend } from '../../src/tensor/backends/index.js';
 import { linearCrossEntropy } from '../../src/tensor/ops/linearCrossEntropy.js';
-import { ropeInvFreq } from '../../src/tensor/ops/rope.js';
 import { Rng } from '../../src/tensor/random.js';
 import { tidy } from '../../src/tensor/scope.js';
 import { randn } from '../../src/tensor/tensor.js';
@@ -35,20 +36,32 @@ const REF_BLOCK: BlockShape = { batch: 1, seq: 64, dim: 288, heads: 6, hidden: 7
 const FULL_CE = { rows: 2048, dim: 288, vocab: 32000, chunk: 4096 };
 const REF_CE = { rows: 64, dim: 288, vocab: 4000, chunk: 1024 };
 
+/** One decoder layer of the block's shape (multi-head, untied, Llama RoPE); the vocabulary is irrelevant here. */
+function blockConfig(shape: BlockShape): DecoderConfig {
+  return {
+    family: 'llama', vocabSize: 1, dim: shape.dim, layers: 1, heads: shape.heads, kvHeads: shape.heads,
+    headDim: shape.dim / shape.heads, hiddenDim: shape.hidden, normEps: 1e-5, ropeTheta: 10000, ropeScaling: null,
+    qkvBias: false, outputBias: false, qkNorm: false, tieWordEmbeddings: false, maxPositions: shape.seq,
+    bosTokenId: null, eosTokenIds: [],
+  };
+}
+
+// Forward + backward of the production DecoderLayer (the one the decoder trains with), on batch x seq rows.
 async function benchBlock(shape: BlockShape, runs: number): Promise<number> {
+  const backend = getBackend();
   const rng = new Rng(1);
-  const block = new TransformerBlock(
-    { vocab: 1, dim: shape.dim, layers: 1, heads: shape.heads, kvHeads: shape.heads, hidden: shape.hidden, ropeTheta: 10000 },
-    rng,
-  );
-  const invFreq = ropeInvFreq(shape.dim / shape.heads, 10000);
-  const x = randn([shape.batch, shape.seq, shape.dim], rng).requireGrad();
-  const seed = randn([shape.batch, shape.seq, shape.dim], rng);
+  const model = DecoderModel.random(blockConfig(shape), 1, 0.02, backend);
+  const layer = model.layers[0]!;
+  const rows = selfAttentionRows(shape.batch, shape.seq);
+  const x = randn([shape.batch * shape.seq, shape.dim], rng).requireGrad();
+  const seed = randn([shape.batch * shape.seq, shape.dim], rng);
   const t = await timeIt(() => {
-    tidy(() => block.forward(x, invFreq).backward(seed));
-    block.zeroGrad();
+    tidy(() => layer.forward(x, rows).backward(seed));
+    model.zeroGrad();
+    x.grad?.dispose();
+    x.grad = null;
   }, { warmup: 1, runs });
-  block.dispose();
+  model.dispose();
   x.dispose();
   seed.dispose();
   return t.median;

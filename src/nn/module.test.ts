@@ -7,17 +7,17 @@ import { Embedding } from './embedding.js';
 import { Linear } from './linear.js';
 import { Module, matchesName } from './module.js';
 import { LayerNorm, RMSNorm } from './norm.js';
-import { TinyLlama } from './testing/tinyLlama.js';
+import { TinyLm } from './testing/tiny-lm.js';
 
-const config = { vocab: 11, dim: 8, layers: 2, heads: 2, kvHeads: 1, hidden: 16, ropeTheta: 10000 };
+const config = { vocab: 11, dim: 8, blocks: 2, hidden: 16 };
 
 test('namedParameters gives dotted names in field order, numbering arrays of modules', () => {
-  const model = new TinyLlama(config, new Rng(1));
+  const model = new TinyLm(config, new Rng(1));
   const names = model.namedParameters().map(([n]) => n);
-  assert.deepEqual(names.slice(0, 5), ['embed.weight', 'layers.0.attnNorm.weight', 'layers.0.attn.wq.weight', 'layers.0.attn.wk.weight', 'layers.0.attn.wv.weight']);
-  assert.ok(names.includes('layers.1.mlp.down.weight'));
+  assert.deepEqual(names.slice(0, 5), ['embed.weight', 'layers.0.norm.weight', 'layers.0.up.weight', 'layers.0.up.bias', 'layers.0.down.weight']);
+  assert.ok(names.includes('layers.1.down.weight'));
   assert.deepEqual(names.slice(-2), ['norm.weight', 'head.weight']);
-  assert.equal(names.length, 1 + 2 * 9 + 2);
+  assert.equal(names.length, 1 + 2 * 4 + 2);
   model.dispose();
 });
 
@@ -30,8 +30,8 @@ test('name patterns: globs anchor to the whole name, and a module name covers ev
 });
 
 test('freeze and unfreeze select parameters by pattern; frozen parameters get no gradient', () => {
-  const model = new TinyLlama(config, new Rng(1));
-  assert.equal(model.freeze(), 21);
+  const model = new TinyLm(config, new Rng(1));
+  assert.equal(model.freeze(), 11);
   assert.equal(model.unfreeze('head'), 1);
   assert.deepEqual(model.trainableParameters().map(([n]) => n), ['head.weight']);
   tidy(() => model.loss(ids([1, 2, 3], [1, 3]), Int32Array.from([2, 3, 4])).backward());
@@ -42,8 +42,8 @@ test('freeze and unfreeze select parameters by pattern; frozen parameters get no
 });
 
 test('stateDict round-trips through loadStateDict into a fresh model', () => {
-  const a = new TinyLlama(config, new Rng(1));
-  const b = new TinyLlama(config, new Rng(2));
+  const a = new TinyLm(config, new Rng(1));
+  const b = new TinyLm(config, new Rng(2));
   b.loadStateDict(a.stateDict());
   for (const [[name, pa], [, pb]] of a.namedParameters().map((e, i) => [e, b.namedParameters()[i]!] as const)) {
     assert.deepEqual(pb.toArray(), pa.toArray(), name);
@@ -53,7 +53,7 @@ test('stateDict round-trips through loadStateDict into a fresh model', () => {
 });
 
 test('loadStateDict rejects missing, unexpected and mis-shaped entries with their names', () => {
-  const model = new TinyLlama(config, new Rng(1));
+  const model = new TinyLm(config, new Rng(1));
   const state = model.stateDict();
   const { ['norm.weight']: _dropped, ...missing } = state;
   assert.throws(() => model.loadStateDict(missing), /loadStateDict: names differ from the model's; missing: norm.weight$/);

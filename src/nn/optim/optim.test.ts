@@ -8,7 +8,7 @@ import { keep } from '../../tensor/scope.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { ids, tensor } from '../../tensor/tensor.js';
 import { Parameter } from '../parameter.js';
-import { TinyLlama } from '../testing/tinyLlama.js';
+import { TinyLm } from '../testing/tiny-lm.js';
 import { accumulateGradients } from './accumulate.js';
 import { AdamW } from './adamw.js';
 import { clipGradNorm } from './clip.js';
@@ -131,10 +131,10 @@ test('trainableRows confines the update to a block of rows; frozen parameters an
 });
 
 test('AdamW state saved mid-run and restored into a fresh optimizer continues bit-identically', () => {
-  const config = { vocab: 12, dim: 16, layers: 1, heads: 2, kvHeads: 1, hidden: 32, ropeTheta: 10000 };
+  const config = { vocab: 12, dim: 16, blocks: 1, hidden: 32 };
   const tokens = ids([1, 5, 2, 7, 3, 9], [1, 6]);
   const targets = Int32Array.from([5, 2, 7, 3, 9, 11]);
-  const run = (model: TinyLlama, opt: AdamW, steps: number): void => {
+  const run = (model: TinyLm, opt: AdamW, steps: number): void => {
     for (let i = 0; i < steps; i++) {
       valueAndGrad(() => model.loss(tokens, targets));
       opt.step();
@@ -142,16 +142,16 @@ test('AdamW state saved mid-run and restored into a fresh optimizer continues bi
     }
   };
   const schedule = cosineSchedule({ peak: 1e-2, totalSteps: 10, warmup: 2 });
-  const straight = new TinyLlama(config, new Rng(5));
+  const straight = new TinyLm(config, new Rng(5));
   const straightOpt = new AdamW(straight.namedParameters(), { lr: schedule, weightDecay: 0.1 });
   run(straight, straightOpt, 10);
 
-  const first = new TinyLlama(config, new Rng(5));
+  const first = new TinyLm(config, new Rng(5));
   const firstOpt = new AdamW(first.namedParameters(), { lr: schedule, weightDecay: 0.1 });
   run(first, firstOpt, 4);
   const savedModel = first.stateDict();
   const savedOpt = firstOpt.state();
-  const resumed = new TinyLlama(config, new Rng(99));
+  const resumed = new TinyLm(config, new Rng(99));
   resumed.loadStateDict(savedModel);
   const resumedOpt = new AdamW(resumed.namedParameters(), { lr: schedule, weightDecay: 0.1 });
   resumedOpt.loadState(savedOpt);
