@@ -11,6 +11,7 @@
 import type { Tensor } from './tensor.js';
 import { ones, zeros } from './tensor.js';
 import { adopt, keep, tidy, untracked } from './scope.js';
+import { ScopedSwitch } from '../util/scoped-switch.js';
 
 /** Returns the gradient buffer of input i (zero-initialised on first use), or null if it needs no gradient. */
 export type GradSlot = (inputIndex: number) => Tensor | null;
@@ -58,21 +59,15 @@ export class GradNode {
   }
 }
 
-let gradEnabled = true;
+const recording = new ScopedSwitch(true);
 
 export function isGradEnabled(): boolean {
-  return gradEnabled;
+  return recording.on;
 }
 
 /** Runs fn without recording any graph (inference, optimizer updates). */
 export function noGrad<T>(fn: () => T): T {
-  const previous = gradEnabled;
-  gradEnabled = false;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = previous;
-  }
+  return recording.run(false, fn);
 }
 
 /**
@@ -83,11 +78,11 @@ export function noGrad<T>(fn: () => T): T {
 /** Whether an op on these inputs would be recorded: grad is enabled and one of them requires grad. Ops check it
  * before making their backward, which costs an allocation per call where nothing is recorded. */
 export function isRecording(a: Tensor, b?: Tensor): boolean {
-  return gradEnabled && (a.requiresGrad || (b?.requiresGrad ?? false));
+  return recording.on && (a.requiresGrad || (b?.requiresGrad ?? false));
 }
 
 export function record(out: Tensor, op: string, inputs: readonly Tensor[], backward: BackwardFn, saved: Tensor[] = []): boolean {
-  if (!gradEnabled || !inputs.some((t) => t.requiresGrad)) {
+  if (!recording.on || !inputs.some((t) => t.requiresGrad)) {
     for (const t of saved) t.dispose();
     return false;
   }

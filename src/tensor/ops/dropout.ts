@@ -2,6 +2,7 @@
  * by 1 / (1 - p), so evaluation (training = false) is the identity. The mask comes from the caller's seeded Rng.
  * Inside `withoutDropout` (generation) it is the identity whatever `training` says. */
 import { record } from '../autograd.js';
+import { ScopedSwitch } from '../../util/scoped-switch.js';
 import type { Rng } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { empty, tensor } from '../tensor.js';
@@ -14,25 +15,19 @@ export interface DropoutOptions {
   readonly training: boolean;
 }
 
-let disabled = false;
+const enabled = new ScopedSwitch(true);
 
 /**
  * Runs fn with every dropout the identity: a model that generates is not training, whatever mode its modules are
  * in, and switching a whole module tree to eval mode at every decode step would cost more than the step's kernels.
  */
 export function withoutDropout<T>(fn: () => T): T {
-  const previous = disabled;
-  disabled = true;
-  try {
-    return fn();
-  } finally {
-    disabled = previous;
-  }
+  return enabled.run(false, fn);
 }
 
 export function dropout(x: Tensor, { p, rng, training }: DropoutOptions): Tensor {
   if (!(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
-  if (!training || disabled || p === 0) return reshape(x, x.shape);
+  if (!training || !enabled.on || p === 0) return reshape(x, x.shape);
   const keepScale = 1 / (1 - p);
   const maskValues = new Float32Array(x.size);
   for (let i = 0; i < maskValues.length; i++) maskValues[i] = rng.uniform() < p ? 0 : keepScale;
