@@ -35,3 +35,19 @@ test('with coverage an untrained policy fills two integer parameters with two di
     assert.deepEqual([after.a, after.b], [48425, 48425], JSON.stringify(after));
   }
 });
+
+test('a tool whose shortest valid arguments exceed the argument budget gets the tokens it needs; one that cannot fit the context comes back as no arguments instead of a crash', async () => {
+  const tools = demoCatalog().slice(0, 24);
+  const properties = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`digit_number_${i}`, { type: 'integer' as const, minimum: 0, maximum: 9 }]));
+  const wide = { id: 'wide_tool', name: 'wide_tool', description: 'Takes twelve digits.', parameters: { type: 'object' as const, properties, required: Object.keys(properties) } };
+  const messages = [{ role: 'user' as const, content: 'Fill in every digit.' }];
+  const context = { texts: [messages[0]!.content], usedArguments: [] };
+  const fits = new ToolGenPolicy(await tinyToolGen(tools, { seed: 3 }), { maxArgumentTokens: 96 });
+  const value = fits.arguments(messages, wide, context, { temperature: 1, seed: 0 }).value as Record<string, number>;
+  assert.deepEqual(Object.keys(value).sort(), Object.keys(properties).sort(), 'every required parameter was written');
+  const cramped = new ToolGenPolicy(await tinyToolGen(tools, { seed: 3, maxPositions: 128 }), { maxArgumentTokens: 32 });
+  assert.deepEqual(cramped.arguments(messages, wide, context, { temperature: 0, seed: 0 }), { text: '', value: undefined });
+  // Through the loop: the step is an invalid-arguments observation and the run goes on to its step limit.
+  const run = await runAgent({ task: 'Fill in every digit.', policy: cramped, tools: [...tools, wide], executor: demoExecutor(tools), options: { maxSteps: 3, retryTemperatures: [0] } });
+  assert.equal(run.steps.length > 0, true);
+});

@@ -102,14 +102,14 @@ export class ToolGenPolicy implements AgentPolicy {
       const text = this.generate(messages, budget, sampling).text.trim();
       return { text, value: parseJson(text) };
     }
-    const prompt = this.decoder.fit(chatPromptIds(this.tg.tokenizer, messages), budget, KEEP_OPENING);
     // The final answer is copied from what the last call returned: offered every observation (or the task's
     // hundreds of word spans as well), the demo's model picked another one for 20 (32) of 40 teacher-forced answers.
     // Coverage does not apply to it: the answer is the last result, whichever call used it before.
     const finish = tool.id === FINISH_FUNCTION;
     const texts = finish ? context.texts.slice(1).slice(-1) : context.texts;
     const copy = !this.options.copyValues ? 'off' : this.options.copyCoverage && !finish ? 'coverage' : 'on';
-    return this.decoder.jsonArguments(prompt, tool, { texts, usedArguments: copy === 'coverage' ? context.usedArguments : [] }, { copy, maxTokens: budget }, sampling);
+    const prompt = chatPromptIds(this.tg.tokenizer, messages);
+    return this.decoder.jsonArguments(prompt, tool, { texts, usedArguments: copy === 'coverage' ? context.usedArguments : [] }, { copy, maxTokens: budget, keepOpening: KEEP_OPENING }, sampling);
   }
 
   private trie(allowed: readonly string[]): ToolTrie {

@@ -55,20 +55,35 @@ export class TurnDecoder {
   }
 
   /**
-   * A tool's arguments decoded under its JSON-Schema mask. `copy`: 'on' lets free string and number parameters
-   * take only values that occur in the context's texts (generate/constraints/copy-values.ts); 'coverage' also
-   * spends each value's occurrences, within the call and across the run's earlier calls (`usedArguments`).
+   * A tool's arguments decoded under its JSON-Schema mask, after `promptIds` cut to fit (keeping `keepOpening` tokens
+   * of its start). `copy`: 'on' lets free string and number parameters take only values that occur in the context's
+   * texts (generate/constraints/copy-values.ts); 'coverage' also spends each value's occurrences, within the call and
+   * across the run's earlier calls (`usedArguments`). A schema whose shortest valid arguments exceed `maxTokens` gets
+   * the tokens it needs (copying is dropped first if that is what made it longer); one that cannot fit in the model's
+   * context at all comes back as no arguments, which the loop reports as invalid instead of ending the run.
    */
-  jsonArguments(prompt: readonly number[], tool: Tool, context: CopyContext, o: { copy: 'off' | 'on' | 'coverage'; maxTokens: number }, sampling: TurnSampling): ArgumentsChoice {
+  jsonArguments(
+    promptIds: readonly number[], tool: Tool, context: CopyContext,
+    o: { copy: 'off' | 'on' | 'coverage'; maxTokens: number; keepOpening: number }, sampling: TurnSampling,
+  ): ArgumentsChoice {
     const candidates = o.copy === 'off' ? undefined : copyCandidates(context.texts, defaultCopyOptions, context.usedArguments);
-    const parameters = candidates === undefined ? tool.parameters : withCopiedValues(tool.parameters, candidates);
-    // A pattern the decoder cannot follow is left to the executor's validation (an invalid-arguments observation).
-    const automaton = new JsonAutomaton(parameters, {
+    const automatonFor = (withCopies: boolean): JsonAutomaton => new JsonAutomaton(withCopies && candidates !== undefined ? withCopiedValues(tool.parameters, candidates) : tool.parameters, {
+      // A pattern the decoder cannot follow is left to the executor's validation (an invalid-arguments observation).
       maxStringLength: 64, maxArrayItems: 8, unfollowablePatterns: 'ignore',
-      ...(o.copy === 'coverage' && candidates !== undefined ? { literalBudget: candidates.occurrences } : {}),
+      ...(o.copy === 'coverage' && withCopies && candidates !== undefined ? { literalBudget: candidates.occurrences } : {}),
     });
+    const shortest = (a: JsonAutomaton): number => a.minBytesToComplete(a.initial()) + 1;
+    let automaton = automatonFor(true);
+    if (candidates !== undefined && shortest(automaton) > o.maxTokens) {
+      const own = automatonFor(false);
+      if (shortest(own) < shortest(automaton)) automaton = own;
+    }
+    const budget = Math.max(o.maxTokens, shortest(automaton));
+    // At most half the context goes to the arguments, so the documentation and the task stay in view.
+    if (budget > Math.floor(this.model.config.maxPositions / 2)) return { text: '', value: undefined };
+    const prompt = this.fit(promptIds, budget, o.keepOpening);
     const masker = new JsonTokenMasker(automaton, this.vocabulary, this.terminator);
-    const { tokens } = this.generate(prompt, o.maxTokens, sampling, jsonLogitsProcessor(masker, o.maxTokens));
+    const { tokens } = this.generate(prompt, budget, sampling, jsonLogitsProcessor(masker, budget));
     // Byte for byte: a value cut at the budget may end inside a character.
     const text = new TextDecoder('utf-8').decode(Buffer.concat(tokens.map((id) => this.vocabulary.table.tokenBytes(id))));
     return { text, value: parseJson(text) };
