@@ -289,17 +289,21 @@ export interface Batch {
 /** A generation pass's rows: each sequence's new keys and values join its cache slot, and its queries attend over
  * the slot in place (inference only: nothing is recorded). */
 class CachedRows implements AttentionRows {
-  readonly batch: number;
-  readonly t: number;
-  readonly positions: Int32Array;
-
   constructor(
     private readonly rows: Batch,
     private readonly cache: KvCache,
-  ) {
-    this.batch = rows.batch;
-    this.t = rows.t;
-    this.positions = rows.positions;
+  ) {}
+
+  get batch(): number {
+    return this.rows.batch;
+  }
+
+  get t(): number {
+    return this.rows.t;
+  }
+
+  get positions(): Int32Array {
+    return this.rows.positions;
   }
 
   attend(layer: number, q: Tensor, k: Tensor, v: Tensor): Tensor {

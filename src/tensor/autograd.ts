@@ -11,7 +11,7 @@
 import type { Tensor } from './tensor.js';
 import { ones, zeros } from './tensor.js';
 import { adopt, keep, tidy, untracked } from './scope.js';
-import { ScopedSwitch } from '../util/scoped-switch.js';
+import { ScopedValue } from '../util/scoped-value.js';
 
 /** Returns the gradient buffer of input i (zero-initialised on first use), or null if it needs no gradient. */
 export type GradSlot = (inputIndex: number) => Tensor | null;
@@ -59,10 +59,10 @@ export class GradNode {
   }
 }
 
-const recording = new ScopedSwitch(true);
+const recording = new ScopedValue(true);
 
 export function isGradEnabled(): boolean {
-  return recording.on;
+  return recording.value;
 }
 
 /** Runs fn without recording any graph (inference, optimizer updates). */
@@ -70,19 +70,19 @@ export function noGrad<T>(fn: () => T): T {
   return recording.run(false, fn);
 }
 
+/** Whether an op on these inputs would be recorded: grad is enabled and one of them requires grad. Ops check it
+ * before making their backward, which costs an allocation per call where nothing is recorded. */
+export function isRecording(a: Tensor, b?: Tensor): boolean {
+  return recording.value && (a.requiresGrad || (b?.requiresGrad ?? false));
+}
+
 /**
  * Records an op on `out` if grad is enabled and any input requires grad. `saved` are tensors created by the op
  * only for its backward pass (normalisation statistics, log-sum-exps): the node owns them, and they are disposed
  * at once when nothing is recorded. Returns whether the op was recorded.
  */
-/** Whether an op on these inputs would be recorded: grad is enabled and one of them requires grad. Ops check it
- * before making their backward, which costs an allocation per call where nothing is recorded. */
-export function isRecording(a: Tensor, b?: Tensor): boolean {
-  return recording.on && (a.requiresGrad || (b?.requiresGrad ?? false));
-}
-
 export function record(out: Tensor, op: string, inputs: readonly Tensor[], backward: BackwardFn, saved: Tensor[] = []): boolean {
-  if (!recording.on || !inputs.some((t) => t.requiresGrad)) {
+  if (!recording.value || !inputs.some((t) => t.requiresGrad)) {
     for (const t of saved) t.dispose();
     return false;
   }

@@ -7,6 +7,7 @@
  */
 import type { Backend, Storage } from './backend.js';
 import { poisonUninitialized } from './backends/host-memory.js';
+import { ScopedValue } from '../util/scoped-value.js';
 
 export class StoragePool {
   private readonly free = new Map<number, Storage[]>();
@@ -45,29 +46,16 @@ export class StoragePool {
     if (list === undefined) this.free.set(storage.length, [storage]);
     else list.push(storage);
   }
-
-  /** Floats held for reuse (not in use). */
-  get idleFloats(): number {
-    let total = 0;
-    for (const [length, list] of this.free) total += length * list.length;
-    return total;
-  }
 }
 
-let active: StoragePool | null = null;
+const active = new ScopedValue<StoragePool | null>(null);
 
 /** The pool `empty()` takes from now, if any. */
 export function activeStoragePool(): StoragePool | null {
-  return active;
+  return active.value;
 }
 
 /** Runs fn with `empty()` taking from `pool`; scopes nest, the innermost pool wins. */
 export function withStoragePool<T>(pool: StoragePool, fn: () => T): T {
-  const previous = active;
-  active = pool;
-  try {
-    return fn();
-  } finally {
-    active = previous;
-  }
+  return active.run(pool, fn);
 }

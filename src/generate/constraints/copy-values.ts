@@ -35,9 +35,11 @@ export const defaultCopyOptions: CopyOptions = { maxWords: 4, maxCandidates: 256
 
 const NUMBER = /-?\d+(?:\.\d+)?/g;
 const QUOTED = /"([^"\n]{1,200})"|'([^'\n]{1,200})'|“([^”\n]{1,200})”/g;
-const EDGE_PUNCTUATION = /^[\s.,;:!?()[\]{}"'“”]+|[\s.,;:!?()[\]{}"'“”]+$/g;
-const LEADING_PUNCTUATION = /^[\s.,;:!?()[\]{}"'“”]+/;
-const TRAILING_PUNCTUATION = /[\s.,;:!?()[\]{}"'“”]+$/;
+/** White space and punctuation that a span does not begin or end with. */
+const EDGE = `[\\s.,;:!?()[\\]{}"'“”]+`;
+const EDGE_PUNCTUATION = new RegExp(`^${EDGE}|${EDGE}$`, 'g');
+const LEADING_PUNCTUATION = new RegExp(`^${EDGE}`);
+const TRAILING_PUNCTUATION = new RegExp(`${EDGE}$`);
 /** Two or more one-word items joined by ", " (how a request says a list). */
 const LIST = /(?:[^\s,]+, )+[^\s,]+/g;
 const NUMERIC = /^-?\d+(?:\.\d+)?$/;

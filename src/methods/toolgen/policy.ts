@@ -109,7 +109,7 @@ export class ToolGenPolicy implements AgentPolicy {
     const texts = finish ? context.texts.slice(1).slice(-1) : context.texts;
     const copy = !this.options.copyValues ? 'off' : this.options.copyCoverage && !finish ? 'coverage' : 'on';
     const prompt = chatPromptIds(this.tg.tokenizer, messages);
-    return this.decoder.jsonArguments(prompt, tool, { texts, usedArguments: copy === 'coverage' ? context.usedArguments : [] }, { copy, maxTokens: budget, keepOpening: KEEP_OPENING }, sampling);
+    return this.decoder.jsonArguments(prompt, tool, { ...context, texts }, { copy, maxTokens: budget, keepOpening: KEEP_OPENING }, sampling);
   }
 
   private trie(allowed: readonly string[]): ToolTrie {

@@ -66,19 +66,23 @@ export class TurnDecoder {
     promptIds: readonly number[], tool: Tool, context: CopyContext,
     o: { copy: 'off' | 'on' | 'coverage'; maxTokens: number; keepOpening: number }, sampling: TurnSampling,
   ): ArgumentsChoice {
-    const candidates = o.copy === 'off' ? undefined : copyCandidates(context.texts, defaultCopyOptions, context.usedArguments);
+    const used = o.copy === 'coverage' ? context.usedArguments : [];
+    const candidates = o.copy === 'off' ? undefined : copyCandidates(context.texts, defaultCopyOptions, used);
     const automatonFor = (withCopies: boolean): JsonAutomaton => new JsonAutomaton(withCopies && candidates !== undefined ? withCopiedValues(tool.parameters, candidates) : tool.parameters, {
       // A pattern the decoder cannot follow is left to the executor's validation (an invalid-arguments observation).
       maxStringLength: 64, maxArrayItems: 8, unfollowablePatterns: 'ignore',
       ...(o.copy === 'coverage' && withCopies && candidates !== undefined ? { literalBudget: candidates.occurrences } : {}),
     });
+    // The fewest tokens the arguments can take, counting one byte per token, plus the end token.
     const shortest = (a: JsonAutomaton): number => a.minBytesToComplete(a.initial()) + 1;
     let automaton = automatonFor(true);
-    if (candidates !== undefined && shortest(automaton) > o.maxTokens) {
+    let needed = shortest(automaton);
+    if (candidates !== undefined && needed > o.maxTokens) {
       const own = automatonFor(false);
-      if (shortest(own) < shortest(automaton)) automaton = own;
+      const ownNeeded = shortest(own);
+      if (ownNeeded < needed) [automaton, needed] = [own, ownNeeded];
     }
-    const budget = Math.max(o.maxTokens, shortest(automaton));
+    const budget = Math.max(o.maxTokens, needed);
     // At most half the context goes to the arguments, so the documentation and the task stay in view.
     if (budget > Math.floor(this.model.config.maxPositions / 2)) return { text: '', value: undefined };
     const prompt = this.fit(promptIds, budget, o.keepOpening);

@@ -2,7 +2,7 @@
  * by 1 / (1 - p), so evaluation (training = false) is the identity. The mask comes from the caller's seeded Rng.
  * Inside `withoutDropout` (generation) it is the identity whatever `training` says. */
 import { record } from '../autograd.js';
-import { ScopedSwitch } from '../../util/scoped-switch.js';
+import { ScopedValue } from '../../util/scoped-value.js';
 import type { Rng } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { empty, tensor } from '../tensor.js';
@@ -15,7 +15,7 @@ export interface DropoutOptions {
   readonly training: boolean;
 }
 
-const enabled = new ScopedSwitch(true);
+const enabled = new ScopedValue(true);
 
 /**
  * Runs fn with every dropout the identity: a model that generates is not training, whatever mode its modules are
@@ -27,7 +27,7 @@ export function withoutDropout<T>(fn: () => T): T {
 
 export function dropout(x: Tensor, { p, rng, training }: DropoutOptions): Tensor {
   if (!(p >= 0 && p < 1)) throw new Error(`dropout: p must be in [0, 1), got ${p}`);
-  if (!training || !enabled.on || p === 0) return reshape(x, x.shape);
+  if (!training || !enabled.value || p === 0) return reshape(x, x.shape);
   const keepScale = 1 / (1 - p);
   const maskValues = new Float32Array(x.size);
   for (let i = 0; i < maskValues.length; i++) maskValues[i] = rng.uniform() < p ? 0 : keepScale;
