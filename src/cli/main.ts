@@ -45,11 +45,12 @@ export function fileSystemMessage(err: unknown): string | undefined {
   }
 }
 
+let watchingOutput = false;
+
 /**
  * A reader that stops early (`toolken generate ... | head`) closes the pipe: the rest of the output is not wanted,
  * which is no failure, so the process ends at once with 0 and without an 'unhandled error' exit.
  */
-let watchingOutput = false;
 function stopQuietlyWhenOutputCloses(): void {
   if (watchingOutput) return;
   watchingOutput = true;
