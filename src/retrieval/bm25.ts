@@ -83,6 +83,13 @@ export class Bm25Index {
     return this.ids.length;
   }
 
+  /** The id of the document at `index`, the order of `scores`. */
+  documentId(index: number): string {
+    const id = this.ids[index];
+    if (id === undefined) throw new RangeError(`bm25: no document at index ${index} (${this.ids.length} documents)`);
+    return id;
+  }
+
   idf(term: string): number {
     const df = this.postings.get(term)?.docs.length ?? 0;
     const n = this.ids.length;

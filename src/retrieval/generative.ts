@@ -16,6 +16,7 @@ import type { ToolIndex } from '../indexing/tool-index.js';
 import type { DecoderModel } from '../models/decoder.js';
 import { chatPromptIds } from '../tokenizer/chat-template.js';
 import type { Tokenizer } from '../tokenizer/types.js';
+import type { LexicalPrior } from './lexical-prior.js';
 import type { Retriever } from './types.js';
 
 const ranked = (found: readonly ToolCandidate[]): RankedTool[] => found.map(({ toolId, score }) => ({ toolId, score }));
@@ -32,9 +33,11 @@ export interface GenerativeRetrieverOptions {
   readonly beamWidth?: number;
   /** 'sum' ranks by sequence log-probability, 'mean' by log-probability per token (see ToolSearchOptions). */
   readonly scoring?: 'sum' | 'mean';
+  /** BM25 over the tool documents mixed into the search (see LexicalPrior); off when absent. */
+  readonly lexicalPrior?: LexicalPrior;
 }
 
-/** A ranked tool with the search's score (log-probability, or per token under 'mean'). */
+/** A ranked tool with the search's score (log-probability, or per token under 'mean'; mixed with the lexical prior when there is one). */
 export interface RankedTool {
   readonly toolId: string;
   readonly score: number;
@@ -135,7 +138,8 @@ export class GenerativeRetriever implements Retriever {
     const beamWidth = Math.max(k, this.options.beamWidth ?? k);
     // One state per live beam and one per child being stepped, plus the prompt's.
     const session = new ModelBeamSession(this.tg.model, { maxStates: 2 * beamWidth + 1, capacity: promptIds.length + this.longestTool + 1 });
-    return { trie, promptIds, session, options: { k, beamWidth, scoring: this.options.scoring ?? 'sum' } as const };
+    const prior = this.options.lexicalPrior?.forQuery(query, trie);
+    return { trie, promptIds, session, options: { k, beamWidth, scoring: this.options.scoring ?? 'sum', ...(prior ? { prior } : {}) } as const };
   }
 
   retrieve(query: RetrievalQuery, k: number, candidates?: ReadonlySet<string>): string[] {

@@ -11,3 +11,4 @@ export {
   type GenerativeRetrieverOptions,
   type RankedTool,
 } from './generative.js';
+export { DEFAULT_PRIOR_SHARPNESS, LexicalPrior, type LexicalPriorOptions } from './lexical-prior.js';

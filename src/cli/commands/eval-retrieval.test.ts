@@ -65,3 +65,22 @@ test('eval retrieval refuses a dense baseline without training queries, in-domai
   rmSync(join(model, 'catalog.json'));
   await rejects(['--model', model, '--data', data], /^--model .* has no catalog saved with it \(.*catalog\.json\); pass --catalog <catalog\.json>$/);
 });
+
+test('eval retrieval --lexical-prior W also scores toolgen-lexical-W, which at weight 1 scores as BM25 does', async () => {
+  const { dir, model, data } = await fixture();
+  const json = join(dir, 'scores.json');
+  const { value: code, stdout } = await quietly(() =>
+    evalCommand.run(['retrieval', '--model', model, '--data', data, '--json', json, '--baselines', 'bm25', '--lexical-prior', '1', '--hallucination-queries', '0']),
+  );
+  assert.equal(code, 0);
+  const scores = JSON.parse(readFileSync(json, 'utf8')) as RetrievalComparison;
+  assert.deepEqual(Object.keys(scores.retrievers), ['toolgen', 'toolgen-lexical-1', 'bm25']);
+  // BM25 leaves tools sharing no word unranked; the prior ranks them below, so the metrics can only be at least BM25's.
+  for (const key of ['ndcg@1', 'recall@5']) assert.ok(scores.retrievers['toolgen-lexical-1']![key]! >= scores.retrievers.bm25![key]! - 1e-12, key);
+  assert.match(stdout, /^toolgen-lexical-1\s/m);
+  await assert.rejects(
+    quietly(() => evalCommand.run(['retrieval', '--model', model, '--data', data, '--lexical-prior', '1.5'])),
+    (err: unknown) => err instanceof CliError && /--lexical-prior must be .*1.*got 1.5/.test(err.message),
+  );
+  rmSync(dir, { recursive: true, force: true });
+});

@@ -4,6 +4,7 @@ import type { RetrievalQuery } from '../../data/types.js';
 import { BASELINES, compareRetrievers, comparisonHtml, comparisonTable, type Baseline } from '../../eval/retrieval/compare.js';
 import type { RetrievalSetting } from '../../eval/retrieval/evaluate.js';
 import { defaultDenseOptions } from '../../retrieval/dense.js';
+import { DEFAULT_PRIOR_SHARPNESS } from '../../retrieval/lexical-prior.js';
 import type { Tool } from '../../tools/types.js';
 import { ProgressBar } from '../../report/progress.js';
 import { writeFileAtomic, writeJsonAtomic } from '../../util/fs.js';
@@ -25,6 +26,11 @@ const flags = {
   denseEpochs: { kind: 'int', default: defaultDenseOptions.epochs, min: 1, help: 'training epochs of the dense baseline' },
   seed: { kind: 'int', default: 0, help: 'seed of the dense baseline\'s initialisation and data order' },
   bm25Stopwords: { kind: 'boolean', help: 'BM25 leaves out English stopwords (as the demo\'s baseline does)' },
+  lexicalPrior: {
+    kind: 'number', min: 0, max: 1,
+    help: `also score toolgen-lexical-<weight>: the generative retriever with BM25 mixed into its search at this weight (about 0.05 when the model learnt every tool from queries, 0.99 when most tools were never named by one)`,
+  },
+  priorSharpness: { kind: 'number', min: 0, default: DEFAULT_PRIOR_SHARPNESS, help: 'with --lexical-prior: how strongly the best-matching document stands out (e^sharpness)' },
   hallucinationQueries: { kind: 'int', default: 200, min: 0, help: 'test queries whose greedy answers are checked for non-existent tools' },
   json: { kind: 'string', help: 'write {retrievers: {name: {ndcg@1, ...}}, hallucination, ...} here' },
   report: { kind: 'string', help: 'write an HTML report (index.html, with SVG charts) into this folder' },
@@ -86,6 +92,7 @@ export const command: CliCommand = {
       train,
       dense: { epochs: f.denseEpochs, seed: f.seed },
       bm25: { stopwords: f.bm25Stopwords },
+      ...(f.lexicalPrior !== undefined ? { lexicalPriors: [{ weight: f.lexicalPrior, sharpness: f.priorSharpness }] } : {}),
       hallucinationQueries: f.hallucinationQueries,
       onProgress: (name, done, total) => {
         if (bar?.name !== name) bar = { name, bar: new ProgressBar({ total, label: name, unit: 'query' }), done: 0 };

@@ -11,6 +11,7 @@ import { saveCatalog, toolDocument } from '../../tools/catalog.js';
 import { scratchModel, trainScratchTokenizer } from '../../train/scratch.js';
 import { CliError } from '../args.js';
 import { command as retrieve } from './retrieve.js';
+import { Bm25Index } from '../../retrieval/bm25.js';
 import { command as train } from './train.js';
 import type { CliCommand } from '../args.js';
 import type { Tool } from '../../tools/types.js';
@@ -125,6 +126,10 @@ test('train memorization writes a run whose final/ loads with its tool index, an
   assert.deepEqual(domainIds.sort(), tools.filter((t) => t.category === category).map((t) => t.id).sort());
   const savedCatalog = await capture(retrieve, '--model', final, '--query', 'anything', '--k', '10', '--domain', category);
   assert.equal(savedCatalog.stdout, inDomain.stdout, 'without --catalog, --domain reads the catalog saved with the model');
+  // At weight 1 the lexical prior ranks by BM25 over the saved catalog: a tool's own description finds it first.
+  const lexical = await capture(retrieve, '--model', final, '--query', tools[4]!.description, '--k', '3', '--lexical-prior', '1');
+  assert.match(lexical.stdout, /log-prob mixed with BM25/);
+  assert.equal(lexical.stdout.trim().split('\n')[2]!.split(/\s+/)[1], Bm25Index.fromTools(tools).rank(tools[4]!.description, 1)[0]!.id);
 });
 
 test('train toolgen --recipe distilled trains three teachers and a distilled student from scratch, and the student retrieves', async () => {

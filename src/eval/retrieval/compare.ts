@@ -7,16 +7,19 @@ import type { RetrievalQuery } from '../../data/types.js';
 import { groupedBarSvg } from '../../report/charts.js';
 import { formatTable, renderHtmlReport, type ReportBlock } from '../../report/html.js';
 import type { Tool } from '../../tools/types.js';
-import { Bm25Index, toolSearchText, type Bm25Options } from '../../retrieval/bm25.js';
+import { Bm25Index, type Bm25Options } from '../../retrieval/bm25.js';
 import { defaultDenseOptions, DenseRetriever, type DenseRetrieverOptions } from '../../retrieval/dense.js';
 import { bm25Retriever, evaluateRetrieval, type RetrievalReport, type RetrievalSetting, type Retriever } from './evaluate.js';
 import { GenerativeRetriever, type GenerativeModel, type GenerativeRetrieverOptions } from '../../retrieval/generative.js';
+import { LexicalPrior, type LexicalPriorOptions } from '../../retrieval/lexical-prior.js';
 
 export type Baseline = 'bm25' | 'dense';
 export const BASELINES: readonly Baseline[] = ['bm25', 'dense'];
 
 /** The name the generative retriever has in reports. */
 export const GENERATIVE = 'toolgen';
+/** The name of the generative retriever with BM25's lexical prior of this weight mixed into its search. */
+export const lexicalRetrieverName = (weight: number): string => `toolgen-lexical-${weight}`;
 
 export interface ComparisonOptions {
   /** Each setting is scored on the same retrievers (the dense baseline trains once). */
@@ -26,7 +29,9 @@ export interface ComparisonOptions {
   readonly train?: readonly RetrievalQuery[];
   readonly dense?: Partial<DenseRetrieverOptions>;
   readonly bm25?: Bm25Options;
-  readonly generative?: GenerativeRetrieverOptions;
+  readonly generative?: Omit<GenerativeRetrieverOptions, 'lexicalPrior'>;
+  /** Also score the generative retriever with each of these lexical priors (BM25 over the same documents), as `toolgen-lexical-<weight>`. */
+  readonly lexicalPriors?: readonly LexicalPriorOptions[];
   /** Test queries whose free and constrained answers are checked for hallucinated tools (default 200). */
   readonly hallucinationQueries?: number;
   readonly onProgress?: (retriever: string, done: number, total: number) => void;
@@ -57,10 +62,16 @@ export async function compareRetrievers(
 ): Promise<RetrievalComparison[]> {
   const generative = new GenerativeRetriever(tg, options.generative);
   const retrievers: Record<string, Retriever> = { [GENERATIVE]: generative };
+  if (options.lexicalPriors !== undefined && options.lexicalPriors.length > 0) {
+    const bm25 = Bm25Index.fromTools(tools, options.bm25);
+    for (const prior of options.lexicalPriors) {
+      retrievers[lexicalRetrieverName(prior.weight)] = new GenerativeRetriever(tg, { ...options.generative, lexicalPrior: new LexicalPrior(bm25, prior) });
+    }
+  }
   const trainingSeconds: Record<string, number> = {};
   for (const baseline of options.baselines) {
     const started = performance.now();
-    if (baseline === 'bm25') retrievers.bm25 = bm25Retriever(new Bm25Index(tools.map((t) => ({ id: t.id, text: toolSearchText(t) })), options.bm25));
+    if (baseline === 'bm25') retrievers.bm25 = bm25Retriever(Bm25Index.fromTools(tools, options.bm25));
     else {
       const train = options.train ?? [];
       if (train.length === 0) throw new Error('the dense baseline needs training queries');

@@ -9,6 +9,7 @@ import { searchTools, searchToolsAsync } from './beam-search.js';
 import { HashDecoder } from './test-utils/hash-decoder.js';
 import { logSumExp } from './logits-processor.js';
 import { ToolTrie } from './tool-trie.js';
+import { TriePrior } from './trie-prior.js';
 
 const PROMPT = [3, 1, 4, 1, 5];
 
@@ -151,4 +152,36 @@ test('bad search options are refused', () => {
   assert.throws(() => searchTools(model, PROMPT, trie, { k: 0 }), /k must be a positive integer, got 0/);
   assert.throws(() => searchTools(model, PROMPT, trie, { k: 3, beamWidth: 2 }), /beamWidth must be an integer >= k \(3\), got 2/);
   assert.throws(() => searchTools(model, PROMPT, new ToolTrie([{ toolId: 'a', tokens: [1] }], 9), { k: 1 }), /terminator id 9 is outside/);
+});
+
+test('a prior mixes into the ranking: with a full-width beam the search returns the k best tools by log((1 - w) p + w q)', () => {
+  const random = seededRandom(21);
+  const sequences = randomSequences(random, 40, 12);
+  const model = new HashDecoder(12, 6);
+  const trie = new ToolTrie(sequences, 0);
+  const logWeight = new Map(sequences.map((s) => [s.toolId, 3 * random()]));
+  const prior = new TriePrior(trie, (id) => logWeight.get(id)!, 0.4);
+  const z = Math.log([...logWeight.values()].reduce((sum, w) => sum + Math.exp(w), 0));
+  const truth = [...exhaustive(model, sequences, 0)]
+    .map(([id, logProb]) => [id, Math.log(0.6 * Math.exp(logProb) + 0.4 * Math.exp(logWeight.get(id)! - z))] as const)
+    .sort((a, b) => b[1] - a[1]);
+  const found = searchTools(model, PROMPT, trie, { k: 6, beamWidth: 40, prior });
+  assert.deepEqual(found.map((c) => c.toolId), truth.slice(0, 6).map(([id]) => id));
+  found.forEach((c, i) => assert.ok(Math.abs(c.score - truth[i]![1]) < 1e-4, `${c.toolId}: ${c.score} vs ${truth[i]![1]}`));
+});
+
+test("a prior of weight 0 leaves the model's ranking as it is, and one of weight 1 ranks by the prior alone", () => {
+  const sequences = randomSequences(seededRandom(22), 30, 10);
+  const trie = new ToolTrie(sequences, 0);
+  const logWeight = (id: string): number => Number(id.slice(4)) / 3;
+  const plain = searchTools(new HashDecoder(10, 8), PROMPT, trie, { k: 5, beamWidth: 30 });
+  const weightless = searchTools(new HashDecoder(10, 8), PROMPT, trie, { k: 5, beamWidth: 30, prior: new TriePrior(trie, logWeight, 0) });
+  assert.deepEqual(weightless.map((c) => c.toolId), plain.map((c) => c.toolId));
+  const byPrior = searchTools(new HashDecoder(10, 8), PROMPT, trie, { k: 5, beamWidth: 30, prior: new TriePrior(trie, logWeight, 1) });
+  assert.deepEqual(byPrior.map((c) => c.toolId), ['tool29', 'tool28', 'tool27', 'tool26', 'tool25']);
+});
+
+test('a prior weight outside [0, 1] is refused by name', () => {
+  const trie = new ToolTrie(randomSequences(seededRandom(23), 5, 8), 0);
+  assert.throws(() => new TriePrior(trie, () => 0, 1.5), /weight must be in \[0, 1\], got 1.5/);
 });

@@ -1,5 +1,5 @@
 import type { DecoderSession } from './decoder-session.js';
-import { logSumExp } from './logits-processor.js';
+import { logAddExp, logSumExp } from './logits-processor.js';
 import type { ToolTrie, ToolTrieNode } from './tool-trie.js';
 import { runCancellable, runToEnd, type Stepwise } from '../../util/steps.js';
 
@@ -13,6 +13,22 @@ export interface ToolSearchOptions {
    * by the number of tokens, so long indices (hierarchical, semantic) are not penalised for their length.
    */
   readonly scoring?: 'sum' | 'mean';
+  /**
+   * A second opinion over the trie's tools, mixed into the ranking: the search ranks by
+   * log((1 - weight) * p_model + weight * q), on prefixes (q's mass under the node) as on whole tools. A tool the
+   * model has little probability for (one no training query named) can still rank by q alone.
+   */
+  readonly prior?: ToolPrior;
+}
+
+/** A distribution q over the trie's tools, with its mass under every prefix (see TriePrior). */
+export interface ToolPrior {
+  /** The share of the ranking that q decides, in [0, 1]. */
+  readonly weight: number;
+  /** log of q's total mass over the tools under the node (the tool itself when it ends there and has no longer continuation). */
+  logMass(node: ToolTrieNode): number;
+  /** log q of the tool that ends at the node. */
+  logToolMass(node: ToolTrieNode): number;
 }
 
 /** One tool found by the search. */
@@ -22,7 +38,7 @@ export interface ToolCandidate {
   readonly tokens: readonly number[];
   /** Sum of the model's log-probabilities of the tokens and the terminator (full-vocabulary softmax). */
   readonly logProb: number;
-  /** The ranking score: logProb, or logProb per token under 'mean' scoring. */
+  /** The ranking score: logProb, or logProb per token under 'mean' scoring; mixed with the prior when there is one. */
   readonly score: number;
 }
 
@@ -82,7 +98,15 @@ function* toolSearchSteps<State>(
     throw new Error(`tool search: terminator id ${trie.terminator} is outside the model's vocabulary (${session.vocabSize})`);
   }
 
-  const rank = (logProb: number, length: number): number => (scoring === 'mean' ? logProb / length : logProb);
+  const prior = options.prior;
+  if (prior !== undefined && !(prior.weight >= 0 && prior.weight <= 1)) throw new Error(`tool search: the prior's weight must be in [0, 1], got ${prior.weight}`);
+  const modelShare = prior === undefined ? 0 : Math.log(1 - prior.weight);
+  const priorShare = prior === undefined ? 0 : Math.log(prior.weight);
+  // The model's score mixed with the prior's mass; without a prior, the model's score as it is.
+  const mixed = (modelScore: number, logPriorMass: () => number): number =>
+    prior === undefined ? modelScore : logAddExp(modelShare + modelScore, priorShare + logPriorMass());
+  const rank = (logProb: number, length: number, node: ToolTrieNode): number =>
+    mixed(scoring === 'mean' ? logProb / length : logProb, () => prior!.logToolMass(node));
   const finished: ToolCandidate[] = [];
   const prompt = session.prefill(promptIds);
   let beams: Beam<State>[] = [{ ...prompt, node: trie.root, tokens: [], logProb: 0 }];
@@ -90,22 +114,24 @@ function* toolSearchSteps<State>(
   try {
     while (beams.length > 0) {
       // Expand every beam by its allowed ids: the terminator finishes a tool, children continue it.
-      const continuations: { beam: Beam<State>; token: number; logProb: number }[] = [];
+      // A prefix ranks by its mixed mass, which only shrinks along a path (as log-probabilities do).
+      const continuations: { beam: Beam<State>; token: number; logProb: number; prefixScore: number }[] = [];
       for (const beam of beams) {
         const normaliser = logSumExp(beam.logits);
         if (beam.node.toolId !== undefined) {
           const logProb = beam.logProb + beam.logits[trie.terminator]! - normaliser;
-          finished.push({ toolId: beam.node.toolId, tokens: beam.tokens, logProb, score: rank(logProb, beam.tokens.length + 1) });
+          finished.push({ toolId: beam.node.toolId, tokens: beam.tokens, logProb, score: rank(logProb, beam.tokens.length + 1, beam.node) });
         }
-        for (const token of beam.node.children.keys()) {
-          continuations.push({ beam, token, logProb: beam.logProb + beam.logits[token]! - normaliser });
+        for (const [token, child] of beam.node.children) {
+          const logProb = beam.logProb + beam.logits[token]! - normaliser;
+          continuations.push({ beam, token, logProb, prefixScore: mixed(logProb, () => prior!.logMass(child)) });
         }
       }
-      continuations.sort((a, b) => b.logProb - a.logProb);
-      const kept = continuations.slice(0, beamWidth).filter((c) => c.logProb > -Infinity);
+      continuations.sort((a, b) => b.prefixScore - a.prefixScore);
+      const kept = continuations.slice(0, beamWidth).filter((c) => c.prefixScore > -Infinity);
 
       finished.sort((a, b) => b.score - a.score);
-      const settled = scoring === 'sum' && finished.length >= k && (kept.length === 0 || kept[0]!.logProb <= finished[k - 1]!.score);
+      const settled = scoring === 'sum' && finished.length >= k && (kept.length === 0 || kept[0]!.prefixScore <= finished[k - 1]!.score);
       const next = settled || kept.length === 0 ? [] : session.step(kept.map((c) => c.beam.state), kept.map((c) => c.token));
       for (const beam of beams) session.release(beam.state);
       beams = next.map((stepped, i) => {

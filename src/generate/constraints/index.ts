@@ -1,7 +1,8 @@
 export { applyMask, keepOnly, logSumExp, type LogitsProcessor } from './logits-processor.js';
 export { ToolTrie, type ToolTrieNode } from './tool-trie.js';
 export type { DecoderSession, DecoderStep } from './decoder-session.js';
-export { searchTools, searchToolsAsync, type ToolCandidate, type ToolSearchOptions } from './beam-search.js';
+export { searchTools, searchToolsAsync, type ToolCandidate, type ToolPrior, type ToolSearchOptions } from './beam-search.js';
+export { TriePrior } from './trie-prior.js';
 export {
   compileSchema,
   numberCompletionBytes,
@@ -16,4 +17,4 @@ export { StringTokenClasses } from './string-tokens.js';
 export { JsonTokenMasker } from './json-token-mask.js';
 export { decodeJson, jsonLogitsProcessor, type JsonDecodeResult } from './json-decode.js';
 export { readByteLevelVocabulary } from './byte-level-vocabulary.js';
-export { copyCandidates, withCopiedValues, type CopyCandidates, type CopyOptions } from './copy-values.js';
+export { copyBudget, copyCandidates, withCopiedValues, type CopyCandidates, type CopyOptions } from './copy-values.js';

@@ -27,3 +27,11 @@ export function logSumExp(logits: Float32Array): number {
   for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i]! - max);
   return max + Math.log(sum);
 }
+
+/** log(exp(a) + exp(b)), stable, with -Infinity as the log of zero. */
+export function logAddExp(a: number, b: number): number {
+  if (a === -Infinity) return b;
+  if (b === -Infinity) return a;
+  const max = Math.max(a, b);
+  return max + Math.log(Math.exp(a - max) + Math.exp(b - max));
+}

@@ -6,6 +6,8 @@ import type { IndexScheme } from '../../indexing/schemes.js';
 import { tinyToolGen } from './testing/tiny-toolgen.js';
 import { trainScratchTokenizer } from '../../train/scratch.js';
 import { assistantTurnEnd, GenerativeRetriever } from '../../retrieval/generative.js';
+import { Bm25Index } from '../../retrieval/bm25.js';
+import { LexicalPrior } from '../../retrieval/lexical-prior.js';
 
 const tools = demoCatalog().slice(0, 24);
 const queries = generateDemoQueries({ seed: 1, perTool: 1 }).filter((q) => q.relevant.every((id) => tools.some((t) => t.id === id)));
@@ -76,4 +78,40 @@ test('a query longer than the context keeps its beginning, so retrieval still an
   assert.ok(prompt.length <= 512 - 2 && prompt.length > 400, `prompt of ${prompt.length} tokens`);
   assert.deepEqual(prompt.slice(0, 20), retriever.promptIds(long.slice(0, 300)).slice(0, 20));
   assert.equal(retriever.retrieve({ id: 'long', query: long, relevant: [] }, 3).length, 3);
+});
+
+test('with the lexical prior at weight 1 a random model ranks as BM25 does, under every scheme, and at weight 0 as it did without it', async () => {
+  const bm25 = Bm25Index.fromTools(tools);
+  for (const scheme of ['atomic', 'hierarchical'] as const) {
+    const tg = await tinyToolGen(tools, { texts: queries.map((q) => q.query), seed: 5, scheme });
+    const plain = new GenerativeRetriever(tg);
+    const lexical = new GenerativeRetriever(tg, { lexicalPrior: new LexicalPrior(bm25, { weight: 1, sharpness: 10 }), beamWidth: 24 });
+    const weightless = new GenerativeRetriever(tg, { lexicalPrior: new LexicalPrior(bm25, { weight: 0 }) });
+    for (const q of queries.slice(0, 4)) {
+      // BM25 ranks only the tools that share a word with the query; below them every tool weighs the same.
+      const byBm25 = bm25.rank(q.query, 3).map((r) => r.id);
+      assert.deepEqual(lexical.rank(q.query, 3).map((r) => r.toolId).slice(0, byBm25.length), byBm25, `${scheme}: ${q.query}`);
+      assert.deepEqual(weightless.rank(q.query, 5), plain.rank(q.query, 5));
+    }
+  }
+});
+
+test("the lexical prior's distribution: scores over the query's best, e^sharpness for the best match, uniform when no word matches", async () => {
+  const tg = await tinyToolGen(tools, { texts: queries.map((q) => q.query), seed: 5, scheme: 'atomic' });
+  const trie = new GenerativeRetriever(tg).trieFor()!;
+  const bm25 = Bm25Index.fromTools(tools);
+  const query = queries[0]!.query;
+  const scores = bm25.scores(query);
+  const best = Math.max(...scores);
+  const prior = new LexicalPrior(bm25, { weight: 0.3, sharpness: 4 }).forQuery(query, trie);
+  const z = tools.reduce((sum, _t, i) => sum + Math.exp((4 * scores[i]!) / best), 0);
+  for (const [i, tool] of tools.entries()) {
+    const node = trie.walk(tg.index.sequences(tg.tokenizer, [tool.id])[0]!.tokens)!;
+    assert.ok(Math.abs(prior.logToolMass(node) - ((4 * scores[i]!) / best - Math.log(z))) < 1e-9, tool.id);
+  }
+  const nothing = new LexicalPrior(bm25, { weight: 0.5 }).forQuery('zzzz qqqq', trie);
+  assert.ok(Math.abs(nothing.logMass(trie.root)) < 1e-12);
+  const first = trie.walk(tg.index.sequences(tg.tokenizer, [tools[0]!.id])[0]!.tokens)!;
+  assert.ok(Math.abs(nothing.logToolMass(first) + Math.log(tools.length)) < 1e-9);
+  assert.throws(() => new LexicalPrior(bm25, { weight: -0.1 }), /weight must be in \[0, 1\], got -0.1/);
 });
