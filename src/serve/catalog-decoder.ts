@@ -16,7 +16,7 @@ import { JsonAutomaton, type JsonState } from '../generate/constraints/json-auto
 import { JsonTokenMasker } from '../generate/constraints/json-token-mask.js';
 import type { ToolTrieNode } from '../generate/constraints/tool-trie.js';
 import { StopStringMatcher, TextStream } from '../generate/stop.js';
-import { copyCandidates, withCopiedValues } from '../generate/constraints/copy-values.js';
+import { copyBudget, copyCandidates, withCopiedValues } from '../generate/constraints/copy-values.js';
 import { argumentsRequest } from '../methods/toolgen/model.js';
 import { chatPromptIds } from '../tokenizer/chat-template.js';
 import { keep, maskedJsonToken, newCallId, PhasedDecoder, type DecodeEvents, type Feed } from './chat-decoder.js';
@@ -165,7 +165,7 @@ export class CatalogDecoder extends PhasedDecoder {
     const parameters = withCopiedValues(entry.tool.parameters, candidates);
     if (Object.values(parameters.properties).every((p, i) => p === Object.values(entry.tool.parameters.properties)[i])) return entry.automaton;
     // A value the request says once fills one parameter only.
-    const copying = new JsonAutomaton(parameters, { ...this.catalog.automatonOptions, literalBudget: candidates.occurrences });
+    const copying = new JsonAutomaton(parameters, { ...this.catalog.automatonOptions, literalBudget: copyBudget(entry.tool.parameters, candidates) });
     return copying.minBytesToComplete(copying.initial()) <= this.remaining() ? copying : entry.automaton;
   }
 

@@ -32,11 +32,17 @@ test('non-standard type names map onto JSON Schema types', () => {
 test('a schema keeps the supported keywords and drops the rest', () => {
   assert.deepEqual(
     normalizeSchema({ type: 'string', title: 'Name', examples: ['x'], minLength: 1, pattern: '^a', format: 'email', description: 'd' }),
-    { type: 'string', description: 'd', format: 'email', minLength: 1, pattern: '^a' },
+    { type: 'string', title: 'Name', description: 'd', format: 'email', minLength: 1, pattern: '^a' },
   );
   assert.deepEqual(normalizeSchema({ type: ['string', 'null', 'str'] }), { type: ['string', 'null'] });
   assert.deepEqual(normalizeSchema({ anyOf: [{ type: 'int' }, { type: 'str' }] }), { anyOf: [{ type: 'integer' }, { type: 'string' }] });
   assert.deepEqual(normalizeSchema(true), {});
+});
+
+test("an enum's names (enumNames, as MCP writes them) stay beside it, one per value", () => {
+  assert.deepEqual(normalizeSchema({ type: 'string', enum: ['ha', 'acre'], enumNames: ['hectares', 'acres'] }), { type: 'string', enum: ['ha', 'acre'], enumNames: ['hectares', 'acres'] });
+  assert.throws(() => normalizeSchema({ enum: ['ha', 'acre'], enumNames: ['hectares'] }, '/p'), new SchemaError('/p/enumNames', "enumNames names the enum's values one by one: 1 names for 2 enum values"));
+  assert.throws(() => normalizeSchema({ enum: ['ha'], enumNames: [3] }, '/p'), new SchemaError('/p/enumNames', 'enumNames must be an array of strings'));
 });
 
 test('nested properties without a type are objects; tuple items use the first entry', () => {

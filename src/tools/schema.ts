@@ -2,7 +2,8 @@
  * Turns the parameter schemas found in the wild into our JSON Schema subset. Sources disagree on type names: BFCL
  * writes Python and Java names (`dict`, `float`, `tuple`, `HashMap`), ToolBench writes `STRING` / `NUMBER` /
  * `DATE (YYYY-MM-DD)`, Seal-Tools writes `str` / `int`. Everything maps onto the seven JSON types here, once, so the
- * rest of toolken only sees standard schemas. Keywords outside the subset (`title`, `examples`, ...) are dropped.
+ * rest of toolken only sees standard schemas. Keywords outside the subset (`examples`, `$comment`, ...) are dropped; `title`
+ * and `enumNames` stay, as the names of values a request may say instead of their codes.
  */
 import type { JsonSchema, JsonSchemaType, JsonValue, ObjectSchema } from './types.js';
 import { isJsonValue } from './validate.js';
@@ -116,9 +117,9 @@ export function setEntry<T>(record: Record<string, T>, key: string, value: T): v
 export type DroppedKeyword = (pointer: string, keyword: string) => void;
 
 /** Keywords that only describe or annotate (nothing to enforce; BFCL's `optional` restates `required`), dropped without a warning. */
-const ANNOTATIONS = new Set(['title', 'examples', 'example', '$schema', '$id', '$comment', '$anchor', 'deprecated', 'readOnly', 'writeOnly', 'nullable', 'contentMediaType', 'contentEncoding', '$defs', 'definitions', 'optional']);
+const ANNOTATIONS = new Set(['examples', 'example', '$schema', '$id', '$comment', '$anchor', 'deprecated', 'readOnly', 'writeOnly', 'nullable', 'contentMediaType', 'contentEncoding', '$defs', 'definitions', 'optional']);
 /** Keywords the subset reads (see below). */
-const KNOWN = new Set(['type', 'description', 'enum', 'const', 'default', 'format', 'properties', 'required', 'additionalProperties', 'items', 'minItems', 'maxItems', 'minLength', 'maxLength', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'uniqueItems', 'pattern', 'anyOf', 'oneOf', 'allOf']);
+const KNOWN = new Set(['type', 'title', 'description', 'enum', 'enumNames', 'const', 'default', 'format', 'properties', 'required', 'additionalProperties', 'items', 'minItems', 'maxItems', 'minLength', 'maxLength', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'uniqueItems', 'pattern', 'anyOf', 'oneOf', 'allOf']);
 
 /**
  * Reads a schema node (any dialect) into the JSON Schema subset; throws SchemaError naming the pointer on bad input.
@@ -152,6 +153,8 @@ function normalizeAt(raw: unknown, pointer: string, depth: number, dropped: Drop
     });
     if (!anyType && types.length > 0) out.type = types.length === 1 ? types[0]! : types;
   }
+  // A title is only a name: one that is not a string is left out rather than failing the tool.
+  if (typeof raw.title === 'string') out.title = raw.title;
   if (raw.description !== undefined) {
     if (typeof raw.description !== 'string') throw new SchemaError(`${pointer}/description`, 'description must be a string');
     out.description = raw.description;
@@ -159,6 +162,14 @@ function normalizeAt(raw: unknown, pointer: string, depth: number, dropped: Drop
   if (raw.enum !== undefined) {
     if (!Array.isArray(raw.enum)) throw new SchemaError(`${pointer}/enum`, 'enum must be an array');
     out.enum = raw.enum.map((v, i) => jsonValue(v, `${pointer}/enum/${i}`));
+  }
+  if (raw.enumNames !== undefined) {
+    const names = raw.enumNames;
+    if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) throw new SchemaError(`${pointer}/enumNames`, 'enumNames must be an array of strings');
+    if (out.enum === undefined || names.length !== out.enum.length) {
+      throw new SchemaError(`${pointer}/enumNames`, `enumNames names the enum's values one by one: ${names.length} names for ${out.enum?.length ?? 0} enum values`);
+    }
+    out.enumNames = names as string[];
   }
   if (raw.const !== undefined) out.const = jsonValue(raw.const, `${pointer}/const`);
   if (raw.default !== undefined) out.default = jsonValue(raw.default, `${pointer}/default`);

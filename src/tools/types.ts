@@ -7,8 +7,15 @@ export type JsonSchemaType = 'object' | 'array' | 'string' | 'number' | 'integer
 /** The subset of JSON Schema (draft 2020-12 vocabulary) that tool parameters use. */
 export interface JsonSchema {
   type?: JsonSchemaType | JsonSchemaType[];
+  /** A short name; on a `oneOf` / `anyOf` branch of one `const`, the name of that value (a labelled enum). */
+  title?: string;
   description?: string;
   enum?: JsonValue[];
+  /**
+   * The words for each `enum` value, in order (`enum: ["ha"]`, `enumNames: ["hectares"]`), as MCP's elicitation
+   * schemas and react-jsonschema-form write them: what a request says where the call needs the code.
+   */
+  enumNames?: string[];
   const?: JsonValue;
   default?: JsonValue;
   properties?: Record<string, JsonSchema>;

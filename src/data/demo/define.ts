@@ -45,7 +45,8 @@ export function text(description: string, examples: readonly string[], say: (v: 
 /** One of a fixed set of strings; `words` says a value in a query when its code reads badly (`km` -> `kilometers`). */
 export function choice(description: string, values: readonly string[], words: Readonly<Record<string, string>> = {}): DemoParam {
   return {
-    schema: { type: 'string', description, enum: [...values] },
+    // The words a request says the codes with, so the decoder can match "hectares" to `ha` (copy-values.ts).
+    schema: { type: 'string', description, enum: [...values], enumNames: values.map((v) => words[v] ?? v) },
     sample: (r) => pick(values, r),
     say: (v) => words[String(v)] ?? String(v),
   };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ObjectSchema } from '../../tools/types.js';
 import { JsonAutomaton } from './json-automaton.js';
-import { copyCandidates, withCopiedValues } from './copy-values.js';
+import { copyBudget, copyCandidates, withCopiedValues } from './copy-values.js';
 
 const schema: ObjectSchema = {
   type: 'object',
@@ -114,4 +114,33 @@ test('the values earlier calls used take up their places: what overlaps them is 
   // A value said twice is taken once.
   const twice = copyCandidates(['Add 5 and 5.'], undefined, [5]);
   assert.equal(twice.occurrences.get('5'), 1);
+});
+
+test('an enum is narrowed to the values the context states, by code or by name, and each name spends its code once', () => {
+  const units: ObjectSchema = {
+    type: 'object',
+    properties: {
+      value: { type: 'number' },
+      from_unit: { type: 'string', enum: ['m2', 'km2', 'ha', 'acre'], enumNames: ['square meters', 'square kilometers', 'hectares', 'acres'] },
+      to_unit: { type: 'string', enum: ['m2', 'km2', 'ha', 'acre'], enumNames: ['square meters', 'square kilometers', 'hectares', 'acres'] },
+    },
+    required: ['value', 'from_unit', 'to_unit'],
+  };
+  const c = copyCandidates(['How many Hectares is 70717.56 square meters?']);
+  const narrowed = withCopiedValues(units, c);
+  assert.deepEqual(narrowed.properties.from_unit!.enum, ['m2', 'ha']);
+  assert.deepEqual(narrowed.properties.from_unit!.enumNames, ['square meters', 'hectares']);
+  const budget = copyBudget(units, c);
+  assert.equal(budget.get('"ha"'), 1, 'the name is matched without regard to case');
+  const automaton = new JsonAutomaton(narrowed, { literalBudget: budget });
+  const accepts = (text: string): boolean => {
+    const state = automaton.advanceBytes(automaton.initial(), Buffer.from(text));
+    return state !== undefined && automaton.isComplete(state);
+  };
+  assert.ok(accepts('{"value":70717.56,"from_unit":"m2","to_unit":"ha"}'));
+  assert.ok(!accepts('{"value":70717.56,"from_unit":"m2","to_unit":"m2"}'), 'one unit said once cannot be both ends');
+  assert.ok(!accepts('{"value":70717.56,"from_unit":"acre","to_unit":"ha"}'), 'acres were not said');
+  // A code said as itself counts too; an enum the context says nothing of keeps every value.
+  assert.deepEqual(withCopiedValues(units, copyCandidates(['convert 5 km2 please'])).properties.to_unit!.enum, ['km2']);
+  assert.deepEqual(withCopiedValues(units, copyCandidates(['convert 5 of them'])).properties.to_unit!.enum, ['m2', 'km2', 'ha', 'acre']);
 });

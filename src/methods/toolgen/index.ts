@@ -52,7 +52,7 @@ export { defaultToolGenPolicyOptions, ToolGenPolicy, type ToolGenPolicyOptions }
 export { goldConversation, PlanPolicy } from './plan-policy.js';
 export { defaultReactPolicyOptions, reactConversation, reactMessages, ReactPolicy, reactSystemPrompt, type ReactPolicyOptions } from './react-policy.js';
 export { candidateRecall, InContextCandidates, inContextConversations, trainInContextAgent } from './in-context.js';
-export { copyCandidates, withCopiedValues, type CopyCandidates, type CopyOptions } from '../../generate/constraints/copy-values.js';
+export { copyBudget, copyCandidates, withCopiedValues, type CopyCandidates, type CopyOptions } from '../../generate/constraints/copy-values.js';
 export { agentMetrics, type AgentMetrics, type AgentTaskRun } from './agent-metrics.js';
 export { functionNameOf, trajectoryAnswerFile } from './trajectory.js';
 export { SCRATCH_BASE_SIZE, scratchBase, scratchTokenizerTexts } from './scratch-base.js';

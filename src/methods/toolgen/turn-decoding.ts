@@ -13,7 +13,7 @@ import { assistantTurnEnd } from '../../retrieval/generative.js';
 import type { Tokenizer } from '../../tokenizer/types.js';
 import type { JsonValue, Tool } from '../../tools/types.js';
 import type { ArgumentsChoice, CopyContext, TurnSampling } from './agent-loop.js';
-import { copyCandidates, defaultCopyOptions, withCopiedValues } from '../../generate/constraints/copy-values.js';
+import { copyBudget, copyCandidates, defaultCopyOptions, withCopiedValues } from '../../generate/constraints/copy-values.js';
 
 export interface DecodedTurn {
   readonly tokens: number[];
@@ -71,7 +71,7 @@ export class TurnDecoder {
     const automatonFor = (withCopies: boolean): JsonAutomaton => new JsonAutomaton(withCopies && candidates !== undefined ? withCopiedValues(tool.parameters, candidates) : tool.parameters, {
       // A pattern the decoder cannot follow is left to the executor's validation (an invalid-arguments observation).
       maxStringLength: 64, maxArrayItems: 8, unfollowablePatterns: 'ignore',
-      ...(o.copy === 'coverage' && withCopies && candidates !== undefined ? { literalBudget: candidates.occurrences } : {}),
+      ...(o.copy === 'coverage' && withCopies && candidates !== undefined ? { literalBudget: copyBudget(tool.parameters, candidates) } : {}),
     });
     // The fewest tokens the arguments can take, counting one byte per token, plus the end token.
     const shortest = (a: JsonAutomaton): number => a.minBytesToComplete(a.initial()) + 1;
