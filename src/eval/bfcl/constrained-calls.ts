@@ -22,6 +22,8 @@ import type { JsonSchema, JsonValue } from '../../tools/types.js';
 export interface ConstrainedFunction {
   readonly name: string;
   readonly parameters: { readonly [key: string]: JsonValue };
+  /** How often one call may take each copied value (copy-values.ts `copyBudget`); unlimited when absent. */
+  readonly literalBudget?: ReadonlyMap<string, number>;
 }
 
 /** Most calls one answer may make; then the turn is ended. */
@@ -75,7 +77,7 @@ class CallGrammar {
     let masker = this.maskers.get(name);
     if (masker === undefined) {
       const fn = this.functions.find((f) => f.name === name)!;
-      const limits = { maxStringLength: 64, maxArrayItems: 8, unfollowablePatterns: 'ignore' as const };
+      const limits = { maxStringLength: 64, maxArrayItems: 8, unfollowablePatterns: 'ignore' as const, ...(fn.literalBudget ? { literalBudget: fn.literalBudget } : {}) };
       let automaton: JsonAutomaton;
       try {
         automaton = new JsonAutomaton(fn.parameters as unknown as JsonSchema, limits);

@@ -21,7 +21,7 @@ import { BFCL_CATEGORIES, BfclCategory, BfclDataError, BfclEntry, hasCategory, l
 import { resolveCategories } from './evaluate.js';
 import { argumentSchema, fcMessages, fcTools, promptingMessages } from './prompts.js';
 import type { JsonValue, ObjectSchema } from '../../tools/types.js';
-import { copyCandidates, defaultCopyOptions, withCopiedValues, type CopyCandidates, type CopyOptions } from '../../generate/constraints/copy-values.js';
+import { copyBudget, copyCandidates, defaultCopyOptions, withCopiedValues, type CopyCandidates, type CopyOptions } from '../../generate/constraints/copy-values.js';
 import { BfclReport, describeReading, scoreEntries } from './score.js';
 
 /** The categories the runner leaves out: they need several turns, an environment or prompt variants. */
@@ -90,16 +90,23 @@ function constrainedFunctions(entry: BfclEntry, copyValues: boolean): Constraine
     if (name === undefined || seen.has(name)) continue;
     seen.add(name);
     const parameters = argumentSchema(fn);
-    out.push({ name, parameters: candidates === undefined ? parameters : copied(parameters, candidates) });
+    out.push(candidates === undefined ? { name, parameters } : { name, ...copied(parameters, candidates) });
   }
   return out;
 }
 
-/** The argument schema with its free values narrowed to the question's; a schema without properties as it is. */
-function copied(parameters: { [key: string]: JsonValue }, candidates: CopyCandidates): { [key: string]: JsonValue } {
+/**
+ * The argument schema with its free values narrowed to the question's, and the budget that lets one call use each
+ * value only as often as the question states it (as the agent's coverage does); a schema without properties as it is.
+ */
+function copied(parameters: { [key: string]: JsonValue }, candidates: CopyCandidates): Omit<ConstrainedFunction, 'name'> {
   const properties = parameters['properties'];
-  if (properties === null || typeof properties !== 'object' || Array.isArray(properties)) return parameters;
-  return withCopiedValues(parameters as unknown as ObjectSchema, candidates, COPY_OPTIONS) as unknown as { [key: string]: JsonValue };
+  if (properties === null || typeof properties !== 'object' || Array.isArray(properties)) return { parameters };
+  const schema = parameters as unknown as ObjectSchema;
+  return {
+    parameters: withCopiedValues(schema, candidates, COPY_OPTIONS) as unknown as { [key: string]: JsonValue },
+    literalBudget: copyBudget(schema, candidates),
+  };
 }
 
 /** The tokens that end an answer: the model's end-of-sequence ids and the chat template's end of turn. */
