@@ -116,31 +116,37 @@ test('the values earlier calls used take up their places: what overlaps them is 
   assert.equal(twice.occurrences.get('5'), 1);
 });
 
-test('an enum is narrowed to the values the context states, by code or by name, and each name spends its code once', () => {
+test('an enum prefers the values the context states, by code or by name, each as often as it is said', () => {
+  const names = ['square meters', 'square kilometers', 'hectares', 'acres'];
   const units: ObjectSchema = {
     type: 'object',
     properties: {
       value: { type: 'number' },
-      from_unit: { type: 'string', enum: ['m2', 'km2', 'ha', 'acre'], enumNames: ['square meters', 'square kilometers', 'hectares', 'acres'] },
-      to_unit: { type: 'string', enum: ['m2', 'km2', 'ha', 'acre'], enumNames: ['square meters', 'square kilometers', 'hectares', 'acres'] },
+      from_unit: { type: 'string', enum: ['m2', 'km2', 'ha', 'acre'], enumNames: names },
+      to_unit: { type: 'string', enum: ['m2', 'km2', 'ha', 'acre'], enumNames: names },
     },
     required: ['value', 'from_unit', 'to_unit'],
   };
-  const c = copyCandidates(['How many Hectares is 70717.56 square meters?']);
-  const narrowed = withCopiedValues(units, c);
-  assert.deepEqual(narrowed.properties.from_unit!.enum, ['m2', 'ha']);
-  assert.deepEqual(narrowed.properties.from_unit!.enumNames, ['square meters', 'hectares']);
-  const budget = copyBudget(units, c);
-  assert.equal(budget.get('"ha"'), 1, 'the name is matched without regard to case');
-  const automaton = new JsonAutomaton(narrowed, { literalBudget: budget });
-  const accepts = (text: string): boolean => {
-    const state = automaton.advanceBytes(automaton.initial(), Buffer.from(text));
-    return state !== undefined && automaton.isComplete(state);
+  const automatonFor = (text: string): ((args: string) => boolean) => {
+    const c = copyCandidates([text]);
+    const automaton = new JsonAutomaton(withCopiedValues(units, c), { literalBudget: copyBudget(units, c) });
+    return (args) => {
+      const state = automaton.advanceBytes(automaton.initial(), Buffer.from(args));
+      return state !== undefined && automaton.isComplete(state);
+    };
   };
-  assert.ok(accepts('{"value":70717.56,"from_unit":"m2","to_unit":"ha"}'));
-  assert.ok(!accepts('{"value":70717.56,"from_unit":"m2","to_unit":"m2"}'), 'one unit said once cannot be both ends');
-  assert.ok(!accepts('{"value":70717.56,"from_unit":"acre","to_unit":"ha"}'), 'acres were not said');
-  // A code said as itself counts too; an enum the context says nothing of keeps every value.
-  assert.deepEqual(withCopiedValues(units, copyCandidates(['convert 5 km2 please'])).properties.to_unit!.enum, ['km2']);
-  assert.deepEqual(withCopiedValues(units, copyCandidates(['convert 5 of them'])).properties.to_unit!.enum, ['m2', 'km2', 'ha', 'acre']);
+  const both = automatonFor('How many Hectares is 70717.56 square meters?');
+  assert.ok(both('{"value":70717.56,"from_unit":"m2","to_unit":"ha"}'));
+  assert.ok(both('{"value":70717.56,"from_unit":"ha","to_unit":"m2"}'));
+  assert.ok(!both('{"value":70717.56,"from_unit":"m2","to_unit":"m2"}'), 'one unit said once cannot be both ends');
+  assert.ok(!both('{"value":70717.56,"from_unit":"acre","to_unit":"ha"}'), 'acres were not said');
+  // One unit said: the first enum takes it; once it is spent, the other may be any unit.
+  const one = automatonFor('Our land is 3 hectares.');
+  assert.ok(!one('{"value":3,"from_unit":"acre","to_unit":"ha"}'));
+  assert.ok(one('{"value":3,"from_unit":"ha","to_unit":"acre"}'));
+  assert.equal(copyBudget(units, copyCandidates(['convert 5 KM2 please'])).get('"km2"'), 1, 'a code said as itself counts, without regard to case');
+  // An enum the context says nothing of keeps every value, unbudgeted.
+  const none = copyBudget(units, copyCandidates(['convert 5 of them']));
+  assert.equal(none.get('"ha"'), undefined);
+  assert.deepEqual(withCopiedValues(units, copyCandidates(['convert 5 hectares'])).properties.to_unit!.enum, ['m2', 'km2', 'ha', 'acre']);
 });

@@ -210,70 +210,51 @@ function leaves(value: JsonValue, visit: (leaf: JsonValue) => void): void {
 /**
  * The parameter schema with each free string / number / integer parameter narrowed to the candidates that satisfy
  * it, and each array parameter to the lists that satisfy it (a list is chosen whole: item by item, the demo's model
- * matched none of 19 gold arrays) or, when no list fits, its items narrowed. An `enum` is narrowed to the values the
- * context states, by the value itself or by its name (`enumNames`): "70717.56 square meters in hectares" leaves
- * `m2` and `ha` of five area units, so the model only chooses which is which. Parameters with a `const`, enums the
- * context states no value of, and those no candidate fits, are left as they are.
+ * matched none of 19 gold arrays) or, when no list fits, its items narrowed. Parameters that already have an `enum`
+ * or `const` (their stated values are preferred through `copyBudget`), and those no candidate fits, are left as they are.
  */
 export function withCopiedValues(schema: ObjectSchema, candidates: Omit<CopyCandidates, 'occurrences'>, options: CopyOptions = defaultCopyOptions): ObjectSchema {
-  const stated = statedWords(candidates);
   const properties: Record<string, JsonSchema> = {};
-  for (const [name, property] of Object.entries(schema.properties)) properties[name] = narrow(property, candidates, stated, options);
+  for (const [name, property] of Object.entries(schema.properties)) properties[name] = narrow(property, candidates, options);
   return { ...schema, properties };
 }
 
 /**
- * The literal budget of a call (the automaton's `literalBudget`): the candidates' occurrences, and for each enum value
- * the context states by its name, that name's occurrences, so that "from hectares to acres" spends `ha` once.
+ * The literal budget of a call (the automaton's `literalBudget`): how often the call may take each value, from the
+ * candidates' occurrences. An `enum` whose values the context states, by the value itself or by its name
+ * (`enumNames`, matched without regard to case), gets each stated value as often as it is said and the others
+ * none, so that "70717.56 square meters in hectares" leaves `m2` and `ha` of five area units and cannot become
+ * m2 -> m2; once the stated values are spent, the automaton lets every value back in (a unit the context never
+ * names is then the model's choice).
  */
 export function copyBudget(schema: ObjectSchema, candidates: CopyCandidates): ReadonlyMap<string, number> {
   const budget = new Map(candidates.occurrences);
-  // Names are matched without regard to case, as narrowEnum matches them.
   const byWord = new Map<string, number>();
   for (const [key, count] of candidates.occurrences) {
     const value = JSON.parse(key) as JsonValue;
     if (typeof value === 'string') byWord.set(value.toLowerCase(), (byWord.get(value.toLowerCase()) ?? 0) + count);
   }
+  const said = (word: string | undefined): number => (word === undefined ? 0 : byWord.get(word.toLowerCase()) ?? 0);
   const visit = (property: JsonSchema): void => {
     if (property.items !== undefined) visit(property.items);
-    if (property.enum === undefined || property.enumNames === undefined) return;
+    if (property.enum === undefined) return;
+    const counts = property.enum.map((value, i) => Math.max(typeof value === 'string' ? said(value) : 0, said(property.enumNames?.[i])));
+    if (counts.every((c) => c === 0)) return;
     property.enum.forEach((value, i) => {
       const key = JSON.stringify(value);
-      const named = byWord.get(property.enumNames![i]!.toLowerCase()) ?? 0;
-      if (named > 0) budget.set(key, Math.max(budget.get(key) ?? 0, named));
+      budget.set(key, Math.max(budget.get(key) ?? 0, counts[i]!));
     });
   };
   Object.values(schema.properties).forEach(visit);
   return budget;
 }
 
-/** The candidate strings in lower case, for matching enum values and their names without regard to case. */
-function statedWords(candidates: Omit<CopyCandidates, 'occurrences'>): ReadonlySet<string> {
-  return new Set(candidates.strings.map((s) => s.toLowerCase()));
-}
-
-/** The enum with only the values the context states (by value or name), or as it is when it states none. */
-function narrowEnum(schema: JsonSchema & { enum: JsonValue[] }, stated: ReadonlySet<string>): JsonSchema {
-  const says = (word: string | undefined): boolean => word !== undefined && stated.has(word.toLowerCase());
-  const kept = schema.enum.map((_, i) => i).filter((i) => {
-    const value = schema.enum[i];
-    return (typeof value === 'string' && says(value)) || says(schema.enumNames?.[i]);
-  });
-  if (kept.length === 0 || kept.length === schema.enum.length) return schema;
-  return {
-    ...schema,
-    enum: kept.map((i) => schema.enum[i]!),
-    ...(schema.enumNames !== undefined ? { enumNames: kept.map((i) => schema.enumNames![i]!) } : {}),
-  };
-}
-
-function narrow(schema: JsonSchema, candidates: Omit<CopyCandidates, 'occurrences'>, stated: ReadonlySet<string>, options: CopyOptions): JsonSchema {
-  if (schema.const !== undefined) return schema;
-  if (schema.enum !== undefined) return narrowEnum(schema as JsonSchema & { enum: JsonValue[] }, stated);
+function narrow(schema: JsonSchema, candidates: Omit<CopyCandidates, 'occurrences'>, options: CopyOptions): JsonSchema {
+  if (schema.enum !== undefined || schema.const !== undefined) return schema;
   const type = schema.type;
   if (type === 'array' && schema.items !== undefined) {
     const lists = candidates.arrays.filter((v) => validateJson(schema, v as JsonValue).length === 0).slice(0, options.maxCandidates);
-    return lists.length > 0 ? { ...schema, enum: lists as JsonValue[] } : { ...schema, items: narrow(schema.items, candidates, stated, options) };
+    return lists.length > 0 ? { ...schema, enum: lists as JsonValue[] } : { ...schema, items: narrow(schema.items, candidates, options) };
   }
   const pool: readonly JsonValue[] = type === 'string' ? candidates.strings : type === 'number' || type === 'integer' ? candidates.numbers : [];
   const fitting = pool.filter((v) => validateJson(schema, v).length === 0).slice(0, options.maxCandidates);

@@ -337,7 +337,8 @@ export class JsonAutomaton {
   private affordable(node: LiteralNode, parent: JsonState | null): number[] {
     const all = node.options.map((_, i) => i);
     const owner = parent?.frame;
-    if (this.budget === null || owner?.kind !== 'object' || owner.spent.length === 0) return all;
+    // Checked even before anything is spent: a budget of 0 (an enum value the context does not state) holds from the start.
+    if (this.budget === null || owner?.kind !== 'object') return all;
     const budget = this.budget;
     const left = all.filter((i) => {
       const text = this.literalText(node.options[i]!);

@@ -14,7 +14,7 @@ import { chatPromptIds, type ChatMessage } from '../../tokenizer/chat-template.j
 import type { Tool } from '../../tools/types.js';
 import type { ActionChoice, AgentPolicy, ArgumentsChoice, CopyContext, TurnSampling } from './agent-loop.js';
 import { ACTION_PROMPT, FINISH_FUNCTION } from './examples.js';
-import { nextThoughts } from './quoted-thoughts.js';
+import { nextThoughts, taskThrough } from './quoted-thoughts.js';
 import type { ToolGenModel } from './model.js';
 import { parseJson, TurnDecoder, type DecodedTurn } from './turn-decoding.js';
 
@@ -71,9 +71,7 @@ export class ToolGenPolicy implements AgentPolicy {
   thought(messages: readonly ChatMessage[], sampling: TurnSampling): string {
     if (!this.options.quoteThoughts) return this.generate(messages, this.options.maxThoughtTokens, sampling).text;
     const task = messages.find((m) => m.role === 'user')?.content ?? '';
-    // The loop follows each thought with the action prompt, so those are the assistant turns before one.
-    const earlier = messages.flatMap((m, i) => (m.role === 'assistant' && messages[i + 1]?.content === ACTION_PROMPT ? [m.content] : []));
-    const candidates = nextThoughts(task, earlier);
+    const candidates = nextThoughts(task, quotedThoughts(messages));
     const sequences = candidates.map((text) => ({ toolId: text, tokens: this.tg.tokenizer.encode(text) }));
     const trie = new ToolTrie(sequences, this.decoder.terminator);
     const mask = trie.processor();
@@ -106,7 +104,9 @@ export class ToolGenPolicy implements AgentPolicy {
     // hundreds of word spans as well), the demo's model picked another one for 20 (32) of 40 teacher-forced answers.
     // Coverage does not apply to it: the answer is the last result, whichever call used it before.
     const finish = tool.id === FINISH_FUNCTION;
-    const texts = finish ? context.texts.slice(1).slice(-1) : context.texts;
+    const quote = this.options.quoteThoughts ? quotedThoughts(messages).at(-1) : undefined;
+    const [task = '', ...observations] = context.texts;
+    const texts = finish ? observations.slice(-1) : quote === undefined ? context.texts : [taskThrough(task, quote), ...observations];
     const copy = !this.options.copyValues ? 'off' : this.options.copyCoverage && !finish ? 'coverage' : 'on';
     const prompt = chatPromptIds(this.tg.tokenizer, messages);
     return this.decoder.jsonArguments(prompt, tool, { ...context, texts }, { copy, maxTokens: budget, keepOpening: KEEP_OPENING }, sampling);
@@ -127,4 +127,9 @@ export class ToolGenPolicy implements AgentPolicy {
     const prompt = this.decoder.fit(chatPromptIds(this.tg.tokenizer, messages), maxTokens, KEEP_OPENING);
     return this.decoder.generate(prompt, maxTokens, sampling, hook);
   }
+}
+
+/** The run's thoughts so far: the loop follows each thought with the action prompt, so they are the assistant turns before one. */
+function quotedThoughts(messages: readonly ChatMessage[]): string[] {
+  return messages.flatMap((m, i) => (m.role === 'assistant' && messages[i + 1]?.content === ACTION_PROMPT ? [m.content] : []));
 }

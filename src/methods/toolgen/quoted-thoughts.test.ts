@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FINISH_THOUGHT, nextThoughts, planSteps, taskParts } from './quoted-thoughts.js';
+import { FINISH_THOUGHT, nextThoughts, planSteps, taskParts, taskThrough } from './quoted-thoughts.js';
 
 const task = 'Convert 37.5 degrees Celsius to Fahrenheit. Then my parcel weighs the result pounds. What is that in stone? Next, round the result.';
 
@@ -21,4 +21,12 @@ test('the next thought is a run of sentences after the last one quoted; the fini
   assert.deepEqual(nextThoughts(task, [parts[0]!, 'Then my parcel weighs the result pounds. What is that in stone?']), [parts[3]]);
   assert.deepEqual(nextThoughts(task, [parts[0]!, 'an unquoted thought']), [parts[1], parts.slice(1, 3).join(' '), parts.slice(1).join(' ')], 'a thought that quotes nothing moves nothing');
   assert.deepEqual(nextThoughts(task, [task]), [FINISH_THOUGHT]);
+});
+
+test('a step copies from the task as far as its thought has read it, not from what later steps say', () => {
+  const task = 'What is the GCD of 84 and 126? Then multiply the result by 3.';
+  assert.equal(taskThrough(task, 'What is the GCD of 84 and 126?'), 'What is the GCD of 84 and 126?');
+  assert.equal(taskThrough(task, 'Then multiply the result by 3.'), task);
+  assert.equal(taskThrough('A. B.  C.', 'B.'), 'A. B.');
+  assert.equal(taskThrough(task, 'not a quote of it'), task, 'a thought that quotes no run of the task leaves the whole task');
 });

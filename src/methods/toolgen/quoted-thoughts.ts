@@ -48,3 +48,18 @@ export function nextThoughts(task: string, earlier: readonly string[]): string[]
   for (let end = start + 1; end <= parts.length; end++) runs.push(parts.slice(start, end).join(' '));
   return runs.length === 0 ? [FINISH_THOUGHT] : runs;
 }
+
+/**
+ * The task as far as a step has read it: its sentences up to the end of the run `quote` (the step's thought). A
+ * step's arguments are copied from this and the observations, not from what the task says later, which belongs to
+ * later steps: copying from the whole task, "What is the GCD of 84 and 126? Then multiply the result by 3." became
+ * gcd(3, 126). The whole task when the quote is no run of its sentences.
+ */
+export function taskThrough(task: string, quote: string): string {
+  const parts = taskParts(task);
+  const wanted = quote.trim();
+  for (let end = parts.length; end >= 1; end--) {
+    for (let start = 0; start < end; start++) if (parts.slice(start, end).join(' ') === wanted) return parts.slice(0, end).join(' ');
+  }
+  return task;
+}
