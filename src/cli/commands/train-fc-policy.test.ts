@@ -11,6 +11,7 @@ import { defaultPromptingSystemPrompt } from '../../methods/function-calling/tra
 import { scratchModel, trainScratchTokenizer } from '../../train/scratch.js';
 import { CliError } from '../args.js';
 import { runCommand } from '../testing/capture.js';
+import { interruptTraining, loggedSteps } from '../testing/interrupt-training.js';
 import { command as train } from './train.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'toolken-train-policy-cli-'));
@@ -77,6 +78,23 @@ test('train rl from a LoRA SFT adapter directory: the base is read from the adap
   assert.equal(full.code, 0, full.stderr);
   assert.ok(existsSync(join(dir, 'grpo-full', 'final', 'config.json')) && !existsSync(join(dir, 'grpo-full', 'final', 'adapter_config.json')));
 });
+
+// rl --method filtered trains through the same interruptible trainer, on the passes the checker kept.
+for (const method of [['dpo'], ['rl', '--method', 'grpo']]) {
+  test(`Ctrl-C during train ${method.join(' ')} saves a checkpoint at the step reached, exits 130 saying how to resume, and --resume completes the run`, async () => {
+    const out = join(dir, `interrupted-${method.join('-')}`);
+    // No periodic checkpoint: only the interruption can write one. The untrained base answers wrong, so DPO has pairs.
+    const args = [...method, '--model', base, ...shared, '--samples', '2', '--max-tokens', '8', '--lora-rank', '2', '--checkpoint-every', '0', '--epochs', '300', '--max-steps', '300', '--out', out];
+    const savedStep = await interruptTraining(args, out);
+    assert.ok(savedStep >= 3 && savedStep < 300, `saved at step ${savedStep}`);
+    assert.equal(existsSync(join(out, 'final')), false);
+    await settle();
+    const resumed = await run(...args, '--resume');
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.ok(existsSync(join(out, 'final', 'adapter_model.safetensors')));
+    assert.deepEqual(loggedSteps(out), Array.from({ length: 300 }, (_, i) => i + 1), 'every step once: the steps before the interruption, then the rest');
+  });
+}
 
 test('train dpo / rl: bad input is a one-line error naming the flag or file', async () => {
   await settle();
