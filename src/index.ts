@@ -108,7 +108,7 @@ export {
 export { SftObjective, defaultSftConfig, type SftConfig, type SftSettings } from './train/objectives/sft.js';
 export { DpoObjective, defaultDpoSettings, type DpoSettings, type DpoObjectiveOptions, type DpoBatch, type PreferencePair } from './train/objectives/dpo.js';
 export { GrpoObjective, groupAdvantages, grpoLoss, type GrpoSettings, type GrpoObjectiveOptions, type GrpoBatch, type RewardFunction } from './train/objectives/grpo.js';
-export { rewardFilteredExamples, rewardFilteredObjective, type AcceptFunction, type RewardFilterOptions, type RewardFilteredObjectiveOptions, type FilteredExamples } from './train/objectives/reward-filtered.js';
+export { rewardFilteredExamples, rewardFilteredExamplesAsync, rewardFilteredObjective, type AcceptFunction, type RewardFilterOptions, type RewardFilteredObjectiveOptions, type FilteredExamples } from './train/objectives/reward-filtered.js';
 export { sampleCompletions, completionExample, type PolicyModel, type SamplingPolicy, type ScoringModel, type ReferencePolicy, type Completion, type CompletionSampling, type TokenizedPrompt } from './train/objectives/policy.js';
 export { RunDirectory } from './train/run-dir.js';
 

@@ -15,7 +15,7 @@ export async function interruptible<T>(whatNow: string, work: (signal: AbortSign
   const controller = new AbortController();
   const onInterrupt = (): void => {
     if (controller.signal.aborted) process.exit(INTERRUPTED_EXIT_CODE);
-    process.stderr.write('\ninterrupted: finishing the current step and saving a checkpoint (Ctrl-C again to quit now)\n');
+    process.stderr.write('\ninterrupted: stopping at the next step, with a checkpoint once training has begun (Ctrl-C again to quit now)\n');
     controller.abort(new CliError(`interrupted (Ctrl-C): ${whatNow}`, INTERRUPTED_EXIT_CODE));
   };
   process.on('SIGINT', onInterrupt);

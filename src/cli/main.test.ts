@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileSystemMessage, main } from './main.js';
+import { fileSystemMessage } from './file-errors.js';
+import { main } from './main.js';
 import { captureOutput } from './testing/capture.js';
 
 const toolken = async (...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
@@ -48,12 +49,15 @@ test('missing files and folders given as files are named with the fix, never as 
       [['tools', 'stats', dir], /is a folder; pass the files inside it/],
       [['tools', 'import', join(dir, 'missing.json'), '--out', join(dir, 'c.json')], /missing\.json does not exist/],
       [['tools', 'stats', join(dir, 'missing.json')], /missing\.json does not exist/],
+      // An output folder given as an existing file.
+      [['demo', '--out', join(dir, 'a-file')], /a-file already exists and is not a folder; choose another path/],
     ];
+    writeFileSync(join(dir, 'a-file'), 'not a folder');
     for (const [argv, message] of cases) {
       const r = await toolken(...argv);
       assert.equal(r.code, 2, argv.join(' '));
       assert.match(r.stderr, message);
-      assert.doesNotMatch(r.stderr, /EISDIR|ENOENT|\n\s+at /);
+      assert.doesNotMatch(r.stderr, /EISDIR|ENOENT|EEXIST|\n\s+at /);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -73,6 +77,8 @@ test('fileSystemMessage turns the file errors Node raises into a path, the probl
   try {
     assert.equal(fileSystemMessage(raised(() => readFileSync(dir))), 'a folder was given, but a file is needed here; pass a file inside it');
     assert.equal(fileSystemMessage(raised(() => readFileSync(join(dir, 'none')))), `${join(dir, 'none')} does not exist; check the path`);
+    writeFileSync(join(dir, 'file'), '');
+    assert.equal(fileSystemMessage(raised(() => mkdirSync(join(dir, 'file'), { recursive: true }))), `${join(dir, 'file')} already exists and is not a folder; choose another path`);
     assert.equal(fileSystemMessage(new Error('not a file error')), undefined);
   } finally {
     rmSync(dir, { recursive: true, force: true });

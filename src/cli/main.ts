@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { commands } from './registry.js';
 import { CliError, subcommand } from './args.js';
 import { ToolkenError } from '../util/errors.js';
+import { fileSystemMessage } from './file-errors.js';
 
 const usage = (): string =>
   [
@@ -17,32 +18,6 @@ const usage = (): string =>
 function version(): string {
   const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return manifest.version;
-}
-
-/**
- * A file-system failure as a user reads it: which path, what is wrong, what to do. Commands check the inputs they
- * know of; this catches the rest (a folder where a file was expected, a missing file, no permission).
- */
-export function fileSystemMessage(err: unknown): string | undefined {
-  if (!(err instanceof Error)) return undefined;
-  const { path, code } = err as NodeJS.ErrnoException;
-  // Node leaves out the path on some calls (reading a folder): then the message says what kind of input to check.
-  const subject = path ?? 'a path given';
-  switch (code) {
-    case 'ENOENT':
-      return `${subject} does not exist; check the path`;
-    case 'EISDIR':
-      return `${path === undefined ? 'a folder was given' : `${path} is a folder`}, but a file is needed here; pass a file inside it`;
-    case 'ENOTDIR':
-      return `${subject} is not a folder (a part of the path is a file); check the path`;
-    case 'EACCES':
-    case 'EPERM':
-      return `${subject}: permission denied; check the file's permissions`;
-    case 'ENOSPC':
-      return `${subject}: no space left on the device; free some space and run again`;
-    default:
-      return undefined;
-  }
 }
 
 let watchingOutput = false;

@@ -58,7 +58,9 @@ export function defineTool<Args extends { [key: string]: JsonValue }>(definition
   const dropped: string[] = [];
   let parameters;
   try {
-    parameters = normalizeParameters(schema, '', (pointer) => dropped.push(pointer));
+    parameters = normalizeParameters(schema, '', (pointer, _keyword, checkedAtCall) => {
+      if (checkedAtCall) dropped.push(pointer);
+    });
   } catch (err) {
     if (err instanceof SchemaError) throw new ToolDefinitionError(`defineTool '${name}': parameters ${err.message}`);
     throw err;

@@ -45,9 +45,13 @@ test("an enum's names (enumNames, as MCP writes them) stay beside it, one per va
   assert.throws(() => normalizeSchema({ enum: ['ha'], enumNames: [3] }, '/p'), new SchemaError('/p/enumNames', 'enumNames must be an array of strings'));
 });
 
-test('nested properties without a type are objects; tuple items use the first entry', () => {
+test('nested properties without a type are objects; a tuple\'s items may be any of its entries, and the tuple is reported for the call check', () => {
   assert.deepEqual(normalizeSchema({ properties: { a: { type: 'float' } } }), { type: 'object', properties: { a: { type: 'number' } } });
-  assert.deepEqual(normalizeSchema({ type: 'tuple', items: [{ type: 'int' }, { type: 'str' }] }), { type: 'array', items: { type: 'integer' } });
+  const dropped: string[] = [];
+  const tuple = normalizeSchema({ type: 'tuple', items: [{ type: 'int' }, { type: 'str' }] }, '/p', (pointer, keyword, checkedAtCall) => dropped.push(`${pointer} ${keyword} ${checkedAtCall}`));
+  assert.deepEqual(tuple, { type: 'array', items: { anyOf: [{ type: 'integer' }, { type: 'string' }] } });
+  assert.deepEqual(dropped, ['/p/items items true']);
+  assert.deepEqual(normalizeSchema({ type: 'tuple', items: [{ type: 'int' }] }), { type: 'array', items: { type: 'integer' } });
 });
 
 test('malformed keywords are errors that point at the keyword', () => {

@@ -113,8 +113,22 @@ export function setEntry<T>(record: Record<string, T>, key: string, value: T): v
   Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
-/** Called for each keyword that constrains values but is outside the subset: `pointer` locates it. */
-export type DroppedKeyword = (pointer: string, keyword: string) => void;
+/**
+ * Called for each keyword that constrains values but is outside the subset: `pointer` locates it. `checkedAtCall`
+ * says whether the execution-time check of the source schema (source-schema.ts) enforces it; `format` is the one it
+ * does not (formats are annotations there, as in JSON Schema's default vocabulary).
+ */
+export type DroppedKeyword = (pointer: string, keyword: string, checkedAtCall: boolean) => void;
+
+/** The importers' warning for a keyword reported to DroppedKeyword. */
+export function droppedKeywordWarning(keyword: string, checkedAtCall: boolean): string {
+  return checkedAtCall
+    ? `keyword '${keyword}' is outside what toolken's validator and decoder enforce; calls are checked against the source schema`
+    : `keyword '${keyword}' is not enforced by toolken's validator, decoder or call check: the tool gets such values unchecked`;
+}
+
+/** Formats that only restate a numeric type's width (OpenAPI's int32, double, ...): nothing a user expects checked. */
+const NUMERIC_FORMATS = new Set(['int32', 'int64', 'float', 'double']);
 
 /** Keywords that only describe or annotate (nothing to enforce; BFCL's `optional` restates `required`), dropped without a warning. */
 const ANNOTATIONS = new Set(['examples', 'example', '$schema', '$id', '$comment', '$anchor', 'deprecated', 'readOnly', 'writeOnly', 'nullable', 'contentMediaType', 'contentEncoding', '$defs', 'definitions', 'optional']);
@@ -134,7 +148,10 @@ function normalizeAt(raw: unknown, pointer: string, depth: number, dropped: Drop
   if (depth > MAX_SCHEMA_DEPTH) throw new SchemaError(pointer, `schema nested more than ${MAX_SCHEMA_DEPTH} levels deep`);
   const nested = (child: unknown, at: string): JsonSchema => normalizeAt(child, at, depth + 1, dropped);
   if (dropped !== undefined && isRecord(raw)) {
-    for (const key of Object.keys(raw)) if (!KNOWN.has(key) && !ANNOTATIONS.has(key) && !key.startsWith('x-')) dropped(`${pointer}/${escapePointer(key)}`, key);
+    for (const key of Object.keys(raw)) if (!KNOWN.has(key) && !ANNOTATIONS.has(key) && !key.startsWith('x-')) dropped(`${pointer}/${escapePointer(key)}`, key, true);
+    if (typeof raw.format === 'string' && !NUMERIC_FORMATS.has(raw.format)) dropped(`${pointer}/format`, 'format', false);
+    // Tuple-form items are narrowed to their first schema below; the source schema checks every position.
+    if (Array.isArray(raw.items) && raw.items.length > 1) dropped(`${pointer}/items`, 'items', true);
   }
   if (raw === true || (isRecord(raw) && Object.keys(raw).length === 0)) return {};
   if (!isRecord(raw)) throw new SchemaError(pointer, `expected a schema object, got ${raw === null ? 'null' : Array.isArray(raw) ? 'array' : typeof raw}`);
@@ -198,9 +215,11 @@ function normalizeAt(raw: unknown, pointer: string, depth: number, dropped: Drop
       typeof raw.additionalProperties === 'boolean' ? raw.additionalProperties : nested(raw.additionalProperties, `${pointer}/additionalProperties`);
   }
   if (raw.items !== undefined) {
-    // Tuple-style `items: [a, b]` is approximated by the first entry's schema.
-    const items = Array.isArray(raw.items) ? raw.items[0] ?? {} : raw.items;
-    out.items = nested(items, `${pointer}/items`);
+    // Tuple-style `items: [a, b]`: every item is one of the entries (the subset has no positions); the source schema,
+    // reported above, checks each position at the call.
+    if (!Array.isArray(raw.items)) out.items = nested(raw.items, `${pointer}/items`);
+    else if (raw.items.length <= 1) out.items = nested(raw.items[0] ?? {}, `${pointer}/items/0`);
+    else out.items = { anyOf: raw.items.map((entry, i) => nested(entry, `${pointer}/items/${i}`)) };
   }
   for (const key of ['minItems', 'maxItems', 'minLength', 'maxLength'] as const) {
     if (raw[key] !== undefined) out[key] = nonNegativeInteger(raw[key], `${pointer}/${key}`);

@@ -61,6 +61,9 @@ test('eval retrieval refuses a dense baseline without training queries, in-domai
   await rejects(['--model', model, '--data', data, '--setting', 'in-domain'], /--setting in-domain: no test query of .* has a "domain"/);
   await rejects(['--model', model, '--data', data, '--baselines', 'bm25,sparse'], /--baselines: 'sparse' is not one of bm25, dense/);
   await rejects(['--model', dir, '--data', data, '--catalog', join(model, 'catalog.json')], /no tool-index\.json, so it is not a trained ToolGen model; the model is in a folder below it: pass .*model$/);
+  // A missing --data is named, not a catalog path the user never gave.
+  await rejects(['--model', model], /^--data is required$/);
+  await rejects(['--model', join(dir, 'nowhere')], /^--data is required$/);
   // Without --catalog the one saved with the model is used; when there is none, the message says to pass --catalog.
   rmSync(join(model, 'catalog.json'));
   await rejects(['--model', model, '--data', data], /^--model .* has no catalog saved with it \(.*catalog\.json\); pass --catalog <catalog\.json>$/);

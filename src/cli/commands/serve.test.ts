@@ -20,6 +20,8 @@ test('serve --help names the flags; bad flags are usage errors', async () => {
   assert.equal(help.code, 0);
   for (const flag of ['--model', '--port', '--host', '--api-key', '--slots', '--max-queue']) assert.ok(help.stdout.includes(flag), flag);
   await assert.rejects(command.run(['--model', 'x', '--slots', '0']), /--slots must be at least 1/);
+  // Checked with the flags, before the model loads, not by Node's listen() afterwards.
+  await assert.rejects(command.run(['--model', 'x', '--port', '99999']), /--port must be in \[0, 65535\], got 99999$/);
 });
 
 test('serve --catalog needs a ToolGen model, and says so before loading it', async (t) => {

@@ -22,7 +22,7 @@ const flags = {
   model: { kind: 'string', help: 'model directory or checkpoint file', required: true },
   catalog: { kind: 'string', help: "a ToolGen model's catalog (e.g. its catalog.json): requests without tools call its tools, chosen by trie-constrained search" },
   name: { kind: 'string', help: "the model's name in the API (default: the model path's last part)" },
-  port: { kind: 'int', help: 'TCP port (0 picks a free one)', default: 8080 },
+  port: { kind: 'int', help: 'TCP port (0 picks a free one)', default: 8080, min: 0, max: 65535 },
   host: { kind: 'string', help: 'address to bind; anything but loopback exposes the model to the network', default: '127.0.0.1' },
   apiKey: { kind: 'string', help: 'require "Authorization: Bearer <key>" on /v1 requests' },
   slots: { kind: 'int', help: 'requests decoded together in one batch', default: 8 },

@@ -18,6 +18,7 @@ import { CatalogError, loadCatalog } from '../../tools/catalog.js';
 import type { Tool } from '../../tools/types.js';
 import { CATALOG_FILE, loadToolIndex } from '../../methods/toolgen/model.js';
 import { CliError } from '../args.js';
+import { fileSystemMessage } from '../file-errors.js';
 import { modelLoadProgress } from '../load-progress.js';
 
 /** Runs `fn`, turning the error kinds a user causes into a CliError prefixed by `what`. */
@@ -43,7 +44,7 @@ function asCliError(what: string, err: unknown): unknown {
   if (err instanceof CliError) return err;
   const kinds = [CatalogError, DataFileError, ModelLoadError, ModelConfigError, CheckpointError, HubError, WeightMismatchError];
   if (kinds.some((kind) => err instanceof kind)) return new CliError((err as Error).message);
-  if (err instanceof Error) return new CliError(`${what}: ${err.message}`);
+  if (err instanceof Error) return new CliError(`${what}: ${fileSystemMessage(err) ?? err.message}`);
   return err;
 }
 

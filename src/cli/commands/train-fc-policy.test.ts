@@ -5,12 +5,15 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { saveModel } from '../../models/save.js';
 import { defaultPromptingSystemPrompt } from '../../methods/function-calling/train-render.js';
 import { scratchModel, trainScratchTokenizer } from '../../train/scratch.js';
 import { CliError } from '../args.js';
 import { runCommand } from '../testing/capture.js';
+import { interruptTraining, loggedSteps } from '../testing/interrupt-training.js';
+import { SOURCE_CLI } from '../testing/source-cli.js';
 import { command as train } from './train.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'toolken-train-policy-cli-'));
@@ -78,6 +81,52 @@ test('train rl from a LoRA SFT adapter directory: the base is read from the adap
   assert.ok(existsSync(join(dir, 'grpo-full', 'final', 'config.json')) && !existsSync(join(dir, 'grpo-full', 'final', 'adapter_config.json')));
 });
 
+// rl --method filtered trains through the same interruptible trainer, on the passes the checker kept. STEPS leaves
+// the run going well after the interruption (a few logged steps) while keeping the resumed rest short.
+const STEPS = 80;
+for (const method of [['dpo'], ['rl', '--method', 'grpo']]) {
+  test(`Ctrl-C during train ${method.join(' ')} saves a checkpoint at the step reached, exits 130 saying how to resume, and --resume completes the run`, async () => {
+    const out = join(dir, `interrupted-${method.join('-')}`);
+    // No periodic checkpoint: only the interruption can write one. The untrained base answers wrong, so DPO has pairs.
+    const args = [...method, '--model', base, ...shared, '--samples', '2', '--max-tokens', '8', '--lora-rank', '2', '--checkpoint-every', '0', '--epochs', String(STEPS), '--max-steps', String(STEPS), '--out', out];
+    const savedStep = await interruptTraining(args, out);
+    assert.ok(savedStep >= 3 && savedStep < STEPS, `saved at step ${savedStep}`);
+    assert.equal(existsSync(join(out, 'final')), false);
+    await settle();
+    const resumed = await run(...args, '--resume');
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.ok(existsSync(join(out, 'final', 'adapter_model.safetensors')));
+    assert.deepEqual(loggedSteps(out), Array.from({ length: STEPS }, (_, i) => i + 1), 'every step once: the steps before the interruption, then the rest');
+  });
+}
+
+// Sampling before the first step (DPO's mining, reward filtering) can outlast the training; it used to ignore Ctrl-C
+// (even a second one) until every prompt was sampled.
+for (const method of [['dpo'], ['rl', '--method', 'filtered']]) {
+  test(`Ctrl-C while train ${method.join(' ')} samples answers stops it at once, exits 130 saying nothing was saved, and leaves no run directory`, async () => {
+    const many = join(dir, 'many.jsonl');
+    const entry = (i: number) => JSON.stringify({ ...(JSON.parse(line(cities[i % 3]![0], i + 1)) as object), id: `q${i}` });
+    writeFileSync(many, Array.from({ length: 400 }, (_, i) => entry(i)).join('\n') + '\n');
+    const out = join(dir, `sampling-${method.join('-')}`);
+    const child = spawn(process.execPath, [...SOURCE_CLI, 'train', ...method, '--model', base, ...shared.map((a) => (a === data ? many : a)), '--samples', '4', '--max-tokens', '24', '--lora-rank', '2', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    let code: number | null | undefined;
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve((code = c))));
+    // Off a terminal the bar prints its first line after the first batch of prompts: sampling is under way.
+    while (!/(mine|sample) \[/.test(stderr)) {
+      assert.equal(code, undefined, `the command ended before sampling began: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGINT');
+    assert.equal(await exited, 130, stderr);
+    assert.match(stderr, /interrupted \(Ctrl-C\) before the first training step: nothing was saved in .*; run the same command again \(without --resume\) to start over/);
+    assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+    assert.doesNotMatch(stderr, /100% 400\/400/, 'sampling stopped before the last prompt');
+    assert.equal(existsSync(out), false);
+  });
+}
+
 test('train dpo / rl: bad input is a one-line error naming the flag or file', async () => {
   await settle();
   const out = join(dir, 'bad');
@@ -91,6 +140,9 @@ test('train dpo / rl: bad input is a one-line error naming the flag or file', as
   await rejectsWith(run('rl', '--method', 'filtered', '--model', base, '--data', data, '--out', out, '--partial-credit'), /GRPO settings: drop them with --method filtered/);
   await rejectsWith(run('dpo', '--model', join(dir, 'nowhere'), '--data', data, '--out', out), /--model .*nowhere/);
   await rejectsWith(run('dpo', '--model', base, '--data', join(dir, 'missing.jsonl'), '--out', out), /missing\.jsonl: file not found/);
+  const twice = join(dir, 'twice.jsonl');
+  writeFileSync(twice, line('Paris', 3) + '\n' + line('Paris', 4) + '\n');
+  await rejectsWith(run('dpo', '--model', base, '--data', twice, '--out', out), /^--data: example id '.*twice\.jsonl\/Paris' appears twice \(.*twice\.jsonl:2\): give each example its own "id"$/);
   await rejectsWith(run('rl', '--method', 'grpo', '--model', base, '--base', base, '--data', data, '--out', out), /--base is for an adapter --model/);
   assert.equal(existsSync(join(out, 'config.json')), false);
   for (const method of ['dpo', 'rl']) {

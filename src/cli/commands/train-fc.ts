@@ -85,7 +85,7 @@ function trainingData(f: DataFlags & { seed: number }): { checked: CheckedExampl
   const checked = userInput('--data', () => checkExamples(examples, f.rejectInvalid ? 'reject' : 'skip'));
   for (const line of checked.failures.slice(0, 5)) process.stderr.write(`skipped ${line}\n`);
   if (checked.failures.length > 0) process.stderr.write(`skipped ${checked.failures.length} of ${examples.length} examples that fail the BFCL checker (all listed in ${f.out}/data-failures.txt)\n`);
-  const split = userInput('split', () => splitFcExamples(checked.passed, { seed: f.seed, validation: f.valFraction, test: f.testFraction }));
+  const split = userInput('--data', () => splitFcExamples(checked.passed, { seed: f.seed, validation: f.valFraction, test: f.testFraction }));
   if (split.train.length === 0) throw new CliError('no training example left after the checker and the split');
   process.stderr.write(`examples: ${split.train.length} train, ${split.validation.length} validation, ${split.test.length} BFCL test (held out)${split.dropped.length > 0 ? `, ${split.dropped.length} dropped as test questions` : ''}\n`);
   return { checked, split, total: examples.length };

@@ -7,6 +7,7 @@ import type { MatmulPrecision } from '../../tensor/backend.js';
 import { defaultSftConfig, type SftConfig } from '../../train/objectives/sft.js';
 import { RunDirectory } from '../../train/run-dir.js';
 import { CliError, type ParsedFlags } from '../args.js';
+import { INTERRUPTED_EXIT_CODE } from '../interrupt.js';
 import { userInput } from './toolgen-inputs.js';
 
 export const TRAINER_FLAGS = {
@@ -103,13 +104,18 @@ export function openRunDirectory<Config>(out: string, resume: boolean, config: C
 /**
  * Runs `train` in `run`. Some inputs are only found bad once training starts (no example survives tokenisation, a
  * stage refuses the model): when `train` fails before the run recorded a metric or a checkpoint, the directory this
- * command created is removed, so the same command can be run again as it is instead of asking for --resume.
+ * command created is removed, so the same command can be run again as it is instead of asking for --resume. A
+ * Ctrl-C that came before the first step (while sampling answers to mine, say) therefore leaves nothing to resume,
+ * and says so instead of pointing at a checkpoint.
  */
 export async function trainInRun<T>(run: RunDirectory, train: () => Promise<T>): Promise<T> {
   try {
     return await train();
   } catch (err) {
-    run.discardIfUnstarted();
+    const discarded = run.discardIfUnstarted();
+    if (discarded && err instanceof CliError && err.exitCode === INTERRUPTED_EXIT_CODE) {
+      throw new CliError(`interrupted (Ctrl-C) before the first training step: nothing was saved in ${run.path}; run the same command again (without --resume) to start over`, INTERRUPTED_EXIT_CODE);
+    }
     throw err;
   }
 }

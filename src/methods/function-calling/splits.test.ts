@@ -44,7 +44,7 @@ test('an example from another source that asks a test question is dropped from t
   assert.ok(split.train.every((e) => questionText(e) !== testText));
   assert.throws(() => assertNoTestLeak({ train: [example('x', 'what is 2 + 2')], validation: [], test: [examples[0]!] }), /x \(x.jsonl:1\) asks a test question/);
   assert.throws(() => assertNoTestLeak({ train: [example('bfcl/q0', 'different')], validation: [], test: [examples[0]!] }), /test question bfcl\/q0 is in the training data/);
-  assert.throws(() => splitFcExamples([examples[0]!, examples[0]!], { seed: 1, validation: 0, test: 0.5 }), /appears twice/);
+  assert.throws(() => splitFcExamples([examples[0]!, examples[0]!], { seed: 1, validation: 0, test: 0.5 }), /example id '.*' appears twice \(.*\): give each example its own "id"/);
 });
 
 test('BFCL: no test question is in train or validation, by id or by text', { skip: existsSync(bfclDir) ? false : '../shared absent' }, () => {

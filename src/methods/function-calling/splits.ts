@@ -58,7 +58,7 @@ export function splitFcExamples(examples: readonly FcExample[], options: FcSplit
   const prefix = options.testPrefix ?? 'bfcl/';
   const ids = new Set<string>();
   for (const e of examples) {
-    if (ids.has(e.id)) throw new RangeError(`split: example id '${e.id}' appears twice (${e.source})`);
+    if (ids.has(e.id)) throw new RangeError(`example id '${e.id}' appears twice (${e.source}): give each example its own "id"`);
     ids.add(e.id);
   }
   const random = seededRandom(options.seed);

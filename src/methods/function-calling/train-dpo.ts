@@ -15,9 +15,10 @@ import { DpoObjective, type PreferencePair } from '../../train/objectives/dpo.js
 import type { SftConfig } from '../../train/objectives/sft.js';
 import { Trainer, type TrainResult } from '../../train/trainer.js';
 import { writeJsonAtomic } from '../../util/fs.js';
+import { runCancellable, runToEnd, type Stepwise } from '../../util/steps.js';
 import type { FcExample } from './data.js';
 import { fcReward } from './reward.js';
-import { fcPrompts, sampleAnswers, saveFinalPolicy, startPolicy, type FcPolicyOptions, type FcPrompt } from './train-policy.js';
+import { fcPrompts, sampleAnswerSteps, saveFinalPolicy, startPolicy, type FcPolicyOptions, type FcPrompt } from './train-policy.js';
 import { trainerRunOptions } from './train-sft.js';
 
 export interface FcDpoOptions extends FcPolicyOptions {
@@ -51,10 +52,17 @@ export interface FcDpoResult {
   readonly finalDir: string;
 }
 
+type MiningOptions = Pick<FcPolicyOptions, 'model' | 'tokenizer' | 'sampling' | 'render' | 'showProgress'>;
+
 /** Pairs from the policy's own checker-rejected answers to `prompts` (the rules above). */
-export function minePairs(o: Pick<FcPolicyOptions, 'model' | 'tokenizer' | 'sampling' | 'render' | 'showProgress'>, prompts: readonly FcPrompt[], stopTokens: readonly number[], seed: number, pairsPerPrompt = 1): Omit<MinedPairs, 'skippedTooLong'> {
+export function minePairs(o: MiningOptions, prompts: readonly FcPrompt[], stopTokens: readonly number[], seed: number, pairsPerPrompt = 1): Omit<MinedPairs, 'skippedTooLong'> {
+  return runToEnd(minePairSteps(o, prompts, stopTokens, seed, pairsPerPrompt));
+}
+
+/** `minePairs`, pausing while it samples (sampleAnswerSteps), so that mining can be cancelled. */
+function* minePairSteps(o: MiningOptions, prompts: readonly FcPrompt[], stopTokens: readonly number[], seed: number, pairsPerPrompt: number): Stepwise<Omit<MinedPairs, 'skippedTooLong'>> {
   if (!Number.isInteger(pairsPerPrompt) || pairsPerPrompt < 1) throw new RangeError(`DPO mining: pairsPerPrompt must be a positive integer, got ${pairsPerPrompt}`);
-  const groups = sampleAnswers(o, prompts, stopTokens, seed, 'mine');
+  const groups = yield* sampleAnswerSteps(o, prompts, stopTokens, seed, 'mine');
   const pairs: PreferencePair[] = [];
   const sources: { id: string; rejected: string }[] = [];
   let skippedAllCorrect = 0;
@@ -82,11 +90,12 @@ export async function trainFunctionCallingDpo(o: FcDpoOptions): Promise<FcDpoRes
   let mined: { train: MinedPairs; validation: MinedPairs };
   if (existsSync(cached)) mined = JSON.parse(readFileSync(cached, 'utf8')) as { train: MinedPairs; validation: MinedPairs };
   else {
-    const mine = (examples: readonly FcExample[], seed: number): MinedPairs => {
+    // Aborting while sampling stops here, before any pair or training step is saved.
+    const mine = async (examples: readonly FcExample[], seed: number): Promise<MinedPairs> => {
       const { prompts, tooLong } = fcPrompts(o, examples, o.config.maxLength, started.stopTokens);
-      return { ...minePairs(o, prompts, started.stopTokens, seed, o.pairsPerPrompt), skippedTooLong: tooLong };
+      return { ...(await runCancellable(minePairSteps(o, prompts, started.stopTokens, seed, o.pairsPerPrompt ?? 1), o.signal)), skippedTooLong: tooLong };
     };
-    mined = { train: mine(o.train, o.config.seed), validation: mine(o.validation ?? [], o.config.seed + 1_000_003) };
+    mined = { train: await mine(o.train, o.config.seed), validation: await mine(o.validation ?? [], o.config.seed + 1_000_003) };
     writeJsonAtomic(cached, mined);
   }
   if (mined.train.prompts === 0) throw new Error(`DPO: none of the ${o.train.length} training examples fits: raise maxLength (${o.config.maxLength}) or lower the answer's maxTokens (${o.sampling.maxTokens})`);

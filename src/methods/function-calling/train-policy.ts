@@ -19,6 +19,7 @@ import { ProgressBar } from '../../report/progress.js';
 import type { Tokenizer } from '../../tokenizer/types.js';
 import { sampleCompletions, type Completion, type CompletionSampling, type ReferencePolicy, type ScoringModel, type TokenizedPrompt } from '../../train/objectives/policy.js';
 import { restoreBest } from '../../train/trainer.js';
+import type { Stepwise } from '../../util/steps.js';
 import type { FcExample } from './data.js';
 import { targetTurn } from './reward.js';
 import { tokenizeFcExample, type FcRenderOptions } from './train-render.js';
@@ -113,8 +114,12 @@ export function fcPrompts(o: Pick<FcPolicyOptions, 'model' | 'tokenizer' | 'rend
   return { prompts, tooLong: all.length - prompts.length };
 }
 
-/** `samples` answers to every prompt from the policy as it is, a few prompts at a time, with a progress bar. */
-export function sampleAnswers(o: Pick<FcPolicyOptions, 'model' | 'sampling' | 'tokenizer' | 'showProgress'>, prompts: readonly FcPrompt[], stopTokens: readonly number[], seed: number, label: string): Completion[][] {
+/**
+ * `samples` answers to every prompt from the policy as it is, a few prompts at a time, with a progress bar. It
+ * pauses after each few prompts: run cancellably (util/steps.ts), a Ctrl-C is seen there instead of only once
+ * every prompt has been sampled, which can take longer than the training after it.
+ */
+export function* sampleAnswerSteps(o: Pick<FcPolicyOptions, 'model' | 'sampling' | 'tokenizer' | 'showProgress'>, prompts: readonly FcPrompt[], stopTokens: readonly number[], seed: number, label: string): Stepwise<Completion[][]> {
   const perBatch = 8;
   const sampling = completionSampling(o, stopTokens);
   const bar = o.showProgress === false ? undefined : new ProgressBar({ total: prompts.length, label, unit: 'prompt' });
@@ -123,6 +128,7 @@ export function sampleAnswers(o: Pick<FcPolicyOptions, 'model' | 'sampling' | 't
     const chunk = prompts.slice(start, start + perBatch);
     out.push(...sampleCompletions(o.model, chunk.map((p) => p.tokens), o.sampling.samples, sampling, seed + start));
     bar?.tick(chunk.length);
+    yield;
   }
   bar?.finish();
   return out;

@@ -15,7 +15,7 @@ import { IGNORE_INDEX } from '../../models/decoder.js';
 import type { TokenizedExample } from '../../train/batches.js';
 import { GrpoObjective } from '../../train/objectives/grpo.js';
 import type { Objective } from '../../train/objective.js';
-import { rewardFilteredExamples } from '../../train/objectives/reward-filtered.js';
+import { rewardFilteredExamplesAsync } from '../../train/objectives/reward-filtered.js';
 import { SftObjective, type SftConfig } from '../../train/objectives/sft.js';
 import { Trainer, type TrainResult } from '../../train/trainer.js';
 import { writeJsonAtomic } from '../../util/fs.js';
@@ -67,10 +67,11 @@ export interface FcRlResult {
 
 const FILTERED_FILE = 'filtered.json';
 
-function filteredAnswers(o: FcRlOptions, prompts: readonly FcPrompt[], stopTokens: readonly number[]): FilteredAnswers {
+async function filteredAnswers(o: FcRlOptions, prompts: readonly FcPrompt[], stopTokens: readonly number[]): Promise<FilteredAnswers> {
   const cached = o.run.file(FILTERED_FILE);
   if (existsSync(cached)) return JSON.parse(readFileSync(cached, 'utf8')) as FilteredAnswers;
-  const found = rewardFilteredExamples({
+  // Aborting while sampling stops here, before anything is kept or trained.
+  const found = await rewardFilteredExamplesAsync({
     model: o.model,
     prompts,
     accept: (p, text) => fcReward(p.example, text, { style: o.render.style }) === 1,
@@ -78,6 +79,7 @@ function filteredAnswers(o: FcRlOptions, prompts: readonly FcPrompt[], stopToken
     sampling: completionSampling(o, stopTokens),
     seed: o.config.seed,
     ...(o.showProgress !== undefined ? { showProgress: o.showProgress } : {}),
+    ...(o.signal !== undefined ? { signal: o.signal } : {}),
   });
   const result: FilteredAnswers = {
     examples: found.examples,
@@ -98,7 +100,7 @@ export async function trainFunctionCallingRl(o: FcRlOptions): Promise<FcRlResult
   let train: TrainResult;
   let filtered: FilteredAnswers | undefined;
   if (o.method === 'filtered') {
-    filtered = filteredAnswers(o, prompts, started.stopTokens);
+    filtered = await filteredAnswers(o, prompts, started.stopTokens);
     if (filtered.examples.length === 0) {
       throw new Error(`reward filtering: none of the ${filtered.sampled} sampled answers passed the BFCL checker, so there is nothing to train on; sample more per prompt, raise the temperature, or start from a stronger (SFT) model`);
     }

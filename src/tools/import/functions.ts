@@ -8,7 +8,7 @@
  *   response that wraps it.
  * In all three the tool id is the function name.
  */
-import { normalizeParameters, normalizeSchema } from '../schema.js';
+import { droppedKeywordWarning, normalizeParameters, normalizeSchema } from '../schema.js';
 import type { CatalogFormat, JsonValue, Tool } from '../types.js';
 import { isJsonValue } from '../validate.js';
 import { buildEach, documentEntries, EntryError, isRecord, origin, stringField, within, type EntryWarning, type ImportResult, type ParsedDocument } from './entries.js';
@@ -32,9 +32,9 @@ export function functionTool(raw: unknown, fields: FunctionFields, format: Catal
   const source = raw[fields.parametersKey];
   const resolved = isRecord(source) ? withoutDefinitions(refResolver(source)(source, at)) : source;
   const dropped: string[] = [];
-  const parameters = normalizeParameters(resolved, at, (pointer, keyword) => {
-    dropped.push(keyword);
-    warn?.(pointer, `keyword '${keyword}' is outside what toolken's validator and decoder enforce; calls are checked against the source schema`);
+  const parameters = normalizeParameters(resolved, at, (pointer, keyword, checkedAtCall) => {
+    if (checkedAtCall) dropped.push(keyword);
+    warn?.(pointer, droppedKeywordWarning(keyword, checkedAtCall));
   });
   const tool: Tool = { id: name, name, description, parameters };
   if (dropped.length > 0 && isRecord(resolved) && isJsonValue(resolved)) tool.sourceParameters = resolved as { [key: string]: JsonValue };

@@ -4,7 +4,7 @@
  * the request. Local `$ref`s (`#/components/...`) are resolved; id = `operationId`, or `${METHOD} ${path}`.
  */
 import { escapePointer } from '../pointer.js';
-import { normalizeSchema, setEntry } from '../schema.js';
+import { droppedKeywordWarning, normalizeSchema, setEntry } from '../schema.js';
 import { refResolver } from './refs.js';
 import type { HttpEndpoint, JsonSchema, JsonValue, ObjectSchema, Tool } from '../types.js';
 import { isJsonValue } from '../validate.js';
@@ -56,9 +56,9 @@ export function importOpenApi(doc: ParsedDocument, file: string): ImportResult {
     const sources: Record<string, JsonValue> = {};
     let droppedAny = false;
     const normalizeKept = (raw: unknown, pointer: string): JsonSchema =>
-      normalizeSchema(raw, pointer, (at, keyword) => {
-        droppedAny = true;
-        warn(at, `keyword '${keyword}' is outside what toolken's validator and decoder enforce; calls are checked against the source schema`);
+      normalizeSchema(raw, pointer, (at, keyword, checkedAtCall) => {
+        if (checkedAtCall) droppedAny = true;
+        warn(at, droppedKeywordWarning(keyword, checkedAtCall));
       });
     const required: string[] = [];
     const locations: Record<string, ParameterLocation> = {};

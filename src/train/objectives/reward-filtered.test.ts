@@ -10,7 +10,7 @@ import { RunDirectory } from '../run-dir.js';
 import { tinyLoraPolicy } from '../testing/tiny-policy.js';
 import { Trainer } from '../trainer.js';
 import { sampleCompletions, type CompletionSampling } from './policy.js';
-import { rewardFilteredExamples, rewardFilteredObjective } from './reward-filtered.js';
+import { rewardFilteredExamples, rewardFilteredExamplesAsync, rewardFilteredObjective } from './reward-filtered.js';
 import { defaultSftConfig } from './sft.js';
 
 const sampling: CompletionSampling = { temperature: 1, maxTokens: 2, stopTokens: [2], decoder: { decode: (tokens) => tokens.join(' ') } };
@@ -38,6 +38,17 @@ test('reward filtering keeps each distinct accepted completion as an example lab
   // On request a pass sampled k times is kept k times.
   const duplicates = rewardFilteredExamples({ ...options, keepDuplicates: true });
   assert.equal(duplicates.examples.length, filtered.passes.reduce((a, b) => a + b, 0));
+});
+
+test('reward filtering run cancellably keeps the same passes, and an abort stops it after the batch of prompts in progress', async () => {
+  const model = tinyLoraPolicy(2, false);
+  const options = { model, prompts, accept: startsWithFive, samples: 12, sampling, seed: 9, showProgress: false, promptsPerBatch: 2 };
+  assert.deepEqual(await rewardFilteredExamplesAsync(options), rewardFilteredExamples(options));
+  const controller = new AbortController();
+  let checked = 0;
+  const stopped = rewardFilteredExamplesAsync({ ...options, signal: controller.signal, accept: (p, text) => (++checked === 1 && controller.abort(new Error('stop')), startsWithFive(p, text)) });
+  await assert.rejects(stopped, /stop/);
+  assert.equal(checked, 2 * 12, 'only the first batch of two prompts was sampled and checked');
 });
 
 test('training on the filtered passes through the SFT objective raises the pass rate of fresh samples', () => {

@@ -9,6 +9,7 @@ import { ProgressBar } from '../../report/progress.js';
 import type { TokenizedExample } from '../batches.js';
 import { completionExample, sampleCompletions, type Completion, type CompletionSampling, type SamplingPolicy, type TokenizedPrompt } from './policy.js';
 import { SftObjective, type LanguageModel, type SftSettings } from './sft.js';
+import { runCancellable, runToEnd, type Stepwise } from '../../util/steps.js';
 
 /** The caller's verdict on one completion (e.g. the BFCL checker accepts the call). */
 export type AcceptFunction<P extends TokenizedPrompt> = (prompt: P, completionText: string, completion: Completion) => boolean;
@@ -38,6 +39,18 @@ export interface FilteredExamples {
 
 /** Samples, checks and keeps; the result says how many passed per prompt. */
 export function rewardFilteredExamples<P extends TokenizedPrompt>(o: RewardFilterOptions<P>): FilteredExamples {
+  return runToEnd(rewardFilteredSteps(o));
+}
+
+/**
+ * `rewardFilteredExamples` with an event-loop turn after each batch of prompts, cancellable: when `signal` aborts,
+ * sampling stops after the batch in progress and the promise rejects with the signal's reason.
+ */
+export function rewardFilteredExamplesAsync<P extends TokenizedPrompt>(o: RewardFilterOptions<P> & { readonly signal?: AbortSignal }): Promise<FilteredExamples> {
+  return runCancellable(rewardFilteredSteps(o), o.signal);
+}
+
+function* rewardFilteredSteps<P extends TokenizedPrompt>(o: RewardFilterOptions<P>): Stepwise<FilteredExamples> {
   const perBatch = o.promptsPerBatch ?? 8;
   if (!Number.isInteger(perBatch) || perBatch < 1) throw new RangeError(`reward filtering: promptsPerBatch must be a positive integer, got ${perBatch}`);
   o.prompts.forEach((p, i) => { if (p.tokens.length === 0) throw new Error(`reward filtering: prompt ${i} is empty (it needs at least one token, e.g. BOS)`); });
@@ -61,6 +74,7 @@ export function rewardFilteredExamples<P extends TokenizedPrompt>(o: RewardFilte
       passes.push(passed);
     });
     bar?.tick(chunk.length, { kept: examples.length });
+    yield;
   }
   bar?.finish({ kept: examples.length });
   return { examples, passes, sampled: o.prompts.length * o.samples };
