@@ -2,6 +2,8 @@
  * What `toolken agent` and `toolken eval agent` share: the flags of the loop and the policy, the model and its
  * catalog checked against each other, and the executor the tools run on.
  */
+import { Bm25Index } from '../../retrieval/bm25.js';
+import { LexicalPrior } from '../../retrieval/lexical-prior.js';
 import { resolve } from 'node:path';
 import { demoExecutor } from '../../data/demo/catalog.js';
 import { DEFAULT_RETRY_TEMPERATURES, type AgentLoopOptions } from '../../methods/toolgen/agent-loop.js';
@@ -30,6 +32,10 @@ export const agentFlags = {
   retryOnRepeat: { kind: 'boolean', help: 'also retry a step that repeats an earlier (action, arguments) pair' },
   constrain: { kind: 'boolean', default: true, help: 'restrict the action to catalog tools (--no-constrain: free generation, unknown actions possible)' },
   copy: { kind: 'boolean', default: true, help: 'offer values from the task and observations as argument candidates (--no-copy: free values)' },
+  lexicalPrior: {
+    kind: 'number', min: 0, max: 1,
+    help: "mix BM25 over the catalog's documents into the action with this weight, read against each step's thought: for tools no training query named (about 0.99 for a catalog of new tools)",
+  },
   seed: { kind: 'int', default: 0, help: 'seed of sampled retries' },
 } as const satisfies FlagSpecs;
 
@@ -72,7 +78,8 @@ export async function setUpAgent(f: AgentFlags): Promise<AgentSetup> {
   if (missing.length > 0) warnings.push(`the model's index names ${missing.length} tools that ${catalogPath} lacks (first: '${missing[0]}'); the agent cannot choose them`);
   const tools = catalog.filter((t) => indexed.has(t.id));
   if (tools.length === 0) throw new CliError(`none of the tools of ${catalogPath} is in the model's index: the catalog and the model do not belong together`);
-  const policy = new ToolGenPolicy(model, { constrainActions: f.constrain, copyValues: f.copy });
+  const lexicalPrior = f.lexicalPrior === undefined ? undefined : new LexicalPrior(Bm25Index.fromTools(tools), { weight: f.lexicalPrior });
+  const policy = new ToolGenPolicy(model, { constrainActions: f.constrain, copyValues: f.copy, ...(lexicalPrior ? { lexicalPrior } : {}) });
   const { executor, close } = await connectExecutor(f, tools);
   return { model, policy, tools, executor, warnings, close };
 }

@@ -113,6 +113,7 @@ export const command: CliCommand = {
           retryOnRepeat: false,
           constrain: agentFlags.constrain.default,
           copy: f.copy,
+          lexicalPrior: undefined,
           seed: agentFlags.seed.default,
         });
       } catch (err) {

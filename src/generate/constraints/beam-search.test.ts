@@ -9,7 +9,7 @@ import { searchTools, searchToolsAsync } from './beam-search.js';
 import { HashDecoder } from './test-utils/hash-decoder.js';
 import { logSumExp } from './logits-processor.js';
 import { ToolTrie } from './tool-trie.js';
-import { TriePrior } from './trie-prior.js';
+import { priorProcessor, TriePrior } from './trie-prior.js';
 
 const PROMPT = [3, 1, 4, 1, 5];
 
@@ -184,4 +184,38 @@ test("a prior of weight 0 leaves the model's ranking as it is, and one of weight
 test('a prior weight outside [0, 1] is refused by name', () => {
   const trie = new ToolTrie(randomSequences(seededRandom(23), 5, 8), 0);
   assert.throws(() => new TriePrior(trie, () => 0, 1.5), /weight must be in \[0, 1\], got 1.5/);
+});
+
+/** Greedy decoding of one tool under a logits processor, on the hash model. */
+function greedyUnder(model: HashDecoder, processor: (logits: Float32Array, generated: readonly number[]) => void, terminator: number): number[] {
+  let { state, logits } = model.prefill(PROMPT);
+  const generated: number[] = [];
+  for (let step = 0; step < 12; step++) {
+    const masked = Float32Array.from(logits);
+    processor(masked, generated);
+    let best = 0;
+    for (let i = 1; i < masked.length; i++) if (masked[i]! > masked[best]!) best = i;
+    generated.push(best);
+    if (best === terminator) break;
+    [{ state, logits }] = model.step([state], [best]) as [{ state: typeof state; logits: Float32Array }];
+  }
+  return generated;
+}
+
+test('the prior processor decodes one tool of the trie step by step under the mixed distribution', () => {
+  const sequences = randomSequences(seededRandom(24), 30, 10);
+  const trie = new ToolTrie(sequences, 0);
+  const logWeight = (id: string): number => (id === 'tool17' ? 8 : 0);
+  // Weight 0: the model's own greedy tool, as the trie's mask gives it.
+  const plain = greedyUnder(new HashDecoder(10, 8), trie.processor(), 0);
+  assert.deepEqual(greedyUnder(new HashDecoder(10, 8), priorProcessor(trie, new TriePrior(trie, logWeight, 0)), 0), plain);
+  // Weight 1 and one tool carrying nearly all of q: that tool, whatever the model prefers.
+  const byPrior = greedyUnder(new HashDecoder(10, 8), priorProcessor(trie, new TriePrior(trie, logWeight, 1)), 0);
+  assert.equal(trie.toolOf(byPrior), 'tool17');
+  // Every decoded sequence is a tool of the trie, ended by the terminator.
+  for (const w of [0.2, 0.5, 0.9]) {
+    const tokens = greedyUnder(new HashDecoder(10, 8), priorProcessor(trie, new TriePrior(trie, logWeight, w)), 0);
+    assert.equal(tokens.at(-1), 0);
+    assert.ok(trie.toolOf(tokens) !== undefined, `weight ${w}: ${tokens.join(',')}`);
+  }
 });

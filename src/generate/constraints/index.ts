@@ -2,7 +2,7 @@ export { applyMask, keepOnly, logSumExp, type LogitsProcessor } from './logits-p
 export { ToolTrie, type ToolTrieNode } from './tool-trie.js';
 export type { DecoderSession, DecoderStep } from './decoder-session.js';
 export { searchTools, searchToolsAsync, type ToolCandidate, type ToolPrior, type ToolSearchOptions } from './beam-search.js';
-export { TriePrior } from './trie-prior.js';
+export { priorProcessor, TriePrior } from './trie-prior.js';
 export {
   compileSchema,
   numberCompletionBytes,

@@ -1,5 +1,5 @@
 import type { ToolPrior } from './beam-search.js';
-import { logAddExp } from './logits-processor.js';
+import { keepOnly, logAddExp, logSumExp, type LogitsProcessor } from './logits-processor.js';
 import type { ToolTrie, ToolTrieNode } from './tool-trie.js';
 
 /**
@@ -53,4 +53,37 @@ export class TriePrior implements ToolPrior {
     }
     return this.prefixMass.get(root)!;
   }
+}
+
+/**
+ * Free-running generation of one tool under a prior: a logits processor that allows only the trie's continuations
+ * (as ToolTrie.processor does) and gives each the mixed mass log((1 - w) p_model(prefix, id) + w q(under id)), so
+ * that greedy decoding follows the mixed distribution step by step and sampling (a retry's temperature) samples it.
+ * It keeps the model's log-probability of the prefix it has walked, so one processor serves one generation.
+ */
+export function priorProcessor(trie: ToolTrie, prior: ToolPrior): LogitsProcessor {
+  const modelShare = Math.log(1 - prior.weight);
+  const priorShare = Math.log(prior.weight);
+  let walkedLogProb = 0;
+  let stepLogProbs = new Map<number, number>();
+  return (logits, generated) => {
+    if (generated.length > 0) walkedLogProb += stepLogProbs.get(generated[generated.length - 1]!) ?? -Infinity;
+    const node = trie.walk(generated);
+    if (node === undefined || generated[generated.length - 1] === trie.terminator) {
+      keepOnly(logits, [trie.terminator]);
+      return;
+    }
+    const normaliser = logSumExp(logits);
+    const mixed = new Map<number, number>();
+    stepLogProbs = new Map();
+    const allow = (id: number, logMass: number): void => {
+      const own = logits[id]! - normaliser;
+      stepLogProbs.set(id, own);
+      mixed.set(id, logAddExp(modelShare + walkedLogProb + own, priorShare + logMass));
+    };
+    for (const [token, child] of node.children) allow(token, prior.logMass(child));
+    if (node.toolId !== undefined) allow(trie.terminator, prior.logToolMass(node));
+    logits.fill(-Infinity);
+    for (const [id, value] of mixed) logits[id] = value;
+  };
 }

@@ -10,6 +10,8 @@
  */
 import type { LogitsHook } from '../../generate/generate.js';
 import { ToolTrie } from '../../generate/constraints/tool-trie.js';
+import { priorProcessor } from '../../generate/constraints/trie-prior.js';
+import type { LexicalPrior } from '../../retrieval/lexical-prior.js';
 import { chatPromptIds, type ChatMessage } from '../../tokenizer/chat-template.js';
 import type { Tool } from '../../tools/types.js';
 import type { ActionChoice, AgentPolicy, ArgumentsChoice, CopyContext, TurnSampling } from './agent-loop.js';
@@ -34,6 +36,11 @@ export interface ToolGenPolicyOptions {
   readonly quoteThoughts: boolean;
   readonly maxThoughtTokens: number;
   readonly maxArgumentTokens: number;
+  /**
+   * BM25 over the tools' documents mixed into the constrained action (retrieval/lexical-prior.ts), read against the
+   * step's thought: how the agent reaches tools that no training query named (a catalog's new tools). Off when absent.
+   */
+  readonly lexicalPrior?: LexicalPrior;
 }
 
 export const defaultToolGenPolicyOptions: ToolGenPolicyOptions = {
@@ -87,7 +94,7 @@ export class ToolGenPolicy implements AgentPolicy {
       return { text, toolId: index.textToTool(text) };
     }
     const trie = this.trie(allowed);
-    const mask = trie.processor();
+    const mask = this.options.lexicalPrior === undefined ? trie.processor() : priorProcessor(trie, this.options.lexicalPrior.forQuery(this.stepText(messages), trie));
     const { tokens } = this.generate(messages, this.longestTool + 1, sampling, (logits, generated) => mask(logits, generated));
     const node = trie.walk(tokens);
     const text = tokens.length === 0 ? '' : tokenizer.decode(tokens).trim();
@@ -110,6 +117,12 @@ export class ToolGenPolicy implements AgentPolicy {
     const copy = !this.options.copyValues ? 'off' : this.options.copyCoverage && !finish ? 'coverage' : 'on';
     const prompt = chatPromptIds(this.tg.tokenizer, messages);
     return this.decoder.jsonArguments(prompt, tool, { ...context, texts }, { copy, maxTokens: budget, keepOpening: KEEP_OPENING }, sampling);
+  }
+
+  /** What the step is about: its thought, or the task when the thought says nothing (free thoughts may be empty). */
+  private stepText(messages: readonly ChatMessage[]): string {
+    const thought = quotedThoughts(messages).at(-1)?.trim();
+    return thought === undefined || thought === '' ? messages.find((m) => m.role === 'user')?.content ?? '' : thought;
   }
 
   private trie(allowed: readonly string[]): ToolTrie {
