@@ -2,8 +2,9 @@
  * The ToolGen model as an `AgentPolicy`: thoughts quote the next part of the task (quoted-thoughts.ts), the
  * action is sampled under a trie of the allowed tools' token sequences (or freely, for the hallucination
  * measurement, and read back through the index), and the arguments are sampled under the tool's JSON-Schema mask,
- * with values copied from the context when `copyValues` is on (generate/constraints/copy-values.ts): the task and the observations for a
- * tool's arguments, the last observation for the Finish's answer.
+ * with values copied from the context when `copyValues` is on (generate/constraints/copy-values.ts): the task as far
+ * as the step's thought has read it and the observations for a tool's arguments, the last observation for the
+ * Finish's answer. With a lexical prior, BM25 over the tools' documents is mixed into the constrained action.
  *
  * Every turn renders the conversation with the chat template and generates from it; a conversation longer than
  * the model's context keeps its opening (system prompt and task) and its most recent turns.
