@@ -8,6 +8,7 @@
 import type { JsonSchema, JsonSchemaType, JsonValue, ObjectSchema } from './types.js';
 import { isJsonValue } from './validate.js';
 import { escapePointer } from './pointer.js';
+import { isCheckedFormat } from './source-schema.js';
 import { ToolkenError } from '../util/errors.js';
 
 /** Thrown for a schema that cannot be understood; `pointer` locates it inside the document being read. */
@@ -115,8 +116,8 @@ export function setEntry<T>(record: Record<string, T>, key: string, value: T): v
 
 /**
  * Called for each keyword that constrains values but is outside the subset: `pointer` locates it. `checkedAtCall`
- * says whether the execution-time check of the source schema (source-schema.ts) enforces it; `format` is the one it
- * does not (formats are annotations there, as in JSON Schema's default vocabulary).
+ * says whether the execution-time check of the source schema (source-schema.ts) enforces it: every keyword but a
+ * string `format` that ajv-formats does not define (such a format stays an annotation).
  */
 export type DroppedKeyword = (pointer: string, keyword: string, checkedAtCall: boolean) => void;
 
@@ -149,7 +150,7 @@ function normalizeAt(raw: unknown, pointer: string, depth: number, dropped: Drop
   const nested = (child: unknown, at: string): JsonSchema => normalizeAt(child, at, depth + 1, dropped);
   if (dropped !== undefined && isRecord(raw)) {
     for (const key of Object.keys(raw)) if (!KNOWN.has(key) && !ANNOTATIONS.has(key) && !key.startsWith('x-')) dropped(`${pointer}/${escapePointer(key)}`, key, true);
-    if (typeof raw.format === 'string' && !NUMERIC_FORMATS.has(raw.format)) dropped(`${pointer}/format`, 'format', false);
+    if (typeof raw.format === 'string' && !NUMERIC_FORMATS.has(raw.format)) dropped(`${pointer}/format`, 'format', isCheckedFormat(raw.format));
     // Tuple-form items are narrowed to their first schema below; the source schema checks every position.
     if (Array.isArray(raw.items) && raw.items.length > 1) dropped(`${pointer}/items`, 'items', true);
   }

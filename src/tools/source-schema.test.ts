@@ -42,7 +42,7 @@ test('an OpenAI tool keeps $ref targets and every keyword the validator enforces
   assert.deepEqual(parseCatalog({ version: 1, tools: [tool] }, 'c.json').tools[0]!.sourceParameters, tool.sourceParameters);
 });
 
-test('a format nothing enforces is warned about as unchecked; a tuple is checked position by position against the source schema', async () => {
+test('a format ajv-formats defines is checked at the call, one it does not is warned about as unchecked; a tuple is checked position by position', async () => {
   const tool = {
     type: 'function',
     function: {
@@ -51,6 +51,7 @@ test('a format nothing enforces is warned about as unchecked; a tuple is checked
         type: 'object',
         properties: {
           to: { type: 'string', format: 'email' },
+          phone: { type: 'string', format: 'phone-number' },
           count: { type: 'integer', format: 'int32' },
           point: { type: 'array', items: [{ type: 'number' }, { type: 'string' }] },
         },
@@ -59,13 +60,16 @@ test('a format nothing enforces is warned about as unchecked; a tuple is checked
   };
   const result = importOpenAI({ kind: 'json', value: [tool] }, 'tools.json');
   assert.deepEqual((result.warnings ?? []).map((w) => [w.location, w.reason]), [
-    ['/0/function/parameters/properties/to/format', "keyword 'format' is not enforced by toolken's validator, decoder or call check: the tool gets such values unchecked"],
+    ['/0/function/parameters/properties/to/format', "keyword 'format' is outside what toolken's validator and decoder enforce; calls are checked against the source schema"],
+    ['/0/function/parameters/properties/phone/format', "keyword 'format' is not enforced by toolken's validator, decoder or call check: the tool gets such values unchecked"],
     ['/0/function/parameters/properties/point/items', "keyword 'items' is outside what toolken's validator and decoder enforce; calls are checked against the source schema"],
   ]);
   const executor = new FunctionExecutor().register(result.tools[0]!, () => 'sent');
   const refused = await executor.call('mail', { point: [1, 2] });
   assert.match(refused.ok ? '' : refused.error, /\/point\/1: must be string \(source schema #\/properties\/point\/items\/1\/type\)/);
-  assert.deepEqual(await executor.call('mail', { to: 'not an address', point: [1, 'a'] }), { ok: true, content: 'sent' });
+  const badAddress = await executor.call('mail', { to: 'not an address', point: [1, 'a'] });
+  assert.match(badAddress.ok ? '' : badAddress.error, /\/to: must match format "email"/);
+  assert.deepEqual(await executor.call('mail', { to: 'ada@example.org', phone: 'any text', point: [1, 'a'] }), { ok: true, content: 'sent' });
 });
 
 test('nothing the source schema forbids reaches the tool', async () => {
