@@ -1,3 +1,7 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { CliError } from './args.js';
+
 /**
  * A file-system failure as a user reads it: which path, what is wrong, what to do. Commands check the inputs they
  * know of; this catches the rest (a folder where a file was expected, a missing file, no permission).
@@ -25,4 +29,20 @@ export function fileSystemMessage(err: unknown): string | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * The output folder `--flag path`, created now, before any model loads: a path that a file holds (or that runs
+ * through one) fails at once in the user's words instead of after minutes of loading and running.
+ */
+export function outputFolder(flag: string, path: string): string {
+  const folder = resolve(path);
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (err) {
+    const message = fileSystemMessage(err);
+    if (message !== undefined) throw new CliError(`--${flag} ${path}: ${message}`);
+    throw err;
+  }
+  return folder;
 }

@@ -51,6 +51,8 @@ test('missing files and folders given as files are named with the fix, never as 
       [['tools', 'stats', join(dir, 'missing.json')], /missing\.json does not exist/],
       // An output folder given as an existing file.
       [['demo', '--out', join(dir, 'a-file')], /a-file already exists and is not a folder; choose another path/],
+      // Checked before the model loads: the model named here does not exist, and the --out problem is the one told.
+      [['eval', 'agent', '--model', join(dir, 'no-model'), '--demo-tasks', '2', '--out', join(dir, 'a-file')], /^toolken eval: --out .*a-file: .*a-file already exists and is not a folder/],
     ];
     writeFileSync(join(dir, 'a-file'), 'not a folder');
     for (const [argv, message] of cases) {

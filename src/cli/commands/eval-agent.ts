@@ -4,7 +4,7 @@
  * `<out>/trajectories.jsonl` as it finishes (ToolBench answer format, one per line), so an interrupted evaluation
  * keeps what it did; `<out>/metrics.json` is written at the end.
  */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { generateDemoTasks } from '../../data/demo/tasks.js';
 import type { ToolCall } from '../../data/types.js';
@@ -18,6 +18,7 @@ import { isJsonValue } from '../../tools/validate.js';
 import { writeJsonAtomic } from '../../util/fs.js';
 import { CliError, type CliCommand, commandFlags } from '../args.js';
 import { agentFlags, loopOptions, setUpAgent } from './agent-inputs.js';
+import { outputFolder } from '../file-errors.js';
 import { parseJsonLines } from '../../util/json-lines.js';
 
 const flags = {
@@ -116,10 +117,9 @@ export const command: CliCommand = {
       tasks = generateDemoTasks({ seed: f.seed + 1, count: f.demoTasks! }).map((t) => ({ id: t.id, task: t.task, answer: t.answer, plan: [...t.plan], relevant: [...new Set(t.plan.map((c) => c.tool))] }));
     }
     const options = loopOptions(f);
+    const out = outputFolder('out', f.out);
     const setup = await setUpAgent(f);
     for (const w of setup.warnings) process.stderr.write(`warning: ${w}\n`);
-    const out = resolve(f.out);
-    mkdirSync(out, { recursive: true });
     const trajectories = join(out, 'trajectories.jsonl');
     writeFileSync(trajectories, '');
     const runs: AgentTaskRun[] = [];

@@ -1,3 +1,4 @@
+import { outputFolder } from '../file-errors.js';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BFCL_CATEGORIES, BFCL_CATEGORY_GROUPS, BFCL_NOT_RUN, BfclEvaluation, BfclReport, bfclRunCategories, evaluateBfcl, formatReport, runBfcl } from '../../eval/bfcl/index.js';
@@ -67,6 +68,7 @@ async function runModel(flags: { model: string; out: string; data: string; categ
   } catch (err) {
     throw bfclDataProblem(err, dataDir);
   }
+  const outDir = outputFolder('out', flags.out);
   let loaded;
   try {
     loaded = await loadModel(flags.model, { onProgress: modelLoadProgress() });
@@ -90,7 +92,7 @@ async function runModel(flags: { model: string; out: string; data: string; categ
       bestOf: flags.bestOf,
       temperature: flags.temperature,
       seed: flags.seed,
-      outDir: resolve(flags.out),
+      outDir,
       modelName: basename(resolve(flags.model)),
       onStart: (total) => {
         bar = new ProgressBar({ total, label: 'bfcl answers', unit: 'q' });
@@ -102,7 +104,7 @@ async function runModel(flags: { model: string; out: string; data: string; categ
   }
   bar?.finish();
   process.stdout.write(formatReport(run.report) + '\n' + failuresByRule(run.report));
-  process.stderr.write(`result files, verdicts and reports written to ${resolve(flags.out)} (${run.seconds.toFixed(1)} s)\n`);
+  process.stderr.write(`result files, verdicts and reports written to ${outDir} (${run.seconds.toFixed(1)} s)\n`);
   return 0;
 }
 
