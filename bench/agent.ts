@@ -301,7 +301,7 @@ if (argv.includes('--ablations') || ablationModels.size > 0) {
  * finish and give-up rates, hallucinated actions, relevant-API recall / precision, argument validity and
  * required-parameter coverage.
  */
-if (!argv.includes('--no-stabletoolbench') && inContext !== undefined) {
+if (!argv.includes('--no-stabletoolbench')) {
   let benchmark: ReturnType<typeof loadRetrievalBenchmark> | undefined;
   try {
     benchmark = loadRetrievalBenchmark('stabletoolbench');
@@ -314,7 +314,8 @@ if (!argv.includes('--no-stabletoolbench') && inContext !== undefined) {
     const stbTasks = queries.map((q) => ({ id: q.id, task: q.query, relevant: q.relevant }));
     const stbExecutor = createEchoExecutor(stbTools);
     const stbLoop = { ...loop, retryTemperatures: DEFAULT_RETRY_TEMPERATURES };
-    {
+    // The in-context system runs when its model was trained above (not with --no-in-context).
+    if (inContext !== undefined) {
       const started = performance.now();
       const candidates = new InContextCandidates(stbTools, 5);
       const recall: number[] = [];

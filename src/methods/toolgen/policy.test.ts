@@ -3,6 +3,9 @@ import { test } from 'node:test';
 import { demoCatalog, demoExecutor } from '../../data/demo/catalog.js';
 import { runAgent } from './agent-loop.js';
 import { ToolGenPolicy } from './policy.js';
+import { ACTION_PROMPT, FINISH_FUNCTION } from './examples.js';
+import { Bm25Index } from '../../retrieval/bm25.js';
+import { LexicalPrior } from '../../retrieval/lexical-prior.js';
 import { FINISH_THOUGHT, nextThoughts } from './quoted-thoughts.js';
 import { tinyToolGen } from './testing/tiny-toolgen.js';
 
@@ -50,4 +53,29 @@ test('a tool whose shortest valid arguments exceed the argument budget gets the 
   // Through the loop: the step is an invalid-arguments observation and the run goes on to its step limit.
   const run = await runAgent({ task: 'Fill in every digit.', policy: cramped, tools: [...tools, wide], executor: demoExecutor(tools), options: { maxSteps: 3, retryTemperatures: [0] } });
   assert.equal(run.steps.length > 0, true);
+});
+
+test("with a lexical prior of weight 1 the action is BM25's best tool for the step's thought, and Finish stays the model's own decision", async () => {
+  const tools = demoCatalog().slice(0, 24);
+  const tg = await tinyToolGen(tools, { seed: 3 });
+  const bm25 = Bm25Index.fromTools(tools);
+  const lexical = new ToolGenPolicy(tg, { lexicalPrior: new LexicalPrior(bm25, { weight: 1 }) });
+  const plain = new ToolGenPolicy(tg);
+  const allowed = [...tools.map((t) => t.id), FINISH_FUNCTION];
+  let finishes = 0;
+  for (const tool of tools.slice(0, 8)) {
+    const thought = tool.description;
+    const messages = [
+      { role: 'user' as const, content: thought },
+      { role: 'assistant' as const, content: thought },
+      { role: 'user' as const, content: ACTION_PROMPT },
+    ];
+    const own = plain.action(messages, allowed, { temperature: 0, seed: 0 }).toolId;
+    const chosen = lexical.action(messages, allowed, { temperature: 0, seed: 0 }).toolId;
+    if (own === FINISH_FUNCTION) {
+      finishes++;
+      assert.equal(chosen, FINISH_FUNCTION, 'the prior does not overrule a Finish');
+    } else assert.equal(chosen, bm25.rank(thought, 1)[0]!.id, thought);
+  }
+  assert.ok(finishes < 8, 'some steps call a tool');
 });

@@ -10,6 +10,7 @@
  * the model's context keeps its opening (system prompt and task) and its most recent turns.
  */
 import type { LogitsHook } from '../../generate/generate.js';
+import type { LogitsProcessor } from '../../generate/constraints/logits-processor.js';
 import { ToolTrie } from '../../generate/constraints/tool-trie.js';
 import { priorProcessor } from '../../generate/constraints/trie-prior.js';
 import type { LexicalPrior } from '../../retrieval/lexical-prior.js';
@@ -94,12 +95,20 @@ export class ToolGenPolicy implements AgentPolicy {
       const text = this.generate(messages, this.longestTool + 1, sampling).text.trim();
       return { text, toolId: index.textToTool(text) };
     }
+    const constrained = (trie: ToolTrie, mask: LogitsProcessor): ActionChoice => {
+      const { tokens } = this.generate(messages, this.longestTool + 1, sampling, (logits, generated) => mask(logits, generated));
+      const text = tokens.length === 0 ? '' : tokenizer.decode(tokens).trim();
+      return { text, toolId: trie.walk(tokens)?.toolId ?? index.textToTool(text) };
+    };
     const trie = this.trie(allowed);
-    const mask = this.options.lexicalPrior === undefined ? trie.processor() : priorProcessor(trie, this.options.lexicalPrior.forQuery(this.stepText(messages), trie));
-    const { tokens } = this.generate(messages, this.longestTool + 1, sampling, (logits, generated) => mask(logits, generated));
-    const node = trie.walk(tokens);
-    const text = tokens.length === 0 ? '' : tokenizer.decode(tokens).trim();
-    return { text, toolId: node?.toolId ?? index.textToTool(text) };
+    const own = constrained(trie, trie.processor());
+    const prior = this.options.lexicalPrior;
+    // The prior is about tools, not about stopping: the model alone decides to Finish (Finish has no document, so
+    // a prior over the tools would never let it win), and the prior then mixes into which tool it calls.
+    const tools = allowed.filter((id) => id !== FINISH_FUNCTION);
+    if (prior === undefined || own.toolId === FINISH_FUNCTION || tools.length === 0) return own;
+    const toolTrie = this.trie(tools);
+    return constrained(toolTrie, priorProcessor(toolTrie, prior.forQuery(this.stepText(messages), toolTrie)));
   }
 
   arguments(messages: readonly ChatMessage[], tool: Tool, context: CopyContext, sampling: TurnSampling): ArgumentsChoice {
