@@ -25,7 +25,7 @@ export interface ToolSearchOptions {
 export interface ToolPrior {
   /** The share of the ranking that q decides, in [0, 1]. */
   readonly weight: number;
-  /** log of q's total mass over the tools under the node (the tool itself when it ends there and has no longer continuation). */
+  /** log of q's total mass over the tools at or below the node (the one ending there, if any, and every longer one). */
   logMass(node: ToolTrieNode): number;
   /** log q of the tool that ends at the node. */
   logToolMass(node: ToolTrieNode): number;
