@@ -89,7 +89,8 @@ export const resultsDir = fileURLToPath(new URL('./results', import.meta.url));
 export function writeResults(suite: string, records: readonly BenchRecord[], dir: string = resultsDir): string {
   const path = join(dir, `${suite}.json`);
   const [load1, load5, load15] = loadavg();
-  writeJsonAtomic(path, { suite, date: new Date().toISOString(), loadAverage: [load1, load5, load15], records });
+  // The CPU goes with every results file, so no suite's records can be read apart from the machine they ran on.
+  writeJsonAtomic(path, { suite, date: new Date().toISOString(), loadAverage: [load1, load5, load15], cpu: cpuParams(), records });
   return path;
 }
 
