@@ -23,6 +23,10 @@ const flags = {
   recordings: { kind: 'string', help: 'recorded responses (JSON lines of {tool, args, observation}) that answer the catalog tools no upstream server runs' },
   timeoutMs: { kind: 'int', default: 10_000, min: 1, help: 'a tool call that takes longer fails with a timeout error' },
   connectTimeoutMs: { kind: 'int', default: 20_000, min: 1, help: 'how long an upstream server may take to start and list its tools' },
+  lexicalPrior: {
+    kind: 'number', min: 0, max: 1,
+    help: "find_tools mixes BM25 over the tools' documents into the model's search with this weight: for tools added with `tools add` that no training query named (about 0.99 when most are)",
+  },
 } as const;
 
 export const command: CliCommand = {
@@ -50,6 +54,7 @@ export const command: CliCommand = {
         ...(recordings === undefined ? {} : { recordings }),
         callLimits: { timeoutMs: f.timeoutMs },
         connectTimeoutMs: f.connectTimeoutMs,
+        ...(f.lexicalPrior === undefined ? {} : { lexicalPrior: f.lexicalPrior }),
       });
     } catch (err) {
       if (err instanceof ServeSetupError) throw new CliError(err.message);

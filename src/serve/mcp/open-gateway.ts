@@ -27,6 +27,8 @@ export interface GatewayOptions {
   /** How long an upstream server may take to answer the handshake and list its tools. */
   readonly connectTimeoutMs?: number;
   readonly limits?: GatewayLimits;
+  /** Weight of BM25 over the documents in the model's search (ToolFinder); off when absent. */
+  readonly lexicalPrior?: number;
 }
 
 export interface OpenGateway {
@@ -87,7 +89,7 @@ function assemble(o: GatewayOptions, connections: readonly { server: UpstreamSer
   const idle = tools.size - label.size;
   if (idle > 0) warnings.push(`${idle} of ${tools.size} tools have no executor (no upstream server lists them, no HTTP endpoint, no recordings): call_tool refuses them`);
   const all = [...tools.values()];
-  const finder = new ToolFinder(o.model, all);
+  const finder = new ToolFinder(o.model, all, o.lexicalPrior === undefined ? {} : { lexicalPrior: o.lexicalPrior });
   const gateway = new McpGateway({
     finder,
     tools: all,

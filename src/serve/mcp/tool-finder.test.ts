@@ -4,6 +4,7 @@ import { demoCatalog } from '../../data/demo/catalog.js';
 import { tinyToolGen } from '../../methods/toolgen/testing/tiny-toolgen.js';
 import type { Tool } from '../../tools/types.js';
 import { ToolFinder } from './tool-finder.js';
+import { Bm25Index } from '../../retrieval/bm25.js';
 
 const known = demoCatalog().slice(0, 6);
 const tg = await tinyToolGen(known, { seed: 2 });
@@ -43,4 +44,14 @@ test('a search whose signal aborts stops with the signal\'s reason', async () =>
   const controller = new AbortController();
   controller.abort(new Error('client went away'));
   await assert.rejects(new ToolFinder(tg, known).find('add 2 and 3', 3, controller.signal), /client went away/);
+});
+
+test("with a lexical prior the model's search over the tools it knows follows their documents: at weight 1, BM25's order", async () => {
+  const bm25 = Bm25Index.fromTools(known);
+  const finder = new ToolFinder(tg, known, { lexicalPrior: 1 });
+  for (const tool of known) {
+    const found = await finder.find(tool.description, 1);
+    assert.equal(found[0]!.tool.id, bm25.rank(tool.description, 1)[0]!.id, tool.description);
+    assert.equal(found[0]!.source, 'toolgen');
+  }
 });

@@ -4,9 +4,12 @@
  * since training). The two lists are merged by rank, the model's tool first on equal ranks (what reciprocal-rank
  * fusion of two lists comes to): their scores, a log-probability and a BM25 sum, are not on one scale, but their
  * ranks are. BM25 only lists tools that share a word with the task, so unrelated unseen tools never crowd in.
+ * Tools the index knows but no training query named (`toolken tools add` gave them rows from their documents) are
+ * the model's, where it is weak: `lexicalPrior` mixes BM25 over their documents into its search (lexical-prior.ts).
  */
-import { Bm25Index, toolSearchText } from '../../retrieval/bm25.js';
+import { Bm25Index } from '../../retrieval/bm25.js';
 import { GenerativeRetriever, type GenerativeModel } from '../../retrieval/generative.js';
+import { LexicalPrior } from '../../retrieval/lexical-prior.js';
 import type { Tool } from '../../tools/types.js';
 
 export interface FoundTool {
@@ -26,13 +29,17 @@ export class ToolFinder {
   private readonly unseen: Bm25Index | undefined;
   private readonly byId: ReadonlyMap<string, Tool>;
 
-  constructor(model: GenerativeModel, tools: readonly Tool[]) {
+  constructor(model: GenerativeModel, tools: readonly Tool[], options: { readonly lexicalPrior?: number } = {}) {
     this.byId = new Map(tools.map((t) => [t.id, t]));
     const indexed = new Set(model.index.toolIds());
-    this.known = new Set(tools.filter((t) => indexed.has(t.id)).map((t) => t.id));
+    const known = tools.filter((t) => indexed.has(t.id));
+    this.known = new Set(known.map((t) => t.id));
     const unseen = tools.filter((t) => !indexed.has(t.id));
-    this.unseen = unseen.length > 0 ? new Bm25Index(unseen.map((t) => ({ id: t.id, text: toolSearchText(t) }))) : undefined;
-    this.retriever = new GenerativeRetriever(model);
+    this.unseen = unseen.length > 0 ? Bm25Index.fromTools(unseen) : undefined;
+    this.retriever = new GenerativeRetriever(
+      model,
+      options.lexicalPrior === undefined ? {} : { lexicalPrior: new LexicalPrior(Bm25Index.fromTools(known), { weight: options.lexicalPrior }) },
+    );
   }
 
   /** How many tools each search covers. */
