@@ -45,7 +45,7 @@ export {
 
 // Generation and constrained decoding.
 export { generate, generateAsync, generateText, streamText, endOfSequenceIds, type GenerateOptions, type AsyncGenerateOptions, type GenerationResult, type TextGenerationOptions, type StreamTextOptions } from './generate/index.js';
-export { ToolTrie, searchTools, searchToolsAsync, UnsupportedSchemaError, JsonAutomaton, JsonTokenMasker, VocabularyTrie, decodeJson, type ToolCandidate } from './generate/constraints/index.js';
+export { ToolTrie, TriePrior, searchTools, searchToolsAsync, UnsupportedSchemaError, JsonAutomaton, JsonTokenMasker, VocabularyTrie, decodeJson, type ToolCandidate, type ToolPrior } from './generate/constraints/index.js';
 
 // Tools: the tool model, catalogs and importers, validation, call formats, executors.
 export {
@@ -90,7 +90,7 @@ export { ToolIndex, type IndexScheme } from './indexing/index.js';
 export { DataFileError, CsvError } from './data/index.js';
 
 // Retrievers.
-export { Bm25Index, DenseRetriever, GenerativeRetriever, type Retriever, type RankedTool } from './retrieval/index.js';
+export { Bm25Index, DenseRetriever, GenerativeRetriever, LexicalPrior, type LexicalPriorOptions, type Retriever, type RankedTool } from './retrieval/index.js';
 
 // Training: one Trainer, objectives as plug-ins.
 export {
