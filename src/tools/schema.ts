@@ -2,8 +2,8 @@
  * Turns the parameter schemas found in the wild into our JSON Schema subset. Sources disagree on type names: BFCL
  * writes Python and Java names (`dict`, `float`, `tuple`, `HashMap`), ToolBench writes `STRING` / `NUMBER` /
  * `DATE (YYYY-MM-DD)`, Seal-Tools writes `str` / `int`. Everything maps onto the seven JSON types here, once, so the
- * rest of toolken only sees standard schemas. Keywords outside the subset (`examples`, `$comment`, ...) are dropped; `title`
- * and `enumNames` stay, as the names of values a request may say instead of their codes.
+ * rest of toolken only sees standard schemas. Keywords outside the subset (`examples`, `$comment`, ...) are dropped;
+ * `title` stays as the source's name of a value, and `enumNames` as the words a request may say instead of an enum's codes.
  */
 import type { JsonSchema, JsonSchemaType, JsonValue, ObjectSchema } from './types.js';
 import { isJsonValue } from './validate.js';

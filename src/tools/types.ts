@@ -7,7 +7,7 @@ export type JsonSchemaType = 'object' | 'array' | 'string' | 'number' | 'integer
 /** The subset of JSON Schema (draft 2020-12 vocabulary) that tool parameters use. */
 export interface JsonSchema {
   type?: JsonSchemaType | JsonSchemaType[];
-  /** A short name; on a `oneOf` / `anyOf` branch of one `const`, the name of that value (a labelled enum). */
+  /** A short name of the value, as the source wrote it (an annotation: nothing is checked against it). */
   title?: string;
   description?: string;
   enum?: JsonValue[];
