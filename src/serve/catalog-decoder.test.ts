@@ -116,3 +116,18 @@ test('argument values are copied from the request: a free number or string takes
   assert.notEqual(ask('the area of a circle of radius 7.5 please', 'circle_area', free).radius, 7.5);
   assert.deepEqual(ask('what is the area of a circle', 'circle_area'), ask('what is the area of a circle', 'circle_area', free), 'no number to copy: the schema as it is');
 });
+
+test('with a lexical prior, once the model calls a tool the name follows the documents: at weight 1, the tool BM25 finds for the request', () => {
+  const lexical = serveCatalog(model, tg.index, tools, DEFAULT_REQUEST_LIMITS, { lexicalPrior: 1 });
+  // The model "writes" the leap-year tool; the request asks for a circle's area, and BM25 names circle_area.
+  for (const choice of [{}, { tool_choice: 'required' }]) {
+    const { decoder, calls } = run(choice, [toolToken('is_leap_year')], 200, lexical);
+    assert.equal(decoder.finish, 'tool_calls');
+    assert.deepEqual(calls.map((c) => c.name), ['circle_area'], JSON.stringify(choice));
+  }
+  // A text answer stays the model's choice: the prior only decides which tool, not whether to call one.
+  const words = tg.tokenizer.encode('stop here please');
+  assert.equal(run({}, words, 200, lexical).calls.length, 0);
+  // Without the prior the model's own tool is called.
+  assert.deepEqual(run({}, [toolToken('is_leap_year')]).calls.map((c) => c.name), ['is_leap_year']);
+});

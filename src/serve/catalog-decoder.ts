@@ -14,7 +14,9 @@
 import { TextDecoder } from 'node:util';
 import { JsonAutomaton, type JsonState } from '../generate/constraints/json-automaton.js';
 import { JsonTokenMasker } from '../generate/constraints/json-token-mask.js';
+import type { LogitsProcessor } from '../generate/constraints/logits-processor.js';
 import type { ToolTrieNode } from '../generate/constraints/tool-trie.js';
+import { priorProcessor } from '../generate/constraints/trie-prior.js';
 import { StopStringMatcher, TextStream } from '../generate/stop.js';
 import { copyBudget, copyCandidates, withCopiedValues } from '../generate/constraints/copy-values.js';
 import { argumentsRequest } from '../methods/toolgen/model.js';
@@ -27,7 +29,7 @@ import type { ServedModel } from './served-model.js';
 type Phase =
   | { kind: 'first' }
   | { kind: 'text'; stream: TextStream; matcher: StopStringMatcher | null }
-  | { kind: 'name'; node: ToolTrieNode }
+  | { kind: 'name'; node: ToolTrieNode; walked: number[]; prior: LogitsProcessor | undefined }
   | { kind: 'arguments'; masker: JsonTokenMasker; state: JsonState | null; text: TextDecoder };
 
 export class CatalogDecoder extends PhasedDecoder {
@@ -61,7 +63,7 @@ export class CatalogDecoder extends PhasedDecoder {
   start(): Feed {
     const choice = this.request.toolChoice;
     if (choice.kind === 'named') return this.enterArguments(this.catalog.byApiName.get(choice.name)!);
-    if (choice.kind === 'required') this.phase = { kind: 'name', node: this.catalog.trie.root };
+    if (choice.kind === 'required') this.phase = this.nameFromRoot();
     return { tokens: this.prompt, reset: false };
   }
 
@@ -92,9 +94,14 @@ export class CatalogDecoder extends PhasedDecoder {
     }
     const token = this.sampler.sample(logits);
     const child = root.children.get(token);
+    if (child !== undefined && this.catalog.lexicalPrior !== undefined) {
+      // The model decided to call; with the lexical prior, which tool is decided again from the root, under it.
+      this.phase = this.nameFromRoot();
+      return this.nameStep(logits, this.phase);
+    }
     if (child !== undefined) {
       this.used++;
-      this.phase = { kind: 'name', node: child };
+      this.phase = { kind: 'name', node: child, walked: [token], prior: undefined };
       return { tokens: [token], reset: false };
     }
     const stops = this.request.stop;
@@ -125,13 +132,22 @@ export class CatalogDecoder extends PhasedDecoder {
     return null;
   }
 
+  /** The name phase at the trie's root, with the lexical prior for this request when the catalog has one. */
+  private nameFromRoot(): Extract<Phase, { kind: 'name' }> {
+    const { trie, lexicalPrior } = this.catalog;
+    const prior = lexicalPrior === undefined ? undefined : priorProcessor(trie, lexicalPrior.forQuery(this.requestText(), trie));
+    return { kind: 'name', node: trie.root, walked: [], prior };
+  }
+
   private nameStep(logits: Float32Array, phase: Extract<Phase, { kind: 'name' }>): Feed | null {
     const { trie } = this.catalog;
-    keep(logits, trie.allowedAfter(phase.node));
+    if (phase.prior !== undefined) phase.prior(logits, phase.walked);
+    else keep(logits, trie.allowedAfter(phase.node));
     const token = this.sampler.sample(logits);
     if (token !== trie.terminator) {
       this.used++;
       phase.node = phase.node.children.get(token)!;
+      phase.walked.push(token);
       return { tokens: [token], reset: false };
     }
     this.used++;

@@ -7,6 +7,8 @@
  * call back in the conversation: a tool's own name when it is valid and unique in the catalog, else its id with
  * every other character replaced by `_`, cut to 64 and, when still taken, numbered.
  */
+import { Bm25Index } from '../retrieval/bm25.js';
+import { LexicalPrior } from '../retrieval/lexical-prior.js';
 import { JsonAutomaton } from '../generate/constraints/json-automaton.js';
 import type { JsonLimits } from '../generate/constraints/json-schema-nodes.js';
 import { ToolTrie } from '../generate/constraints/tool-trie.js';
@@ -45,11 +47,15 @@ export interface ServedCatalog {
   readonly copyValues: boolean;
   /** The mask's settings every entry was compiled with (and a request's copying automaton is). */
   readonly automatonOptions: JsonLimits;
+  /** BM25 over the served tools' documents, mixed into the tool's name once the model calls one; absent when off. */
+  readonly lexicalPrior?: LexicalPrior;
 }
 
 export interface ServeCatalogOptions {
   /** Copy argument values from the request (default true). */
   readonly copyValues?: boolean;
+  /** Weight of the lexical prior (retrieval/lexical-prior.ts) for the tool's name; off when absent. */
+  readonly lexicalPrior?: number;
 }
 
 const API_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -102,5 +108,6 @@ export function serveCatalog(model: ServedModel, index: ToolIndex, tools: readon
     skipped,
     copyValues: options.copyValues ?? true,
     automatonOptions,
+    ...(options.lexicalPrior === undefined ? {} : { lexicalPrior: new LexicalPrior(Bm25Index.fromTools(entries.map((e) => e.tool)), { weight: options.lexicalPrior }) }),
   };
 }

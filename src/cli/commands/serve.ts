@@ -11,7 +11,7 @@ import { FINISH_FUNCTION } from '../../methods/toolgen/examples.js';
 import { TOOL_INDEX_FILE } from '../../methods/toolgen/model.js';
 import type { Tool } from '../../tools/types.js';
 import { DEFAULT_REQUEST_LIMITS } from '../../serve/request.js';
-import { serveCatalog } from '../../serve/served-catalog.js';
+import { serveCatalog, type ServeCatalogOptions } from '../../serve/served-catalog.js';
 import { createToolkenServer } from '../../serve/server.js';
 import { serveModel, ServeSetupError, type ServedModel } from '../../serve/served-model.js';
 import { QUANTIZE_TYPES, type QuantizeType } from '../../tensor/quant.js';
@@ -31,6 +31,10 @@ const flags = {
   timeout: { kind: 'number', help: 'seconds one request may take, queueing included', default: 120 },
   runs: { kind: 'string', repeat: true, help: 'a run directory (or a folder of them) for the dashboard at /; repeatable' },
   copy: { kind: 'boolean', default: true, help: "with --catalog (and in the playground): a call's free string and number arguments take values the request holds when one fits the schema (--no-copy: free values)" },
+  lexicalPrior: {
+    kind: 'number', min: 0, max: 1,
+    help: "with --catalog: once the model calls a tool, BM25 over the catalog's documents is mixed into which one with this weight (for tools added with tools add that no training query named; about 0.99 when most are)",
+  },
   playground: { kind: 'boolean', help: "a playground on the dashboard at /: a ToolGen model trained through the agent stage shows the top-k tools and its agent's steps on a typed request (its own copy of the model, on its own thread)" },
   executor: agentFlags.executor,
   recordings: agentFlags.recordings,
@@ -44,8 +48,8 @@ const flags = {
 } as const;
 
 /** The served model with the catalog's tools that its tool index knows; warns about the ones it does not. */
-function withCatalog(served: ServedModel, index: ToolIndex, tools: readonly Tool[], catalogPath: string, copyValues: boolean): ServedModel {
-  const catalog = serveCatalog(served, index, tools, DEFAULT_REQUEST_LIMITS, { copyValues });
+function withCatalog(served: ServedModel, index: ToolIndex, tools: readonly Tool[], catalogPath: string, options: ServeCatalogOptions): ServedModel {
+  const catalog = serveCatalog(served, index, tools, DEFAULT_REQUEST_LIMITS, options);
   if (catalog.skipped.length > 0) {
     const [first] = catalog.skipped;
     process.stderr.write(`warning: ${catalog.skipped.length} tools of ${catalogPath} cannot be called (first: '${first!.id}': ${first!.reason})\n`);
@@ -81,7 +85,7 @@ export const command: CliCommand = {
     let served;
     try {
       served = serveModel(f.name ?? basename(resolve(f.model)), spec);
-      if (catalogInputs !== undefined) served = withCatalog(served, catalogInputs.index, catalogInputs.tools, f.catalog!, f.copy);
+      if (catalogInputs !== undefined) served = withCatalog(served, catalogInputs.index, catalogInputs.tools, f.catalog!, { copyValues: f.copy, ...(f.lexicalPrior === undefined ? {} : { lexicalPrior: f.lexicalPrior }) });
     } catch (err) {
       if (err instanceof ServeSetupError) throw new CliError(`--model ${f.model}: ${err.message}`);
       throw err;
