@@ -228,6 +228,8 @@ function recordTraining(dataset: string, t: TrainedToolken): void {
   records.push({ name: `toolkengpt/${dataset}/head/naive-seconds`, value: naiveTrainingSeconds(t, plan.headEpochs), unit: 's', params: headParams });
   records.push({ name: `toolkengpt/${dataset}/head/validation-f1`, value: t.training.history[t.training.bestEpoch - 1]?.validation.f1 ?? 0, unit: 'ratio', params: headParams });
   records.push({ name: `toolkengpt/${dataset}/toolken-plus/rerank-examples`, value: t.rerankExamples, unit: 'count', params: { ...headParams, rerankFolds: plan.rerankFolds } });
+  // The tuned override margin (reranker.ts): null in JSON when the reranker is never let override the head.
+  if (t.reranker !== null) records.push({ name: `toolkengpt/${dataset}/toolken-plus/override-margin`, value: Number.isFinite(t.reranker.margin ?? 0) ? t.reranker.margin ?? 0 : -1, unit: 'logit (-1: keep the head)', params: headParams });
   records.push({ name: `toolkengpt/${dataset}/head/tool-bias`, value: t.head.toolBias ?? 0, unit: 'logit', params: headParams });
 }
 

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { seededRandom } from '../../util/random.js';
 import { FUNCQA_DOCS } from './docs.js';
 import type { HeadFeatures } from './head.js';
-import { mineRerankPositions, rerank, rerankPrompt, trainReranker, type RerankExample } from './reranker.js';
+import { mineRerankPositions, rerank, rerankPrompt, trainReranker, tuneOverrideMargin, type RerankExample } from './reranker.js';
 
 describe('the Toolken+ reranker', () => {
   test('the prompt lists the candidates with their documentation, then Reject, then the context', () => {
@@ -45,4 +45,19 @@ describe('the Toolken+ reranker', () => {
     for (const ex of examples) if (rerank(reranker, ex.candidates, ex.hidden) === (ex.label === -1 ? 'reject' : ex.label)) right++;
     assert.ok(right / examples.length > 0.95, `${right} of ${examples.length}`);
   });
+});
+
+test('the override margin: 0 follows the reranker, Infinity keeps the head, and tuning picks what is right most often on held-out examples', () => {
+  // Two tools in 2 dimensions: the reranker prefers tool 1 a little (score 1 against 0.5) over the head's top, tool 0.
+  const reranker = { toolCount: 2, dim: 2, rows: Float32Array.from([0.5, 0, 1, 0, 0, 0]) };
+  const hidden = Float32Array.from([1, 0]);
+  assert.equal(rerank(reranker, [0, 1], hidden, 0), 1);
+  assert.equal(rerank(reranker, [0, 1], hidden, 1), 0, 'a lead of 0.5 is not more than a margin of 1');
+  assert.equal(rerank(reranker, [0, 1], hidden, Infinity), 0);
+  assert.equal(rerank({ ...reranker, margin: Infinity }, [0, 1], hidden), 0, "the reranker's own margin is the default");
+  // Held out: the head was right (tool 0) both times, so overriding never pays and the largest margin wins.
+  const keep = tuneOverrideMargin(reranker, [{ candidates: [0, 1], hidden, label: 0 }, { candidates: [0, 1], hidden, label: 0 }]);
+  assert.deepEqual(keep, { margin: Infinity, accuracy: 1 });
+  // The reranker was right: only margin 0 lets it override (its lead, 0.5, is not more than the next margin, 0.5).
+  assert.equal(tuneOverrideMargin(reranker, [{ candidates: [0, 1], hidden, label: 1 }]).margin, 0);
 });

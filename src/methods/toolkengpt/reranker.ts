@@ -87,6 +87,12 @@ export interface Reranker {
   readonly toolCount: number;
   readonly dim: number;
   readonly rows: Float32Array;
+  /**
+   * How much the reranker's choice must outscore the head's own top tool (the first candidate) to replace it by
+   * another tool or by Reject: 0 follows the reranker, Infinity keeps the head (Toolken+ = ToolkenGPT). Chosen on
+   * held-out mined positions (`tuneOverrideMargin`); absent: 0.
+   */
+  readonly margin?: number;
 }
 
 /** Scores of the candidates then Reject (last). */
@@ -99,12 +105,37 @@ export function rerankScores(reranker: Reranker, candidates: readonly number[], 
   });
 }
 
-/** The reranker's choice: a tool index or 'reject'. */
-export function rerank(reranker: Reranker, candidates: readonly number[], hidden: Float32Array): number | 'reject' {
+/**
+ * The reranker's choice: a tool index or 'reject'. `candidates[0]` is the head's own top tool; another choice
+ * replaces it only when it outscores it by more than the reranker's margin.
+ */
+export function rerank(reranker: Reranker, candidates: readonly number[], hidden: Float32Array, margin = reranker.margin ?? 0): number | 'reject' {
   const scores = rerankScores(reranker, candidates, hidden);
   let best = 0;
   for (let i = 1; i < scores.length; i++) if (scores[i]! > scores[best]!) best = i;
+  if (best !== 0 && !(scores[best]! - scores[0]! > margin)) best = 0;
   return best === candidates.length ? 'reject' : candidates[best]!;
+}
+
+/** The override margins `tuneOverrideMargin` tries, from following the reranker to keeping the head. */
+export const OVERRIDE_MARGINS: readonly number[] = [0, 0.5, 1, 2, 4, Infinity];
+
+/**
+ * The margin whose choices are right most often on held-out examples (the gold tool, or Reject where the head fired
+ * on a plain token), the larger on ties: the reranker overrides the head only as far as that pays on text it
+ * was not trained on.
+ */
+export function tuneOverrideMargin(reranker: Reranker, heldOut: readonly RerankExample[]): { margin: number; accuracy: number } {
+  let best = { margin: Infinity, accuracy: -1 };
+  for (const margin of OVERRIDE_MARGINS) {
+    const right = heldOut.filter((ex) => {
+      const choice = rerank(reranker, ex.candidates, ex.hidden, margin);
+      return ex.label === -1 ? choice === 'reject' : choice === ex.label;
+    }).length;
+    const accuracy = heldOut.length === 0 ? 0 : right / heldOut.length;
+    if (accuracy >= best.accuracy) best = { margin, accuracy };
+  }
+  return best;
 }
 
 /**
@@ -152,14 +183,16 @@ const RERANKER_FORMAT = 'toolken-toolkenplus-reranker/1';
 /** Writes `reranker.json` and `reranker.bin` (float32 rows: the tools', then Reject's) beside a head. */
 export function saveReranker(dir: string, reranker: Reranker): void {
   writeFileAtomic(join(dir, 'reranker.bin'), new Uint8Array(reranker.rows.buffer, reranker.rows.byteOffset, reranker.rows.byteLength));
-  writeJsonAtomic(join(dir, 'reranker.json'), { format: RERANKER_FORMAT, toolCount: reranker.toolCount, dim: reranker.dim });
+  // JSON has no Infinity: a margin that always keeps the head is written as null.
+  const margin = reranker.margin === undefined ? undefined : Number.isFinite(reranker.margin) ? reranker.margin : null;
+  writeJsonAtomic(join(dir, 'reranker.json'), { format: RERANKER_FORMAT, toolCount: reranker.toolCount, dim: reranker.dim, ...(margin === undefined ? {} : { margin }) });
 }
 
 /** Reads the reranker saved beside a head; null when there is none. It must match the head's tools and width. */
 export function loadReranker(dir: string, toolCount: number, dim: number): Reranker | null {
   const file = join(dir, 'reranker.json');
   if (!existsSync(file)) return null;
-  let meta: { format?: unknown; toolCount?: unknown; dim?: unknown };
+  let meta: { format?: unknown; toolCount?: unknown; dim?: unknown; margin?: unknown };
   try {
     meta = JSON.parse(readFileSync(file, 'utf8')) as typeof meta;
   } catch (err) {
@@ -169,5 +202,9 @@ export function loadReranker(dir: string, toolCount: number, dim: number): Reran
   if (meta.toolCount !== toolCount || meta.dim !== dim) throw new Error(`${file}: the reranker has ${String(meta.toolCount)} tools of width ${String(meta.dim)}, the head ${toolCount} of width ${dim}; retrain them together`);
   const bytes = readFileSync(join(dir, 'reranker.bin'));
   if (bytes.byteLength !== (toolCount + 1) * dim * 4) throw new Error(`${join(dir, 'reranker.bin')}: ${bytes.byteLength} bytes, expected ${(toolCount + 1) * dim * 4}`);
-  return { toolCount, dim, rows: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) };
+  if (meta.margin !== undefined && meta.margin !== null && !(typeof meta.margin === 'number' && meta.margin >= 0)) {
+    throw new Error(`${file}: margin must be a number >= 0 or null (keep the head), got ${JSON.stringify(meta.margin)}`);
+  }
+  const rows = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  return { toolCount, dim, rows, ...(meta.margin === undefined ? {} : { margin: meta.margin === null ? Infinity : meta.margin }) };
 }
