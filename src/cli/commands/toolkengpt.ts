@@ -111,6 +111,8 @@ export const trainCommand: CliCommand = {
         validation: trained.training.history[trained.training.bestEpoch - 1]?.validation,
         secondsCachingStates: trained.featureSeconds, secondsTrainingHead: trained.training.seconds,
         secondsNaivePerEpochForward: naiveTrainingSeconds(trained, f.epochs), rerankExamples: trained.rerankExamples,
+        // JSON has no Infinity: null is a reranker that never overrides the head.
+        ...(trained.reranker === null ? {} : { rerankOverrideMargin: Number.isFinite(trained.reranker.margin ?? 0) ? trained.reranker.margin ?? 0 : null }),
       };
       writeJsonAtomic(join(run.path, 'summary.json'), summary);
       process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
