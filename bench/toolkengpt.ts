@@ -43,7 +43,7 @@ import {
   loadKamelBenchmark, loadMathBenchmark, resampleFuncqaRecord, mathTrainingTexts, METHODS, COPY_METHODS, naiveTrainingSeconds, trainToolken, writeToolkenReport, type InferenceSettings, type MathQuestion,
   type MethodResult, type ToolkenSystem, type TrainedToolken,
 } from '../src/methods/toolkengpt/index.js';
-import { cpuParams, positiveIntFlag, writeResults, type BenchRecord } from './lib.js';
+import { cpuParams, positiveIntFlag, resultsDir, writeResults, type BenchRecord } from './lib.js';
 
 const quick = process.argv.includes('--quick');
 const mode = quick ? 'quick' : 'full';
@@ -306,4 +306,10 @@ writeToolkenReport(runDir, `ToolkenGPT bench (${mode})`, results, [
   `Frozen base: ${pretrainPlan.model.layers} layers, width ${pretrainPlan.model.dim}, context ${pretrainPlan.model.maxPositions}, vocabulary ${tokenizer.vocabSize} (digits split), pretrained ${pretrainPlan.steps} steps from scratch on training texts and templates only.`,
   'KAMEL accuracy is in the EM column. VirtualHome is not part of this bench (no simulator or program corpus).',
 ]);
-process.stdout.write(`${writeResults('toolkengpt', records)}\nreport: ${join(runDir, 'report.html')}\n`);
+// A run of some datasets keeps the records of the others from earlier runs (`--datasets funcqa-oh` then
+// `--datasets funcqa-mh,gsm8k-xl` leave one file of both); a group this run writes (toolkengpt/<group>/...) replaces them.
+const resultsFile = join(resultsDir, 'toolkengpt.json');
+const groupOf = (name: string): string => name.split('/')[1] ?? '';
+const written = new Set(records.map((r) => groupOf(r.name)));
+const earlier = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as { records: BenchRecord[] }).records.filter((r) => !written.has(groupOf(r.name))) : [];
+process.stdout.write(`${writeResults('toolkengpt', [...earlier, ...records])}\nreport: ${join(runDir, 'report.html')}\n`);
