@@ -52,6 +52,9 @@ test('nested properties without a type are objects; a tuple\'s items may be any 
   assert.deepEqual(tuple, { type: 'array', items: { anyOf: [{ type: 'integer' }, { type: 'string' }] } });
   assert.deepEqual(dropped, ['/p/items items true']);
   assert.deepEqual(normalizeSchema({ type: 'tuple', items: [{ type: 'int' }] }), { type: 'array', items: { type: 'integer' } });
+  // Entries the decoder could not tell apart collapse: repeats go, and number covers integer (a pair of coordinates).
+  assert.deepEqual(normalizeSchema({ type: 'array', items: [{ type: 'number' }, { type: 'number' }] }, '/p', () => {}), { type: 'array', items: { type: 'number' } });
+  assert.deepEqual(normalizeSchema({ type: 'array', items: [{ type: 'integer' }, { type: 'number' }] }, '/p', () => {}), { type: 'array', items: { type: 'number' } });
 });
 
 test('malformed keywords are errors that point at the keyword', () => {

@@ -6,7 +6,7 @@
  * `title` stays as the source's name of a value, and `enumNames` as the words a request may say instead of an enum's codes.
  */
 import type { JsonSchema, JsonSchemaType, JsonValue, ObjectSchema } from './types.js';
-import { isJsonValue } from './validate.js';
+import { canonicalJson, isJsonValue } from './validate.js';
 import { escapePointer } from './pointer.js';
 import { isCheckedFormat } from './source-schema.js';
 import { ToolkenError } from '../util/errors.js';
@@ -151,7 +151,7 @@ function normalizeAt(raw: unknown, pointer: string, depth: number, dropped: Drop
   if (dropped !== undefined && isRecord(raw)) {
     for (const key of Object.keys(raw)) if (!KNOWN.has(key) && !ANNOTATIONS.has(key) && !key.startsWith('x-')) dropped(`${pointer}/${escapePointer(key)}`, key, true);
     if (typeof raw.format === 'string' && !NUMERIC_FORMATS.has(raw.format)) dropped(`${pointer}/format`, 'format', isCheckedFormat(raw.format));
-    // Tuple-form items are narrowed to their first schema below; the source schema checks every position.
+    // Tuple-form items become any of their entries below; the source schema checks every position.
     if (Array.isArray(raw.items) && raw.items.length > 1) dropped(`${pointer}/items`, 'items', true);
   }
   if (raw === true || (isRecord(raw) && Object.keys(raw).length === 0)) return {};
@@ -220,7 +220,7 @@ function normalizeAt(raw: unknown, pointer: string, depth: number, dropped: Drop
     // reported above, checks each position at the call.
     if (!Array.isArray(raw.items)) out.items = nested(raw.items, `${pointer}/items`);
     else if (raw.items.length <= 1) out.items = nested(raw.items[0] ?? {}, `${pointer}/items/0`);
-    else out.items = { anyOf: raw.items.map((entry, i) => nested(entry, `${pointer}/items/${i}`)) };
+    else out.items = tupleItems(raw.items.map((entry, i) => nested(entry, `${pointer}/items/${i}`)));
   }
   for (const key of ['minItems', 'maxItems', 'minLength', 'maxLength'] as const) {
     if (raw[key] !== undefined) out[key] = nonNegativeInteger(raw[key], `${pointer}/${key}`);
@@ -264,6 +264,23 @@ function normalizeAt(raw: unknown, pointer: string, depth: number, dropped: Drop
     out[key] = branches.map((b, i) => nested(b, `${pointer}/${key}/${i}`));
   }
   return out;
+}
+
+/**
+ * The one schema every item of a tuple satisfies: any of its entries, without repeats and without a plain `integer`
+ * beside a plain `number` (which covers it), so a pair of numbers stays `number` rather than two alternatives the
+ * decoder cannot tell apart by their first character.
+ */
+function tupleItems(entries: readonly JsonSchema[]): JsonSchema {
+  const seen = new Set<string>();
+  let distinct = entries.filter((entry) => {
+    const key = canonicalJson(entry as JsonValue);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  if (seen.has(canonicalJson({ type: 'number' }))) distinct = distinct.filter((entry) => canonicalJson(entry as JsonValue) !== canonicalJson({ type: 'integer' }));
+  return distinct.length === 1 ? distinct[0]! : { anyOf: distinct };
 }
 
 /**
