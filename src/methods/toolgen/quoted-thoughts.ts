@@ -38,12 +38,7 @@ export function planSteps(task: string, calls: number): string[] {
  */
 export function nextThoughts(task: string, earlier: readonly string[]): string[] {
   const parts = taskParts(task);
-  let start = 0;
-  for (const thought of earlier) {
-    for (let i = 0; i < parts.length; i++) {
-      for (let j = i + 1; j <= parts.length; j++) if (parts.slice(i, j).join(' ') === thought.trim()) start = Math.max(start, j);
-    }
-  }
+  const start = Math.max(0, ...earlier.map((thought) => runEnd(parts, thought)));
   const runs: string[] = [];
   for (let end = start + 1; end <= parts.length; end++) runs.push(parts.slice(start, end).join(' '));
   return runs.length === 0 ? [FINISH_THOUGHT] : runs;
@@ -57,9 +52,15 @@ export function nextThoughts(task: string, earlier: readonly string[]): string[]
  */
 export function taskThrough(task: string, quote: string): string {
   const parts = taskParts(task);
+  const end = runEnd(parts, quote);
+  return end === -1 ? task : parts.slice(0, end).join(' ');
+}
+
+/** Where the latest run of `parts` that `quote` repeats ends (an index into `parts`, exclusive); -1 when none does. */
+function runEnd(parts: readonly string[], quote: string): number {
   const wanted = quote.trim();
   for (let end = parts.length; end >= 1; end--) {
-    for (let start = 0; start < end; start++) if (parts.slice(start, end).join(' ') === wanted) return parts.slice(0, end).join(' ');
+    for (let start = 0; start < end; start++) if (parts.slice(start, end).join(' ') === wanted) return end;
   }
-  return task;
+  return -1;
 }
