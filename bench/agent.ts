@@ -33,7 +33,6 @@
  * the records of bench/results/agent.json that this run does not measure again.
  * Not here: StableToolBench models trained on its own tools (ToolBench's training queries are not available).
  */
-import { Bm25Index } from '../src/retrieval/bm25.js';
 import { LexicalPrior } from '../src/retrieval/lexical-prior.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -208,7 +207,7 @@ await toolgenSystem('toolgen-no-copy', atomic.tg, atomic.dir, true, { copyValues
 await toolgenSystem('toolgen-no-coverage', atomic.tg, atomic.dir, true, { copyCoverage: false });
 await toolgenSystem('toolgen-free-thoughts', atomic.tg, atomic.dir, true, { quoteThoughts: false });
 // Every demo tool has training queries, so the prior is a tie-breaker here (weight 0.05, bench:retrieval's MetaTool regime).
-await toolgenSystem('toolgen-lexical', atomic.tg, atomic.dir, true, { lexicalPrior: new LexicalPrior(Bm25Index.fromTools(tools, { stopwords: true }), { weight: 0.05 }) });
+await toolgenSystem('toolgen-lexical', atomic.tg, atomic.dir, true, { lexicalPrior: LexicalPrior.fromTools(tools, { weight: 0.05 }, { stopwords: true }) });
 
 /**
  * Argument filling on its own, teacher-forced: each gold conversation is cut before each of its arguments turns,
@@ -336,7 +335,7 @@ if (!argv.includes('--no-stabletoolbench')) {
       record('toolgen', answered, { rows: 'document-state', environment: 'echo', seconds: Math.round((performance.now() - started) / 1000) }, 'stabletoolbench');
       // The same model with the lexical prior: every tool here is new to it, so the documents' words lead (weight 0.99).
       const lexicalStarted = performance.now();
-      const lexicalPrior = new LexicalPrior(Bm25Index.fromTools(stbTools), { weight: 0.99 });
+      const lexicalPrior = LexicalPrior.fromTools(stbTools, { weight: 0.99 });
       const lexical = await runTasks(stbTasks, new ToolGenPolicy(grown, { lexicalPrior }), () => ({ tools: stbTools }), stbExecutor, stbLoop);
       record('toolgen-lexical', lexical, { rows: 'document-state', lexicalPrior: 0.99, environment: 'echo', seconds: Math.round((performance.now() - lexicalStarted) / 1000) }, 'stabletoolbench');
     }

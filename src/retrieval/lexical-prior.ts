@@ -12,7 +12,8 @@
  */
 import type { ToolTrie } from '../generate/constraints/tool-trie.js';
 import { TriePrior } from '../generate/constraints/trie-prior.js';
-import type { Bm25Index } from './bm25.js';
+import type { Tool } from '../tools/types.js';
+import { Bm25Index, type Bm25Options } from './bm25.js';
 
 export interface LexicalPriorOptions {
   /**
@@ -41,6 +42,11 @@ export class LexicalPrior {
     if (!(sharpness >= 0 && Number.isFinite(sharpness))) throw new RangeError(`lexical prior: sharpness must be a finite number >= 0, got ${sharpness}`);
     this.weight = weight;
     this.sharpness = sharpness;
+  }
+
+  /** A prior over these tools' documents (`toolSearchText`, as the BM25 baseline indexes them). */
+  static fromTools(tools: readonly Tool[], options: LexicalPriorOptions, bm25: Bm25Options = {}): LexicalPrior {
+    return new LexicalPrior(Bm25Index.fromTools(tools, bm25), options);
   }
 
   /** The prior over `trie`'s tools for one query (tools without a document weigh as one sharing no word). */

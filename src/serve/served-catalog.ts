@@ -7,7 +7,6 @@
  * call back in the conversation: a tool's own name when it is valid and unique in the catalog, else its id with
  * every other character replaced by `_`, cut to 64 and, when still taken, numbered.
  */
-import { Bm25Index } from '../retrieval/bm25.js';
 import { LexicalPrior } from '../retrieval/lexical-prior.js';
 import { JsonAutomaton } from '../generate/constraints/json-automaton.js';
 import type { JsonLimits } from '../generate/constraints/json-schema-nodes.js';
@@ -108,6 +107,6 @@ export function serveCatalog(model: ServedModel, index: ToolIndex, tools: readon
     skipped,
     copyValues: options.copyValues ?? true,
     automatonOptions,
-    ...(options.lexicalPrior === undefined ? {} : { lexicalPrior: new LexicalPrior(Bm25Index.fromTools(entries.map((e) => e.tool)), { weight: options.lexicalPrior }) }),
+    ...(options.lexicalPrior === undefined ? {} : { lexicalPrior: LexicalPrior.fromTools(entries.map((e) => e.tool), { weight: options.lexicalPrior }) }),
   };
 }

@@ -2,10 +2,9 @@
  * What `toolken agent` and `toolken eval agent` share: the flags of the loop and the policy, the model and its
  * catalog checked against each other, and the executor the tools run on.
  */
-import { Bm25Index } from '../../retrieval/bm25.js';
-import { LexicalPrior } from '../../retrieval/lexical-prior.js';
 import { resolve } from 'node:path';
 import { demoExecutor } from '../../data/demo/catalog.js';
+import { LexicalPrior } from '../../retrieval/lexical-prior.js';
 import { DEFAULT_RETRY_TEMPERATURES, type AgentLoopOptions } from '../../methods/toolgen/agent-loop.js';
 import { FINISH_FUNCTION } from '../../methods/toolgen/examples.js';
 import { ToolGenPolicy } from '../../methods/toolgen/policy.js';
@@ -78,7 +77,7 @@ export async function setUpAgent(f: AgentFlags): Promise<AgentSetup> {
   if (missing.length > 0) warnings.push(`the model's index names ${missing.length} tools that ${catalogPath} lacks (first: '${missing[0]}'); the agent cannot choose them`);
   const tools = catalog.filter((t) => indexed.has(t.id));
   if (tools.length === 0) throw new CliError(`none of the tools of ${catalogPath} is in the model's index: the catalog and the model do not belong together`);
-  const lexicalPrior = f.lexicalPrior === undefined ? undefined : new LexicalPrior(Bm25Index.fromTools(tools), { weight: f.lexicalPrior });
+  const lexicalPrior = f.lexicalPrior === undefined ? undefined : LexicalPrior.fromTools(tools, { weight: f.lexicalPrior });
   const policy = new ToolGenPolicy(model, { constrainActions: f.constrain, copyValues: f.copy, ...(lexicalPrior ? { lexicalPrior } : {}) });
   const { executor, close } = await connectExecutor(f, tools);
   return { model, policy, tools, executor, warnings, close };

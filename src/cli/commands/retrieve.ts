@@ -1,5 +1,4 @@
 import { toolsByDomain } from '../../eval/retrieval/evaluate.js';
-import { Bm25Index } from '../../retrieval/bm25.js';
 import { GenerativeRetriever } from '../../retrieval/generative.js';
 import { DEFAULT_PRIOR_SHARPNESS, LexicalPrior } from '../../retrieval/lexical-prior.js';
 import { formatTable } from '../../report/html.js';
@@ -50,7 +49,7 @@ export const command: CliCommand = {
       {
         scoring: f.scoring as 'sum' | 'mean',
         ...(f.beamWidth !== undefined ? { beamWidth: f.beamWidth } : {}),
-        ...(f.lexicalPrior !== undefined ? { lexicalPrior: new LexicalPrior(Bm25Index.fromTools(tools!), { weight: f.lexicalPrior, sharpness: f.priorSharpness }) } : {}),
+        ...(f.lexicalPrior !== undefined ? { lexicalPrior: LexicalPrior.fromTools(tools!, { weight: f.lexicalPrior, sharpness: f.priorSharpness }) } : {}),
       },
     );
     const ranked = retriever.rank(f.query, f.k, candidates);

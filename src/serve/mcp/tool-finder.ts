@@ -38,7 +38,7 @@ export class ToolFinder {
     this.unseen = unseen.length > 0 ? Bm25Index.fromTools(unseen) : undefined;
     this.retriever = new GenerativeRetriever(
       model,
-      options.lexicalPrior === undefined ? {} : { lexicalPrior: new LexicalPrior(Bm25Index.fromTools(known), { weight: options.lexicalPrior }) },
+      options.lexicalPrior === undefined ? {} : { lexicalPrior: LexicalPrior.fromTools(known, { weight: options.lexicalPrior }) },
     );
   }
 
