@@ -7,7 +7,7 @@ import { sharedDatasetsDir } from '../../data/loaders/files.js';
 import { loadModel } from '../../models/load.js';
 import {
   evaluateKamel, evaluateMath, evaluateVirtualHome, FUNCQA_DOCS, KAMEL_RELATION_COUNTS, loadHead, loadKamelBenchmark, loadMathBenchmark, loadReranker, loadVirtualHomeBenchmark, mathTrainingTexts, METHODS, COPY_METHODS,
-  naiveTrainingSeconds, saveHead, saveReranker, summaries, trainToolken, writeToolkenReport, type InferenceSettings, type MathDataset, type Method,
+  marginJson, naiveTrainingSeconds, saveHead, saveReranker, summaries, trainToolken, writeToolkenReport, type InferenceSettings, type MathDataset, type Method,
   type MethodResult, type ToolkenSystem,
 } from '../../methods/toolkengpt/index.js';
 import { formatTable } from '../../report/html.js';
@@ -111,8 +111,7 @@ export const trainCommand: CliCommand = {
         validation: trained.training.history[trained.training.bestEpoch - 1]?.validation,
         secondsCachingStates: trained.featureSeconds, secondsTrainingHead: trained.training.seconds,
         secondsNaivePerEpochForward: naiveTrainingSeconds(trained, f.epochs), rerankExamples: trained.rerankExamples,
-        // JSON has no Infinity: null is a reranker that never overrides the head.
-        ...(trained.reranker === null ? {} : { rerankOverrideMargin: Number.isFinite(trained.reranker.margin ?? 0) ? trained.reranker.margin ?? 0 : null }),
+        ...(trained.reranker === null ? {} : { rerankOverrideMargin: marginJson(trained.reranker.margin ?? 0) }),
       };
       writeJsonAtomic(join(run.path, 'summary.json'), summary);
       process.stdout.write(JSON.stringify(summary, null, 2) + '\n');

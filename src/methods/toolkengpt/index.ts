@@ -26,7 +26,7 @@ export {
 } from './pipeline.js';
 export { writeToolkenReport, summaries, summaryRows } from './report.js';
 export {
-  defaultRerankerTraining, loadReranker, mineRerankPositions, OVERRIDE_MARGINS, rerank, rerankPrompt, rerankScores, saveReranker, trainReranker, tuneOverrideMargin,
+  defaultRerankerTraining, loadReranker, marginJson, mineRerankPositions, OVERRIDE_MARGINS, rerank, rerankPrompt, rerankScores, saveReranker, trainReranker, tuneOverrideMargin,
   type MinedPosition, type RerankerTrainingOptions, type Reranker, type RerankExample,
 } from './reranker.js';
 export { approxMatch, callPrecisionRecall, containsAnswer, countCalls, exactMatch, extractAnswer, type CallCounts } from './scoring.js';

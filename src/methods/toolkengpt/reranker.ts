@@ -180,11 +180,15 @@ export function trainReranker(examples: readonly RerankExample[], init: Float32A
 
 const RERANKER_FORMAT = 'toolken-toolkenplus-reranker/1';
 
+/** A margin as JSON writes it: JSON has no Infinity, so a margin that always keeps the head is null. */
+export function marginJson(margin: number): number | null {
+  return Number.isFinite(margin) ? margin : null;
+}
+
 /** Writes `reranker.json` and `reranker.bin` (float32 rows: the tools', then Reject's) beside a head. */
 export function saveReranker(dir: string, reranker: Reranker): void {
   writeFileAtomic(join(dir, 'reranker.bin'), new Uint8Array(reranker.rows.buffer, reranker.rows.byteOffset, reranker.rows.byteLength));
-  // JSON has no Infinity: a margin that always keeps the head is written as null.
-  const margin = reranker.margin === undefined ? undefined : Number.isFinite(reranker.margin) ? reranker.margin : null;
+  const margin = reranker.margin === undefined ? undefined : marginJson(reranker.margin);
   writeJsonAtomic(join(dir, 'reranker.json'), { format: RERANKER_FORMAT, toolCount: reranker.toolCount, dim: reranker.dim, ...(margin === undefined ? {} : { margin }) });
 }
 
