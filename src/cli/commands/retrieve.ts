@@ -35,12 +35,11 @@ export const command: CliCommand = {
     const tools = catalogPath === undefined ? undefined : readCatalogFlag(catalogPath);
     let candidates: Set<string> | undefined;
     if (f.domain !== undefined) {
-      const catalog = catalogPath!;
       const domains = toolsByDomain(tools!);
       candidates = domains.get(f.domain);
       if (candidates === undefined) {
         const known = [...domains.keys()].sort();
-        throw new CliError(`--domain '${f.domain}' has no tools in ${catalog} (domains: ${known.length > 0 ? known.join(', ') : 'none, the catalog has no categories'})`);
+        throw new CliError(`--domain '${f.domain}' has no tools in ${catalogPath} (domains: ${known.length > 0 ? known.join(', ') : 'none, the catalog has no categories'})`);
       }
     }
     const loaded = await readToolGenModelFlag(f.model);

@@ -55,12 +55,12 @@ export interface FcDpoResult {
 type MiningOptions = Pick<FcPolicyOptions, 'model' | 'tokenizer' | 'sampling' | 'render' | 'showProgress'>;
 
 /** Pairs from the policy's own checker-rejected answers to `prompts` (the rules above). */
-export function minePairs(o: MiningOptions, prompts: readonly FcPrompt[], stopTokens: readonly number[], seed: number, pairsPerPrompt = 1): Omit<MinedPairs, 'skippedTooLong'> {
+export function minePairs(o: MiningOptions, prompts: readonly FcPrompt[], stopTokens: readonly number[], seed: number, pairsPerPrompt?: number): Omit<MinedPairs, 'skippedTooLong'> {
   return runToEnd(minePairSteps(o, prompts, stopTokens, seed, pairsPerPrompt));
 }
 
 /** `minePairs`, pausing while it samples (sampleAnswerSteps), so that mining can be cancelled. */
-function* minePairSteps(o: MiningOptions, prompts: readonly FcPrompt[], stopTokens: readonly number[], seed: number, pairsPerPrompt: number): Stepwise<Omit<MinedPairs, 'skippedTooLong'>> {
+function* minePairSteps(o: MiningOptions, prompts: readonly FcPrompt[], stopTokens: readonly number[], seed: number, pairsPerPrompt = 1): Stepwise<Omit<MinedPairs, 'skippedTooLong'>> {
   if (!Number.isInteger(pairsPerPrompt) || pairsPerPrompt < 1) throw new RangeError(`DPO mining: pairsPerPrompt must be a positive integer, got ${pairsPerPrompt}`);
   const groups = yield* sampleAnswerSteps(o, prompts, stopTokens, seed, 'mine');
   const pairs: PreferencePair[] = [];
@@ -93,7 +93,7 @@ export async function trainFunctionCallingDpo(o: FcDpoOptions): Promise<FcDpoRes
     // Aborting while sampling stops here, before any pair or training step is saved.
     const mine = async (examples: readonly FcExample[], seed: number): Promise<MinedPairs> => {
       const { prompts, tooLong } = fcPrompts(o, examples, o.config.maxLength, started.stopTokens);
-      return { ...(await runCancellable(minePairSteps(o, prompts, started.stopTokens, seed, o.pairsPerPrompt ?? 1), o.signal)), skippedTooLong: tooLong };
+      return { ...(await runCancellable(minePairSteps(o, prompts, started.stopTokens, seed, o.pairsPerPrompt), o.signal)), skippedTooLong: tooLong };
     };
     mined = { train: await mine(o.train, o.config.seed), validation: await mine(o.validation ?? [], o.config.seed + 1_000_003) };
     writeJsonAtomic(cached, mined);
