@@ -212,10 +212,20 @@ function leaves(value: JsonValue, visit: (leaf: JsonValue) => void): void {
  * it, and each array parameter to the lists that satisfy it (a list is chosen whole: item by item, the demo's model
  * matched none of 19 gold arrays) or, when no list fits, its items narrowed. Parameters that already have an `enum`
  * or `const` (their stated values are preferred through `copyBudget`), and those no candidate fits, are left as they are.
+ *
+ * `bindings` (copy-binding.ts `argumentBindings`): the values the context's words bind to a parameter. A scalar
+ * parameter with bound values that fit it is offered those; the others are not offered values bound elsewhere
+ * (unless nothing else would fit).
  */
-export function withCopiedValues(schema: ObjectSchema, candidates: Omit<CopyCandidates, 'occurrences'>, options: CopyOptions = defaultCopyOptions): ObjectSchema {
+export function withCopiedValues(
+  schema: ObjectSchema, candidates: Omit<CopyCandidates, 'occurrences'>, options: CopyOptions = defaultCopyOptions,
+  bindings: ReadonlyMap<string, readonly JsonValue[]> = new Map(),
+): ObjectSchema {
   const properties: Record<string, JsonSchema> = {};
-  for (const [name, property] of Object.entries(schema.properties)) properties[name] = narrow(property, candidates, options);
+  for (const [name, property] of Object.entries(schema.properties)) {
+    const elsewhere = new Set([...bindings].filter(([other]) => other !== name).flatMap(([, values]) => values.map((v) => JSON.stringify(v))));
+    properties[name] = narrow(property, candidates, options, { bound: bindings.get(name) ?? [], elsewhere });
+  }
   return { ...schema, properties };
 }
 
@@ -249,14 +259,27 @@ export function copyBudget(schema: ObjectSchema, candidates: CopyCandidates): Re
   return budget;
 }
 
-function narrow(schema: JsonSchema, candidates: Omit<CopyCandidates, 'occurrences'>, options: CopyOptions): JsonSchema {
+interface Binding {
+  readonly bound: readonly JsonValue[];
+  /** JSON texts of the values bound to other parameters. */
+  readonly elsewhere: ReadonlySet<string>;
+}
+
+const NO_BINDING: Binding = { bound: [], elsewhere: new Set() };
+
+function narrow(schema: JsonSchema, candidates: Omit<CopyCandidates, 'occurrences'>, options: CopyOptions, binding: Binding = NO_BINDING): JsonSchema {
   if (schema.enum !== undefined || schema.const !== undefined) return schema;
   const type = schema.type;
   if (type === 'array' && schema.items !== undefined) {
     const lists = candidates.arrays.filter((v) => validateJson(schema, v as JsonValue).length === 0).slice(0, options.maxCandidates);
     return lists.length > 0 ? { ...schema, enum: lists as JsonValue[] } : { ...schema, items: narrow(schema.items, candidates, options) };
   }
+  const fits = (v: JsonValue): boolean => validateJson(schema, v).length === 0;
+  const bound = [...new Map(binding.bound.filter(fits).map((v) => [JSON.stringify(v), v])).values()];
+  if (bound.length > 0) return { ...schema, enum: bound };
   const pool: readonly JsonValue[] = type === 'string' ? candidates.strings : type === 'number' || type === 'integer' ? candidates.numbers : [];
-  const fitting = pool.filter((v) => validateJson(schema, v).length === 0).slice(0, options.maxCandidates);
-  return fitting.length === 0 ? schema : { ...schema, enum: fitting };
+  const fitting = pool.filter(fits);
+  const unbound = fitting.filter((v) => !binding.elsewhere.has(JSON.stringify(v)));
+  const offered = (unbound.length > 0 ? unbound : fitting).slice(0, options.maxCandidates);
+  return offered.length === 0 ? schema : { ...schema, enum: offered };
 }

@@ -13,9 +13,10 @@ import type { LogitsHook } from '../../generate/generate.js';
 import type { LogitsProcessor } from '../../generate/constraints/logits-processor.js';
 import { ToolTrie } from '../../generate/constraints/tool-trie.js';
 import { priorProcessor } from '../../generate/constraints/trie-prior.js';
+import { argumentBindings, type ValueReference } from '../../generate/constraints/copy-binding.js';
 import type { LexicalPrior } from '../../retrieval/lexical-prior.js';
 import { chatPromptIds, type ChatMessage } from '../../tokenizer/chat-template.js';
-import type { Tool } from '../../tools/types.js';
+import type { JsonValue, Tool } from '../../tools/types.js';
 import type { ActionChoice, AgentPolicy, ArgumentsChoice, CopyContext, TurnSampling } from './agent-loop.js';
 import { ACTION_PROMPT, FINISH_FUNCTION } from './examples.js';
 import { nextThoughts, taskThrough } from './quoted-thoughts.js';
@@ -36,6 +37,12 @@ export interface ToolGenPolicyOptions {
   readonly copyCoverage: boolean;
   /** Thoughts quote the next part of the task, or say it is done (quoted-thoughts.ts); free text without. */
   readonly quoteThoughts: boolean;
+  /**
+   * With copyValues, a value the step's words introduce by a parameter's name ("saturation 39", "hue the result")
+   * goes to that parameter only (generate/constraints/copy-binding.ts); "the result" stands for the last
+   * observation's response.
+   */
+  readonly bindArguments: boolean;
   readonly maxThoughtTokens: number;
   readonly maxArgumentTokens: number;
   /**
@@ -51,9 +58,28 @@ export const defaultToolGenPolicyOptions: ToolGenPolicyOptions = {
   copyValues: true,
   copyCoverage: true,
   quoteThoughts: true,
+  bindArguments: true,
   maxThoughtTokens: 48,
   maxArgumentTokens: 96,
 };
+
+/** How a step refers to the previous call's result. */
+const RESULT_PHRASES = ['the result'];
+
+/**
+ * The references to the last observation's response (agent-loop.ts observationText: `{"error", "response"}`): the
+ * response as the value it encodes (a number, a string), or as its text; none for an error or no observation.
+ */
+export function resultReferences(observation: string | undefined): ValueReference[] {
+  if (observation === undefined) return [];
+  const outer = parseJson(observation);
+  if (outer === undefined || outer === null || typeof outer !== 'object' || Array.isArray(outer)) return [];
+  const { error, response } = outer as { error?: JsonValue; response?: JsonValue };
+  if ((typeof error === 'string' && error !== '') || typeof response !== 'string' || response === '') return [];
+  const inner = parseJson(response);
+  const value = typeof inner === 'number' || typeof inner === 'string' ? inner : response;
+  return RESULT_PHRASES.map((phrase) => ({ phrase, value }));
+}
 
 /** Tokens of the prompt's opening kept when a conversation is cut to fit (the system prompt and the task). */
 const KEEP_OPENING = 160;
@@ -126,7 +152,10 @@ export class ToolGenPolicy implements AgentPolicy {
     const texts = finish ? observations.slice(-1) : quote === undefined ? context.texts : [taskThrough(task, quote), ...observations];
     const copy = !this.options.copyValues ? 'off' : this.options.copyCoverage && !finish ? 'coverage' : 'on';
     const prompt = chatPromptIds(this.tg.tokenizer, messages);
-    return this.decoder.jsonArguments(prompt, tool, { ...context, texts }, { copy, maxTokens: budget, keepOpening: KEEP_OPENING }, sampling);
+    const bindings = copy === 'off' || finish || !this.options.bindArguments
+      ? undefined
+      : argumentBindings(tool.parameters, quote ?? task, resultReferences(observations.at(-1)));
+    return this.decoder.jsonArguments(prompt, tool, { ...context, texts }, { copy, maxTokens: budget, keepOpening: KEEP_OPENING, ...(bindings ? { bindings } : {}) }, sampling);
   }
 
   /** What the step is about: its thought, or the task when the thought says nothing (free thoughts may be empty). */

@@ -58,17 +58,18 @@ export class TurnDecoder {
    * A tool's arguments decoded under its JSON-Schema mask, after `promptIds` cut to fit (keeping `keepOpening` tokens
    * of its start). `copy`: 'on' lets free string and number parameters take only values that occur in the context's
    * texts (generate/constraints/copy-values.ts); 'coverage' also spends each value's occurrences, within the call and
-   * across the run's earlier calls (`usedArguments`). A schema whose shortest valid arguments exceed `maxTokens` gets
+   * across the run's earlier calls (`usedArguments`). `bindings`: values the context's words bind to parameters
+   * (copy-binding.ts), offered to those parameters only. A schema whose shortest valid arguments exceed `maxTokens` gets
    * the tokens it needs (copying is dropped first if that is what made it longer); one that cannot fit in the model's
    * context at all comes back as no arguments, which the loop reports as invalid instead of ending the run.
    */
   jsonArguments(
     promptIds: readonly number[], tool: Tool, context: CopyContext,
-    o: { copy: 'off' | 'on' | 'coverage'; maxTokens: number; keepOpening: number }, sampling: TurnSampling,
+    o: { copy: 'off' | 'on' | 'coverage'; maxTokens: number; keepOpening: number; bindings?: ReadonlyMap<string, readonly JsonValue[]> }, sampling: TurnSampling,
   ): ArgumentsChoice {
     const used = o.copy === 'coverage' ? context.usedArguments : [];
     const candidates = o.copy === 'off' ? undefined : copyCandidates(context.texts, defaultCopyOptions, used);
-    const automatonFor = (withCopies: boolean): JsonAutomaton => new JsonAutomaton(withCopies && candidates !== undefined ? withCopiedValues(tool.parameters, candidates) : tool.parameters, {
+    const automatonFor = (withCopies: boolean): JsonAutomaton => new JsonAutomaton(withCopies && candidates !== undefined ? withCopiedValues(tool.parameters, candidates, defaultCopyOptions, o.bindings) : tool.parameters, {
       // A pattern the decoder cannot follow is left to the executor's validation (an invalid-arguments observation).
       maxStringLength: 64, maxArrayItems: 8, unfollowablePatterns: 'ignore',
       ...(o.copy === 'coverage' && withCopies && candidates !== undefined ? { literalBudget: copyBudget(tool.parameters, candidates) } : {}),
