@@ -12,6 +12,7 @@
  * bound like a value that stood where the phrase stands.
  */
 import type { JsonValue, ObjectSchema } from '../../tools/types.js';
+import { QUOTED } from './copy-values.js';
 
 /** A phrase in the text that stands for a value (e.g. "the result" for the previous observation). */
 export interface ValueReference {
@@ -24,7 +25,6 @@ const FILLER = new Set(['a', 'an', 'the', 'of', 'is', 'are', 'at', 'with', 'for'
 /** How many words before a value are read. */
 const CONTEXT_WORDS = 3;
 const NUMBER = /(?<![\p{L}\p{N}.])-?\d+(?:\.\d+)?(?![\p{L}\p{N}]|\.\d)/gu;
-const QUOTED = /"([^"\n]{1,200})"|'([^'\n]{1,200})'|“([^”\n]{1,200})”/g;
 /** Marks that end the clause a value is introduced in: words before them introduce an earlier value. */
 const CLAUSE_END = /[,;:.?!()"'“”]/;
 

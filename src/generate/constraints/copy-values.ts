@@ -34,7 +34,8 @@ export interface CopyOptions {
 export const defaultCopyOptions: CopyOptions = { maxWords: 4, maxCandidates: 256 };
 
 const NUMBER = /-?\d+(?:\.\d+)?/g;
-const QUOTED = /"([^"\n]{1,200})"|'([^'\n]{1,200})'|“([^”\n]{1,200})”/g;
+/** A quoted string (double, single or typographic quotes): its content is the first group that matched. */
+export const QUOTED = /"([^"\n]{1,200})"|'([^'\n]{1,200})'|“([^”\n]{1,200})”/g;
 /** White space and punctuation that a span does not begin or end with. */
 const EDGE = `[\\s.,;:!?()[\\]{}"'“”]+`;
 const EDGE_PUNCTUATION = new RegExp(`^${EDGE}|${EDGE}$`, 'g');
